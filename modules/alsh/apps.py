@@ -1,0 +1,14 @@
+from core.modules import ServiceKind, ServiceModuleConfig
+
+
+class AlshConfig(ServiceModuleConfig):
+    default = True  # apps.py also imports the base class
+    name = "modules.alsh"
+    label = "alsh"
+    verbose_name = "Accueil de loisirs (ALSH)"
+    module_code = "alsh"
+    module_label = "Accueil de loisirs (ALSH)"
+    service_kinds = (
+        ServiceKind("alsh_mercredi", "ALSH du mercredi", "day"),
+        ServiceKind("alsh_vacances", "ALSH des vacances", "day"),
+    )

@@ -1,0 +1,67 @@
+"""Town-level configuration rows, created in every town's schema by onboarding.
+
+They mirror the town's tenant_configs/<slug>.yaml (tenants.onboarding writes
+them); the service modules attach their own models to `Service`.
+"""
+from django.db import models
+
+
+class Contact(models.Model):
+    """A service desk families can call ("Petite Enfance 01 60 76 59 20")."""
+
+    label = models.CharField("service", max_length=120)
+    phone = models.CharField("téléphone", max_length=40, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    address = models.CharField("adresse", max_length=255, blank=True)
+    hours = models.CharField("horaires", max_length=255, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "contact"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Service(models.Model):
+    """A service a town offers (school restaurant, ALSH mercredi, crèche...).
+
+    `kind` is one of the kinds declared by a service module (core.modules);
+    `deadlines` holds the reservation deadline rules as data (the rule kinds
+    are defined in tenant_configs/schema.json and evaluated by the booking
+    core's pure function).
+    """
+
+    code = models.SlugField("code", max_length=60, unique=True)
+    name = models.CharField("nom", max_length=160)
+    kind = models.CharField("type", max_length=60)
+    module = models.CharField("module", max_length=40)
+    description = models.TextField(blank=True)
+    deadlines = models.JSONField("règles de délai", default=dict)
+    options = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField("actif", default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "service"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaymentSettings(models.Model):
+    """The town's online-payment provider (one row). Secrets are NEVER stored:
+    `secret_env` maps an eopayment option name to the environment variable that
+    holds its value on the servers."""
+
+    kind = models.CharField("prestataire", max_length=30)
+    options = models.JSONField(default=dict, blank=True)
+    secret_env = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "paiement en ligne"
+
+    def __str__(self) -> str:
+        return self.kind

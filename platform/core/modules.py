@@ -1,0 +1,55 @@
+"""Module registry: service modules declare themselves in their AppConfig.
+
+A service module (modules/periscolaire, ...) subclasses `ServiceModuleConfig`
+and declares its code, French label, the service kinds it offers and the JSON
+schema of its section in tenant_configs/<slug>.yaml. Nothing keeps a hand-made
+list: the registry is read from the installed apps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.apps import AppConfig, apps
+
+
+@dataclass(frozen=True)
+class ServiceKind:
+    code: str  # e.g. "restauration_scolaire": the `kind` of a service in the YAML
+    label: str  # French, shown to families
+    booking_unit: str = "day"  # "day" or "slot" (hourly crèche care)
+
+
+class ServiceModuleConfig(AppConfig):
+    """Base AppConfig of a pluggable service module."""
+
+    module_code: str = ""
+    module_label: str = ""
+    service_kinds: tuple[ServiceKind, ...] = ()
+    # JSON schema of the module's own section (`modules.<code>` in the YAML).
+    config_schema: dict = {"type": "object"}
+
+    def load_demo_data(self, commune) -> None:
+        """Add this module's demo rows to a town (run inside its schema)."""
+
+
+@cache
+def registry() -> dict[str, ServiceModuleConfig]:
+    return {
+        cfg.module_code: cfg
+        for cfg in apps.get_app_configs()
+        if isinstance(cfg, ServiceModuleConfig)
+    }
+
+
+def module_codes() -> frozenset[str]:
+    return frozenset(registry())
+
+
+def service_kinds() -> dict[str, tuple[ServiceModuleConfig, ServiceKind]]:
+    """kind code -> (its module, the kind)."""
+    return {
+        kind.code: (module, kind)
+        for module in registry().values()
+        for kind in module.service_kinds
+    }

@@ -1,0 +1,53 @@
+"""Pages shared by every town and the platform's own pages."""
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from core.models import Contact, Service
+from core.modules import registry
+
+
+def platform_home(request):
+    from tenants.models import Commune
+
+    communes = Commune.objects.exclude(schema_name="public").filter(
+        status=Commune.Status.ACTIVE
+    )
+    return render(request, "portal/platform_home.html", {"communes": communes})
+
+
+@never_cache
+def health(request):
+    """200 once the server serves and its database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def town_home(request):
+    modules = registry()
+    services = list(Service.objects.filter(is_active=True))
+    enabled = [modules[c] for c in request.tenant.enabled_modules if c in modules]
+    return render(
+        request,
+        "core/town_home.html",
+        {
+            "contacts": Contact.objects.all(),
+            "modules": [
+                (m, [s for s in services if s.module == m.module_code]) for m in enabled
+            ],
+        },
+    )
+
+
+def module_home(request, module_code):
+    module = registry().get(module_code)
+    if module is None:
+        raise Http404
+    services = Service.objects.filter(is_active=True, module=module_code)
+    return render(request, "core/module_home.html", {"module": module, "services": services})
+
+
+def not_found(request, exception=None):
+    return render(request, "portal/404.html", status=404)

@@ -1,0 +1,12 @@
+"""Test settings: real PostgreSQL (DATABASE_URL or embedded), real Redis when REDIS_URL is set."""
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process unless a test starts a real worker (tests/test_celery.py).
+CELERY_TASK_ALWAYS_EAGER = True
+TOWN_LOOKUP_TTL = 0.0  # tests create and suspend towns: never trust a stale lookup
+LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
+LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405

@@ -1,0 +1,30 @@
+"""One town's URLs, served under /<slug>/ (portal.routing sets the prefix).
+
+Each service module's pages and API are included under a namespace equal to
+its module code, so portal.routing.ModuleGateMiddleware can switch them off
+per town.
+"""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import api_views, views
+from core.modules import registry
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("commune/", api_views.TownInfoView.as_view(), name="town"),
+] + [
+    path(f"{code}/", include(f"{module.name}.api_urls", namespace=code))
+    for code, module in sorted(registry().items())
+]
+
+urlpatterns = [
+    path("", views.town_home, name="town-home"),
+    path("api/", include((api_patterns, "api"))),
+] + [
+    path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
+    for code, module in sorted(registry().items())
+]
+
+handler404 = "core.views.not_found"

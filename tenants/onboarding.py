@@ -1,0 +1,149 @@
+"""Onboarding a town from its validated configuration: the one write path used
+by `manage.py onboard_commune` and the operator console.
+
+All-or-nothing: the public rows, the town's schema (created and migrated by
+django-tenants) and its configuration rows are written in ONE transaction; any
+failure leaves the database as it was.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+
+from core.models import Contact, PaymentSettings, Service
+from core.modules import service_kinds
+from tenants.config import TownConfig, check_no_duplicates, load_file, parse_yaml, validate
+from tenants.models import Commune, Domain
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OnboardResult:
+    commune: Commune
+    created: bool
+    changed: bool
+    seconds: float
+
+    def summary(self) -> str:
+        state = "créée" if self.created else ("mise à jour" if self.changed else "inchangée")
+        return f"{self.commune.name} (/{self.commune.slug}/) : {state} en {self.seconds:.2f} s"
+
+
+def onboard_commune(*, config: TownConfig) -> OnboardResult:
+    started = time.perf_counter()
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        commune = Commune.objects.select_for_update().filter(slug=config.slug).first()
+        created = commune is None
+        if not created and commune.config_digest == config.digest:
+            return OnboardResult(commune, False, False, time.perf_counter() - started)
+        if created:
+            commune = Commune(schema_name=config.schema_name, slug=config.slug)
+        _apply_identity(commune, config)
+        commune.save(verbosity=0)  # a new town: django-tenants creates and migrates its schema here
+        _sync_domains(commune, config)
+        with tenant_context(commune):
+            _sync_town_rows(config)
+    connection.set_schema_to_public()
+    _forget_cached_route()
+    result = OnboardResult(commune, created, True, time.perf_counter() - started)
+    log.info("onboarding", extra={"commune": commune.slug, "new_town": created,
+                                  "seconds": round(result.seconds, 3)})
+    return result
+
+
+def onboard_files(paths: list[Path | str]) -> list[OnboardResult]:
+    """Validate every file first: one bad file means none is applied."""
+    configs = [load_file(p) for p in paths]
+    check_no_duplicates(configs)
+    return [onboard_commune(config=c) for c in configs]
+
+
+def onboard_yaml_text(text: str, *, source: str) -> OnboardResult:
+    """The operator console's upload: same validation, same write path."""
+    return onboard_commune(config=validate(parse_yaml(text, source=source), source=source))
+
+
+def set_status(commune: Commune, status: str) -> None:
+    """Suspend or resume a town. Nothing is deleted."""
+    Commune.objects.filter(pk=commune.pk).update(status=status)
+    commune.status = status
+    _forget_cached_route()
+
+
+# --- internals ----------------------------------------------------------
+
+
+def _apply_identity(commune: Commune, config: TownConfig) -> None:
+    d = config.data
+    contact = d["contact"]
+    commune.name = d["name"]
+    commune.insee_code = d["insee_code"]
+    commune.department = d["department"]["name"]
+    commune.department_code = d["department"]["code"]
+    commune.website = d.get("website", "")
+    commune.contact_label = contact["label"]
+    commune.contact_phone = contact.get("phone", "")
+    commune.contact_email = contact.get("email", "")
+    commune.contact_address = contact.get("address", "")
+    commune.enabled_modules = list(d["modules"])
+    commune.config = d
+    commune.config_digest = config.digest
+
+
+def _sync_domains(commune: Commune, config: TownConfig) -> None:
+    wanted = {config.slug: True} | {a.lower(): False for a in config.data.get("aliases", [])}
+    Domain.objects.filter(tenant=commune).exclude(domain__in=wanted).delete()
+    for path, primary in wanted.items():
+        Domain.objects.update_or_create(
+            domain=path, defaults={"tenant": commune, "is_primary": primary}
+        )
+
+
+def _sync_town_rows(config: TownConfig) -> None:
+    d = config.data
+    Contact.objects.all().delete()
+    Contact.objects.bulk_create(
+        Contact(position=i, **{k: c.get(k, "") for k in ("label", "phone", "email", "address", "hours")})
+        for i, c in enumerate([d["contact"], *d.get("contacts", [])])
+    )
+    kinds = service_kinds()
+    codes = []
+    for i, s in enumerate(d["services"]):
+        codes.append(s["code"])
+        Service.objects.update_or_create(
+            code=s["code"],
+            defaults={
+                "name": s["name"],
+                "kind": s["kind"],
+                "module": kinds[s["kind"]][0].module_code,
+                "description": s.get("description", ""),
+                "deadlines": s.get("deadlines", {}),
+                "options": s.get("options", {}),
+                "is_active": True,
+                "position": i,
+            },
+        )
+    # A service removed from the file is switched off, never deleted: bookings
+    # and invoices may point at it.
+    Service.objects.exclude(code__in=codes).update(is_active=False)
+    PaymentSettings.objects.all().delete()
+    payment = d.get("payment")
+    if payment:
+        PaymentSettings.objects.create(
+            kind=payment["provider"],
+            options=payment.get("options", {}),
+            secret_env=payment.get("secrets", {}),
+        )
+
+
+def _forget_cached_route() -> None:
+    from portal.routing import towns
+
+    towns.clear()
