@@ -45,6 +45,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "accounts",
     "core",
+    "families",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",

@@ -1,0 +1,42 @@
+# Guichet Famille — the README's two commands: `make run` and `make test`.
+# Both create a project-local virtualenv (.venv) on first use and reuse it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install worker beat bench lint clean-demo
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Impossible de créer l'environnement Python : installez python3-venv (apt-get install python3-venv)."; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Demo: embedded PostgreSQL when DATABASE_URL is unset, eager Celery without a broker.
+run: install
+	$(PY) manage.py rundemo
+
+## The whole test suite (real PostgreSQL; Redis and Chromium tests need REDIS_URL and /usr/bin/chromium).
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A portal worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A portal beat --loglevel=INFO
+
+bench: install
+	$(PY) bench/routing.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean-demo:
+	rm -rf .pgdata media

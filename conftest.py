@@ -1,0 +1,82 @@
+"""Fixtures shared by every test of the project.
+
+The test database is real PostgreSQL (DATABASE_URL, or the embedded server when
+unset). Two launch towns, Castres and Bondoufle, are onboarded ONCE per test
+session from their real tenant_configs/*.yaml (committed, so other processes
+such as a Celery worker see them); each test's own writes are rolled back.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+SESSION_TOWNS = ("castres", "bondoufle")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+
+    from tenants.onboarding import onboard_files
+
+    with django_db_blocker.unblock():
+        onboard_files([settings.TENANT_CONFIGS_DIR / f"{slug}.yaml" for slug in SESSION_TOWNS])
+        connection.set_schema_to_public()
+
+
+def _town(slug):
+    from tenants.models import Commune
+
+    connection.set_schema_to_public()
+    return Commune.objects.get(slug=slug)
+
+
+@pytest.fixture
+def castres(db):
+    """The town of Castres (schema `castres`), as onboarded from its YAML."""
+    return _town("castres")
+
+
+@pytest.fixture
+def bondoufle(db):
+    """The town of Bondoufle (schema `bondoufle`), as onboarded from its YAML."""
+    return _town("bondoufle")
+
+
+@pytest.fixture
+def in_town():
+    """`with in_town(castres): ...` runs ORM calls in that town's schema."""
+
+    @contextmanager
+    def _in(commune):
+        with tenant_context(commune):
+            yield commune
+        connection.set_schema_to_public()
+
+    return _in
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def family(castres, in_town):
+    """« Famille Martin à Castres »: one account, one legal representative, two children."""
+    from tests.factories import AdultFactory, ChildFactory, HouseholdFactory, UserFactory
+
+    with in_town(castres):
+        user = UserFactory(username="martin", email="claire.martin@example.org")
+        household = HouseholdFactory(name="Famille Martin")
+        adult = AdultFactory(household=household, user=user, first_name="Claire", last_name="Martin")
+        children = [
+            ChildFactory(household=household, first_name="Léa", last_name="Martin", guardians=[adult]),
+            ChildFactory(household=household, first_name="Hugo", last_name="Martin", guardians=[adult]),
+        ]
+    return type("Family", (), {"commune": castres, "user": user, "household": household,
+                               "adult": adult, "children": children})
