@@ -9,7 +9,9 @@ export PORT
 
 .PHONY: run test install worker beat bench lint clean-demo
 
-$(VENV)/.installed: pyproject.toml
+# Re-installed when dependencies change or a top-level package appears (the
+# editable install maps packages by name).
+$(VENV)/.installed: pyproject.toml $(wildcard platform/*/__init__.py */__init__.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "Impossible de créer l'environnement Python : installez python3-venv (apt-get install python3-venv)."; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
