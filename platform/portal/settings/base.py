@@ -46,6 +46,7 @@ TENANT_APPS = [
     "accounts",
     "core",
     "families",
+    "demandes",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
