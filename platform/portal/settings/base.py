@@ -170,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "families:dashboard"
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
