@@ -274,12 +274,20 @@ def _semantic_problems(data: dict) -> list[Problem]:
         problems.append(Problem("payment.provider", "le paiement en ligne demande le module « billing »."))
 
     # Collisions with towns already onboarded (another town, same slug/INSEE/path).
+    # A town is identified by its INSEE code: the same slug with another code is
+    # another town trying to take the path, never an update.
+    same_slug = Commune.objects.filter(slug=slug).exclude(insee_code=data["insee_code"]).first()
+    if same_slug:
+        problems.append(Problem(
+            "slug", f"« {slug} » est déjà le chemin de la commune « {same_slug.name} » "
+            f"(INSEE {same_slug.insee_code})."
+        ))
     same_insee = Commune.objects.filter(insee_code=data["insee_code"]).exclude(slug=slug).first()
     if same_insee:
         problems.append(Problem("insee_code", f"déjà utilisé par la commune « {same_insee.slug} »."))
     for i, path in enumerate([slug, *[a.lower() for a in data.get("aliases", [])]]):
         taken = Domain.objects.filter(domain=path).exclude(tenant__slug=slug).select_related("tenant").first()
-        if taken:
+        if taken and not (i == 0 and same_slug):
             key = "slug" if i == 0 else f"aliases[{i - 1}]"
             problems.append(Problem(key, f"« {path} » est déjà le chemin de la commune « {taken.tenant.slug} »."))
     return problems
