@@ -198,11 +198,9 @@ def _rule_problem(key: str, error: jsonschema.ValidationError) -> Problem:
     if rule not in kinds:
         return Problem(f"{key}.rule", f"« {rule} » n'est pas une règle connue (choix : {', '.join(kinds)}).")
     branch = error.schema["oneOf"][kinds.index(rule)]
-    sub = jsonschema.Draft202012Validator(branch)
-    # Resolve $ref against the full schema for precise messages.
-    sub = jsonschema.Draft202012Validator(
-        {**branch, "$defs": json_schema()["$defs"]},
-    )
+    # Re-validate against the one branch the `rule` names, for a precise message
+    # ($ref resolved against the full schema's $defs).
+    sub = jsonschema.Draft202012Validator({**branch, "$defs": json_schema()["$defs"]})
     inner = sorted(sub.iter_errors(error.instance), key=lambda e: list(map(str, e.absolute_path)))
     if inner:
         p = _french(inner[0])
