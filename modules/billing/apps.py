@@ -20,8 +20,10 @@ _RULES = {
     "absences": {
         "type": "object", "additionalProperties": False,
         "properties": {
-            "unjustified_percent": {**_PERCENT, "description": "Part facturée d'une absence non justifiée"},
-            "late_cancellation_percent": {**_PERCENT, "description": "Part facturée d'une annulation hors délai"},
+            "unjustified_percent": {
+                **_PERCENT, "description": "Part facturée d'une absence non justifiée"},
+            "late_cancellation_percent": {
+                **_PERCENT, "description": "Part facturée d'une annulation hors délai"},
             "carence_days": {"type": "integer", "minimum": 0, "maximum": 31,
                              "description": "Premiers jours calendaires d'une absence pour maladie "
                                             "encore facturés"},
@@ -34,7 +36,8 @@ BILLING_SETTINGS_SCHEMA = {
     "required": ["services"],
     "properties": {
         "rules": {"type": "object", "additionalProperties": False, "properties": _RULES,
-                  "description": "Règles communes à tous les tarifs (une version peut les remplacer)"},
+                  "description": "Règles communes à tous les tarifs "
+                                 "(une version peut les remplacer)"},
         "services": {
             "type": "object",
             "description": "Tarif de chaque service, par code de service (section `services`)",
@@ -46,9 +49,10 @@ BILLING_SETTINGS_SCHEMA = {
         "service_tariff": {
             "type": "object", "additionalProperties": False, "required": ["versions"],
             "properties": {
-                "sessions_per_month": {"type": "integer", "minimum": 0, "maximum": 744,
-                                       "description": "Nombre habituel de séances (ou d'heures, "
-                                                      "pour un tarif horaire) par mois : simulateur"},
+                "sessions_per_month": {
+                    "type": "integer", "minimum": 0, "maximum": 744,
+                    "description": "Nombre habituel de séances (ou d'heures, pour un tarif "
+                                   "horaire) par mois : simulateur"},
                 "versions": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/version"}},
             },
         },

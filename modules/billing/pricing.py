@@ -121,7 +121,9 @@ class TariffVersion:
             _check_money(self.price, "prix")
         ranks = [rank for rank, _ in self.sibling_reductions]
         if ranks != sorted(set(ranks)) or any(rank < 2 for rank in ranks):
-            raise PricingError("Les réductions fratrie se donnent par rang (2, 3...), sans doublon.")
+            raise PricingError(
+                "Les réductions fratrie se donnent par rang (2, 3...), sans doublon."
+            )
         for _, percent in self.sibling_reductions:
             _check_percent(percent, "réduction fratrie")
         if self.non_resident_surcharge_percent < 0:
@@ -177,7 +179,9 @@ class BillingSettings:
         try:
             return self.services[service_code]
         except KeyError:
-            raise PricingError(f"Aucun tarif n'est défini pour le service « {service_code} ».") from None
+            raise PricingError(
+                f"Aucun tarif n'est défini pour le service « {service_code} »."
+            ) from None
 
 
 # --- pricing one session --------------------------------------------------
@@ -281,7 +285,9 @@ def _qf_euros(qf: Decimal | int | None) -> Decimal | None:
     return qf.to_integral_value(rounding=ROUND_FLOOR)
 
 
-def _base_price(version: TariffVersion, qf: Decimal | None) -> tuple[Decimal, int | None, list[str]]:
+def _base_price(
+    version: TariffVersion, qf: Decimal | None
+) -> tuple[Decimal, int | None, list[str]]:
     if version.kind is TariffKind.FLAT:
         return version.price, None, [f"tarif unique : {euros(version.price)}"]
 
@@ -289,7 +295,7 @@ def _base_price(version: TariffVersion, qf: Decimal | None) -> tuple[Decimal, in
         brackets = version.brackets
         if qf is None:
             index = len(brackets) - 1
-            head = "QF non communiqué → tarif le plus élevé"
+            head = "QF non communiqué, tarif le plus élevé"
         else:
             index = next(i for i, b in enumerate(brackets) if b.up_to is None or qf <= b.up_to)
             head = f"QF {_int(qf)} €"
@@ -342,7 +348,8 @@ def _billed_percent(
             f"(facturé comme une absence non justifiée, {_num(p)} %)"
         )
     if n:
-        return ZERO, f"absence pour maladie justifiée, après {n} jour{'s' if n > 1 else ''} de carence, non facturée"
+        days = f"{n} jour{'s' if n > 1 else ''}"
+        return ZERO, f"absence pour maladie justifiée, après {days} de carence, non facturée"
     return ZERO, "absence pour maladie justifiée, non facturée"
 
 

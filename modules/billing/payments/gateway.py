@@ -109,7 +109,9 @@ class EopaymentGateway:
 
     # --- notifications ----------------------------------------------------
 
-    def parse_notification(self, raw: str | bytes, *, server_to_server: bool = True) -> Notification:
+    def parse_notification(
+        self, raw: str | bytes, *, server_to_server: bool = True
+    ) -> Notification:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", "replace")
         if self.provider == "payfip_ws":
@@ -119,7 +121,9 @@ class EopaymentGateway:
 
             idop = _first(parse_qs(raw), "idop") or _first(parse_qs(raw), "idOp")
             if not idop:
-                raise MalformedNotification("Notification PayFiP illisible : identifiant d'opération absent.")
+                raise MalformedNotification(
+                    "Notification PayFiP illisible : identifiant d'opération absent."
+                )
             return reconcile_payfip_payment(self, idop=idop, started_at=None)
         kwargs = {"callback": server_to_server} if self.provider == "paybox" else {}
         try:
@@ -141,7 +145,9 @@ class EopaymentGateway:
                                  logger=_EOPAYMENT_LOGGER)
 
 
-def gateway_from_settings(settings, *, environ: Mapping[str, str] | None = None) -> EopaymentGateway:
+def gateway_from_settings(
+    settings, *, environ: Mapping[str, str] | None = None
+) -> EopaymentGateway:
     """Build the gateway of a town from its PaymentSettings row (or any object
     with `kind`, `options` and `secret_env`). Raise PaymentConfigurationError
     (French) when online payment cannot work."""
@@ -150,7 +156,9 @@ def gateway_from_settings(settings, *, environ: Mapping[str, str] | None = None)
     if provider == "none":
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")
     if provider not in EOPAYMENT_KIND:
-        raise PaymentConfigurationError(f"Prestataire de paiement « {provider} » non pris en charge.")
+        raise PaymentConfigurationError(
+            f"Prestataire de paiement « {provider} » non pris en charge."
+        )
     options = dict(settings.options or {})
     secret_env = dict(settings.secret_env or {})
     secret_names = SECRET_OPTIONS[provider] | set(secret_env)
@@ -187,7 +195,8 @@ def gateway_from_settings(settings, *, environ: Mapping[str, str] | None = None)
         name = param["name"]
         if name in _URL_OPTIONS or param.get("deprecated"):
             continue
-        if param.get("required") and param.get("default") in (None, "") and not name.startswith("secret_"):
+        defaulted = param.get("default") not in (None, "")
+        if param.get("required") and not defaulted and not name.startswith("secret_"):
             needed.add(name)
     for name in sorted(needed):
         if name in options and options[name] not in ("", None):
@@ -202,14 +211,19 @@ def gateway_from_settings(settings, *, environ: Mapping[str, str] | None = None)
         name, check = param["name"], param.get("validation")
         if name in options and check is not None and not _passes(check, options[name]):
             shown = "" if name in secret_names else f" (« {options[name]} »)"
-            raise PaymentConfigurationError(f"Paiement en ligne : option « {name} » invalide{shown}.")
+            raise PaymentConfigurationError(
+                f"Paiement en ligne : option « {name} » invalide{shown}."
+            )
     return EopaymentGateway(provider=provider, kind=EOPAYMENT_KIND[provider], options=options)
 
 
 def to_notification(provider: str, response) -> Notification:
     """eopayment's PaymentResponse -> our Notification (amount, currency and
     reference read where each provider puts them)."""
-    bank = {k: (v[0] if isinstance(v, list) and v else v) for k, v in (response.bank_data or {}).items()}
+    bank = {
+        k: (v[0] if isinstance(v, list) and v else v)
+        for k, v in (response.bank_data or {}).items()
+    }
     transaction_id = str(response.transaction_id or "")
     if provider in ("payzen", "systempay"):
         order_id = bank.get("vads_order_id", "")

@@ -40,7 +40,8 @@ def verify_notification(
     if not n.signed:
         return RejectedNotification(
             RejectionReason.UNSIGNED,
-            "Notification refusée : la signature du prestataire de paiement est absente ou invalide.",
+            "Notification refusée : la signature du prestataire de paiement est absente "
+            "ou invalide.",
         )
     if expected is None or n.order_id != expected.reference:
         return RejectedNotification(

@@ -6,11 +6,11 @@ import base64
 import hashlib
 import hmac
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote, urlencode, urlparse, parse_qs
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import eopayment
 import pytest
@@ -119,7 +119,8 @@ def test_payzen_valid_ipn_is_verified():
 
 
 def test_payzen_production_payment_is_verified_without_accepting_tests():
-    n = payzen_gateway(mode="PRODUCTION").parse_notification(urlencode(payzen_ipn(mode="PRODUCTION")))
+    raw = urlencode(payzen_ipn(mode="PRODUCTION"))
+    n = payzen_gateway(mode="PRODUCTION").parse_notification(raw)
     result = verify_notification(n, expected=EXPECTED)
     assert isinstance(result, VerifiedPayment) and result.paid and not result.test
 
@@ -398,7 +399,7 @@ def test_payfip_operation_in_progress_waits_then_expires(monkeypatch, age, statu
         raise PayFiPError("P5", "paiement en cours")
 
     monkeypatch.setattr(PayFiP, "get_info_paiement", in_progress)
-    started = datetime.now(timezone.utc) - age
+    started = datetime.now(UTC) - age
     n = reconcile_payfip_payment(payfip(), idop="IDOP1", started_at=started)
     assert n.status is status
     assert needs_another_look(n) is (status is PaymentStatus.WAITING)
@@ -426,19 +427,22 @@ def test_payfip_unreachable_is_a_french_error(monkeypatch):
     (settings("tipi", {"numcli": "123456"}), {}, "« tipi » non pris en charge"),
     (settings("payzen", {"vads_site_id": "12345678", "secret_test": "clair"}), {},
      "Option secrète « secret_test » écrite en clair"),
-    (settings("payzen", {"vads_site_id": "12345678"}, {"secret_test": "CASTRES_PAYZEN_SECRET_TEST"}),
+    (settings("payzen", {"vads_site_id": "12345678"},
+              {"secret_test": "CASTRES_PAYZEN_SECRET_TEST"}),
      {}, "la variable d'environnement « CASTRES_PAYZEN_SECRET_TEST » (option « secret_test ») "
          "n'est pas définie"),
     (settings("payzen", {"vads_site_id": "12345678", "vads_ctx_mode": "PRODUCTION"},
               {"secret_test": "T", "secret_production": "P"}), {"T": "abc"},
      "« P » (option « secret_production ») n'est pas définie"),
-    (settings("payzen", {}, {"secret_test": "T"}), {"T": "abc"}, "option « vads_site_id » est obligatoire"),
+    (settings("payzen", {}, {"secret_test": "T"}), {"T": "abc"},
+     "option « vads_site_id » est obligatoire"),
     (settings("payzen", {"vads_site_id": "12345678"}, {"secret_test": "T"}), {"T": "pas alnum!"},
      "option « secret_test » invalide."),
     (settings("paybox", {"site": "12", "rang": "32", "identifiant": "1"}, {"shared_secret": "K"}),
      {"K": "00"}, "option « site » invalide (« 12 »)"),
     (settings("dummy", {"consider_all_response_signed": True}), {}, "interdite"),
-    (settings("dummy", {"normal_return_url": "https://ailleurs.example/"}), {}, "fixée par le portail"),
+    (settings("dummy", {"normal_return_url": "https://ailleurs.example/"}), {},
+     "fixée par le portail"),
     (settings("payfip_ws", {"saisie": "T"}), {}, "« numcli » est obligatoire"),
 ])
 def test_configuration_errors_are_french_and_never_show_secrets(config, environ, message):

@@ -149,7 +149,8 @@ def test_quantity_multiplies_before_the_single_rounding(t, quantity, expected):
 
 @pytest.mark.parametrize("t,kwargs,expected", [
     (GRID, dict(rank=2), "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; 2e enfant −10 % : 2,88 €"),
-    (GRID, dict(qf=None), "QF non communiqué → tarif le plus élevé → tranche 3 (901 € et plus) : 4,10 €"),
+    (GRID, dict(qf=None),
+     "QF non communiqué, tarif le plus élevé → tranche 3 (901 € et plus) : 4,10 €"),
     (GRID, dict(qf=100), "QF 100 € → tranche 1 (0–600 €) : 2,50 €"),
     (GRID, dict(resident=False, attendance=A.LATE_CANCELLATION),
      "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; hors commune +20 % : 3,84 € ; "
@@ -299,7 +300,8 @@ def test_simulator_from_caf_figures():
     s = BillingSettings(services={"restauration-scolaire": GRID, "alsh-mercredi": EFFORT})
     sim = simulate(s, day=DAY, annual_income=27000, monthly_benefits=0, parts=3, child_rank=2)
     assert sim.qf == 750
-    assert sim.qf_explanation.replace("\u202f", " ") == "QF = (27 000,00 € / 12 + 0,00 €) / 3 parts = 750 €"
+    assert sim.qf_explanation.replace("\u202f", " ") == (
+        "QF = (27 000,00 € / 12 + 0,00 €) / 3 parts = 750 €")
     cantine, alsh = sim.services
     assert (cantine.line.amount, cantine.monthly_estimate) == (D("2.88"), D("46.08"))
     assert cantine.explanation == (

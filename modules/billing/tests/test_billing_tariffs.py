@@ -151,7 +151,8 @@ def test_parses_from_the_stored_commune_config_too():
 
     data = json.loads(json.dumps(town("bondoufle")))
     settings = billing_settings_from_town_config(data)
-    assert settings.tariff("alsh-mercredi").versions[0].sibling_reductions == ((2, D(5)), (3, D(10)))
+    version = settings.tariff("alsh-mercredi").versions[0]
+    assert version.sibling_reductions == ((2, D(5)), (3, D(10)))
 
 
 @pytest.mark.django_db
