@@ -104,6 +104,10 @@ class TariffVersion:
     absences: AbsenceRules = field(default_factory=AbsenceRules)
 
     def __post_init__(self) -> None:
+        try:  # "grid" from a caller becomes TariffKind.GRID: the checks below use `is`
+            object.__setattr__(self, "kind", TariffKind(self.kind))
+        except ValueError:
+            raise PricingError(f"Type de tarif « {self.kind} » inconnu.") from None
         if self.kind is TariffKind.GRID:
             _check_brackets(self.brackets)
         elif self.kind is TariffKind.EFFORT_RATE:
@@ -228,6 +232,7 @@ def price_session(
     illness absence, needed for Attendance.ILLNESS (carence).
     """
     version = tariff.version_on(day)
+    attendance = Attendance(attendance)
     qf_euros = _qf_euros(qf)
     quantity = Decimal(quantity)
     if quantity <= 0:
@@ -281,7 +286,8 @@ def _qf_euros(qf: Decimal | int | None) -> Decimal | None:
     if qf < 0:
         raise PricingError("Le quotient familial ne peut pas être négatif.")
     # Brackets are whole euros (CAF attestations show a whole QF); a computed
-    # QF is taken at the euro below, which never costs a family more.
+    # QF is taken at the euro below: with tariffs rising with the QF, that
+    # never costs a family more.
     return qf.to_integral_value(rounding=ROUND_FLOOR)
 
 

@@ -89,7 +89,7 @@ class Notification:
     """A provider's answer, read but NOT yet trusted: see verify_notification()."""
 
     provider: str
-    status: PaymentStatus
+    result: PaymentStatus
     signed: bool
     transaction_id: str
     order_id: str  # our reference, as the provider echoes it
@@ -127,13 +127,13 @@ class VerifiedPayment:
     provider: str
     reference: str
     transaction_id: str
-    status: PaymentStatus
+    result: PaymentStatus
     amount: Decimal | None
     test: bool
 
     @property
     def paid(self) -> bool:
-        return self.status is PaymentStatus.PAID
+        return self.result is PaymentStatus.PAID
 
 
 @dataclass(frozen=True)

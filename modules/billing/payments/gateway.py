@@ -250,7 +250,7 @@ def to_notification(provider: str, response) -> Notification:
         raise PaymentConfigurationError(f"Prestataire « {provider} » non pris en charge.")
     return Notification(
         provider=provider,
-        status=_STATUS.get(response.result, PaymentStatus.ERROR),
+        result=_STATUS.get(response.result, PaymentStatus.ERROR),
         signed=response.signed is True,
         transaction_id=transaction_id,
         order_id=str(order_id or ""),

@@ -52,4 +52,4 @@ def reconcile_payfip_payment(gateway, *, idop: str, started_at: datetime | None)
 
 def needs_another_look(notification: Notification) -> bool:
     """True while the reconciliation job must query this attempt again."""
-    return notification.status in UNSETTLED
+    return notification.result in UNSETTLED

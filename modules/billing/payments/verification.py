@@ -54,7 +54,7 @@ def verify_notification(
             RejectionReason.TEST_MODE,
             "Notification refusée : paiement en mode test, aucune somme n'a été encaissée.",
         )
-    if n.status in _MONEY_MOVED:
+    if n.result in _MONEY_MOVED:
         if n.currency != expected.currency:
             return RejectedNotification(
                 RejectionReason.WRONG_CURRENCY,
@@ -71,7 +71,7 @@ def verify_notification(
         provider=n.provider,
         reference=n.order_id,
         transaction_id=n.transaction_id,
-        status=n.status,
+        result=n.result,
         amount=n.amount,
         test=n.test,
     )

@@ -108,13 +108,18 @@ def test_payzen_request_is_a_form_signed_with_hmac_sha256(kind, url):
 
 
 def test_payzen_valid_ipn_is_verified():
-    n = payzen_gateway().parse_notification(urlencode(payzen_ipn()))
-    assert (n.signed, n.status, n.order_id, n.amount, n.currency, n.test) == (
+    fields = payzen_ipn()
+    # eopayment's own signing code agrees with the documented algorithm.
+    backend = eopayment.Payment("payzen", {"secret_test": PAYZEN_KEY,
+                                           "signature_algo": "hmac_sha256"}).backend
+    assert backend.signature(fields) == fields["signature"]
+    n = payzen_gateway().parse_notification(urlencode(fields))
+    assert (n.signed, n.result, n.order_id, n.amount, n.currency, n.test) == (
         True, PaymentStatus.PAID, REFERENCE, D("34.56"), "EUR", True)
     result = verify_notification(n, expected=EXPECTED, accept_test=True)
     assert result == VerifiedPayment(provider="payzen", reference=REFERENCE,
                                      transaction_id="20261121103015_a1B2c3",
-                                     status=PaymentStatus.PAID, amount=D("34.56"), test=True)
+                                     result=PaymentStatus.PAID, amount=D("34.56"), test=True)
     assert result.paid
 
 
@@ -178,7 +183,7 @@ def test_payzen_refused_card_is_verified_but_not_paid():
     n = payzen_gateway().parse_notification(urlencode(payzen_ipn(result="05")))
     result = verify_notification(n, expected=EXPECTED, accept_test=True)
     assert isinstance(result, VerifiedPayment)
-    assert (result.status, result.paid) == (PaymentStatus.DENIED, False)
+    assert (result.result, result.paid) == (PaymentStatus.DENIED, False)
 
 
 def test_payzen_unsigned_or_garbled_notification():
@@ -232,7 +237,7 @@ def test_dummy_request_and_notifications():
     assert verify(ok="1", signed="1", orderid="F1").reason is RejectionReason.UNKNOWN_REFERENCE
     assert verify(ok="1", signed="1", amount="abc").reason is RejectionReason.WRONG_AMOUNT
     failed = verify(signed="1")
-    assert failed.status is PaymentStatus.ERROR and not failed.paid
+    assert failed.result is PaymentStatus.ERROR and not failed.paid
     # The demo backend is a test backend: refused unless the town is a demo.
     raw = urlencode({"transaction_id": tid, "orderid": REFERENCE, "amount": "34.56", "ok": 1,
                      "signed": 1})
@@ -297,7 +302,7 @@ def paybox_ipn(key, *, montant="3456", reference=None, erreur="00000"):
 
 def test_paybox_ipn_signed_by_paybox_is_verified(paybox_trusts, paybox_test_key):
     n = paybox().parse_notification(urlencode(paybox_ipn(paybox_test_key)))
-    assert (n.signed, n.status, n.order_id, n.amount, n.transaction_id) == (
+    assert (n.signed, n.result, n.order_id, n.amount, n.transaction_id) == (
         True, PaymentStatus.PAID, REFERENCE, D("34.56"), "0000654321")
     assert verify_notification(n, expected=EXPECTED).paid
 
@@ -326,7 +331,7 @@ def test_paybox_unsigned_and_wrong_amount(paybox_trusts, paybox_test_key):
     n = paybox().parse_notification(urlencode(paybox_ipn(paybox_test_key, montant="3400")))
     assert verify_notification(n, expected=EXPECTED).reason is RejectionReason.WRONG_AMOUNT
     n = paybox().parse_notification(urlencode(paybox_ipn(paybox_test_key, erreur="00001")))
-    assert n.status is PaymentStatus.CANCELLED
+    assert n.result is PaymentStatus.CANCELLED
 
 
 # --- PayFiP: no signature, confirmed by querying PayFiP ------------------------------
@@ -386,7 +391,7 @@ def test_payfip_notification_is_confirmed_by_asking_payfip(monkeypatch, answer, 
     monkeypatch.setattr(PayFiP, "get_info_paiement", get_info_paiement)
     n = payfip().parse_notification("idop=IDOP1")
     assert asked == ["IDOP1"]
-    assert (n.status, n.signed, n.order_id) == (status, True, answer["refdet"])
+    assert (n.result, n.signed, n.order_id) == (status, True, answer["refdet"])
     result = verify_notification(n, expected=EXPECTED)
     assert getattr(result, "reason", None) is reason
     assert not needs_another_look(n)
@@ -401,7 +406,7 @@ def test_payfip_operation_in_progress_waits_then_expires(monkeypatch, age, statu
     monkeypatch.setattr(PayFiP, "get_info_paiement", in_progress)
     started = datetime.now(UTC) - age
     n = reconcile_payfip_payment(payfip(), idop="IDOP1", started_at=started)
-    assert n.status is status
+    assert n.result is status
     assert needs_another_look(n) is (status is PaymentStatus.WAITING)
     # Nothing was paid: nothing to credit.
     assert not getattr(verify_notification(n, expected=EXPECTED), "paid", False)

@@ -172,6 +172,15 @@ def test_explanations(t, kwargs, expected):
     assert line(t, **kwargs).explanation.replace("\u202f", " ") == expected
 
 
+def test_plain_strings_are_accepted_for_kinds_and_attendance():
+    version = TariffVersion(applies_from=date(2026, 9, 1), kind="flat", price=D(2))
+    assert version.kind is TariffKind.FLAT
+    got = price_session(tariff(version), day=DAY, qf=None, attendance="late_cancellation")
+    assert got.attendance is A.LATE_CANCELLATION
+    with pytest.raises(PricingError, match="Type de tarif « forfait » inconnu"):
+        TariffVersion(applies_from=DAY, kind="forfait")
+
+
 def test_a_line_records_what_was_applied():
     got = line(GRID, rank=2, attendance=A.LATE_CANCELLATION)
     assert (got.bracket, got.billed_percent, got.tariff_applies_from, got.unit) == (
