@@ -102,6 +102,8 @@ def validate(data: dict, *, source: str) -> TownConfig:
     problems = _schema_problems(data)
     if not problems:
         problems = _semantic_problems(data)
+    if not problems:
+        problems = _module_problems(data)
     if problems:
         raise ConfigError(source, problems)
     return TownConfig(source=source, data=data)
@@ -206,6 +208,25 @@ def _rule_problem(key: str, error: jsonschema.ValidationError) -> Problem:
         p = _french(inner[0])
         return Problem(f"{key}.{p.key}" if p.key else key, p.message)
     return Problem(key, "règle de délai invalide.")
+
+
+def _module_problems(data: dict) -> list[Problem]:
+    """Each enabled module checks its own section (e.g. billing: no retroactive tariff)."""
+    from core.modules import registry
+    from tenants.models import Commune
+
+    previous = Commune.objects.filter(slug=data["slug"]).values_list("config", flat=True).first()
+    problems = []
+    for code in data["modules"]:
+        for message in registry()[code].config_problems(data, previous or None):
+            key, sep, rest = message.partition(" : ")
+            if not sep:
+                problems.append(Problem(f"module_settings.{code}", message))
+            elif key.startswith("module_settings."):
+                problems.append(Problem(key, rest))
+            else:
+                problems.append(Problem(f"module_settings.{code}.{key}", rest))
+    return problems
 
 
 def _semantic_problems(data: dict) -> list[Problem]:

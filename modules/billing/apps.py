@@ -104,3 +104,22 @@ class BillingConfig(ServiceModuleConfig):
     # Billing offers no service of its own: it prices the other modules' ones.
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
+
+    def config_problems(self, town_config, previous_config):
+        """Tariffs must parse, and never change what already applied (no retroactivity)."""
+        from django.utils import timezone
+
+        from .pricing import retroactive_changes
+        from .tariffs import BillingConfigError, billing_settings_from_town_config
+
+        try:
+            new = billing_settings_from_town_config(town_config)
+        except BillingConfigError as exc:
+            return exc.problems
+        if not previous_config:
+            return []
+        try:
+            old = billing_settings_from_town_config(previous_config)
+        except BillingConfigError:
+            return []  # the old file no longer parses: nothing reliable to compare with
+        return retroactive_changes(old, new, today=timezone.localdate())

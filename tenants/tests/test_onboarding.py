@@ -81,6 +81,7 @@ def test_rerun_is_idempotent_and_updates_what_changed(tmp_path, db, in_town):
     data = base_config()
     data["contact"]["phone"] = "05 63 00 00 00"
     data["services"] = [s for s in data["services"] if s["code"] != "etudes-dirigees"]
+    data["module_settings"]["billing"]["services"].pop("etudes-dirigees", None)
     [changed] = onboard_files([write(tmp_path, data)])
     assert changed.changed and not changed.created
     commune = Commune.objects.get(slug="saint-test")
@@ -203,4 +204,18 @@ def test_failure_during_writes_rolls_everything_back(tmp_path, db, monkeypatch):
     before = snapshot()
     with pytest.raises(RuntimeError):
         onboard_files([write(tmp_path, base_config())])
+    assert snapshot() == before
+
+
+def test_module_checks_refuse_a_retroactive_tariff_change(tmp_path, db):
+    """Billing: a tariff version that already applied cannot be changed by a new file."""
+    data = base_config()
+    onboard_files([write(tmp_path, data)])
+    canteen = data["module_settings"]["billing"]["services"]["restauration-scolaire"]["versions"]
+    past = next(v for v in canteen if v["applies_from"] <= "2026-09-01")
+    past["grid"][0]["price"] = past["grid"][0]["price"] + 1
+    before = snapshot()
+    with pytest.raises(ConfigError) as exc:
+        onboard_files([write(tmp_path, data)])
+    assert "restauration-scolaire" in str(exc.value) and "a déjà servi" in str(exc.value)
     assert snapshot() == before
