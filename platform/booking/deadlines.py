@@ -102,7 +102,9 @@ class WorkingDaysBefore:
         if any(not isinstance(w, int) or not 0 <= w <= 6 for w in self.skip_weekdays):
             raise ValueError("« skip_weekdays » : jours de la semaine inconnus.")
         if set(range(5)) <= self.skip_weekdays:
-            raise ValueError("« skip_weekdays » exclut tous les jours ouvrés : aucun jour ne compterait.")
+            raise ValueError(
+                "« skip_weekdays » exclut tous les jours ouvrés : aucun jour ne compterait."
+            )
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,9 @@ def parse_deadlines(data: object, *, key: str = "deadlines") -> ServiceDeadlines
         raise DeadlineConfigError(f"{key}.booking", "clé obligatoire manquante.")
     booking = parse_rule(data["booking"], key=f"{key}.booking")
     separate = "cancellation" in data
-    cancellation = parse_rule(data["cancellation"], key=f"{key}.cancellation") if separate else booking
+    cancellation = (
+        parse_rule(data["cancellation"], key=f"{key}.cancellation") if separate else booking
+    )
     windows_only = data.get("windows_only", False)
     if not isinstance(windows_only, bool):
         raise DeadlineConfigError(f"{key}.windows_only", "doit valoir true ou false.")
@@ -366,7 +370,8 @@ def describe_rule(rule: Rule) -> str:
         case HoursBefore(hours=hours):
             return f"au plus tard {hours} heures avant le début de la journée"
         case WorkingDaysBefore(days=days, time=t, skip_weekdays=skip):
-            skipped = ["week-ends", "jours fériés"] + [f"{WEEKDAYS[w]}s" for w in sorted(skip) if w < 5]
+            skipped = ["week-ends", "jours fériés"]
+            skipped += [f"{WEEKDAYS[w]}s" for w in sorted(skip) if w < 5]
             unit = "jour ouvré" if days == 1 else "jours ouvrés"
             return f"au plus tard {days} {unit} avant, à {t:%H:%M} (hors {', '.join(skipped)})"
         case WeekdayPreviousWeek(weekday=w, time=t):
@@ -444,7 +449,9 @@ def _window_gate(
     day: date, now: datetime, windows: Iterable[ReservationWindow], windows_only: bool,
     service: str | None,
 ) -> _Gate:
-    concerned = [w for w in windows if w.concerns(day, service) and (windows_only or w.has_day_range)]
+    concerned = [
+        w for w in windows if w.concerns(day, service) and (windows_only or w.has_day_range)
+    ]
     if not concerned and not windows_only:
         return _Gate()
     open_now = [w.closes_at for w in concerned if w.is_open_at(now)]
@@ -520,7 +527,9 @@ def evaluate_cell(
     today = _utc(now).astimezone(PARIS).date()
     raw_book = limit_for(rules.booking, day, session_start=session_start, holidays=holidays)
     if rules.separate_cancellation:
-        raw_cancel = limit_for(rules.cancellation, day, session_start=session_start, holidays=holidays)
+        raw_cancel = limit_for(
+            rules.cancellation, day, session_start=session_start, holidays=holidays
+        )
     else:
         raw_cancel = raw_book
     gate = _window_gate(day, now, tuple(windows), rules.windows_only, service)

@@ -99,7 +99,8 @@ class SchoolHolidays:
     def for_zone(cls, zone: str) -> SchoolHolidays:
         if zone not in ZONES:
             raise SchoolCalendarUnavailable(
-                f"Vacances scolaires inconnues pour la zone « {zone} » (zones prises en charge : A, B, C)."
+                f"Vacances scolaires inconnues pour la zone « {zone} » "
+                "(zones prises en charge : A, B, C)."
             )
         return _school_holidays(zone)
 

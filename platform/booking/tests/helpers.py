@@ -24,7 +24,8 @@ def last_instant_of_minute(dt: datetime) -> datetime:
 
 @cache
 def town(slug: str) -> dict:
-    return yaml.safe_load((settings.TENANT_CONFIGS_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
+    path = settings.TENANT_CONFIGS_DIR / f"{slug}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def real_rules(slug: str, service: str) -> ServiceDeadlines:

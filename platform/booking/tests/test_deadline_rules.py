@@ -24,6 +24,7 @@ from booking.deadlines import (
     evaluate_cell,
     limit_for,
     parse_deadlines,
+    parse_rule,
     start_of_day,
 )
 from booking.holidays_fr import FRANCE, PublicHolidays
@@ -105,7 +106,7 @@ def test_bondoufle_wednesday_previous_week(day, limit):
 
 
 def test_weekday_previous_week_for_other_days_of_the_week():
-    rule = parse_deadlines({"booking": {"rule": "weekday_previous_week", "weekday": "wednesday"}}).booking
+    rule = parse_rule({"rule": "weekday_previous_week", "weekday": "wednesday"})
     # Monday 15 March 2027 and Sunday 21 March: the previous week's Wednesday is 10 March.
     assert limit_for(rule, date(2027, 3, 15)) == paris(2027, 3, 10, 23, 59)
     assert limit_for(rule, date(2027, 3, 21)) == paris(2027, 3, 10, 23, 59)
@@ -256,11 +257,14 @@ def test_summer_opening_date_applies_to_a_town_without_windows_only():
     from booking.deadlines import ReservationWindow
 
     rules = real_rules("castres", "alsh-vacances")
-    summer = ReservationWindow(opens_at=paris(2027, 5, 1, 8, 30), closes_at=paris(2027, 6, 30, 23, 59),
+    summer = ReservationWindow(opens_at=paris(2027, 5, 1, 8, 30),
+                               closes_at=paris(2027, 6, 30, 23, 59),
                                first_day=date(2027, 7, 5), last_day=date(2027, 8, 31))
     early = evaluate_cell(day=date(2027, 7, 12), now=paris(2027, 4, 20), rules=rules,
                           booked=False, windows=[summer])
-    assert early.explanation == "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)"
+    assert early.explanation == (
+        "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)"
+    )
     opened = evaluate_cell(day=date(2027, 7, 12), now=paris(2027, 5, 1, 8, 30), rules=rules,
                            booked=False, windows=[summer])
     assert opened.can_book and opened.book_until == paris(2027, 6, 30, 23, 59)
@@ -271,6 +275,7 @@ def test_summer_opening_date_applies_to_a_town_without_windows_only():
 
 # --- working days: weekends, public holidays, skipped weekdays -----------------
 
+MOSELLE, TARN = PublicHolidays.for_department("57"), PublicHolidays.for_department("81")
 WORKING_DAY_CASES = [
     # (rule, day, public holidays, expected limit day)
     (WorkingDaysBefore(1), date(2026, 5, 11), FRANCE, date(2026, 5, 7)),   # Fri 8 May skipped
@@ -283,10 +288,11 @@ WORKING_DAY_CASES = [
     # 16 working days' notice (a town quoted in the press): four holidays in May 2026.
     (WorkingDaysBefore(16), date(2026, 5, 29), FRANCE, date(2026, 5, 4)),
     (WorkingDaysBefore(16), date(2026, 5, 29), frozenset(), date(2026, 5, 7)),
-    (WorkingDaysBefore(3, skip_weekdays=frozenset({2})), date(2026, 5, 22), FRANCE, date(2026, 5, 18)),
+    (WorkingDaysBefore(3, skip_weekdays=frozenset({2})), date(2026, 5, 22), FRANCE,
+     date(2026, 5, 18)),
     # Alsace-Moselle: Good Friday (26 March 2027) is a public holiday in Moselle only.
-    (WorkingDaysBefore(1), date(2027, 3, 30), PublicHolidays.for_department("57"), date(2027, 3, 25)),
-    (WorkingDaysBefore(1), date(2027, 3, 30), PublicHolidays.for_department("81"), date(2027, 3, 26)),
+    (WorkingDaysBefore(1), date(2027, 3, 30), MOSELLE, date(2027, 3, 25)),
+    (WorkingDaysBefore(1), date(2027, 3, 30), TARN, date(2027, 3, 26)),
 ]
 
 
@@ -458,7 +464,8 @@ def test_max_advance_days():
 
 
 def test_same_day_is_not_a_past_day():
-    rules = ServiceDeadlines(booking=DaysBefore(0, time(10, 0)), cancellation=DaysBefore(0, time(10, 0)))
+    rule = DaysBefore(0, time(10, 0))
+    rules = ServiceDeadlines(booking=rule, cancellation=rule)
     state = _castres(rules=rules, day=date(2027, 3, 17), now=paris(2027, 3, 17, 11))
     assert state.reason is Reason.PAST_DEADLINE
 
