@@ -10,6 +10,7 @@ Both come from libraries that work OFFLINE (docs/decisions/0100-french-holidays.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -55,9 +56,19 @@ class PublicHolidays:
         return f"PublicHolidays(subdiv={self.subdiv!r})"
 
 
+# functools.cache does not stop several threads from computing the same value
+# at once: 50 simultaneous first bookings parsed the school CSV 50 times (15 s).
+_LOADING = threading.Lock()
+
+
 @cache
-def _public_holiday_names(year: int, subdiv: str | None) -> dict[date, str]:
+def _load_public_holiday_names(year: int, subdiv: str | None) -> dict[date, str]:
     return dict(holidays_lib.France(years=year, subdiv=subdiv, language="fr").items())
+
+
+def _public_holiday_names(year: int, subdiv: str | None) -> dict[date, str]:
+    with _LOADING:
+        return _load_public_holiday_names(year, subdiv)
 
 
 @cache
@@ -127,8 +138,13 @@ class SchoolHolidays:
         return [p for p in self.periods if p.last_day >= start and p.first_day <= end]
 
 
-@cache
 def _school_holidays(zone: str) -> SchoolHolidays:
+    with _LOADING:
+        return _load_school_holidays(zone)
+
+
+@cache
+def _load_school_holidays(zone: str) -> SchoolHolidays:
     from vacances_scolaires_france import SchoolHolidayDates
 
     data = SchoolHolidayDates()  # reads the CSV shipped inside the wheel

@@ -15,7 +15,7 @@ from booking.holidays_fr import (
     PublicHolidays,
     SchoolCalendarUnavailable,
     SchoolHolidays,
-    _school_holidays,
+    _load_school_holidays,
 )
 
 SCHOOL = {DayKind.SCHOOL_DAY}
@@ -134,13 +134,13 @@ def test_school_holidays_data_ships_in_the_wheel_and_loads_offline(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
-    _school_holidays.cache_clear()
+    _load_school_holidays.cache_clear()
     try:
         periods = SchoolHolidays.for_zone("B").periods_between(date(2027, 1, 1), date(2027, 12, 31))
         assert periods[0].name == "Vacances de Noël"
         assert date(2027, 3, 1) in next(p for p in periods if p.name == "Vacances d'hiver")
     finally:
-        _school_holidays.cache_clear()
+        _load_school_holidays.cache_clear()
 
 
 @settings(max_examples=200, deadline=None)
