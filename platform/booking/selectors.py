@@ -30,7 +30,9 @@ def windows_for(service) -> tuple[ReservationWindow, ...]:
     periods = ReservationPeriod.objects.filter(Q(services=None) | Q(services=service)).distinct()
     return tuple(
         ReservationWindow(
-            opens_at=p.opens_at, closes_at=p.closes_at, services=frozenset({service.code}),
+            # A limit is a whole minute (booking.deadlines): 23:59:59 typed by staff is 23:59.
+            opens_at=p.opens_at, closes_at=p.closes_at.replace(second=0, microsecond=0),
+            services=frozenset({service.code}),
             first_day=p.first_day, last_day=p.last_day, label=p.label,
         )
         for p in periods

@@ -70,6 +70,9 @@ def test_alsace_moselle_good_friday():
     assert not moselle.is_open(good_friday, SCHOOL)
     assert nantes.is_open(good_friday, SCHOOL)
     assert PublicHolidays.for_department("67") is PublicHolidays.for_department("68")
+    assert good_friday in PublicHolidays.for_department("67")
+    assert date(2027, 12, 26) in PublicHolidays.for_department("68")  # Saint-Étienne
+    assert good_friday not in FRANCE
     assert FRANCE.name(date(2027, 5, 6)) == "Ascension"
 
 
