@@ -47,6 +47,7 @@ TENANT_APPS = [
     "core",
     "families",
     "demandes",
+    "booking",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
