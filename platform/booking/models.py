@@ -71,6 +71,12 @@ class DaySlot(models.Model):
         return max(self.capacity - self.booked, 0)
 
 
+class Attendance(models.TextChoices):
+    PENDING = "pending", "non pointé"
+    PRESENT = "present", "présent"
+    ABSENT = "absent", "absent"
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", "réservé"
@@ -85,6 +91,12 @@ class Booking(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Billing reads these two facts (with Absence.decision) to price the day.
+    # A cancellation after the deadline (allowed by staff) may still be billed.
+    cancelled_late = models.BooleanField("annulation hors délai", default=False)
+    attendance = models.CharField(
+        "pointage", max_length=10, choices=Attendance.choices, default=Attendance.PENDING
+    )
 
     class Meta:
         ordering = ["slot__day", "id"]
@@ -153,3 +165,36 @@ class ReservationPeriod(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.opens_at:%d/%m/%Y} – {self.closes_at:%d/%m/%Y}"
+
+
+class Absence(models.Model):
+    """A family reports an absence for a booked day, with an optional or required
+    justification (e.g. a medical certificate); staff decide. Billing reads
+    `decision`: justified days are free, unjustified ones billed per the tariff."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "à examiner"
+        JUSTIFIED = "justified", "justifiée"
+        UNJUSTIFIED = "unjustified", "non justifiée"
+
+    class Reason(models.TextChoices):
+        ILLNESS = "illness", "maladie"
+        FAMILY = "family", "raison familiale"
+        OTHER = "other", "autre"
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="absence")
+    reason = models.CharField("motif", max_length=10, choices=Reason.choices)
+    comment = models.TextField("commentaire", blank=True)
+    justification = models.FileField("justificatif", upload_to="absences/", blank=True)
+    decision = models.CharField(max_length=12, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "absence"
