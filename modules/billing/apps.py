@@ -38,6 +38,48 @@ BILLING_SETTINGS_SCHEMA = {
         "rules": {"type": "object", "additionalProperties": False, "properties": _RULES,
                   "description": "Règles communes à tous les tarifs "
                                  "(une version peut les remplacer)"},
+        "invoicing": {
+            "type": "object", "additionalProperties": False,
+            "description": "Facturation : échéance, fenêtre de paiement en ligne, facture en ligne",
+            "properties": {
+                "payment_days": {"type": "integer", "minimum": 1, "maximum": 90,
+                                 "description": "Échéance = date de facture + N jours"},
+                "online_payment_opens_at": {
+                    "type": "string", "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$",
+                    "description": "Heure d'ouverture du paiement en ligne le jour de la facture"},
+                "e_invoice": {"type": "boolean",
+                              "description": "La commune propose la facture en ligne (sans papier)"},
+                "how_to_pay": {"type": "string", "minLength": 1, "maxLength": 600},
+            },
+        },
+        "regies": {
+            "type": "array",
+            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["code", "name", "services"],
+                "properties": {
+                    "code": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+                             "maxLength": 40},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 160},
+                    "services": {"type": "array", "uniqueItems": True,
+                                 "items": {"type": "string"}},
+                },
+            },
+        },
+        "direct_debit": {
+            "type": "object", "additionalProperties": False,
+            "required": ["creditor_name", "creditor_id", "iban", "bic"],
+            "description": "Prélèvement SEPA (absent : la commune ne le propose pas)",
+            "properties": {
+                "creditor_name": {"type": "string", "minLength": 1, "maxLength": 70},
+                "creditor_id": {"type": "string", "description": "ICS, ex. FR72ZZZ123456"},
+                "iban": {"type": "string"},
+                "bic": {"type": "string", "pattern": "^[A-Z0-9]{8}([A-Z0-9]{3})?$"},
+                "starts": {"enum": ["next_invoice", "september"],
+                           "description": "Première facture prélevée après l'adhésion"},
+            },
+        },
         "services": {
             "type": "object",
             "description": "Tarif de chaque service, par code de service (section `services`)",
@@ -49,6 +91,10 @@ BILLING_SETTINGS_SCHEMA = {
         "service_tariff": {
             "type": "object", "additionalProperties": False, "required": ["versions"],
             "properties": {
+                "quantity_per_booking": {
+                    "type": "number", "exclusiveMinimum": 0, "maximum": 24,
+                    "description": "Quantité facturée par réservation (ex. 9 heures pour une "
+                                   "journée de crèche au tarif horaire) ; 1 par défaut"},
                 "sessions_per_month": {
                     "type": "integer", "minimum": 0, "maximum": 744,
                     "description": "Nombre habituel de séances (ou d'heures, pour un tarif "
@@ -112,6 +158,12 @@ class BillingConfig(ServiceModuleConfig):
         from .pricing import retroactive_changes
         from .tariffs import BillingConfigError, billing_settings_from_town_config
 
+        from .town_settings import InvoicingConfigError, invoicing_settings_from_town_config
+
+        try:
+            invoicing_settings_from_town_config(town_config)
+        except InvoicingConfigError as exc:
+            return [f"module_settings.billing.{p}" for p in exc.problems]
         try:
             new = billing_settings_from_town_config(town_config)
         except BillingConfigError as exc:
@@ -123,3 +175,9 @@ class BillingConfig(ServiceModuleConfig):
         except BillingConfigError:
             return []  # the old file no longer parses: nothing reliable to compare with
         return retroactive_changes(old, new, today=timezone.localdate())
+
+    def load_demo_data(self, commune) -> None:
+        """Invoices of the past month for the demo families (modules/billing/demo.py)."""
+        from .demo import load_demo_data
+
+        load_demo_data(commune)

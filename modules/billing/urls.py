@@ -1,8 +1,34 @@
 from django.urls import path
 
-from core.views import module_home
+from . import fake_provider, staff_views, views
 
 app_name = "billing"
 urlpatterns = [
-    path("", module_home, {"module_code": "billing"}, name="home"),
+    path("", views.home, name="home"),
+    path("simulateur/", views.simulator, name="simulator"),
+    path("factures/", views.invoices, name="invoices"),
+    path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
+    path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
+    path("factures/<int:pk>/payer/", views.pay, name="pay"),
+    path("paiement/retour/", views.payment_return, name="payment-return"),
+    path("paiement/notification/", views.payment_notify, name="payment-notify"),
+    path("paiement/demo/", fake_provider.demo_provider, name="demo-provider"),
+    path("paiements/<int:pk>/recu/", views.receipt_pdf, name="receipt-pdf"),
+    path("facture-en-ligne/", views.e_invoice, name="e-invoice"),
+    path("prelevement/", views.mandate, name="mandate"),
+    path("prelevement/<int:pk>/revoquer/", views.mandate_revoke, name="mandate-revoke"),
+    path("attestations/", views.attestations, name="attestations"),
+    path("attestations/<int:year>/", views.attestation_pdf, name="attestation-pdf"),
+    # Town staff
+    path("gestion/", staff_views.dashboard, name="staff"),
+    path("gestion/facturer/", staff_views.run, name="staff-run"),
+    path("gestion/factures/<int:pk>/", staff_views.invoice, name="staff-invoice"),
+    path("gestion/factures/<int:pk>/avoir/", staff_views.credit, name="staff-credit"),
+    path("gestion/factures/<int:pk>/encaissement/", staff_views.desk_payment,
+         name="staff-desk-payment"),
+    path("gestion/prelevements/", staff_views.debits, name="staff-debits"),
+    path("gestion/prelevements/<str:day>/export/", staff_views.export_debits,
+         name="staff-export"),
+    path("gestion/fichiers/<int:pk>/", staff_views.export_file, name="staff-export-file"),
+    path("gestion/prelevements/<int:pk>/rejet/", staff_views.reject_debit, name="staff-reject"),
 ]

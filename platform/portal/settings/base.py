@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
 BASE_DIR = PLATFORM_DIR.parent  # repository root
@@ -148,6 +149,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=300.0),
     },
+    # Billing: the month just ended is invoiced on the 1st, each town at its
+    # own moment within BILLING_RUN_WINDOW_SECONDS (modules/billing/tasks.py).
+    "billing-monthly-run": {
+        "task": "billing.tasks.dispatch_monthly_runs",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+    # PayFiP confirms nothing by itself: ask it about attempts left waiting.
+    "billing-payfip-reconciliation": {
+        "task": "billing.tasks.dispatch_payment_reconciliation",
+        "schedule": 15 * 60.0,
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
@@ -242,6 +254,15 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,  # children's data: never sent to Sentry
     )
+
+# --- Billing (modules/billing) ----------------------------------------------
+BILLING_RUN_WINDOW_SECONDS = env.int("BILLING_RUN_WINDOW_SECONDS", default=4 * 3600)
+# Test-mode payments (eopayment's dummy backend, PayZen TEST) move no money:
+# accepted for the demo and tests only; prod.py refuses them.
+BILLING_ACCEPT_TEST_PAYMENTS = env.bool("BILLING_ACCEPT_TEST_PAYMENTS", default=True)
+# DEMO ONLY: our local stand-in for the dummy provider's page
+# (modules/billing/fake_provider.py); prod.py switches it off.
+BILLING_DEMO_PAYMENT_PAGE = env.bool("BILLING_DEMO_PAYMENT_PAGE", default=True)
 
 # Where tenant_configs/*.yaml live (the operator's onboarding source).
 TENANT_CONFIGS_DIR = Path(env("TENANT_CONFIGS_DIR", default=str(BASE_DIR / "tenant_configs")))

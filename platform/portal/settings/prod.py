@@ -15,3 +15,6 @@ CSRF_COOKIE_SECURE = True
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# Billing: no demo payment page, no test-mode payment, ever in production.
+BILLING_DEMO_PAYMENT_PAGE = False
+BILLING_ACCEPT_TEST_PAYMENTS = False

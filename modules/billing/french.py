@@ -1,0 +1,24 @@
+"""French display helpers for billing (dates, months): pure."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.utils import timezone
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+
+def month_label(year: int, month: int) -> str:
+    """(2026, 11) -> 'novembre 2026'."""
+    return f"{MONTHS[month - 1]} {year}"
+
+
+def day_label(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def moment_label(moment: datetime) -> str:
+    """'08/11/2026 à 09:30' in the town's time zone (Europe/Paris)."""
+    local = timezone.localtime(moment)
+    return f"{local:%d/%m/%Y} à {local:%H:%M}"

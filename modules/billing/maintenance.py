@@ -1,0 +1,52 @@
+"""Maintenance access to issued invoices (migration 0002's triggers).
+
+Only for the legal retention purge (invoices are kept 10 years, then may be
+deleted) and for tests cleaning the committed rows they wrote. Never in a
+use case: an issued invoice is corrected by a credit note.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+
+@contextmanager
+def maintenance():
+    """A transaction in which the immutability triggers let rows be deleted."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL billing.maintenance = 'on'")
+        yield
+
+
+def purge_household_billing(household_ids) -> None:
+    """Delete every billing row of these households (retention purge, tests)."""
+    from .models import (
+        BillingPreference,
+        DirectDebit,
+        Invoice,
+        InvoiceLine,
+        Mandate,
+        Payment,
+        PaymentAttempt,
+        SepaExport,
+    )
+
+    ids = list(household_ids)
+    with maintenance():
+        invoices = Invoice.objects.filter(household_id__in=ids)
+        exports = set(DirectDebit.objects.filter(invoice__in=invoices)
+                      .exclude(export=None).values_list("export_id", flat=True))
+        Payment.objects.filter(invoice__in=invoices).delete()
+        PaymentAttempt.objects.filter(invoice__in=invoices).delete()
+        DirectDebit.objects.filter(invoice__in=invoices).delete()
+        SepaExport.objects.filter(pk__in=exports, debits__isnull=True).delete()
+        InvoiceLine.objects.filter(invoice__in=invoices).delete()
+        # Credit notes point at the invoices they cancel: delete them first.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM billing_invoice WHERE household_id = ANY(%s) "
+                           "AND corrects_id IS NOT NULL", [ids])
+            cursor.execute("DELETE FROM billing_invoice WHERE household_id = ANY(%s)", [ids])
+        Mandate.objects.filter(household_id__in=ids).delete()
+        BillingPreference.objects.filter(household_id__in=ids).delete()

@@ -1,0 +1,384 @@
+"""Invoices, payments and direct-debit mandates (town schema).
+
+Rules that hold whatever the code does (database-level):
+- an issued invoice is immutable: only its payment state (`status`,
+  `amount_paid`, `amount_credited`, `updated_at`) can change, and its lines can
+  never change; a PostgreSQL trigger (migration 0002) refuses anything else,
+  including bulk `UPDATE`s and deletions. A mistake is corrected by a credit
+  note ("avoir") and a corrective invoice (services.py), never by an edit;
+- numbering is per town, gapless: numbers come from `Counter` inside the
+  transaction that writes the invoice (numbering.py);
+- a booking is billed once per generation (UniqueConstraint on charge lines):
+  re-running a month cannot bill it twice;
+- one payment per provider transaction id (UniqueConstraint): a replayed
+  notification cannot pay twice.
+Writes go through services.py only.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+ZERO = Decimal("0.00")
+
+
+class ImmutableInvoiceError(Exception):
+    """An issued invoice (or its lines) cannot be edited; French message."""
+
+
+class Counter(models.Model):
+    """A gapless per-town counter ("invoice-2026", "mandate")."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "compteur"
+
+
+class InvoicingRun(models.Model):
+    """One execution of the monthly run (audit: what it did, what it skipped)."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    invoices_created = models.PositiveIntegerField(default=0)
+    lines_created = models.PositiveIntegerField(default=0)
+    deferred = models.PositiveIntegerField("réservations en attente (absence à examiner)", default=0)
+    problems = models.JSONField(default=list, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "facturation mensuelle"
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "facture"
+        CORRECTIVE = "corrective", "facture rectificative"
+        CREDIT = "credit", "avoir"
+
+    class Status(models.TextChoices):
+        TO_PAY = "to_pay", "à payer"
+        PARTLY_PAID = "partly_paid", "partiellement payée"
+        PAID = "paid", "payée"
+        DIRECT_DEBIT = "direct_debit", "prélèvement programmé"
+        CANCELLED = "cancelled", "annulée par avoir"
+        NOTHING_DUE = "nothing_due", "rien à payer"
+        CREDIT = "credit", "avoir"
+
+    # Fields that may change after issue (the trigger of migration 0002 lists the same).
+    MUTABLE_FIELDS = frozenset({"status", "amount_paid", "amount_credited", "updated_at"})
+
+    number = models.CharField("numéro", max_length=20, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    regie_code = models.CharField("régie", max_length=40)
+    regie_name = models.CharField("nom de la régie", max_length=160)
+    household = models.ForeignKey(
+        "families.Household", on_delete=models.PROTECT, related_name="invoices"
+    )
+    payer = models.ForeignKey(
+        "families.Adult", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Snapshot: an invoice shows the payer and address it was issued to.
+    payer_name = models.CharField("payeur", max_length=170)
+    payer_email = models.EmailField(blank=True)
+    payer_address = models.TextField(blank=True)
+    year = models.PositiveSmallIntegerField("année facturée")
+    month = models.PositiveSmallIntegerField("mois facturé")
+    invoice_date = models.DateField("date de facture")
+    due_date = models.DateField("date d'échéance")
+    payment_opens_at = models.DateTimeField("paiement en ligne à partir du")
+    payment_closes_at = models.DateTimeField("paiement en ligne jusqu'au")
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    paper = models.BooleanField("envoi papier", default=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections",
+        verbose_name="facture corrigée",
+    )
+    reason = models.CharField("motif (avoir, rectification)", max_length=255, blank=True)
+    run = models.ForeignKey(InvoicingRun, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="invoices")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Payment state: the only columns that change after issue.
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.TO_PAY)
+    amount_paid = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    amount_credited = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-invoice_date", "-id"]
+        verbose_name = "facture"
+        constraints = [
+            # One monthly invoice per payer household and régie: the run's idempotency key.
+            models.UniqueConstraint(
+                fields=["household", "regie_code", "year", "month"],
+                condition=Q(kind="invoice"), name="billing_one_invoice_per_month_and_regie",
+            ),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12),
+                                   name="billing_invoice_month_valid"),
+        ]
+        indexes = [models.Index(fields=["household", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().capitalize()} {self.number}"
+
+    def save(self, *args, **kwargs):
+        # The model-level guard (the trigger is the database-level one).
+        if self.pk is not None and not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
+                raise ImmutableInvoiceError(
+                    f"La facture {self.number} est émise : elle ne peut plus être modifiée. "
+                    "Émettez un avoir puis une facture rectificative."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError(
+            f"La facture {self.number} est émise : elle ne peut pas être supprimée."
+        )
+
+    @property
+    def balance(self) -> Decimal:
+        """What is left to pay (negative: the town owes the family)."""
+        return self.total - self.amount_paid - self.amount_credited
+
+    @property
+    def payment_reference(self) -> str:
+        """Letters and digits only (PayFiP's refdet, PayZen's order id)."""
+        return self.number.replace("-", "")
+
+    @property
+    def period_label(self) -> str:
+        from .french import month_label
+
+        return month_label(self.year, self.month)
+
+
+class InvoiceLine(models.Model):
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "prestation"
+        REVERSAL = "reversal", "annulation (avoir)"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHARGE)
+    booking = models.ForeignKey(
+        "booking.Booking", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="billing_lines",
+    )
+    # 1 for the monthly run; a corrective invoice bills the booking again as 2, 3...
+    generation = models.PositiveSmallIntegerField(default=1)
+    child = models.ForeignKey("families.Child", null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    child_name = models.CharField("enfant", max_length=170)
+    service_code = models.CharField(max_length=60)
+    service_name = models.CharField("prestation", max_length=160)
+    day = models.DateField("date")
+    quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal(1))
+    unit = models.CharField(max_length=30, default="séance")
+    attendance = models.CharField(max_length=24)
+    billed_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(100))
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    explanation = models.TextField("détail du prix", blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["invoice", "position", "id"]
+        verbose_name = "ligne de facture"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "generation"], condition=Q(kind="charge"),
+                name="billing_booking_billed_once_per_generation",
+            ),
+            models.UniqueConstraint(
+                fields=["booking", "generation"], condition=Q(kind="reversal"),
+                name="billing_booking_reversed_once_per_generation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_name} — {self.service_name} — {self.day:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être modifiée.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être supprimée.")
+
+
+class BillingPreference(models.Model):
+    """A household's choices: e-invoice ("adhésion à la facture en ligne")."""
+
+    household = models.OneToOneField("families.Household", on_delete=models.CASCADE,
+                                     related_name="billing_preference")
+    e_invoice = models.BooleanField("facture en ligne (plus de facture papier)", default=False)
+    e_invoice_since = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "préférences de facturation"
+
+
+class PaymentAttempt(models.Model):
+    """A family started an online payment (one redirect to the provider)."""
+
+    class Status(models.TextChoices):
+        STARTED = "STARTED", "commencé"
+        WAITING = "WAITING", "en attente de confirmation"
+        PAID = "PAID", "payé"
+        ACCEPTED = "ACCEPTED", "autorisé"
+        DENIED = "DENIED", "refusé"
+        CANCELLED = "CANCELLED", "abandonné"
+        EXPIRED = "EXPIRED", "expiré"
+        ERROR = "ERROR", "erreur"
+        RECEIVED = "RECEIVED", "reçu"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="attempts")
+    reference = models.CharField(max_length=30, unique=True)  # our order id, sent to the provider
+    provider = models.CharField(max_length=20)
+    provider_transaction_id = models.CharField(max_length=120, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "tentative de paiement en ligne"
+        indexes = [models.Index(fields=["provider", "status"])]
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        ONLINE = "online", "carte bancaire en ligne"
+        DIRECT_DEBIT = "direct_debit", "prélèvement"
+        DESK = "desk", "à la régie"
+
+    class Status(models.TextChoices):
+        VALID = "valid", "encaissé"
+        REJECTED = "rejected", "rejeté"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=14, choices=Method.choices)
+    provider = models.CharField(max_length=20)  # payzen, dummy..., "sepa", "regie"
+    transaction_id = models.CharField(max_length=120)
+    attempt = models.ForeignKey(PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="payments")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
+    paid_at = models.DateTimeField()
+    test = models.BooleanField("paiement de test", default=False)
+    bank_data = models.JSONField(default=dict, blank=True)  # audit (no card number: masked by providers)
+    receipt_number = models.CharField(max_length=20, unique=True)
+    rejection_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        verbose_name = "paiement"
+        constraints = [
+            # A replayed or concurrent notification cannot record a second payment.
+            models.UniqueConstraint(fields=["provider", "transaction_id"],
+                                    name="billing_one_payment_per_provider_transaction"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),
+        ]
+
+
+class Mandate(models.Model):
+    """An electronic SEPA direct-debit mandate signed online by a payer."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "actif"
+        REVOKED = "revoked", "révoqué"
+
+    household = models.ForeignKey("families.Household", on_delete=models.PROTECT,
+                                  related_name="mandates")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    rum = models.CharField("référence unique de mandat (RUM)", max_length=35, unique=True)
+    holder_name = models.CharField("titulaire du compte", max_length=70)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    signed_at = models.DateTimeField("signé le")
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    applies_from = models.DateField("s'applique aux factures à partir du mois de")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_collection_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+        verbose_name = "mandat de prélèvement"
+        constraints = [
+            models.UniqueConstraint(fields=["household"], condition=Q(status="active"),
+                                    name="billing_one_active_mandate_per_household"),
+        ]
+
+    @property
+    def masked_iban(self) -> str:
+        return f"{self.iban[:4]} •••• •••• {self.iban[-4:]}"
+
+
+class SepaExport(models.Model):
+    """One pain.008 file handed to the bank, for one collection date."""
+
+    collection_date = models.DateField("date de prélèvement")
+    message_id = models.CharField(max_length=35)
+    xml = models.BinaryField()
+    count = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "fichier de prélèvement"
+
+
+class DirectDebit(models.Model):
+    """One invoice to collect by direct debit on a date."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "programmé"
+        EXPORTED = "exported", "transmis à la banque"
+        REJECTED = "rejected", "rejeté"
+        CANCELLED = "cancelled", "annulé"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="direct_debits")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debits")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    collection_date = models.DateField("date de prélèvement")
+    sequence = models.CharField(max_length=4, blank=True)  # FRST/RCUR, fixed at export
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    prenotified_at = models.DateTimeField(null=True, blank=True)
+    export = models.ForeignKey(SepaExport, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="debits")
+    rejection_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["collection_date", "id"]
+        verbose_name = "prélèvement"
+        constraints = [
+            models.UniqueConstraint(fields=["invoice"],
+                                    condition=Q(status__in=["scheduled", "exported"]),
+                                    name="billing_one_live_debit_per_invoice"),
+        ]

@@ -1,0 +1,46 @@
+"""Gapless per-town numbering (invoices, credit notes, receipts, mandates).
+
+French public accounting asks for a continuous, chronological numbering of
+invoices (no gap, no reuse). A PostgreSQL SEQUENCE would leave gaps on every
+rollback, so numbers come from a counter ROW incremented in the very
+transaction that writes the invoices: a concurrent run waits on the row lock
+until the first commits, and a rolled-back run gives its numbers back.
+Invoices and credit notes share one series per year (prefix F or A).
+"""
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+PREFIX = {"invoice": "F", "corrective": "F", "credit": "A"}
+
+
+def reserve(name: str, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers of counter `name`; return the first.
+    Must run inside the transaction that uses them."""
+    if count < 1:
+        raise ValueError("count must be positive")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Numbers must be reserved inside the transaction that uses them.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_counter (name, value) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET value = billing_counter.value + EXCLUDED.value "
+            "RETURNING value",
+            [name, count],
+        )
+        last = cursor.fetchone()[0]
+    return last - count + 1
+
+
+def invoice_numbers(year: int, count: int, *, kind: str = "invoice") -> list[str]:
+    first = reserve(f"invoice-{year}", count)
+    return [format_number(kind, year, n) for n in range(first, first + count)]
+
+
+def format_number(kind: str, year: int, n: int) -> str:
+    """('invoice', 2026, 42) -> 'F2026-000042'."""
+    return f"{PREFIX[kind]}{year}-{n:06d}"
+
+
+def receipt_number(year: int) -> str:
+    return f"R{year}-{reserve(f'receipt-{year}'):06d}"

@@ -1,0 +1,184 @@
+"""Town staff's billing pages (agents of the "billing" area, managers, admins)."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import staff_required
+
+from . import selectors, services
+from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
+from .french import day_label, month_label
+from .lines import previous_month
+from .models import DirectDebit, Invoice, InvoicingRun, SepaExport
+from .payments import PaymentError
+from .pricing import euros
+from .sepa import SepaError
+
+
+def billing_staff(view):
+    return never_cache(staff_required("billing")(view))
+
+
+@billing_staff
+def dashboard(request):
+    year, month = previous_month(timezone.localdate())
+    form = RunForm(initial={"month": f"{year}-{month:02d}"})
+    qs = Invoice.objects.all()
+    status = request.GET.get("statut", "")
+    if status in Invoice.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "billing/staff/dashboard.html", {
+        "form": form, "runs": InvoicingRun.objects.all()[:10], "page": page,
+        "statuses": Invoice.Status.choices, "status": status,
+        "rows": [{"i": i, "total": euros(i.total), "balance": euros(i.balance)} for i in page],
+    })
+
+
+@billing_staff
+@require_POST
+def run(request):
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Mois attendu au format AAAA-MM.")
+        return redirect("billing:staff")
+    year, month = (int(x) for x in form.cleaned_data["month"].split("-"))
+    if not 1 <= month <= 12:
+        messages.error(request, "Mois invalide.")
+        return redirect("billing:staff")
+    try:
+        result = services.run_month(commune=request.commune, year=year, month=month,
+                                    by=request.user)
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Facturation de {month_label(year, month)} : {result.summary()}")
+        for problem in result.problems:
+            messages.warning(request, problem)
+    return redirect("billing:staff")
+
+
+@billing_staff
+def invoice(request, pk: int):
+    inv = selectors.staff_invoice(pk)
+    return render(request, "billing/staff/invoice.html", {
+        "i": inv, "total": euros(inv.total), "balance": euros(inv.balance),
+        "lines": [{"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
+                  for line in inv.lines.all()],
+        "payments": [{"p": p, "amount": euros(p.amount)} for p in inv.payments.all()],
+        "corrections": inv.corrections.all(),
+        "credit_form": CreditForm(), "desk_form": DeskPaymentForm(),
+    })
+
+
+@billing_staff
+@require_POST
+def credit(request, pk: int):
+    inv = selectors.staff_invoice(pk)
+    form = CreditForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    try:
+        if request.POST.get("corrective"):
+            note, corrective = services.issue_corrective_invoice(invoice=inv, reason=reason,
+                                                                 by=request.user)
+            messages.success(request, f"Avoir {note.number} émis" + (
+                f", facture rectificative {corrective.number} émise." if corrective else "."))
+        else:
+            note = services.issue_credit_note(invoice=inv, reason=reason, by=request.user)
+            messages.success(request, f"Avoir {note.number} émis.")
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    return redirect("billing:staff-invoice", pk=inv.pk)
+
+
+@billing_staff
+@require_POST
+def desk_payment(request, pk: int):
+    inv = selectors.staff_invoice(pk)
+    form = DeskPaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Montant en euros attendu.")
+        return redirect("billing:staff-invoice", pk=inv.pk)
+    try:
+        services.record_desk_payment(invoice=inv, amount=form.cleaned_data["amount"],
+                                     by=request.user, reference=form.cleaned_data["reference"])
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Paiement enregistré.")
+    return redirect("billing:staff-invoice", pk=inv.pk)
+
+
+@billing_staff
+def debits(request):
+    scheduled = (DirectDebit.objects.filter(status=DirectDebit.Status.SCHEDULED)
+                 .values("collection_date").annotate(n=Count("id"), total=Sum("amount"))
+                 .order_by("collection_date"))
+    exported = DirectDebit.objects.filter(status=DirectDebit.Status.EXPORTED).select_related(
+        "invoice", "mandate", "export")[:200]
+    return render(request, "billing/staff/debits.html", {
+        "dates": [{"date": d["collection_date"], "label": day_label(d["collection_date"]),
+                   "n": d["n"], "total": euros(d["total"])} for d in scheduled],
+        "exported": [{"d": d, "amount": euros(d.amount)} for d in exported],
+        "exports": [{"e": e, "total": euros(e.total)} for e in SepaExport.objects.all()[:20]],
+        "rejection_form": RejectionForm(),
+    })
+
+
+@billing_staff
+@require_POST
+def export_debits(request, day: str):
+    try:
+        collection = date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    try:
+        export = services.export_direct_debits(collection_date=collection, by=request.user)
+    except (services.BillingError, SepaError, PaymentError) as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:staff-debits")
+    messages.success(request, f"Fichier {export.message_id} : {export.count} prélèvement(s), "
+                              f"{euros(export.total)}.")
+    return redirect("billing:staff-debits")
+
+
+@billing_staff
+def export_file(request, pk: int):
+    try:
+        export = SepaExport.objects.get(pk=pk)
+    except SepaExport.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(bytes(export.xml), content_type="application/xml")
+    response["Content-Disposition"] = (
+        f'attachment; filename="prelevements-{export.collection_date:%Y-%m-%d}-{export.pk}.xml"')
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@billing_staff
+@require_POST
+def reject_debit(request, pk: int):
+    try:
+        debit = DirectDebit.objects.get(pk=pk)
+    except DirectDebit.DoesNotExist:
+        raise Http404 from None
+    form = RejectionForm(request.POST)
+    form.is_valid()
+    try:
+        services.record_debit_rejection(debit=debit, reason=form.cleaned_data.get("reason", ""),
+                                        by=request.user)
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Rejet enregistré : la facture est de nouveau à payer.")
+    return redirect("billing:staff-debits")

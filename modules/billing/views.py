@@ -1,0 +1,327 @@
+"""Families' billing pages and the public tariff simulator (thin views).
+
+/<slug>/billing/                 invoices (a family) or the module's public page
+/<slug>/billing/simulateur/      public tariff simulator (no login)
+/<slug>/billing/factures/<id>/   one invoice: lines and their price explanation
+/<slug>/billing/paiement/...     online payment (redirect to the provider only)
+/<slug>/billing/prelevement/     SEPA mandate; facture-en-ligne/; attestations/
+"""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import pdf, selectors, services
+from .forms import EInvoiceForm, MandateForm, SimulatorForm
+from .french import day_label, moment_label, month_label
+from .models import DirectDebit, Invoice, Payment, PaymentAttempt
+from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
+from .pricing import PricingError, caf_parts, euros, simulate
+
+DUMMY_SERVICE_URL = "https://dummy-payment.entrouvert.com/"
+
+
+def family_required(view):
+    """A signed-in family account (others: login, or 404 for staff: the
+    family's pages do not exist for them). Private pages are never cached."""
+
+    @wraps(view)
+    @never_cache
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            try:
+                return redirect_to_login(request.get_full_path())
+            except NoReverseMatch:  # no login page installed
+                raise PermissionDenied from None
+        selectors.family_household(request.user)  # 404 unless a family with a household
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def status_label(invoice: Invoice) -> str:
+    if invoice.status == Invoice.Status.DIRECT_DEBIT:
+        debit = next((d for d in invoice.direct_debits.all()
+                      if d.status == DirectDebit.Status.SCHEDULED), None)
+        if debit:
+            return f"prélèvement programmé le {day_label(debit.collection_date)}"
+    return invoice.get_status_display()
+
+
+def invoice_row(invoice: Invoice, *, now=None) -> dict:
+    refusal = services.online_payment_refusal(invoice, now=now)
+    return {
+        "invoice": invoice, "status": status_label(invoice),
+        "period": month_label(invoice.year, invoice.month),
+        "invoice_date": day_label(invoice.invoice_date), "due_date": day_label(invoice.due_date),
+        "total": euros(invoice.total), "balance": euros(max(invoice.balance, 0)),
+        "window": (f"du {moment_label(invoice.payment_opens_at)} au "
+                   f"{moment_label(invoice.payment_closes_at)}"),
+        "payable": refusal is None, "refusal": refusal,
+    }
+
+
+# --- public ---------------------------------------------------------------------------
+
+
+def home(request):
+    """A family sees its invoices; anyone else the module's public page."""
+    user = request.user
+    if user.is_authenticated and getattr(user, "role", "") == "family" and \
+            getattr(user, "adult", None) is not None:
+        return invoices(request)
+    return render(request, "billing/home.html", {})
+
+
+def simulator(request):
+    """Public tariff simulator: the same pricing function as the invoicing run."""
+    tariffs, _ = services.town_settings(request.commune)
+    form = SimulatorForm(request.POST or None)
+    result = error = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if d["mode"] == SimulatorForm.MODE_INCOME:
+                result = simulate(
+                    tariffs, day=timezone.localdate(), annual_income=d["annual_income"],
+                    monthly_benefits=d.get("monthly_benefits") or 0,
+                    parts=caf_parts(children=d["children"]),
+                    child_rank=d.get("child_rank") or 1, resident=d["resident"])
+            else:
+                result = simulate(tariffs, day=timezone.localdate(), qf=d.get("qf"),
+                                  child_rank=d.get("child_rank") or 1, resident=d["resident"])
+        except PricingError as exc:
+            error = str(exc)
+    rows = []
+    if result:
+        rows = [{"label": s.label, "price": euros(s.line.amount), "unit": s.line.unit,
+                 "explanation": s.line.explanation, "sessions": s.sessions_per_month,
+                 "monthly": euros(s.monthly_estimate)} for s in result.services]
+    return render(request, "billing/simulator.html", {
+        "form": form, "result": result, "rows": rows, "error": error,
+        "total": euros(result.monthly_total) if result else "",
+    })
+
+
+# --- a family's invoices ------------------------------------------------------------------
+
+
+@family_required
+def invoices(request):
+    now = timezone.now()
+    qs = selectors.family_invoices(request.user).prefetch_related("direct_debits")
+    household = selectors.family_household(request.user)
+    _, invoicing = services.town_settings(request.commune)
+    return render(request, "billing/invoices.html", {
+        "rows": [invoice_row(i, now=now) for i in qs],
+        "invoicing": invoicing,
+        "e_invoice": getattr(getattr(household, "billing_preference", None), "e_invoice", False),
+        "mandate": selectors.family_mandates(request.user).filter(status="active").first(),
+    })
+
+
+@family_required
+def invoice_detail(request, pk: int):
+    invoice = selectors.family_invoice(request.user, pk)
+    lines = [{"line": line, "day": day_label(line.day), "amount": euros(line.amount),
+              "quantity": line.quantity.normalize()} for line in invoice.lines.all()]
+    payments = invoice.payments.filter(status=Payment.Status.VALID)
+    return render(request, "billing/invoice_detail.html", {
+        "row": invoice_row(invoice), "invoice": invoice, "lines": lines,
+        "payments": [{"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
+                     for p in payments],
+    })
+
+
+@family_required
+def invoice_pdf(request, pk: int):
+    invoice = selectors.family_invoice(request.user, pk)
+    _, invoicing = services.town_settings(request.commune)
+    content = pdf.invoice_pdf(
+        invoice, request.commune, how_to_pay=invoicing.how_to_pay,
+        pay_url=request.build_absolute_uri(reverse("billing:invoice", args=[invoice.pk])))
+    return _pdf_response(content, f"facture-{invoice.number}.pdf")
+
+
+@family_required
+@require_POST
+def pay(request, pk: int):
+    """Start an online payment: the browser goes to the provider's page."""
+    invoice = selectors.family_invoice(request.user, pk)
+    try:
+        attempt, target = services.start_online_payment(
+            invoice=invoice, user=request.user,
+            return_url=request.build_absolute_uri(reverse("billing:payment-return")),
+            notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
+        )
+    except (services.BillingError, PaymentError) as exc:
+        messages.error(request, str(exc))
+        return redirect("billing:invoice", pk=invoice.pk)
+    if target.is_form:
+        return render(request, "billing/redirect_form.html", {"target": target})
+    url = target.url
+    if url.startswith(DUMMY_SERVICE_URL) and demo_page_enabled():
+        # eopayment's demo backend always points at Entr'ouvert's public page:
+        # the demo and the browser tests use our local stand-in (fake_provider.py).
+        url = reverse("billing:demo-provider") + "?" + urlsplit(url).query
+    return HttpResponseRedirect(url)
+
+
+def demo_page_enabled() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "BILLING_DEMO_PAYMENT_PAGE", False))
+
+
+@csrf_exempt  # providers may come back with a POST (PayZen); nothing is changed here
+@family_required
+def payment_return(request):
+    """Where the family's browser comes back: it only DISPLAYS the state. The
+    server-to-server notification is the source of truth; PayFiP (which signs
+    nothing) is asked directly."""
+    reference = request.GET.get("ref") or request.POST.get("ref") or ""
+    attempt = selectors.family_attempt(request.user, reference)
+    if attempt.provider == "payfip_ws" and attempt.status in ("STARTED", "WAITING", "RECEIVED"):
+        services.check_payfip_attempt(attempt)
+        attempt.refresh_from_db()
+    payment = attempt.payments.filter(status=Payment.Status.VALID).first()
+    if payment:
+        state, text = "paid", f"Paiement de {euros(payment.amount)} reçu. Merci !"
+    elif attempt.status in ("STARTED", "WAITING", "RECEIVED", "ACCEPTED"):
+        state, text = "waiting", ("Paiement en cours de confirmation par le prestataire : "
+                                  "actualisez cette page dans quelques instants.")
+    else:
+        state, text = "failed", "Le paiement n'a pas abouti. Aucune somme n'a été prélevée."
+    return render(request, "billing/payment_return.html", {
+        "attempt": attempt, "state": state, "text": text, "invoice": attempt.invoice})
+
+
+@csrf_exempt  # called by the provider's servers, authenticated by its signature
+def payment_notify(request):
+    raw = request.body if request.method == "POST" and request.body else \
+        request.META.get("QUERY_STRING", "")
+    try:
+        outcome = services.handle_notification(raw=raw)
+    except MalformedNotification as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    except PaymentConfigurationError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    if not outcome.accepted:
+        return HttpResponse(outcome.message, status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(outcome.return_content or "OK", content_type="text/plain; charset=utf-8")
+
+
+@family_required
+def receipt_pdf(request, pk: int):
+    payment = selectors.family_payment(request.user, pk)
+    return _pdf_response(pdf.receipt_pdf(payment, request.commune),
+                         f"recu-{payment.receipt_number}.pdf")
+
+
+# --- preferences, mandate, attestations --------------------------------------------------------
+
+
+@family_required
+def e_invoice(request):
+    household = selectors.family_household(request.user)
+    _, invoicing = services.town_settings(request.commune)
+    if not invoicing.e_invoice:
+        raise Http404("La commune ne propose pas la facture en ligne.")
+    current = getattr(getattr(household, "billing_preference", None), "e_invoice", False)
+    form = EInvoiceForm(request.POST or None, initial={"e_invoice": current})
+    if request.method == "POST" and form.is_valid():
+        enabled = form.cleaned_data["e_invoice"]
+        services.set_e_invoice(household=household, enabled=enabled, by=request.user)
+        messages.success(request, "Vos factures vous seront envoyées en ligne uniquement."
+                         if enabled else "Vous recevrez de nouveau vos factures sur papier.")
+        return redirect("billing:e-invoice")
+    return render(request, "billing/e_invoice.html", {"form": form, "current": current})
+
+
+@family_required
+def mandate(request):
+    household = selectors.family_household(request.user)
+    _, invoicing = services.town_settings(request.commune)
+    if invoicing.direct_debit is None:
+        raise Http404("La commune ne propose pas le prélèvement automatique.")
+    active = selectors.family_mandates(request.user).filter(status="active").first()
+    form = MandateForm(request.POST or None)
+    errors = {}
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            signed = services.sign_mandate(
+                household=household, user=request.user, iban=d["iban"],
+                holder_name=d["holder_name"], accepted=d["accepted"],
+                ip=request.META.get("REMOTE_ADDR"))
+        except services.BillingValidationError as exc:
+            errors = exc.errors
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, f"Mandat {signed.rum} enregistré : vos factures de "
+                             f"{month_label(signed.applies_from.year, signed.applies_from.month)} "
+                             "et suivantes seront prélevées.")
+            return redirect("billing:mandate")
+    return render(request, "billing/mandate.html", {
+        "form": form, "active": active, "errors": errors,
+        "creditor": invoicing.direct_debit.creditor,
+        "applies_from": (month_label(active.applies_from.year, active.applies_from.month)
+                         if active else ""),
+        "status": 400 if errors else 200,
+    }, status=400 if errors else 200)
+
+
+@family_required
+@require_POST
+def mandate_revoke(request, pk: int):
+    mandate = selectors.family_mandate(request.user, pk)
+    try:
+        services.revoke_mandate(mandate=mandate, by=request.user)
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Mandat révoqué : vos prochaines factures ne seront plus "
+                                  "prélevées.")
+    return redirect("billing:mandate")
+
+
+@family_required
+def attestations(request):
+    household = selectors.family_household(request.user)
+    years = sorted({d.year for d in Payment.objects.filter(
+        invoice__household=household, status=Payment.Status.VALID).dates("paid_at", "year")},
+        reverse=True)
+    return render(request, "billing/attestations.html", {"years": years})
+
+
+@family_required
+def attestation_pdf(request, year: int):
+    household = selectors.family_household(request.user)
+    if not 2000 <= year <= timezone.localdate().year:
+        raise Http404
+    attestation = selectors.fiscal_attestation(household, year=year, today=timezone.localdate())
+    return _pdf_response(pdf.attestation_pdf(attestation, request.commune),
+                         f"attestation-frais-de-garde-{year}.pdf")
+
+
+def attempt_query(attempt: PaymentAttempt) -> str:
+    return urlencode({"ref": attempt.reference})
