@@ -1,0 +1,148 @@
+"""Helpers for billing tests (and the benchmark): bookings as facts, committed
+rows written from another connection, clean-up through the maintenance path."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from .lines import previous_month
+
+
+def issue_day() -> date:
+    """A day the online-payment window of an invoice issued on it is open now
+    (yesterday: Castres opens at 09:30 on the invoice date)."""
+    return timezone.localdate() - timedelta(days=1)
+
+
+def billed_month() -> tuple[int, int]:
+    """The month an invoice issued on issue_day() bills."""
+    return previous_month(issue_day())
+
+
+def school_days(year: int, month: int, count: int | None = None) -> list[date]:
+    """Mondays, Tuesdays, Thursdays and Fridays of the month."""
+    day, days = date(year, month, 1), []
+    while day.month == month:
+        if day.weekday() in (0, 1, 3, 4):
+            days.append(day)
+        day += timedelta(days=1)
+    return days[:count] if count else days
+
+
+def activity_for(service_code: str, name: str = "Activité de test"):
+    from booking.models import Activity
+    from core.models import Service
+
+    activity, _ = Activity.objects.get_or_create(
+        service=Service.objects.get(code=service_code), name=f"{name} ({service_code})",
+        defaults={"default_capacity": 100})
+    return activity
+
+
+def book(child, service_code: str, days, *, status="booked", cancelled_late=False,
+         attendance="pending", absence=None, name="Activité de test"):
+    """Bookings of `child` on `days`; absence=(reason, decision) adds an Absence."""
+    from booking.models import Absence, Booking, DaySlot
+
+    activity = activity_for(service_code, name)
+    bookings = []
+    for day in days:
+        slot, _ = DaySlot.objects.get_or_create(activity=activity, day=day,
+                                                defaults={"capacity": 100})
+        b = Booking.objects.create(slot=slot, child=child, status=status,
+                                   cancelled_late=cancelled_late, attendance=attendance)
+        if absence:
+            Absence.objects.create(booking=b, reason=absence[0], decision=absence[1])
+        bookings.append(b)
+    return bookings
+
+
+def in_own_connection(town, fn):
+    """Run fn in a new thread on its own connection to `town`'s schema
+    (autocommit: what it writes is committed and seen by other connections)."""
+    out: dict = {}
+
+    def run():
+        try:
+            connection.set_tenant(town)
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            out["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
+def run_in_threads(town, fns):
+    """Start every fn at once (a barrier), each on its own connection; return
+    their results (exceptions are returned, not raised)."""
+    barrier = threading.Barrier(len(fns))
+    results: list = [None] * len(fns)
+
+    def run(i, fn):
+        try:
+            connection.set_tenant(town)
+            connection.ensure_connection()  # connect first: the race is on the work
+            barrier.wait(timeout=60)
+            results[i] = fn()
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "threads still running"
+    return results
+
+
+def purge_households(household_ids) -> None:
+    """Delete the committed rows of test households (billing through the
+    maintenance path, then bookings, children, adults, users)."""
+    from accounts.models import User
+    from booking.models import Absence, Booking, DaySlot
+    from families.models import Adult, Child, Household
+
+    from .maintenance import purge_household_billing
+
+    ids = list(household_ids)
+    purge_household_billing(ids)
+    bookings = Booking.objects.filter(child__household_id__in=ids)
+    slots = set(bookings.values_list("slot_id", flat=True))
+    Absence.objects.filter(booking__in=bookings).delete()
+    bookings.delete()
+    DaySlot.objects.filter(pk__in=slots, bookings__isnull=True).delete()
+    users = list(Adult.objects.filter(household_id__in=ids).exclude(user=None)
+                 .values_list("user_id", flat=True))
+    for child in Child.objects.filter(household_id__in=ids):
+        child.guardians.clear()
+    Child.objects.filter(household_id__in=ids).delete()
+    Adult.objects.filter(household_id__in=ids).delete()
+    Household.objects.filter(pk__in=ids).delete()
+    User.objects.filter(pk__in=users).delete()
+
+
+@contextmanager
+def committed(town, setup, cleanup):
+    """Committed rows for a concurrency test: setup() and cleanup() run on
+    their own connection; the test's connection only reads."""
+    value = in_own_connection(town, setup)
+    try:
+        connection.set_tenant(town)
+        yield value
+    finally:
+        in_own_connection(town, lambda: cleanup(value))
+        connection.set_tenant(town)
