@@ -146,3 +146,40 @@ def committed(town, setup, cleanup):
     finally:
         in_own_connection(town, lambda: cleanup(value))
         connection.set_tenant(town)
+
+
+def make_invoiced_family(commune, *, last_name="Martin", email=None, service="restauration-scolaire",
+                         days=3, birth_date=date(2018, 5, 14), city=None, run=True):
+    """A family account (user, household, adult, one child) with `days`
+    bookings in billed_month(), invoiced on issue_day() when `run`. Call
+    inside the town's schema."""
+    from types import SimpleNamespace
+
+    from accounts.models import User
+    from families.models import Adult, Child, Household
+
+    from . import services
+
+    key = f"{last_name.lower()}-{commune.slug}"
+    user = User.objects.create_user(username=key, email=email or f"{key}@example.org",
+                                    password="mot-de-passe-de-test-assez-long",
+                                    role=User.Role.FAMILY, first_name="Alex", last_name=last_name)
+    household = Household.objects.create(name=f"Famille {last_name}", address_line="1 rue Haute",
+                                         postcode="81100", city=city or commune.name)
+    adult = Adult.objects.create(household=household, user=user, first_name="Alex",
+                                 last_name=last_name, email=user.email)
+    child = Child.objects.create(household=household, first_name="Camille", last_name=last_name,
+                                 birth_date=birth_date)
+    child.guardians.add(adult)
+    year, month = billed_month()
+    bookings = book(child, service, school_days(year, month, count=days))
+    invoice = None
+    if run:
+        result = services.run_month(commune=commune, year=year, month=month, today=issue_day(),
+                                    notify=False)
+        from .models import Invoice
+
+        invoice = Invoice.objects.get(household=household, year=year, month=month)
+        assert result.invoices >= 1
+    return SimpleNamespace(commune=commune, user=user, household=household, adult=adult,
+                           child=child, bookings=bookings, invoice=invoice)
