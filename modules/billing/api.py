@@ -173,7 +173,8 @@ class SimulatorIn(serializers.Serializer):
     qf = serializers.IntegerField(required=False, allow_null=True, min_value=0,
                                   max_value=100_000, error_messages={
                                       "invalid": "Le quotient familial est un nombre entier.",
-                                      "min_value": "Le quotient familial ne peut pas être négatif."})
+                                      "min_value":
+                                          "Le quotient familial ne peut pas être négatif."})
     annual_income = serializers.DecimalField(max_digits=10, decimal_places=2, required=False,
                                              allow_null=True, min_value=0)
     monthly_benefits = serializers.DecimalField(max_digits=8, decimal_places=2, required=False,

@@ -48,13 +48,15 @@ BILLING_SETTINGS_SCHEMA = {
                     "type": "string", "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$",
                     "description": "Heure d'ouverture du paiement en ligne le jour de la facture"},
                 "e_invoice": {"type": "boolean",
-                              "description": "La commune propose la facture en ligne (sans papier)"},
+                              "description":
+                                  "La commune propose la facture en ligne (sans papier)"},
                 "how_to_pay": {"type": "string", "minLength": 1, "maxLength": 600},
             },
         },
         "regies": {
             "type": "array",
-            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description":
+                "Régies (une facture par payeur et par régie) ; par défaut une par module",
             "items": {
                 "type": "object", "additionalProperties": False,
                 "required": ["code", "name", "services"],
@@ -157,7 +159,6 @@ class BillingConfig(ServiceModuleConfig):
 
         from .pricing import retroactive_changes
         from .tariffs import BillingConfigError, billing_settings_from_town_config
-
         from .town_settings import InvoicingConfigError, invoicing_settings_from_town_config
 
         try:

