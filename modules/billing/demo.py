@@ -7,7 +7,7 @@ paid, one to pay, one paid by direct debit (when the town offers it).
 Idempotent: nothing is done when the past month is already invoiced.
 
 Fictitious families created here sign in with `facturation-<town>-<n>` /
-DEMO_PASSWORD (printed in docs/billing.md).
+DEMO_PASSWORD (modules/billing/README.md).
 """
 from __future__ import annotations
 
