@@ -30,6 +30,9 @@ class LineOut(serializers.ModelSerializer):
 
 
 class InvoiceOut(serializers.ModelSerializer):
+    # Plain strings, not enums: several models have a "status" (one OpenAPI name each).
+    status = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
     status_label = serializers.SerializerMethodField()
     balance = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     online_payment = serializers.SerializerMethodField()
@@ -99,6 +102,7 @@ class FamilyInvoicePayment(APIView):
 
 
 class PaymentOut(serializers.ModelSerializer):
+    method = serializers.CharField(read_only=True)
     invoice_number = serializers.CharField(source="invoice.number")
 
     class Meta:
@@ -116,6 +120,7 @@ class FamilyPayment(APIView):
 
 
 class MandateOut(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)
     iban = serializers.CharField(source="masked_iban")
 
     class Meta:

@@ -50,6 +50,14 @@ def family_required(view):
     return wrapped
 
 
+def _page(request, template: str, context: dict, **kwargs):
+    """Render a family page with what the town offers (menu entries)."""
+    _, invoicing = services.town_settings(request.commune)
+    nav = {"offers_debit": invoicing.direct_debit is not None,
+           "offers_e_invoice": invoicing.e_invoice}
+    return render(request, template, {**nav, **context}, **kwargs)
+
+
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -130,7 +138,7 @@ def invoices(request):
     qs = selectors.family_invoices(request.user).prefetch_related("direct_debits")
     household = selectors.family_household(request.user)
     _, invoicing = services.town_settings(request.commune)
-    return render(request, "billing/invoices.html", {
+    return _page(request, "billing/invoices.html", {
         "rows": [invoice_row(i, now=now) for i in qs],
         "invoicing": invoicing,
         "e_invoice": getattr(getattr(household, "billing_preference", None), "e_invoice", False),
@@ -144,7 +152,7 @@ def invoice_detail(request, pk: int):
     lines = [{"line": line, "day": day_label(line.day), "amount": euros(line.amount),
               "quantity": line.quantity.normalize()} for line in invoice.lines.all()]
     payments = invoice.payments.filter(status=Payment.Status.VALID)
-    return render(request, "billing/invoice_detail.html", {
+    return _page(request, "billing/invoice_detail.html", {
         "row": invoice_row(invoice), "invoice": invoice, "lines": lines,
         "payments": [{"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
                      for p in payments],
@@ -253,7 +261,7 @@ def e_invoice(request):
         messages.success(request, "Vos factures vous seront envoyées en ligne uniquement."
                          if enabled else "Vous recevrez de nouveau vos factures sur papier.")
         return redirect("billing:e-invoice")
-    return render(request, "billing/e_invoice.html", {"form": form, "current": current})
+    return _page(request, "billing/e_invoice.html", {"form": form, "current": current})
 
 
 @family_required
@@ -281,7 +289,7 @@ def mandate(request):
                              f"{month_label(signed.applies_from.year, signed.applies_from.month)} "
                              "et suivantes seront prélevées.")
             return redirect("billing:mandate")
-    return render(request, "billing/mandate.html", {
+    return _page(request, "billing/mandate.html", {
         "form": form, "active": active, "errors": errors,
         "creditor": invoicing.direct_debit.creditor,
         "applies_from": (month_label(active.applies_from.year, active.applies_from.month)
@@ -310,7 +318,7 @@ def attestations(request):
     years = sorted({d.year for d in Payment.objects.filter(
         invoice__household=household, status=Payment.Status.VALID).dates("paid_at", "year")},
         reverse=True)
-    return render(request, "billing/attestations.html", {"years": years})
+    return _page(request, "billing/attestations.html", {"years": years})
 
 
 @family_required

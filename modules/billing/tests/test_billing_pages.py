@@ -354,3 +354,21 @@ def test_fiscal_attestation_pdf(castres, in_town, login_path):
     response = client.get(f"/castres/billing/attestations/{year}/")
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
     assert client.get(f"/castres/billing/attestations/{year + 1}/").status_code == 404
+
+
+def test_api_schema_has_billing_and_no_warning(castres):
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    response = Client().get("/castres/api/schema/")
+    assert response.status_code == 200
+    assert not GENERATOR_STATS  # no warning nor error from drf-spectacular
+    for path in ("/api/billing/factures/{id}/", "/api/billing/mandats/",
+                 "/api/billing/simulateur/", "/api/billing/factures/{id}/paiement/"):
+        assert path in response.content.decode()
+
+
+def test_menu_shows_only_what_the_town_offers(alpha):
+    html = alpha.client.get("/castres/billing/").content.decode()
+    assert "Facture en ligne" in html  # Castres offers e-invoice...
+    assert "/castres/billing/prelevement/" not in html  # ...but no direct debit
