@@ -117,7 +117,6 @@ def purge_households(household_ids) -> None:
     from families.models import Adult, Child, Household
 
     from .maintenance import purge_household_billing
-
     from .models import InvoicingRun
 
     ids = list(household_ids)
