@@ -20,6 +20,7 @@ from . import selectors, services
 from .models import Invoice, InvoiceLine, Mandate, Payment
 from .payments import PaymentError
 from .pricing import PricingError, caf_parts, simulate
+from .views import in_town_order
 
 
 class LineOut(serializers.ModelSerializer):
@@ -225,7 +226,8 @@ class Simulator(APIView):
             "services": [{"service": s.service_code, "label": s.label, "price": s.line.amount,
                           "unit": s.line.unit, "explanation": s.line.explanation,
                           "sessions_per_month": s.sessions_per_month,
-                          "monthly_estimate": s.monthly_estimate} for s in result.services],
+                          "monthly_estimate": s.monthly_estimate}
+                         for s in in_town_order(request.commune, result.services)],
             "monthly_total": result.monthly_total,
         })
 

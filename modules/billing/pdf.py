@@ -6,10 +6,15 @@ libpango-1.0-0, libpangoft2-1.0-0; see .ci/run).
 """
 from __future__ import annotations
 
+import logging
+
 from django.template.loader import render_to_string
 
 from .french import day_label, moment_label, month_label
 from .pricing import euros
+
+# WeasyPrint logs each rendering step at INFO: keep our JSON logs readable.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def render_pdf(template: str, context: dict) -> bytes:

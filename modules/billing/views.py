@@ -122,11 +122,18 @@ def simulator(request):
     if result:
         rows = [{"label": s.label, "price": euros(s.line.amount), "unit": s.line.unit,
                  "explanation": s.line.explanation, "sessions": s.sessions_per_month,
-                 "monthly": euros(s.monthly_estimate)} for s in result.services]
+                 "monthly": euros(s.monthly_estimate)}
+                for s in in_town_order(request.commune, result.services)]
     return render(request, "billing/simulator.html", {
         "form": form, "result": result, "rows": rows, "error": error,
         "total": euros(result.monthly_total) if result else "",
     })
+
+
+def in_town_order(commune, simulated):
+    """The town's own order of services (its YAML), not the stored JSON's."""
+    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
+    return sorted(simulated, key=lambda s: order.get(s.service_code, len(order)))
 
 
 # --- a family's invoices ------------------------------------------------------------------

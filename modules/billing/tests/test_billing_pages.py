@@ -254,6 +254,9 @@ def test_simulator_api(castres):
     assert ok.status_code == 200
     body = ok.json()
     assert body["qf"] == 650 and body["services"] and "monthly_total" in body
+    # In the order of the town's YAML (Castres: the school restaurant first).
+    assert [s["service"] for s in body["services"]][:2] == ["restauration-scolaire",
+                                                             "accueil-matin"]
     bad = client.post("/castres/api/billing/simulateur/", {"qf": -3},
                       content_type="application/json")
     assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
