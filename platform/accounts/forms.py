@@ -198,10 +198,6 @@ class SignupForm(forms.Form):
         return data
 
 
-class EmailConfirmForm(forms.Form):
-    """One button: mail scanners that open links (GET) confirm nothing."""
-
-
 class PasswordResetRequestForm(forms.Form):
     identifier = forms.CharField(
         label="Adresse e-mail ou nom d'utilisateur", max_length=254,

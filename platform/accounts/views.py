@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 from accounts import otp, selectors, services
 from accounts.backends import find_account
 from accounts.forms import (
-    EmailConfirmForm,
     IdentifiersForm,
     KeyIssueForm,
     LoginForm,
@@ -116,6 +115,9 @@ def logout_view(request):
 @never_cache
 def signup_view(request):
     label = key_label(request.tenant)
+    if request.method == "POST":
+        # Expired unconfirmed sign-ups free their username, address and key first.
+        services.purge_expired_signups()
     form = SignupForm(request.POST or None, request=request, key_label=label)
     status = 200
     if request.method == "POST":
@@ -154,8 +156,8 @@ def confirm_email_view(request, token):
     claim = read_email_token(token)
     if claim is None:
         return render(request, "accounts/confirm_email.html", {"invalid": True}, status=400)
-    form = EmailConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # GET shows a button, POST confirms: mail scanners that open links confirm nothing.
+    if request.method == "POST":
         try:
             user = services.confirm_email(claim=claim)
         except ValidationError as error:
@@ -172,7 +174,7 @@ def confirm_email_view(request, token):
             return redirect("accounts:account")
         return redirect("accounts:login")
     return render(request, "accounts/confirm_email.html",
-                  {"form": form, "email": claim.email, "change": claim.email != claim.current})
+                  {"email": claim.email, "change": claim.email != claim.current})
 
 
 # --- Password reset (Django's views, French templates, mail after commit) ---

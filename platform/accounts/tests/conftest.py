@@ -31,10 +31,3 @@ def staff_user(castres, in_town):
     with in_town(castres):
         return UserFactory(username="agent.castres", email="agent@castres.example", role="agent",
                            service_areas=["periscolaire"])
-
-
-def totp_now(device) -> str:
-    from django_otp.oath import TOTP
-
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():06d}"
