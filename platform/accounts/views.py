@@ -325,11 +325,14 @@ def otp_verify_view(request):
         return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if otp.verify(request, device, form.cleaned_data["token"]):
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+        # django-otp doubles a wait after each wrong code (1 s, 2 s, 4 s...).
         allowed, _ = device.verify_is_allowed()
-        form.add_error("token", "Ce code n'est pas valable." if allowed else
-                       "Trop d'essais : patientez quelques secondes avant de réessayer.")
+        if not allowed:
+            form.add_error("token", "Trop d'essais : patientez quelques secondes avant de réessayer.")
+        elif otp.verify(request, device, form.cleaned_data["token"]):
+            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+        else:
+            form.add_error("token", "Ce code n'est pas valable.")
     return _private(render(request, "accounts/otp_verify.html",
                            {"form": form, "next": _safe_next(request, "")}))
 

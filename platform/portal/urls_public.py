@@ -1,13 +1,13 @@
 """The platform's own site (public schema): list of towns, operator console, health."""
 from django.contrib import admin
 from django.urls import path
-from django_otp.admin import OTPAdminSite
 
+from accounts.admin_site import OperatorAdminSite
 from core import views
 
 # Operators sign in to the admin with their password AND a TOTP code
 # (docs/decisions/0400-django-otp.md); `manage.py enroll_totp` enrols them.
-admin.site.__class__ = OTPAdminSite
+admin.site.__class__ = OperatorAdminSite
 
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
