@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 
 from accounts import rules
 from accounts.backends import UNVERIFIED_ATTR, find_account
@@ -23,8 +24,20 @@ PASSWORD_HELP = (
 )
 
 
-class ThrottledError(Exception):
-    """Raised by a form's clean when the answer is « wait »; the view answers 429."""
+class PlainLabels:
+    """Labels without Django's " :" suffix (the design puts them above the field)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class TownSetPasswordForm(PlainLabels, SetPasswordForm):
+    pass
+
+
+class TownPasswordChangeForm(PlainLabels, PasswordChangeForm):
+    pass
 
 
 def throttle_identity(identifier: str) -> str:
@@ -52,7 +65,7 @@ def _validate_new_password(form: forms.Form, field: str, user: User) -> None:
             form.add_error(field, error)
 
 
-class LoginForm(forms.Form):
+class LoginForm(PlainLabels, forms.Form):
     identifier = forms.CharField(
         label="Adresse e-mail ou nom d'utilisateur",
         max_length=254,
@@ -97,7 +110,7 @@ class LoginForm(forms.Form):
         return self.cleaned_data
 
 
-class SignupForm(forms.Form):
+class SignupForm(PlainLabels, forms.Form):
     first_name = forms.CharField(label="Prénom", max_length=80,
                                  widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(label="Nom", max_length=80,
@@ -198,14 +211,14 @@ class SignupForm(forms.Form):
         return data
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(PlainLabels, forms.Form):
     identifier = forms.CharField(
         label="Adresse e-mail ou nom d'utilisateur", max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
 
 
-class IdentifiersForm(forms.Form):
+class IdentifiersForm(PlainLabels, forms.Form):
     username = forms.CharField(
         label="Nom d'utilisateur", max_length=40,
         help_text="Lettres sans accent, chiffres, points ou tirets.",
@@ -241,7 +254,7 @@ class IdentifiersForm(forms.Form):
         return password
 
 
-class OTPTokenForm(forms.Form):
+class OTPTokenForm(PlainLabels, forms.Form):
     token = forms.CharField(
         label="Code à 6 chiffres", max_length=10,
         help_text="Le code affiché par votre application d'authentification.",
@@ -256,7 +269,7 @@ class OTPTokenForm(forms.Form):
         return token
 
 
-class KeyIssueForm(forms.Form):
+class KeyIssueForm(PlainLabels, forms.Form):
     DELIVERY = [("letter", "Imprimer une lettre"), ("email", "Envoyer par e-mail")]
     delivery = forms.ChoiceField(label="Remise de la clé", choices=DELIVERY, initial="letter",
                                  widget=forms.RadioSelect)

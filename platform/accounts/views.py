@@ -8,7 +8,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -30,6 +29,8 @@ from accounts.forms import (
     OTPTokenForm,
     PasswordResetRequestForm,
     SignupForm,
+    TownPasswordChangeForm,
+    TownSetPasswordForm,
 )
 from accounts.permissions import staff_required
 from accounts.security import mail_address_throttle, mail_ip_throttle
@@ -206,7 +207,7 @@ def password_reset_done(request):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     token_generator = password_reset_tokens
-    form_class = SetPasswordForm
+    form_class = TownSetPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
@@ -238,7 +239,7 @@ def account_view(request):
 @csrf_protect
 @never_cache
 def password_change_view(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = TownPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         old_key = request.session.session_key
