@@ -5,6 +5,7 @@ the public schema after each test (the towns' rows go) and never cleans the
 towns' schemas. So each test starts from freshly reset session towns, and the
 module leaves them onboarded and clean for the tests that follow.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,25 +18,29 @@ from django.db import connection
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"),
-                       reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(
+        not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"),
+        reason="Debian's chromium is not installed",
+    ),
 ]
 
 PASSWORD = "une maison bleue adossée à la colline"
+SESSION_TOWNS = ("castres", "bondoufle")  # the root conftest's (not importable by name here)
 
 
 def _reset_session_towns() -> None:
     """Empty the towns' tables and onboard them again from their YAML."""
     from django.conf import settings
 
-    from conftest import SESSION_TOWNS
     from tenants.config import schema_name_for
     from tenants.models import Commune
     from tenants.onboarding import onboard_files
 
     for slug in SESSION_TOWNS:
         connection.set_schema(schema_name_for(slug))
-        tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+        tables = connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        )
         if tables:
             with connection.cursor() as cursor:
                 quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
@@ -69,8 +74,10 @@ def page(towns):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--headless", "--disable-gpu"],
+        )
         context = browser.new_context(locale="fr-FR")
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -161,8 +168,9 @@ def test_password_reset_end_to_end(page, live_server, towns):
     from tests.factories import UserFactory
 
     with tenant_context(towns["castres"]):
-        UserFactory(username="martin", email="claire.martin@example.org",
-                    email_verified_at=timezone.now())
+        UserFactory(
+            username="martin", email="claire.martin@example.org", email_verified_at=timezone.now()
+        )
     connection.set_schema_to_public()
     new_password = "trois petits chats dans le jardin"
 

@@ -1,5 +1,6 @@
 """The platform's admin (public schema, /admin/): operators only, password AND
 TOTP code (django-otp's OTPAdminSite)."""
+
 from functools import wraps
 
 from django_otp.admin import OTPAdminSite

@@ -1,4 +1,5 @@
 """API of accounts: the sign-in state (/<slug>/api/compte/moi/)."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -18,7 +19,8 @@ class MeOutput(serializers.Serializer):
     email = serializers.EmailField(allow_null=True)
     role = serializers.CharField(allow_null=True)
     previous_login = serializers.DateTimeField(
-        allow_null=True, help_text="Connexion précédant celle en cours (« Dernière connexion le… »)."
+        allow_null=True,
+        help_text="Connexion précédant celle en cours (« Dernière connexion le… »).",
     )
     second_factor_verified = serializers.BooleanField()
 
@@ -28,18 +30,29 @@ class MeView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="compte_moi", responses=MeOutput, tags=["compte"],
-                   summary="État de connexion du compte courant")
+    @extend_schema(
+        operation_id="compte_moi",
+        responses=MeOutput,
+        tags=["compte"],
+        summary="État de connexion du compte courant",
+    )
     def get(self, request):
         user = request.user
         if not user.is_authenticated:
             data = dict.fromkeys(MeOutput().fields, None) | {
-                "authenticated": False, "second_factor_verified": False}
+                "authenticated": False,
+                "second_factor_verified": False,
+            }
         else:
             data = {
-                "authenticated": True, "username": user.username, "first_name": user.first_name,
-                "last_name": user.last_name, "email": user.email, "role": user.role,
-                "previous_login": user.previous_login, "second_factor_verified": is_verified(user),
+                "authenticated": True,
+                "username": user.username,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "role": user.role,
+                "previous_login": user.previous_login,
+                "second_factor_verified": is_verified(user),
             }
         response = Response(MeOutput(data).data)
         response["Cache-Control"] = "no-store"

@@ -16,5 +16,8 @@ class AccountsConfig(AppConfig):
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(signals.on_login, dispatch_uid="accounts_on_login")
         user_logged_out.connect(signals.on_logout, dispatch_uid="accounts_on_logout")
-        register("link_account", label="Rattacher mon compte à mon dossier famille",
-                 apply=signals.apply_link_account)
+        register(
+            "link_account",
+            label="Rattacher mon compte à mon dossier famille",
+            apply=signals.apply_link_account,
+        )

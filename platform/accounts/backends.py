@@ -1,5 +1,6 @@
 """Sign-in with a username OR an e-mail address (Castres signs in by e-mail,
 Bondoufle and Donges by username)."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

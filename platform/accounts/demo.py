@@ -1,5 +1,6 @@
 """Demo accounts of one town (fictitious people), loaded by `manage.py rundemo`
 inside the town's schema. Idempotent. docs/demo-accounts.md lists them."""
+
 from __future__ import annotations
 
 from django.db import connection, transaction
@@ -22,8 +23,14 @@ def _account(username, password, *, email, first_name, last_name, role, areas=()
 
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"email": email, "first_name": first_name, "last_name": last_name, "role": role,
-                  "service_areas": list(areas), "email_verified_at": timezone.now()},
+        defaults={
+            "email": email,
+            "first_name": first_name,
+            "last_name": last_name,
+            "role": role,
+            "service_areas": list(areas),
+            "email_verified_at": timezone.now(),
+        },
     )
     if created:
         user.set_password(password)
@@ -47,18 +54,46 @@ def load(commune) -> None:
     from families.models import Adult, Household
 
     slug = connection.schema_name
-    family = _account(FAMILY_USERNAME, FAMILY_PASSWORD, email=f"famille.martin@{slug}.example",
-                      first_name="Claire", last_name="Martin", role=User.Role.FAMILY)
+    family = _account(
+        FAMILY_USERNAME,
+        FAMILY_PASSWORD,
+        email=f"famille.martin@{slug}.example",
+        first_name="Claire",
+        last_name="Martin",
+        role=User.Role.FAMILY,
+    )
     if not Adult.objects.filter(user=family).exists():
-        household = Household.objects.create(name="Famille Martin (démo)", address_line="1 rue des Écoles",
-                                             postcode="", city=commune.name)
-        Adult.objects.create(household=household, user=family, first_name="Claire",
-                             last_name="Martin", email=family.email, phone="06 12 34 56 78")
-    agent = _account(AGENT_USERNAME, AGENT_PASSWORD, email=f"agent@{slug}.example",
-                     first_name="Agnès", last_name="Durand", role=User.Role.AGENT,
-                     areas=[a.value for a in User.Area])
-    admin = _account(ADMIN_USERNAME, ADMIN_PASSWORD, email=f"admin@{slug}.example",
-                     first_name="Alain", last_name="Bernard", role=User.Role.TOWN_ADMIN)
+        household = Household.objects.create(
+            name="Famille Martin (démo)",
+            address_line="1 rue des Écoles",
+            postcode="",
+            city=commune.name,
+        )
+        Adult.objects.create(
+            household=household,
+            user=family,
+            first_name="Claire",
+            last_name="Martin",
+            email=family.email,
+            phone="06 12 34 56 78",
+        )
+    agent = _account(
+        AGENT_USERNAME,
+        AGENT_PASSWORD,
+        email=f"agent@{slug}.example",
+        first_name="Agnès",
+        last_name="Durand",
+        role=User.Role.AGENT,
+        areas=[a.value for a in User.Area],
+    )
+    admin = _account(
+        ADMIN_USERNAME,
+        ADMIN_PASSWORD,
+        email=f"admin@{slug}.example",
+        first_name="Alain",
+        last_name="Bernard",
+        role=User.Role.TOWN_ADMIN,
+    )
     _totp(agent)
     _totp(admin)
 

@@ -1,4 +1,5 @@
 """Forms of accounts: parse and validate input, in French. Writes are in services."""
+
 from __future__ import annotations
 
 from django import forms
@@ -69,8 +70,9 @@ class LoginForm(PlainLabels, forms.Form):
     identifier = forms.CharField(
         label="Adresse e-mail ou nom d'utilisateur",
         max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none",
-                                      "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
     password = _password_field("Mot de passe", "current-password")
 
@@ -111,40 +113,61 @@ class LoginForm(PlainLabels, forms.Form):
 
 
 class SignupForm(PlainLabels, forms.Form):
-    first_name = forms.CharField(label="Prénom", max_length=80,
-                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
-    last_name = forms.CharField(label="Nom", max_length=80,
-                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label="Prénom", max_length=80, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label="Nom", max_length=80, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
     email = forms.EmailField(
-        label="Adresse e-mail", max_length=254,
+        label="Adresse e-mail",
+        max_length=254,
         help_text="Obligatoire : un lien de confirmation vous y sera envoyé.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label="Téléphone", max_length=20, help_text="Par exemple : 06 12 34 56 78.",
+        label="Téléphone",
+        max_length=20,
+        help_text="Par exemple : 06 12 34 56 78.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
-    address_line = forms.CharField(label="Adresse", max_length=255,
-                                   widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    postcode = forms.CharField(label="Code postal", max_length=5,
-                               widget=forms.TextInput(attrs={"autocomplete": "postal-code",
-                                                             "inputmode": "numeric"}))
-    city = forms.CharField(label="Commune", max_length=120,
-                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    address_line = forms.CharField(
+        label="Adresse",
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    postcode = forms.CharField(
+        label="Code postal",
+        max_length=5,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    city = forms.CharField(
+        label="Commune",
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
     username = forms.CharField(
-        label="Nom d'utilisateur", max_length=40,
+        label="Nom d'utilisateur",
+        max_length=40,
         help_text="Lettres sans accent, chiffres, points ou tirets (par exemple : claire.martin).",
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     password = forms.CharField(
-        label="Mot de passe", strip=False, help_text=PASSWORD_HELP,
+        label="Mot de passe",
+        strip=False,
+        help_text=PASSWORD_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     activation_key = forms.CharField(
-        label="Clé d'activation", required=False, max_length=40,
-        help_text="Facultative. Sans clé, votre espace sera rattaché à votre dossier par la mairie.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                      "spellcheck": "false"}),
+        label="Clé d'activation",
+        required=False,
+        max_length=40,
+        help_text=(
+            "Facultative. Sans clé, votre espace sera rattaché à votre dossier par la mairie."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )
 
     def __init__(self, *args, request, key_label: str = "", **kwargs):
@@ -161,7 +184,8 @@ class SignupForm(PlainLabels, forms.Form):
         phone = rules.normalize_french_phone(self.cleaned_data["phone"])
         if phone is None:
             raise forms.ValidationError(
-                "Saisissez un numéro de téléphone français à 10 chiffres, par exemple 06 12 34 56 78."
+                "Saisissez un numéro de téléphone français à 10 chiffres, "
+                "par exemple 06 12 34 56 78."
             )
         return phone
 
@@ -177,7 +201,9 @@ class SignupForm(PlainLabels, forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("Ce nom d'utilisateur est déjà pris : choisissez-en un autre.")
+            raise forms.ValidationError(
+                "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."
+            )
         return username
 
     def clean_activation_key(self):
@@ -191,8 +217,10 @@ class SignupForm(PlainLabels, forms.Form):
             self.throttled = True
             raise forms.ValidationError(rules.wait_message(wait), code="throttled")
         if not rules.key_is_well_formed(key):
-            problem = ("Une clé compte 16 caractères (lettres et chiffres), par exemple "
-                       "K7QF-M2XR-9TDA-HW3P.")
+            problem = (
+                "Une clé compte 16 caractères (lettres et chiffres), par exemple "
+                "K7QF-M2XR-9TDA-HW3P."
+            )
         else:
             _, problem = find_key_problem(key)
         if problem:
@@ -204,8 +232,10 @@ class SignupForm(PlainLabels, forms.Form):
     def clean(self):
         data = super().clean()
         candidate = User(
-            username=data.get("username", ""), email=data.get("email", ""),
-            first_name=data.get("first_name", ""), last_name=data.get("last_name", ""),
+            username=data.get("username", ""),
+            email=data.get("email", ""),
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
         )
         _validate_new_password(self, "password", candidate)
         return data
@@ -213,20 +243,25 @@ class SignupForm(PlainLabels, forms.Form):
 
 class PasswordResetRequestForm(PlainLabels, forms.Form):
     identifier = forms.CharField(
-        label="Adresse e-mail ou nom d'utilisateur", max_length=254,
+        label="Adresse e-mail ou nom d'utilisateur",
+        max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
 
 
 class IdentifiersForm(PlainLabels, forms.Form):
     username = forms.CharField(
-        label="Nom d'utilisateur", max_length=40,
+        label="Nom d'utilisateur",
+        max_length=40,
         help_text="Lettres sans accent, chiffres, points ou tirets.",
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     email = forms.EmailField(
-        label="Adresse e-mail", max_length=254,
-        help_text="Une nouvelle adresse ne remplace l'ancienne qu'après confirmation par le lien envoyé.",
+        label="Adresse e-mail",
+        max_length=254,
+        help_text=(
+            "Une nouvelle adresse ne remplace l'ancienne qu'après confirmation par le lien envoyé."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     current_password = _password_field("Mot de passe actuel (pour confirmer)", "current-password")
@@ -241,7 +276,9 @@ class IdentifiersForm(PlainLabels, forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         if User.objects.filter(username__iexact=username).exclude(pk=self.user.pk).exists():
-            raise forms.ValidationError("Ce nom d'utilisateur est déjà pris : choisissez-en un autre.")
+            raise forms.ValidationError(
+                "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."
+            )
         return username
 
     def clean_email(self):
@@ -256,10 +293,12 @@ class IdentifiersForm(PlainLabels, forms.Form):
 
 class OTPTokenForm(PlainLabels, forms.Form):
     token = forms.CharField(
-        label="Code à 6 chiffres", max_length=10,
+        label="Code à 6 chiffres",
+        max_length=10,
         help_text="Le code affiché par votre application d'authentification.",
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "pattern": "[0-9 ]*"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
     )
 
     def clean_token(self):
@@ -271,5 +310,6 @@ class OTPTokenForm(PlainLabels, forms.Form):
 
 class KeyIssueForm(PlainLabels, forms.Form):
     DELIVERY = [("letter", "Imprimer une lettre"), ("email", "Envoyer par e-mail")]
-    delivery = forms.ChoiceField(label="Remise de la clé", choices=DELIVERY, initial="letter",
-                                 widget=forms.RadioSelect)
+    delivery = forms.ChoiceField(
+        label="Remise de la clé", choices=DELIVERY, initial="letter", widget=forms.RadioSelect
+    )

@@ -1,4 +1,5 @@
 """Middleware of accounts (see settings.MIDDLEWARE for their places)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode

@@ -1,6 +1,7 @@
 """User accounts. The table exists in the public schema (platform operators)
 and in every town's schema (families and town staff): an account belongs to
 one town, and a family in two towns has two accounts."""
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
@@ -27,7 +28,9 @@ class User(AbstractUser):
     email = models.EmailField("adresse e-mail", blank=True)
     role = models.CharField("rôle", max_length=12, choices=Role.choices, default=Role.FAMILY)
     # Service areas an agent works in (agents only; managers and admins see all).
-    service_areas = ArrayField(models.CharField(max_length=20, choices=Area.choices), default=list, blank=True)
+    service_areas = ArrayField(
+        models.CharField(max_length=20, choices=Area.choices), default=list, blank=True
+    )
     # Castres' header: "Dernière connexion le 19/11/2022 à 12:06" is the sign-in
     # BEFORE the current one (last_login is already the current one).
     previous_login = models.DateTimeField("connexion précédente", null=True, blank=True)
@@ -56,7 +59,9 @@ class User(AbstractUser):
         ]
 
     def set_password(self, raw_password):
-        super().set_password(None if raw_password is None else normalize_password_input(raw_password))
+        super().set_password(
+            None if raw_password is None else normalize_password_input(raw_password)
+        )
 
     def check_password(self, raw_password):
         return super().check_password(normalize_password_input(raw_password or ""))
@@ -84,7 +89,9 @@ class ActivationKey(models.Model):
     that representative. Only a keyed hash is stored: the key itself is shown
     once, at generation."""
 
-    adult = models.ForeignKey("families.Adult", on_delete=models.CASCADE, related_name="activation_keys")
+    adult = models.ForeignKey(
+        "families.Adult", on_delete=models.CASCADE, related_name="activation_keys"
+    )
     prefix = models.CharField("début de la clé", max_length=4, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -103,12 +110,17 @@ class ActivationKey(models.Model):
         verbose_name_plural = "clés d'activation"
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.adult_id})"
+
 
 class UserSession(models.Model):
     """The sessions an account holds, so that it can end the others ("déconnecter
     mes autres sessions") and so that a password change ends them server-side."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sessions"
+    )
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     user_agent = models.CharField(max_length=200, blank=True)
@@ -116,3 +128,6 @@ class UserSession(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "session"
+
+    def __str__(self) -> str:
+        return f"session de {self.user_id}"

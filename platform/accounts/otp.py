@@ -3,6 +3,7 @@
 docs/decisions/0400-django-otp.md says why django-otp. An account enrols once
 (QR code or secret typed into an authenticator app), then gives a 6-digit
 code after its password at each sign-in."""
+
 from __future__ import annotations
 
 import base64

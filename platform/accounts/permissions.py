@@ -3,6 +3,7 @@
 Staff pass only with a verified second factor (TOTP): accounts.middleware
 already keeps unverified staff sessions on the code page, and these checks
 say it again where staff power is used."""
+
 from __future__ import annotations
 
 from functools import wraps

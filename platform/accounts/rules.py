@@ -1,5 +1,6 @@
 """Pure rules of accounts: no ORM, no request. Tested exhaustively in
 accounts/tests/test_rules.py."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The throttles of accounts (one per scope; counters live in the town's cache)."""
+
 from accounts import rules
 from accounts.throttling import Throttle
 

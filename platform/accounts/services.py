@@ -1,5 +1,6 @@
 """Write paths of accounts. One keyword-only function per use case, each in one
 transaction; e-mails go through core.mail.queue_mail (sent after commit)."""
+
 from __future__ import annotations
 
 import secrets
@@ -8,6 +9,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -50,7 +52,9 @@ def key_digest(normalized_key: str) -> str:
     return salted_hmac("accounts.activation-key", normalized_key, algorithm="sha256").hexdigest()
 
 
-def find_key_problem(normalized_key: str, *, for_update: bool = False) -> tuple[ActivationKey | None, str | None]:
+def find_key_problem(
+    normalized_key: str, *, for_update: bool = False
+) -> tuple[ActivationKey | None, str | None]:
     qs = ActivationKey.objects.select_related("adult", "adult__user")
     if for_update:
         qs = qs.select_for_update(of=("self",))
@@ -67,7 +71,9 @@ def find_key_problem(normalized_key: str, *, for_update: bool = False) -> tuple[
 
 
 @transaction.atomic
-def issue_activation_key(*, adult, issued_by, send_email: bool = False) -> tuple[ActivationKey, str]:
+def issue_activation_key(
+    *, adult, issued_by, send_email: bool = False
+) -> tuple[ActivationKey, str]:
     """A new key for one legal representative; the previous unused ones stop
     working. Returns the row and the key in clear (shown once, never stored)."""
     now = timezone.now()
@@ -84,7 +90,9 @@ def issue_activation_key(*, adult, issued_by, send_email: bool = False) -> tuple
     )
     if send_email:
         if not adult.email:
-            raise ValidationError("Ce responsable légal n'a pas d'adresse e-mail : imprimez la lettre.")
+            raise ValidationError(
+                "Ce responsable légal n'a pas d'adresse e-mail : imprimez la lettre."
+            )
         _mail(
             adult.email,
             f"{_town().name} — votre clé pour créer votre espace famille",
@@ -120,8 +128,11 @@ def purge_expired_signups() -> int:
     expired signs up anew, and nobody holds an address they do not own)."""
     limit = timezone.now() - timedelta(hours=settings.ACCOUNTS_EMAIL_LINK_HOURS)
     stale = User.objects.filter(
-        email_verified_at__isnull=True, is_active=False, last_login__isnull=True,
-        role=User.Role.FAMILY, date_joined__lt=limit,
+        email_verified_at__isnull=True,
+        is_active=False,
+        last_login__isnull=True,
+        role=User.Role.FAMILY,
+        date_joined__lt=limit,
     )
     ActivationKey.objects.filter(used_by__in=stale, revoked_at__isnull=True).update(
         used_at=None, used_by=None
@@ -155,19 +166,31 @@ def _sign_up(data: SignupData) -> None:
     purge_expired_signups()
     existing = User.objects.filter(email__iexact=data.email).first()
     if existing is not None:
+        # Hash anyway: the answer takes as long as a real sign-up's (a timing
+        # difference would tell that the address has an account).
+        make_password(data.password)
         _mail_signup_attempt(existing, data.email)
         return
     if User.objects.filter(username__iexact=data.username).exists():
-        raise ValidationError({"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."})
+        raise ValidationError(
+            {"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."}
+        )
     key = None
     if data.activation_key:
         key, problem = find_key_problem(data.activation_key, for_update=True)
         if problem:
             raise ValidationError({"activation_key": problem})
     user = User(
-        username=data.username, email=data.email, first_name=data.first_name,
-        last_name=data.last_name, phone=data.phone, address_line=data.address_line,
-        postcode=data.postcode, city=data.city, role=User.Role.FAMILY, is_active=False,
+        username=data.username,
+        email=data.email,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        phone=data.phone,
+        address_line=data.address_line,
+        postcode=data.postcode,
+        city=data.city,
+        role=User.Role.FAMILY,
+        is_active=False,
     )
     user.set_password(data.password)
     user.save()
@@ -215,7 +238,9 @@ def confirm_email(*, claim: EmailClaim) -> User:
     to its new address. A new account without a key asks staff to link it."""
     user = User.objects.select_for_update().filter(pk=claim.user_id).first()
     if user is None or user.email != claim.current:
-        raise ValidationError("Ce lien n'est plus valable. Connectez-vous pour en recevoir un nouveau.")
+        raise ValidationError(
+            "Ce lien n'est plus valable. Connectez-vous pour en recevoir un nouveau."
+        )
     now = timezone.now()
     if claim.email == claim.current:
         if user.email_verified_at is None:
@@ -229,7 +254,13 @@ def confirm_email(*, claim: EmailClaim) -> User:
     old = user.email
     user.email, user.email_verified_at = claim.email, now
     user.save(update_fields=["email", "email_verified_at"])
-    _mail(old, f"{_town().name} — votre adresse e-mail a changé", "email_changed.txt", user=user, new=claim.email)
+    _mail(
+        old,
+        f"{_town().name} — votre adresse e-mail a changé",
+        "email_changed.txt",
+        user=user,
+        new=claim.email,
+    )
     return user
 
 
@@ -244,9 +275,13 @@ def submit_link_request(*, user) -> None:
         submitted_by=user,
         payload={
             "declared": {
-                "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-                "phone": user.phone, "address_line": user.address_line,
-                "postcode": user.postcode, "city": user.city,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+                "phone": user.phone,
+                "address_line": user.address_line,
+                "postcode": user.postcode,
+                "city": user.city,
             },
         },
     )
@@ -261,7 +296,9 @@ def apply_link_account(demande, actor) -> None:
     payload = demande.payload or {}
     user = User.objects.select_for_update().filter(pk=demande.submitted_by_id).first()
     if user is None or not user.is_active:
-        raise ValidationError("Le compte à l'origine de cette demande n'existe plus ou est désactivé.")
+        raise ValidationError(
+            "Le compte à l'origine de cette demande n'existe plus ou est désactivé."
+        )
     if Adult.objects.filter(user=user).exists():
         raise ValidationError("Ce compte est déjà rattaché à un responsable légal.")
     if payload.get("adult_id"):
@@ -272,11 +309,18 @@ def apply_link_account(demande, actor) -> None:
             raise ValidationError("Ce responsable légal a déjà un compte.")
     elif payload.get("create_household"):
         household = Household.objects.create(
-            name=f"Famille {user.last_name}", address_line=user.address_line,
-            postcode=user.postcode, city=user.city,
+            name=f"Famille {user.last_name}",
+            address_line=user.address_line,
+            postcode=user.postcode,
+            city=user.city,
         )
-        adult = Adult(household=household, first_name=user.first_name, last_name=user.last_name,
-                      email=user.email, phone=user.phone)
+        adult = Adult(
+            household=household,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
+            phone=user.phone,
+        )
     else:
         raise ValidationError("Choisissez le responsable légal auquel rattacher ce compte.")
     adult.user = user
@@ -284,8 +328,14 @@ def apply_link_account(demande, actor) -> None:
     ActivationKey.objects.filter(adult=adult, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    _mail(user.email, f"{_town().name} — votre espace est rattaché à votre dossier",
-          "account_linked.txt", user=user, adult=adult, login_url=_link("accounts:login"))
+    _mail(
+        user.email,
+        f"{_town().name} — votre espace est rattaché à votre dossier",
+        "account_linked.txt",
+        user=user,
+        adult=adult,
+        login_url=_link("accounts:login"),
+    )
 
 
 # --- Identifiers and passwords ---------------------------------------------
@@ -294,7 +344,9 @@ def apply_link_account(demande, actor) -> None:
 @transaction.atomic
 def change_username(*, user, username: str) -> None:
     if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
-        raise ValidationError({"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."})
+        raise ValidationError(
+            {"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."}
+        )
     user.username = username
     user.save(update_fields=["username"])
 
@@ -321,7 +373,9 @@ def _session_store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def track_session(*, user, session_key: str, user_agent: str = "", replaces: str | None = None) -> None:
+def track_session(
+    *, user, session_key: str, user_agent: str = "", replaces: str | None = None
+) -> None:
     if not session_key:
         return
     if replaces:

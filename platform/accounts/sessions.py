@@ -1,4 +1,5 @@
 """Session helpers shared by views and signals."""
+
 from __future__ import annotations
 
 from accounts import services
@@ -10,6 +11,8 @@ def rotate_session(request) -> None:
     request.session.cycle_key()
     if request.user.is_authenticated:
         services.track_session(
-            user=request.user, session_key=request.session.session_key,
-            user_agent=request.META.get("HTTP_USER_AGENT", ""), replaces=old,
+            user=request.user,
+            session_key=request.session.session_key,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            replaces=old,
         )

@@ -1,4 +1,5 @@
 """Helpers for tests of accounts (and of other apps signing people in)."""
+
 from __future__ import annotations
 
 import html

@@ -4,6 +4,7 @@ The cache's keys already carry the town's schema (settings.CACHES), so a
 counter of Castres never slows Bondoufle. Identifiers are hashed: no e-mail
 address or key prefix is written to Redis in clear.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,7 +49,9 @@ def client_ip(request) -> str:
     from the right of X-Forwarded-For (the ones to its left are client-chosen)."""
     proxies = settings.ACCOUNTS_TRUSTED_PROXIES
     if proxies:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        forwarded = [
+            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+        ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")

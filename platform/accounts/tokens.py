@@ -3,6 +3,7 @@
 Every token names the town's schema: account ids repeat from one town to the
 next (one schema each), so a link made in Castres must mean nothing in Bondoufle.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ def make_email_token(user, email: str) -> str:
 def read_email_token(token: str) -> EmailClaim | None:
     """The claim, or None if forged, expired or made in another town."""
     try:
-        data = signing.loads(token, salt=_EMAIL_SALT, max_age=settings.ACCOUNTS_EMAIL_LINK_HOURS * 3600)
+        data = signing.loads(
+            token, salt=_EMAIL_SALT, max_age=settings.ACCOUNTS_EMAIL_LINK_HOURS * 3600
+        )
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
     if not isinstance(data, dict) or data.get("t") != connection.schema_name:

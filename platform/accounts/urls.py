@@ -12,12 +12,17 @@ urlpatterns = [
     path("confirmer/<str:token>/", views.confirm_email_view, name="confirm_email"),
     path("mot-de-passe-oublie/", views.password_reset_view, name="password_reset"),
     path("mot-de-passe-oublie/envoye/", views.password_reset_done, name="password_reset_done"),
-    path("reinitialiser/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
+    path(
+        "reinitialiser/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("reinitialiser/termine/", views.password_reset_complete, name="password_reset_complete"),
     path("mot-de-passe/", views.password_change_view, name="password_change"),
     path("identifiants/", views.identifiers_view, name="identifiers"),
-    path("sessions/deconnecter-les-autres/", views.end_other_sessions_view, name="end_other_sessions"),
+    path(
+        "sessions/deconnecter-les-autres/", views.end_other_sessions_view, name="end_other_sessions"
+    ),
     path("double-authentification/", views.otp_setup_view, name="otp_setup"),
     path("double-authentification/code/", views.otp_verify_view, name="otp_verify"),
     path("agents/cles/", views.staff_keys_view, name="staff_keys"),

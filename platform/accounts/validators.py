@@ -3,6 +3,7 @@
 Django's CommonPasswordValidator holds 20,000 passwords, mostly English; the
 ones French families actually pick (azerty..., soleil..., the town's name
 followed by a year) are added here."""
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,53 @@ from django.core.exceptions import ValidationError
 MAX_PASSWORD_LENGTH = 1024
 
 _FRENCH_COMMON = {
-    "azerty", "azertyuiop", "azertyuiopqsdfghjklm", "qsdfghjklm", "wxcvbn",
-    "motdepasse", "monmotdepasse", "soleil", "bonjour", "doudou", "chouchou",
-    "loulou", "marseille", "paris", "toulouse", "nantes", "bordeaux", "castres",
-    "bondoufle", "donges", "bassens", "chalonnes", "nicolas", "camille", "thomas",
-    "julien", "jetaime", "princesse", "chocolat", "coucou", "doudoune", "famille",
-    "mafamille", "mesenfants", "enfants", "guichetfamille", "espacefamille",
-    "espacecitoyens", "portailfamille", "bienvenue", "vacances", "nounours",
-    "football", "olympiquedemarseille", "parisiens", "liberte", "france",
+    "azerty",
+    "azertyuiop",
+    "azertyuiopqsdfghjklm",
+    "qsdfghjklm",
+    "wxcvbn",
+    "motdepasse",
+    "monmotdepasse",
+    "soleil",
+    "bonjour",
+    "doudou",
+    "chouchou",
+    "loulou",
+    "marseille",
+    "paris",
+    "toulouse",
+    "nantes",
+    "bordeaux",
+    "castres",
+    "bondoufle",
+    "donges",
+    "bassens",
+    "chalonnes",
+    "nicolas",
+    "camille",
+    "thomas",
+    "julien",
+    "jetaime",
+    "princesse",
+    "chocolat",
+    "coucou",
+    "doudoune",
+    "famille",
+    "mafamille",
+    "mesenfants",
+    "enfants",
+    "guichetfamille",
+    "espacefamille",
+    "espacecitoyens",
+    "portailfamille",
+    "bienvenue",
+    "vacances",
+    "nounours",
+    "football",
+    "olympiquedemarseille",
+    "parisiens",
+    "liberte",
+    "france",
 }
 
 

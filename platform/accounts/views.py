@@ -1,4 +1,5 @@
 """Pages of accounts (under /<slug>/compte/). Thin: forms validate, services write."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -51,9 +52,13 @@ def key_label(commune) -> str:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) and target.startswith(request.META.get("SCRIPT_NAME", "") + "/"):
+    if (
+        target
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and target.startswith(request.META.get("SCRIPT_NAME", "") + "/")
+    ):
         return target
     return fallback
 
@@ -78,7 +83,9 @@ def login_view(request):
             user = form.user
             auth_login(request, user)  # new session id (Django cycles the key)
             if user.needs_second_factor:
-                target = "accounts:otp_verify" if otp.confirmed_device(user) else "accounts:otp_setup"
+                target = (
+                    "accounts:otp_verify" if otp.confirmed_device(user) else "accounts:otp_setup"
+                )
                 nxt = _safe_next(request, "")
                 return redirect(reverse(target) + (f"?next={nxt}" if nxt else ""))
             return HttpResponseRedirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
@@ -86,8 +93,12 @@ def login_view(request):
             _resend_confirmation(request, form.unverified_user)
         if form.throttled:
             status = 429
-    return render(request, "accounts/login.html",
-                  {"form": form, "next": _safe_next(request, "")}, status=status)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": _safe_next(request, "")},
+        status=status,
+    )
 
 
 def _resend_confirmation(request, user) -> None:
@@ -126,13 +137,28 @@ def signup_view(request):
             ip = client_ip(request)
             if mail_ip_throttle.wait(ip):
                 status = 429
-                form.add_error(None, "Trop de créations d'espace depuis cette connexion : "
-                                     "réessayez plus tard.")
+                form.add_error(
+                    None, "Trop de créations d'espace depuis cette connexion : réessayez plus tard."
+                )
             else:
                 mail_ip_throttle.failure(ip)
-                data = SignupData(**{k: form.cleaned_data[k] for k in (
-                    "first_name", "last_name", "email", "phone", "address_line", "postcode",
-                    "city", "username", "password", "activation_key")})
+                data = SignupData(
+                    **{
+                        k: form.cleaned_data[k]
+                        for k in (
+                            "first_name",
+                            "last_name",
+                            "email",
+                            "phone",
+                            "address_line",
+                            "postcode",
+                            "city",
+                            "username",
+                            "password",
+                            "activation_key",
+                        )
+                    }
+                )
                 try:
                     services.sign_up(data=data)
                 except ValidationError as error:
@@ -143,12 +169,15 @@ def signup_view(request):
                     return redirect("accounts:signup_done")
         elif form.throttled:
             status = 429
-    return render(request, "accounts/signup.html", {"form": form, "key_label": label}, status=status)
+    return render(
+        request, "accounts/signup.html", {"form": form, "key_label": label}, status=status
+    )
 
 
 def signup_done(request):
-    return render(request, "accounts/signup_done.html",
-                  {"hours": settings.ACCOUNTS_EMAIL_LINK_HOURS})
+    return render(
+        request, "accounts/signup_done.html", {"hours": settings.ACCOUNTS_EMAIL_LINK_HOURS}
+    )
 
 
 @csrf_protect
@@ -162,20 +191,32 @@ def confirm_email_view(request, token):
         try:
             user = services.confirm_email(claim=claim)
         except ValidationError as error:
-            return render(request, "accounts/confirm_email.html",
-                          {"invalid": True, "message": error.messages[0]}, status=400)
+            return render(
+                request,
+                "accounts/confirm_email.html",
+                {"invalid": True, "message": error.messages[0]},
+                status=400,
+            )
         if claim.email == claim.current:
-            messages.success(request, "Votre adresse e-mail est confirmée : vous pouvez vous connecter.")
+            messages.success(
+                request, "Votre adresse e-mail est confirmée : vous pouvez vous connecter."
+            )
             if not hasattr(user, "adult"):
-                messages.info(request, "Votre demande de rattachement à votre dossier famille a été "
-                                       "transmise à la mairie.")
+                messages.info(
+                    request,
+                    "Votre demande de rattachement à votre dossier famille a été "
+                    "transmise à la mairie.",
+                )
         else:
             messages.success(request, "Votre nouvelle adresse e-mail est enregistrée.")
         if request.user.is_authenticated:
             return redirect("accounts:account")
         return redirect("accounts:login")
-    return render(request, "accounts/confirm_email.html",
-                  {"email": claim.email, "change": claim.email != claim.current})
+    return render(
+        request,
+        "accounts/confirm_email.html",
+        {"email": claim.email, "change": claim.email != claim.current},
+    )
 
 
 # --- Password reset (Django's views, French templates, mail after commit) ---
@@ -227,11 +268,17 @@ def password_reset_complete(request):
 @never_cache
 def account_view(request):
     user = request.user
-    return _private(render(request, "accounts/account.html", {
-        "sessions": services.active_sessions(user=user),
-        "current_key": request.session.session_key,
-        "device": otp.confirmed_device(user) if user.needs_second_factor else None,
-    }))
+    return _private(
+        render(
+            request,
+            "accounts/account.html",
+            {
+                "sessions": services.active_sessions(user=user),
+                "current_key": request.session.session_key,
+                "device": otp.confirmed_device(user) if user.needs_second_factor else None,
+            },
+        )
+    )
 
 
 @login_required
@@ -244,12 +291,24 @@ def password_change_view(request):
         user = form.save()
         old_key = request.session.session_key
         update_session_auth_hash(request, user)  # keeps this session, with a new id
-        services.track_session(user=user, session_key=request.session.session_key,
-                               user_agent=request.META.get("HTTP_USER_AGENT", ""), replaces=old_key)
+        services.track_session(
+            user=user,
+            session_key=request.session.session_key,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            replaces=old_key,
+        )
         ended = services.end_other_sessions(user=user, keep=request.session.session_key)
-        messages.success(request, "Votre mot de passe est modifié." + (
-            f" Vos {ended} autres sessions ont été déconnectées." if ended > 1 else
-            " Votre autre session a été déconnectée." if ended == 1 else ""))
+        messages.success(
+            request,
+            "Votre mot de passe est modifié."
+            + (
+                f" Vos {ended} autres sessions ont été déconnectées."
+                if ended > 1
+                else " Votre autre session a été déconnectée."
+                if ended == 1
+                else ""
+            ),
+        )
         return redirect("accounts:account")
     return _private(render(request, "accounts/password_change.html", {"form": form}))
 
@@ -260,8 +319,9 @@ def password_change_view(request):
 @never_cache
 def identifiers_view(request):
     user = request.user
-    form = IdentifiersForm(request.POST or None, user=user,
-                           initial={"username": user.username, "email": user.email})
+    form = IdentifiersForm(
+        request.POST or None, user=user, initial={"username": user.username, "email": user.email}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["username"] != user.username:
@@ -273,8 +333,11 @@ def identifiers_view(request):
         else:
             if form.cleaned_data["email"].lower() != user.email.lower():
                 services.request_email_change(user=user, new_email=form.cleaned_data["email"])
-                messages.info(request, "Un lien de confirmation a été envoyé à la nouvelle adresse : "
-                                       "elle remplacera l'ancienne une fois le lien suivi.")
+                messages.info(
+                    request,
+                    "Un lien de confirmation a été envoyé à la nouvelle adresse : "
+                    "elle remplacera l'ancienne une fois le lien suivi.",
+                )
             return redirect("accounts:account")
     return _private(render(request, "accounts/identifiers.html", {"form": form}))
 
@@ -283,8 +346,12 @@ def identifiers_view(request):
 @require_POST
 def end_other_sessions_view(request):
     ended = services.end_other_sessions(user=request.user, keep=request.session.session_key)
-    messages.success(request, "Vos autres sessions sont déconnectées." if ended
-                     else "Aucune autre session n'était ouverte.")
+    messages.success(
+        request,
+        "Vos autres sessions sont déconnectées."
+        if ended
+        else "Aucune autre session n'était ouverte.",
+    )
     return redirect("accounts:account")
 
 
@@ -306,12 +373,23 @@ def otp_setup_view(request):
         if otp.verify(request, device, form.cleaned_data["token"]):
             messages.success(request, "La double authentification est activée pour votre compte.")
             return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
-        form.add_error("token", "Ce code n'est pas valable. Vérifiez l'heure de votre téléphone "
-                                "et saisissez le code affiché maintenant.")
-    return _private(render(request, "accounts/otp_setup.html", {
-        "form": form, "qr_svg": otp.qr_svg(device), "secret": otp.secret_base32(device),
-        "next": _safe_next(request, ""),
-    }))
+        form.add_error(
+            "token",
+            "Ce code n'est pas valable. Vérifiez l'heure de votre téléphone "
+            "et saisissez le code affiché maintenant.",
+        )
+    return _private(
+        render(
+            request,
+            "accounts/otp_setup.html",
+            {
+                "form": form,
+                "qr_svg": otp.qr_svg(device),
+                "secret": otp.secret_base32(device),
+                "next": _safe_next(request, ""),
+            },
+        )
+    )
 
 
 @login_required
@@ -329,13 +407,16 @@ def otp_verify_view(request):
         # django-otp doubles a wait after each wrong code (1 s, 2 s, 4 s...).
         allowed, _ = device.verify_is_allowed()
         if not allowed:
-            form.add_error("token", "Trop d'essais : patientez quelques secondes avant de réessayer.")
+            form.add_error(
+                "token", "Trop d'essais : patientez quelques secondes avant de réessayer."
+            )
         elif otp.verify(request, device, form.cleaned_data["token"]):
             return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
         else:
             form.add_error("token", "Ce code n'est pas valable.")
-    return _private(render(request, "accounts/otp_verify.html",
-                           {"form": form, "next": _safe_next(request, "")}))
+    return _private(
+        render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request, "")})
+    )
 
 
 def _next_query(request) -> str:
@@ -351,10 +432,21 @@ def _next_query(request) -> str:
 def staff_keys_view(request):
     """Legal representatives without an account, and their key's state."""
     query = request.GET.get("q", "").strip()[:80]
-    page = Paginator(selectors.adults_without_account(query=query), 50).get_page(request.GET.get("page"))
-    return _private(render(request, "accounts/staff_keys.html", {
-        "page": page, "query": query, "form": KeyIssueForm(), "key_label": key_label(request.tenant),
-    }))
+    page = Paginator(selectors.adults_without_account(query=query), 50).get_page(
+        request.GET.get("page")
+    )
+    return _private(
+        render(
+            request,
+            "accounts/staff_keys.html",
+            {
+                "page": page,
+                "query": query,
+                "form": KeyIssueForm(),
+                "key_label": key_label(request.tenant),
+            },
+        )
+    )
 
 
 @staff_required()
@@ -368,8 +460,9 @@ def staff_issue_key_view(request, adult_id):
         return redirect("accounts:staff_keys")
     by_email = form.cleaned_data["delivery"] == "email"
     try:
-        key, plain = services.issue_activation_key(adult=adult, issued_by=request.user,
-                                                   send_email=by_email)
+        key, plain = services.issue_activation_key(
+            adult=adult, issued_by=request.user, send_email=by_email
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("accounts:staff_keys")
@@ -377,8 +470,17 @@ def staff_issue_key_view(request, adult_id):
         messages.success(request, f"La clé a été envoyée à {adult.email}.")
         return redirect("accounts:staff_keys")
     # The key in clear exists only in this response: printed, never stored.
-    return _private(render(request, "accounts/staff_key_letter.html", {
-        "adult": adult, "key": key, "plain": plain, "key_label": key_label(request.tenant),
-        "signup_url": request.build_absolute_uri(reverse("accounts:signup")),
-        "town": connection.tenant,
-    }))
+    return _private(
+        render(
+            request,
+            "accounts/staff_key_letter.html",
+            {
+                "adult": adult,
+                "key": key,
+                "plain": plain,
+                "key_label": key_label(request.tenant),
+                "signup_url": request.build_absolute_uri(reverse("accounts:signup")),
+                "town": connection.tenant,
+            },
+        )
+    )

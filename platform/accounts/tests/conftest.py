@@ -1,4 +1,5 @@
 """Fixtures of the accounts tests."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,5 +30,9 @@ def staff_user(castres, in_town):
     from tests.factories import UserFactory
 
     with in_town(castres):
-        return UserFactory(username="agent.castres", email="agent@castres.example", role="agent",
-                           service_areas=["periscolaire"])
+        return UserFactory(
+            username="agent.castres",
+            email="agent@castres.example",
+            role="agent",
+            service_areas=["periscolaire"],
+        )

@@ -1,4 +1,5 @@
 """API of the sign-in state, and the town's OpenAPI schema still generating."""
+
 from freezegun import freeze_time
 
 PASSWORD = "mot-de-passe-de-test-assez-long"
@@ -8,8 +9,14 @@ def test_me_when_anonymous(client, castres):
     response = client.get("/castres/api/compte/moi/")
     assert response.status_code == 200
     assert response.json() == {
-        "authenticated": False, "username": None, "first_name": None, "last_name": None,
-        "email": None, "role": None, "previous_login": None, "second_factor_verified": False,
+        "authenticated": False,
+        "username": None,
+        "first_name": None,
+        "last_name": None,
+        "email": None,
+        "role": None,
+        "previous_login": None,
+        "second_factor_verified": False,
     }
     assert response["Cache-Control"] == "no-store"
 
@@ -31,5 +38,10 @@ def test_openapi_schema_generates_without_errors_and_lists_me(client, castres, t
     assert response.status_code == 200
     assert any(path.endswith("/api/compte/moi/") for path in response.json()["paths"])
     # drf-spectacular's own check: any warning or invalid schema fails.
-    call_command("spectacular", urlconf="portal.urls_tenant", fail_on_warn=True, validate=True,
-                 file=str(tmp_path / "schema.yaml"))
+    call_command(
+        "spectacular",
+        urlconf="portal.urls_tenant",
+        fail_on_warn=True,
+        validate=True,
+        file=str(tmp_path / "schema.yaml"),
+    )

@@ -1,6 +1,7 @@
 """Sign-in by username or e-mail, identical failures, growing delays that
 never lock anyone out for good, sessions renewed and ended server-side, and
 a town's session worthless in another town."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,12 +18,14 @@ PASSWORD = "mot-de-passe-de-test-assez-long"  # tests.factories.UserFactory's
 
 
 def sign_in(client, identifier, password=PASSWORD, town="castres", **extra):
-    return client.post(f"/{town}/compte/connexion/", {"identifier": identifier, "password": password},
-                       **extra)
+    return client.post(
+        f"/{town}/compte/connexion/", {"identifier": identifier, "password": password}, **extra
+    )
 
 
-@pytest.mark.parametrize("identifier", ["martin", "MARTIN", "claire.martin@example.org",
-                                        "Claire.Martin@Example.org"])
+@pytest.mark.parametrize(
+    "identifier", ["martin", "MARTIN", "claire.martin@example.org", "Claire.Martin@Example.org"]
+)
 def test_sign_in_by_username_or_email(client, family, identifier):
     response = sign_in(client, identifier)
     assert response.status_code == 302 and response["Location"] == "/castres/mon-espace/"
@@ -32,12 +35,17 @@ def test_unknown_account_and_wrong_password_get_the_same_answer(client, family):
     unknown = sign_in(client, "personne@example.org")
     wrong = sign_in(client, "claire.martin@example.org", "pas le bon mot de passe")
     assert unknown.status_code == wrong.status_code == 200
-    assert unknown.context["form"].errors == wrong.context["form"].errors == {
-        "__all__": ["Identifiant ou mot de passe incorrect."]}
+    assert (
+        unknown.context["form"].errors
+        == wrong.context["form"].errors
+        == {"__all__": ["Identifiant ou mot de passe incorrect."]}
+    )
 
 
 def test_a_safe_next_is_followed_and_a_foreign_one_ignored(client, family):
-    ok = client.post(LOGIN + "?next=/castres/compte/", {"identifier": "martin", "password": PASSWORD})
+    ok = client.post(
+        LOGIN + "?next=/castres/compte/", {"identifier": "martin", "password": PASSWORD}
+    )
     assert ok["Location"] == "/castres/compte/"
     client.post("/castres/compte/deconnexion/")
     for bad in ("https://evil.example/", "//evil.example/", "/bondoufle/compte/"):
@@ -79,7 +87,9 @@ def test_unknown_accounts_are_throttled_alike(client, castres):
 
 def test_failures_from_one_address_slow_that_address(client, family, castres, in_town):
     for i in range(30):
-        sign_in(client, f"inconnu{i}@example.org", "mauvais mot de passe", REMOTE_ADDR="203.0.113.9")
+        sign_in(
+            client, f"inconnu{i}@example.org", "mauvais mot de passe", REMOTE_ADDR="203.0.113.9"
+        )
     assert sign_in(client, "martin", REMOTE_ADDR="203.0.113.9").status_code == 429
     assert sign_in(client, "martin", REMOTE_ADDR="198.51.100.1").status_code == 302
 
@@ -169,10 +179,13 @@ def test_public_admin_cookies_stay_under_admin(client, db):
 
 def test_inactive_account_cannot_sign_in(client, family, castres, in_town):
     with in_town(castres):
-        User.objects.filter(pk=family.user.pk).update(is_active=False,
-                                                      email_verified_at=timezone.now())
+        User.objects.filter(pk=family.user.pk).update(
+            is_active=False, email_verified_at=timezone.now()
+        )
     response = sign_in(client, "martin")
-    assert response.context["form"].errors == {"__all__": ["Identifiant ou mot de passe incorrect."]}
+    assert response.context["form"].errors == {
+        "__all__": ["Identifiant ou mot de passe incorrect."]
+    }
 
 
 def test_private_pages_are_not_cached(client, family):

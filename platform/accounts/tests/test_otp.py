@@ -1,11 +1,12 @@
 """Second factor (TOTP) for town staff and for operators on the public admin."""
+
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-from freezegun import freeze_time
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from freezegun import freeze_time
 
 from accounts.testing import text, totp_now
 from tests.factories import UserFactory
@@ -14,7 +15,9 @@ PASSWORD = "mot-de-passe-de-test-assez-long"
 
 
 def sign_in(client, identifier="agent.castres"):
-    return client.post("/castres/compte/connexion/", {"identifier": identifier, "password": PASSWORD})
+    return client.post(
+        "/castres/compte/connexion/", {"identifier": identifier, "password": PASSWORD}
+    )
 
 
 @pytest.fixture
@@ -60,8 +63,10 @@ def test_staff_with_device_must_give_a_code_and_unverified_sessions_reach_nothin
     assert "/code/" in client.get("/castres/compte/double-authentification/")["Location"]
     with in_town(castres):
         code = totp_now(enrolled)
-    ok = client.post("/castres/compte/double-authentification/code/",
-                     {"token": code, "next": "/castres/compte/agents/cles/"})
+    ok = client.post(
+        "/castres/compte/double-authentification/code/",
+        {"token": code, "next": "/castres/compte/agents/cles/"},
+    )
     assert ok["Location"] == "/castres/compte/agents/cles/"
     assert client.get("/castres/compte/agents/cles/").status_code == 200
 
@@ -92,7 +97,9 @@ def test_verification_renews_the_session_id(client, enrolled, castres, in_town):
     assert client.cookies["sessionid"].value != before
 
 
-def test_staff_required_refuses_unverified_staff_and_families(rf, staff_user, family, castres, in_town):
+def test_staff_required_refuses_unverified_staff_and_families(
+    rf, staff_user, family, castres, in_town
+):
     from django.contrib.auth.models import AnonymousUser
     from django.core.exceptions import PermissionDenied
     from django.urls import set_script_prefix
@@ -122,7 +129,9 @@ def test_staff_required_refuses_unverified_staff_and_families(rf, staff_user, fa
 
 
 def test_families_need_no_second_factor(client, family):
-    response = client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
+    response = client.post(
+        "/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD}
+    )
     assert response["Location"] == "/castres/mon-espace/"
 
 
@@ -136,10 +145,19 @@ def test_public_admin_requires_an_otp_code(db):
     no_code = client.post("/admin/login/", {"username": "operateur", "password": PASSWORD})
     assert no_code.status_code == 200
     assert client.get("/admin/").status_code == 302
-    device = TOTPDevice.objects.create(user=User.objects.get(username="operateur"), name="t",
-                                       confirmed=True)
-    ok = client.post("/admin/login/", {"username": "operateur", "password": PASSWORD, "next": "/admin/",
-                                       "otp_device": device.persistent_id, "otp_token": totp_now(device)})
+    device = TOTPDevice.objects.create(
+        user=User.objects.get(username="operateur"), name="t", confirmed=True
+    )
+    ok = client.post(
+        "/admin/login/",
+        {
+            "username": "operateur",
+            "password": PASSWORD,
+            "next": "/admin/",
+            "otp_device": device.persistent_id,
+            "otp_token": totp_now(device),
+        },
+    )
     assert ok.status_code == 302
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/user/").status_code == 200
@@ -154,4 +172,6 @@ def test_enroll_totp_command(db, capsys):
     call_command("enroll_totp", "operateur2")
     out = capsys.readouterr().out
     assert "Clé secrète (base 32)" in out and "otpauth://totp/" in out
-    assert TOTPDevice.objects.filter(user=User.objects.get(username="operateur2"), confirmed=True).exists()
+    assert TOTPDevice.objects.filter(
+        user=User.objects.get(username="operateur2"), confirmed=True
+    ).exists()

@@ -1,5 +1,6 @@
 """Password policy (CNIL 2022-100), reset by e-mail link, change of password
 and identifiers in « Mon compte »."""
+
 import re
 
 import pytest
@@ -21,24 +22,30 @@ def path_of(message) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-@pytest.mark.parametrize("password", [
-    "douze lettres",  # exactly 13: length is the rule, no composition rule
-    "correct horse battery staple",
-    "Ĺe ciel est bleu 🌞 夏 ÆØÅ ß ça va ? " * 3,  # any Unicode, over 64 characters
-    ("une phrase assez longue " * 42)[:1000],  # 1000 characters
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "douze lettres",  # exactly 13: length is the rule, no composition rule
+        "correct horse battery staple",
+        "Ĺe ciel est bleu 🌞 夏 ÆØÅ ß ça va ? " * 3,  # any Unicode, over 64 characters
+        ("une phrase assez longue " * 42)[:1000],  # 1000 characters
+    ],
+)
 def test_long_or_odd_passwords_are_accepted(password):
     validate_password(password)
 
 
-@pytest.mark.parametrize("password, message", [
-    ("Court1!", "Ce mot de passe est trop court. Il doit contenir au minimum 12 caractères."),
-    ("password1234", "Ce mot de passe est trop courant."),
-    ("Azertyuiop1234", "Ce mot de passe est trop courant : choisissez"),
-    ("Soleil2024!!!", "Ce mot de passe est trop courant : choisissez"),
-    ("aaaaaaaaaaaaaaaa", "Ce mot de passe est trop courant : choisissez"),
-    ("é" * 1025, "Ce mot de passe est trop long : 1024 caractères au maximum."),
-])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("Court1!", "Ce mot de passe est trop court. Il doit contenir au minimum 12 caractères."),
+        ("password1234", "Ce mot de passe est trop courant."),
+        ("Azertyuiop1234", "Ce mot de passe est trop courant : choisissez"),
+        ("Soleil2024!!!", "Ce mot de passe est trop courant : choisissez"),
+        ("aaaaaaaaaaaaaaaa", "Ce mot de passe est trop courant : choisissez"),
+        ("é" * 1025, "Ce mot de passe est trop long : 1024 caractères au maximum."),
+    ],
+)
 def test_weak_passwords_are_refused_in_french(password, message):
     with pytest.raises(ValidationError) as error:
         validate_password(password)
@@ -79,7 +86,12 @@ def test_reset_flow_by_username_through_the_mailbox(client, family, send, castre
     # Single use: the link is dead now.
     again = client.get(path_of(message), follow=True)
     assert not again.context["validlink"]
-    assert client.post("/castres/compte/connexion/", {"identifier": "martin", "password": NEW}).status_code == 302
+    assert (
+        client.post(
+            "/castres/compte/connexion/", {"identifier": "martin", "password": NEW}
+        ).status_code
+        == 302
+    )
 
 
 def test_reset_by_email_ends_every_open_session(client, family, send, castres, in_town):
@@ -89,10 +101,13 @@ def test_reset_by_email_ends_every_open_session(client, family, send, castres, i
     client.cookies.clear()
     # Another session left open somewhere:
     from django.test import Client
+
     elsewhere = Client()
     elsewhere.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
     other_key = elsewhere.cookies["sessionid"].value
-    send("post", "/castres/compte/mot-de-passe-oublie/", {"identifier": "Claire.Martin@example.org"})
+    send(
+        "post", "/castres/compte/mot-de-passe-oublie/", {"identifier": "Claire.Martin@example.org"}
+    )
     form_url = client.get(path_of(mail.outbox[0]))["Location"]
     client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
     with in_town(castres):
@@ -114,11 +129,18 @@ def test_reset_requests_are_rate_limited_per_account(send, family):
 
 def test_reset_clears_the_sign_in_delay(client, family, send):
     for _ in range(6):
-        client.post("/castres/compte/connexion/", {"identifier": "martin", "password": "faux mot de passe"})
+        client.post(
+            "/castres/compte/connexion/", {"identifier": "martin", "password": "faux mot de passe"}
+        )
     send("post", "/castres/compte/mot-de-passe-oublie/", {"identifier": "martin"})
     form_url = client.get(path_of(mail.outbox[0]))["Location"]
     client.post(form_url, {"new_password1": NEW, "new_password2": NEW})
-    assert client.post("/castres/compte/connexion/", {"identifier": "martin", "password": NEW}).status_code == 302
+    assert (
+        client.post(
+            "/castres/compte/connexion/", {"identifier": "martin", "password": NEW}
+        ).status_code
+        == 302
+    )
 
 
 def test_password_change_ends_the_other_sessions_only(client, family, castres, in_town):
@@ -127,8 +149,10 @@ def test_password_change_ends_the_other_sessions_only(client, family, castres, i
     elsewhere = Client()
     elsewhere.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
     client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
-    response = client.post("/castres/compte/mot-de-passe/", {
-        "old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    response = client.post(
+        "/castres/compte/mot-de-passe/",
+        {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
     assert response.status_code == 302
     assert client.get("/castres/api/compte/moi/").json()["authenticated"] is True
     assert elsewhere.get("/castres/api/compte/moi/").json()["authenticated"] is False
@@ -150,11 +174,16 @@ def test_end_other_sessions_button(client, family, castres, in_town):
 
 def test_change_username_and_email_with_reverification(client, family, send, castres, in_town):
     client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
-    wrong = client.post("/castres/compte/identifiants/", {
-        "username": "claire", "email": "claire@example.net", "current_password": "faux"})
+    wrong = client.post(
+        "/castres/compte/identifiants/",
+        {"username": "claire", "email": "claire@example.net", "current_password": "faux"},
+    )
     assert "Mot de passe incorrect." in text(wrong)
-    response = send("post", "/castres/compte/identifiants/", {
-        "username": "claire", "email": "claire@example.net", "current_password": PASSWORD})
+    response = send(
+        "post",
+        "/castres/compte/identifiants/",
+        {"username": "claire", "email": "claire@example.net", "current_password": PASSWORD},
+    )
     assert response.status_code == 302
     with in_town(castres):
         user = User.objects.get(pk=family.user.pk)
@@ -170,12 +199,17 @@ def test_change_username_and_email_with_reverification(client, family, send, cas
     assert send("post", path_of(message)).status_code == 400
 
 
-def test_changing_to_a_taken_email_says_nothing_and_warns_that_address(client, family, send, castres, in_town):
+def test_changing_to_a_taken_email_says_nothing_and_warns_that_address(
+    client, family, send, castres, in_town
+):
     with in_town(castres):
         UserFactory(username="voisin", email="voisin@example.org")
     client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
-    response = send("post", "/castres/compte/identifiants/", {
-        "username": "martin", "email": "voisin@example.org", "current_password": PASSWORD})
+    response = send(
+        "post",
+        "/castres/compte/identifiants/",
+        {"username": "martin", "email": "voisin@example.org", "current_password": PASSWORD},
+    )
     assert response.status_code == 302
     (warning,) = mail.outbox
     assert warning.to == ["voisin@example.org"] and "tentative" in warning.subject

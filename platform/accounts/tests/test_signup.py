@@ -1,5 +1,6 @@
 """« Créer mon espace »: with a key (Bondoufle, Donges, Castres), without a
 key (a link request), and every bad input refused in French with nothing saved."""
+
 import re
 from datetime import timedelta
 
@@ -10,17 +11,22 @@ from freezegun import freeze_time
 
 from accounts.models import ActivationKey, User
 from accounts.services import issue_activation_key
+from accounts.testing import text
 from demandes.models import Demande
 from tests.factories import AdultFactory, UserFactory
 
-from accounts.testing import text
-
 SIGNUP = "/castres/compte/creer/"
 GOOD = {
-    "first_name": "Claire", "last_name": "Martin", "email": "claire.martin@example.org",
-    "phone": "06 12 34 56 78", "address_line": "3 rue Villegoudou", "postcode": "81100",
-    "city": "Castres", "username": "claire.martin",
-    "password": "une maison bleue adossée à la colline", "activation_key": "",
+    "first_name": "Claire",
+    "last_name": "Martin",
+    "email": "claire.martin@example.org",
+    "phone": "06 12 34 56 78",
+    "address_line": "3 rue Villegoudou",
+    "postcode": "81100",
+    "city": "Castres",
+    "username": "claire.martin",
+    "password": "une maison bleue adossée à la colline",
+    "activation_key": "",
 }
 
 
@@ -34,8 +40,11 @@ def link_from(message) -> str:
 
 def counts(town, in_town):
     with in_town(town):
-        return (User.objects.count(), Demande.objects.count(),
-                ActivationKey.objects.filter(used_at__isnull=False).count())
+        return (
+            User.objects.count(),
+            Demande.objects.count(),
+            ActivationKey.objects.filter(used_at__isnull=False).count(),
+        )
 
 
 @pytest.fixture
@@ -53,10 +62,14 @@ def confirm(send, message):
     return send("post", path)
 
 
-def test_signup_with_key_links_the_adult_after_email_confirmation(send, castres, in_town, adult_key):
+def test_signup_with_key_links_the_adult_after_email_confirmation(
+    send, castres, in_town, adult_key
+):
     adult, key, plain = adult_key
     response = send("post", SIGNUP, form(activation_key=plain.lower().replace("-", " ")))
-    assert response.status_code == 302 and response["Location"].endswith("/creer/verifiez-vos-e-mails/")
+    assert response.status_code == 302 and response["Location"].endswith(
+        "/creer/verifiez-vos-e-mails/"
+    )
     with in_town(castres):
         user = User.objects.get(username="claire.martin")
         assert not user.is_active and user.email_verified_at is None
@@ -66,18 +79,31 @@ def test_signup_with_key_links_the_adult_after_email_confirmation(send, castres,
         assert adult.email == "claire.martin@example.org"  # was empty: filled from the sign-up
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["claire.martin@example.org"]
     # Not before the address is confirmed:
-    assert send("post", "/castres/compte/connexion/",
-                {"identifier": "claire.martin", "password": GOOD["password"]}).status_code == 200
-    assert "n'est pas encore confirmée" in text(send(
-        "post", "/castres/compte/connexion/",
-        {"identifier": "claire.martin", "password": GOOD["password"]}))
+    assert (
+        send(
+            "post",
+            "/castres/compte/connexion/",
+            {"identifier": "claire.martin", "password": GOOD["password"]},
+        ).status_code
+        == 200
+    )
+    assert "n'est pas encore confirmée" in text(
+        send(
+            "post",
+            "/castres/compte/connexion/",
+            {"identifier": "claire.martin", "password": GOOD["password"]},
+        )
+    )
     assert confirm(send, mail.outbox[0]).status_code == 302
     with in_town(castres):
         user.refresh_from_db()
         assert user.is_active and user.email_verified_at
         assert not Demande.objects.exists()  # linked by the key: nothing to ask staff
-    login = send("post", "/castres/compte/connexion/",
-                 {"identifier": "claire.martin@example.org", "password": GOOD["password"]})
+    login = send(
+        "post",
+        "/castres/compte/connexion/",
+        {"identifier": "claire.martin@example.org", "password": GOOD["password"]},
+    )
     assert login.status_code == 302
 
 
@@ -106,10 +132,13 @@ def test_staff_accepting_the_link_request_links_the_chosen_adult(send, castres, 
         assert adult.user.username == "paul.martin"
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({}, "Choisissez le responsable légal"),
-    ({"adult_id": 999999}, "n'existe pas dans cette commune"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({}, "Choisissez le responsable légal"),
+        ({"adult_id": 999999}, "n'existe pas dans cette commune"),
+    ],
+)
 def test_link_request_refused_without_a_valid_adult(send, castres, in_town, payload, message):
     from django.core.exceptions import ValidationError
 
@@ -138,24 +167,29 @@ def test_link_request_refused_for_an_adult_who_has_an_account(send, castres, in_
             get("link_account").apply(demande, None)
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"password": "court"}, "password", "trop court"),
-    ({"password": "motdepasse12"}, "password", "trop courant"),
-    ({"password": "azertyuiop2024!"}, "password", "trop courant"),
-    ({"password": "password1234"}, "password", "trop courant"),
-    ({"password": "claire.martin1"}, "password", "trop semblable"),
-    ({"password": ""}, "password", "Ce champ est obligatoire"),
-    ({"email": "claire.martin@"}, "email", "Saisissez une adresse e-mail valide"),
-    ({"email": ""}, "email", "Ce champ est obligatoire"),
-    ({"phone": "06 12 34"}, "phone", "numéro de téléphone français"),
-    ({"phone": "+44 20 7946 0958"}, "phone", "numéro de téléphone français"),
-    ({"postcode": "8110"}, "postcode", "5 chiffres"),
-    ({"username": "Claire Martin"}, "username", "lettres sans accent"),
-    ({"username": "c@m"}, "username", "lettres sans accent"),
-    ({"activation_key": "ABCD"}, "activation_key", "16 caractères"),
-    ({"activation_key": "K7QF-M2XR-9TDA-HW3P"}, "activation_key", "n'est pas reconnue"),
-])
-def test_bad_input_is_refused_in_french_and_nothing_is_saved(send, castres, in_town, changes, field, message):
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"password": "court"}, "password", "trop court"),
+        ({"password": "motdepasse12"}, "password", "trop courant"),
+        ({"password": "azertyuiop2024!"}, "password", "trop courant"),
+        ({"password": "password1234"}, "password", "trop courant"),
+        ({"password": "claire.martin1"}, "password", "trop semblable"),
+        ({"password": ""}, "password", "Ce champ est obligatoire"),
+        ({"email": "claire.martin@"}, "email", "Saisissez une adresse e-mail valide"),
+        ({"email": ""}, "email", "Ce champ est obligatoire"),
+        ({"phone": "06 12 34"}, "phone", "numéro de téléphone français"),
+        ({"phone": "+44 20 7946 0958"}, "phone", "numéro de téléphone français"),
+        ({"postcode": "8110"}, "postcode", "5 chiffres"),
+        ({"username": "Claire Martin"}, "username", "lettres sans accent"),
+        ({"username": "c@m"}, "username", "lettres sans accent"),
+        ({"activation_key": "ABCD"}, "activation_key", "16 caractères"),
+        ({"activation_key": "K7QF-M2XR-9TDA-HW3P"}, "activation_key", "n'est pas reconnue"),
+    ],
+)
+def test_bad_input_is_refused_in_french_and_nothing_is_saved(
+    send, castres, in_town, changes, field, message
+):
     before = counts(castres, in_town)
     response = send("post", SIGNUP, form(**changes))
     assert response.status_code == 200
@@ -171,8 +205,10 @@ def test_bad_input_is_refused_in_french_and_nothing_is_saved(send, castres, in_t
 
 
 def test_a_100_character_unicode_passphrase_is_accepted(send, castres, in_town):
-    passphrase = ("Ĺe ciel de Castres est bleu 🌞, les enfants jouent près de l'Agoût — "
-                  "déjà l'été ! 夏 ÆØÅ ß ça va ?")[:100]
+    passphrase = (
+        "Ĺe ciel de Castres est bleu 🌞, les enfants jouent près de l'Agoût — "
+        "déjà l'été ! 夏 ÆØÅ ß ça va ?"
+    )[:100]
     passphrase += "x" * (100 - len(passphrase))
     assert len(passphrase) == 100
     assert send("post", SIGNUP, form(password=passphrase)).status_code == 302
@@ -212,7 +248,9 @@ def test_reused_key_is_refused(send, castres, in_town, adult_key):
     _, _, plain = adult_key
     send("post", SIGNUP, form(activation_key=plain))
     before = counts(castres, in_town)
-    response = send("post", SIGNUP, form(email="autre@example.org", username="autre", activation_key=plain))
+    response = send(
+        "post", SIGNUP, form(email="autre@example.org", username="autre", activation_key=plain)
+    )
     assert "Cette clé a déjà servi" in text(response)
     assert counts(castres, in_town) == before
 
@@ -224,7 +262,9 @@ def test_expired_key_is_refused(send, castres, in_town, adult_key):
     html = text(response)
     assert "Cette clé a expiré le" in html
     with in_town(castres):
-        assert not User.objects.exists() or not User.objects.filter(username="claire.martin").exists()
+        assert (
+            not User.objects.exists() or not User.objects.filter(username="claire.martin").exists()
+        )
 
 
 def test_replaced_key_is_refused(send, castres, in_town, adult_key):
@@ -240,7 +280,9 @@ def test_a_key_of_another_town_is_unknown_here(send, bondoufle, in_town, adult_k
     assert "n'est pas reconnue" in text(response)
 
 
-def test_ten_wrong_keys_are_throttled_even_the_right_one_then_it_works(send, castres, in_town, adult_key):
+def test_ten_wrong_keys_are_throttled_even_the_right_one_then_it_works(
+    send, castres, in_town, adult_key
+):
     _, _, plain = adult_key
     statuses = []
     for i in range(10):
@@ -257,8 +299,12 @@ def test_ten_wrong_keys_are_throttled_even_the_right_one_then_it_works(send, cas
 
 def test_wrong_keys_sharing_a_prefix_are_throttled_across_addresses(send, castres, adult_key):
     for i in range(5):
-        send("post", SIGNUP, form(activation_key=f"ABCD-EFGH-JKMN-PQR{i}"), REMOTE_ADDR=f"10.0.0.{i}")
-    blocked = send("post", SIGNUP, form(activation_key="ABCD-EFGH-JKMN-PQRZ"), REMOTE_ADDR="10.0.0.99")
+        send(
+            "post", SIGNUP, form(activation_key=f"ABCD-EFGH-JKMN-PQR{i}"), REMOTE_ADDR=f"10.0.0.{i}"
+        )
+    blocked = send(
+        "post", SIGNUP, form(activation_key="ABCD-EFGH-JKMN-PQRZ"), REMOTE_ADDR="10.0.0.99"
+    )
     assert blocked.status_code == 429
 
 
@@ -271,7 +317,9 @@ def test_keys_are_stored_hashed(castres, in_town, adult_key):
     assert abs(row.expires_at - row.created_at - timedelta(days=60)) < timedelta(seconds=5)
 
 
-def test_unconfirmed_signup_expires_and_frees_the_key_and_address(send, castres, in_town, adult_key):
+def test_unconfirmed_signup_expires_and_frees_the_key_and_address(
+    send, castres, in_town, adult_key
+):
     adult, key, plain = adult_key
     send("post", SIGNUP, form(activation_key=plain))
     with freeze_time(timezone.now() + timedelta(hours=73)):

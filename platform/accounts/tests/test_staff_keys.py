@@ -1,5 +1,6 @@
 """Staff page: legal representatives without an account, key generation as a
 printable letter or an e-mail. Staff only, second factor verified."""
+
 import pytest
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,7 +28,9 @@ def agent_client(client, staff_user, castres, in_town):
 @pytest.fixture
 def adults(castres, in_town, family):
     with in_town(castres):
-        with_mail = AdultFactory(first_name="Paul", last_name="Durand", email="paul.durand@example.org")
+        with_mail = AdultFactory(
+            first_name="Paul", last_name="Durand", email="paul.durand@example.org"
+        )
         without_mail = AdultFactory(first_name="Inès", last_name="Roux", email="")
     return with_mail, without_mail
 
@@ -68,8 +71,9 @@ def test_email_delivery_sends_the_key(agent_client, adults, send, castres, in_to
 
 def test_email_delivery_needs_an_address(agent_client, adults, castres, in_town):
     _, ines = adults
-    response = agent_client.post(f"/castres/compte/agents/cles/{ines.pk}/", {"delivery": "email"},
-                                 follow=True)
+    response = agent_client.post(
+        f"/castres/compte/agents/cles/{ines.pk}/", {"delivery": "email"}, follow=True
+    )
     assert "pas d'adresse e-mail" in text(response)
     with in_town(castres):
         assert not ActivationKey.objects.filter(adult=ines).exists()
@@ -85,7 +89,9 @@ def test_a_new_key_replaces_the_previous_one(agent_client, adults, castres, in_t
 
 
 def test_no_key_for_an_adult_who_has_an_account(agent_client, family):
-    response = agent_client.post(f"/castres/compte/agents/cles/{family.adult.pk}/", {"delivery": "letter"})
+    response = agent_client.post(
+        f"/castres/compte/agents/cles/{family.adult.pk}/", {"delivery": "letter"}
+    )
     assert response.status_code == 404
 
 
@@ -94,11 +100,18 @@ def test_families_and_anonymous_cannot_reach_the_staff_pages(client, family, adu
     assert client.get("/castres/compte/agents/cles/").status_code == 302
     client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
     assert client.get("/castres/compte/agents/cles/").status_code == 403
-    assert client.post(f"/castres/compte/agents/cles/{ines.pk}/", {"delivery": "letter"}).status_code == 403
+    assert (
+        client.post(f"/castres/compte/agents/cles/{ines.pk}/", {"delivery": "letter"}).status_code
+        == 403
+    )
 
 
 def test_adults_of_another_town_are_not_found(agent_client, bondoufle, in_town):
     with in_town(bondoufle):
         other = AdultFactory()
-    assert agent_client.post(f"/castres/compte/agents/cles/{other.pk + 1000}/",
-                             {"delivery": "letter"}).status_code == 404
+    assert (
+        agent_client.post(
+            f"/castres/compte/agents/cles/{other.pk + 1000}/", {"delivery": "letter"}
+        ).status_code
+        == 404
+    )

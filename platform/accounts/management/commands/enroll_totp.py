@@ -1,5 +1,6 @@
 """Enrol an account's TOTP device from the command line (operators of the
 public admin, or a town's first admin): prints the secret and a QR code."""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -12,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--schema", default="public", help="commune (schéma) du compte ; public par défaut")
+        parser.add_argument(
+            "--schema", default="public", help="commune (schéma) du compte ; public par défaut"
+        )
         parser.add_argument("--replace", action="store_true", help="remplacer l'appareil existant")
 
     def handle(self, *args, username, schema, replace, **options):
@@ -25,7 +28,9 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"Aucun compte « {username} » dans le schéma {schema}.")
             if otp.confirmed_device(user) and not replace:
-                raise CommandError("Ce compte a déjà une double authentification (--replace pour la remplacer).")
+                raise CommandError(
+                    "Ce compte a déjà une double authentification (--replace pour la remplacer)."
+                )
             TOTPDevice.objects.filter(user=user).delete()
             device = TOTPDevice.objects.create(user=user, name=otp.DEVICE_NAME, confirmed=True)
             import segno
