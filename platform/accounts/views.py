@@ -444,6 +444,7 @@ def staff_keys_view(request):
                 "query": query,
                 "form": KeyIssueForm(),
                 "key_label": key_label(request.tenant),
+                "key_days": settings.ACCOUNTS_ACTIVATION_KEY_DAYS,
             },
         )
     )
