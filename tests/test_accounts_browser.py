@@ -142,6 +142,26 @@ def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_server, tow
         assert adult.user.email == "claire.martin@example.org"
     connection.set_schema_to_public()
 
+    # Signed in to a second town in the same browser: the two sessions coexist.
+    from django.utils import timezone
+
+    from tests.factories import UserFactory
+
+    with tenant_context(towns["bondoufle"]):
+        UserFactory(
+            username="claire.b", email="claire.b@example.org", email_verified_at=timezone.now()
+        )
+    connection.set_schema_to_public()
+    page.goto(f"{live_server.url}/bondoufle/compte/connexion/")
+    page.get_by_label("Adresse e-mail ou nom d'utilisateur").fill("claire.b")
+    page.get_by_label("Mot de passe", exact=True).fill("mot-de-passe-de-test-assez-long")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/bondoufle/mon-espace/$"))
+    me = page.request.get(f"{live_server.url}/castres/api/compte/moi/").json()
+    assert me["authenticated"] and me["username"] == "claire.martin"
+    me = page.request.get(f"{live_server.url}/bondoufle/api/compte/moi/").json()
+    assert me["authenticated"] and me["username"] == "claire.b"
+
 
 def test_bondoufle_sign_up_without_key_creates_a_link_request(page, live_server, towns):
     from django_tenants.utils import tenant_context
