@@ -27,21 +27,28 @@ class Throttle:
 
     def wait(self, ident: str) -> int:
         """Seconds before `ident` may try again (0: now)."""
-        state = cache.get(self._key(ident))
-        if not state:
+        key = self._key(ident)
+        state = cache.get_many([f"{key}:n", f"{key}:t"])
+        failures, last = state.get(f"{key}:n"), state.get(f"{key}:t")
+        if not failures or last is None:
             return 0
-        return seconds_left(state["n"], state["t"], time.time(), self.policy)
+        return seconds_left(int(failures), float(last), time.time(), self.policy)
 
     def failure(self, ident: str) -> None:
-        key = self._key(ident)
-        state = cache.get(key) or {"n": 0, "t": 0.0}
-        now = time.time()
-        if now - state["t"] >= self.policy.forget_after:
-            state = {"n": 0, "t": 0.0}
-        cache.set(key, {"n": state["n"] + 1, "t": now}, timeout=self.policy.forget_after)
+        """Count one failure. The count is an atomic INCR (parallel attempts
+        are all counted); the time of the last failure starts the wait."""
+        key, ttl = self._key(ident), self.policy.forget_after
+        cache.add(f"{key}:n", 0, timeout=ttl)
+        try:
+            cache.incr(f"{key}:n")
+        except ValueError:  # expired between add and incr
+            cache.set(f"{key}:n", 1, timeout=ttl)
+        cache.touch(f"{key}:n", ttl)
+        cache.set(f"{key}:t", time.time(), timeout=ttl)
 
     def reset(self, ident: str) -> None:
-        cache.delete(self._key(ident))
+        key = self._key(ident)
+        cache.delete_many([f"{key}:n", f"{key}:t"])
 
 
 def client_ip(request) -> str:
