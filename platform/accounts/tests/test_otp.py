@@ -175,3 +175,11 @@ def test_enroll_totp_command(db, capsys):
     assert TOTPDevice.objects.filter(
         user=User.objects.get(username="operateur2"), confirmed=True
     ).exists()
+
+
+def test_force_login_verified_helper_for_other_apps_tests(client, staff_user, castres):
+    from accounts.testing import force_login_verified
+
+    force_login_verified(client, staff_user, castres)
+    assert client.get("/castres/compte/agents/cles/").status_code == 200
+    assert client.get("/castres/api/compte/moi/").json()["second_factor_verified"] is True
