@@ -1,4 +1,5 @@
 """The cache-backed throttle: counts every failure, even in parallel."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
