@@ -54,8 +54,8 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if getattr(request, "tenant", None) is None:
-            return None  # the public admin is an OTPAdminSite
+        if getattr(request, "commune", None) is None:
+            return None  # the platform's pages: the public admin is an OTPAdminSite
         user = request.user
         if not user.is_authenticated or not user.needs_second_factor or user.is_verified():
             return None
