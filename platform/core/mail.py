@@ -1,16 +1,38 @@
-"""Sending e-mail from a use case: ALWAYS after the transaction commits.
+"""Sending e-mail from a use case: a transactional outbox.
 
-`queue_mail` is the one entry point. (To be upgraded to a transactional outbox
-delivered by Celery, so that no e-mail is lost when Redis is briefly down; the
-signature stays.)
+`queue_mail` is the one entry point. It writes a `notifications.OutboxMessage`
+row in the CALLER'S transaction (rolled back with it), and after commit asks
+Celery to send it. If the broker is unreachable at that moment nothing is
+lost: the row stays pending and the beat task `notifications.tasks.flush_outboxes`
+sends it within a minute. docs/decisions/0500-mail-outbox.md
 """
 from __future__ import annotations
 
-from django.core.mail import send_mail
+import logging
+
 from django.db import transaction
 from django.template.loader import render_to_string
 
+log = logging.getLogger(__name__)
+
 
 def queue_mail(*, to: list[str], subject: str, template: str, context: dict) -> None:
+    from notifications.models import OutboxMessage
+
+    recipients = sorted({a for a in to if a})
+    if not recipients:
+        return
     body = render_to_string(template, context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, to))
+    row = OutboxMessage.objects.create(to=recipients, subject=subject[:255], body=body)
+    transaction.on_commit(lambda: _send_now(row.pk))
+
+
+def _send_now(pk: int) -> None:
+    from notifications.tasks import send_outbox_message
+
+    try:
+        # No publish retries: while the broker is down the outbox retry covers
+        # it, and the family's request must not hang waiting for Redis.
+        send_outbox_message.apply_async(args=[pk], retry=False)
+    except Exception:
+        log.warning("outbox_enqueue_failed", extra={"outbox_id": pk}, exc_info=True)

@@ -47,6 +47,7 @@ TENANT_APPS = [
     "core",
     "families",
     "demandes",
+    "notifications",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
@@ -142,6 +143,11 @@ CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 300.0},
+    # Transactional outbox: re-sends e-mails whose immediate send was lost
+    # (broker down at commit time). docs/decisions/0500-mail-outbox.md
+    "notifications-flush-outboxes": {
+        "task": "notifications.tasks.flush_outboxes", "schedule": 60.0,
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
