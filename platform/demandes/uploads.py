@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 
 MAX_BYTES = 5 * 1024 * 1024  # a scanned A4 page is well under 5 Mo
 _SIGNATURES = (
@@ -55,3 +56,18 @@ def check_upload(upload) -> CheckedFile:
     content_type, ext = found
     stored = f"{uuid.uuid4().hex}.{ext}"
     return CheckedFile(content_type, stored, clean_original_name(upload.name, ext))
+
+
+def serve_attachment(attachment):
+    """Always a download (never rendered inline), with the checked content type."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Fichier introuvable.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

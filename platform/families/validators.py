@@ -45,3 +45,40 @@ def validate_allocataire_number(value: str) -> None:
             "Numéro d'allocataire invalide : de 4 à 13 chiffres ou lettres, sans espace.",
             code="allocataire",
         )
+
+
+# --- cross-field checks, shared by forms (families.forms) and serializers ----
+
+
+def check_quotient_familial(data: dict, *, today) -> None:
+    errors = {}
+    qf_date = data.get("qf_date")
+    if qf_date and qf_date > today:
+        errors["qf_date"] = "La date du justificatif ne peut pas être dans le futur."
+    regime = data.get("allocataire_regime")
+    if regime in ("caf", "msa") and not data.get("allocataire_number"):
+        errors["allocataire_number"] = "Indiquez votre numéro d'allocataire CAF ou MSA."
+    if regime == "none" and data.get("qf_source") in ("caf", "msa"):
+        errors["qf_source"] = (
+            "Sans numéro d'allocataire, le quotient est calculé par la mairie sur l'avis "
+            "d'imposition."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_child(data: dict, *, today) -> None:
+    birth = data.get("birth_date")
+    if birth and birth > today:
+        raise ValidationError({"birth_date": "La date de naissance ne peut pas être dans le futur."})
+    if birth and (today.year - birth.year) > 18:
+        raise ValidationError(
+            {"birth_date": "Le portail famille concerne les enfants de moins de 18 ans."}
+        )
+
+
+def check_entourage(data: dict) -> None:
+    if not data.get("can_pick_up") and not data.get("emergency_contact"):
+        raise ValidationError(
+            "Cochez au moins un rôle : venir chercher l'enfant ou être prévenu en cas d'urgence."
+        )
