@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 
 log = logging.getLogger(__name__)
@@ -24,15 +24,20 @@ def queue_mail(*, to: list[str], subject: str, template: str, context: dict) -> 
         return
     body = render_to_string(template, context)
     row = OutboxMessage.objects.create(to=recipients, subject=subject[:255], body=body)
-    transaction.on_commit(lambda: _send_now(row.pk))
+    # The row lives in this town's schema: the task must run there, whatever
+    # schema the connection is on when the commit callbacks run.
+    schema = connection.schema_name
+    transaction.on_commit(lambda: _send_now(row.pk, schema))
 
 
-def _send_now(pk: int) -> None:
+def _send_now(pk: int, schema: str) -> None:
     from notifications.tasks import send_outbox_message
 
     try:
         # No publish retries: while the broker is down the outbox retry covers
         # it, and the family's request must not hang waiting for Redis.
-        send_outbox_message.apply_async(args=[pk], retry=False)
+        send_outbox_message.apply_async(
+            args=[pk], headers={"_schema_name": schema}, retry=False
+        )
     except Exception:
         log.warning("outbox_enqueue_failed", extra={"outbox_id": pk}, exc_info=True)
