@@ -19,3 +19,10 @@ def actor_for_family(event, user) -> str:
 @register.filter
 def yesno_fr(value) -> str:
     return "oui" if value else "non"
+
+
+@register.filter
+def person_name(user, empty: str = "—") -> str:
+    if user is None:
+        return empty
+    return user.get_full_name() or user.username
