@@ -48,8 +48,8 @@ class DemandeEvent(models.Model):
 
     demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=12, blank=True, choices=Demande.Status.choices)
+    to_status = models.CharField(max_length=12, blank=True, choices=Demande.Status.choices)
     message = models.TextField(blank=True)
     # Staff-only lines (assignment to an agent): not shown to the family.
     internal = models.BooleanField("visible des services seulement", default=False)
