@@ -9,6 +9,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from core.modules import registry
+from families import demo as families_demo
 from tenants.models import Commune
 
 OPERATOR_USERNAME = "operateur"
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         self._operator()
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
+                families_demo.load(commune)
                 for code in commune.enabled_modules:
                     module = registry().get(code)
                     if module:
