@@ -5,6 +5,7 @@ the SAME primary keys (castres vs bondoufle), and by staff of another town.
 security.md: a French portail famille let parents read other children's records
 by changing an id in the URL; every object URL is tested with another family's ids.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -70,20 +71,32 @@ def _with_demande(family, commune, pks=None):
     pks = pks or {}
     with tenant_context(commune):
         demande = Demande.objects.create(
-            pk=pks.get("demande"), kind="quotient_familial", subject=f"QF {family.household.name}",
-            household=family.household, submitted_by=family.user, service_area="billing",
+            pk=pks.get("demande"),
+            kind="quotient_familial",
+            subject=f"QF {family.household.name}",
+            household=family.household,
+            submitted_by=family.user,
+            service_area="billing",
             payload={"quotient_familial": 1},
         )
         event = DemandeEvent.objects.create(
-            pk=pks.get("event"), demande=demande, actor=family.user, to_status="submitted",
+            pk=pks.get("event"),
+            demande=demande,
+            actor=family.user,
+            to_status="submitted",
             message="attestation",
         )
         attachment = Attachment(
-            pk=pks.get("attachment"), event=event, stored_name="f" * 32 + ".pdf",
-            original_name=f"{family.household.name}.pdf", content_type="application/pdf",
+            pk=pks.get("attachment"),
+            event=event,
+            stored_name="f" * 32 + ".pdf",
+            original_name=f"{family.household.name}.pdf",
+            content_type="application/pdf",
             size=len(PDF_BYTES),
         )
-        attachment.file.save(attachment.stored_name, SimpleUploadedFile("x.pdf", PDF_BYTES), save=False)
+        attachment.file.save(
+            attachment.stored_name, SimpleUploadedFile("x.pdf", PDF_BYTES), save=False
+        )
         attachment.save()
     family.demande, family.event, family.attachment = demande, event, attachment
     return family
@@ -96,28 +109,53 @@ def world(castres, bondoufle, settings, tmp_path):
     alpha = _with_demande(make_family(castres, key="alpha", last_name="Alpha"), castres)
     beta = _with_demande(make_family(castres, key="beta", last_name="Beta"), castres)
     same_ids = {
-        "user": alpha.user.pk, "household": alpha.household.pk, "adult": alpha.adult.pk,
-        "children": [c.pk for c in alpha.children], "member": alpha.member.pk,
+        "user": alpha.user.pk,
+        "household": alpha.household.pk,
+        "adult": alpha.adult.pk,
+        "children": [c.pk for c in alpha.children],
+        "member": alpha.member.pk,
     }
     # Bondoufle's famille Gamma: every primary key equal to famille Alpha's in Castres.
     gamma = _with_demande(
-        make_family(bondoufle, key="gamma", last_name="Gamma", pks=same_ids), bondoufle,
-        pks={"demande": alpha.demande.pk, "event": alpha.event.pk, "attachment": alpha.attachment.pk},
+        make_family(bondoufle, key="gamma", last_name="Gamma", pks=same_ids),
+        bondoufle,
+        pks={
+            "demande": alpha.demande.pk,
+            "event": alpha.event.pk,
+            "attachment": alpha.attachment.pk,
+        },
     )
     assert (gamma.user.pk, gamma.children[0].pk, gamma.demande.pk, gamma.attachment.pk) == (
-        alpha.user.pk, alpha.children[0].pk, alpha.demande.pk, alpha.attachment.pk)
+        alpha.user.pk,
+        alpha.children[0].pk,
+        alpha.demande.pk,
+        alpha.attachment.pk,
+    )
     staff_castres = make_staff(castres, username="resp-castres", role="manager")
-    staff_bondoufle = make_staff(bondoufle, username="resp-bondoufle", role="manager",
-                                 pk=staff_castres.pk)
+    staff_bondoufle = make_staff(
+        bondoufle, username="resp-bondoufle", role="manager", pk=staff_castres.pk
+    )
     _CLIENTS.clear()  # sessions are rolled back with each test
-    return type("World", (), {"castres": castres, "bondoufle": bondoufle, "alpha": alpha,
-                              "beta": beta, "gamma": gamma, "staff_castres": staff_castres,
-                              "staff_bondoufle": staff_bondoufle})
+    return type(
+        "World",
+        (),
+        {
+            "castres": castres,
+            "bondoufle": bondoufle,
+            "alpha": alpha,
+            "beta": beta,
+            "gamma": gamma,
+            "staff_castres": staff_castres,
+            "staff_bondoufle": staff_bondoufle,
+        },
+    )
 
 
 def _url(slug, template, owner):
     return f"/{slug}/" + template.format(
-        child=owner.children[0].pk, member=owner.member.pk, demande=owner.demande.pk,
+        child=owner.children[0].pk,
+        member=owner.member.pk,
+        demande=owner.demande.pk,
         attachment=owner.attachment.pk,
     )
 
@@ -167,17 +205,27 @@ def test_the_matrix_lists_every_url_of_the_families_and_demandes_apps():
                 ns = f"{p.namespace}:" if p.namespace else ""
                 yield from names(p.url_patterns, prefix + ns)
 
-    wanted = {n for n in names(resolver.url_patterns, "")
-              if n.startswith(("families:", "api:famille:", "demandes:"))}
+    wanted = {
+        n
+        for n in names(resolver.url_patterns, "")
+        if n.startswith(("families:", "api:famille:", "demandes:"))
+    }
     assert wanted == listed
 
 
 def test_another_family_of_the_same_town_gets_404_on_every_object(world):
     alpha, beta = world.alpha, world.beta
-    for name, template, method, api in [*_all_cases(FAMILY_PAGES, False), *_all_cases(FAMILY_API, True)]:
+    for name, template, method, api in [
+        *_all_cases(FAMILY_PAGES, False),
+        *_all_cases(FAMILY_API, True),
+    ]:
         url = _url("castres", template, alpha)
         if any(k in template for k in OBJECT_KEYS):
-            owner = _call(_client(world.castres, alpha.user, api), "get", url, api) if method == "get" else None
+            owner = (
+                _call(_client(world.castres, alpha.user, api), "get", url, api)
+                if method == "get"
+                else None
+            )
             if owner is not None:
                 assert owner.status_code == 200, (name, "owner", owner.status_code)
             response = _call(_client(world.castres, beta.user, api), method, url, api)
@@ -198,18 +246,29 @@ def test_another_family_of_the_same_town_gets_404_on_every_object(world):
 
 def test_a_family_of_another_town_with_colliding_ids_gets_nothing(world):
     alpha, gamma = world.alpha, world.gamma
-    for name, template, method, api in [*_all_cases(FAMILY_PAGES, False), *_all_cases(FAMILY_API, True)]:
+    for name, template, method, api in [
+        *_all_cases(FAMILY_PAGES, False),
+        *_all_cases(FAMILY_API, True),
+    ]:
         # Gamma's session (Bondoufle) is unknown in Castres' schema: anonymous there.
-        response = _call(_client(world.bondoufle, gamma.user, api, fresh=True), method,
-                         _url("castres", template, alpha), api)
+        response = _call(
+            _client(world.bondoufle, gamma.user, api, fresh=True),
+            method,
+            _url("castres", template, alpha),
+            api,
+        )
         expected = (403,) if api else (302,)
         assert response.status_code in expected, (name, method, response.status_code)
         if not api:
             assert response["Location"].startswith("/connexion/")
         # The same ids in Bondoufle are Gamma's own rows, never Alpha's.
         if method == "get":
-            own = _call(_client(world.bondoufle, gamma.user, api), "get",
-                        _url("bondoufle", template, gamma), api)
+            own = _call(
+                _client(world.bondoufle, gamma.user, api),
+                "get",
+                _url("bondoufle", template, gamma),
+                api,
+            )
             assert own.status_code == 200, (name, own.status_code)
             body = b"".join(own.streaming_content) if own.streaming else own.content
             assert b"Alpha" not in body, name

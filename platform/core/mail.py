@@ -6,6 +6,7 @@ Celery to send it. If the broker is unreachable at that moment nothing is
 lost: the row stays pending and the beat task `notifications.tasks.flush_outboxes`
 sends it within a minute. docs/decisions/0500-mail-outbox.md
 """
+
 from __future__ import annotations
 
 import logging

@@ -7,12 +7,15 @@ from demandes.models import Demande
 
 class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="Statut", required=False,
+        label="Statut",
+        required=False,
         choices=[("", "À traiter (envoyées et en cours)")] + list(Demande.Status.choices),
     )
     kind = forms.ChoiceField(label="Type", required=False)
     service = forms.ChoiceField(
-        label="Service", required=False, choices=[("", "Tous mes services")] + list(User.Area.choices),
+        label="Service",
+        required=False,
+        choices=[("", "Tous mes services")] + list(User.Area.choices),
     )
     mine = forms.BooleanField(label="Seulement les demandes qui me sont attribuées", required=False)
 
@@ -25,8 +28,10 @@ class InboxFilterForm(forms.Form):
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(choices=[("start_review", ""), ("accept", ""), ("refuse", "")])
     message = forms.CharField(
-        label="Message à la famille (obligatoire pour un refus)", required=False,
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+        label="Message à la famille (obligatoire pour un refus)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
     )
 
 
@@ -41,10 +46,13 @@ class AssignForm(forms.Form):
 
 class MessageForm(forms.Form):
     message = forms.CharField(
-        label="Votre message", widget=forms.Textarea(attrs={"rows": 4}), required=False,
+        label="Votre message",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
         max_length=5000,
     )
     attachment = forms.FileField(
-        label="Pièce jointe (PDF, JPEG ou PNG, 5 Mo au plus)", required=False,
+        label="Pièce jointe (PDF, JPEG ou PNG, 5 Mo au plus)",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )

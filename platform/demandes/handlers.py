@@ -8,6 +8,7 @@
 `describe(demande)` (optional) returns (label, value) lines shown to staff and
 to the family: what the request asks, in French.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,6 +1,7 @@
 """Requests ("demandes"): the one generic model every module uses for what a
 family asks and staff decide (link an account, change the quotient familial,
 register a child, justify an absence...)."""
+
 from django.conf import settings
 from django.db import models
 
@@ -19,7 +20,11 @@ class Demande(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     service_area = models.CharField("service", max_length=40, default="general")
     household = models.ForeignKey(
-        "families.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="demandes"
+        "families.Household",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demandes",
     )
     child = models.ForeignKey(
         "families.Child", null=True, blank=True, on_delete=models.PROTECT, related_name="demandes"
@@ -47,7 +52,9 @@ class DemandeEvent(models.Model):
     """History line: a status change or a message, with who and when."""
 
     demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     from_status = models.CharField(max_length=12, blank=True, choices=Demande.Status.choices)
     to_status = models.CharField(max_length=12, blank=True, choices=Demande.Status.choices)
     message = models.TextField(blank=True)
@@ -57,6 +64,9 @@ class DemandeEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.demande_id} {self.from_status}->{self.to_status} {self.created_at:%d/%m/%Y}"
 
 
 def _attachment_path(instance, filename: str) -> str:

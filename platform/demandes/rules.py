@@ -10,6 +10,7 @@ Families submit and cancel (withdrawing a request is always possible until it
 is decided); staff take it in review, accept or refuse. Accepted, refused and
 cancelled are final. A refusal must say why (the family has a right to know).
 """
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,6 +1,7 @@
 """Reads of requests for town staff, scoped to the service areas they work in
 (agents: their areas; managers and town admins: all). Another area's request
 is a 404."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet

@@ -1,5 +1,6 @@
 """Write path of requests. Each function is one use case, in one transaction;
 the family's e-mails go through the outbox (core.mail), sent after commit."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -16,14 +17,26 @@ MAX_MESSAGE = 5000
 
 @transaction.atomic
 def submit_demande(
-    *, kind: str, subject: str, submitted_by, household=None, child=None,
-    payload: dict | None = None, service_area: str = "general", message: str = "",
+    *,
+    kind: str,
+    subject: str,
+    submitted_by,
+    household=None,
+    child=None,
+    payload: dict | None = None,
+    service_area: str = "general",
+    message: str = "",
     draft: bool = False,
 ) -> Demande:
     status = Demande.Status.DRAFT if draft else Demande.Status.SUBMITTED
     demande = Demande.objects.create(
-        kind=kind, subject=subject[:200], household=household, child=child,
-        payload=payload or {}, service_area=service_area, submitted_by=submitted_by,
+        kind=kind,
+        subject=subject[:200],
+        household=household,
+        child=child,
+        payload=payload or {},
+        service_area=service_area,
+        submitted_by=submitted_by,
         status=status,
     )
     DemandeEvent.objects.create(
@@ -55,7 +68,10 @@ def change_status(*, demande: Demande, action: str, actor, message: str = "") ->
         demande.assigned_to = actor
     demande.save(update_fields=["status", "assigned_to", "updated_at"])
     DemandeEvent.objects.create(
-        demande=demande, actor=actor, from_status=old, to_status=new,
+        demande=demande,
+        actor=actor,
+        from_status=old,
+        to_status=new,
         message=message.strip()[:MAX_MESSAGE],
     )
     _notify_family(demande, "status")
@@ -65,7 +81,11 @@ def change_status(*, demande: Demande, action: str, actor, message: str = "") ->
 @transaction.atomic
 def assign_demande(*, demande: Demande, assignee, actor) -> Demande:
     """Give the request to an agent of its service; a new request is then in review."""
-    if assignee is None or not assignee.is_town_staff or not assignee.works_in(demande.service_area):
+    if (
+        assignee is None
+        or not assignee.is_town_staff
+        or not assignee.works_in(demande.service_area)
+    ):
         raise ValidationError("Cet agent ne travaille pas dans le service de cette demande.")
     demande = Demande.objects.select_for_update().get(pk=demande.pk)
     if demande.status in rules.FINAL:
@@ -73,7 +93,8 @@ def assign_demande(*, demande: Demande, assignee, actor) -> Demande:
     demande.assigned_to = assignee
     demande.save(update_fields=["assigned_to", "updated_at"])
     DemandeEvent.objects.create(
-        demande=demande, actor=actor,
+        demande=demande,
+        actor=actor,
         message=f"Demande attribuée à {assignee.get_full_name() or assignee.username}.",
         internal=True,
     )
@@ -95,8 +116,11 @@ def post_message(*, demande: Demande, author, message: str, upload=None) -> Dema
     event = DemandeEvent.objects.create(demande=demande, actor=author, message=message)
     if checked is not None:
         attachment = Attachment(
-            event=event, stored_name=checked.stored_name, original_name=checked.original_name,
-            content_type=checked.content_type, size=upload.size,
+            event=event,
+            stored_name=checked.stored_name,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=upload.size,
         )
         attachment.file.save(checked.stored_name, upload, save=False)
         attachment.save()

@@ -1,5 +1,6 @@
 """Checking an uploaded file before it is stored (security.md: size cap, type
 from the bytes, server-generated name, never executed, served as attachment)."""
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,9 @@ def serve_attachment(attachment):
     except FileNotFoundError:
         raise Http404("Fichier introuvable.") from None
     response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name,
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -4,6 +4,7 @@ Access: `staff_required()` (town staff only), then every object comes from
 demandes.selectors, scoped to the areas the user works in (404 otherwise).
 Accepting runs the kind's handler in the same transaction (demandes.services).
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -30,13 +31,22 @@ def inbox(request):
         raise PermissionDenied  # same rule as staff_required(service)
     demandes = list(
         selectors.inbox(
-            request.user, status=filters.get("status", ""), kind=filters.get("kind", ""),
-            service=service, mine=filters.get("mine", False),
+            request.user,
+            status=filters.get("status", ""),
+            kind=filters.get("kind", ""),
+            service=service,
+            mine=filters.get("mine", False),
         )[:INBOX_PAGE]
     )
-    return render(request, "demandes/inbox.html", {
-        "form": form, "demandes": demandes, "labels": {k: v.label for k, v in handlers.all_kinds().items()},
-    })
+    return render(
+        request,
+        "demandes/inbox.html",
+        {
+            "form": form,
+            "demandes": demandes,
+            "labels": {k: v.label for k, v in handlers.all_kinds().items()},
+        },
+    )
 
 
 @never_cache
@@ -48,18 +58,23 @@ def detail(request, pk):
 
 def _detail(request, demande, *, decision_form=None, message_form=None, status=200):
     kind = handlers.get(demande.kind)
-    return render(request, "demandes/detail.html", {
-        "demande": demande,
-        "kind_label": handlers.label(demande.kind),
-        "lines": kind.describe(demande) if kind and kind.describe else [],
-        "actions": rules.allowed_actions(demande.status, by_staff=True),
-        "decision_form": decision_form or DecisionForm(),
-        "assign_form": AssignForm(
-            staff=selectors.assignable_staff(demande),
-            initial={"assignee": demande.assigned_to_id},
-        ),
-        "message_form": message_form or MessageForm(),
-    }, status=status)
+    return render(
+        request,
+        "demandes/detail.html",
+        {
+            "demande": demande,
+            "kind_label": handlers.label(demande.kind),
+            "lines": kind.describe(demande) if kind and kind.describe else [],
+            "actions": rules.allowed_actions(demande.status, by_staff=True),
+            "decision_form": decision_form or DecisionForm(),
+            "assign_form": AssignForm(
+                staff=selectors.assignable_staff(demande),
+                initial={"assignee": demande.assigned_to_id},
+            ),
+            "message_form": message_form or MessageForm(),
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -70,13 +85,17 @@ def decide(request, pk):
     if form.is_valid():
         try:
             services.change_status(
-                demande=demande, action=form.cleaned_data["action"], actor=request.user,
+                demande=demande,
+                action=form.cleaned_data["action"],
+                actor=request.user,
                 message=form.cleaned_data["message"],
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
-            messages.success(request, "La décision est enregistrée ; la famille est prévenue par e-mail.")
+            messages.success(
+                request, "La décision est enregistrée ; la famille est prévenue par e-mail."
+            )
             return redirect("demandes:detail", pk=demande.pk)
     return _detail(request, demande, decision_form=form, status=400)
 
@@ -108,7 +127,9 @@ def message(request, pk):
     if form.is_valid():
         try:
             services.post_message(
-                demande=demande, author=request.user, message=form.cleaned_data["message"],
+                demande=demande,
+                author=request.user,
+                message=form.cleaned_data["message"],
                 upload=form.cleaned_data["attachment"],
             )
         except ValidationError as exc:

@@ -5,6 +5,7 @@ reads (scoped to the signed-in account: another family's id is a 404). Errors
 are problem documents (core.api) with French messages. A change the town
 validates answers 202 with the request created; a change applied at once, 200.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -75,7 +76,9 @@ class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
         fields = list(services.ADDRESS_FIELDS)
-        extra_kwargs = {f: {"required": True, "allow_blank": False} for f in services.ADDRESS_FIELDS}
+        extra_kwargs = {
+            f: {"required": True, "allow_blank": False} for f in services.ADDRESS_FIELDS
+        }
 
 
 class QuotientFamilialSerializer(serializers.ModelSerializer):
@@ -150,6 +153,9 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
+    # Plain strings: the same choices as `DemandeSerializer.status` (one enum in the schema).
+    from_status = serializers.CharField(read_only=True, help_text="Statut avant (vide : aucun)")
+    to_status = serializers.CharField(read_only=True, help_text="Statut après (vide : message)")
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -169,8 +175,15 @@ class DemandeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Demande
         fields = [
-            "id", "kind", "kind_label", "subject", "status", "status_label", "child",
-            "created_at", "updated_at",
+            "id",
+            "kind",
+            "kind_label",
+            "subject",
+            "status",
+            "status_label",
+            "child",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -222,9 +235,13 @@ class FamilyAPIView(APIView):
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(get_error_detail(exc)) from None
-        body = ChangeResultSerializer({
-            "applied": outcome.applied, "message": outcome.message, "demande": outcome.demande,
-        }).data
+        body = ChangeResultSerializer(
+            {
+                "applied": outcome.applied,
+                "message": outcome.message,
+                "demande": outcome.demande,
+            }
+        ).data
         return Response(body, status=created if outcome.applied else status.HTTP_202_ACCEPTED)
 
 
@@ -240,8 +257,9 @@ class HouseholdView(FamilyAPIView):
     def get(self, request):
         return Response(HouseholdSerializer(selectors.household_of(request.user)).data)
 
-    @extend_schema(summary="Changer l'adresse du foyer", request=AddressSerializer,
-                   responses=CHANGE_RESPONSES)
+    @extend_schema(
+        summary="Changer l'adresse du foyer", request=AddressSerializer, responses=CHANGE_RESPONSES
+    )
     def put(self, request):
         serializer = AddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -249,22 +267,32 @@ class HouseholdView(FamilyAPIView):
 
 
 class ContactsView(FamilyAPIView):
-    @extend_schema(summary="Mes coordonnées (responsable légal)", responses={200: AdultSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="Mes coordonnées (responsable légal)", responses={200: AdultSerializer, **PROBLEMS}
+    )
     def get(self, request):
         return Response(AdultSerializer(selectors.adult_of(request.user)).data)
 
-    @extend_schema(summary="Changer mon e-mail et mon téléphone", request=AdultSerializer,
-                   responses=CHANGE_RESPONSES)
+    @extend_schema(
+        summary="Changer mon e-mail et mon téléphone",
+        request=AdultSerializer,
+        responses=CHANGE_RESPONSES,
+    )
     def put(self, request):
         adult = selectors.adult_of(request.user)
         serializer = AdultSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.change(change="contacts", payload={**serializer.validated_data, "adult_id": adult.pk})
+        return self.change(
+            change="contacts", payload={**serializer.validated_data, "adult_id": adult.pk}
+        )
 
 
 class QuotientFamilialView(FamilyAPIView):
-    @extend_schema(summary="Signaler un nouveau quotient familial",
-                   request=QuotientFamilialSerializer, responses=CHANGE_RESPONSES)
+    @extend_schema(
+        summary="Signaler un nouveau quotient familial",
+        request=QuotientFamilialSerializer,
+        responses=CHANGE_RESPONSES,
+    )
     def post(self, request):
         serializer = QuotientFamilialSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -277,14 +305,20 @@ class ChildListView(FamilyAPIView):
         children = selectors.children_of(request.user).prefetch_related("guardians")
         return Response(ChildSerializer(children, many=True).data)
 
-    @extend_schema(summary="Ajouter un enfant", request=ChildCreateSerializer,
-                   responses={201: ChangeResultSerializer, **CHANGE_RESPONSES})
+    @extend_schema(
+        summary="Ajouter un enfant",
+        request=ChildCreateSerializer,
+        responses={201: ChangeResultSerializer, **CHANGE_RESPONSES},
+    )
     def post(self, request):
         adult = selectors.adult_of(request.user)
         serializer = ChildCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.change(change="child_add", payload={**serializer.validated_data, "adult_id": adult.pk},
-                           created=status.HTTP_201_CREATED)
+        return self.change(
+            change="child_add",
+            payload={**serializer.validated_data, "adult_id": adult.pk},
+            created=status.HTTP_201_CREATED,
+        )
 
 
 class ChildDetailView(FamilyAPIView):
@@ -294,13 +328,18 @@ class ChildDetailView(FamilyAPIView):
 
 
 class HealthSheetView(FamilyAPIView):
-    @extend_schema(summary="Fiche sanitaire d'un enfant", responses={200: HealthSheetSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="Fiche sanitaire d'un enfant", responses={200: HealthSheetSerializer, **PROBLEMS}
+    )
     def get(self, request, pk: int):
         child = selectors.child_of(request.user, pk)
         return Response(HealthSheetSerializer(services.child_health(child)).data)
 
-    @extend_schema(summary="Mettre à jour la fiche sanitaire", request=HealthSheetSerializer,
-                   responses=CHANGE_RESPONSES)
+    @extend_schema(
+        summary="Mettre à jour la fiche sanitaire",
+        request=HealthSheetSerializer,
+        responses=CHANGE_RESPONSES,
+    )
     def put(self, request, pk: int):
         child = selectors.child_of(request.user, pk)
         serializer = HealthSheetSerializer(data=request.data)
@@ -309,40 +348,59 @@ class HealthSheetView(FamilyAPIView):
 
 
 class EntourageListView(FamilyAPIView):
-    @extend_schema(summary="Mon entourage", responses={200: EntourageSerializer(many=True), **PROBLEMS})
+    @extend_schema(
+        summary="Mon entourage", responses={200: EntourageSerializer(many=True), **PROBLEMS}
+    )
     def get(self, request):
         return Response(EntourageSerializer(selectors.entourage_of(request.user), many=True).data)
 
-    @extend_schema(summary="Ajouter une personne à l'entourage", request=EntourageSerializer,
-                   responses={201: ChangeResultSerializer, **CHANGE_RESPONSES})
+    @extend_schema(
+        summary="Ajouter une personne à l'entourage",
+        request=EntourageSerializer,
+        responses={201: ChangeResultSerializer, **CHANGE_RESPONSES},
+    )
     def post(self, request):
         serializer = EntourageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.change(change="entourage_add", payload=serializer.validated_data,
-                           created=status.HTTP_201_CREATED)
+        return self.change(
+            change="entourage_add",
+            payload=serializer.validated_data,
+            created=status.HTTP_201_CREATED,
+        )
 
 
 class EntourageDetailView(FamilyAPIView):
-    @extend_schema(summary="Une personne de l'entourage", responses={200: EntourageSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="Une personne de l'entourage", responses={200: EntourageSerializer, **PROBLEMS}
+    )
     def get(self, request, pk: int):
         return Response(EntourageSerializer(selectors.entourage_member_of(request.user, pk)).data)
 
-    @extend_schema(summary="Retirer une personne de l'entourage",
-                   responses={200: ChangeResultSerializer, **CHANGE_RESPONSES})
+    @extend_schema(
+        summary="Retirer une personne de l'entourage",
+        responses={200: ChangeResultSerializer, **CHANGE_RESPONSES},
+    )
     def delete(self, request, pk: int):
         member = selectors.entourage_member_of(request.user, pk)
-        return self.change(change="entourage_remove", payload={"member_id": member.pk, "name": str(member)})
+        return self.change(
+            change="entourage_remove", payload={"member_id": member.pk, "name": str(member)}
+        )
 
 
 class DemandeListView(FamilyAPIView):
-    @extend_schema(summary="Mes demandes", responses={200: DemandeSerializer(many=True), **PROBLEMS})
+    @extend_schema(
+        summary="Mes demandes", responses={200: DemandeSerializer(many=True), **PROBLEMS}
+    )
     def get(self, request):
         selectors.adult_of(request.user)
         return Response(DemandeSerializer(selectors.demandes_of(request.user), many=True).data)
 
 
 class DemandeDetailView(FamilyAPIView):
-    @extend_schema(summary="Une demande et son historique", responses={200: DemandeDetailSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="Une demande et son historique",
+        responses={200: DemandeDetailSerializer, **PROBLEMS},
+    )
     def get(self, request, pk: int):
         demande = selectors.demande_of(request.user, pk, with_history=True)
         return Response(DemandeDetailSerializer(demande, context={"request": request}).data)
@@ -351,32 +409,49 @@ class DemandeDetailView(FamilyAPIView):
 class DemandeMessageView(FamilyAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(summary="Écrire aux services (avec une pièce jointe)",
-                   request={"multipart/form-data": MessageInputSerializer,
-                            "application/json": MessageInputSerializer},
-                   responses={201: EventSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="Écrire aux services (avec une pièce jointe)",
+        request={
+            "multipart/form-data": MessageInputSerializer,
+            "application/json": MessageInputSerializer,
+        },
+        responses={201: EventSerializer, **PROBLEMS},
+    )
     def post(self, request, pk: int):
         demande = selectors.demande_of(request.user, pk)
         serializer = MessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             event = post_message(
-                demande=demande, author=request.user,
+                demande=demande,
+                author=request.user,
                 message=serializer.validated_data.get("message", ""),
                 upload=serializer.validated_data.get("attachment"),
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(get_error_detail(exc)) from None
-        return Response(EventSerializer(event, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            EventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class DemandeCancelView(FamilyAPIView):
-    @extend_schema(summary="Annuler ma demande", request=None,
-                   responses={200: DemandeSerializer, 409: PROBLEMS[400], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(
+        summary="Annuler ma demande",
+        request=None,
+        responses={
+            200: DemandeSerializer,
+            409: PROBLEMS[400],
+            403: PROBLEMS[403],
+            404: PROBLEMS[404],
+        },
+    )
     def post(self, request, pk: int):
         demande = selectors.demande_of(request.user, pk)
-        if demande_rules.Action.CANCEL not in demande_rules.allowed_actions(demande.status, by_staff=False):
+        if demande_rules.Action.CANCEL not in demande_rules.allowed_actions(
+            demande.status, by_staff=False
+        ):
             from core.api import problem
 
             return problem(409, "Cette demande ne peut plus être annulée.")
@@ -388,8 +463,12 @@ class DemandeCancelView(FamilyAPIView):
 
 
 class AttachmentView(FamilyAPIView):
-    @extend_schema(summary="Télécharger une pièce jointe",
-                   responses={(200, "application/octet-stream"): OpenApiResponse(description="Le fichier"),
-                              **PROBLEMS})
+    @extend_schema(
+        summary="Télécharger une pièce jointe",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="Le fichier"),
+            **PROBLEMS,
+        },
+    )
     def get(self, request, demande_pk: int, pk: int):
         return serve_attachment(selectors.attachment_of(request.user, demande_pk, pk))

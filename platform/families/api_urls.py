@@ -17,7 +17,8 @@ urlpatterns = [
     path("demandes/<int:pk>/messages/", api.DemandeMessageView.as_view(), name="messages"),
     path("demandes/<int:pk>/annuler/", api.DemandeCancelView.as_view(), name="cancel"),
     path(
-        "demandes/<int:demande_pk>/pieces/<int:pk>/", api.AttachmentView.as_view(),
+        "demandes/<int:demande_pk>/pieces/<int:pk>/",
+        api.AttachmentView.as_view(),
         name="attachment",
     ),
 ]

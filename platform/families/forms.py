@@ -1,5 +1,6 @@
 """Forms of the family pages. Field rules live on the models and in
 families.validators (shared with the API serializers)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -34,7 +35,11 @@ class AddressForm(forms.ModelForm):
     class Meta:
         model = Household
         fields = services.ADDRESS_FIELDS
-        widgets = {"postcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"})}
+        widgets = {
+            "postcode": forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "postal-code"}
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ Data minimisation (RGPD art. 5 and 9, security.md): only what the towns' guides
 need to run the services; no religious or ethnic data (no "sans porc" diet:
 canteens offer a meatless alternative instead, which reveals nothing).
 """
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -45,11 +46,15 @@ class Household(models.Model):
         "régime allocataire", max_length=8, choices=Regime.choices, blank=True
     )
     allocataire_number = models.CharField(
-        "numéro d'allocataire", max_length=13, blank=True,
+        "numéro d'allocataire",
+        max_length=13,
+        blank=True,
         validators=[validate_allocataire_number],
     )
     quotient_familial = models.PositiveIntegerField(
-        "quotient familial", null=True, blank=True,
+        "quotient familial",
+        null=True,
+        blank=True,
         validators=[MaxValueValidator(MAX_QUOTIENT_FAMILIAL)],
     )
     qf_source = models.CharField(
@@ -59,8 +64,12 @@ class Household(models.Model):
     # Who receives and pays this household's invoices. Separated parents are two
     # households, so each has its own payer.
     payer = models.ForeignKey(
-        "families.Adult", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name="payeur",
+        "families.Adult",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="payeur",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -76,7 +85,10 @@ class Adult(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="adults")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="adult",
     )
     first_name = models.CharField("prénom", max_length=80)

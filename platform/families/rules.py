@@ -4,6 +4,7 @@ PURE functions (no ORM, no request): the town's settings come in as a dict.
 A town sets `family_changes` in tenant_configs/<slug>.yaml; what it does not
 set keeps the defaults below.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,4 +38,3 @@ def change_mode(change: str, town_settings: Mapping[str, str] | None) -> str:
         raise KeyError(change)
     mode = (town_settings or {}).get(change, DEFAULT_POLICY[change])
     return mode if mode in (DIRECT, VALIDATION) else VALIDATION  # unknown: the safe side
-

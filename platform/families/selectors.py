@@ -3,6 +3,7 @@ representative (`Adult`): another family's id gives a 404, never the data
 (security.md: a French portal once let parents read other children's records
 by changing an id in the URL). Views and API views fetch objects only here.
 """
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
@@ -68,7 +69,9 @@ def demande_of(user, pk, *, with_history: bool = False) -> Demande:
 def attachment_of(user, demande_pk, pk) -> Attachment:
     return get_object_or_404(
         Attachment.objects.filter(
-            event__demande__in=demandes_of(user), event__internal=False, event__demande_id=demande_pk
+            event__demande__in=demandes_of(user),
+            event__internal=False,
+            event__demande_id=demande_pk,
         ),
         pk=pk,
     )

@@ -6,6 +6,7 @@ from the town's `family_changes` settings).
 Payloads are plain JSON (dates as ISO strings): the same dict is applied now or
 stored in `Demande.payload` and applied at acceptance, re-validated then.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -25,14 +26,31 @@ from families.validators import normalize_phone
 ADDRESS_FIELDS = ("address_line", "postcode", "city")
 CONTACT_FIELDS = ("email", "phone")
 QF_FIELDS = (
-    "quotient_familial", "qf_source", "qf_date", "allocataire_regime", "allocataire_number",
+    "quotient_familial",
+    "qf_source",
+    "qf_date",
+    "allocataire_regime",
+    "allocataire_number",
 )
 ENTOURAGE_FIELDS = (
-    "first_name", "last_name", "relationship", "phone", "can_pick_up", "emergency_contact",
+    "first_name",
+    "last_name",
+    "relationship",
+    "phone",
+    "can_pick_up",
+    "emergency_contact",
 )
 HEALTH_FIELDS = (
-    "allergies", "diet", "pai", "pai_details", "vaccinations_up_to_date", "doctor_name",
-    "doctor_phone", "photo_allowed", "may_leave_alone", "transport_allowed",
+    "allergies",
+    "diet",
+    "pai",
+    "pai_details",
+    "vaccinations_up_to_date",
+    "doctor_name",
+    "doctor_phone",
+    "photo_allowed",
+    "may_leave_alone",
+    "transport_allowed",
     "emergency_care_allowed",
 )
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_class", "sex")
@@ -143,20 +161,52 @@ def _apply_child_add(household, payload, child, actor):
 CHANGES: dict[str, Change] = {
     c.code: c
     for c in (
-        Change("contacts", "Changement de coordonnées", "billing", _apply_contacts,
-               Adult, CONTACT_FIELDS),
-        Change("address", "Changement d'adresse", "billing", _apply_address,
-               Household, ADDRESS_FIELDS),
-        Change("quotient_familial", "Changement de quotient familial", "billing",
-               _apply_quotient_familial, Household, QF_FIELDS),
-        Change("entourage_add", "Ajout d'une personne à l'entourage", "periscolaire",
-               _apply_entourage_add, EntourageMember, ENTOURAGE_FIELDS),
-        Change("entourage_remove", "Retrait d'une personne de l'entourage", "periscolaire",
-               _apply_entourage_remove, EntourageMember, ()),
-        Change("health_sheet", "Mise à jour de la fiche sanitaire", "periscolaire",
-               _apply_health_sheet, HealthSheet, HEALTH_FIELDS),
-        Change("child_add", "Ajout d'un enfant", "periscolaire", _apply_child_add,
-               Child, CHILD_FIELDS),
+        Change(
+            "contacts",
+            "Changement de coordonnées",
+            "billing",
+            _apply_contacts,
+            Adult,
+            CONTACT_FIELDS,
+        ),
+        Change(
+            "address", "Changement d'adresse", "billing", _apply_address, Household, ADDRESS_FIELDS
+        ),
+        Change(
+            "quotient_familial",
+            "Changement de quotient familial",
+            "billing",
+            _apply_quotient_familial,
+            Household,
+            QF_FIELDS,
+        ),
+        Change(
+            "entourage_add",
+            "Ajout d'une personne à l'entourage",
+            "periscolaire",
+            _apply_entourage_add,
+            EntourageMember,
+            ENTOURAGE_FIELDS,
+        ),
+        Change(
+            "entourage_remove",
+            "Retrait d'une personne de l'entourage",
+            "periscolaire",
+            _apply_entourage_remove,
+            EntourageMember,
+            (),
+        ),
+        Change(
+            "health_sheet",
+            "Mise à jour de la fiche sanitaire",
+            "periscolaire",
+            _apply_health_sheet,
+            HealthSheet,
+            HEALTH_FIELDS,
+        ),
+        Change(
+            "child_add", "Ajout d'un enfant", "periscolaire", _apply_child_add, Child, CHILD_FIELDS
+        ),
     )
 }
 assert set(CHANGES) == set(rules.CHANGES)
@@ -172,9 +222,7 @@ def town_policy() -> dict:
 
 
 def jsonable(data: dict) -> dict:
-    return {
-        k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in data.items()
-    }
+    return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in data.items()}
 
 
 @transaction.atomic
@@ -194,8 +242,14 @@ def request_change(
         return ChangeOutcome(applied=True)
     subject = spec.label + (f" — {child.first_name}" if child is not None else "")
     demande = submit_demande(
-        kind=change, subject=subject, submitted_by=adult.user, household=household,
-        child=child, payload=payload, service_area=spec.service_area, message=message,
+        kind=change,
+        subject=subject,
+        submitted_by=adult.user,
+        household=household,
+        child=child,
+        payload=payload,
+        service_area=spec.service_area,
+        message=message,
     )
     return ChangeOutcome(applied=False, demande=demande)
 

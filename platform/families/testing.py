@@ -1,5 +1,6 @@
 """Test helpers shared by families, demandes and tests/test_access_matrix.py:
 fictitious families and staff inside a town, and signing a client in there."""
+
 from __future__ import annotations
 
 import datetime
@@ -21,18 +22,33 @@ def make_family(commune, *, key: str, last_name: str, children: int = 2, pks: di
     pks = pks or {}
     with tenant_context(commune):
         user = User.objects.create_user(
-            pk=pks.get("user"), username=key, email=f"{key}@example.org", password=PASSWORD,
-            first_name="Camille", last_name=last_name,
+            pk=pks.get("user"),
+            username=key,
+            email=f"{key}@example.org",
+            password=PASSWORD,
+            first_name="Camille",
+            last_name=last_name,
         )
         household = Household.objects.create(
-            pk=pks.get("household"), name=f"Famille {last_name}", address_line="3 rue des Lilas",
-            postcode="81100", city=commune.name, allocataire_regime="caf",
-            allocataire_number="1234567", quotient_familial=650, qf_source="caf",
+            pk=pks.get("household"),
+            name=f"Famille {last_name}",
+            address_line="3 rue des Lilas",
+            postcode="81100",
+            city=commune.name,
+            allocataire_regime="caf",
+            allocataire_number="1234567",
+            quotient_familial=650,
+            qf_source="caf",
             qf_date=datetime.date(2026, 1, 15),
         )
         adult = Adult.objects.create(
-            pk=pks.get("adult"), household=household, user=user, first_name="Camille",
-            last_name=last_name, email=f"{key}@example.org", phone="06 12 34 56 78",
+            pk=pks.get("adult"),
+            household=household,
+            user=user,
+            first_name="Camille",
+            last_name=last_name,
+            email=f"{key}@example.org",
+            phone="06 12 34 56 78",
         )
         household.payer = adult
         household.save(update_fields=["payer"])
@@ -40,22 +56,34 @@ def make_family(commune, *, key: str, last_name: str, children: int = 2, pks: di
         child_pks = pks.get("children", [])
         for i in range(children):
             child = Child.objects.create(
-                pk=child_pks[i] if i < len(child_pks) else None, household=household,
-                first_name=f"Enfant{i + 1}", last_name=last_name,
-                birth_date=datetime.date(2016 + i % 8, 3, 1 + i), school="École Jean Jaurès",
+                pk=child_pks[i] if i < len(child_pks) else None,
+                household=household,
+                first_name=f"Enfant{i + 1}",
+                last_name=last_name,
+                birth_date=datetime.date(2016 + i % 8, 3, 1 + i),
+                school="École Jean Jaurès",
                 school_class="CE1",
             )
             child.guardians.add(adult)
             HealthSheet.objects.create(child=child, allergies=f"arachide ({last_name})")
             kids.append(child)
         member = EntourageMember.objects.create(
-            pk=pks.get("member"), household=household, first_name="Dominique",
-            last_name=f"Grand-parent {last_name}", relationship="grand-mère",
-            phone="06 98 76 54 32", can_pick_up=True, emergency_contact=True,
+            pk=pks.get("member"),
+            household=household,
+            first_name="Dominique",
+            last_name=f"Grand-parent {last_name}",
+            relationship="grand-mère",
+            phone="06 98 76 54 32",
+            can_pick_up=True,
+            emergency_contact=True,
         )
     connection.set_schema_to_public()
     return SimpleNamespace(
-        commune=commune, user=user, household=household, adult=adult, children=kids,
+        commune=commune,
+        user=user,
+        household=household,
+        adult=adult,
+        children=kids,
         member=member,
     )
 
@@ -65,8 +93,13 @@ def make_staff(commune, *, username: str, role: str = "agent", areas=(), pk=None
 
     with tenant_context(commune):
         user = User.objects.create_user(
-            pk=pk, username=username, email=f"{username}@mairie.example", password=PASSWORD,
-            first_name="Agent", last_name=username.capitalize(), role=role,
+            pk=pk,
+            username=username,
+            email=f"{username}@mairie.example",
+            password=PASSWORD,
+            first_name="Agent",
+            last_name=username.capitalize(),
+            role=role,
             service_areas=list(areas),
         )
     connection.set_schema_to_public()

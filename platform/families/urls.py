@@ -17,7 +17,8 @@ urlpatterns = [
     path("demandes/<int:pk>/", views.demande_detail, name="demande"),
     path("demandes/<int:pk>/annuler/", views.demande_cancel, name="demande-cancel"),
     path(
-        "demandes/<int:demande_pk>/pieces/<int:pk>/", views.attachment_download,
+        "demandes/<int:demande_pk>/pieces/<int:pk>/",
+        views.attachment_download,
         name="attachment",
     ),
     path("recapitulatif/", views.summary, name="summary"),

@@ -1,4 +1,5 @@
 """Field validators with French messages, shared by forms, serializers and models."""
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,9 @@ def check_quotient_familial(data: dict, *, today) -> None:
 def check_child(data: dict, *, today) -> None:
     birth = data.get("birth_date")
     if birth and birth > today:
-        raise ValidationError({"birth_date": "La date de naissance ne peut pas être dans le futur."})
+        raise ValidationError(
+            {"birth_date": "La date de naissance ne peut pas être dans le futur."}
+        )
     if birth and (today.year - birth.year) > 18:
         raise ValidationError(
             {"birth_date": "Le portail famille concerne les enfants de moins de 18 ans."}

@@ -4,6 +4,7 @@ Every object comes from families.selectors, scoped to the signed-in account's
 legal representative: another family's id is a 404. Private pages are never
 cached (`Cache-Control: no-store`, security.md).
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -60,36 +61,48 @@ def dashboard(request):
     adult = selectors.adult_of(request.user)
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))
-    return render(request, "families/dashboard.html", {
-        "adult": adult,
-        "household": adult.household,
-        "demandes": demandes,
-        "children": children,
-    })
+    return render(
+        request,
+        "families/dashboard.html",
+        {
+            "adult": adult,
+            "household": adult.household,
+            "demandes": demandes,
+            "children": children,
+        },
+    )
 
 
 @family_view
 def family(request):
     """« Ma famille »: one card per child, the household and its entourage."""
     adult = selectors.adult_of(request.user)
-    return render(request, "families/family.html", {
-        "adult": adult,
-        "household": adult.household,
-        "adults": list(adult.household.adults.all()),
-        "children": list(selectors.children_of(request.user).prefetch_related("guardians")),
-        "child_add_mode": _mode("child_add"),
-    })
+    return render(
+        request,
+        "families/family.html",
+        {
+            "adult": adult,
+            "household": adult.household,
+            "adults": list(adult.household.adults.all()),
+            "children": list(selectors.children_of(request.user).prefetch_related("guardians")),
+            "child_add_mode": _mode("child_add"),
+        },
+    )
 
 
 @family_view
 def child_detail(request, pk):
     child = selectors.child_of(request.user, pk)
-    return render(request, "families/child.html", {
-        "child": child,
-        "health": services.child_health(child),
-        "guardians": selectors.guardians_of(child),
-        "health_mode": _mode("health_sheet"),
-    })
+    return render(
+        request,
+        "families/child.html",
+        {
+            "child": child,
+            "health": services.child_health(child),
+            "guardians": selectors.guardians_of(child),
+            "health_mode": _mode("health_sheet"),
+        },
+    )
 
 
 @family_view
@@ -106,9 +119,15 @@ def health_edit(request, pk):
             _apply_errors(form, exc)
         else:
             return _done(request, outcome, "families:child", pk=child.pk)
-    return render(request, "families/health_form.html", {
-        "child": child, "form": form, "mode": _mode("health_sheet"),
-    })
+    return render(
+        request,
+        "families/health_form.html",
+        {
+            "child": child,
+            "form": form,
+            "mode": _mode("health_sheet"),
+        },
+    )
 
 
 @family_view
@@ -132,11 +151,14 @@ def coordinates(request):
     adult = selectors.adult_of(request.user)
     section = request.POST.get("section") if request.method == "POST" else None
     address_form = forms.AddressForm(
-        request.POST if section == "address" else None, instance=adult.household,
+        request.POST if section == "address" else None,
+        instance=adult.household,
         prefix="address",
     )
     contacts_form = forms.ContactsForm(
-        request.POST if section == "contacts" else None, instance=adult, prefix="contacts",
+        request.POST if section == "contacts" else None,
+        instance=adult,
+        prefix="contacts",
     )
     form, change, payload_extra = {
         "address": (address_form, "address", {}),
@@ -154,14 +176,19 @@ def coordinates(request):
     status = 400 if form is not None and form.errors else 200
     if form is not None and form.errors:
         adult.household.refresh_from_db()  # the form's instance holds the rejected values
-    return render(request, "families/coordinates.html", {
-        "adult": adult,
-        "household": adult.household,
-        "address_form": address_form,
-        "contacts_form": contacts_form,
-        "address_mode": _mode("address"),
-        "contacts_mode": _mode("contacts"),
-    }, status=status)
+    return render(
+        request,
+        "families/coordinates.html",
+        {
+            "adult": adult,
+            "household": adult.household,
+            "address_form": address_form,
+            "contacts_form": contacts_form,
+            "address_mode": _mode("address"),
+            "contacts_mode": _mode("contacts"),
+        },
+        status=status,
+    )
 
 
 def _entourage_context(request, adult, form):
@@ -210,7 +237,8 @@ def entourage_remove(request, pk):
     member = selectors.entourage_member_of(request.user, pk)
     try:
         outcome = services.request_change(
-            adult=adult, change="entourage_remove",
+            adult=adult,
+            change="entourage_remove",
             payload={"member_id": member.pk, "name": str(member)},
         )
     except ValidationError as exc:
@@ -218,8 +246,11 @@ def entourage_remove(request, pk):
     else:
         messages.success(request, outcome.message)
     if request.htmx:
-        return render(request, "families/_entourage_panel.html",
-                      _entourage_context(request, adult, forms.EntourageForm()))
+        return render(
+            request,
+            "families/_entourage_panel.html",
+            _entourage_context(request, adult, forms.EntourageForm()),
+        )
     return redirect("families:entourage")
 
 
@@ -239,9 +270,16 @@ def quotient_familial(request):
             return _done(request, outcome, "families:dashboard")
     if form.errors:
         household.refresh_from_db()
-    return render(request, "families/quotient_familial.html", {
-        "household": household, "form": form, "mode": _mode("quotient_familial"),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "families/quotient_familial.html",
+        {
+            "household": household,
+            "form": form,
+            "mode": _mode("quotient_familial"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @family_view
@@ -260,7 +298,9 @@ def demande_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             post_message(
-                demande=demande, author=request.user, message=form.cleaned_data["message"],
+                demande=demande,
+                author=request.user,
+                message=form.cleaned_data["message"],
                 upload=form.cleaned_data["attachment"],
             )
         except ValidationError as exc:
@@ -269,14 +309,19 @@ def demande_detail(request, pk):
             messages.success(request, "Votre message a été envoyé.")
             return redirect("families:demande", pk=demande.pk)
     kind = handlers.get(demande.kind)
-    return render(request, "families/demande.html", {
-        "demande": demande,
-        "kind_label": handlers.label(demande.kind),
-        "lines": kind.describe(demande) if kind and kind.describe else [],
-        "form": form,
-        "can_cancel": demande_rules.Action.CANCEL
-        in demande_rules.allowed_actions(demande.status, by_staff=False),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "families/demande.html",
+        {
+            "demande": demande,
+            "kind_label": handlers.label(demande.kind),
+            "lines": kind.describe(demande) if kind and kind.describe else [],
+            "form": form,
+            "can_cancel": demande_rules.Action.CANCEL
+            in demande_rules.allowed_actions(demande.status, by_staff=False),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @family_view
@@ -303,11 +348,14 @@ def summary(request):
     """« Édition de documents »: a printable summary of the family's data (Castres)."""
     adult = selectors.adult_of(request.user)
     children = list(selectors.children_of(request.user).prefetch_related("guardians"))
-    return render(request, "families/summary.html", {
-        "adult": adult,
-        "household": adult.household,
-        "adults": list(adult.household.adults.all()),
-        "children": [(c, services.child_health(c)) for c in children],
-        "entourage": list(selectors.entourage_of(request.user)),
-    })
-
+    return render(
+        request,
+        "families/summary.html",
+        {
+            "adult": adult,
+            "household": adult.household,
+            "adults": list(adult.household.adults.all()),
+            "children": [(c, services.child_health(c)) for c in children],
+            "entourage": list(selectors.entourage_of(request.user)),
+        },
+    )

@@ -5,6 +5,7 @@ if the transaction rolls back there is no e-mail, and if it commits the e-mail
 exists even when the broker (Redis) is down at that moment. A Celery task sends
 the row right after commit; a periodic task re-sends rows still pending.
 """
+
 from django.db import models
 
 
@@ -24,7 +25,8 @@ class OutboxMessage(models.Model):
         verbose_name = "e-mail à envoyer"
         indexes = [
             models.Index(
-                fields=["created_at"], name="outbox_pending_idx",
+                fields=["created_at"],
+                name="outbox_pending_idx",
                 condition=models.Q(sent_at__isnull=True),
             )
         ]

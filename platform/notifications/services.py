@@ -4,6 +4,7 @@ transaction as the send, so the immediate task and the periodic retry never
 both send it. (A crash between the SMTP server's acceptance and our commit can
 still resend it once: we prefer a rare duplicate to a lost e-mail.)
 """
+
 from __future__ import annotations
 
 import datetime

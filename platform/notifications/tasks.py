@@ -1,4 +1,5 @@
 """Celery tasks of the outbox. Thin: they call notifications.services."""
+
 from __future__ import annotations
 
 import logging

@@ -1,10 +1,16 @@
 """The request life cycle (demandes.rules.transition): every status x action x actor."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from demandes.rules import (
-    FINAL, Action, Status, TransitionError, allowed_actions, transition,
+    FINAL,
+    Action,
+    Status,
+    TransitionError,
+    allowed_actions,
+    transition,
 )
 
 S, A = Status, Action
@@ -41,13 +47,16 @@ def test_refusal_needs_a_reason(message):
         transition("submitted", "refuse", by_staff=True, message=message)
 
 
-@pytest.mark.parametrize("status, action, by_staff, fragment", [
-    ("accepted", "cancel", False, "close"),
-    ("submitted", "accept", False, "réservée aux services"),
-    ("submitted", "cancel", True, "réservée à la famille"),
-    ("in_review", "start_review", True, "pas possible"),
-    ("nonsense", "accept", True, "inconnu"),
-])
+@pytest.mark.parametrize(
+    "status, action, by_staff, fragment",
+    [
+        ("accepted", "cancel", False, "close"),
+        ("submitted", "accept", False, "réservée aux services"),
+        ("submitted", "cancel", True, "réservée à la famille"),
+        ("in_review", "start_review", True, "pas possible"),
+        ("nonsense", "accept", True, "inconnu"),
+    ],
+)
 def test_messages_are_french(status, action, by_staff, fragment):
     with pytest.raises(TransitionError, match=fragment):
         transition(status, action, by_staff=by_staff, message="x")

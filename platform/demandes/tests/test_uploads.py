@@ -7,14 +7,17 @@ from hypothesis import strategies as st
 from demandes.uploads import MAX_BYTES, check_upload, clean_original_name, sniff
 
 
-@pytest.mark.parametrize("head, expected", [
-    (b"%PDF-1.7 ...", ("application/pdf", "pdf")),
-    (b"\x89PNG\r\n\x1a\n....", ("image/png", "png")),
-    (b"\xff\xd8\xff\xe0....", ("image/jpeg", "jpg")),
-    (b"<html><script>", None),
-    (b"MZ\x90\x00", None),
-    (b"", None),
-])
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (b"%PDF-1.7 ...", ("application/pdf", "pdf")),
+        (b"\x89PNG\r\n\x1a\n....", ("image/png", "png")),
+        (b"\xff\xd8\xff\xe0....", ("image/jpeg", "jpg")),
+        (b"<html><script>", None),
+        (b"MZ\x90\x00", None),
+        (b"", None),
+    ],
+)
 def test_type_comes_from_the_bytes(head, expected):
     assert sniff(head) == expected
 

@@ -1,4 +1,5 @@
 """Family API at /<slug>/api/famille/: same operations, problem+json errors in French."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
@@ -36,30 +37,84 @@ def test_household_and_children(api, durand):
 
 
 def test_address_put_applies_at_once(api, durand, castres):
-    response = api.put(API + "foyer/", {"address_line": "1 place Jean Jaurès", "postcode": "81100",
-                                        "city": "Castres"}, format="json")
+    response = api.put(
+        API + "foyer/",
+        {"address_line": "1 place Jean Jaurès", "postcode": "81100", "city": "Castres"},
+        format="json",
+    )
     assert response.status_code == 200 and response.json()["applied"] is True
     with tenant_context(castres):
         assert Household.objects.get(pk=durand.household.pk).address_line == "1 place Jean Jaurès"
 
 
-@pytest.mark.parametrize("url, method, data, field, message", [
-    ("foyer/", "put", {"address_line": "x", "postcode": "811", "city": "Castres"}, "postcode",
-     "Le code postal doit comporter 5 chiffres."),
-    ("foyer/coordonnees/", "put", {"email": "nope", "phone": "0612345678"}, "email",
-     "Saisissez une adresse e-mail valide."),
-    ("foyer/coordonnees/", "put", {"email": "a@example.org", "phone": "+44 20 7946 0958"}, "phone",
-     "Numéro de téléphone invalide : saisissez 10 chiffres (ex. 06 12 34 56 78)."),
-    ("foyer/quotient-familial/", "post", {"quotient_familial": -1, "qf_source": "caf", "qf_date": "2026-01-01",
-     "allocataire_regime": "caf", "allocataire_number": "1234567"}, "quotient_familial",
-     "Assurez-vous que cette valeur est supérieure ou égale à 0."),
-    ("foyer/quotient-familial/", "post", {"quotient_familial": 500, "qf_source": "caf", "qf_date": "2026-01-01",
-     "allocataire_regime": "caf"}, "allocataire_number", "Indiquez votre numéro d'allocataire CAF ou MSA."),
-    ("entourage/", "post", {"first_name": "A", "last_name": "B", "phone": "0611223344"}, "non_field_errors",
-     "Cochez au moins un rôle : venir chercher l'enfant ou être prévenu en cas d'urgence."),
-    ("enfants/", "post", {"first_name": "A", "last_name": "B", "birth_date": "31/02/2020"}, "birth_date", None),
-])
-def test_bad_input_is_a_french_problem_and_saves_nothing(api, castres, url, method, data, field, message):
+@pytest.mark.parametrize(
+    "url, method, data, field, message",
+    [
+        (
+            "foyer/",
+            "put",
+            {"address_line": "x", "postcode": "811", "city": "Castres"},
+            "postcode",
+            "Le code postal doit comporter 5 chiffres.",
+        ),
+        (
+            "foyer/coordonnees/",
+            "put",
+            {"email": "nope", "phone": "0612345678"},
+            "email",
+            "Saisissez une adresse e-mail valide.",
+        ),
+        (
+            "foyer/coordonnees/",
+            "put",
+            {"email": "a@example.org", "phone": "+44 20 7946 0958"},
+            "phone",
+            "Numéro de téléphone invalide : saisissez 10 chiffres (ex. 06 12 34 56 78).",
+        ),
+        (
+            "foyer/quotient-familial/",
+            "post",
+            {
+                "quotient_familial": -1,
+                "qf_source": "caf",
+                "qf_date": "2026-01-01",
+                "allocataire_regime": "caf",
+                "allocataire_number": "1234567",
+            },
+            "quotient_familial",
+            "Assurez-vous que cette valeur est supérieure ou égale à 0.",
+        ),
+        (
+            "foyer/quotient-familial/",
+            "post",
+            {
+                "quotient_familial": 500,
+                "qf_source": "caf",
+                "qf_date": "2026-01-01",
+                "allocataire_regime": "caf",
+            },
+            "allocataire_number",
+            "Indiquez votre numéro d'allocataire CAF ou MSA.",
+        ),
+        (
+            "entourage/",
+            "post",
+            {"first_name": "A", "last_name": "B", "phone": "0611223344"},
+            "non_field_errors",
+            "Cochez au moins un rôle : venir chercher l'enfant ou être prévenu en cas d'urgence.",
+        ),
+        (
+            "enfants/",
+            "post",
+            {"first_name": "A", "last_name": "B", "birth_date": "31/02/2020"},
+            "birth_date",
+            None,
+        ),
+    ],
+)
+def test_bad_input_is_a_french_problem_and_saves_nothing(
+    api, castres, url, method, data, field, message
+):
     body = _problem(getattr(api, method)(API + url, data, format="json"), 400)
     assert body["detail"] == "Certaines données sont invalides."
     assert field in body["errors"]
@@ -74,29 +129,49 @@ def test_bad_input_is_a_french_problem_and_saves_nothing(api, castres, url, meth
 
 
 def test_qf_and_child_become_demandes(api, castres):
-    qf = api.post(API + "foyer/quotient-familial/", {
-        "quotient_familial": 910, "qf_source": "msa", "qf_date": "2026-05-02",
-        "allocataire_regime": "msa", "allocataire_number": "A1234567",
-    }, format="json")
+    qf = api.post(
+        API + "foyer/quotient-familial/",
+        {
+            "quotient_familial": 910,
+            "qf_source": "msa",
+            "qf_date": "2026-05-02",
+            "allocataire_regime": "msa",
+            "allocataire_number": "A1234567",
+        },
+        format="json",
+    )
     assert qf.status_code == 202
     assert qf.json()["demande"]["status"] == "submitted"
-    child = api.post(API + "enfants/", {"first_name": "Noé", "last_name": "Durand",
-                                        "birth_date": "2024-02-03"}, format="json")
+    child = api.post(
+        API + "enfants/",
+        {"first_name": "Noé", "last_name": "Durand", "birth_date": "2024-02-03"},
+        format="json",
+    )
     assert child.status_code == 202
     listing = api.get(API + "demandes/").json()
     assert {d["kind"] for d in listing} == {"quotient_familial", "child_add"}
     detail = api.get(API + f"demandes/{qf.json()['demande']['id']}/").json()
-    assert detail["history"][0]["author"] == "Vous" and detail["history"][0]["to_status"] == "submitted"
+    assert (
+        detail["history"][0]["author"] == "Vous"
+        and detail["history"][0]["to_status"] == "submitted"
+    )
     assert {"label": "Quotient familial", "value": "910"} in detail["details"]
 
 
 def test_health_sheet_get_and_put(api, durand, castres):
     child = durand.children[0]
     assert api.get(API + f"enfants/{child.pk}/sante/").json()["allergies"] == "arachide (Durand)"
-    response = api.put(API + f"enfants/{child.pk}/sante/", {
-        "allergies": "", "diet": "medical", "pai": True, "doctor_phone": "05 63 11 22 33",
-        "emergency_care_allowed": True,
-    }, format="json")
+    response = api.put(
+        API + f"enfants/{child.pk}/sante/",
+        {
+            "allergies": "",
+            "diet": "medical",
+            "pai": True,
+            "doctor_phone": "05 63 11 22 33",
+            "emergency_care_allowed": True,
+        },
+        format="json",
+    )
     assert response.status_code == 200
     with tenant_context(castres):
         sheet = HealthSheet.objects.get(child=child)
@@ -106,8 +181,11 @@ def test_health_sheet_get_and_put(api, durand, castres):
 
 
 def test_entourage_add_and_delete(api, castres):
-    created = api.post(API + "entourage/", {"first_name": "Sam", "last_name": "Voisin",
-                                            "phone": "0611223344", "can_pick_up": True}, format="json")
+    created = api.post(
+        API + "entourage/",
+        {"first_name": "Sam", "last_name": "Voisin", "phone": "0611223344", "can_pick_up": True},
+        format="json",
+    )
     assert created.status_code == 201
     members = api.get(API + "entourage/").json()
     sam = next(m for m in members if m["first_name"] == "Sam")
@@ -120,13 +198,25 @@ def test_messages_cancel_and_attachment(api, castres, durand, settings, tmp_path
     from families.testing import use_tmp_media
 
     use_tmp_media(settings, tmp_path)
-    qf = api.post(API + "foyer/quotient-familial/", {
-        "quotient_familial": 910, "qf_source": "caf", "qf_date": "2026-05-02",
-        "allocataire_regime": "caf", "allocataire_number": "1234567",
-    }, format="json").json()["demande"]
-    sent = api.post(API + f"demandes/{qf['id']}/messages/", {
-        "message": "Attestation jointe.", "attachment": SimpleUploadedFile("a.pdf", PDF_BYTES),
-    }, format="multipart")
+    qf = api.post(
+        API + "foyer/quotient-familial/",
+        {
+            "quotient_familial": 910,
+            "qf_source": "caf",
+            "qf_date": "2026-05-02",
+            "allocataire_regime": "caf",
+            "allocataire_number": "1234567",
+        },
+        format="json",
+    ).json()["demande"]
+    sent = api.post(
+        API + f"demandes/{qf['id']}/messages/",
+        {
+            "message": "Attestation jointe.",
+            "attachment": SimpleUploadedFile("a.pdf", PDF_BYTES),
+        },
+        format="multipart",
+    )
     assert sent.status_code == 201
     url = sent.json()["attachments"][0]["url"]
     assert url.startswith(f"/castres/api/famille/demandes/{qf['id']}/pieces/")
@@ -151,6 +241,10 @@ def test_schema_generates_without_warnings(client, castres):
     assert response.status_code == 200
     assert not GENERATOR_STATS  # no warning nor error emitted by drf-spectacular
     schema = response.content.decode()
-    for path in ("/api/famille/foyer/", "/api/famille/enfants/{id}/sante/",
-                 "/api/famille/demandes/{id}/messages/", "/api/famille/entourage/{id}/"):
+    for path in (
+        "/api/famille/foyer/",
+        "/api/famille/enfants/{id}/sante/",
+        "/api/famille/demandes/{id}/messages/",
+        "/api/famille/entourage/{id}/",
+    ):
         assert path in schema

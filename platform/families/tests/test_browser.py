@@ -7,6 +7,7 @@ whose teardown FLUSHES the public schema (the towns' rows of the whole test
 session). Instead the data is committed in a throwaway town created here, served
 by the same LiveServer class in a thread, and the town is dropped afterwards.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,11 +82,15 @@ def _signed_in_page(browser, server, commune, user):
     client = Client()
     login(client, commune, user)  # committed: no test transaction around the fixture data
     context = browser.new_context(locale="fr-FR")
-    context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": server.url,
-    }])
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": server.url,
+            }
+        ]
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
@@ -104,7 +109,9 @@ def test_address_change_is_applied_at_once(browser, town_live_server, town, djan
     _field(page, "Commune").fill("Castres")
     page.get_by_role("button", name="Enregistrer l'adresse").click()
     expect(page.get_by_role("status")).to_contain_text("Vos modifications sont enregistrées.")
-    expect(page.get_by_text("Adresse actuelle : 8 allée des Tilleuls, 81100 Castres.")).to_be_visible()
+    expect(
+        page.get_by_text("Adresse actuelle : 8 allée des Tilleuls, 81100 Castres.")
+    ).to_be_visible()
 
     # A malformed postcode: a French message next to the field, nothing saved.
     _field(page, "Code postal").fill("8110")
@@ -118,7 +125,10 @@ def test_address_change_is_applied_at_once(browser, town_live_server, town, djan
 
 
 def test_quotient_familial_validated_by_staff_shows_in_mes_demandes(
-    browser, town_live_server, town, django_db_blocker,
+    browser,
+    town_live_server,
+    town,
+    django_db_blocker,
 ):
     from playwright.sync_api import expect
 
@@ -139,13 +149,17 @@ def test_quotient_familial_validated_by_staff_shows_in_mes_demandes(
     staff_page.goto(f"{url}/gestion/demandes/")
     staff_page.get_by_role("link", name="Changement de quotient familial").click()
     expect(staff_page.get_by_text("780")).to_be_visible()
-    _field(staff_page, "Message à la famille (obligatoire pour un refus)").fill("Attestation CAF vérifiée.")
+    _field(staff_page, "Message à la famille (obligatoire pour un refus)").fill(
+        "Attestation CAF vérifiée."
+    )
     staff_page.get_by_role("button", name="Accepter").click()
     expect(staff_page.get_by_role("status")).to_contain_text("La décision est enregistrée")
 
     family_page.goto(f"{url}/mon-espace/")
     expect(family_page.get_by_text("780 €")).to_be_visible()
-    family_page.get_by_role("navigation", name="Mon espace").get_by_role("link", name="Mes demandes").click()
+    family_page.get_by_role("navigation", name="Mon espace").get_by_role(
+        "link", name="Mes demandes"
+    ).click()
     row = family_page.get_by_role("row", name=re.compile("Changement de quotient familial"))
     expect(row).to_contain_text("acceptée")
     row.get_by_role("link").click()

@@ -1,4 +1,5 @@
 """Family pages: what « Mon espace » shows and changes (famille Durand à Castres)."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,8 +18,15 @@ def test_dashboard_shows_the_guides_tiles(durand_client, durand):
     response = durand_client.get(BASE)
     assert response.status_code == 200
     html = response.content.decode()
-    for tile in ("Dernières demandes", "Mon compte", "Coffre-fort personnel", "Coordonnées",
-                 "Édition de documents", "Ma famille", "Quotient familial"):
+    for tile in (
+        "Dernières demandes",
+        "Mon compte",
+        "Coffre-fort personnel",
+        "Coordonnées",
+        "Édition de documents",
+        "Ma famille",
+        "Quotient familial",
+    ):
         assert tile in html
     assert "no-store" in response["Cache-Control"]
 
@@ -36,11 +44,18 @@ def test_ma_famille_has_one_card_per_child(durand_client, durand):
     assert "Enfant1 Durand" in html and "Enfant2 Durand" in html
 
 
-def test_address_change_is_applied_at_once(durand_client, durand, castres, django_capture_on_commit_callbacks):
-    response = durand_client.post(BASE + "coordonnees/", {
-        "section": "address", "address-address_line": "12 avenue de la Gare",
-        "address-postcode": "81100", "address-city": "Castres",
-    })
+def test_address_change_is_applied_at_once(
+    durand_client, durand, castres, django_capture_on_commit_callbacks
+):
+    response = durand_client.post(
+        BASE + "coordonnees/",
+        {
+            "section": "address",
+            "address-address_line": "12 avenue de la Gare",
+            "address-postcode": "81100",
+            "address-city": "Castres",
+        },
+    )
     assert response.status_code == 302
     with tenant_context(castres):
         household = Household.objects.get(pk=durand.household.pk)
@@ -48,14 +63,32 @@ def test_address_change_is_applied_at_once(durand_client, durand, castres, djang
         assert not Demande.objects.exists()
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"address-postcode": "8110"}, "address-postcode", "Le code postal doit comporter 5 chiffres."),
-    ({"address-postcode": "ABCDE"}, "address-postcode", "Le code postal doit comporter 5 chiffres."),
-    ({"address-address_line": ""}, "address-address_line", "Ce champ est obligatoire."),
-])
-def test_bad_address_gives_french_message_and_saves_nothing(durand_client, durand, castres, fields, field, message):
-    data = {"section": "address", "address-address_line": "12 avenue de la Gare",
-            "address-postcode": "81100", "address-city": "Castres", **fields}
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        (
+            {"address-postcode": "8110"},
+            "address-postcode",
+            "Le code postal doit comporter 5 chiffres.",
+        ),
+        (
+            {"address-postcode": "ABCDE"},
+            "address-postcode",
+            "Le code postal doit comporter 5 chiffres.",
+        ),
+        ({"address-address_line": ""}, "address-address_line", "Ce champ est obligatoire."),
+    ],
+)
+def test_bad_address_gives_french_message_and_saves_nothing(
+    durand_client, durand, castres, fields, field, message
+):
+    data = {
+        "section": "address",
+        "address-address_line": "12 avenue de la Gare",
+        "address-postcode": "81100",
+        "address-city": "Castres",
+        **fields,
+    }
     response = durand_client.post(BASE + "coordonnees/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -63,15 +96,23 @@ def test_bad_address_gives_french_message_and_saves_nothing(durand_client, duran
         assert Household.objects.get(pk=durand.household.pk).address_line == "3 rue des Lilas"
 
 
-@pytest.mark.parametrize("email, phone, message", [
-    ("pas-une-adresse", "06 12 34 56 78", "Saisissez une adresse e-mail valide."),
-    ("camille@example.org", "12345", "Numéro de téléphone invalide"),
-    ("camille@example.org", "06 12 34 56 7", "Numéro de téléphone invalide"),
-])
+@pytest.mark.parametrize(
+    "email, phone, message",
+    [
+        ("pas-une-adresse", "06 12 34 56 78", "Saisissez une adresse e-mail valide."),
+        ("camille@example.org", "12345", "Numéro de téléphone invalide"),
+        ("camille@example.org", "06 12 34 56 7", "Numéro de téléphone invalide"),
+    ],
+)
 def test_bad_contacts_give_french_messages(durand_client, durand, castres, email, phone, message):
-    response = durand_client.post(BASE + "coordonnees/", {
-        "section": "contacts", "contacts-email": email, "contacts-phone": phone,
-    })
+    response = durand_client.post(
+        BASE + "coordonnees/",
+        {
+            "section": "contacts",
+            "contacts-email": email,
+            "contacts-phone": phone,
+        },
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     with tenant_context(castres):
@@ -80,24 +121,41 @@ def test_bad_contacts_give_french_messages(durand_client, durand, castres, email
 
 
 def test_contacts_phone_is_normalised(durand_client, durand, castres):
-    durand_client.post(BASE + "coordonnees/", {
-        "section": "contacts", "contacts-email": "camille.d@example.org", "contacts-phone": "+33 7.11.22.33.44",
-    })
+    durand_client.post(
+        BASE + "coordonnees/",
+        {
+            "section": "contacts",
+            "contacts-email": "camille.d@example.org",
+            "contacts-phone": "+33 7.11.22.33.44",
+        },
+    )
     with tenant_context(castres):
         durand.adult.refresh_from_db()
-        assert (durand.adult.email, durand.adult.phone) == ("camille.d@example.org", "07 11 22 33 44")
+        assert (durand.adult.email, durand.adult.phone) == (
+            "camille.d@example.org",
+            "07 11 22 33 44",
+        )
 
 
-@pytest.mark.parametrize("qf, message", [
-    ("-5", "Assurez-vous que cette valeur est supérieure ou égale à 0."),
-    ("abc", "Saisissez un nombre entier."),
-    ("250000", "Assurez-vous que cette valeur est inférieure ou égale à 100000."),
-])
+@pytest.mark.parametrize(
+    "qf, message",
+    [
+        ("-5", "Assurez-vous que cette valeur est supérieure ou égale à 0."),
+        ("abc", "Saisissez un nombre entier."),
+        ("250000", "Assurez-vous que cette valeur est inférieure ou égale à 100000."),
+    ],
+)
 def test_bad_quotient_familial_is_refused_in_french(durand_client, durand, castres, qf, message):
-    response = durand_client.post(BASE + "quotient-familial/", {
-        "quotient_familial": qf, "qf_source": "caf", "qf_date": "2026-09-01",
-        "allocataire_regime": "caf", "allocataire_number": "7654321",
-    })
+    response = durand_client.post(
+        BASE + "quotient-familial/",
+        {
+            "quotient_familial": qf,
+            "qf_source": "caf",
+            "qf_date": "2026-09-01",
+            "allocataire_regime": "caf",
+            "allocataire_number": "7654321",
+        },
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     with tenant_context(castres):
@@ -105,17 +163,28 @@ def test_bad_quotient_familial_is_refused_in_french(durand_client, durand, castr
         assert Household.objects.get(pk=durand.household.pk).quotient_familial == 650
 
 
-def test_quotient_familial_change_becomes_a_demande(durand_client, durand, castres, mailoutbox, django_capture_on_commit_callbacks):
+def test_quotient_familial_change_becomes_a_demande(
+    durand_client, durand, castres, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = durand_client.post(BASE + "quotient-familial/", {
-            "quotient_familial": "820", "qf_source": "caf", "qf_date": "2026-09-01",
-            "allocataire_regime": "caf", "allocataire_number": "7654321",
-        })
+        response = durand_client.post(
+            BASE + "quotient-familial/",
+            {
+                "quotient_familial": "820",
+                "qf_source": "caf",
+                "qf_date": "2026-09-01",
+                "allocataire_regime": "caf",
+                "allocataire_number": "7654321",
+            },
+        )
     assert response.status_code == 302
     with tenant_context(castres):
         demande = Demande.objects.get()
         assert (demande.kind, demande.status, demande.service_area) == (
-            "quotient_familial", "submitted", "billing")
+            "quotient_familial",
+            "submitted",
+            "billing",
+        )
         assert demande.payload["quotient_familial"] == 820
         assert Household.objects.get(pk=durand.household.pk).quotient_familial == 650
     assert len(mailoutbox) == 1 and "envoyée" in mailoutbox[0].subject
@@ -124,10 +193,16 @@ def test_quotient_familial_change_becomes_a_demande(durand_client, durand, castr
 
 
 def test_entourage_add_direct_and_remove_direct_in_castres(durand_client, durand, castres):
-    response = durand_client.post(BASE + "entourage/", {
-        "first_name": "Sam", "last_name": "Voisin", "relationship": "voisin",
-        "phone": "0611223344", "can_pick_up": "on",
-    })
+    response = durand_client.post(
+        BASE + "entourage/",
+        {
+            "first_name": "Sam",
+            "last_name": "Voisin",
+            "relationship": "voisin",
+            "phone": "0611223344",
+            "can_pick_up": "on",
+        },
+    )
     assert response.status_code == 302
     with tenant_context(castres):
         sam = EntourageMember.objects.get(first_name="Sam")
@@ -139,9 +214,14 @@ def test_entourage_add_direct_and_remove_direct_in_castres(durand_client, durand
 
 
 def test_entourage_needs_a_role_and_a_valid_phone(durand_client, durand, castres):
-    response = durand_client.post(BASE + "entourage/", {
-        "first_name": "Sam", "last_name": "Voisin", "phone": "abc",
-    })
+    response = durand_client.post(
+        BASE + "entourage/",
+        {
+            "first_name": "Sam",
+            "last_name": "Voisin",
+            "phone": "abc",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "Cochez au moins un rôle" in html and "Numéro de téléphone invalide" in html
@@ -150,9 +230,16 @@ def test_entourage_needs_a_role_and_a_valid_phone(durand_client, durand, castres
 
 
 def test_entourage_with_htmx_swaps_the_panel(durand_client, durand):
-    response = durand_client.post(BASE + "entourage/", {
-        "first_name": "Sam", "last_name": "Voisin", "phone": "0611223344", "emergency_contact": "on",
-    }, HTTP_HX_REQUEST="true")
+    response = durand_client.post(
+        BASE + "entourage/",
+        {
+            "first_name": "Sam",
+            "last_name": "Voisin",
+            "phone": "0611223344",
+            "emergency_contact": "on",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.startswith('<div id="entourage-panel"') and "Sam Voisin" in html
@@ -174,24 +261,43 @@ def test_entourage_removal_is_a_demande_where_the_town_says_so(durand_client, du
 
 def test_health_sheet_update_and_child_page(durand_client, durand, castres):
     child = durand.children[0]
-    response = durand_client.post(BASE + f"famille/enfants/{child.pk}/fiche-sanitaire/", {
-        "allergies": "kiwi", "diet": "sans_viande", "pai": "on", "pai_details": "trousse d'urgence",
-        "vaccinations_up_to_date": "on", "doctor_name": "Dr Fictif", "doctor_phone": "0563000000",
-        "photo_allowed": "on",
-    })
+    response = durand_client.post(
+        BASE + f"famille/enfants/{child.pk}/fiche-sanitaire/",
+        {
+            "allergies": "kiwi",
+            "diet": "sans_viande",
+            "pai": "on",
+            "pai_details": "trousse d'urgence",
+            "vaccinations_up_to_date": "on",
+            "doctor_name": "Dr Fictif",
+            "doctor_phone": "0563000000",
+            "photo_allowed": "on",
+        },
+    )
     assert response.status_code == 302
     html = durand_client.get(BASE + f"famille/enfants/{child.pk}/").content.decode()
     assert "kiwi" in html and "repas sans viande" in html and "05 63 00 00 00" in html
 
 
 def test_child_add_is_a_demande_and_birth_date_checked(durand_client, durand, castres):
-    bad = durand_client.post(BASE + "famille/enfants/ajouter/", {
-        "first_name": "Noé", "last_name": "Durand", "birth_date": "2099-01-01",
-    })
+    bad = durand_client.post(
+        BASE + "famille/enfants/ajouter/",
+        {
+            "first_name": "Noé",
+            "last_name": "Durand",
+            "birth_date": "2099-01-01",
+        },
+    )
     assert bad.status_code == 200 and "ne peut pas être dans le futur" in bad.content.decode()
-    ok = durand_client.post(BASE + "famille/enfants/ajouter/", {
-        "first_name": "Noé", "last_name": "Durand", "birth_date": "2024-02-03", "sex": "M",
-    })
+    ok = durand_client.post(
+        BASE + "famille/enfants/ajouter/",
+        {
+            "first_name": "Noé",
+            "last_name": "Durand",
+            "birth_date": "2024-02-03",
+            "sex": "M",
+        },
+    )
     assert ok.status_code == 302
     with tenant_context(castres):
         demande = Demande.objects.get()
@@ -213,8 +319,13 @@ def _dashboard_queries(client, commune, family, demandes: int) -> int:
 
     with tenant_context(commune):
         for i in range(demandes):
-            submit_demande(kind="quotient_familial", subject=f"Demande {i}", submitted_by=family.user,
-                           household=family.household, service_area="billing")
+            submit_demande(
+                kind="quotient_familial",
+                subject=f"Demande {i}",
+                submitted_by=family.user,
+                household=family.household,
+                service_area="billing",
+            )
     login(client, commune, family.user)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(BASE).status_code == 200

@@ -1,5 +1,6 @@
 """The e-mail outbox: written with the use case, sent after commit, never lost
 when the broker is down, sent at most once per row."""
+
 import datetime
 import time
 
@@ -38,24 +39,40 @@ def dead_broker():
 
 
 def _qf(family):
-    return request_change(adult=family.adult, change="quotient_familial", payload={
-        "quotient_familial": 700, "qf_source": "caf", "qf_date": "2026-09-01",
-        "allocataire_regime": "caf", "allocataire_number": "7654321",
-    })
+    return request_change(
+        adult=family.adult,
+        change="quotient_familial",
+        payload={
+            "quotient_familial": 700,
+            "qf_source": "caf",
+            "qf_date": "2026-09-01",
+            "allocataire_regime": "caf",
+            "allocataire_number": "7654321",
+        },
+    )
 
 
-def test_a_rolled_back_use_case_leaves_no_mail(castres, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_rolled_back_use_case_leaves_no_mail(
+    castres, mailoutbox, django_capture_on_commit_callbacks
+):
     with tenant_context(castres), django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            queue_mail(to=["a@example.org"], subject="Essai", template="demandes/email/notification.txt",
-                       context={"what": "message"})
+            queue_mail(
+                to=["a@example.org"],
+                subject="Essai",
+                template="demandes/email/notification.txt",
+                context={"what": "message"},
+            )
             raise RuntimeError
         assert not OutboxMessage.objects.exists()
     assert callbacks == [] and mailoutbox == []
 
 
 def test_broker_down_at_commit_then_the_retry_task_delivers_exactly_once(
-    castres, mailoutbox, dead_broker, django_capture_on_commit_callbacks,
+    castres,
+    mailoutbox,
+    dead_broker,
+    django_capture_on_commit_callbacks,
 ):
     family = make_family(castres, key="leroy", last_name="Leroy")
     with tenant_context(castres):
@@ -100,7 +117,9 @@ def test_a_failed_send_is_counted_and_retried(castres, mailoutbox, settings, mon
     with tenant_context(castres):
         row = OutboxMessage.objects.create(to=["a@example.org"], subject="s", body="b")
         original = EmailMessage.send
-        monkeypatch.setattr(EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(OSError("SMTP down")))
+        monkeypatch.setattr(
+            EmailMessage, "send", lambda self, *a, **k: (_ for _ in ()).throw(OSError("SMTP down"))
+        )
         assert services.deliver(row.pk) is False
         row.refresh_from_db()
         assert (row.sent_at, row.attempts, row.last_error) == (None, 1, "OSError: SMTP down")
