@@ -341,3 +341,29 @@ def test_dashboard_query_count_does_not_grow_with_children_and_demandes(client, 
     client.logout()
     many = _dashboard_queries(client, castres, big, demandes=5)
     assert few == many, (few, many)
+
+
+def test_separated_parents_each_see_the_child_from_their_own_household(client, castres, durand):
+    from django.core.exceptions import ValidationError
+
+    from families.services import add_guardian
+
+    father = make_family(castres, key="pere", last_name="Moreau", children=0)
+    third = make_family(castres, key="tiers", last_name="Tiers", children=0)
+    child = durand.children[0]
+    with tenant_context(castres):
+        add_guardian(child=child, adult=father.adult)
+        add_guardian(child=child, adult=father.adult)  # idempotent
+        with pytest.raises(ValidationError, match="au plus deux"):
+            add_guardian(child=child, adult=third.adult)
+        assert father.household.payer == father.adult != durand.household.payer
+    with tenant_context(castres):
+        Household.objects.filter(pk=father.household.pk).update(quotient_familial=1150)
+    login(client, castres, father.user)
+    html = client.get(BASE + "famille/").content.decode()
+    assert "Enfant1 Durand" in html and "Enfant2 Durand" not in html
+    assert client.get(BASE + f"famille/enfants/{child.pk}/").status_code == 200
+    # His quotient familial is his household's, not the mother's.
+    assert "1150 €" in html and "650 €" not in html
+    login(client, castres, third.user)
+    assert client.get(BASE + f"famille/enfants/{child.pk}/").status_code == 404
