@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from accounts.permissions import staff_required
 from demandes import handlers, rules, selectors, services
 from demandes.forms import AssignForm, DecisionForm, InboxFilterForm, MessageForm
@@ -38,13 +39,16 @@ def inbox(request):
             mine=filters.get("mine", False),
         )[:INBOX_PAGE]
     )
+    areas = dict(User.Area.choices)
     return render(
         request,
         "demandes/inbox.html",
         {
             "form": form,
-            "demandes": demandes,
-            "labels": {k: v.label for k, v in handlers.all_kinds().items()},
+            "rows": [
+                (d, handlers.label(d.kind), areas.get(d.service_area, d.service_area))
+                for d in demandes
+            ],
         },
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -75,6 +76,12 @@ def _household(fake, commune, last_name, qf):
         qf_source="caf",
         qf_date=datetime.date(2026, 1, 10),
     )
+
+
+def _postcode(commune, fake) -> str:
+    """The town's own postcode when its contact address gives one (Castres: 81100)."""
+    found = re.search(r"\b\d{5}\b", commune.contact_address or "")
+    return found.group(0) if found else fake.postcode()
 
 
 def _adult(fake, household, first, last, *, account=True, payer=False):
