@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
+from core.api import problem
 from demandes import handlers
 from demandes import rules as demande_rules
 from demandes.models import Attachment, Demande, DemandeEvent
@@ -226,6 +227,11 @@ class ChangeResultSerializer(serializers.Serializer):
 
 class FamilyAPIView(APIView):
     permission_classes = [IsFamily]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # children's data: never cached (security.md)
+        return response
 
     def change(self, *, change: str, payload: dict, child=None, created=status.HTTP_200_OK):
         adult = selectors.adult_of(self.request.user)
@@ -452,8 +458,6 @@ class DemandeCancelView(FamilyAPIView):
         if demande_rules.Action.CANCEL not in demande_rules.allowed_actions(
             demande.status, by_staff=False
         ):
-            from core.api import problem
-
             return problem(409, "Cette demande ne peut plus être annulée.")
         try:
             demande = change_status(demande=demande, action="cancel", actor=request.user)

@@ -12,6 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -57,8 +58,17 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 @family_view
 def dashboard(request):
-    """« Mon tableau de bord »: the tiles of the guides (Castres, Bassens, Bondoufle)."""
-    adult = selectors.adult_of(request.user)
+    """« Mon tableau de bord »: the tiles of the guides (Castres, Bassens, Bondoufle).
+
+    It is where every login lands (LOGIN_REDIRECT_URL): staff go to their inbox,
+    and an account not yet linked to a family file gets an explanation, not a 404.
+    """
+    if request.user.is_town_staff:
+        return redirect("demandes:inbox")
+    try:
+        adult = selectors.adult_of(request.user)
+    except Http404:
+        return render(request, "families/unlinked.html", status=200)
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))
     return render(

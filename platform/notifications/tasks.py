@@ -30,7 +30,9 @@ def flush_outboxes() -> int:
     from tenants.models import Commune
 
     sent = 0
-    for commune in Commune.objects.exclude(schema_name="public").filter(status="active"):
+    for commune in Commune.objects.exclude(schema_name="public").filter(
+        status=Commune.Status.ACTIVE
+    ):
         with tenant_context(commune):
             try:
                 sent += services.flush_pending()

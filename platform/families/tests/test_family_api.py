@@ -28,7 +28,9 @@ def _problem(response, status):
 
 
 def test_household_and_children(api, durand):
-    body = api.get(API + "foyer/").json()
+    response = api.get(API + "foyer/")
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
     assert body["name"] == "Famille Durand" and body["quotient_familial"] == 650
     assert body["adults"][0]["email"] == "durand@example.org"
     children = api.get(API + "enfants/").json()

@@ -309,9 +309,23 @@ def test_summary_page_lists_the_data(durand_client):
     assert "Récapitulatif de mes données" in html and "Dominique" in html and "arachide" in html
 
 
-def test_staff_account_has_no_family_space(client, castres, manager):
+def test_staff_land_on_their_inbox_and_have_no_family_space(client, castres, manager, durand):
     login(client, castres, manager)
-    assert client.get(BASE).status_code == 404
+    response = client.get(BASE)
+    assert (response.status_code, response["Location"]) == (302, "/castres/gestion/demandes/")
+    assert client.get(BASE + "famille/").status_code == 404
+    assert client.get(BASE + f"famille/enfants/{durand.children[0].pk}/").status_code == 404
+
+
+def test_an_account_not_yet_linked_to_a_family_file_is_told_so(client, castres):
+    from families.testing import make_staff
+
+    lonely = make_staff(castres, username="sans-dossier", role="family")
+    login(client, castres, lonely)
+    response = client.get(BASE)
+    assert response.status_code == 200
+    assert "pas encore rattaché" in response.content.decode()
+    assert client.get(BASE + "famille/").status_code == 404
 
 
 def _dashboard_queries(client, commune, family, demandes: int) -> int:
