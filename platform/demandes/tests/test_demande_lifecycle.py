@@ -84,3 +84,9 @@ def test_final_statuses_never_change_and_every_walk_stays_in_the_table(start, st
         assert status not in FINAL
         assert ALLOWED[(status, action, by_staff)] == new
         status = new
+
+
+def test_the_model_stores_exactly_the_rule_statuses():
+    from demandes.models import Demande
+
+    assert set(Demande.Status.values) == {s.value for s in Status}
