@@ -34,6 +34,12 @@ def queue_mail(*, to: list[str], subject: str, template: str, context: dict) -> 
 def _send_now(pk: int, schema: str) -> None:
     from notifications.tasks import send_outbox_message
 
+    if send_outbox_message.app.conf.task_always_eager:  # no broker (demo): send in-process
+        from django_tenants.utils import schema_context
+
+        with schema_context(schema):
+            send_outbox_message.apply(args=[pk])
+        return
     try:
         # A short-lived connection that gives up at once: while the broker is
         # down the outbox retry covers the row, and the family's request must not

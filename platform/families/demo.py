@@ -23,7 +23,7 @@ from families.models import Adult, Child, EntourageMember, HealthSheet, Househol
 from families.services import add_guardian, request_change
 
 DEMO_PASSWORD = "demo-famille-2026"  # demo only, like rundemo's operator password
-STAFF_USERNAME = "agent-demo"
+STAFF_USERNAME = "agent.demo"  # accounts.demo's agent (with its TOTP device), when loaded first
 MARKER = "[démo]"  # in Household.name: a second run does nothing
 
 
@@ -36,7 +36,7 @@ def load(commune) -> None:
     fake.seed_instance(seed)
     with transaction.atomic():
         started = timezone.now()
-        staff = _user(
+        staff = User.objects.filter(username=STAFF_USERNAME).first() or _user(
             STAFF_USERNAME,
             f"agent.demo@{commune.slug}.example",
             "Agent",

@@ -266,7 +266,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["town"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task run is noise at INFO (eager demo runs send hundreds).
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # --- Sentry (only when SENTRY_DSN is set) ----------------------------------

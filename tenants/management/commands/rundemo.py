@@ -32,8 +32,8 @@ class Command(BaseCommand):
         accounts_demo.load_operator(OPERATOR_USERNAME)
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
-                families_demo.load(commune)
-                accounts_demo.load(commune)
+                accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune
+                families_demo.load(commune)  # three more households, demandes decided by agent.demo
                 for code in commune.enabled_modules:
                     module = registry().get(code)
                     if module:
