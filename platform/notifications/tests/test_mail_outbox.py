@@ -84,7 +84,9 @@ def test_broker_down_at_commit_then_the_retry_task_delivers_exactly_once(
         row = OutboxMessage.objects.get()  # ...failed, and the row is still there
         assert row.sent_at is None and row.to == ["leroy@example.org"]
     assert mailoutbox == []
-    assert publish_seconds < 1  # the family's request does not hang on Redis
+    # Kombu's default retries hang ~6.4 s; the no-retry send fails in ~5 ms (loose bound:
+    # the machine may be loaded).
+    assert publish_seconds < 4  # the family's request does not hang on Redis
 
     # A minute later, beat's task finds the pending row and sends it.
     with freeze_time(timezone.now() + datetime.timedelta(minutes=2)):
