@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
 BASE_DIR = PLATFORM_DIR.parent  # repository root
@@ -36,6 +37,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "django_prometheus",
+    "csp",
     "accounts",
 ]
 TENANT_APPS = [
@@ -67,7 +70,10 @@ TOWN_LOOKUP_TTL = env.float("TOWN_LOOKUP_TTL", default=5.0)
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics (docs/decisions/0300).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Must run before sessions and auth: they live in the town's schema.
     "portal.routing.TownRoutingMiddleware",
@@ -75,10 +81,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages seen by a signed-in user are never stored by browsers or proxies.
+    "core.cache_headers.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.routing.ModuleGateMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -200,6 +209,22 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp), the same in every environment so
+# that browser tests meet what production enforces (docs/decisions/0301).
+# Scripts: our own files, or inline ones carrying `{{ request.csp_nonce }}`.
+# No form-action: payment providers' FORM redirects (eopayment) post off-site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Logs: JSON lines carrying the town's slug -----------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
