@@ -58,12 +58,17 @@ def max_window_seconds(broker_transport_options: dict | None) -> int:
 
 
 def per_town_beat_entry(
-    task_name: str, *, window_seconds: int, schedule, kwargs: dict | None = None
+    task_name: str,
+    *,
+    window_seconds: int,
+    schedule,
+    kwargs: dict | None = None,
+    queue: str | None = None,
 ) -> dict:
     """A CELERY_BEAT_SCHEDULE entry that runs `task_name` in every active town."""
     return {
         "task": DISPATCH_TASK,
         "schedule": schedule,
         "kwargs": {"task_name": task_name, "window_seconds": window_seconds,
-                   "task_kwargs": kwargs or {}},
+                   "task_kwargs": kwargs or {}, "queue": queue},
     }

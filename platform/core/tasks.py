@@ -31,13 +31,17 @@ def describe_town() -> dict:
 
 @shared_task(ignore_result=True)
 def dispatch_to_towns(
-    task_name: str, window_seconds: int = 3600, task_kwargs: dict | None = None
+    task_name: str,
+    window_seconds: int = 3600,
+    task_kwargs: dict | None = None,
+    queue: str | None = None,
 ) -> int:
     """Send `task_name` once to every active town, spread over the window.
 
     One beat entry for all towns (core.scheduling explains why). Each task is
     sent inside `tenant_context(town)`: tenant-schemas-celery stamps that schema
-    in the message, and the worker runs the task there.
+    in the message, and the worker runs the task there. `queue` lets bulk
+    per-town jobs go to their own workers, away from interactive tasks.
     """
     from celery import current_app
     from django.conf import settings
@@ -61,6 +65,7 @@ def dispatch_to_towns(
             task.apply_async(
                 kwargs=task_kwargs or {},
                 countdown=spread_countdown(commune.slug, window, salt=task_name),
+                **({"queue": queue} if queue else {}),
             )
         sent += 1
     metrics.DISPATCHED.labels(task=task_name).inc(sent)
