@@ -22,7 +22,8 @@ LONG_RUNNING = {"db", "redis", "web", "worker", "beat", "nginx"}
 
 
 def tools_dir() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "guichet-famille/tools"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    default = cache / "guichet-famille" / "tools"
     return Path(os.environ.get("GUICHET_TOOLS_DIR", default))
 
 
@@ -96,7 +97,8 @@ def test_app_containers_share_the_production_settings(compose):
         # Secrets are required from the env file, never defaulted.
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
         assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
-        assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile", "target": "app"}
+        assert service["build"] == {
+            "context": "..", "dockerfile": "deploy/Dockerfile", "target": "app"}
     assert compose["services"]["nginx"]["build"]["target"] == "nginx"
 
 
@@ -164,7 +166,8 @@ def test_the_parser_catches_a_broken_nginx_file(tmp_path):
 def dockerfile_instructions():
     text = (DEPLOY / "Dockerfile").read_text()
     text = re.sub(r"\\\n", " ", text)  # join continued lines
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
     return [tuple(ln.split(None, 1)) for ln in lines]
 
 

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 def database_url(settings_dict) -> str:
-    auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else "")
+    password = settings_dict["PASSWORD"]
+    auth = settings_dict["USER"] + (f":{password}" if password else "")
     return (f"postgres://{auth}@{settings_dict['HOST'] or '127.0.0.1'}:"
             f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
 

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 
 def tools_dir() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "guichet-famille/tools"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    default = cache / "guichet-famille" / "tools"
     return Path(os.environ.get("GUICHET_TOOLS_DIR", default))
 
 
@@ -178,8 +179,9 @@ def test_services_select_pods_and_name_their_ports(rendered):
     docs = rendered["defaults"]
     deployments = by_kind(docs, "Deployment")
     for service in by_kind(docs, "Service").values():
+        selector = service["spec"]["selector"].items()
         pods = [d["spec"]["template"] for d in deployments.values()
-                if service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+                if selector <= d["spec"]["template"]["metadata"]["labels"].items()]
         assert len(pods) == 1
         port_names = {p["name"] for p in pods[0]["spec"]["containers"][0]["ports"]}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
@@ -203,8 +205,8 @@ def test_existing_secret_is_used_and_no_secret_is_rendered(rendered):
     docs = rendered["production"]
     assert by_kind(docs, "Secret") == {}
     for doc in by_kind(docs, "Deployment").values():
-        refs = [r["secretRef"]["name"] for r in doc["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-                if "secretRef" in r]
+        env_from = doc["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        refs = [r["secretRef"]["name"] for r in env_from if "secretRef" in r]
         assert refs == ["guichet-famille-env"]
     config = by_kind(docs, "ConfigMap")["gf-guichet-famille-config"]["data"]
     assert config["ALLOWED_HOSTS"] == "portail-famille.example.fr,guichet.example.org"

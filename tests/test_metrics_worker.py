@@ -91,7 +91,8 @@ def test_worker_exports_task_failures_per_town(settings, castres, in_town, tmp_p
         conf.task_always_eager = False
         with in_town(castres):
             fail_in_town.apply_async(queue=queue)
-        wanted = 'guichet_task_failures_total{task="tests.test_metrics_worker.fail_in_town",town="castres"} 1.0'
+        wanted = ('guichet_task_failures_total{task="tests.test_metrics_worker.fail_in_town",'
+                  'town="castres"} 1.0')
         wait_for(lambda: wanted in scrape(port), process=worker, log=log)
     finally:
         conf.task_always_eager = eager

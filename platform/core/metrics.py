@@ -117,7 +117,7 @@ def _on_worker_process_shutdown(pid=None, **kwargs) -> None:
 
 def start_worker_exporter(port: int, addr: str = "0.0.0.0"):  # noqa: S104 (pod network)
     """Celery workers have no web server: expose their counters on `port`."""
-    from prometheus_client import CollectorRegistry, REGISTRY, start_http_server
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

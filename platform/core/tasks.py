@@ -1,4 +1,5 @@
 import logging
+from contextlib import nullcontext
 
 from celery import shared_task
 from django.db import connection
@@ -59,15 +60,22 @@ def dispatch_to_towns(
         .only("pk", "schema_name", "slug")
         .order_by("slug")
     )
+    options = {"queue": queue} if queue else {}
     sent = 0
-    for commune in towns.iterator(chunk_size=2000):
-        with tenant_context(commune):
-            task.apply_async(
-                kwargs=task_kwargs or {},
-                countdown=spread_countdown(commune.slug, window, salt=task_name),
-                **({"queue": queue} if queue else {}),
-            )
-        sent += 1
+    # One broker connection for every message (~25 % faster: 1.8 ms per town
+    # instead of 2.4 ms, docs/scaling.md); none at all when tasks run eagerly.
+    eager = current_app.conf.task_always_eager
+    with nullcontext() if eager else current_app.producer_or_acquire() as producer:
+        if producer is not None:
+            options["producer"] = producer
+        for commune in towns.iterator(chunk_size=2000):
+            with tenant_context(commune):
+                task.apply_async(
+                    kwargs=task_kwargs or {},
+                    countdown=spread_countdown(commune.slug, window, salt=task_name),
+                    **options,
+                )
+            sent += 1
     metrics.DISPATCHED.labels(task=task_name).inc(sent)
     log.info("dispatch_to_towns", extra={"task": task_name, "towns": sent, "window": window})
     return sent
