@@ -25,8 +25,13 @@ run: install
 	$(PY) manage.py rundemo
 
 ## The whole test suite (real PostgreSQL; Redis and Chromium tests need REDIS_URL and /usr/bin/chromium).
-test: install
+test: install node_modules/axe-core
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# axe-core for the accessibility checks of the browser tests (skipped without npm).
+node_modules/axe-core: package.json
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent && touch $@; \
+	else echo "npm absent : les contrôles d'accessibilité axe-core seront ignorés."; fi
 
 worker: install
 	$(VENV)/bin/celery -A portal worker --loglevel=INFO

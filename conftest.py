@@ -13,18 +13,19 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-SESSION_TOWNS = ("castres", "bondoufle")
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from django.conf import settings
-
-    from tenants.onboarding import onboard_files
+    from tests.support import onboard_session_towns
 
     with django_db_blocker.unblock():
-        onboard_files([settings.TENANT_CONFIGS_DIR / f"{slug}.yaml" for slug in SESSION_TOWNS])
-        connection.set_schema_to_public()
+        onboard_session_towns()
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests run last: Django's live server flushes the public schema.
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
 
 
 def _town(slug):

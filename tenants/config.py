@@ -102,6 +102,8 @@ def validate(data: dict, *, source: str) -> TownConfig:
     problems = _schema_problems(data)
     if not problems:
         problems = _semantic_problems(data)
+    if not problems:
+        problems = _module_problems(data)
     if problems:
         raise ConfigError(source, problems)
     return TownConfig(source=source, data=data)
@@ -198,16 +200,33 @@ def _rule_problem(key: str, error: jsonschema.ValidationError) -> Problem:
     if rule not in kinds:
         return Problem(f"{key}.rule", f"« {rule} » n'est pas une règle connue (choix : {', '.join(kinds)}).")
     branch = error.schema["oneOf"][kinds.index(rule)]
-    sub = jsonschema.Draft202012Validator(branch)
-    # Resolve $ref against the full schema for precise messages.
-    sub = jsonschema.Draft202012Validator(
-        {**branch, "$defs": json_schema()["$defs"]},
-    )
+    # Re-validate against the one branch the `rule` names, for a precise message
+    # ($ref resolved against the full schema's $defs).
+    sub = jsonschema.Draft202012Validator({**branch, "$defs": json_schema()["$defs"]})
     inner = sorted(sub.iter_errors(error.instance), key=lambda e: list(map(str, e.absolute_path)))
     if inner:
         p = _french(inner[0])
         return Problem(f"{key}.{p.key}" if p.key else key, p.message)
     return Problem(key, "règle de délai invalide.")
+
+
+def _module_problems(data: dict) -> list[Problem]:
+    """Each enabled module checks its own section (e.g. billing: no retroactive tariff)."""
+    from core.modules import registry
+    from tenants.models import Commune
+
+    previous = Commune.objects.filter(slug=data["slug"]).values_list("config", flat=True).first()
+    problems = []
+    for code in data["modules"]:
+        for message in registry()[code].config_problems(data, previous or None):
+            key, sep, rest = message.partition(" : ")
+            if not sep:
+                problems.append(Problem(f"module_settings.{code}", message))
+            elif key.startswith("module_settings."):
+                problems.append(Problem(key, rest))
+            else:
+                problems.append(Problem(f"module_settings.{code}.{key}", rest))
+    return problems
 
 
 def _semantic_problems(data: dict) -> list[Problem]:
@@ -274,12 +293,20 @@ def _semantic_problems(data: dict) -> list[Problem]:
         problems.append(Problem("payment.provider", "le paiement en ligne demande le module « billing »."))
 
     # Collisions with towns already onboarded (another town, same slug/INSEE/path).
+    # A town is identified by its INSEE code: the same slug with another code is
+    # another town trying to take the path, never an update.
+    same_slug = Commune.objects.filter(slug=slug).exclude(insee_code=data["insee_code"]).first()
+    if same_slug:
+        problems.append(Problem(
+            "slug", f"« {slug} » est déjà le chemin de la commune « {same_slug.name} » "
+            f"(INSEE {same_slug.insee_code})."
+        ))
     same_insee = Commune.objects.filter(insee_code=data["insee_code"]).exclude(slug=slug).first()
     if same_insee:
         problems.append(Problem("insee_code", f"déjà utilisé par la commune « {same_insee.slug} »."))
     for i, path in enumerate([slug, *[a.lower() for a in data.get("aliases", [])]]):
         taken = Domain.objects.filter(domain=path).exclude(tenant__slug=slug).select_related("tenant").first()
-        if taken:
+        if taken and not (i == 0 and same_slug):
             key = "slug" if i == 0 else f"aliases[{i - 1}]"
             problems.append(Problem(key, f"« {path} » est déjà le chemin de la commune « {taken.tenant.slug} »."))
     return problems

@@ -28,7 +28,7 @@ class TownInfoView(APIView):
         )
     )
     def get(self, request):
-        commune = request.tenant
+        commune = request.commune
         services = Service.objects.filter(is_active=True, module__in=commune.enabled_modules)
         return Response(
             {

@@ -1,3 +1,3 @@
 def town(request):
     """`commune` in every template: the current town, or None on the platform site."""
-    return {"commune": getattr(request, "tenant", None)}
+    return {"commune": getattr(request, "commune", None)}

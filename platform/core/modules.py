@@ -29,6 +29,12 @@ class ServiceModuleConfig(AppConfig):
     # JSON schema of the module's own section (`modules.<code>` in the YAML).
     config_schema: dict = {"type": "object"}
 
+    def config_problems(self, town_config: dict, previous_config: dict | None) -> list[str]:
+        """Checks a JSON schema cannot express, on the whole validated town
+        configuration (and the one in force, when the town exists). Returns
+        French messages, each starting with the key it is about."""
+        return []
+
     def load_demo_data(self, commune) -> None:
         """Add this module's demo rows to a town (run inside its schema)."""
 

@@ -15,8 +15,13 @@ metrics.connect_celery_signals()
 
 @shared_task
 def heartbeat() -> str:
-    """Beat's liveness tick (also proves beat -> broker -> worker works)."""
-    return "ok"
+    """Beat's liveness tick: proves beat -> broker -> worker works (read by health checks)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    now = timezone.now().isoformat()
+    cache.set("platform-heartbeat", now, timeout=None)
+    return now
 
 
 @shared_task

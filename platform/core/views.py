@@ -68,7 +68,7 @@ def metrics(request):
 def town_home(request):
     modules = registry()
     services = list(Service.objects.filter(is_active=True))
-    enabled = [modules[c] for c in request.tenant.enabled_modules if c in modules]
+    enabled = [modules[c] for c in request.commune.enabled_modules if c in modules]
     return render(
         request,
         "core/town_home.html",

@@ -70,6 +70,20 @@ class TownDirectory:
 towns = TownDirectory()
 
 
+class _PublicTenant:
+    """request.tenant on the platform's own pages (request.commune is None there)."""
+
+    schema_name = "public"
+    slug = ""
+    enabled_modules: tuple = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+
+PUBLIC = _PublicTenant()
+
+
 def _first_segment(path: str) -> tuple[str, str]:
     """'/castres/ma-famille/' -> ('castres', '/ma-famille/')."""
     stripped = path[1:] if path.startswith("/") else path
@@ -101,12 +115,13 @@ class TownRoutingMiddleware:
     def _public(self, request):
         current_town.set("")
         connection.set_schema_to_public()
-        request.tenant = None
+        request.tenant = PUBLIC  # django-tenants' templates read request.tenant.schema_name
+        request.commune = None
         request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         return self.get_response(request)
 
     def _town(self, request, commune, segment, rest):
-        request.tenant = commune
+        request.tenant = request.commune = commune
         if not commune.is_active:
             # Suspended town: its families see a maintenance page; nothing is deleted.
             connection.set_schema_to_public()
@@ -147,7 +162,7 @@ class ModuleGateMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         from core.modules import module_codes
 
-        commune = getattr(request, "tenant", None)
+        commune = getattr(request, "commune", None)
         match = request.resolver_match
         if commune is None or match is None:
             return None

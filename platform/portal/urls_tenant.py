@@ -22,6 +22,7 @@ api_patterns = [
 urlpatterns = [
     path("", views.town_home, name="town-home"),
     path("api/", include((api_patterns, "api"))),
+    path("mon-espace/", include("families.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())

@@ -50,6 +50,7 @@ TENANT_APPS = [
     "core",
     "families",
     "demandes",
+    "booking",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
@@ -116,7 +117,8 @@ if env("DATABASE_URL", default=""):
 else:
     from portal.embedded_db import embedded_database_url
 
-    DATABASES = {"default": env.db_url_config(embedded_database_url(BASE_DIR / ".pgdata"))}
+    _pgdata = Path(env("EMBEDDED_PGDATA", default=str(BASE_DIR / ".pgdata")))
+    DATABASES = {"default": env.db_url_config(embedded_database_url(_pgdata))}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -148,9 +150,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Paris"
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "platform-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 300.0},
+    "platform-heartbeat": {
+        "task": "core.tasks.heartbeat",
+        "schedule": env.float("HEARTBEAT_SECONDS", default=300.0),
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
@@ -179,6 +185,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "families:dashboard"
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="préparer sans lancer le serveur")
 
     def handle(self, *args, no_serve, **options):
+        _create_database_if_missing()
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         call_command("onboard_commune", all=True, stdout=self.stdout)
@@ -51,3 +52,21 @@ class Command(BaseCommand):
             User.objects.create_superuser(
                 OPERATOR_USERNAME, "operateur@guichet-famille.example", OPERATOR_PASSWORD
             )
+
+
+def _create_database_if_missing() -> None:
+    """DATABASE_URL may name a database that does not exist yet: create it."""
+    import psycopg
+    from django.db import OperationalError
+
+    try:
+        connection.ensure_connection()
+        return
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    d = connection.settings_dict
+    params = {"dbname": "postgres", "user": d["USER"], "host": d["HOST"] or None,
+              "port": d["PORT"] or None, "password": d["PASSWORD"] or None}
+    with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as c:
+        c.execute(f'CREATE DATABASE "{d["NAME"]}"')

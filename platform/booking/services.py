@@ -1,0 +1,263 @@
+"""Write path of bookings: one keyword-only function per use case, in one transaction.
+
+Capacity (docs/decisions/0102-booking-capacity.md):
+- a place is taken by `UPDATE booking_dayslot SET booked = booked + 1 WHERE id = %s
+  AND booked < capacity` — the row lock PostgreSQL takes for the UPDATE makes
+  concurrent takers queue on that row, and the WHERE is re-checked after the
+  wait, so a full day answers 0 rows instead of overbooking;
+- several days are always taken in ascending date order, so two families
+  booking overlapping days lock the rows in the same order and never deadlock;
+- a cancellation hands its place straight to the first child of the waiting
+  list (the counter does not move), so no newcomer can take it in between.
+The deadline rules (booking.deadlines) are checked for families; staff bypass them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from booking import selectors
+from booking.calendar import DayKind, TownCalendar
+from booking.deadlines import evaluate_cell
+from booking.models import Activity, Booking, DaySlot, WaitingListEntry
+
+
+class BookingRefused(Exception):
+    """A change the rules do not allow; the message is French, for the family."""
+
+
+class DayStatus(StrEnum):
+    BOOKED = "booked"
+    ALREADY_BOOKED = "already_booked"
+    FULL = "full"
+    WAITING_LIST = "waiting_list"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    status: DayStatus
+    message: str = ""  # French
+    booking: Booking | None = None
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    days: tuple[DayResult, ...]
+
+    def with_status(self, status: DayStatus) -> list[date]:
+        return [d.day for d in self.days if d.status is status]
+
+    @property
+    def booked(self) -> list[date]:
+        return self.with_status(DayStatus.BOOKED)
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    booking: Booking
+    promoted: Booking | None  # the waiting-list child who got the place
+
+
+def _take_place(slot_id: int) -> bool:
+    return bool(
+        DaySlot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1)
+    )
+
+
+@transaction.atomic
+def book_days(
+    *,
+    child,
+    activity: Activity,
+    days: Iterable[date],
+    now: datetime | None = None,
+    created_by=None,
+    staff: bool = False,
+    join_waiting_list: bool = False,
+) -> BookingResult:
+    """Book `days` of `activity` for `child`. Each day gets its own outcome: a
+    full day is an answer (optionally a waiting-list entry), not an error."""
+    now = now or timezone.now()
+    service = activity.service
+    rules = selectors.rules_for(service)
+    windows = selectors.windows_for(service)
+    calendar = selectors.town_calendar()
+    holidays = selectors.public_holidays()
+    wanted = sorted(set(days))  # ascending: the lock order that prevents deadlocks
+    slots = {s.day: s for s in DaySlot.objects.filter(activity=activity, day__in=wanted)}
+    live = set(
+        Booking.objects.filter(child=child, slot__in=list(slots.values()),
+                               status=Booking.Status.BOOKED).values_list("slot__day", flat=True)
+    )
+    results = []
+    for day in wanted:
+        slot = slots.get(day)
+        if slot is None:
+            results.append(DayResult(day, DayStatus.REFUSED, "pas d'accueil ce jour-là"))
+            continue
+        if day in live:
+            results.append(DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé"))
+            continue
+        if not staff:
+            state = evaluate_cell(
+                day=day, now=now, rules=rules, booked=False,
+                session_start=selectors.session_start_for(rules, day, calendar, service.code),
+                windows=windows, service=service.code, holidays=holidays,
+            )
+            if not state.can_book:
+                results.append(DayResult(day, DayStatus.REFUSED, state.explanation))
+                continue
+        try:
+            with transaction.atomic():  # savepoint: a duplicate undoes its own increment
+                booking = None
+                if _take_place(slot.pk):
+                    booking = Booking.objects.create(slot=slot, child=child, created_by=created_by)
+        except IntegrityError:  # the same child booked concurrently (double click)
+            results.append(DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé"))
+            continue
+        if booking is not None:
+            results.append(DayResult(day, DayStatus.BOOKED, "réservé", booking))
+        elif join_waiting_list:
+            _join_waiting_list(slot, child)
+            results.append(
+                DayResult(day, DayStatus.WAITING_LIST, "complet — inscrit en liste d'attente")
+            )
+        else:
+            results.append(DayResult(day, DayStatus.FULL, "complet — liste d'attente possible"))
+    return BookingResult(tuple(results))
+
+
+def _join_waiting_list(slot: DaySlot, child) -> WaitingListEntry:
+    try:
+        with transaction.atomic():
+            return WaitingListEntry.objects.create(slot=slot, child=child)
+    except IntegrityError:  # already waiting for that day
+        return WaitingListEntry.objects.get(slot=slot, child=child,
+                                            status=WaitingListEntry.Status.WAITING)
+
+
+@transaction.atomic
+def cancel_booking(
+    *, booking: Booking, now: datetime | None = None, staff: bool = False
+) -> CancelResult:
+    """Cancel one booked day; its place goes to the waiting list's first child."""
+    now = now or timezone.now()
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot__activity__service")
+        .get(pk=booking.pk)
+    )
+    if booking.status != Booking.Status.BOOKED:
+        raise BookingRefused("Cette réservation est déjà annulée.")
+    slot = booking.slot
+    if not staff:
+        service = slot.activity.service
+        rules = selectors.rules_for(service)
+        state = evaluate_cell(
+            day=slot.day, now=now, rules=rules, booked=True,
+            session_start=selectors.session_start_for(
+                rules, slot.day, selectors.town_calendar(), service.code),
+            windows=selectors.windows_for(service), service=service.code,
+            holidays=selectors.public_holidays(),
+        )
+        if not state.can_cancel:
+            raise BookingRefused(f"Annulation impossible : {state.explanation}.")
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.save(update_fields=["status", "cancelled_at"])
+    promoted = _promote_next(slot, now)
+    if promoted is None:
+        DaySlot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
+    return CancelResult(booking=booking, promoted=promoted)
+
+
+def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
+    """Give a place to the first waiting child (the caller owns that place)."""
+    while True:
+        # SKIP LOCKED: two simultaneous cancellations promote two different children.
+        entry = (
+            WaitingListEntry.objects.select_for_update(skip_locked=True)
+            .filter(slot=slot, status=WaitingListEntry.Status.WAITING)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if entry is None:
+            return None
+        entry.resolved_at = now
+        if Booking.objects.filter(slot=slot, child_id=entry.child_id,
+                                  status=Booking.Status.BOOKED).exists():
+            # Booked meanwhile (by staff): the entry has no purpose any more.
+            entry.status = WaitingListEntry.Status.WITHDRAWN
+            entry.save(update_fields=["status", "resolved_at"])
+            continue
+        entry.status = WaitingListEntry.Status.PROMOTED
+        entry.save(update_fields=["status", "resolved_at"])
+        return Booking.objects.create(slot=slot, child_id=entry.child_id, from_waiting_list=True)
+
+
+@transaction.atomic
+def leave_waiting_list(*, entry: WaitingListEntry, now: datetime | None = None) -> None:
+    updated = WaitingListEntry.objects.filter(
+        pk=entry.pk, status=WaitingListEntry.Status.WAITING
+    ).update(status=WaitingListEntry.Status.WITHDRAWN, resolved_at=now or timezone.now())
+    if not updated:
+        raise BookingRefused("Cette demande n'est plus en liste d'attente.")
+
+
+@transaction.atomic
+def change_capacity(*, slot: DaySlot, capacity: int, now: datetime | None = None) -> list[Booking]:
+    """Staff change a day's places; new places go to the waiting list first.
+    Returns the bookings made from the waiting list."""
+    if capacity < 0:
+        raise BookingRefused("Le nombre de places ne peut pas être négatif.")
+    if not DaySlot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity):
+        slot.refresh_from_db()
+        raise BookingRefused(
+            f"{slot.booked} enfants sont déjà inscrits ce jour-là : "
+            f"impossible de descendre à {capacity} places."
+        )
+    return promote_waiting(slot=slot, now=now)
+
+
+@transaction.atomic
+def promote_waiting(*, slot: DaySlot, now: datetime | None = None) -> list[Booking]:
+    """Fill a day's free places from its waiting list, first come first served."""
+    now = now or timezone.now()
+    promoted = []
+    while True:
+        has_waiting = WaitingListEntry.objects.filter(
+            slot=slot, status=WaitingListEntry.Status.WAITING).exists()
+        if not has_waiting or not _take_place(slot.pk):
+            return promoted
+        booking = _promote_next(slot, now)
+        if booking is None:  # the last entry went away meanwhile: give the place back
+            DaySlot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
+            return promoted
+        promoted.append(booking)
+
+
+@transaction.atomic
+def open_days(
+    *, activity: Activity, calendar: TownCalendar, start: date, end: date,
+    kinds: Iterable[DayKind], capacity: int | None = None,
+) -> int:
+    """Create the day slots of an activity for its opening days (existing ones
+    are kept). Returns how many were created."""
+    days = calendar.opening_days(start, end, frozenset(kinds), activity.service.code)
+    places = activity.default_capacity if capacity is None else capacity
+    existing = set(
+        DaySlot.objects.filter(activity=activity, day__in=days).values_list("day", flat=True)
+    )
+    created = DaySlot.objects.bulk_create(
+        [DaySlot(activity=activity, day=d, capacity=places) for d in days if d not in existing],
+        ignore_conflicts=True,
+    )
+    return len(created)

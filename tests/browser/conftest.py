@@ -1,0 +1,84 @@
+"""Playwright harness: Debian's /usr/bin/chromium (never a downloaded browser),
+Django's live server, and axe-core from npm for accessibility checks.
+
+Every later issue adds its flows here. Use the `live_town` fixture (not
+`live_server` alone): the live server flushes the public schema after each
+test, and `live_town` onboards the session towns again afterwards.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make between browser steps are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:  # (the root conftest also sorts these tests last)
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if not os.path.exists(CHROMIUM):
+                item.add_marker(pytest.mark.skip(reason="Chromium absent : apt-get install chromium"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def live_town(live_server, django_db_blocker):
+    """The live server, with the session towns present (the previous browser
+    test's flush removed their public rows; their schemas stay)."""
+    from tests.support import onboard_session_towns
+
+    with django_db_blocker.unblock():
+        onboard_session_towns()
+    yield live_server
+    with django_db_blocker.unblock():
+        onboard_session_towns()
+
+
+@pytest.fixture
+def axe():
+    """`axe(page)` -> list of WCAG 2 A/AA violations on the current page."""
+    if not AXE.exists():
+        pytest.skip("axe-core absent : lancez `npm install` (fait par make test)")
+    source = AXE.read_text()
+
+    def run(pg):
+        pg.add_script_tag(content=source)
+        result = pg.evaluate(
+            "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
+        )
+        return [
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]
+        ]
+
+    run.format = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
+    return run
