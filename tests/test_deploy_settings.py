@@ -19,7 +19,9 @@ PROD_ENV = {
 
 
 def run_manage(*args, env_overrides=None, drop=()):
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+    # A clean Django environment: other tests set DJANGO_* variables in this
+    # process (e.g. DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests).
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("DJANGO_")}
     env.update(PROD_ENV)
     env.update(env_overrides or {})
     for key in drop:

@@ -65,7 +65,7 @@ def test_worker_exports_task_failures_per_town(settings, castres, in_town, tmp_p
     (tmp_path / "prometheus").mkdir()
     db = connection.settings_dict
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
         "DATABASE_URL": "postgres://{}{}@{}:{}/{}".format(
