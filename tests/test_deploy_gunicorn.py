@@ -51,6 +51,7 @@ def server(settings, tmp_path):
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
         "SECRET_KEY": "smoke-test-" + "Zq8vK3mW7pR1tY5uB9nC2xL6" * 2,
         "ALLOWED_HOSTS": HOST,
+        "POD_IP": "127.0.0.1",  # as the chart sets it: Prometheus scrapes by IP
         "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "STATIC_ROOT": str(tmp_path / "static"),
@@ -131,7 +132,8 @@ def test_gunicorn_serves_the_production_settings(server, castres, tmp_path):
     # Several requests spread over both gunicorn processes, counted once in /metrics.
     for _ in range(10):
         get(port, "/health/live/")
-    status, _headers, body = get(port, "/metrics")
+    assert get(port, "/metrics", {"Host": "evil.example"})[0] == 400  # DisallowedHost
+    status, _headers, body = get(port, "/metrics", {"Host": f"127.0.0.1:{port}"})
     assert status == 200
     text = body.decode()
     total = sum(

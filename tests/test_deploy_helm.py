@@ -142,6 +142,9 @@ def test_probes_of_the_web_pods(rendered):
     assert headers == {"Host": "guichet-famille.example.fr", "X-Forwarded-Proto": "https"}
     worker = by_kind(rendered["defaults"], "Deployment")["gf-guichet-famille-worker"]
     assert "livenessProbe" in worker["spec"]["template"]["spec"]["containers"][0]
+    # Prometheus scrapes the pod by IP: the settings add POD_IP to ALLOWED_HOSTS.
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
 
 
 def test_ingress_sends_every_path_of_every_host_to_web(rendered):

@@ -134,6 +134,18 @@ def test_sentry_events_of_a_town_request_carry_the_town_tag(castres, sentry_even
     assert tags == ["castres", None]
 
 
+def test_sentry_scope_of_a_task_carries_its_town(castres, in_town, sentry_events):
+    import sentry_sdk
+
+    from core.tasks import describe_town
+
+    sentry_sdk.get_isolation_scope().remove_tag("town")
+    with in_town(castres):
+        describe_town.apply()  # task_prerun runs in the task's schema
+    assert sentry_sdk.get_isolation_scope()._tags["town"] == "castres"
+    sentry_sdk.get_isolation_scope().remove_tag("town")
+
+
 def test_sentry_is_not_touched_when_not_initialised(client, castres):
     import sentry_sdk
 

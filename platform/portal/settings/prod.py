@@ -20,6 +20,9 @@ from .base import DATABASES, LOGGING, REDIS_URL, STORAGES, env  # noqa: E402
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+if env("POD_IP", default=""):
+    # Kubernetes: Prometheus scrapes http://<pod IP>:8000/metrics with that Host.
+    ALLOWED_HOSTS.append(env("POD_IP"))
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- HTTPS: TLS ends at nginx / the ingress, which sets X-Forwarded-Proto ----
