@@ -8,7 +8,9 @@ town. Modules call the helpers, never the counters directly:
     metrics.record_booking(module="periscolaire")            # inside the town
     metrics.record_payment(provider="payzen", outcome="paid", amount_cents=4250)
 
-The town label defaults to the town of the current request or task.
+The town label defaults to the town of the current request or task. Inside a
+service's `transaction.atomic`, count after commit so a rolled-back booking is
+not counted: `transaction.on_commit(lambda: metrics.record_booking(...))`.
 
 Processes: gunicorn and Celery prefork run several processes; with
 PROMETHEUS_MULTIPROC_DIR set (deploy/ sets it) every process writes its
