@@ -40,6 +40,9 @@ SHARED_APPS = [
     "django_prometheus",
     "csp",
     "accounts",
+    # Second factor for operators (public admin) and town staff: docs/decisions/0400.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -47,6 +50,8 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "families",
     "demandes",
@@ -61,7 +66,9 @@ INSTALLED_APPS = SHARED_APPS + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
 TENANT_MODEL = "tenants.Commune"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# accounts' activation keys point at families.Adult, so they exist only in
+# town schemas (accounts.routers answers first; django-tenants' router decides the rest).
+DATABASE_ROUTERS = ["accounts.routers.TownOnlyModelsRouter", "django_tenants.routers.TenantSyncRouter"]
 PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 TENANT_URLCONF = "portal.urls_tenant"
 ROOT_URLCONF = TENANT_URLCONF
@@ -78,10 +85,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Must run before sessions and auth: they live in the town's schema.
     "portal.routing.TownRoutingMiddleware",
+    # Response side runs after sessions and CSRF: scopes their cookies to /<slug>/.
+    "accounts.middleware.TownCookiePathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff and operator sessions reach nothing but the second-factor pages until verified.
+    "accounts.middleware.SecondFactorMiddleware",
     # Pages seen by a signed-in user are never stored by browsers or proxies.
     "core.cache_headers.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -178,14 +190,37 @@ STORAGES = {
 }
 
 # --- Auth -----------------------------------------------------------------
+# CNIL deliberation 2022-100 and OWASP ASVS: length over composition, no
+# composition rules, long passphrases accepted, common passwords refused.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.FrenchCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "families:dashboard"
+LOGOUT_REDIRECT_URL = "town-home"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link lives one hour
+# accounts: activation keys ("clé Enfance", "code personnel") and e-mail links.
+ACCOUNTS_ACTIVATION_KEY_DAYS = env.int("ACCOUNTS_ACTIVATION_KEY_DAYS", default=60)
+ACCOUNTS_EMAIL_LINK_HOURS = env.int("ACCOUNTS_EMAIL_LINK_HOURS", default=72)
+# Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
+ACCOUNTS_TRUSTED_PROXIES = env.int("ACCOUNTS_TRUSTED_PROXIES", default=0)
+
+
+def _totp_issuer(device) -> str:
+    """The name an authenticator app shows: the town's, so an agent of two
+    towns tells their codes apart."""
+    from django.db import connection
+
+    return f"Guichet Famille {getattr(connection.tenant, 'name', '')}".strip()
+
+
+OTP_TOTP_ISSUER = _totp_issuer
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from accounts import demo as accounts_demo
 from core.modules import registry
 from tenants.models import Commune
 
@@ -27,8 +28,10 @@ class Command(BaseCommand):
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         call_command("onboard_commune", all=True, stdout=self.stdout)
         self._operator()
+        accounts_demo.load_operator(OPERATOR_USERNAME)
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
+                accounts_demo.load(commune)
                 for code in commune.enabled_modules:
                     module = registry().get(code)
                     if module:
@@ -39,7 +42,7 @@ class Command(BaseCommand):
         port = os.environ.get("PORT", "8000")
         self.stdout.write(
             f"Démo prête : http://127.0.0.1:{port}/ — opérateur : {OPERATOR_USERNAME} / "
-            f"{OPERATOR_PASSWORD} sur /admin/"
+            f"{OPERATOR_PASSWORD} sur /admin/ (code TOTP : docs/demo-accounts.md)"
         )
         if not no_serve:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
