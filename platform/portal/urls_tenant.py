@@ -15,6 +15,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("commune/", api_views.TownInfoView.as_view(), name="town"),
     path("compte/", include("accounts.api_urls")),
+    path("famille/", include("families.api_urls", namespace="famille")),
 ] + [
     path(f"{code}/", include(f"{module.name}.api_urls", namespace=code))
     for code, module in sorted(registry().items())
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
     path("compte/", include("accounts.urls")),
+    path("gestion/demandes/", include("demandes.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())

@@ -56,6 +56,7 @@ TENANT_APPS = [
     "families",
     "demandes",
     "booking",
+    "notifications",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
@@ -168,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
     "platform-heartbeat": {
         "task": "core.tasks.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=300.0),
+    },
+    # Transactional outbox: re-sends e-mails whose immediate send was lost
+    # (broker down at commit time). docs/decisions/0500-mail-outbox.md
+    "notifications-flush-outboxes": {
+        "task": "notifications.tasks.flush_outboxes", "schedule": 60.0,
     },
 }
 

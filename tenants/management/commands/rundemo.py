@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from accounts import demo as accounts_demo
 from core.modules import registry
+from families import demo as families_demo
 from tenants.models import Commune
 
 OPERATOR_USERNAME = "operateur"
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         accounts_demo.load_operator(OPERATOR_USERNAME)
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
+                families_demo.load(commune)
                 accounts_demo.load(commune)
                 for code in commune.enabled_modules:
                     module = registry().get(code)
