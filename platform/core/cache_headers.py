@@ -18,6 +18,8 @@ class PrivatePagesNoStoreMiddleware:
         # (and the `Vary: Cookie` it would add to public pages).
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return response
+        if "no-store" in response.get("Cache-Control", ""):
+            return response  # the view already said it (families' API: "no-store")
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
