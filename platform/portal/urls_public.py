@@ -12,6 +12,9 @@ admin.site.__class__ = OperatorAdminSite
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
     path("health/", views.health, name="health"),
+    path("health/live/", views.health_live, name="health-live"),
+    path("health/ready/", views.health_ready, name="health-ready"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

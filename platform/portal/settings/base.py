@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
 BASE_DIR = PLATFORM_DIR.parent  # repository root
@@ -36,6 +37,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "django_prometheus",
+    "csp",
     "accounts",
     # Second factor for operators (public admin) and town staff: docs/decisions/0400.
     "django_otp",
@@ -76,7 +79,10 @@ TOWN_LOOKUP_TTL = env.float("TOWN_LOOKUP_TTL", default=5.0)
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics (docs/decisions/0300).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Must run before sessions and auth: they live in the town's schema.
     "portal.routing.TownRoutingMiddleware",
@@ -89,10 +95,13 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Staff and operator sessions reach nothing but the second-factor pages until verified.
     "accounts.middleware.SecondFactorMiddleware",
+    # Pages seen by a signed-in user are never stored by browsers or proxies.
+    "core.cache_headers.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.routing.ModuleGateMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -248,6 +257,22 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp), the same in every environment so
+# that browser tests meet what production enforces (docs/decisions/0301).
+# Scripts: our own files, or inline ones carrying `{{ request.csp_nonce }}`.
+# No form-action: payment providers' FORM redirects (eopayment) post off-site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Logs: JSON lines carrying the town's slug -----------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
