@@ -36,6 +36,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us: the CSP allows no CDN
     "django_htmx",
     "django_prometheus",
     "csp",
@@ -242,6 +243,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API du portail famille d'une commune (préfixe /<commune>/api/).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Mail -----------------------------------------------------------------
