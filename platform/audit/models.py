@@ -10,6 +10,9 @@ from django.db import models
 
 
 class AuditEntry(models.Model):
+    # documents.personal_data: never exported with, nor erased with, a family.
+    family_data = False
+
     created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,6 +8,10 @@ later are included without touching this file. A row that also points to
 ANOTHER family's household, adult, child or account is left out: separated
 parents are two households sharing a child, and neither sees the other's rows.
 
+Opting out: a model with `family_data = False` is never walked (audit.AuditEntry);
+one with `personal_data_export = False` is erased with the family but never
+exported (documents.VaultItem: the family downloads its vault from the vault).
+
 Legal retention: some rows must outlive an erasure (issued invoices: 10 years).
 Apps declare them with `register_retention(...)`; the erasure keeps them, keeps
 what they point to, and anonymises what it keeps instead of deleting it.
@@ -94,11 +98,14 @@ register_retention(
 
 @cache
 def tenant_models() -> list[type[models.Model]]:
-    """Every concrete model stored in a town's schema (auto-created M2M tables included)."""
+    """Every concrete model stored in a town's schema (auto-created M2M tables included),
+    except those declaring `family_data = False` (the access journal: it must
+    survive an erasure, and is the town's record, not the family's data)."""
     tenant_apps = set(settings.TENANT_APPS)
     return [
         m for m in apps.get_models(include_auto_created=True)
         if m._meta.app_config.name in tenant_apps and m._meta.managed and not m._meta.proxy
+        and getattr(m, "family_data", True)
     ]
 
 

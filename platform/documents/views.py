@@ -6,6 +6,7 @@ cached (`never_cache`: Cache-Control no-store).
 """
 from __future__ import annotations
 
+import io
 from functools import wraps
 
 from django.contrib import messages
@@ -48,6 +49,8 @@ def family_only(view):
 
 def attachment(content, *, filename: str, content_type: str) -> FileResponse:
     """A download that browsers never render or sniff (security.md: uploads)."""
+    if isinstance(content, bytes):
+        content = io.BytesIO(content)
     response = FileResponse(content, as_attachment=True, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
