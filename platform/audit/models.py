@@ -5,6 +5,7 @@ officer (role town_admin). The family is named by its household id, NOT by a
 foreign key: the journal must outlive an erased household (it is the proof the
 erasure happened) and must never be collected into the family's own export.
 """
+
 from django.conf import settings
 from django.db import models
 

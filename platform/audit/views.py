@@ -15,6 +15,12 @@ def journal(request):
     if household.isdigit():
         entries = entries.filter(household_id=int(household))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/journal.html", {
-        "page": page, "household": household if household.isdigit() else "", "labels": audit.LABELS,
-    })
+    return render(
+        request,
+        "audit/journal.html",
+        {
+            "page": page,
+            "household": household if household.isdigit() else "",
+            "labels": audit.LABELS,
+        },
+    )

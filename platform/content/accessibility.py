@@ -4,6 +4,7 @@ check: ONE list, so the statement cannot claim a check the tests do not run.
 tests/browser/test_public_space.py runs axe-core (WCAG 2.1 A and AA rules) on
 every page below and fails on any violation.
 """
+
 import datetime as dt
 
 RGAA_VERSION = "4.1.2"

@@ -1,5 +1,6 @@
 """Staff forms of the public space. Files go through documents.uploads (content
 checked, images re-encoded); rich text through content.richtext (nh3)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,13 +9,23 @@ from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 
-from content.models import InfoPage, MenuDay, MenuSite, NewsAttachment, NewsItem, Reglement, WeeklyMenu
+from content.models import (
+    InfoPage,
+    MenuDay,
+    MenuSite,
+    NewsAttachment,
+    NewsItem,
+    Reglement,
+    WeeklyMenu,
+)
 from content.richtext import sanitize
 from documents import rules
 from documents.uploads import check_upload
 
-RICH_HELP = ("Mise en forme permise : paragraphes, titres (h2 à h4), listes, gras, italique, liens, "
-             "tableaux simples. Le reste (scripts, styles) est retiré à l'enregistrement.")
+RICH_HELP = (
+    "Mise en forme permise : paragraphes, titres (h2 à h4), listes, gras, italique, liens, "
+    "tableaux simples. Le reste (scripts, styles) est retiré à l'enregistrement."
+)
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -58,7 +69,11 @@ class NewsForm(PublishableForm):
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        return _checked_file(image, (rules.PNG, rules.JPEG)) if isinstance(image, UploadedFile) else image
+        return (
+            _checked_file(image, (rules.PNG, rules.JPEG))
+            if isinstance(image, UploadedFile)
+            else image
+        )
 
     def clean(self):
         data = super().clean()
@@ -148,10 +163,20 @@ class BaseMenuDayFormSet(forms.BaseInlineFormSet):
 
 
 MenuDayFormSet = forms.inlineformset_factory(
-    WeeklyMenu, MenuDay, form=MenuDayForm, formset=BaseMenuDayFormSet, extra=0, can_delete=True,
+    WeeklyMenu,
+    MenuDay,
+    form=MenuDayForm,
+    formset=BaseMenuDayFormSet,
+    extra=0,
+    can_delete=True,
 )
 
 # A new week: Monday to Friday, pre-dated.
 NewMenuDayFormSet = forms.inlineformset_factory(
-    WeeklyMenu, MenuDay, form=MenuDayForm, formset=BaseMenuDayFormSet, extra=5, can_delete=False,
+    WeeklyMenu,
+    MenuDay,
+    form=MenuDayForm,
+    formset=BaseMenuDayFormSet,
+    extra=5,
+    can_delete=False,
 )

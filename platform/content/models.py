@@ -5,6 +5,7 @@ never shown publicly (`Publishable.objects.visible()`).
 Rich text (`body`) is stored ALREADY sanitised (content.richtext, nh3): what a
 template marks safe is what the sanitiser wrote.
 """
+
 import uuid
 
 from django.conf import settings
@@ -18,7 +19,9 @@ def _content_path(instance, filename):
 
 class PublishableQuerySet(models.QuerySet):
     def visible(self, now=None):
-        return self.filter(status=Publishable.Status.PUBLISHED, published_at__lte=now or timezone.now())
+        return self.filter(
+            status=Publishable.Status.PUBLISHED, published_at__lte=now or timezone.now()
+        )
 
 
 class Publishable(models.Model):
@@ -28,7 +31,8 @@ class Publishable(models.Model):
 
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(
-        "date de publication", default=timezone.now,
+        "date de publication",
+        default=timezone.now,
         help_text="Le contenu n'est visible du public qu'à partir de cette date.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,7 +56,9 @@ class NewsItem(Publishable):
     body = models.TextField("texte", blank=True)
     image = models.FileField("image", upload_to=_content_path, blank=True, max_length=200)
     image_alt = models.CharField(
-        "texte alternatif de l'image", max_length=250, blank=True,
+        "texte alternatif de l'image",
+        max_length=250,
+        blank=True,
         help_text="Décrit l'image pour les personnes qui ne la voient pas (RGAA, critère 1.1).",
     )
     author = models.ForeignKey(
@@ -121,7 +127,9 @@ class WeeklyMenu(Publishable):
 
     class Meta:
         ordering = ["-week_start", "site__position"]
-        constraints = [models.UniqueConstraint(fields=["site", "week_start"], name="content_menu_site_week")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "week_start"], name="content_menu_site_week")
+        ]
         verbose_name = "menu de la semaine"
 
     def __str__(self) -> str:
@@ -145,10 +153,17 @@ class MenuDay(models.Model):
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["menu", "date"], name="content_menu_day")]
 
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y}"
+
     @property
     def courses(self) -> list[tuple[str, str]]:
         names = ("starter", "main", "side", "dairy", "dessert")
-        return [(self._meta.get_field(n).verbose_name, getattr(self, n)) for n in names if getattr(self, n)]
+        return [
+            (self._meta.get_field(n).verbose_name, getattr(self, n))
+            for n in names
+            if getattr(self, n)
+        ]
 
 
 class Reglement(Publishable):
@@ -156,7 +171,11 @@ class Reglement(Publishable):
 
     title = models.CharField("titre", max_length=200)
     service = models.ForeignKey(
-        "core.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "core.Service",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name="service concerné",
     )
     summary = models.CharField("résumé", max_length=300, blank=True)

@@ -1,4 +1,5 @@
 """Public reads: only published content whose publication date has come."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,7 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def parse_week(value: str | None, today: dt.date | None = None) -> dt.date:
-    """"2026-W03" (ISO week) -> its Monday; anything else -> this week's Monday."""
+    """ "2026-W03" (ISO week) -> its Monday; anything else -> this week's Monday."""
     today = today or timezone.localdate()
     if value:
         try:
@@ -55,8 +56,13 @@ def iso_week(day: dt.date) -> str:
 
 
 def public_menus(monday: dt.date):
-    return (WeeklyMenu.objects.visible().filter(week_start=monday)
-            .select_related("site").prefetch_related("days").order_by("site__position", "site__name"))
+    return (
+        WeeklyMenu.objects.visible()
+        .filter(week_start=monday)
+        .select_related("site")
+        .prefetch_related("days")
+        .order_by("site__position", "site__name")
+    )
 
 
 def menu_sites():

@@ -1,4 +1,5 @@
 """Write path of the public space (staff)."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -22,8 +23,13 @@ def save_content(*, form, days=None, author=None):
         days.instance = obj
         days.save()
     new_files = _files(obj)
-    delete_after_commit([(storage, name) for key, (storage, name) in old_files.items()
-                         if new_files.get(key, (None, None))[1] != name])
+    delete_after_commit(
+        [
+            (storage, name)
+            for key, (storage, name) in old_files.items()
+            if new_files.get(key, (None, None))[1] != name
+        ]
+    )
     return obj
 
 

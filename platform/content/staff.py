@@ -1,5 +1,6 @@
 """Staff pages of the public space: /<commune>/gestion/contenu/. Every town
 agent may edit it (the brief: "town staff edit all of it")."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,12 @@ KINDS = {
     "actualites": Kind(NewsItem, forms.NewsForm, "Actualités", "Nouvelle actualité"),
     "menus": Kind(WeeklyMenu, forms.WeeklyMenuForm, "Menus de la semaine", "Nouveau menu"),
     "pages": Kind(InfoPage, forms.InfoPageForm, "Pages d'information", "Nouvelle page"),
-    "reglements": Kind(Reglement, forms.ReglementForm, "Règlements intérieurs", "Nouveau règlement"),
-    "restaurants": Kind(MenuSite, forms.MenuSiteForm, "Restaurants scolaires", "Nouveau restaurant"),
+    "reglements": Kind(
+        Reglement, forms.ReglementForm, "Règlements intérieurs", "Nouveau règlement"
+    ),
+    "restaurants": Kind(
+        MenuSite, forms.MenuSiteForm, "Restaurants scolaires", "Nouveau restaurant"
+    ),
 }
 
 
@@ -60,8 +65,14 @@ def edit(request, kind_code, pk=None):
             obj = services.save_content(form=form, days=days, author=request.user)
             messages.success(request, "Enregistré.")
             return redirect("content:staff-edit", kind_code=kind_code, pk=obj.pk)
-    context = {"kind": kind, "kind_code": kind_code, "obj": obj, "form": form, "days": days,
-               "status": 400 if request.method == "POST" else 200}
+    context = {
+        "kind": kind,
+        "kind_code": kind_code,
+        "obj": obj,
+        "form": form,
+        "days": days,
+        "status": 400 if request.method == "POST" else 200,
+    }
     if isinstance(obj, NewsItem):
         context["attachments"] = obj.attachments.all()
         context["attachment_form"] = forms.NewsAttachmentForm()
@@ -82,8 +93,11 @@ def _days_formset(request, kind, obj, form):
     today = timezone.localdate()
     monday = today + dt.timedelta(days=7 - today.weekday())  # next week's menu, usually
     form.initial.setdefault("week_start", monday)
-    return forms.NewMenuDayFormSet(instance=WeeklyMenu(), prefix="jours",
-                                   initial=[{"date": monday + dt.timedelta(days=i)} for i in range(5)])
+    return forms.NewMenuDayFormSet(
+        instance=WeeklyMenu(),
+        prefix="jours",
+        initial=[{"date": monday + dt.timedelta(days=i)} for i in range(5)],
+    )
 
 
 @staff_required()

@@ -7,7 +7,11 @@ urlpatterns = [
     path("actualites/", views.news_list, name="news"),
     path("actualites/<int:pk>/", views.news_detail, name="news-detail"),
     path("actualites/<int:pk>/image/", views.news_image, name="news-image"),
-    path("actualites/<int:pk>/documents/<int:attachment_pk>/", views.news_attachment, name="news-attachment"),
+    path(
+        "actualites/<int:pk>/documents/<int:attachment_pk>/",
+        views.news_attachment,
+        name="news-attachment",
+    ),
     path("menus/", views.menus, name="menus"),
     path("infos/", views.pages, name="pages"),
     path("infos/<slug:slug>/", views.page, name="page"),
@@ -21,7 +25,14 @@ urlpatterns = [
     path("gestion/contenu/<str:kind_code>/nouveau/", staff.edit, name="staff-new"),
     path("gestion/contenu/<str:kind_code>/<int:pk>/", staff.edit, name="staff-edit"),
     path("gestion/contenu/<str:kind_code>/<int:pk>/supprimer/", staff.delete, name="staff-delete"),
-    path("gestion/contenu/actualites/<int:pk>/documents/", staff.add_attachment, name="staff-attachment-add"),
-    path("gestion/contenu/actualites/<int:pk>/documents/<int:attachment_pk>/supprimer/",
-         staff.delete_attachment, name="staff-attachment-delete"),
+    path(
+        "gestion/contenu/actualites/<int:pk>/documents/",
+        staff.add_attachment,
+        name="staff-attachment-add",
+    ),
+    path(
+        "gestion/contenu/actualites/<int:pk>/documents/<int:attachment_pk>/supprimer/",
+        staff.delete_attachment,
+        name="staff-attachment-delete",
+    ),
 ]

@@ -1,4 +1,5 @@
 """Public space of a town (no login) and its generated legal pages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,12 @@ from content.models import MenuSite
 from core.models import Contact
 
 
-def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = False) -> FileResponse:
-    response = FileResponse(fieldfile.open("rb"), as_attachment=not inline, filename=filename,
-                            content_type=content_type)
+def _public_file(
+    fieldfile, *, filename: str, content_type: str, inline: bool = False
+) -> FileResponse:
+    response = FileResponse(
+        fieldfile.open("rb"), as_attachment=not inline, filename=filename, content_type=content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -29,7 +33,9 @@ def news_list(request):
 
 def news_detail(request, pk):
     item = selectors.public_news_item(pk)
-    return render(request, "content/news_detail.html", {"item": item, "attachments": item.attachments.all()})
+    return render(
+        request, "content/news_detail.html", {"item": item, "attachments": item.attachments.all()}
+    )
 
 
 def news_image(request, pk):
@@ -38,8 +44,12 @@ def news_image(request, pk):
         raise Http404
     ext = item.image.name.rsplit(".", 1)[-1]
     # The image was re-encoded by Pillow on upload: safe to show inline.
-    return _public_file(item.image, filename=f"actualite-{item.pk}.{ext}", inline=True,
-                        content_type="image/png" if ext == "png" else "image/jpeg")
+    return _public_file(
+        item.image,
+        filename=f"actualite-{item.pk}.{ext}",
+        inline=True,
+        content_type="image/png" if ext == "png" else "image/jpeg",
+    )
 
 
 def news_attachment(request, pk, attachment_pk):
@@ -49,8 +59,11 @@ def news_attachment(request, pk, attachment_pk):
     att = item.attachments.filter(pk=attachment_pk).first()
     if att is None:
         raise Http404
-    return _public_file(att.file, filename=download_name(att.title, att.file.name.rsplit(".", 1)[-1]),
-                        content_type=att.content_type)
+    return _public_file(
+        att.file,
+        filename=download_name(att.title, att.file.name.rsplit(".", 1)[-1]),
+        content_type=att.content_type,
+    )
 
 
 def menus(request):
@@ -60,13 +73,22 @@ def menus(request):
     if site_id.isdigit():
         week_menus = week_menus.filter(site_id=int(site_id))
     sunday = monday + dt.timedelta(days=6)
-    return render(request, "content/menus.html", {
-        "monday": monday, "week": selectors.iso_week(monday), "friday": monday + dt.timedelta(days=4), "sunday": sunday, "menus": week_menus,
-        "sites": MenuSite.objects.all(), "site_id": site_id,
-        "previous_week": selectors.iso_week(monday - dt.timedelta(days=7)),
-        "next_week": selectors.iso_week(monday + dt.timedelta(days=7)),
-        "this_week": selectors.iso_week(selectors.parse_week(None)),
-    })
+    return render(
+        request,
+        "content/menus.html",
+        {
+            "monday": monday,
+            "week": selectors.iso_week(monday),
+            "friday": monday + dt.timedelta(days=4),
+            "sunday": sunday,
+            "menus": week_menus,
+            "sites": MenuSite.objects.all(),
+            "site_id": site_id,
+            "previous_week": selectors.iso_week(monday - dt.timedelta(days=7)),
+            "next_week": selectors.iso_week(monday + dt.timedelta(days=7)),
+            "this_week": selectors.iso_week(selectors.parse_week(None)),
+        },
+    )
 
 
 def pages(request):
@@ -85,8 +107,11 @@ def reglement_file(request, pk):
     from documents.rules import download_name
 
     reglement = selectors.public_reglement(pk)
-    return _public_file(reglement.file, filename=download_name(reglement.title, "pdf"),
-                        content_type="application/pdf")
+    return _public_file(
+        reglement.file,
+        filename=download_name(reglement.title, "pdf"),
+        content_type="application/pdf",
+    )
 
 
 def contacts(request):
@@ -107,16 +132,27 @@ def _data_protection(commune) -> dict:
 
 def accessibility_statement(request):
     commune = request.commune
-    return render(request, "content/accessibility.html", {
-        "dp": _data_protection(commune), "a11y": accessibility,
-        "checked": [(label, reverse(name)) for label, name in accessibility.CHECKED_PAGES],
-        "site_url": f"{settings.SITE_URL}/{commune.slug}/",
-    })
+    return render(
+        request,
+        "content/accessibility.html",
+        {
+            "dp": _data_protection(commune),
+            "a11y": accessibility,
+            "checked": [(label, reverse(name)) for label, name in accessibility.CHECKED_PAGES],
+            "site_url": f"{settings.SITE_URL}/{commune.slug}/",
+        },
+    )
 
 
 def legal(request):
-    return render(request, "content/legal.html", {"dp": _data_protection(request.commune),
-                                                  "site_url": f"{settings.SITE_URL}/{request.commune.slug}/"})
+    return render(
+        request,
+        "content/legal.html",
+        {
+            "dp": _data_protection(request.commune),
+            "site_url": f"{settings.SITE_URL}/{request.commune.slug}/",
+        },
+    )
 
 
 def privacy(request):

@@ -9,6 +9,7 @@ with `actor=None`.
     from core import audit
     audit.record(actor=request.user, action=audit.VIEW_DOCUMENT, household=doc.household, target=doc)
 """
+
 from __future__ import annotations
 
 from functools import wraps

@@ -5,6 +5,7 @@ problem documents in French (core.api). Vault endpoints accept ONLY a family's
 session: no token or other authentication scheme added later reaches them, and
 any other account gets a 404.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -45,15 +46,32 @@ class DocumentOut(serializers.ModelSerializer):
 
     class Meta:
         model = Document
-        fields = ["id", "kind", "kind_label", "title", "child", "status", "status_label", "rejection_reason",
-                  "issued_on", "valid_until", "expiry", "content_type", "size", "created_at", "download_url",
-                  "demandes"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "title",
+            "child",
+            "status",
+            "status_label",
+            "rejection_reason",
+            "issued_on",
+            "valid_until",
+            "expiry",
+            "content_type",
+            "size",
+            "created_at",
+            "download_url",
+            "demandes",
+        ]
 
     def get_expiry(self, obj) -> str:
         return rules.expiry_state(obj.valid_until, timezone.localdate())
 
     def get_download_url(self, obj) -> str:
-        return reverse(self.context.get("download_view", "api:documents:document-file"), args=[obj.pk])
+        return reverse(
+            self.context.get("download_view", "api:documents:document-file"), args=[obj.pk]
+        )
 
     def get_demandes(self, obj) -> list[int]:
         return [u.demande_id for u in obj.uses.all()]
@@ -68,7 +86,9 @@ class StaffDocumentOut(DocumentOut):
 
 
 class DocumentIn(serializers.Serializer):
-    file = serializers.FileField(help_text="PDF, PNG ou JPEG ; 10 Mo au plus ; le contenu est vérifié.")
+    file = serializers.FileField(
+        help_text="PDF, PNG ou JPEG ; 10 Mo au plus ; le contenu est vérifié."
+    )
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
     child = serializers.IntegerField(required=False, allow_null=True)
@@ -109,18 +129,29 @@ class DocumentListView(FamilyAPIView):
         docs = selectors.family_documents(self.household).prefetch_related("uses")
         return Response(DocumentOut(docs, many=True).data)
 
-    @extend_schema(summary="Déposer une pièce justificative", request={"multipart/form-data": DocumentIn},
-                   responses={201: DocumentOut, 400: OpenApiResponse(description="Fichier refusé"),
-                              413: OpenApiResponse(description="Fichier trop volumineux")})
+    @extend_schema(
+        summary="Déposer une pièce justificative",
+        request={"multipart/form-data": DocumentIn},
+        responses={
+            201: DocumentOut,
+            400: OpenApiResponse(description="Fichier refusé"),
+            413: OpenApiResponse(description="Fichier trop volumineux"),
+        },
+    )
     def post(self, request):
         data = DocumentIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         try:
             document = services.upload_document(
-                household=self.household, uploaded_by=request.user, uploaded_file=v["file"], kind=v["kind"],
-                title=v.get("title", ""), child=self.child_or_error(v.get("child")),
-                issued_on=v.get("issued_on"), valid_until=v.get("valid_until"),
+                household=self.household,
+                uploaded_by=request.user,
+                uploaded_file=v["file"],
+                kind=v["kind"],
+                title=v.get("title", ""),
+                child=self.child_or_error(v.get("child")),
+                issued_on=v.get("issued_on"),
+                valid_until=v.get("valid_until"),
             )
         except ValidationError as exc:
             return _problem_from(exc)
@@ -146,8 +177,11 @@ class AttachIn(serializers.Serializer):
 
 
 class DocumentAttachView(FamilyAPIView):
-    @extend_schema(summary="Joindre une pièce à une de mes demandes", request=AttachIn,
-                   responses={201: DocumentOut})
+    @extend_schema(
+        summary="Joindre une pièce à une de mes demandes",
+        request=AttachIn,
+        responses={201: DocumentOut},
+    )
     def post(self, request, pk):
         document = selectors.family_document(self.household, pk)
         data = AttachIn(data=request.data)
@@ -166,37 +200,61 @@ class DocumentAttachView(FamilyAPIView):
 class StaffDocumentListView(APIView):
     permission_classes = [IsTownStaff]
 
-    @extend_schema(summary="Pièces justificatives (agents)", responses=StaffDocumentOut(many=True),
-                   parameters=[inline_serializer("StaffDocumentFilter", {
-                       "statut": serializers.ChoiceField(choices=Document.Status.choices, required=False),
-                       "demande": serializers.IntegerField(required=False)})])
+    @extend_schema(
+        summary="Pièces justificatives (agents)",
+        responses=StaffDocumentOut(many=True),
+        parameters=[
+            inline_serializer(
+                "StaffDocumentFilter",
+                {
+                    "statut": serializers.ChoiceField(
+                        choices=Document.Status.choices, required=False
+                    ),
+                    "demande": serializers.IntegerField(required=False),
+                },
+            )
+        ],
+    )
     def get(self, request):
         wanted = request.query_params.get("statut") or None
         if wanted and wanted not in Document.Status.values:
             return problem(400, "Statut inconnu : to_check, valid ou rejected.")
         demande = request.query_params.get("demande", "")
-        docs = selectors.staff_documents(status=wanted, demande_id=int(demande) if demande.isdigit() else None)
+        docs = selectors.staff_documents(
+            status=wanted, demande_id=int(demande) if demande.isdigit() else None
+        )
         ctx = {"download_view": "api:documents:staff-document-file"}
-        return Response(StaffDocumentOut(docs.prefetch_related("uses")[:500], many=True, context=ctx).data)
+        return Response(
+            StaffDocumentOut(docs.prefetch_related("uses")[:500], many=True, context=ctx).data
+        )
 
 
 class ReviewIn(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[Document.Status.VALID, Document.Status.REJECTED])
+    # The document's own status choices (one enum in the schema); the service
+    # refuses anything but "valid" or "rejected" with a French message.
+    status = serializers.ChoiceField(choices=Document.Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
 class StaffDocumentReviewView(APIView):
     permission_classes = [IsTownStaff]
 
-    @extend_schema(summary="Valider ou refuser une pièce (agents)", request=ReviewIn, responses=StaffDocumentOut)
+    @extend_schema(
+        summary="Valider ou refuser une pièce (agents)",
+        request=ReviewIn,
+        responses=StaffDocumentOut,
+    )
     def post(self, request, pk):
         document = selectors.staff_document(pk)
         data = ReviewIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            document = services.review_document(document=document, reviewer=request.user,
-                                                 status=data.validated_data["status"],
-                                                 reason=data.validated_data.get("reason", ""))
+            document = services.review_document(
+                document=document,
+                reviewer=request.user,
+                status=data.validated_data["status"],
+                reason=data.validated_data.get("reason", ""),
+            )
         except ValidationError as exc:
             return _problem_from(exc)
         ctx = {"download_view": "api:documents:staff-document-file"}
@@ -211,8 +269,12 @@ class StaffDocumentFileView(APIView):
         from documents.views import _document_file
 
         document = selectors.staff_document(pk)
-        audit.record(actor=request.user, action=audit.DOWNLOAD_DOCUMENT, household=document.household_id,
-                     target=document)
+        audit.record(
+            actor=request.user,
+            action=audit.DOWNLOAD_DOCUMENT,
+            household=document.household_id,
+            target=document,
+        )
         return _document_file(document)
 
 
@@ -235,9 +297,14 @@ class VaultItemOut(serializers.Serializer):
 
 def _vault_out(item) -> dict:
     meta = services.vault_metadata(item)
-    return {"id": item.public_id, "title": meta["title"], "content_type": meta["content_type"],
-            "size": item.size, "created_at": item.created_at,
-            "download_url": reverse("api:documents:vault-file", args=[item.public_id])}
+    return {
+        "id": item.public_id,
+        "title": meta["title"],
+        "content_type": meta["content_type"],
+        "size": item.size,
+        "created_at": item.created_at,
+        "download_url": reverse("api:documents:vault-file", args=[item.public_id]),
+    }
 
 
 class VaultIn(serializers.Serializer):
@@ -250,16 +317,26 @@ class VaultListView(VaultAPIView):
 
     @extend_schema(summary="Mon coffre-fort", responses=VaultItemOut(many=True))
     def get(self, request):
-        return Response(VaultItemOut([_vault_out(i) for i in selectors.vault_items(self.household)], many=True).data)
+        return Response(
+            VaultItemOut(
+                [_vault_out(i) for i in selectors.vault_items(self.household)], many=True
+            ).data
+        )
 
-    @extend_schema(summary="Ranger un document dans mon coffre-fort", request={"multipart/form-data": VaultIn},
-                   responses={201: VaultItemOut})
+    @extend_schema(
+        summary="Ranger un document dans mon coffre-fort",
+        request={"multipart/form-data": VaultIn},
+        responses={201: VaultItemOut},
+    )
     def post(self, request):
         data = VaultIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            item = services.vault_store(household=self.household, uploaded_file=data.validated_data["file"],
-                                        title=data.validated_data["title"])
+            item = services.vault_store(
+                household=self.household,
+                uploaded_file=data.validated_data["file"],
+                title=data.validated_data["title"],
+            )
         except ValidationError as exc:
             return _problem_from(exc)
         return Response(VaultItemOut(_vault_out(item)).data, status=status.HTTP_201_CREATED)
@@ -287,17 +364,25 @@ class VaultShareIn(serializers.Serializer):
 
 
 class VaultShareView(VaultAPIView):
-    @extend_schema(summary="Transmettre un document du coffre-fort comme pièce justificative",
-                   request=VaultShareIn, responses={201: DocumentOut})
+    @extend_schema(
+        summary="Transmettre un document du coffre-fort comme pièce justificative",
+        request=VaultShareIn,
+        responses={201: DocumentOut},
+    )
     def post(self, request, public_id):
         item = selectors.vault_item(self.household, public_id)
         data = VaultShareIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         try:
-            document = services.vault_share(item=item, user=request.user, kind=v["kind"],
-                                            child=self.child_or_error(v.get("child")),
-                                            issued_on=v.get("issued_on"), keep_copy=v["keep_copy"])
+            document = services.vault_share(
+                item=item,
+                user=request.user,
+                kind=v["kind"],
+                child=self.child_or_error(v.get("child")),
+                issued_on=v.get("issued_on"),
+                keep_copy=v["keep_copy"],
+            )
         except ValidationError as exc:
             return _problem_from(exc)
         return Response(DocumentOut(document).data, status=status.HTTP_201_CREATED)
@@ -310,12 +395,18 @@ class ExportView(FamilyAPIView):
     # Like the vault: the family's whole file leaves only through its own session.
     authentication_classes = [SessionAuthentication]
 
-    @extend_schema(summary="Télécharger toutes mes données (ZIP : JSON + fichiers)",
-                   responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        summary="Télécharger toutes mes données (ZIP : JSON + fichiers)",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
     def get(self, request):
         audit.record(actor=request.user, action=audit.EXPORT, household=self.household)
         spool = personal_data.build_export(self.household, commune=request.commune)
-        return attachment(spool, filename=f"mes-donnees-{request.commune.slug}.zip", content_type="application/zip")
+        return attachment(
+            spool,
+            filename=f"mes-donnees-{request.commune.slug}.zip",
+            content_type="application/zip",
+        )
 
 
 class ErasureIn(serializers.Serializer):
@@ -323,20 +414,37 @@ class ErasureIn(serializers.Serializer):
 
 
 class ErasureView(FamilyAPIView):
-    @extend_schema(summary="Demander l'effacement de mes données", request=ErasureIn,
-                   responses={201: inline_serializer("ErasureRequested", {"demande": serializers.IntegerField(),
-                                                                          "detail": serializers.CharField()})})
+    @extend_schema(
+        summary="Demander l'effacement de mes données",
+        request=ErasureIn,
+        responses={
+            201: inline_serializer(
+                "ErasureRequested",
+                {"demande": serializers.IntegerField(), "detail": serializers.CharField()},
+            )
+        },
+    )
     def post(self, request):
         from demandes.services import submit_demande
 
         data = ErasureIn(data=request.data)
         data.is_valid(raise_exception=True)
-        pending = selectors.family_demandes(self.household).filter(kind="erasure").exclude(
-            status__in=services.CLOSED_DEMANDE_STATUSES).first()
+        pending = (
+            selectors.family_demandes(self.household)
+            .filter(kind="erasure")
+            .exclude(status__in=services.CLOSED_DEMANDE_STATUSES)
+            .first()
+        )
         if pending:
             return problem(409, "Une demande d'effacement est déjà en cours.", demande=pending.pk)
-        demande = submit_demande(kind="erasure", subject="Demande d'effacement de mes données personnelles",
-                                 submitted_by=request.user, household=self.household,
-                                 message=data.validated_data.get("message", ""))
-        return Response({"demande": demande.pk, "detail": "Demande d'effacement envoyée."},
-                        status=status.HTTP_201_CREATED)
+        demande = submit_demande(
+            kind="erasure",
+            subject="Demande d'effacement de mes données personnelles",
+            submitted_by=request.user,
+            household=self.household,
+            message=data.validated_data.get("message", ""),
+        )
+        return Response(
+            {"demande": demande.pk, "detail": "Demande d'effacement envoyée."},
+            status=status.HTTP_201_CREATED,
+        )

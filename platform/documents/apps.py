@@ -7,8 +7,9 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         from demandes.handlers import register
-
         from documents import checks  # noqa: F401  (registers the deploy check)
         from documents.personal_data import apply_erasure_demande
 
-        register("erasure", label="Effacement de mes données personnelles", apply=apply_erasure_demande)
+        register(
+            "erasure", label="Effacement de mes données personnelles", apply=apply_erasure_demande
+        )

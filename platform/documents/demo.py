@@ -1,6 +1,7 @@
 """Demo supporting documents for the demo families of a town (fictitious files;
 run inside its schema by `manage.py rundemo`, after the families' demo data).
 Idempotent: households that already have documents are left alone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,18 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from documents import services
+from documents.editions import simple_pdf
 from documents.models import Document
 
 
-def _pdf(title: str) -> bytes:
-    from weasyprint import HTML
-
-    from documents.editions import _fetcher
-
-    html = (f"<html lang='fr'><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body style='font-family: DejaVu Sans, sans-serif'><h1>{title}</h1>"
-            "<p>Document de démonstration : contenu fictif.</p></body></html>")
-    return HTML(string=html, url_fetcher=_fetcher()).write_pdf()
+DEMO = "Document de démonstration : contenu fictif."
 
 
 class _Upload(io.BytesIO):
@@ -43,14 +37,32 @@ def load(commune, *, households: int = 2) -> int:
         user = adult.user if adult else None
         child = household.children.first()
         specs = [
-            ("carnet_vaccination", f"Carnet de vaccination{f' de {child.first_name}' if child else ''}", None, child),
+            (
+                "carnet_vaccination",
+                f"Carnet de vaccination{f' de {child.first_name}' if child else ''}",
+                None,
+                child,
+            ),
             ("justificatif_domicile", "Facture d'électricité", today - dt.timedelta(days=20), None),
-            ("attestation_caf", "Attestation de quotient familial CAF", today - dt.timedelta(days=340), None),
+            (
+                "attestation_caf",
+                "Attestation de quotient familial CAF",
+                today - dt.timedelta(days=340),
+                None,
+            ),
         ]
         for kind, title, issued_on, about in specs:
-            services.upload_document(household=household, uploaded_by=user, kind=kind, title=title, child=about,
-                                     issued_on=issued_on, uploaded_file=_Upload(_pdf(title), "demo.pdf"))
+            services.upload_document(
+                household=household,
+                uploaded_by=user,
+                kind=kind,
+                title=title,
+                child=about,
+                issued_on=issued_on,
+                uploaded_file=_Upload(simple_pdf(title, [DEMO]), "demo.pdf"),
+            )
             created += 1
         Document.objects.filter(household=household, kind="justificatif_domicile").update(
-            status=Document.Status.VALID, reviewed_at=timezone.now())
+            status=Document.Status.VALID, reviewed_at=timezone.now()
+        )
     return created

@@ -5,6 +5,7 @@ WeasyPrint never fetches anything: the only allowed URL scheme is `data:`
 (no SSRF through a town's name or a family's address in the HTML).
 Other apps add lines to the certificate with `register_certificate_lines`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,11 +24,39 @@ def register_certificate_lines(source: Callable) -> None:
     _CERTIFICATE_SOURCES.append(source)
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    from weasyprint import HTML
+class EditionUnavailable(Exception):
+    """WeasyPrint's system libraries (Pango, HarfBuzz) are missing on this server."""
 
+
+def _html_class():
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: libpango not installed
+        raise EditionUnavailable(str(exc)) from exc
+    return HTML
+
+
+def render_pdf(template: str, context: dict) -> bytes:
     html = render_to_string(template, {"now": timezone.localtime(), **context})
-    return HTML(string=html, url_fetcher=_fetcher()).write_pdf()
+    return _html_class()(string=html, url_fetcher=_fetcher()).write_pdf()
+
+
+def simple_pdf(title: str, paragraphs: list[str]) -> bytes:
+    """A one-page PDF for demo files; a blank titled page when WeasyPrint is unavailable
+    (the demo must run on a bare machine, docs/decisions/0003)."""
+    try:
+        return render_pdf("documents/editions/simple.html", {"title": title, "paragraphs": paragraphs})
+    except EditionUnavailable:
+        import io
+
+        from pypdf import PdfWriter
+
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        writer.add_metadata({"/Title": title})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
 
 
 def _fetcher():
@@ -57,7 +86,11 @@ def describe_row(obj) -> list[tuple[str, str]]:
     to Household/Adult/Child appear in the summary without touching this file."""
     out = []
     for f in obj._meta.concrete_fields:
-        if f.name in _SKIPPED or f.is_relation or isinstance(f, (models.BinaryField, models.FileField)):
+        if (
+            f.name in _SKIPPED
+            or f.is_relation
+            or isinstance(f, (models.BinaryField, models.FileField))
+        ):
             continue
         value = getattr(obj, f"get_{f.name}_display")() if f.choices else getattr(obj, f.attname)
         if value in (None, "", [], {}):
@@ -91,8 +124,15 @@ def family_summary(household, *, commune) -> bytes:
 
 # --- the town's rules ---------------------------------------------------------------
 
-_WEEKDAYS = {"monday": "lundi", "tuesday": "mardi", "wednesday": "mercredi", "thursday": "jeudi",
-             "friday": "vendredi", "saturday": "samedi", "sunday": "dimanche"}
+_WEEKDAYS = {
+    "monday": "lundi",
+    "tuesday": "mardi",
+    "wednesday": "mercredi",
+    "thursday": "jeudi",
+    "friday": "vendredi",
+    "saturday": "samedi",
+    "sunday": "dimanche",
+}
 
 
 def describe_deadline(rule: dict) -> str:
@@ -127,15 +167,24 @@ def town_rules(*, commune) -> bytes:
     services = []
     for s in Service.objects.filter(is_active=True, module__in=commune.enabled_modules):
         d = s.deadlines or {}
-        services.append({
-            "name": s.name,
-            "booking": describe_deadline(d["booking"]) if "booking" in d else "",
-            "cancellation": describe_deadline(d.get("cancellation") or d["booking"]) if "booking" in d else "",
-            "windows_only": d.get("windows_only", False),
-        })
-    return render_pdf("documents/editions/rules.html", {
-        "commune": commune, "services": services, "reglements": Reglement.objects.visible(),
-    })
+        services.append(
+            {
+                "name": s.name,
+                "booking": describe_deadline(d["booking"]) if "booking" in d else "",
+                "cancellation": describe_deadline(d.get("cancellation") or d["booking"])
+                if "booking" in d
+                else "",
+                "windows_only": d.get("windows_only", False),
+            }
+        )
+    return render_pdf(
+        "documents/editions/rules.html",
+        {
+            "commune": commune,
+            "services": services,
+            "reglements": Reglement.objects.visible(),
+        },
+    )
 
 
 # --- registration certificate ---------------------------------------------------------
@@ -143,13 +192,24 @@ def town_rules(*, commune) -> bytes:
 
 def certificate_reference(child, *, schema: str, day) -> str:
     """A short code the town can recompute to check a certificate it is shown."""
-    return salted_hmac("guichet-famille/attestation", f"{schema}:{child.pk}:{day:%Y%m%d}").hexdigest()[:12].upper()
+    return (
+        salted_hmac("guichet-famille/attestation", f"{schema}:{child.pk}:{day:%Y%m%d}")
+        .hexdigest()[:12]
+        .upper()
+    )
 
 
 def registration_certificate(child, *, commune) -> bytes:
     today = timezone.localdate()
     lines = [line for source in _CERTIFICATE_SOURCES for line in source(child)]
-    return render_pdf("documents/editions/certificate.html", {
-        "commune": commune, "child": child, "household": child.household, "today": today,
-        "lines": lines, "reference": certificate_reference(child, schema=commune.schema_name, day=today),
-    })
+    return render_pdf(
+        "documents/editions/certificate.html",
+        {
+            "commune": commune,
+            "child": child,
+            "household": child.household,
+            "today": today,
+            "lines": lines,
+            "reference": certificate_reference(child, schema=commune.schema_name, day=today),
+        },
+    )

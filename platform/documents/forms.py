@@ -1,5 +1,6 @@
 """Form input parsing only: the checks on the file itself live in documents.uploads
 (run by the services), so the pages and the API refuse the same files the same way."""
+
 from django import forms
 
 from documents.models import Document, DocumentKind
@@ -21,11 +22,19 @@ class DocumentUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": _ACCEPT}),
     )
     title = forms.CharField(label="Intitulé (facultatif)", max_length=120, required=False)
-    child = forms.ModelChoiceField(label="Enfant concerné (facultatif)", queryset=None, required=False,
-                                   empty_label="— tout le foyer —")
-    issued_on = forms.DateField(label="Date du document (facultatif)", required=False, widget=DateInput())
+    child = forms.ModelChoiceField(
+        label="Enfant concerné (facultatif)",
+        queryset=None,
+        required=False,
+        empty_label="— tout le foyer —",
+    )
+    issued_on = forms.DateField(
+        label="Date du document (facultatif)", required=False, widget=DateInput()
+    )
     valid_until = forms.DateField(
-        label="Valable jusqu'au (facultatif)", required=False, widget=DateInput(),
+        label="Valable jusqu'au (facultatif)",
+        required=False,
+        widget=DateInput(),
         help_text="Laissez vide : la date est calculée selon le type de document quand c'est possible.",
     )
 
@@ -41,18 +50,22 @@ class AttachForm(forms.Form):
     def __init__(self, *args, demandes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["demande"].queryset = demandes
-        self.fields["demande"].label_from_instance = (
-            lambda d: f"{d.subject} — {d.get_status_display()} (n° {d.pk})"
+        self.fields["demande"].label_from_instance = lambda d: (
+            f"{d.subject} — {d.get_status_display()} (n° {d.pk})"
         )
 
 
 class ReviewForm(forms.Form):
     status = forms.ChoiceField(
-        label="Décision", widget=forms.RadioSelect,
+        label="Décision",
+        widget=forms.RadioSelect,
         choices=[(Document.Status.VALID, "Valider"), (Document.Status.REJECTED, "Refuser")],
     )
-    reason = forms.CharField(label="Motif du refus (envoyé à la famille)", required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="Motif du refus (envoyé à la famille)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class VaultUploadForm(forms.Form):
@@ -65,10 +78,18 @@ class VaultUploadForm(forms.Form):
 
 class VaultShareForm(forms.Form):
     kind = forms.ChoiceField(label="Type de document", choices=DocumentKind.choices)
-    child = forms.ModelChoiceField(label="Enfant concerné (facultatif)", queryset=None, required=False,
-                                   empty_label="— tout le foyer —")
-    issued_on = forms.DateField(label="Date du document (facultatif)", required=False, widget=DateInput())
-    keep_copy = forms.BooleanField(label="Garder aussi une copie dans mon coffre-fort", required=False)
+    child = forms.ModelChoiceField(
+        label="Enfant concerné (facultatif)",
+        queryset=None,
+        required=False,
+        empty_label="— tout le foyer —",
+    )
+    issued_on = forms.DateField(
+        label="Date du document (facultatif)", required=False, widget=DateInput()
+    )
+    keep_copy = forms.BooleanField(
+        label="Garder aussi une copie dans mon coffre-fort", required=False
+    )
 
     def __init__(self, *args, children=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,5 +101,6 @@ class ErasureForm(forms.Form):
     confirm = forms.BooleanField(
         label="Je demande l'effacement des données de mon foyer et la fermeture de mon compte.",
     )
-    message = forms.CharField(label="Précisions (facultatif)", required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label="Précisions (facultatif)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -5,6 +5,7 @@ staff check it (to check / valid / rejected with a reason). The vault holds
 files the town can never read: encrypted per family (documents.vault), never
 registered in the admin, never listed on staff screens or in exports.
 """
+
 import uuid
 
 from django.conf import settings
@@ -40,10 +41,17 @@ class Document(models.Model):
         REJECTED = "rejected", "refusé"
 
     household = models.ForeignKey(
-        "families.Household", on_delete=models.PROTECT, related_name="documents", verbose_name="foyer"
+        "families.Household",
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name="foyer",
     )
     child = models.ForeignKey(
-        "families.Child", null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
+        "families.Child",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
         verbose_name="enfant concerné",
     )
     kind = models.CharField("type", max_length=40, choices=DocumentKind.choices)
@@ -54,7 +62,9 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     issued_on = models.DateField("date du document", null=True, blank=True)
     valid_until = models.DateField("valable jusqu'au", null=True, blank=True)
-    status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.TO_CHECK)
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.TO_CHECK
+    )
     rejection_reason = models.TextField("motif du refus", blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -70,7 +80,10 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["household", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["household", "kind"]),
+        ]
         verbose_name = "pièce justificative"
         verbose_name_plural = "pièces justificatives"
 
@@ -86,7 +99,9 @@ class DocumentUse(models.Model):
     """A document attached to a request ("demande"): uploaded once, reused."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="uses")
-    demande = models.ForeignKey("demandes.Demande", on_delete=models.CASCADE, related_name="document_uses")
+    demande = models.ForeignKey(
+        "demandes.Demande", on_delete=models.CASCADE, related_name="document_uses"
+    )
     attached_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -94,8 +109,13 @@ class DocumentUse(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["document", "demande"], name="documents_use_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "demande"], name="documents_use_unique")
+        ]
         verbose_name = "pièce jointe à une demande"
+
+    def __str__(self) -> str:
+        return f"document {self.document_id} → demande {self.demande_id}"
 
 
 class VaultItem(models.Model):
@@ -114,3 +134,6 @@ class VaultItem(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:  # never the (encrypted) title
+        return f"coffre-fort n° {self.pk}"

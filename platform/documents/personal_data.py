@@ -16,6 +16,7 @@ Legal retention: some rows must outlive an erasure (issued invoices: 10 years).
 Apps declare them with `register_retention(...)`; the erasure keeps them, keeps
 what they point to, and anonymises what it keeps instead of deleting it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Max, Q
-from django.db.models.functions import TruncYear
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.functions import TruncYear
 from django.utils import timezone
 
 from core import audit
@@ -80,7 +81,7 @@ def retentions() -> dict[str, Retention]:
 register_retention(
     "billing.Invoice",
     reason="Factures émises : pièces comptables conservées 10 ans (code de commerce, art. L123-22 ; "
-           "instruction budgétaire et comptable M57).",
+    "instruction budgétaire et comptable M57).",
 )
 register_retention(
     "billing.Payment",
@@ -103,8 +104,11 @@ def tenant_models() -> list[type[models.Model]]:
     survive an erasure, and is the town's record, not the family's data)."""
     tenant_apps = set(settings.TENANT_APPS)
     return [
-        m for m in apps.get_models(include_auto_created=True)
-        if m._meta.app_config.name in tenant_apps and m._meta.managed and not m._meta.proxy
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.app_config.name in tenant_apps
+        and m._meta.managed
+        and not m._meta.proxy
         and getattr(m, "family_data", True)
     ]
 
@@ -140,13 +144,19 @@ def collect(household) -> FamilyGraph:
     for model in _roots()[1:]:
         for f in _fks(model):
             if f.related_model is Household:
-                rows[model] |= set(model._base_manager.filter(**{f.attname: household.pk})
-                                   .values_list("pk", flat=True))
+                rows[model] |= set(
+                    model._base_manager.filter(**{f.attname: household.pk}).values_list(
+                        "pk", flat=True
+                    )
+                )
     for model in list(rows):
         for f in _fks(model):
             if f.related_model is User and f.one_to_one:
-                rows[User] |= set(model._base_manager.filter(pk__in=rows[model])
-                                  .exclude(**{f.attname: None}).values_list(f.attname, flat=True))
+                rows[User] |= set(
+                    model._base_manager.filter(pk__in=rows[model])
+                    .exclude(**{f.attname: None})
+                    .values_list(f.attname, flat=True)
+                )
     # 2. Everything pointing to it, to a fixed point (paths of any length).
     outsider = _outsider_filters(rows)
     candidates = [m for m in _reachable_models() if m not in _roots() and m is not User]
@@ -178,10 +188,14 @@ def _outsider_filters(rows) -> dict:
         for f in _fks(model):
             target = f.related_model
             if target in _roots():
-                out[model].append(Q(**{f"{f.attname}__isnull": False}) & ~Q(**{f"{f.attname}__in": rows[target]}))
+                out[model].append(
+                    Q(**{f"{f.attname}__isnull": False}) & ~Q(**{f"{f.attname}__in": rows[target]})
+                )
             elif target is User:
                 # Staff accounts (an agent who handled a request) are not another family.
-                out[model].append(Q(**{f"{f.name}__role": "family"}) & ~Q(**{f"{f.attname}__in": rows[User]}))
+                out[model].append(
+                    Q(**{f"{f.name}__role": "family"}) & ~Q(**{f"{f.attname}__in": rows[User]})
+                )
     return out
 
 
@@ -248,7 +262,7 @@ def build_export(household, *, commune) -> SpooledTemporaryFile:
         "genere_le": timezone.now(),
         "foyer": household.pk,
         "explication": "Toutes les données que la commune détient sur votre foyer dans le portail "
-                       "famille, table par table. Les fichiers sont dans le dossier « fichiers ».",
+        "famille, table par table. Les fichiers sont dans le dossier « fichiers ».",
         "tables": {},
     }
     files: list[tuple[str, models.fields.files.FieldFile]] = []
@@ -259,13 +273,22 @@ def build_export(household, *, commune) -> SpooledTemporaryFile:
             for f in obj._meta.concrete_fields:
                 if isinstance(f, models.FileField) and getattr(obj, f.attname):
                     ext = getattr(obj, f.attname).name.rsplit(".", 1)[-1]
-                    files.append((f"fichiers/{model._meta.label_lower}/{obj.pk}-{f.name}.{ext}",
-                                  getattr(obj, f.attname)))
-        data["tables"][model._meta.label] = {"nom": str(model._meta.verbose_name_plural), "lignes": rows}
+                    files.append(
+                        (
+                            f"fichiers/{model._meta.label_lower}/{obj.pk}-{f.name}.{ext}",
+                            getattr(obj, f.attname),
+                        )
+                    )
+        data["tables"][model._meta.label] = {
+            "nom": str(model._meta.verbose_name_plural),
+            "lignes": rows,
+        }
     spool = SpooledTemporaryFile(max_size=20 * 1024 * 1024)
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("LISEZMOI.txt", _README.format(commune=commune.name))
-        zf.writestr("donnees.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+        zf.writestr(
+            "donnees.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+        )
         for name, fieldfile in files:
             try:
                 with fieldfile.open("rb") as fh:
@@ -332,10 +355,19 @@ def erasure_plan(household) -> ErasurePlan:
                 target = f.related_model
                 # SET_NULL: deleting the target only blanks the link; anything
                 # else (PROTECT, CASCADE...) needs the target to stay.
-                if not graph.rows.get(target) or f.remote_field.on_delete in (models.SET_NULL, models.SET_DEFAULT):
+                if not graph.rows.get(target) or f.remote_field.on_delete in (
+                    models.SET_NULL,
+                    models.SET_DEFAULT,
+                ):
                     continue
-                refs = set(model._base_manager.filter(pk__in=pks).exclude(**{f.attname: None})
-                           .values_list(f.attname, flat=True)) & graph.rows[target]
+                refs = (
+                    set(
+                        model._base_manager.filter(pk__in=pks)
+                        .exclude(**{f.attname: None})
+                        .values_list(f.attname, flat=True)
+                    )
+                    & graph.rows[target]
+                )
                 if refs - kept[target]:
                     kept[target] |= refs
                     changed = True
@@ -349,7 +381,14 @@ def erasure_plan(household) -> ErasurePlan:
             reason = rule.reason
         elif n_kept:
             reason = "Conservé car lié à une donnée conservée ; anonymisé."
-        lines.append(PlanLine(str(model._meta.verbose_name_plural), len(graph.rows[model]) - n_kept, n_kept, reason))
+        lines.append(
+            PlanLine(
+                str(model._meta.verbose_name_plural),
+                len(graph.rows[model]) - n_kept,
+                n_kept,
+                reason,
+            )
+        )
     return ErasurePlan(household.pk, graph, retained, kept, lines)
 
 
@@ -395,12 +434,26 @@ def erase_household(*, household, actor, reason: str, action: str = audit.ERASUR
         anonymised=anonymised,
         kept={m._meta.label: len(p) for m, p in plan.retained.items() if p},
     )
-    audit.record(actor=actor, action=action, household=household.pk,
-                 detail={"motif": reason, "supprimé": report.deleted, "anonymisé": report.anonymised,
-                         "conservé": report.kept})
+    audit.record(
+        actor=actor,
+        action=action,
+        household=household.pk,
+        detail={
+            "motif": reason,
+            "supprimé": report.deleted,
+            "anonymisé": report.anonymised,
+            "conservé": report.kept,
+        },
+    )
     delete_after_commit(files)
-    log.info("personal data erased", extra={"household": household.pk, "action": action,
-                                            "deleted": sum(report.deleted.values())})
+    log.info(
+        "personal data erased",
+        extra={
+            "household": household.pk,
+            "action": action,
+            "deleted": sum(report.deleted.values()),
+        },
+    )
     return report
 
 
@@ -409,7 +462,11 @@ def _file_names(rows: dict) -> list[tuple]:
     for model, pks in rows.items():
         file_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
         for f in file_fields:
-            for name in model._base_manager.filter(pk__in=pks).exclude(**{f.attname: ""}).values_list(f.attname, flat=True):
+            for name in (
+                model._base_manager.filter(pk__in=pks)
+                .exclude(**{f.attname: ""})
+                .values_list(f.attname, flat=True)
+            ):
                 out.append((f.storage, name))
     return out
 
@@ -425,7 +482,8 @@ def _anonymise(model, pks) -> int:
                 values[f.attname] = ""
             elif isinstance(f, (models.CharField, models.TextField)):
                 values[f.attname] = (
-                    f"efface-{pk}-{uuid.uuid4().hex[:8]}"[: f.max_length] if f.unique
+                    f"efface-{pk}-{uuid.uuid4().hex[:8]}"[: f.max_length]
+                    if f.unique
                     else ("" if f.blank else "Anonyme"[: f.max_length or 7])
                 )
             elif f.null:
@@ -460,19 +518,25 @@ def apply_erasure_demande(demande, actor) -> None:
 
 
 def retention_years(commune) -> int:
-    return int((commune.config or {}).get("data_protection", {}).get(
-        "retention_years", settings.PERSONAL_DATA_RETENTION_YEARS))
+    return int(
+        (commune.config or {})
+        .get("data_protection", {})
+        .get("retention_years", settings.PERSONAL_DATA_RETENTION_YEARS)
+    )
 
 
 def last_activity(graph: FamilyGraph) -> dt.datetime | None:
     """The latest timestamp on any row of the family (logins, requests, uploads...)."""
     latest = None
     for model in graph.models():
-        fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+        fields = [
+            f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)
+        ]
         if not fields:
             continue
         agg = model._base_manager.filter(pk__in=graph.rows[model]).aggregate(
-            **{f"m{i}": Max(name) for i, name in enumerate(fields)})
+            **{f"m{i}": Max(name) for i, name in enumerate(fields)}
+        )
         for value in agg.values():
             if value and (latest is None or value > latest):
                 latest = value
@@ -497,12 +561,18 @@ def purge_inactive_households(*, commune, now: dt.datetime | None = None) -> lis
             continue
         if erasure_plan(household).deletable == 0:
             continue  # already purged: only legally kept, anonymised rows remain
-        erase_household(household=household, actor=None, action=audit.RETENTION_PURGE,
-                        reason=f"Aucune activité depuis le {cutoff_day:%d/%m/%Y} (durée de conservation : "
-                               f"{years} ans)")
+        erase_household(
+            household=household,
+            actor=None,
+            action=audit.RETENTION_PURGE,
+            reason=f"Aucune activité depuis le {cutoff_day:%d/%m/%Y} (durée de conservation : "
+            f"{years} ans)",
+        )
         purged.append(household.pk)
-    log.info("retention purge", extra={"schema": connection.schema_name, "purged": len(purged),
-                                       "years": years})
+    log.info(
+        "retention purge",
+        extra={"schema": connection.schema_name, "purged": len(purged), "years": years},
+    )
     return purged
 
 

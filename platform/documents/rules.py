@@ -2,6 +2,7 @@
 
 Tested exhaustively in documents/tests/test_rules.py (tables + hypothesis).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -65,7 +66,7 @@ def default_valid_until(kind: str, issued_on: dt.date | None) -> dt.date | None:
 
 
 def expiry_state(valid_until: dt.date | None, today: dt.date) -> str:
-    """"none" (no expiry), "valid", "expiring" (within REMINDER_DAYS) or "expired"."""
+    """ "none" (no expiry), "valid", "expiring" (within REMINDER_DAYS) or "expired"."""
     if valid_until is None:
         return "none"
     if valid_until < today:
@@ -76,7 +77,11 @@ def expiry_state(valid_until: dt.date | None, today: dt.date) -> str:
 
 
 def reminder_due(
-    *, valid_until: dt.date | None, today: dt.date, status: str, reminded_for: dt.date | None,
+    *,
+    valid_until: dt.date | None,
+    today: dt.date,
+    status: str,
+    reminded_for: dt.date | None,
     superseded: bool = False,
 ) -> bool:
     """Whether the expiry reminder e-mail must be sent today."""

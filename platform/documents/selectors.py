@@ -1,5 +1,6 @@
 """Reads, always scoped: a family reaches only its household's rows, in the
 current town's schema; anything else is a 404 (never "exists but forbidden")."""
+
 from __future__ import annotations
 
 from django.db.models import Sum

@@ -3,6 +3,7 @@
 The path is resolved NOW: TenantFileSystemStorage derives its folder from the
 connection's current schema, which may no longer be the town's when the
 callback runs (a task, a test, a later request)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers around services. Per-town jobs are sent by ONE
 dispatcher (beat runs it in the public schema) that sends one task per active
 town; tenant-schemas-celery runs each in its town's schema."""
+
 import logging
 
 from celery import shared_task
@@ -63,12 +64,17 @@ def erase_household_task(household_id: int, demande_id: int | None, actor_id: in
         return {}
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     emails = family_emails(household)  # read before the addresses are erased
-    report = erase_household(household=household, actor=actor,
-                             reason=f"Demande d'effacement n° {demande_id}")
+    report = erase_household(
+        household=household, actor=actor, reason=f"Demande d'effacement n° {demande_id}"
+    )
     if emails:
         from documents.personal_data import retentions
 
         kept = sorted({r.reason for label, r in retentions().items() if label in report.kept})
-        queue_mail(to=emails, subject="Vos données ont été effacées", template="documents/email/erased.txt",
-                   context={"commune": connection.tenant, "today": timezone.localdate(), "kept": kept})
+        queue_mail(
+            to=emails,
+            subject="Vos données ont été effacées",
+            template="documents/email/erased.txt",
+            context={"commune": connection.tenant, "today": timezone.localdate(), "kept": kept},
+        )
     return {"deleted": report.deleted, "kept": report.kept}

@@ -1,5 +1,6 @@
 """Test helpers shared by the documents and content tests (real file bytes,
 families with chosen ids, signed-in clients). Imported by tests only."""
+
 from __future__ import annotations
 
 import io
@@ -34,12 +35,15 @@ def make_image(fmt: str = "PNG", size=(40, 30), exif: bytes | None = None) -> by
 def upload(content: bytes, name: str = "document.pdf", content_type: str = "application/pdf"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
+
 def force_pk(model, pk, **fields):
     """Create a row with a chosen primary key and move the sequence past it."""
     obj = model.objects.create(pk=pk, **fields)
     table = model._meta.db_table
     with connection.cursor() as c:
-        c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        c.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        )
     return obj
 
 
@@ -54,16 +58,35 @@ def make_family(name: str, *, username: str, pks: dict | None = None):
         user = force_pk(User, pks["user"], username=username, email=f"{username}@example.org")
     else:
         user = UserFactory(username=username, email=f"{username}@example.org")
-    household = (force_pk(Household, pks["household"], name=name) if "household" in pks
-                 else Household.objects.create(name=name))
-    adult_fields = dict(household=household, user=user, first_name="Parent", last_name=name,
-                        email=f"{username}@example.org")
-    adult = force_pk(Adult, pks["adult"], **adult_fields) if "adult" in pks else Adult.objects.create(**adult_fields)
-    child_fields = dict(household=household, first_name="Enfant", last_name=name,
-                        birth_date="2017-03-02")
-    child = force_pk(Child, pks["child"], **child_fields) if "child" in pks else Child.objects.create(**child_fields)
+    household = (
+        force_pk(Household, pks["household"], name=name)
+        if "household" in pks
+        else Household.objects.create(name=name)
+    )
+    adult_fields = dict(
+        household=household,
+        user=user,
+        first_name="Parent",
+        last_name=name,
+        email=f"{username}@example.org",
+    )
+    adult = (
+        force_pk(Adult, pks["adult"], **adult_fields)
+        if "adult" in pks
+        else Adult.objects.create(**adult_fields)
+    )
+    child_fields = dict(
+        household=household, first_name="Enfant", last_name=name, birth_date="2017-03-02"
+    )
+    child = (
+        force_pk(Child, pks["child"], **child_fields)
+        if "child" in pks
+        else Child.objects.create(**child_fields)
+    )
     child.guardians.add(adult)
-    return type("Family", (), {"user": user, "household": household, "adult": adult, "children": [child]})
+    return type(
+        "Family", (), {"user": user, "household": household, "adult": adult, "children": [child]}
+    )
 
 
 def login(user, commune) -> Client:

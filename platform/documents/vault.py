@@ -9,6 +9,7 @@ metadata (title, original name, type) are sealed with AES-256-GCM; the
 associated data binds each blob to its town, household and item, so a blob
 copied onto another row does not decrypt. docs/decisions/0701-private-vault.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ class VaultError(Exception):
 def family_key(*, schema: str, household_id: int) -> bytes:
     master = settings.VAULT_MASTER_KEY.encode()
     return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=_SALT,
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=_SALT,
         info=f"{schema}:{household_id}".encode(),
     ).derive(master)
 
@@ -44,14 +47,16 @@ def _aad(schema: str, household_id: int, item_id: str, part: str) -> bytes:
 def seal(data: bytes, *, schema: str, household_id: int, item_id: str, part: str) -> bytes:
     nonce = os.urandom(_NONCE)
     key = family_key(schema=schema, household_id=household_id)
-    return MAGIC + nonce + AESGCM(key).encrypt(nonce, data, _aad(schema, household_id, item_id, part))
+    return (
+        MAGIC + nonce + AESGCM(key).encrypt(nonce, data, _aad(schema, household_id, item_id, part))
+    )
 
 
 def open_sealed(blob: bytes, *, schema: str, household_id: int, item_id: str, part: str) -> bytes:
     blob = bytes(blob)
     if not blob.startswith(MAGIC):
         raise VaultError("format inconnu")
-    nonce, ciphertext = blob[len(MAGIC):len(MAGIC) + _NONCE], blob[len(MAGIC) + _NONCE:]
+    nonce, ciphertext = blob[len(MAGIC) : len(MAGIC) + _NONCE], blob[len(MAGIC) + _NONCE :]
     key = family_key(schema=schema, household_id=household_id)
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, _aad(schema, household_id, item_id, part))

@@ -4,6 +4,7 @@ Family pages resolve the household from the signed-in account (never from the
 URL) and answer 404 to anyone else, staff included; private pages are never
 cached (`never_cache`: Cache-Control no-store).
 """
+
 from __future__ import annotations
 
 import io
@@ -51,7 +52,9 @@ def attachment(content, *, filename: str, content_type: str) -> FileResponse:
     """A download that browsers never render or sniff (security.md: uploads)."""
     if isinstance(content, bytes):
         content = io.BytesIO(content)
-    response = FileResponse(content, as_attachment=True, filename=filename, content_type=content_type)
+    response = FileResponse(
+        content, as_attachment=True, filename=filename, content_type=content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "no-store, private"
@@ -60,8 +63,11 @@ def attachment(content, *, filename: str, content_type: str) -> FileResponse:
 
 def _document_file(document: Document) -> FileResponse:
     ext = document.file.name.rsplit(".", 1)[-1]
-    return attachment(document.file.open("rb"), filename=rules.download_name(document.label, ext),
-                      content_type=document.content_type)
+    return attachment(
+        document.file.open("rb"),
+        filename=rules.download_name(document.label, ext),
+        content_type=document.content_type,
+    )
 
 
 def _add_errors(form, error: ValidationError, field: str | None = None) -> None:
@@ -82,48 +88,73 @@ def document_list(request, household):
         if form.is_valid():
             try:
                 services.upload_document(
-                    household=household, uploaded_by=request.user, uploaded_file=form.cleaned_data["file"],
-                    kind=form.cleaned_data["kind"], title=form.cleaned_data["title"],
-                    child=form.cleaned_data["child"], issued_on=form.cleaned_data["issued_on"],
+                    household=household,
+                    uploaded_by=request.user,
+                    uploaded_file=form.cleaned_data["file"],
+                    kind=form.cleaned_data["kind"],
+                    title=form.cleaned_data["title"],
+                    child=form.cleaned_data["child"],
+                    issued_on=form.cleaned_data["issued_on"],
                     valid_until=form.cleaned_data["valid_until"],
                 )
             except ValidationError as exc:
                 _add_errors(form, exc, "file")
             else:
-                messages.success(request, "Votre document a été déposé. Les services de la commune vont le vérifier.")
+                messages.success(
+                    request,
+                    "Votre document a été déposé. Les services de la commune vont le vérifier.",
+                )
                 return redirect("documents:list")
         status = 400
     today = timezone.localdate()
-    documents = [(d, rules.expiry_state(d.valid_until, today)) for d in selectors.family_documents(household)]
-    return render(request, "documents/list.html", {
-        "form": form, "documents": documents,
-        "usage": rules.human_size(selectors.documents_usage(household)),
-    }, status=status)
+    documents = [
+        (d, rules.expiry_state(d.valid_until, today)) for d in selectors.family_documents(household)
+    ]
+    return render(
+        request,
+        "documents/list.html",
+        {
+            "form": form,
+            "documents": documents,
+            "usage": rules.human_size(selectors.documents_usage(household)),
+        },
+        status=status,
+    )
 
 
 @family_only
 def document_detail(request, household, pk):
     document = selectors.family_document(household, pk)
-    open_demandes = selectors.family_demandes(household).exclude(status__in=services.CLOSED_DEMANDE_STATUSES)
+    open_demandes = selectors.family_demandes(household).exclude(
+        status__in=services.CLOSED_DEMANDE_STATUSES
+    )
     form = AttachForm(demandes=open_demandes)
     status = 200
     if request.method == "POST":
         form = AttachForm(request.POST, demandes=open_demandes)
         if form.is_valid():
             try:
-                services.attach_document(document=document, demande=form.cleaned_data["demande"],
-                                         user=request.user)
+                services.attach_document(
+                    document=document, demande=form.cleaned_data["demande"], user=request.user
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
                 messages.success(request, "Le document est joint à votre demande.")
                 return redirect("documents:detail", pk=document.pk)
         status = 400
-    return render(request, "documents/detail.html", {
-        "document": document, "form": form, "uses": selectors.documents_in_use(document),
-        "has_open_demandes": open_demandes.exists(),
-        "expiry": rules.expiry_state(document.valid_until, timezone.localdate()),
-    }, status=status)
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "form": form,
+            "uses": selectors.documents_in_use(document),
+            "has_open_demandes": open_demandes.exists(),
+            "expiry": rules.expiry_state(document.valid_until, timezone.localdate()),
+        },
+        status=status,
+    )
 
 
 @family_only
@@ -155,8 +186,11 @@ def vault(request, household):
         form = VaultUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.vault_store(household=household, uploaded_file=form.cleaned_data["file"],
-                                     title=form.cleaned_data["title"])
+                services.vault_store(
+                    household=household,
+                    uploaded_file=form.cleaned_data["file"],
+                    title=form.cleaned_data["title"],
+                )
             except ValidationError as exc:
                 _add_errors(form, exc, "file")
             else:
@@ -164,9 +198,16 @@ def vault(request, household):
                 return redirect("documents:vault")
         status = 400
     items = [(item, services.vault_metadata(item)) for item in selectors.vault_items(household)]
-    return render(request, "documents/vault.html", {
-        "form": form, "items": items, "usage": rules.human_size(selectors.vault_usage(household)),
-    }, status=status)
+    return render(
+        request,
+        "documents/vault.html",
+        {
+            "form": form,
+            "items": items,
+            "usage": rules.human_size(selectors.vault_usage(household)),
+        },
+        status=status,
+    )
 
 
 @family_only
@@ -197,11 +238,17 @@ def vault_share(request, household, public_id):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, "Le document a été transmis à la commune comme pièce justificative.")
+                messages.success(
+                    request, "Le document a été transmis à la commune comme pièce justificative."
+                )
                 return redirect("documents:detail", pk=document.pk)
         status = 400
-    return render(request, "documents/vault_share.html",
-                  {"item": item, "meta": services.vault_metadata(item), "form": form}, status=status)
+    return render(
+        request,
+        "documents/vault_share.html",
+        {"item": item, "meta": services.vault_metadata(item), "form": form},
+        status=status,
+    )
 
 
 # --- family: personal data and editions -----------------------------------------
@@ -216,18 +263,36 @@ def my_data(request, household):
         if form.is_valid():
             from demandes.services import submit_demande
 
-            submit_demande(kind="erasure", subject="Demande d'effacement de mes données personnelles",
-                           submitted_by=request.user, household=household,
-                           message=form.cleaned_data["message"])
-            messages.success(request, "Votre demande d'effacement est envoyée. La commune vous répondra "
-                                      "dans un délai d'un mois (RGPD, article 12).")
+            submit_demande(
+                kind="erasure",
+                subject="Demande d'effacement de mes données personnelles",
+                submitted_by=request.user,
+                household=household,
+                message=form.cleaned_data["message"],
+            )
+            messages.success(
+                request,
+                "Votre demande d'effacement est envoyée. La commune vous répondra "
+                "dans un délai d'un mois (RGPD, article 12).",
+            )
             return redirect("documents:my-data")
         status = 400
-    pending = selectors.family_demandes(household).filter(
-        kind="erasure").exclude(status__in=services.CLOSED_DEMANDE_STATUSES).first()
-    return render(request, "documents/my_data.html", {
-        "form": form, "pending_erasure": pending, "children": selectors.family_children(household),
-    }, status=status)
+    pending = (
+        selectors.family_demandes(household)
+        .filter(kind="erasure")
+        .exclude(status__in=services.CLOSED_DEMANDE_STATUSES)
+        .first()
+    )
+    return render(
+        request,
+        "documents/my_data.html",
+        {
+            "form": form,
+            "pending_erasure": pending,
+            "children": selectors.family_children(household),
+        },
+        status=status,
+    )
 
 
 @family_only
@@ -238,12 +303,26 @@ def export(request, household):
     return attachment(spool, filename=name, content_type="application/zip")
 
 
+def _edition(request, build, filename: str):
+    """A PDF edition, or a French page when this server cannot print PDFs."""
+    from documents.editions import EditionUnavailable
+
+    try:
+        pdf = build()
+    except EditionUnavailable:
+        return render(request, "documents/edition_unavailable.html", status=503)
+    return attachment(pdf, filename=filename, content_type="application/pdf")
+
+
 @family_only
 def edition_summary(request, household):
     from documents import editions
 
-    pdf = editions.family_summary(household, commune=request.commune)
-    return attachment(pdf, filename="recapitulatif-de-mes-donnees.pdf", content_type="application/pdf")
+    return _edition(
+        request,
+        lambda: editions.family_summary(household, commune=request.commune),
+        "recapitulatif-de-mes-donnees.pdf",
+    )
 
 
 @family_only
@@ -253,17 +332,20 @@ def edition_certificate(request, household, child_pk):
     child = selectors.family_children(household).filter(pk=child_pk).first()
     if child is None:
         raise Http404
-    pdf = editions.registration_certificate(child, commune=request.commune)
-    return attachment(pdf, filename=f"attestation-inscription-{rules.download_name(child.first_name, 'pdf')}",
-                      content_type="application/pdf")
+    return _edition(
+        request,
+        lambda: editions.registration_certificate(child, commune=request.commune),
+        f"attestation-inscription-{rules.download_name(child.first_name, 'pdf')}",
+    )
 
 
 def edition_rules(request):
     """The town's booking and cancellation rules, from its configuration (public)."""
     from documents import editions
 
-    pdf = editions.town_rules(commune=request.commune)
-    return attachment(pdf, filename="regles-de-reservation.pdf", content_type="application/pdf")
+    return _edition(
+        request, lambda: editions.town_rules(commune=request.commune), "regles-de-reservation.pdf"
+    )
 
 
 # --- staff ---------------------------------------------------------------------
@@ -276,12 +358,19 @@ def staff_document_list(request):
     if status not in Document.Status.values:
         status = ""
     demande = request.GET.get("demande", "")
-    documents = selectors.staff_documents(status=status or None,
-                                          demande_id=int(demande) if demande.isdigit() else None)
-    return render(request, "documents/staff_list.html", {
-        "documents": documents[:200], "status": status, "statuses": Document.Status.choices,
-        "demande": demande if demande.isdigit() else "",
-    })
+    documents = selectors.staff_documents(
+        status=status or None, demande_id=int(demande) if demande.isdigit() else None
+    )
+    return render(
+        request,
+        "documents/staff_list.html",
+        {
+            "documents": documents[:200],
+            "status": status,
+            "statuses": Document.Status.choices,
+            "demande": demande if demande.isdigit() else "",
+        },
+    )
 
 
 @staff_required()
@@ -294,8 +383,12 @@ def staff_document_detail(request, pk):
         form = ReviewForm(request.POST)
         if form.is_valid():
             try:
-                services.review_document(document=document, reviewer=request.user,
-                                         status=form.cleaned_data["status"], reason=form.cleaned_data["reason"])
+                services.review_document(
+                    document=document,
+                    reviewer=request.user,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                )
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -303,11 +396,22 @@ def staff_document_detail(request, pk):
                 return redirect(f"{_staff_list_url()}?statut=to_check")
         status = 400
     else:
-        audit.record(actor=request.user, action=audit.VIEW_DOCUMENT, household=document.household_id,
-                     target=document)
-    return render(request, "documents/staff_detail.html", {
-        "document": document, "form": form, "uses": selectors.documents_in_use(document),
-    }, status=status)
+        audit.record(
+            actor=request.user,
+            action=audit.VIEW_DOCUMENT,
+            household=document.household_id,
+            target=document,
+        )
+    return render(
+        request,
+        "documents/staff_detail.html",
+        {
+            "document": document,
+            "form": form,
+            "uses": selectors.documents_in_use(document),
+        },
+        status=status,
+    )
 
 
 def _staff_list_url():
@@ -319,8 +423,12 @@ def _staff_list_url():
 @staff_required()
 def staff_document_download(request, pk):
     document = selectors.staff_document(pk)
-    audit.record(actor=request.user, action=audit.DOWNLOAD_DOCUMENT, household=document.household_id,
-                 target=document)
+    audit.record(
+        actor=request.user,
+        action=audit.DOWNLOAD_DOCUMENT,
+        household=document.household_id,
+        target=document,
+    )
     return _document_file(document)
 
 
@@ -343,4 +451,6 @@ def staff_erasure_plan(request, household_pk):
         raise Http404
     audit.record(actor=request.user, action=audit.VIEW_ERASURE_PLAN, household=household)
     plan = personal_data.erasure_plan(household)
-    return render(request, "documents/staff_erasure_plan.html", {"household": household, "plan": plan})
+    return render(
+        request, "documents/staff_erasure_plan.html", {"household": household, "plan": plan}
+    )

@@ -4,6 +4,7 @@ agent validates it — in real Chromium, with axe-core on every page visited.
 Sign-in pages belong to the accounts issue: sessions are created with
 `Client.force_login` and their cookie is handed to the browser.
 """
+
 import pytest
 
 from documents.testing import make_pdf
@@ -28,13 +29,29 @@ def people(live_town, django_db_blocker, settings, tmp_path):
         castres = Commune.objects.get(slug="castres")
         with tenant_context(castres):
             fam = make_family("Leroy", username="leroy-navigateur")
-            agent = UserFactory(username="agent-navigateur", role="agent", service_areas=["periscolaire"])
-            demande = submit_demande(kind="inscription", subject="Inscription à l'accueil du soir",
-                                     submitted_by=fam.user, household=fam.household, child=fam.children[0],
-                                     service_area="periscolaire")
+            agent = UserFactory(
+                username="agent-navigateur", role="agent", service_areas=["periscolaire"]
+            )
+            demande = submit_demande(
+                kind="inscription",
+                subject="Inscription à l'accueil du soir",
+                submitted_by=fam.user,
+                household=fam.household,
+                child=fam.children[0],
+                service_area="periscolaire",
+            )
         cookies = {"family": login(fam.user, castres), "agent": login(agent, castres)}
-    yield type("People", (), {"castres": castres, "family": fam, "agent": agent, "demande": demande,
-                              "cookies": {k: c.cookies["sessionid"].value for k, c in cookies.items()}})
+    yield type(
+        "People",
+        (),
+        {
+            "castres": castres,
+            "family": fam,
+            "agent": agent,
+            "demande": demande,
+            "cookies": {k: c.cookies["sessionid"].value for k, c in cookies.items()},
+        },
+    )
     with django_db_blocker.unblock(), tenant_context(castres):
         # Nothing is rolled back under a live server: erase what the test created.
         erase_household(household=fam.household, actor=None, reason="fin du test")
@@ -64,7 +81,8 @@ def test_upload_attach_and_validate(browser, live_town, people, axe, django_db_b
 
     page.get_by_label("Type de document").select_option("carnet_vaccination")
     page.get_by_label("Fichier (PDF, PNG ou JPEG, 10 Mo au plus)").set_input_files(
-        files=[{"name": "carnet.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        files=[{"name": "carnet.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     page.get_by_label("Intitulé (facultatif)").fill("Carnet de vaccination de Léna")
     page.get_by_label("Enfant concerné (facultatif)").select_option(label="Enfant")
     page.get_by_role("button", name="Déposer").click()
@@ -75,7 +93,9 @@ def test_upload_attach_and_validate(browser, live_town, people, axe, django_db_b
 
     page.get_by_role("link", name="Carnet de vaccination de Léna").click()
     assert axe(page) == [], axe.format(axe(page))
-    page.get_by_role("combobox", name="Demande").select_option(label=f"Inscription à l'accueil du soir — envoyée (n° {people.demande.pk})")
+    page.get_by_role("combobox", name="Demande").select_option(
+        label=f"Inscription à l'accueil du soir — envoyée (n° {people.demande.pk})"
+    )
     page.get_by_role("button", name="Joindre").click()
     assert page.get_by_role("status").inner_text() == "Le document est joint à votre demande."
     assert page.get_by_text("Inscription à l'accueil du soir (envoyée)").is_visible()
@@ -84,7 +104,9 @@ def test_upload_attach_and_validate(browser, live_town, people, axe, django_db_b
     staff.goto(f"{base}/gestion/justificatifs/?statut=to_check&demande={people.demande.pk}")
     assert axe(staff) == [], axe.format(axe(staff))
     staff.get_by_role("link", name="Carnet de vaccination de Léna").click()
-    assert staff.get_by_text(f"n° {people.demande.pk} — Inscription à l'accueil du soir").is_visible()
+    assert staff.get_by_text(
+        f"n° {people.demande.pk} — Inscription à l'accueil du soir"
+    ).is_visible()
     assert axe(staff) == [], axe.format(axe(staff))
     with staff.expect_download() as download:
         staff.get_by_role("link", name="Télécharger le fichier").click()
@@ -102,7 +124,11 @@ def test_upload_attach_and_validate(browser, live_town, people, axe, django_db_b
 
         with tenant_context(people.castres):
             doc = Document.objects.get(household=people.family.household)
-            assert (doc.status, doc.reviewed_by_id, doc.kind) == ("valid", people.agent.pk, "carnet_vaccination")
+            assert (doc.status, doc.reviewed_by_id, doc.kind) == (
+                "valid",
+                people.agent.pk,
+                "carnet_vaccination",
+            )
             assert list(doc.uses.values_list("demande_id", flat=True)) == [people.demande.pk]
     family_context.close()
     agent_context.close()

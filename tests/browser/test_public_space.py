@@ -1,6 +1,7 @@
 """A Donges visitor, not signed in, reads this week's canteen menu and a news item;
 axe-core finds no WCAG 2.1 A/AA violation on any page the accessibility
 statement says is checked (content.accessibility.CHECKED_PAGES)."""
+
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
@@ -36,12 +37,17 @@ def donges(live_town, django_db_blocker, settings, tmp_path):
 
 def test_a_visitor_reads_the_weeks_menu_and_a_news_item(page, live_town, donges, axe):
     page.goto(f"{live_town.url}/donges/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Bienvenue sur le portail famille de Donges"
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == "Bienvenue sur le portail famille de Donges"
+    )
     assert axe(page) == [], axe.format(axe(page))
 
     page.get_by_role("link", name="Menus de la restauration scolaire").click()
     page.wait_for_url(f"{live_town.url}/donges/menus/")
-    assert page.get_by_role("heading", level=2, name="Restaurant scolaire des écoles publiques").is_visible()
+    assert page.get_by_role(
+        "heading", level=2, name="Restaurant scolaire des écoles publiques"
+    ).is_visible()
     assert page.get_by_text("Poisson pané").is_visible()
     assert page.get_by_text("poisson, gluten, lait").is_visible()
     assert axe(page) == [], axe.format(axe(page))

@@ -1,5 +1,6 @@
 """`{% public_space_home %}` on the town's home page: latest news, this week's
 menus, practical pages and the legal links (core/templates/core/town_home.html)."""
+
 from django import template
 
 from content import selectors

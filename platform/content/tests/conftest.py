@@ -16,7 +16,9 @@ def staff_client(castres, in_town):
     from tests.factories import UserFactory
 
     with in_town(castres):
-        agent = UserFactory(username="agent-communication", role="agent", service_areas=["periscolaire"])
+        agent = UserFactory(
+            username="agent-communication", role="agent", service_areas=["periscolaire"]
+        )
     return login(agent, castres)
 
 

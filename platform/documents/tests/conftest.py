@@ -1,5 +1,6 @@
 """Fixtures of the documents tests: a second family in Castres, a Bondoufle
 family whose ids collide with the Martins', signed-in clients, a demande."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,11 +28,16 @@ def neighbours(castres, in_town):
 def twin_in_bondoufle(family, bondoufle, in_town):
     """A Bondoufle family whose household, adult, child and account ids are the Martins' ids."""
     with in_town(bondoufle):
-        return make_family("Bondoufle-Petit", username="petit", pks={
-            "household": family.household.pk, "adult": family.adult.pk,
-            "child": family.children[0].pk, "user": family.user.pk,
-        })
-
+        return make_family(
+            "Bondoufle-Petit",
+            username="petit",
+            pks={
+                "household": family.household.pk,
+                "adult": family.adult.pk,
+                "child": family.children[0].pk,
+                "user": family.user.pk,
+            },
+        )
 
 
 @pytest.fixture
@@ -65,6 +71,11 @@ def demande(family, in_town):
     from demandes.services import submit_demande
 
     with in_town(family.commune):
-        return submit_demande(kind="inscription", subject="Inscription périscolaire de Léa",
-                              submitted_by=family.user, household=family.household,
-                              child=family.children[0], service_area="periscolaire")
+        return submit_demande(
+            kind="inscription",
+            subject="Inscription périscolaire de Léa",
+            submitted_by=family.user,
+            household=family.household,
+            child=family.children[0],
+            service_area="periscolaire",
+        )

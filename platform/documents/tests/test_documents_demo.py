@@ -1,4 +1,5 @@
 """Demo data of the public space and of documents: loads, twice, harmlessly."""
+
 from content import demo as content_demo
 from content.models import MenuDay, NewsItem, Reglement
 from documents import demo as documents_demo
@@ -14,6 +15,9 @@ def test_demo_data_loads_once(family, castres, in_town, media, client):
         assert NewsItem.objects.visible().count() == 2 and NewsItem.objects.count() == 3
         assert MenuDay.objects.count() == 8 and Reglement.objects.visible().count() == 1
         assert set(Document.objects.values_list("kind", flat=True)) == {
-            "carnet_vaccination", "justificatif_domicile", "attestation_caf"}
+            "carnet_vaccination",
+            "justificatif_domicile",
+            "attestation_caf",
+        }
     assert "Poisson pané" in client.get("/castres/menus/").content.decode()
     assert "Guide de l&#x27;enfance" in client.get("/castres/").content.decode()

@@ -1,5 +1,6 @@
 """Personal-data rights: export (every row of the family, nothing of another),
 erasure with legal retention, automatic retention purge, the access journal."""
+
 import datetime as dt
 import json
 import logging
@@ -21,23 +22,41 @@ def populate(fam, *, marker: str):
     """Rows in every model that hangs off a family, each carrying `marker` where it can."""
     from families.models import Adult
 
-    second = Adult.objects.create(household=fam.household, first_name="Second", last_name=marker,
-                                  email=f"second.{marker.lower()}@example.org")
+    second = Adult.objects.create(
+        household=fam.household,
+        first_name="Second",
+        last_name=marker,
+        email=f"second.{marker.lower()}@example.org",
+    )
     fam.children[0].guardians.add(second)
-    demande = submit_demande(kind="inscription", subject=f"Inscription {marker}", submitted_by=fam.user,
-                             household=fam.household, child=fam.children[0], message=f"Message {marker}")
-    doc = services.upload_document(household=fam.household, uploaded_by=fam.user, kind="autre",
-                                   uploaded_file=upload(make_pdf(f"Fichier {marker}")), title=f"Doc {marker}")
+    demande = submit_demande(
+        kind="inscription",
+        subject=f"Inscription {marker}",
+        submitted_by=fam.user,
+        household=fam.household,
+        child=fam.children[0],
+        message=f"Message {marker}",
+    )
+    doc = services.upload_document(
+        household=fam.household,
+        uploaded_by=fam.user,
+        kind="autre",
+        uploaded_file=upload(make_pdf(f"Fichier {marker}")),
+        title=f"Doc {marker}",
+    )
     services.attach_document(document=doc, demande=demande, user=fam.user)
-    services.vault_store(household=fam.household, uploaded_file=upload(make_pdf(f"Coffre {marker}")),
-                         title=f"Coffre {marker}")
+    services.vault_store(
+        household=fam.household,
+        uploaded_file=upload(make_pdf(f"Coffre {marker}")),
+        title=f"Coffre {marker}",
+    )
     return {"demande": demande, "document": doc, "adult2": second}
 
 
 def expected_rows(fam):
     """What the export must hold, by explicit queries (independent of the generic walker)."""
     from demandes.models import Demande, DemandeEvent
-    from families.models import Adult, Child, Household
+    from families.models import Adult, Child
 
     hh = fam.household
     Guardians = Child.guardians.through
@@ -45,25 +64,43 @@ def expected_rows(fam):
         "families.Household": {hh.pk},
         "families.Adult": set(Adult.objects.filter(household=hh).values_list("pk", flat=True)),
         "families.Child": set(Child.objects.filter(household=hh).values_list("pk", flat=True)),
-        "families.Child_guardians": set(Guardians.objects.filter(child__household=hh, adult__household=hh)
-                                        .values_list("pk", flat=True)),
+        "families.Child_guardians": set(
+            Guardians.objects.filter(child__household=hh, adult__household=hh).values_list(
+                "pk", flat=True
+            )
+        ),
         "accounts.User": {fam.user.pk},
         "demandes.Demande": set(Demande.objects.filter(household=hh).values_list("pk", flat=True)),
-        "demandes.DemandeEvent": set(DemandeEvent.objects.filter(demande__household=hh)
-                                     .values_list("pk", flat=True)),
-        "documents.Document": set(Document.objects.filter(household=hh).values_list("pk", flat=True)),
-        "documents.DocumentUse": set(DocumentUse.objects.filter(document__household=hh)
-                                     .values_list("pk", flat=True)),
+        "demandes.DemandeEvent": set(
+            DemandeEvent.objects.filter(demande__household=hh).values_list("pk", flat=True)
+        ),
+        "documents.Document": set(
+            Document.objects.filter(household=hh).values_list("pk", flat=True)
+        ),
+        "documents.DocumentUse": set(
+            DocumentUse.objects.filter(document__household=hh).values_list("pk", flat=True)
+        ),
     }
 
 
 def test_the_walker_finds_every_model_hanging_off_a_family():
     labels = {m._meta.label for m in personal_data._reachable_models()}
-    assert {"families.Child_guardians", "demandes.Demande", "demandes.DemandeEvent", "documents.Document",
-            "documents.DocumentUse", "documents.VaultItem"} <= labels
+    assert {
+        "families.Child_guardians",
+        "demandes.Demande",
+        "demandes.DemandeEvent",
+        "documents.Document",
+        "documents.DocumentUse",
+        "documents.VaultItem",
+    } <= labels
     # Town configuration, menus and the access journal are nobody's family data.
-    assert not labels & {"core.Service", "core.Contact", "content.WeeklyMenu", "content.MenuDay",
-                         "audit.AuditEntry"}
+    assert not labels & {
+        "core.Service",
+        "core.Contact",
+        "content.WeeklyMenu",
+        "content.MenuDay",
+        "audit.AuditEntry",
+    }
 
 
 @pytest.fixture
@@ -79,8 +116,9 @@ def three_families(family, neighbours, twin_in_bondoufle, castres, bondoufle, in
     return mine, expected
 
 
-def test_export_contains_every_row_of_the_family_and_nothing_else(family, family_client, three_families,
-                                                                  in_town):
+def test_export_contains_every_row_of_the_family_and_nothing_else(
+    family, family_client, three_families, in_town
+):
     mine, expected = three_families
     response = family_client.get("/castres/mes-donnees/export.zip")
     assert response.status_code == 200
@@ -97,7 +135,9 @@ def test_export_contains_every_row_of_the_family_and_nothing_else(family, family
     assert "password" not in text and "Coffre" not in text  # no hash, no vault
     assert list(files.values()) == [make_pdf("Fichier Martin")]
     with in_town(family.commune):
-        assert AuditEntry.objects.filter(action=audit.EXPORT, household_id=family.household.pk).exists()
+        assert AuditEntry.objects.filter(
+            action=audit.EXPORT, household_id=family.household.pk
+        ).exists()
 
 
 def test_export_api(family_client, three_families):
@@ -109,7 +149,8 @@ def test_export_api(family_client, three_families):
 def test_the_bondoufle_twin_exports_only_its_own_rows(twin_in_bondoufle, bondoufle, three_families):
     client = login(twin_in_bondoufle.user, bondoufle)
     data, files = personal_data.open_export(
-        b"".join(client.get("/bondoufle/mes-donnees/export.zip").streaming_content))
+        b"".join(client.get("/bondoufle/mes-donnees/export.zip").streaming_content)
+    )
     text = json.dumps(data, ensure_ascii=False)
     assert "Petit" in text and "Martin" not in text and "Durand" not in text
     assert list(files.values()) == [make_pdf("Fichier Petit")]
@@ -124,7 +165,9 @@ def test_staff_cannot_download_a_familys_export(agent_client):
 
 
 def test_a_family_asks_for_erasure(family, family_client, in_town):
-    response = family_client.post("/castres/mes-donnees/", {"confirm": "on", "message": "Nous déménageons."})
+    response = family_client.post(
+        "/castres/mes-donnees/", {"confirm": "on", "message": "Nous déménageons."}
+    )
     assert response.status_code == 302
     with in_town(family.commune):
         from demandes.models import Demande
@@ -133,16 +176,22 @@ def test_a_family_asks_for_erasure(family, family_client, in_town):
         assert demande.events.get().message == "Nous déménageons."
     assert demande.household_id == family.household.pk and demande.submitted_by_id == family.user.pk
     assert "en cours de traitement" in family_client.get("/castres/mes-donnees/").content.decode()
-    again = family_client.post("/castres/api/mes-donnees/effacement/", {}, content_type="application/json")
-    assert again.status_code == 409 and again.json()["detail"] == "Une demande d'effacement est déjà en cours."
+    again = family_client.post(
+        "/castres/api/mes-donnees/effacement/", {}, content_type="application/json"
+    )
+    assert (
+        again.status_code == 409
+        and again.json()["detail"] == "Une demande d'effacement est déjà en cours."
+    )
 
 
 def test_erasure_requires_the_confirmation_box(family_client):
     assert family_client.post("/castres/mes-donnees/", {}).status_code == 400
 
 
-def test_accepting_an_erasure_request_erases_the_family(family, three_families, castres, in_town, agent,
-                                                        media, django_capture_on_commit_callbacks):
+def test_accepting_an_erasure_request_erases_the_family(
+    family, three_families, castres, in_town, agent, media, django_capture_on_commit_callbacks
+):
     from demandes import handlers
     from demandes.models import Demande
     from families.models import Adult, Child, Household
@@ -151,13 +200,21 @@ def test_accepting_an_erasure_request_erases_the_family(family, three_families, 
     with in_town(castres):
         doc_path = media / "castres" / mine["document"].file.name
         vault_path = media / "castres" / VaultItem.objects.get(household=family.household).file.name
-        demande = submit_demande(kind="erasure", subject="Effacement", submitted_by=family.user,
-                                 household=family.household)
+        demande = submit_demande(
+            kind="erasure",
+            subject="Effacement",
+            submitted_by=family.user,
+            household=family.household,
+        )
         with django_capture_on_commit_callbacks(execute=True):
-            handlers.get("erasure").apply(demande, agent)  # what the demandes flow does on acceptance
+            handlers.get("erasure").apply(
+                demande, agent
+            )  # what the demandes flow does on acceptance
         household = Household.objects.get(pk=family.household.pk)
         # The erasure request is kept as proof; so is the household it points to, anonymised.
-        assert list(Demande.objects.filter(household=household).values_list("kind", flat=True)) == ["erasure"]
+        assert list(Demande.objects.filter(household=household).values_list("kind", flat=True)) == [
+            "erasure"
+        ]
         assert household.name == "Anonyme" and household.address_line == "" and household.city == ""
         assert not Adult.objects.filter(household=household).exists()
         assert not Child.objects.filter(household=household).exists()
@@ -176,28 +233,38 @@ def test_accepting_an_erasure_request_erases_the_family(family, three_families, 
     assert sorted(mail.outbox[0].to) == ["claire.martin@example.org", "second.martin@example.org"]
 
 
-def test_legal_retention_keeps_rows_and_anonymises_what_they_point_to(family, three_families, castres, in_town,
-                                                                      agent_client):
+def test_legal_retention_keeps_rows_and_anonymises_what_they_point_to(
+    family, three_families, castres, in_town, agent_client
+):
     from demandes.models import Demande
     from families.models import Child
 
-    personal_data.register_retention("demandes.Demande", reason="Pour le test : 10 ans.",
-                                     keep=lambda qs: qs.filter(kind__in=["inscription", "erasure"]))
+    personal_data.register_retention(
+        "demandes.Demande",
+        reason="Pour le test : 10 ans.",
+        keep=lambda qs: qs.filter(kind__in=["inscription", "erasure"]),
+    )
     try:
-        page = agent_client.get(f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/")
+        page = agent_client.get(
+            f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/"
+        )
         assert page.status_code == 200 and "Pour le test : 10 ans." in page.content.decode()
         with in_town(castres):
             plan = personal_data.erasure_plan(family.household)
             lines = {line.label: (line.deleted, line.kept) for line in plan.lines}
             assert lines["demandes"] == (0, 1) and lines["enfants"] == (1, 1)
-            report = personal_data.erase_household(household=family.household, actor=None, reason="test")
+            report = personal_data.erase_household(
+                household=family.household, actor=None, reason="test"
+            )
             kept_child = Child.objects.get(pk=family.children[0].pk)
             assert Demande.objects.filter(household=family.household, kind="inscription").exists()
             assert not Child.objects.filter(pk=family.children[1].pk).exists()
     finally:
-        personal_data.register_retention("demandes.Demande",
-                                         reason=personal_data.retentions()["demandes.Demande"].reason,
-                                         keep=lambda qs: qs.filter(kind="erasure"))
+        personal_data.register_retention(
+            "demandes.Demande",
+            reason=personal_data.retentions()["demandes.Demande"].reason,
+            keep=lambda qs: qs.filter(kind="erasure"),
+        )
     assert (kept_child.first_name, kept_child.last_name) == ("Anonyme", "Anonyme")
     assert kept_child.birth_date == dt.date(kept_child.birth_date.year, 1, 1)
     assert report.kept == {"demandes.Demande": 1}
@@ -207,13 +274,23 @@ def test_legal_retention_keeps_rows_and_anonymises_what_they_point_to(family, th
 
 def test_staff_see_erasure_requests(family, agent_client, in_town):
     with in_town(family.commune):
-        submit_demande(kind="erasure", subject="Effacement", submitted_by=family.user, household=family.household)
+        submit_demande(
+            kind="erasure",
+            subject="Effacement",
+            submitted_by=family.user,
+            household=family.household,
+        )
     body = agent_client.get("/castres/gestion/donnees-personnelles/").content.decode()
     assert "Famille Martin" in body and f"foyers/{family.household.pk}/" in body
 
 
 def test_families_cannot_see_the_erasure_plan(family, family_client):
-    assert family_client.get(f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/").status_code == 403
+    assert (
+        family_client.get(
+            f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/"
+        ).status_code
+        == 403
+    )
 
 
 # --- retention purge ---------------------------------------------------------------------
@@ -234,8 +311,9 @@ def age(fam, years: float):
     VaultItem.objects.filter(household=fam.household).update(created_at=then)
 
 
-def test_retention_purge_erases_inactive_families_only(family, neighbours, three_families, castres, in_town,
-                                                        caplog):
+def test_retention_purge_erases_inactive_families_only(
+    family, neighbours, three_families, castres, in_town, caplog
+):
     from documents.tasks import dispatch_retention_purge
     from families.models import Household
 
@@ -275,16 +353,25 @@ def test_a_town_sets_its_own_retention_period(family, three_families, castres, i
 
 def test_the_purge_is_scheduled_by_beat(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"documents.tasks.dispatch_retention_purge", "documents.tasks.dispatch_expiry_reminders"} <= tasks
+    assert {
+        "documents.tasks.dispatch_retention_purge",
+        "documents.tasks.dispatch_expiry_reminders",
+    } <= tasks
 
 
 # --- the access journal (DPO) -----------------------------------------------------------
 
 
-def test_the_dpo_reads_the_access_journal(family, town_admin, agent_client, castres, in_town, media):
+def test_the_dpo_reads_the_access_journal(
+    family, town_admin, agent_client, castres, in_town, media
+):
     with in_town(castres):
-        doc = services.upload_document(household=family.household, uploaded_by=family.user, kind="autre",
-                                       uploaded_file=upload(make_pdf()))
+        doc = services.upload_document(
+            household=family.household,
+            uploaded_by=family.user,
+            kind="autre",
+            uploaded_file=upload(make_pdf()),
+        )
     agent_client.get(f"/castres/gestion/justificatifs/{doc.pk}/")
     agent_client.get(f"/castres/gestion/justificatifs/{doc.pk}/fichier/")
     dpo = login(town_admin, castres)

@@ -1,5 +1,6 @@
 """Upload safety: content-checked types, size cap, PDF checks, image re-encoding,
 antivirus; through the service, the page and the API."""
+
 import io
 import os
 import socket
@@ -11,7 +12,6 @@ from django.core.exceptions import ValidationError
 
 from documents import uploads
 from documents.models import Document
-
 from documents.testing import make_image, make_pdf, upload
 
 HTML = b"<!DOCTYPE html><html><body><script>fetch('/castres/api/')</script></body></html>"
@@ -43,7 +43,9 @@ def test_a_pdf_header_in_front_of_html_is_still_refused():
     assert "n'est pas un PDF lisible" in error.messages[0]
 
 
-@pytest.mark.parametrize("data", [b"GIF89a" + b"\0" * 50, b"PK\x03\x04" + b"\0" * 50, b"plain text"])
+@pytest.mark.parametrize(
+    "data", [b"GIF89a" + b"\0" * 50, b"PK\x03\x04" + b"\0" * 50, b"plain text"]
+)
 def test_other_formats_are_refused(data):
     assert refused(data).code == "wrong_type"
 
@@ -60,8 +62,12 @@ def test_a_pdf_with_javascript_is_refused():
 
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
-    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
-        NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1);")})
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert(1);"),
+        }
+    )
     out = io.BytesIO()
     writer.write(out)
     error = refused(out.getvalue())
@@ -130,13 +136,20 @@ def test_a_30_mb_file_is_refused_by_the_service():
         uploads.check_upload(upload(big_pdf(), "scan-avis-imposition.pdf"))
     assert exc.value.code == "too_large"
     assert exc.value.messages[0].startswith(
-        "Le fichier « scan-avis-imposition.pdf » est trop volumineux (30 Mo) : la taille maximale est de 10 Mo.")
+        "Le fichier « scan-avis-imposition.pdf » est trop volumineux (30 Mo) : la taille maximale est de 10 Mo."
+    )
 
 
-def test_a_30_mb_file_is_refused_on_the_page_and_nothing_is_saved(family, family_client, media, in_town):
-    response = family_client.post("/castres/mes-documents/", {
-        "kind": "avis_imposition", "file": upload(big_pdf(), "scan-avis-imposition.pdf"),
-    })
+def test_a_30_mb_file_is_refused_on_the_page_and_nothing_is_saved(
+    family, family_client, media, in_town
+):
+    response = family_client.post(
+        "/castres/mes-documents/",
+        {
+            "kind": "avis_imposition",
+            "file": upload(big_pdf(), "scan-avis-imposition.pdf"),
+        },
+    )
     assert response.status_code == 400
     text = response.content.decode()
     assert "Le fichier « scan-avis-imposition.pdf » est trop volumineux (30 Mo)" in text
@@ -147,9 +160,13 @@ def test_a_30_mb_file_is_refused_on_the_page_and_nothing_is_saved(family, family
 
 
 def test_a_30_mb_file_is_refused_by_the_api_with_a_problem_document(family, family_client, media):
-    response = family_client.post("/castres/api/justificatifs/", {
-        "kind": "avis_imposition", "file": upload(big_pdf(), "scan.pdf"),
-    })
+    response = family_client.post(
+        "/castres/api/justificatifs/",
+        {
+            "kind": "avis_imposition",
+            "file": upload(big_pdf(), "scan.pdf"),
+        },
+    )
     assert response.status_code == 413
     body = response.json()
     assert response["Content-Type"] == "application/problem+json"
@@ -158,18 +175,28 @@ def test_a_30_mb_file_is_refused_by_the_api_with_a_problem_document(family, fami
 
 
 def test_html_named_pdf_is_refused_by_the_api(family, family_client, media):
-    response = family_client.post("/castres/api/justificatifs/", {
-        "kind": "attestation_rc", "file": upload(HTML, "attestation.pdf"),
-    })
+    response = family_client.post(
+        "/castres/api/justificatifs/",
+        {
+            "kind": "attestation_rc",
+            "file": upload(HTML, "attestation.pdf"),
+        },
+    )
     assert response.status_code == 400
     assert "page web (HTML)" in response.json()["detail"]
 
 
 def test_the_household_quota_is_enforced(family, family_client, media, settings, in_town):
     settings.DOCUMENT_HOUSEHOLD_QUOTA_BYTES = len(make_pdf("a")) + 10
-    assert family_client.post("/castres/api/justificatifs/", {
-        "kind": "autre", "file": upload(make_pdf("a"))}).status_code == 201
-    response = family_client.post("/castres/api/justificatifs/", {"kind": "autre", "file": upload(make_pdf("b"))})
+    assert (
+        family_client.post(
+            "/castres/api/justificatifs/", {"kind": "autre", "file": upload(make_pdf("a"))}
+        ).status_code
+        == 201
+    )
+    response = family_client.post(
+        "/castres/api/justificatifs/", {"kind": "autre", "file": upload(make_pdf("b"))}
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Votre espace de pièces justificatives est plein")
 
@@ -194,7 +221,7 @@ class FakeClamd:
             data = b""
             while not data.startswith(b"zINSTREAM\0"):
                 data += conn.recv(10)
-            buf, body = data[len(b"zINSTREAM\0"):], b""
+            buf, body = data[len(b"zINSTREAM\0") :], b""
             while True:
                 while len(buf) < 4:
                     buf += conn.recv(65536)
@@ -221,7 +248,9 @@ def clamd(settings, tmp_path):
 
 
 def test_clamd_refuses_an_infected_file(clamd):
-    data = make_pdf() + b"\n% X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n"
+    data = (
+        make_pdf() + b"\n% X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n"
+    )
     error = refused(data, "facture.pdf")
     assert error.code == "virus" and "contient un virus (Eicar-Test-Signature)" in error.messages[0]
 

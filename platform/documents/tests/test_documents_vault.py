@@ -1,4 +1,5 @@
 """The private vault: encrypted at rest per family, invisible to the town."""
+
 import pytest
 from django.contrib import admin
 from django.db import connection
@@ -17,8 +18,9 @@ FILENAME = "bulletin-salaire-janvier-claire.pdf"
 
 @pytest.fixture
 def stored(family, family_client, media, in_town):
-    response = family_client.post("/castres/coffre-fort/", {
-        "title": TITLE, "file": upload(make_pdf(SECRET), FILENAME)})
+    response = family_client.post(
+        "/castres/coffre-fort/", {"title": TITLE, "file": upload(make_pdf(SECRET), FILENAME)}
+    )
     assert response.status_code == 302
     with in_town(family.commune):
         return VaultItem.objects.get()
@@ -29,8 +31,13 @@ def test_family_stores_lists_and_downloads(family_client, stored):
     assert TITLE in page and "la mairie ne peut pas les consulter" in page
     response = family_client.get(f"/castres/coffre-fort/{stored.public_id}/fichier/")
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="bulletin-de-salaire-de-janvier.pdf"'
-    assert response["X-Content-Type-Options"] == "nosniff" and "no-store" in response["Cache-Control"]
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="bulletin-de-salaire-de-janvier.pdf"'
+    )
+    assert (
+        response["X-Content-Type-Options"] == "nosniff" and "no-store" in response["Cache-Control"]
+    )
     assert b"".join(response.streaming_content) == make_pdf(SECRET)
 
 
@@ -45,19 +52,29 @@ def test_no_plaintext_on_disk_or_in_the_database(stored, media, family, in_town)
         [row] = cursor.fetchall()
         cursor.execute("SELECT row_to_json(v)::text FROM documents_vaultitem v")
         as_text = cursor.fetchone()[0]
-    raw_row = b"".join(bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in row)
+    raw_row = b"".join(
+        bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in row
+    )
     for needle in (SECRET, TITLE, FILENAME, "bulletin", "salaire", "application/pdf", "Document"):
         assert needle.encode() not in raw_row and needle not in as_text
     assert "coffre-fort/" in as_text and stored.file.name.endswith(".bin")
 
 
 def test_each_family_and_each_town_has_its_own_key():
-    keys = {crypto.family_key(schema=s, household_id=h) for s in ("castres", "bondoufle") for h in (1, 2)}
+    keys = {
+        crypto.family_key(schema=s, household_id=h)
+        for s in ("castres", "bondoufle")
+        for h in (1, 2)
+    }
     assert len(keys) == 4
 
 
 def test_a_blob_moved_to_another_household_or_town_does_not_decrypt(stored, family):
-    where = {"schema": "castres", "household_id": family.household.pk, "item_id": str(stored.public_id)}
+    where = {
+        "schema": "castres",
+        "household_id": family.household.pk,
+        "item_id": str(stored.public_id),
+    }
     with pytest.raises(crypto.VaultError):
         crypto.open_metadata(stored.metadata, **{**where, "schema": "bondoufle"})
     with pytest.raises(crypto.VaultError):
@@ -68,7 +85,11 @@ def test_a_blob_moved_to_another_household_or_town_does_not_decrypt(stored, fami
 
 
 def test_the_master_key_is_required_to_decrypt(stored, family, settings):
-    where = {"schema": "castres", "household_id": family.household.pk, "item_id": str(stored.public_id)}
+    where = {
+        "schema": "castres",
+        "household_id": family.household.pk,
+        "item_id": str(stored.public_id),
+    }
     settings.VAULT_MASTER_KEY = "une-autre-cle-maitresse-" + "x" * 20
     with pytest.raises(crypto.VaultError):
         crypto.open_metadata(stored.metadata, **where)
@@ -79,9 +100,16 @@ def vault_routes(public_id):
     from django.urls import reverse
 
     routes = []
-    for name in ("documents:vault", "documents:vault-download", "documents:vault-delete", "documents:vault-share",
-                 "api:documents:vault", "api:documents:vault-item", "api:documents:vault-file",
-                 "api:documents:vault-share"):
+    for name in (
+        "documents:vault",
+        "documents:vault-download",
+        "documents:vault-delete",
+        "documents:vault-share",
+        "api:documents:vault",
+        "api:documents:vault-item",
+        "api:documents:vault-file",
+        "api:documents:vault-share",
+    ):
         args = [] if name.endswith(":vault") else [public_id]
         routes.append(reverse(name, args=args, urlconf="portal.urls_tenant"))
     return routes
@@ -96,10 +124,21 @@ def test_the_route_list_covers_every_vault_url():
             if isinstance(n, str) and "vault" in n:
                 vault_like.add(f"{ns}:{n}")
         for ns2, (_, sub2) in sub.namespace_dict.items():
-            vault_like |= {f"{ns}:{ns2}:{n}" for n in sub2.reverse_dict.keys() if isinstance(n, str) and "vault" in n}
-    assert vault_like == {"documents:vault", "documents:vault-download", "documents:vault-delete",
-                          "documents:vault-share", "api:documents:vault", "api:documents:vault-item",
-                          "api:documents:vault-file", "api:documents:vault-share"}
+            vault_like |= {
+                f"{ns}:{ns2}:{n}"
+                for n in sub2.reverse_dict.keys()
+                if isinstance(n, str) and "vault" in n
+            }
+    assert vault_like == {
+        "documents:vault",
+        "documents:vault-download",
+        "documents:vault-delete",
+        "documents:vault-share",
+        "api:documents:vault",
+        "api:documents:vault-item",
+        "api:documents:vault-file",
+        "api:documents:vault-share",
+    }
     assert not [n for n in names if "vault" in n]  # nothing outside a namespace
 
 
@@ -108,8 +147,13 @@ def test_staff_get_404_on_every_vault_url_and_api(stored, castres, in_town, role
     from tests.factories import UserFactory
 
     with in_town(castres):
-        staff = UserFactory(username=f"staff-{role}", role=role, service_areas=["periscolaire"],
-                            is_staff=True, is_superuser=role == "town_admin")
+        staff = UserFactory(
+            username=f"staff-{role}",
+            role=role,
+            service_areas=["periscolaire"],
+            is_staff=True,
+            is_superuser=role == "town_admin",
+        )
     client = login(staff, castres)
     for url in vault_routes(stored.public_id):
         for method in ("get", "post", "delete"):
@@ -138,7 +182,12 @@ def test_tokens_never_reach_the_vault(stored, agent, monkeypatch, client):
 
     monkeypatch.setattr(APIView, "authentication_classes", [StaffToken])
     # The token works on the rest of the API...
-    assert client.get("/castres/api/gestion/justificatifs/", HTTP_AUTHORIZATION="Token agent").status_code == 200
+    assert (
+        client.get(
+            "/castres/api/gestion/justificatifs/", HTTP_AUTHORIZATION="Token agent"
+        ).status_code
+        == 200
+    )
     # ...but no token, not even a family's, opens the vault or the export.
     for token in ("Token agent", "Token family"):
         for url in vault_routes(stored.public_id)[4:] + ["/castres/api/mes-donnees/export/"]:
@@ -155,14 +204,21 @@ def test_another_family_gets_404(stored, neighbours, castres):
 
 def test_vault_is_never_listed_for_staff_or_in_the_admin(stored, agent_client, family):
     assert VaultItem not in admin.site._registry
-    for url in ("/castres/gestion/justificatifs/?statut=", "/castres/api/gestion/justificatifs/",
-                f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/"):
+    for url in (
+        "/castres/gestion/justificatifs/?statut=",
+        "/castres/api/gestion/justificatifs/",
+        f"/castres/gestion/donnees-personnelles/foyers/{family.household.pk}/",
+    ):
         body = agent_client.get(url).content.decode()
-        assert TITLE not in body and "coffre" not in body.lower().replace("le coffre-fort de la famille est effacé sans être ouvert", "")
+        assert TITLE not in body and "coffre" not in body.lower().replace(
+            "le coffre-fort de la famille est effacé sans être ouvert", ""
+        )
 
 
 def test_vault_api(family_client, media):
-    created = family_client.post("/castres/api/coffre-fort/", {"title": "Passeport", "file": upload(make_pdf("P"))})
+    created = family_client.post(
+        "/castres/api/coffre-fort/", {"title": "Passeport", "file": upload(make_pdf("P"))}
+    )
     assert created.status_code == 201
     item = created.json()
     assert item["title"] == "Passeport" and item["content_type"] == "application/pdf"
@@ -173,27 +229,40 @@ def test_vault_api(family_client, media):
 
 
 def test_vault_uploads_are_checked_like_documents(family_client, media):
-    response = family_client.post("/castres/api/coffre-fort/", {
-        "title": "x", "file": upload(b"<html><script>x</script></html>", "x.pdf")})
+    response = family_client.post(
+        "/castres/api/coffre-fort/",
+        {"title": "x", "file": upload(b"<html><script>x</script></html>", "x.pdf")},
+    )
     assert response.status_code == 400 and "page web (HTML)" in response.json()["detail"]
 
 
-def test_sharing_moves_a_vault_document_into_a_supporting_document(stored, family, family_client, in_town,
-                                                                    agent_client):
-    response = family_client.post(f"/castres/coffre-fort/{stored.public_id}/transmettre/", {
-        "kind": "avis_imposition", "issued_on": "2025-09-01"})
+def test_sharing_moves_a_vault_document_into_a_supporting_document(
+    stored, family, family_client, in_town, agent_client
+):
+    response = family_client.post(
+        f"/castres/coffre-fort/{stored.public_id}/transmettre/",
+        {"kind": "avis_imposition", "issued_on": "2025-09-01"},
+    )
     assert response.status_code == 302
     with in_town(family.commune):
         document = Document.objects.get()
         assert not VaultItem.objects.exists()
-    assert document.from_vault and document.title == TITLE and document.valid_until.isoformat() == "2026-12-31"
-    assert b"".join(agent_client.get(f"/castres/gestion/justificatifs/{document.pk}/fichier/")
-                    .streaming_content) == make_pdf(SECRET)
+    assert (
+        document.from_vault
+        and document.title == TITLE
+        and document.valid_until.isoformat() == "2026-12-31"
+    )
+    assert b"".join(
+        agent_client.get(f"/castres/gestion/justificatifs/{document.pk}/fichier/").streaming_content
+    ) == make_pdf(SECRET)
 
 
 def test_sharing_can_keep_a_copy(stored, family, family_client, in_town):
-    response = family_client.post(f"/castres/api/coffre-fort/{stored.public_id}/transmettre/",
-                                  {"kind": "autre", "keep_copy": True}, content_type="application/json")
+    response = family_client.post(
+        f"/castres/api/coffre-fort/{stored.public_id}/transmettre/",
+        {"kind": "autre", "keep_copy": True},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     with in_town(family.commune):
         assert VaultItem.objects.count() == 1 and Document.objects.count() == 1
@@ -204,7 +273,9 @@ def test_vault_quota(family, media, in_town, settings):
 
     settings.VAULT_HOUSEHOLD_QUOTA_BYTES = 10
     with in_town(family.commune), pytest.raises(ValidationError) as exc:
-        services.vault_store(household=family.household, uploaded_file=upload(make_pdf()), title="x")
+        services.vault_store(
+            household=family.household, uploaded_file=upload(make_pdf()), title="x"
+        )
     assert exc.value.messages[0].startswith("Votre coffre-fort est plein")
 
 
