@@ -14,7 +14,6 @@ from documents import services
 from documents.editions import simple_pdf
 from documents.models import Document
 
-
 DEMO = "Document de démonstration : contenu fictif."
 
 

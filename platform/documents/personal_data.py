@@ -126,9 +126,6 @@ class FamilyGraph:
     household_id: int
     rows: dict[type[models.Model], set] = field(default_factory=lambda: defaultdict(set))
 
-    def count(self) -> int:
-        return sum(len(pks) for pks in self.rows.values())
-
     def models(self) -> list[type[models.Model]]:
         return [m for m in deletion_order() if self.rows.get(m)]
 
@@ -574,12 +571,6 @@ def purge_inactive_households(*, commune, now: dt.datetime | None = None) -> lis
         extra={"schema": connection.schema_name, "purged": len(purged), "years": years},
     )
     return purged
-
-
-def export_bytes(household, *, commune) -> bytes:
-    """The whole ZIP in memory (tests, small families)."""
-    spool = build_export(household, commune=commune)
-    return spool.read()
 
 
 def open_export(data: bytes) -> tuple[dict, dict[str, bytes]]:

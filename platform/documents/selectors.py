@@ -4,7 +4,6 @@ current town's schema; anything else is a 404 (never "exists but forbidden")."""
 from __future__ import annotations
 
 from django.db.models import Sum
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from documents.models import Document, DocumentUse, VaultItem
@@ -16,13 +15,6 @@ def household_of(user):
         return None
     adult = getattr(user, "adult", None)  # reverse one-to-one: None when unlinked
     return adult.household if adult is not None else None
-
-
-def family_household_or_404(user):
-    household = household_of(user)
-    if household is None:
-        raise Http404("Cette page est réservée aux familles.")
-    return household
 
 
 def family_documents(household):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,8 +20,6 @@ from documents import vault as crypto
 from documents.models import Document, DocumentKind, DocumentUse, VaultItem
 from documents.storage import delete_after_commit
 from documents.uploads import CheckedFile, check_bytes, check_upload
-
-log = logging.getLogger(__name__)
 
 CLOSED_DEMANDE_STATUSES = ("accepted", "refused", "cancelled")
 
