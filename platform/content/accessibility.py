@@ -9,7 +9,7 @@ import datetime as dt
 
 RGAA_VERSION = "4.1.2"
 # Date this statement's content was last reviewed (update with the checks).
-STATEMENT_DATE = dt.date(2026, 1, 15)
+STATEMENT_DATE = dt.date(2026, 11, 22)
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
 # (French page name, URL name, kwargs)

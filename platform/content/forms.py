@@ -167,7 +167,7 @@ MenuDayFormSet = forms.inlineformset_factory(
     MenuDay,
     form=MenuDayForm,
     formset=BaseMenuDayFormSet,
-    extra=0,
+    extra=1,
     can_delete=True,
 )
 

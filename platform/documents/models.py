@@ -46,11 +46,12 @@ class Document(models.Model):
         related_name="documents",
         verbose_name="foyer",
     )
+    # A child removed from the household leaves the document to the household.
     child = models.ForeignKey(
         "families.Child",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="documents",
         verbose_name="enfant concerné",
     )

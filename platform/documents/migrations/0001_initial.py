@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('reminded_for', models.DateField(blank=True, null=True)),
                 ('from_vault', models.BooleanField(default=False, verbose_name='versé depuis le coffre-fort')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='déposé le')),
-                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='families.child', verbose_name='enfant concerné')),
+                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='documents', to='families.child', verbose_name='enfant concerné')),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='families.household', verbose_name='foyer')),
                 ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
