@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -15,15 +15,11 @@ from content.models import MenuSite
 from core.models import Contact
 
 
-def _public_file(
-    fieldfile, *, filename: str, content_type: str, inline: bool = False
-) -> FileResponse:
-    response = FileResponse(
-        fieldfile.open("rb"), as_attachment=not inline, filename=filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = False):
+    from documents.views import attachment
+
+    return attachment(fieldfile.open("rb"), filename=filename, content_type=content_type,
+                      inline=inline, private=False)
 
 
 def news_list(request):

@@ -48,16 +48,20 @@ def family_only(view):
     return wrapped
 
 
-def attachment(content, *, filename: str, content_type: str) -> FileResponse:
-    """A download that browsers never render or sniff (security.md: uploads)."""
+def attachment(
+    content, *, filename: str, content_type: str, inline: bool = False, private: bool = True
+) -> FileResponse:
+    """A file browsers never sniff nor run (security.md: uploads): an attachment
+    unless `inline` (re-encoded images only), never cached when `private`."""
     if isinstance(content, bytes):
         content = io.BytesIO(content)
     response = FileResponse(
-        content, as_attachment=True, filename=filename, content_type=content_type
+        content, as_attachment=not inline, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "no-store, private"
+    if private:
+        response["Cache-Control"] = "no-store, private"
     return response
 
 
