@@ -16,6 +16,7 @@ api_patterns = [
     path("commune/", api_views.TownInfoView.as_view(), name="town"),
     path("compte/", include("accounts.api_urls")),
     path("famille/", include("families.api_urls", namespace="famille")),
+    path("", include("documents.api_urls")),
 ] + [
     path(f"{code}/", include(f"{module.name}.api_urls", namespace=code))
     for code, module in sorted(registry().items())
@@ -27,6 +28,9 @@ urlpatterns = [
     path("mon-espace/", include("families.urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
+    path("", include("content.urls")),
+    path("", include("documents.urls")),
+    path("gestion/journal-des-acces/", include("audit.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE
+from celery.schedules import crontab
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
 BASE_DIR = PLATFORM_DIR.parent  # repository root
@@ -58,6 +59,9 @@ TENANT_APPS = [
     "demandes",
     "booking",
     "notifications",
+    "audit",
+    "content",
+    "documents",
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
@@ -176,6 +180,15 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-flush-outboxes": {
         "task": "notifications.tasks.flush_outboxes", "schedule": 60.0,
     },
+    # One dispatcher per job sends one task per town (tenant-schemas-celery).
+    "documents-expiry-reminders": {
+        "task": "documents.tasks.dispatch_expiry_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "personal-data-retention-purge": {
+        "task": "documents.tasks.dispatch_retention_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
@@ -246,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models name their choices `Status`: give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "DemandeStatusEnum": "demandes.models.Demande.Status",
+        "DocumentStatusEnum": "documents.models.Document.Status",
+        "BookingStatusEnum": "booking.models.Booking.Status",
+    },
 }
 
 # --- Mail -----------------------------------------------------------------
@@ -316,6 +335,18 @@ if SENTRY_DSN:
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,  # children's data: never sent to Sentry
     )
+
+# --- Documents, private vault, personal data (docs/decisions/0700-0703) -----
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int("DOCUMENT_HOUSEHOLD_QUOTA_BYTES", default=200 * 1024 * 1024)
+VAULT_HOUSEHOLD_QUOTA_BYTES = env.int("VAULT_HOUSEHOLD_QUOTA_BYTES", default=100 * 1024 * 1024)
+# Unix socket of a clamd daemon; empty = no antivirus scan.
+CLAMD_SOCKET = env("CLAMD_SOCKET", default="")
+# Master key of the private vault ("coffre-fort"): each family's key is derived
+# from it (HKDF). Losing it loses every vault; `check --deploy` refuses the default.
+VAULT_MASTER_KEY = env("VAULT_MASTER_KEY", default="dev-only-vault-master-key-change-me-in-production")
+# Families inactive this long are purged (a town may shorten/lengthen it in its YAML).
+PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=3)
 
 # Where tenant_configs/*.yaml live (the operator's onboarding source).
 TENANT_CONFIGS_DIR = Path(env("TENANT_CONFIGS_DIR", default=str(BASE_DIR / "tenant_configs")))

@@ -9,7 +9,9 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from accounts import demo as accounts_demo
+from content import demo as content_demo
 from core.modules import registry
+from documents import demo as documents_demo
 from families import demo as families_demo
 from tenants.models import Commune
 
@@ -38,6 +40,8 @@ class Command(BaseCommand):
                     module = registry().get(code)
                     if module:
                         module.load_demo_data(commune)
+                content_demo.load(commune)
+                documents_demo.load(commune)
         connection.set_schema_to_public()
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
