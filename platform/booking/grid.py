@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q
 
 from booking import selectors
-from booking.catalogue import activity_eligibility, is_hourly
+from booking.catalogue import activity_eligibility, is_hourly, options_of
 from booking.deadlines import CellState, Reason, evaluate_cell
-from booking.french import format_datetime
+from booking.french import PARIS, format_datetime
 from booking.models import Activity, Booking, DaySlot, Registration, WaitingListEntry
 from booking.rules import eligibility_problem, school_year_label, school_year_of
 
@@ -42,6 +42,7 @@ class GridCell:
     editable: bool
     status: str  # short French word shown in the cell
     text: str  # why the cell is (not) editable, always shown as text
+    can_report: bool = False  # booked, no longer cancellable: an absence may be reported
 
     @property
     def key(self) -> str:
@@ -153,6 +154,8 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
     pending = {(r.child_id, r.school_year) for r in regs if r.status == "pending"}
     session_starts = {d: selectors.session_start_for(rules, d, calendar, service.code)
                       for d in days}
+    today = now.astimezone(PARIS).date()
+    report_from = today - timedelta(days=options_of(service).report_days_after)
     for day in days:
         cells = []
         year = school_year_of(day)
@@ -169,6 +172,8 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
                 service=service.code, holidays=holidays)
             cell = _cell(track, day, slot, booking, entry, state, registered,
                          (child.pk, year) in pending, year)
+            cell.can_report = (booking is not None and not state.can_cancel
+                               and cell.absence is None and day >= report_from)
             cells.append(cell)
             if entry is not None and entry.status == WaitingListEntry.Status.OFFERED:
                 grid.offers.append(cell)
