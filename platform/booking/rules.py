@@ -66,7 +66,10 @@ def eligibility_problem(rule: Eligibility, *, birth_date: date, school_level: st
     if rule.min_age_months is not None and age < rule.min_age_months:
         return f"accueil à partir de {_years(rule.min_age_months)}"
     if rule.max_age_months is not None and age > rule.max_age_months:
-        return f"accueil jusqu'à {_years(rule.max_age_months)}"
+        limit = rule.max_age_months
+        if (limit + 1) % 12 == 0:  # 155 months: "jusqu'à 12 ans inclus"
+            return f"accueil jusqu'à {_years(limit + 1 - 12)} inclus"
+        return f"accueil jusqu'à {_years(limit)}"
     level = (school_level or "").strip().upper()
     if rule.school_levels and level and level not in rule.school_levels:
         return f"réservé aux niveaux {', '.join(sorted(rule.school_levels, key=_level_order))}"
