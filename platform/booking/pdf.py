@@ -13,12 +13,13 @@ def day_list_pdf(day_list, *, town: str) -> bytes:
     pdf.add_page()
     # DejaVu is not guaranteed on servers: core fonts with latin-1 text cover French.
     pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 8, _latin(f"{town} — Liste de présence"))
+    pdf.multi_cell(0, 8, _latin(f"{town} — Liste de présence"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin(f"{day_list.activity.name}\n{format_date(day_list.day)}"))
+    pdf.multi_cell(0, 6, _latin(f"{day_list.activity.name}\n{format_date(day_list.day)}"),
+                   new_x="LMARGIN", new_y="NEXT")
     slot = day_list.slot
     places = f"{slot.booked} inscrits / {slot.capacity} places" if slot else "Pas d'accueil ce jour-là"
-    pdf.multi_cell(0, 6, _latin(places))
+    pdf.multi_cell(0, 6, _latin(places), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (60, 55, 30, 45)
     pdf.set_font("Helvetica", "B", 10)
