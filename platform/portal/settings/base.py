@@ -148,6 +148,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=300.0),
     },
+    # Waiting-list offers past their time go to the next family (booking.tasks).
+    "booking-expire-waiting-offers": {
+        "task": "booking.tasks.expire_waiting_offers",
+        "schedule": 300.0,
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
