@@ -57,6 +57,9 @@ class CrecheApplication(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "pré-inscription en crèche"
 
+    def __str__(self) -> str:
+        return f"{self.household} — {self.service} ({self.get_status_display()})"
+
 
 class LeaveDeclaration(models.Model):
     """Holiday dates ("congés") a family declares for regular care (Bondoufle):
@@ -80,3 +83,6 @@ class LeaveDeclaration(models.Model):
             models.CheckConstraint(condition=Q(first_day__lte=F("last_day")),
                                    name="petite_enfance_leave_ordered"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.child} — congés du {self.first_day:%d/%m/%Y} au {self.last_day:%d/%m/%Y}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from booking.catalogue import activity_day_kinds, is_hourly
 from booking.french import PARIS
+from booking.holidays_fr import SchoolCalendarUnavailable
 from booking.models import Activity, Registration, ReservationPeriod
 from booking.rules import school_year_of
 from booking.selectors import town_calendar
@@ -37,8 +38,13 @@ def load_module_demo(commune, module_code: str) -> None:
                       .select_related("service", "site"))
     if calendar is not None:
         for activity in activities:
-            open_days(activity=activity, calendar=calendar, start=today - datetime.timedelta(days=7),
-                      end=today + datetime.timedelta(weeks=WEEKS), kinds=activity_day_kinds(activity))
+            try:
+                open_days(activity=activity, calendar=calendar,
+                          start=today - datetime.timedelta(days=7),
+                          end=today + datetime.timedelta(weeks=WEEKS),
+                          kinds=activity_day_kinds(activity))
+            except SchoolCalendarUnavailable:  # beyond the offline school calendar
+                break
     if module_code == "alsh":
         _summer_period(today, [s for s in services if s.kind == "alsh_vacances"])
     children = _demo_children(commune, module_code)

@@ -223,6 +223,9 @@ class Absence(models.Model):
     class Meta:
         verbose_name = "absence"
 
+    def __str__(self) -> str:
+        return f"{self.booking} — {self.get_decision_display()}"
+
 
 class Closure(models.Model):
     """Days a town closes some services (e.g. the ALSH between Christmas and New
@@ -305,6 +308,9 @@ class RegistrationDocument(models.Model):
         ordering = ["id"]
         verbose_name = "pièce d'inscription"
 
+    def __str__(self) -> str:
+        return self.label
+
 
 class ChangeSet(models.Model):
     """One family submission of reservation changes (all-or-nothing), kept as
@@ -319,3 +325,6 @@ class ChangeSet(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "envoi de modifications"
+
+    def __str__(self) -> str:
+        return f"Envoi n° {self.pk}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from booking.rules import UploadRefused, sniff_upload
+from booking.rules import sniff_upload
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ removed after each test (the live server only flushes the public schema).
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings

@@ -2,7 +2,7 @@
 appointment and commission decision, "congés" for regular care."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail

@@ -19,7 +19,6 @@ from booking.tests.conftest import (
     MON_15,
     MON_22,
     THU_18,
-    TUE_16,
     login,
     make_staff,
     other_family,
@@ -217,7 +216,7 @@ def test_family_cannot_reach_staff_pages_nor_another_familys_booking(client, mea
     login(client, meals.commune, meals.user)
     assert client.get("/castres/periscolaire/gestion/").status_code == 403
     assert client.get(f"/castres/periscolaire/absences/signaler/{theirs.pk}/").status_code == 404
-    assert client.post(f"/castres/periscolaire/reservations/liste-attente/999/").status_code == 404
+    assert client.post("/castres/periscolaire/reservations/liste-attente/999/").status_code == 404
     # An agent of another service area is refused too.
     with in_town(meals.commune):
         agent = make_staff("agent-pe", areas=["petite_enfance"])
