@@ -110,3 +110,34 @@ def change_list(raw: list[dict]) -> tuple[list[Change], list[str]]:
     if not isinstance(raw, list):
         problems.append("changes : une liste est attendue.")
     return out, problems
+
+
+class PeriodForm(forms.Form):
+    label = forms.CharField(label="Libellé", max_length=160)
+    opens_at = forms.DateTimeField(label="Ouverture", input_formats=["%Y-%m-%dT%H:%M"],
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    closes_at = forms.DateTimeField(label="Fermeture (dernière minute incluse)",
+                                    input_formats=["%Y-%m-%dT%H:%M"],
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    first_day = forms.DateField(label="Premier jour concerné (facultatif)", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label="Dernier jour concerné (facultatif)", required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}))
+    services = forms.MultipleChoiceField(label="Services (aucun : tous)", required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].choices = [(s.code, s.name) for s in services]
+
+
+class ClosureForm(forms.Form):
+    label = forms.CharField(label="Libellé", max_length=160)
+    first_day = forms.DateField(label="Premier jour fermé", widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label="Dernier jour fermé", widget=forms.DateInput(attrs={"type": "date"}))
+    services = forms.MultipleChoiceField(label="Services (aucun : tous)", required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].choices = [(s.code, s.name) for s in services]

@@ -387,3 +387,54 @@ def open_days(
         ignore_conflicts=True,
     )
     return len(created)
+
+
+# --- catalogue (town staff) ----------------------------------------------------------
+
+
+@transaction.atomic
+def set_capacity(*, activity: Activity, capacity: int) -> None:
+    """Places per day for the days opened from now on (opened days keep theirs:
+    change_capacity changes one day and serves its waiting list)."""
+    if capacity < 0:
+        raise BookingRefused("Le nombre de places ne peut pas être négatif.")
+    Activity.objects.filter(pk=activity.pk).update(default_capacity=capacity)
+
+
+@transaction.atomic
+def add_reservation_period(*, label: str, opens_at: datetime, closes_at: datetime,
+                           first_day: date | None, last_day: date | None, services=()):
+    """A published reservation period ("summer bookings open on 1 May at 08:30")."""
+    from booking.models import ReservationPeriod
+
+    if opens_at > closes_at:
+        raise BookingRefused("La période se ferme avant de s'ouvrir.")
+    if first_day and last_day and first_day > last_day:
+        raise BookingRefused("Le premier jour concerné est après le dernier.")
+    period = ReservationPeriod.objects.create(label=label[:160], opens_at=opens_at,
+                                              closes_at=closes_at, first_day=first_day,
+                                              last_day=last_day)
+    period.services.set(services)
+    return period
+
+
+@transaction.atomic
+def add_closure(*, label: str, first_day: date, last_day: date, services=()) -> tuple[object, int, int]:
+    """A town closure (e.g. the ALSH between Christmas and New Year). Opened days
+    of the concerned services without any booking are removed; days already
+    booked stay for staff to handle (returned count), nothing is cancelled
+    behind the families' backs."""
+    from booking.models import Closure
+
+    if first_day > last_day:
+        raise BookingRefused("La fermeture finit avant de commencer.")
+    closure = Closure.objects.create(label=label[:160], first_day=first_day, last_day=last_day)
+    closure.services.set(services)
+    slots = DaySlot.objects.filter(day__range=(first_day, last_day))
+    if services:
+        slots = slots.filter(activity__service__in=list(services))
+    empty = slots.filter(booked=0).exclude(bookings__isnull=False).exclude(
+        waiting_list__isnull=False)
+    removed = empty.count()
+    empty.delete()
+    return closure, removed, slots.count()

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -547,41 +548,82 @@ def staff_absences(request, module_code):
         "pending": list(pending[:200])})
 
 
+def _can_edit_catalogue(user) -> bool:
+    """Places, periods and closures: the service's managers and the town's admins."""
+    return user.role in (user.Role.MANAGER, user.Role.TOWN_ADMIN)
+
+
 @_staff
 def staff_catalogue(request, module_code):
-    """Town staff adjust places and open the days of an activity."""
-    from booking.calendar import DayKind  # noqa: F401 (documented choices)
+    """Places per day, opened days, reservation periods and closures of the module."""
     from booking.catalogue import activity_day_kinds
+    from booking.forms import ClosureForm, PeriodForm
+    from booking.models import Closure, ReservationPeriod
     from booking.selectors import town_calendar
-    from booking.services import open_days
+    from booking.services import add_closure, add_reservation_period, open_days, set_capacity
 
+    services = _services(module_code)
     activities = list(Activity.objects.filter(service__module=module_code)
                       .select_related("service", "site").order_by("service__position", "name"))
+    period_form, closure_form = PeriodForm(services=services), ClosureForm(services=services)
     if request.method == "POST":
-        raw = request.POST.get("activite", "")
-        activity = next((a for a in activities if raw.isdigit() and a.pk == int(raw)), None)
-        if activity is None:
-            raise Http404
-        if request.POST.get("what") == "capacity":
-            form = CapacityForm(request.POST)
-            if form.is_valid():
-                Activity.objects.filter(pk=activity.pk).update(
-                    default_capacity=form.cleaned_data["capacity"])
-                messages.success(request, f"{activity.name} : places par jour modifiées "
-                                          "(pour les journées ouvertes ensuite).")
-            else:
-                messages.error(request, "Nombre de places invalide.")
-        else:
-            form = OpenDaysForm(request.POST)
-            calendar = town_calendar()
-            if form.is_valid() and calendar is not None:
-                created = open_days(activity=activity, calendar=calendar,
-                                    start=form.cleaned_data["du"], end=form.cleaned_data["au"],
-                                    kinds=activity_day_kinds(activity))
-                messages.success(request, f"{activity.name} : {created} journée(s) ouverte(s).")
-            else:
-                messages.error(request, "Période invalide.")
-        return redirect(reverse(f"{module_code}:staff-catalogue"))
+        if not _can_edit_catalogue(request.user):
+            raise PermissionDenied
+        what = request.POST.get("what")
+        chosen = lambda codes: [s for s in services if s.code in set(codes)]  # noqa: E731
+        try:
+            if what in ("capacity", "open"):
+                raw = request.POST.get("activite", "")
+                activity = next((a for a in activities if raw.isdigit() and a.pk == int(raw)), None)
+                if activity is None:
+                    raise Http404
+                if what == "capacity":
+                    form = CapacityForm(request.POST)
+                    if not form.is_valid():
+                        raise BookingRefused("Nombre de places invalide.")
+                    set_capacity(activity=activity, capacity=form.cleaned_data["capacity"])
+                    messages.success(request, f"{activity.name} : places par jour modifiées "
+                                              "(pour les journées ouvertes ensuite).")
+                else:
+                    form = OpenDaysForm(request.POST)
+                    calendar = town_calendar()
+                    if not form.is_valid() or calendar is None:
+                        raise BookingRefused("Période invalide.")
+                    created = open_days(activity=activity, calendar=calendar,
+                                        start=form.cleaned_data["du"], end=form.cleaned_data["au"],
+                                        kinds=activity_day_kinds(activity))
+                    messages.success(request, f"{activity.name} : {created} journée(s) ouverte(s).")
+                return redirect(reverse(f"{module_code}:staff-catalogue"))
+            if what == "period":
+                period_form = PeriodForm(request.POST, services=services)
+                if period_form.is_valid():
+                    d = period_form.cleaned_data
+                    add_reservation_period(label=d["label"], opens_at=d["opens_at"],
+                                           closes_at=d["closes_at"], first_day=d["first_day"],
+                                           last_day=d["last_day"], services=chosen(d["services"]))
+                    messages.success(request, "Période de réservation publiée.")
+                    return redirect(reverse(f"{module_code}:staff-catalogue"))
+            elif what == "closure":
+                closure_form = ClosureForm(request.POST, services=services)
+                if closure_form.is_valid():
+                    d = closure_form.cleaned_data
+                    _, removed, kept = add_closure(label=d["label"], first_day=d["first_day"],
+                                                   last_day=d["last_day"],
+                                                   services=chosen(d["services"]))
+                    messages.success(request, f"Fermeture enregistrée : {removed} journée(s) "
+                                              "ouverte(s) retirée(s).")
+                    if kept:
+                        messages.warning(request, f"{kept} journée(s) ont déjà des réservations : "
+                                                  "traitez-les depuis la liste du jour.")
+                    return redirect(reverse(f"{module_code}:staff-catalogue"))
+        except BookingRefused as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse(f"{module_code}:staff-catalogue"))
+    periods = ReservationPeriod.objects.prefetch_related("services").order_by("-opens_at")[:20]
+    closures = Closure.objects.prefetch_related("services").order_by("-first_day")[:20]
     return render(request, "booking/staff_catalogue.html", {
         "module_code": module_code, "module": registry().get(module_code),
-        "activities": activities, "today": _today()})
+        "activities": activities, "today": _today(), "periods": periods, "closures": closures,
+        "period_form": period_form, "closure_form": closure_form,
+        "can_edit": _can_edit_catalogue(request.user)},
+        status=422 if request.method == "POST" else 200)

@@ -286,3 +286,71 @@ def test_api_bad_input_and_anonymous(client, meals):
 def test_module_pages_answer(client, meals, path):
     login(client, meals.commune, meals.user)
     assert client.get(path).status_code == 200
+
+
+def test_catalogue_managers_publish_periods_and_closures_agents_only_read(client, meals, in_town):
+    from booking.models import Closure, ReservationPeriod
+
+    url = "/castres/periscolaire/gestion/catalogue/"
+    with in_town(meals.commune):
+        agent = make_staff()
+        manager = make_staff("responsable", role="manager", areas=[])
+        Booking.objects.create(slot=DaySlot.objects.get(activity=meals.activity, day=MON_15),
+                               child=meals.children[0])
+    login(client, meals.commune, agent)
+    assert "Consultation seulement" in _text(client.get(url))
+    assert client.post(url, {"what": "closure"}).status_code == 403
+    login(client, meals.commune, manager)
+    response = client.post(url, {
+        "what": "period", "label": "Été 2027", "opens_at": "2027-05-01T08:30",
+        "closes_at": "2027-06-15T23:59", "first_day": "2027-07-07", "last_day": "2027-08-31",
+        "services": ["restauration-scolaire"]}, follow=True)
+    assert "Période de réservation publiée." in _text(response)
+    response = client.post(url, {"what": "closure", "label": "Pont de l'Ascension",
+                                 "first_day": "2027-03-15", "last_day": "2027-03-19"}, follow=True)
+    page = _text(response)
+    assert "Fermeture enregistrée : 3 journée(s) ouverte(s) retirée(s)." in page
+    assert "1 journée(s) ont déjà des réservations" in page
+    response = client.post(url, {"what": "capacity", "activite": meals.activity.pk,
+                                 "capacity": "42"}, follow=True)
+    assert "places par jour modifiées" in _text(response)
+    with in_town(meals.commune):
+        period = ReservationPeriod.objects.get()
+        assert period.opens_at.isoformat() == "2027-05-01T06:30:00+00:00"  # 08:30 in Paris
+        assert [s.code for s in period.services.all()] == ["restauration-scolaire"]
+        assert Closure.objects.get().label == "Pont de l'Ascension"
+        assert set(DaySlot.objects.filter(activity=meals.activity).values_list("day", flat=True)) \
+            == {MON_15, MON_22, date(2027, 3, 25)}
+        meals.activity.refresh_from_db()
+        assert meals.activity.default_capacity == 42
+
+
+@freeze_time(NOW)
+def test_another_familys_ids_are_refused_everywhere(client, meals, in_town):
+    """security.md: every object URL tried with another family's ids."""
+    with in_town(meals.commune):
+        others = other_family()
+        register(others.children, meals.service, meals.activity.site)
+        theirs = book_days(child=others.children[0], activity=meals.activity, days=[MON_15],
+                           staff=True).days[0].booking
+        absence = Absence.objects.create(booking=theirs, reason="illness")
+        DaySlot.objects.filter(activity=meals.activity, day=THU_18).update(capacity=0)
+        entry = WaitingListEntry.objects.create(
+            slot=DaySlot.objects.get(activity=meals.activity, day=THU_18), child=others.children[0])
+    login(client, meals.commune, meals.user)
+    assert client.post(f"/castres/periscolaire/reservations/liste-attente/{entry.pk}/",
+                       {"action": "retirer"}).status_code == 404
+    assert client.get(f"/castres/periscolaire/absences/{absence.pk}/justificatif/").status_code == 404
+    # Grid and API: their child is unknown here, nothing changes.
+    key = _key(others.children[0], meals.activity, THU_18)
+    client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15",
+                       "shown": [key], "cell": []})
+    body = {"service": "restauration-scolaire", "changes": [
+        {"child": others.children[0].pk, "activity": meals.activity.pk, "day": "2027-03-15",
+         "action": "cancel"}]}
+    response = client.post(API, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["kind"] == "unknown"
+    with in_town(meals.commune):
+        assert Booking.objects.get(pk=theirs.pk).status == "booked"
+        assert WaitingListEntry.objects.get(pk=entry.pk).status == "waiting"
