@@ -204,10 +204,11 @@ def apply_changes(
 def _registrations(children, service, days) -> dict[tuple[int, int], str]:
     years = {school_year_of(d) for d in days}
     return {
-        (r.child_id, r.school_year): r.status
+        (r.child_id, r.school_year): r.effective_status
         for r in Registration.objects.filter(
             child_id__in=list(children), service=service, school_year__in=years,
-            status__in=[Registration.Status.ACCEPTED, Registration.Status.PENDING])
+            status__in=[Registration.Status.ACCEPTED, Registration.Status.PENDING],
+        ).select_related("demande")
     }
 
 

@@ -106,10 +106,11 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
     grid = Grid(service=service, start=start, end=end, children=children)
     child_ids = [c.pk for c in children]
     years = {school_year_of(start), school_year_of(end)}
-    regs = list(Registration.objects.filter(
+    regs = [r for r in Registration.objects.filter(
         child_id__in=child_ids, service=service, school_year__in=years,
         status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED],
-    ).select_related("site").order_by("-school_year", "id"))
+    ).select_related("site", "demande").order_by("-school_year", "id")
+        if r.effective_status in (Registration.Status.PENDING, Registration.Status.ACCEPTED)]
     by_child: dict[int, list[Registration]] = defaultdict(list)
     for r in regs:
         by_child[r.child_id].append(r)

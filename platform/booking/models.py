@@ -291,6 +291,21 @@ class Registration(models.Model):
     def school_year_label(self) -> str:
         return f"{self.school_year}-{self.school_year + 1}"
 
+    @property
+    def effective_status(self) -> str:
+        """A pending registration follows its request once staff refused it or
+        the family withdrew it in the demandes inbox (select_related("demande"))."""
+        if self.status == self.Status.PENDING and self.demande_id is not None:
+            if self.demande.status == "refused":
+                return self.Status.REFUSED
+            if self.demande.status == "cancelled":
+                return self.Status.CANCELLED
+        return self.status
+
+    @property
+    def effective_status_label(self) -> str:
+        return self.Status(self.effective_status).label
+
 
 class RegistrationDocument(models.Model):
     """A supporting document sent with a registration (Chalonnes: civil-liability

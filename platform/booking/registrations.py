@@ -173,3 +173,30 @@ def _notify(registration: Registration) -> None:
         context={"commune": connection.tenant, "registration": registration, "child": child,
                  "portal_url": portal_url()},
     )
+
+
+@transaction.atomic
+def staff_decide(*, registration: Registration, accept: bool, actor, message: str = "",
+                 now: datetime | None = None) -> Registration:
+    """Staff accept or refuse a registration from the service's page. With a
+    request in the demandes inbox, the decision goes through it (its history
+    and e-mail); accepting it validates the registration (accept_from_demande)."""
+    from django.core.exceptions import ValidationError
+
+    if not accept and not message.strip():
+        raise RegistrationRefused("Indiquez le motif du refus : la famille a le droit de savoir.")
+    if registration.status != Registration.Status.PENDING:
+        raise RegistrationRefused("Cette inscription a déjà été examinée.")
+    from demandes import services as demande_services
+
+    change_status = getattr(demande_services, "change_status", None)
+    if registration.demande_id and change_status is not None:
+        try:
+            change_status(demande=registration.demande, action="accept" if accept else "refuse",
+                          actor=actor, message=message)
+        except ValidationError as exc:
+            raise RegistrationRefused(" ".join(exc.messages)) from None
+        registration.refresh_from_db()
+        if accept or registration.status != Registration.Status.PENDING:
+            return registration
+    return decide_registration(registration=registration, accept=accept, actor=actor, now=now)

@@ -28,4 +28,7 @@ def module_patterns(module_code: str) -> list:
              name="staff-attendance"),
         path("gestion/absences/", views.staff_absences, kw, name="staff-absences"),
         path("gestion/catalogue/", views.staff_catalogue, kw, name="staff-catalogue"),
+        path("gestion/inscriptions/", views.staff_registrations, kw, name="staff-registrations"),
+        path("gestion/inscriptions/piece/<int:document_id>/", views.staff_registration_document,
+             kw, name="staff-registration-document"),
     ]

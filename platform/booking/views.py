@@ -627,3 +627,43 @@ def staff_catalogue(request, module_code):
         "period_form": period_form, "closure_form": closure_form,
         "can_edit": _can_edit_catalogue(request.user)},
         status=422 if request.method == "POST" else 200)
+
+
+@_staff
+def staff_registrations(request, module_code):
+    """Registrations waiting for the service's validation, with their documents."""
+    from booking.registrations import staff_decide
+
+    if request.method == "POST":
+        registration = get_object_or_404(Registration.objects.select_related("demande"),
+                                         pk=request.POST.get("inscription") or 0,
+                                         service__module=module_code)
+        accept = request.POST.get("decision") == "accept"
+        try:
+            staff_decide(registration=registration, accept=accept, actor=request.user,
+                         message=request.POST.get("message", ""))
+            messages.success(request, "Inscription validée ; la famille est prévenue." if accept
+                             else "Inscription refusée ; la famille est prévenue.")
+        except RegistrationRefused as exc:
+            messages.error(request, str(exc))
+        return redirect(reverse(f"{module_code}:staff-registrations"))
+    pending = [r for r in Registration.objects.filter(
+        service__module=module_code, status=Registration.Status.PENDING,
+    ).select_related("child__household", "service", "site", "demande")
+        .prefetch_related("documents").order_by("created_at", "id")
+        if r.effective_status == Registration.Status.PENDING]
+    return render(request, "booking/staff_registrations.html", {
+        "module_code": module_code, "module": registry().get(module_code), "pending": pending})
+
+
+@_staff
+def staff_registration_document(request, module_code, document_id):
+    from booking.models import RegistrationDocument
+
+    doc = get_object_or_404(RegistrationDocument, pk=document_id,
+                            registration__service__module=module_code)
+    response = FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.original_name,
+                            content_type=doc.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

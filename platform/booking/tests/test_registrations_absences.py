@@ -204,3 +204,45 @@ def test_service_options_are_validated_at_onboarding(db, options, key, message):
         validate(data, source="castres.yaml")
     assert any(p.key == key and message in p.message for p in exc.value.problems), \
         exc.value.problems
+
+
+def test_staff_validate_registrations_with_their_documents(client, family, in_town,
+                                                           django_capture_on_commit_callbacks):
+    from booking.tests.conftest import login
+    from core.models import Service
+
+    lea, hugo = family.children
+    with in_town(family.commune):
+        service = Service.objects.get(code="alsh-mercredi")
+        service.options = {**service.options, "registration": "validation", "documents": [
+            {"code": "vaccinations", "label": "Copie des vaccins à jour"}]}
+        service.save()
+        first = request_registration(child=lea, service=service, school_year=2026,
+                                     documents={"vaccinations": _pdf("vaccins.pdf")})
+        second = request_registration(child=hugo, service=service, school_year=2026,
+                                      documents={"vaccinations": _pdf()})
+        doc = first.documents.get()
+        agent = make_staff(areas=["alsh"])
+    login(client, family.commune, agent)
+    page = client.get("/castres/alsh/gestion/inscriptions/").content.decode()
+    assert "Copie des vaccins à jour" in page and "Hugo" in page
+    download = client.get(f"/castres/alsh/gestion/inscriptions/piece/{doc.pk}/")
+    assert download["Content-Disposition"].startswith('attachment; filename="vaccins.pdf"')
+    assert download["X-Content-Type-Options"] == "nosniff"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/castres/alsh/gestion/inscriptions/", {"inscription": first.pk,
+                                                             "decision": "accept"})
+        refused = client.post("/castres/alsh/gestion/inscriptions/",
+                              {"inscription": second.pk, "decision": "refuse"}, follow=True)
+    assert "Indiquez le motif du refus" in refused.content.decode()
+    client.post("/castres/alsh/gestion/inscriptions/", {"inscription": second.pk,
+                                                         "decision": "refuse",
+                                                         "message": "Dossier incomplet"})
+    with in_town(family.commune):
+        first.refresh_from_db()
+        second.refresh_from_db()
+        assert (first.effective_status, second.effective_status) == ("accepted", "refused")
+    assert any("validée" in m.subject for m in mail.outbox)
+    # A family cannot reach the documents.
+    login(client, family.commune, family.user)
+    assert client.get(f"/castres/alsh/gestion/inscriptions/piece/{doc.pk}/").status_code == 403
