@@ -26,6 +26,29 @@ _CHANGE = inline_serializer("Change", {
     "day": serializers.DateField(), "action": serializers.ChoiceField(["book", "cancel"])})
 
 
+_CELL = inline_serializer("GridCell", {
+    "child": serializers.IntegerField(), "activity": serializers.IntegerField(),
+    "booked": serializers.BooleanField(), "status": serializers.CharField(),
+    "editable": serializers.BooleanField(), "can_book": serializers.BooleanField(),
+    "can_cancel": serializers.BooleanField(), "waiting_list": serializers.BooleanField(),
+    "reason": serializers.CharField(), "explanation": serializers.CharField()})
+_GRID = inline_serializer("Grid", {
+    "service": serializers.CharField(),
+    "tracks": inline_serializer("Track", {
+        "child": serializers.IntegerField(), "child_name": serializers.CharField(),
+        "activity": serializers.IntegerField(), "activity_name": serializers.CharField()},
+        many=True),
+    "days": inline_serializer("GridDay", {"day": serializers.DateField(),
+                                          "cells": _CELL.__class__(many=True)}, many=True)})
+_BOOKING = inline_serializer("BookedDay", {
+    "id": serializers.IntegerField(), "child": serializers.IntegerField(),
+    "activity": serializers.IntegerField(), "day": serializers.DateField()})
+_APPLIED = inline_serializer("ChangesApplied", {
+    "booked": _BOOKING.__class__(many=True), "cancelled": _BOOKING.__class__(many=True),
+    "waiting_list": _CHANGE.__class__(many=True), "unchanged": serializers.IntegerField(),
+    "receipt": serializers.IntegerField(allow_null=True)})
+
+
 class ReservationsView(APIView):
     """A family's reservations for one service: read the grid, submit changes."""
 
@@ -40,7 +63,8 @@ class ReservationsView(APIView):
         return service
 
     @extend_schema(parameters=[
-        OpenApiParameter("service", str), OpenApiParameter("du", date), OpenApiParameter("au", date)])
+        OpenApiParameter("service", str), OpenApiParameter("du", date), OpenApiParameter("au", date)],
+        responses=_GRID)
     def get(self, request):
         service = self._service(request.query_params.get("service"))
         today = timezone.now().astimezone(PARIS).date()
@@ -69,7 +93,7 @@ class ReservationsView(APIView):
 
     @extend_schema(request=inline_serializer("ChangesRequest", {
         "service": serializers.CharField(), "changes": _CHANGE.__class__(many=True),
-        "waiting_list": serializers.BooleanField(required=False)}))
+        "waiting_list": serializers.BooleanField(required=False)}), responses=_APPLIED)
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         service = self._service(data.get("service"))
