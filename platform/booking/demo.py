@@ -47,6 +47,9 @@ def load_module_demo(commune, module_code: str) -> None:
                 break
     if module_code == "alsh":
         _summer_period(today, [s for s in services if s.kind == "alsh_vacances"])
+    windowed = [s for s in services if (s.deadlines or {}).get("windows_only")]
+    if windowed:  # Bassens: bookings only during published periods
+        _open_period(today, module_code, windowed)
     children = _demo_children(commune, module_code)
     year = school_year_of(today)
     for service in services:
@@ -88,6 +91,19 @@ def _summer_period(today, services) -> None:
         opens_at=datetime.datetime(year, 5, 1, 8, 30, tzinfo=PARIS),
         closes_at=datetime.datetime(year, 6, 15, 23, 59, tzinfo=PARIS),
         first_day=datetime.date(year, 7, 1), last_day=datetime.date(year, 8, 31))
+    period.services.set(services)
+
+
+def _open_period(today, module_code, services) -> None:
+    label = f"Période de réservation ({module_code}, démo)"
+    if ReservationPeriod.objects.filter(label=label).exists():
+        return
+    period = ReservationPeriod.objects.create(
+        label=label,
+        opens_at=datetime.datetime.combine(today - datetime.timedelta(days=1),
+                                           datetime.time(8, 30), tzinfo=PARIS),
+        closes_at=datetime.datetime.combine(today + datetime.timedelta(days=60),
+                                            datetime.time(23, 59), tzinfo=PARIS))
     period.services.set(services)
 
 
