@@ -95,6 +95,10 @@ class OpenDaysForm(forms.Form):
 
 class CapacityForm(forms.Form):
     capacity = forms.IntegerField(label="Places par jour", min_value=0, max_value=5000)
+    min_age_months = forms.IntegerField(label="Âge minimum (mois)", min_value=0, max_value=240,
+                                        required=False)
+    max_age_months = forms.IntegerField(label="Âge maximum (mois)", min_value=0, max_value=240,
+                                        required=False)
 
 
 def change_list(raw: list[dict]) -> tuple[list[Change], list[str]]:

@@ -402,6 +402,17 @@ def set_capacity(*, activity: Activity, capacity: int) -> None:
 
 
 @transaction.atomic
+def set_eligibility(*, activity: Activity, min_age_months: int | None,
+                    max_age_months: int | None) -> None:
+    """Ages accepted at an activity (months; empty: no limit)."""
+    if min_age_months is not None and max_age_months is not None and \
+            min_age_months > max_age_months:
+        raise BookingRefused("L'âge minimum dépasse l'âge maximum.")
+    Activity.objects.filter(pk=activity.pk).update(min_age_months=min_age_months,
+                                                   max_age_months=max_age_months)
+
+
+@transaction.atomic
 def add_reservation_period(*, label: str, opens_at: datetime, closes_at: datetime,
                            first_day: date | None, last_day: date | None, services=()):
     """A published reservation period ("summer bookings open on 1 May at 08:30")."""

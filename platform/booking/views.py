@@ -560,7 +560,13 @@ def staff_catalogue(request, module_code):
     from booking.forms import ClosureForm, PeriodForm
     from booking.models import Closure, ReservationPeriod
     from booking.selectors import town_calendar
-    from booking.services import add_closure, add_reservation_period, open_days, set_capacity
+    from booking.services import (
+        add_closure,
+        add_reservation_period,
+        open_days,
+        set_capacity,
+        set_eligibility,
+    )
 
     services = _services(module_code)
     activities = list(Activity.objects.filter(service__module=module_code)
@@ -582,8 +588,12 @@ def staff_catalogue(request, module_code):
                     if not form.is_valid():
                         raise BookingRefused("Nombre de places invalide.")
                     set_capacity(activity=activity, capacity=form.cleaned_data["capacity"])
-                    messages.success(request, f"{activity.name} : places par jour modifiées "
-                                              "(pour les journées ouvertes ensuite).")
+                    set_eligibility(activity=activity,
+                                    min_age_months=form.cleaned_data["min_age_months"],
+                                    max_age_months=form.cleaned_data["max_age_months"])
+                    messages.success(request, f"{activity.name} : places par jour et âges "
+                                              "modifiés (places : pour les journées ouvertes "
+                                              "ensuite).")
                 else:
                     form = OpenDaysForm(request.POST)
                     calendar = town_calendar()

@@ -312,8 +312,9 @@ def test_catalogue_managers_publish_periods_and_closures_agents_only_read(client
     assert "Fermeture enregistrée : 3 journée(s) ouverte(s) retirée(s)." in page
     assert "1 journée(s) ont déjà des réservations" in page
     response = client.post(url, {"what": "capacity", "activite": meals.activity.pk,
-                                 "capacity": "42"}, follow=True)
-    assert "places par jour modifiées" in _text(response)
+                                 "capacity": "42", "min_age_months": "36",
+                                 "max_age_months": ""}, follow=True)
+    assert "places par jour et âges modifiés" in _text(response)
     with in_town(meals.commune):
         period = ReservationPeriod.objects.get()
         assert period.opens_at.isoformat() == "2027-05-01T06:30:00+00:00"  # 08:30 in Paris
@@ -322,7 +323,8 @@ def test_catalogue_managers_publish_periods_and_closures_agents_only_read(client
         assert set(DaySlot.objects.filter(activity=meals.activity).values_list("day", flat=True)) \
             == {MON_15, MON_22, date(2027, 3, 25)}
         meals.activity.refresh_from_db()
-        assert meals.activity.default_capacity == 42
+        assert (meals.activity.default_capacity, meals.activity.min_age_months,
+                meals.activity.max_age_months) == (42, 36, None)
 
 
 @freeze_time(NOW)
