@@ -15,6 +15,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
+from booking.catalogue import sync_activities
 from core.models import Contact, PaymentSettings, Service
 from core.modules import service_kinds
 from tenants.config import TownConfig, check_no_duplicates, load_file, parse_yaml, validate
@@ -133,6 +134,8 @@ def _sync_town_rows(config: TownConfig) -> None:
     # A service removed from the file is switched off, never deleted: bookings
     # and invoices may point at it.
     Service.objects.exclude(code__in=codes).update(is_active=False)
+    # Sites and activities (places per day, eligibility) from services[].options.
+    sync_activities()
     PaymentSettings.objects.all().delete()
     payment = d.get("payment")
     if payment:

@@ -75,6 +75,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # accounts' activation keys point at families.Adult, so they exist only in
 # town schemas (accounts.routers answers first; django-tenants' router decides the rest).
 DATABASE_ROUTERS = ["accounts.routers.TownOnlyModelsRouter", "django_tenants.routers.TenantSyncRouter"]
+# Set the schema search_path once per town switch instead of before every query
+# (halves the round trips: bench/opening_rush.py, docs/decisions/0803).
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 TENANT_URLCONF = "portal.urls_tenant"
 ROOT_URLCONF = TENANT_URLCONF
@@ -188,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
     "personal-data-retention-purge": {
         "task": "documents.tasks.dispatch_retention_purge",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Waiting-list offers past their time go to the next family (booking.tasks).
+    "booking-expire-waiting-offers": {
+        "task": "booking.tasks.expire_waiting_offers",
+        "schedule": 300.0,
     },
 }
 
