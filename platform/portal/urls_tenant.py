@@ -27,6 +27,7 @@ urlpatterns = [
     path("mon-espace/", include("families.urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
+    path("gestion/", include("backoffice.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())
