@@ -18,7 +18,7 @@ from tenants.models import Commune, ConfigVersion
 from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, reimport, restore_version
 
 pytestmark = pytest.mark.django_db
-LAUNCH_TOWNS = ("bassens", "bondoufle", "castres", "donges", "chalonnes")
+LAUNCH_TOWNS = ("bassens", "bondoufle", "castres", "donges", "chalonnes", "saint-herblain")
 
 
 @pytest.mark.parametrize("slug", LAUNCH_TOWNS)
