@@ -1,5 +1,6 @@
 """Operator console (public schema, /admin/): towns, onboarding from a YAML,
 suspend/resume. Onboarding uses the same service as `manage.py onboard_commune`."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
@@ -17,8 +18,9 @@ MAX_YAML_BYTES = 256 * 1024
 
 class OnboardForm(forms.Form):
     file = forms.FileField(label="Fichier YAML de la commune", required=False)
-    text = forms.CharField(label="… ou contenu YAML", widget=forms.Textarea(attrs={"rows": 16}),
-                           required=False)
+    text = forms.CharField(
+        label="… ou contenu YAML", widget=forms.Textarea(attrs={"rows": 16}), required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -47,8 +49,17 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "department", "status", "modules", "families", "last_migration",
-                    "pending_migrations", "updated_at")
+    list_display = (
+        "name",
+        "slug",
+        "department",
+        "status",
+        "modules",
+        "families",
+        "last_migration",
+        "pending_migrations",
+        "updated_at",
+    )
     list_filter = ("status", "department")
     search_fields = ("name", "slug", "insee_code")
     actions = ["suspend", "resume", "invite_admin"]
@@ -56,9 +67,23 @@ class CommuneAdmin(admin.ModelAdmin):
     change_list_template = "admin/tenants/commune/change_list.html"
     # Everything comes from the town's YAML: edit the file and onboard again.
     readonly_fields = (
-        "name", "slug", "schema_name", "insee_code", "department", "department_code", "website",
-        "contact_label", "contact_phone", "contact_email", "contact_address", "status",
-        "enabled_modules", "config", "config_digest", "created_at", "updated_at",
+        "name",
+        "slug",
+        "schema_name",
+        "insee_code",
+        "department",
+        "department_code",
+        "website",
+        "contact_label",
+        "contact_phone",
+        "contact_email",
+        "contact_address",
+        "status",
+        "enabled_modules",
+        "config",
+        "config_digest",
+        "created_at",
+        "updated_at",
     )
 
     def get_queryset(self, request):
@@ -118,9 +143,21 @@ class CommuneAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("integrer/", self.admin_site.admin_view(self.onboard_view), name="tenants_commune_onboard"),
-            path("sante/", self.admin_site.admin_view(self.health_view), name="tenants_commune_health"),
-            path("<int:pk>/inviter/", self.admin_site.admin_view(self.invite_view), name="tenants_commune_invite"),
+            path(
+                "integrer/",
+                self.admin_site.admin_view(self.onboard_view),
+                name="tenants_commune_onboard",
+            ),
+            path(
+                "sante/",
+                self.admin_site.admin_view(self.health_view),
+                name="tenants_commune_health",
+            ),
+            path(
+                "<int:pk>/inviter/",
+                self.admin_site.admin_view(self.invite_view),
+                name="tenants_commune_invite",
+            ),
         ] + super().get_urls()
 
     def onboard_view(self, request):
@@ -128,8 +165,11 @@ class CommuneAdmin(admin.ModelAdmin):
         problems = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = onboard_yaml_text(form.cleaned_data["yaml"], source=form.cleaned_data["source"],
-                                           actor=Actor.of(request.user, "public"))
+                result = onboard_yaml_text(
+                    form.cleaned_data["yaml"],
+                    source=form.cleaned_data["source"],
+                    actor=Actor.of(request.user, "public"),
+                )
             except ConfigError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
@@ -167,13 +207,18 @@ class CommuneAdmin(admin.ModelAdmin):
             except console.InviteError as exc:
                 form.add_error("email", str(exc))
             else:
-                self.message_user(request, f"Invitation envoyée à {form.cleaned_data['email']} ({commune.name}).",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Invitation envoyée à {form.cleaned_data['email']} ({commune.name}).",
+                    messages.SUCCESS,
+                )
                 return redirect("admin:tenants_commune_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": f"Inviter le premier administrateur de {commune.name}",
-            "form": form, "commune": commune, "opts": self.model._meta,
+            "form": form,
+            "commune": commune,
+            "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/tenants/commune/invite.html", context)
 

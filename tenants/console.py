@@ -1,4 +1,5 @@
 """Figures and actions of the operator console (tenants.admin)."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -34,11 +35,15 @@ def town_stats(towns) -> dict[str, dict]:
             cursor.execute(
                 f'SELECT (SELECT count(*) FROM "{schema}".families_household), '
                 f'(SELECT max(applied) FROM "{schema}".django_migrations), '
-                f'(SELECT array_agg(app || \'.\' || name) FROM "{schema}".django_migrations)'
+                f"(SELECT array_agg(app || '.' || name) FROM \"{schema}\".django_migrations)"
             )
             families, last, applied = cursor.fetchone()
             applied = {tuple(a.split(".", 1)) for a in applied or ()}
-            out[schema] = {"families": families, "last_migration": last, "pending": len(wanted - applied)}
+            out[schema] = {
+                "families": families,
+                "last_migration": last,
+                "pending": len(wanted - applied),
+            }
     return out
 
 
@@ -57,26 +62,44 @@ def invite_town_admin(*, commune, email: str, first_name: str, last_name: str):
     with tenant_context(commune), transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise InviteError("un compte existe déjà avec cette adresse dans cette commune.")
-        user = User(username=email.lower(), email=email, first_name=first_name, last_name=last_name,
-                    role=User.Role.TOWN_ADMIN)
+        user = User(
+            username=email.lower(),
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            role=User.Role.TOWN_ADMIN,
+        )
         user.set_unusable_password()
         user.save()
-        from django.urls import set_script_prefix, get_script_prefix
+        from django.urls import get_script_prefix, set_script_prefix
 
         previous = get_script_prefix()
         set_script_prefix(f"/{commune.slug}/")
         try:
-            path = reverse("accounts:password_reset_confirm", kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": password_reset_tokens.make_token(user)})
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": password_reset_tokens.make_token(user),
+                },
+            )
         finally:
             set_script_prefix(previous)
         link = settings.SITE_URL + path
-        body = (f"Bonjour {first_name},\n\nVous êtes invité(e) à administrer le portail famille de "
-                f"{commune.name}.\nChoisissez votre mot de passe ici (lien valable une heure) :\n{link}\n\n"
-                "À la première connexion, vous enregistrerez une application d'authentification "
-                "(double authentification obligatoire).\n")
-        transaction.on_commit(lambda: send_mail(f"Guichet Famille — {commune.name} : votre accès administrateur",
-                                                body, None, [email]))
+        body = (
+            f"Bonjour {first_name},\n\nVous êtes invité(e) à administrer le portail famille de "
+            f"{commune.name}.\nChoisissez votre mot de passe ici "
+            f"(lien valable une heure) :\n{link}\n\n"
+            "À la première connexion, vous enregistrerez une application d'authentification "
+            "(double authentification obligatoire).\n"
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                f"Guichet Famille — {commune.name} : votre accès administrateur",
+                body,
+                None,
+                [email],
+            )
+        )
     connection.set_schema_to_public()
     return user

@@ -1,4 +1,5 @@
 """Which towns exist (public schema). One town = one PostgreSQL schema."""
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -74,7 +75,9 @@ class ConfigVersion(models.Model):
         ordering = ["commune", "-number"]
         verbose_name = "version de configuration"
         constraints = [
-            models.UniqueConstraint(fields=["commune", "number"], name="tenants_configversion_unique_number"),
+            models.UniqueConstraint(
+                fields=["commune", "number"], name="tenants_configversion_unique_number"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ applies it through tenants.onboarding (one transaction, all-or-nothing). Every
 applied change writes a `ConfigVersion` (who, when, what), so any version can
 be compared, exported back to YAML or restored.
 """
+
 from __future__ import annotations
 
 import copy
@@ -41,8 +42,14 @@ class Actor:
 SYSTEM = Actor("commande onboard_commune")
 
 
-def apply_town_config(*, commune: Commune, data: dict, actor: Actor | None = None,
-                      message: str = "", source: str = "gestion"):
+def apply_town_config(
+    *,
+    commune: Commune,
+    data: dict,
+    actor: Actor | None = None,
+    message: str = "",
+    source: str = "gestion",
+):
     """Validate `data` (a whole YAML-shaped configuration) and apply it to
     `commune`. Raises ConfigError (French problems with keys) and writes nothing
     when anything is wrong. Returns tenants.onboarding.OnboardResult."""
@@ -52,7 +59,10 @@ def apply_town_config(*, commune: Commune, data: dict, actor: Actor | None = Non
     # A town's identity is its path and INSEE code: the back-office never moves them.
     for key in ("slug", "insee_code"):
         if data.get(key) != getattr(commune, key):
-            raise ConfigError(source, [Problem(key, f"ne peut pas être modifié ici (« {getattr(commune, key)} »).")])
+            raise ConfigError(
+                source,
+                [Problem(key, f"ne peut pas être modifié ici (« {getattr(commune, key)} »).")],
+            )
     previous = connection.tenant
     try:
         config = validate(data, source=source)
@@ -66,22 +76,37 @@ def apply_town_config(*, commune: Commune, data: dict, actor: Actor | None = Non
     return result
 
 
-def record_version(*, commune: Commune, config: TownConfig, actor: Actor | None,
-                   message: str, source: str) -> ConfigVersion:
+def record_version(
+    *, commune: Commune, config: TownConfig, actor: Actor | None, message: str, source: str
+) -> ConfigVersion:
     """Called by tenants.onboarding inside its transaction (commune row locked)."""
     actor = actor or SYSTEM
-    last = ConfigVersion.objects.filter(commune=commune).order_by("-number").values_list("number", flat=True).first()
+    last = (
+        ConfigVersion.objects.filter(commune=commune)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
     return ConfigVersion.objects.create(
-        commune=commune, number=(last or 0) + 1, data=config.data, digest=config.digest,
-        actor_display=actor.display[:160], actor_id=actor.id, actor_schema=actor.schema,
-        source=source[:40], message=message[:255],
+        commune=commune,
+        number=(last or 0) + 1,
+        data=config.data,
+        digest=config.digest,
+        actor_display=actor.display[:160],
+        actor_id=actor.id,
+        actor_schema=actor.schema,
+        source=source[:40],
+        message=message[:255],
     )
 
 
 def restore_version(*, version: ConfigVersion, actor: Actor | None):
     return apply_town_config(
-        commune=version.commune, data=version.data, actor=actor,
-        message=f"Restauration de la version {version.number}", source="restauration",
+        commune=version.commune,
+        data=version.data,
+        actor=actor,
+        message=f"Restauration de la version {version.number}",
+        source="restauration",
     )
 
 
@@ -103,8 +128,14 @@ _Dumper.add_representer(str, _str)
 def export_yaml(data: dict) -> str:
     """The configuration in tenant_configs/<slug>.yaml format. Re-reading it
     gives back the same dict, hence the same digest (tests/test_backoffice_config.py)."""
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
     header = f"# {data.get('name', '')} — configuration exportée par Guichet Famille.\n"
     return header + body
 
@@ -116,11 +147,25 @@ def reimport(text: str, *, source: str) -> TownConfig:
 def diff_versions(old: dict | None, new: dict) -> list[str]:
     """Unified diff of the two versions' YAML, line by line."""
     before = export_yaml(old).splitlines() if old else []
-    return list(difflib.unified_diff(before, export_yaml(new).splitlines(),
-                                     "avant", "après", lineterm="", n=2))
+    return list(
+        difflib.unified_diff(
+            before, export_yaml(new).splitlines(), "avant", "après", lineterm="", n=2
+        )
+    )
 
 
 def _refresh(target: Commune, source: Commune) -> None:
-    for field in ("name", "config", "config_digest", "enabled_modules", "department", "department_code",
-                  "website", "contact_label", "contact_phone", "contact_email", "contact_address"):
+    for field in (
+        "name",
+        "config",
+        "config_digest",
+        "enabled_modules",
+        "department",
+        "department_code",
+        "website",
+        "contact_label",
+        "contact_phone",
+        "contact_email",
+        "contact_address",
+    ):
         setattr(target, field, getattr(source, field))

@@ -1,6 +1,7 @@
 """ACCESS MATRIX of the town back-office: every URL of the `backoffice`
 namespace against every kind of visitor. The expected status is declared next
 to each URL name; a URL added without a line here fails the first test."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,15 @@ from families.testing import login, make_family, make_staff
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "family", "agent_alsh", "agent_billing", "manager", "town_admin", "other_town_admin")
+ROLES = (
+    "anonymous",
+    "family",
+    "agent_alsh",
+    "agent_billing",
+    "manager",
+    "town_admin",
+    "other_town_admin",
+)
 # Anonymous visitors and another town's staff (their session is unknown here)
 # are sent to the sign-in page; families are refused.
 OUT = {"anonymous": 302, "other_town_admin": 302, "family": 403}
@@ -32,15 +41,26 @@ URLS = {
     "backoffice:billing": ("gestion/facturation/", "get", BILLING),
     "backoffice:config": ("gestion/configuration/", "get", ADMIN),
     "backoffice:config-modules": ("gestion/configuration/modules/", "get", ADMIN),
-    "backoffice:config-service": ("gestion/configuration/services/restauration-scolaire/", "get", ADMIN),
+    "backoffice:config-service": (
+        "gestion/configuration/services/restauration-scolaire/",
+        "get",
+        ADMIN,
+    ),
     "backoffice:config-preview": (
-        "gestion/configuration/services/restauration-scolaire/apercu/?rule=days_before&days=3&time=23:59", "get", ADMIN),
+        "gestion/configuration/services/restauration-scolaire/apercu/?rule=days_before&days=3&time=23:59",
+        "get",
+        ADMIN,
+    ),
     "backoffice:config-section": ("gestion/configuration/sections/payment/", "get", ADMIN),
     "backoffice:config-export": ("gestion/configuration/export.yaml", "get", ADMIN),
     "backoffice:history": ("gestion/configuration/historique/", "get", ADMIN),
     "backoffice:version": ("gestion/configuration/historique/1/", "get", ADMIN),
     "backoffice:version-export": ("gestion/configuration/historique/1/export.yaml", "get", ADMIN),
-    "backoffice:version-restore": ("gestion/configuration/historique/1/restaurer/", "post", ADMIN_POST),
+    "backoffice:version-restore": (
+        "gestion/configuration/historique/1/restaurer/",
+        "post",
+        ADMIN_POST,
+    ),
 }
 
 
@@ -53,7 +73,11 @@ def test_every_backoffice_url_is_declared():
                 ns = f"{p.namespace}:" if p.namespace else ""
                 yield from names(p.url_patterns, prefix + ns)
 
-    found = {n for n in names(get_resolver("portal.urls_tenant").url_patterns, "") if n.startswith("backoffice:")}
+    found = {
+        n
+        for n in names(get_resolver("portal.urls_tenant").url_patterns, "")
+        if n.startswith("backoffice:")
+    }
     assert found == set(URLS)
 
 
@@ -66,7 +90,10 @@ def people(castres, bondoufle):
         "agent_billing": (castres, make_staff(castres, username="a-billing", areas=["billing"])),
         "manager": (castres, make_staff(castres, username="resp", role="manager")),
         "town_admin": (castres, make_staff(castres, username="admin", role="town_admin")),
-        "other_town_admin": (bondoufle, make_staff(bondoufle, username="admin-b", role="town_admin")),
+        "other_town_admin": (
+            bondoufle,
+            make_staff(bondoufle, username="admin-b", role="town_admin"),
+        ),
     }
     clients = {"anonymous": Client()}
     for role, (commune, user) in users.items():
@@ -90,6 +117,8 @@ def test_access_matrix(people):
 def test_another_town_admin_signed_in_there_sees_only_their_own_town(people, bondoufle):
     fam, clients = people
     # Bondoufle's admin, in Bondoufle: Castres' household id is unknown there.
-    response = clients["other_town_admin"].get(f"/bondoufle/gestion/familles/{fam.household.pk + 100000}/")
+    response = clients["other_town_admin"].get(
+        f"/bondoufle/gestion/familles/{fam.household.pk + 100000}/"
+    )
     assert response.status_code == 404
     assert clients["other_town_admin"].get("/bondoufle/gestion/configuration/").status_code == 200

@@ -1,6 +1,7 @@
 """Town configuration after onboarding: export -> re-import round trip on every
 launch town, apply_town_config refusing bad input (French, nothing saved, no
 version), versioning (who, when), restore and the deadline preview."""
+
 from __future__ import annotations
 
 import copy
@@ -15,7 +16,14 @@ from django_tenants.utils import tenant_context
 from core.models import Service
 from tenants.config import ConfigError, load_file
 from tenants.models import Commune, ConfigVersion
-from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, reimport, restore_version
+from tenants.services import (
+    Actor,
+    apply_town_config,
+    diff_versions,
+    export_yaml,
+    reimport,
+    restore_version,
+)
 
 pytestmark = pytest.mark.django_db
 LAUNCH_TOWNS = ("bassens", "bondoufle", "castres", "donges", "chalonnes", "saint-herblain")
@@ -48,11 +56,17 @@ def test_apply_changes_the_rule_in_force_and_writes_a_version_with_who_and_when(
     before = ConfigVersion.objects.filter(commune=castres).count()
     original = copy.deepcopy(castres.config)
     actor = Actor("Agnès Admin (agnes)", 42, "castres")
-    result = apply_town_config(commune=castres, data=_meal_days(castres, 3), actor=actor, message="Délai repas")
+    result = apply_town_config(
+        commune=castres, data=_meal_days(castres, 3), actor=actor, message="Délai repas"
+    )
     assert result.changed
     version = ConfigVersion.objects.filter(commune=castres).first()
     assert ConfigVersion.objects.filter(commune=castres).count() == before + 1
-    assert (version.actor_display, version.actor_id, version.actor_schema) == ("Agnès Admin (agnes)", 42, "castres")
+    assert (version.actor_display, version.actor_id, version.actor_schema) == (
+        "Agnès Admin (agnes)",
+        42,
+        "castres",
+    )
     assert version.message == "Délai repas" and version.created_at is not None
     assert version.digest == Commune.objects.get(pk=castres.pk).config_digest
     with tenant_context(castres):
@@ -67,10 +81,16 @@ def test_apply_changes_the_rule_in_force_and_writes_a_version_with_who_and_when(
 @pytest.mark.parametrize(
     "change, key, words",
     [
-        (lambda d: d["services"][0]["deadlines"]["booking"].update(rule="chaque_lundi"),
-         "services[0].deadlines.booking.rule", "n'est pas une règle connue"),
-        (lambda d: d["services"][0]["deadlines"]["booking"].update(days="sept"),
-         "services[0].deadlines.booking.days", "nombre entier"),
+        (
+            lambda d: d["services"][0]["deadlines"]["booking"].update(rule="chaque_lundi"),
+            "services[0].deadlines.booking.rule",
+            "n'est pas une règle connue",
+        ),
+        (
+            lambda d: d["services"][0]["deadlines"]["booking"].update(days="sept"),
+            "services[0].deadlines.booking.days",
+            "nombre entier",
+        ),
         (lambda d: d["contact"].update(email="pas-une-adresse"), "contact.email", "e-mail"),
         (lambda d: d["modules"].remove("billing"), "payment.provider", "billing"),
         (lambda d: d.update(slug="autre-ville"), "slug", "ne peut pas être modifié"),

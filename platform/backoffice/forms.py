@@ -23,9 +23,12 @@ class SearchForm(forms.Form):
 
 
 class ModulesForm(forms.Form):
-    modules = forms.MultipleChoiceField(label="Modules activés", widget=forms.CheckboxSelectMultiple,
-                                        required=True)
-    message = forms.CharField(label="Motif du changement (historique)", required=False, max_length=200)
+    modules = forms.MultipleChoiceField(
+        label="Modules activés", widget=forms.CheckboxSelectMultiple, required=True
+    )
+    message = forms.CharField(
+        label="Motif du changement (historique)", required=False, max_length=200
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,17 +37,28 @@ class ModulesForm(forms.Form):
 
 class ServiceForm(forms.Form):
     name = forms.CharField(label="Nom affiché aux familles", max_length=160)
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     rule = forms.ChoiceField(label="Règle de délai de réservation", choices=RULE_CHOICES)
     days = forms.IntegerField(label="Nombre de jours", required=False)
     hours = forms.IntegerField(label="Nombre d'heures", required=False)
     weeks = forms.IntegerField(label="Nombre de semaines", required=False)
     day = forms.IntegerField(label="Jour du mois (1 à 28)", required=False)
-    weekday = forms.ChoiceField(label="Jour de la semaine", choices=[("", "—"), *WEEKDAY_CHOICES], required=False)
-    time = forms.CharField(label="Heure limite (HH:MM)", required=False, max_length=5, initial="23:59")
-    preview_day = forms.DateField(label="Aperçu pour le jour", required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    message = forms.CharField(label="Motif du changement (historique)", required=False, max_length=200)
+    weekday = forms.ChoiceField(
+        label="Jour de la semaine", choices=[("", "—"), *WEEKDAY_CHOICES], required=False
+    )
+    time = forms.CharField(
+        label="Heure limite (HH:MM)", required=False, max_length=5, initial="23:59"
+    )
+    preview_day = forms.DateField(
+        label="Aperçu pour le jour",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    message = forms.CharField(
+        label="Motif du changement (historique)", required=False, max_length=200
+    )
 
     def rule_values(self) -> dict:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
@@ -53,9 +67,12 @@ class ServiceForm(forms.Form):
     @staticmethod
     def initial_for(service: dict) -> dict:
         booking = (service.get("deadlines") or {}).get("booking") or {"rule": "none"}
-        return {"name": service.get("name", ""), "description": service.get("description", ""),
-                **{k: v for k, v in booking.items()},
-                "preview_day": datetime.date.today() + datetime.timedelta(days=14)}
+        return {
+            "name": service.get("name", ""),
+            "description": service.get("description", ""),
+            **{k: v for k, v in booking.items()},
+            "preview_day": datetime.date.today() + datetime.timedelta(days=14),
+        }
 
 
 # The sections of the YAML a town admin edits as text (lists and tables that
@@ -74,9 +91,14 @@ SECTIONS = {
 
 
 class SectionForm(forms.Form):
-    text = forms.CharField(label="Contenu (format YAML)", widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}),
-                           required=False)
-    message = forms.CharField(label="Motif du changement (historique)", required=False, max_length=200)
+    text = forms.CharField(
+        label="Contenu (format YAML)",
+        widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}),
+        required=False,
+    )
+    message = forms.CharField(
+        label="Motif du changement (historique)", required=False, max_length=200
+    )
 
     def clean_text(self):
         text = self.cleaned_data["text"]

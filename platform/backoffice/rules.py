@@ -1,9 +1,16 @@
 """Pure helpers of the back-office's configuration forms (no ORM, no request)."""
+
 from __future__ import annotations
 
 from datetime import date
 
-from booking.deadlines import WEEKDAY_CODES, DeadlineConfigError, describe_rule, limit_for, parse_rule
+from booking.deadlines import (
+    WEEKDAY_CODES,
+    DeadlineConfigError,
+    describe_rule,
+    limit_for,
+    parse_rule,
+)
 from booking.french import format_date, format_datetime
 from booking.holidays_fr import FRANCE
 
@@ -34,7 +41,9 @@ def rule_from_fields(kind: str, values: dict, previous: dict | None = None) -> d
     return rule
 
 
-def preview_sentence(rule_data: dict, day: date, *, holidays=FRANCE, session_start: date | None = None) -> str:
+def preview_sentence(
+    rule_data: dict, day: date, *, holidays=FRANCE, session_start: date | None = None
+) -> str:
     """« Avec cette règle, une réservation pour le mercredi 12 mars 2025 est
     possible jusqu'au mercredi 5 mars 2025 à 23:59. » or the French problem."""
     try:
@@ -44,13 +53,24 @@ def preview_sentence(rule_data: dict, day: date, *, holidays=FRANCE, session_sta
     limit = limit_for(rule, day, holidays=holidays, session_start=session_start)
     when = format_date(day)
     if limit is None:
-        return f"Avec cette règle, une réservation pour le {when} ne se fait jamais en ligne : la famille contacte le service."
-    return (f"Avec cette règle ({describe_rule(rule)}), une réservation pour le {when} "
-            f"est possible jusqu'au {format_datetime(limit)}.")
+        return (
+            f"Avec cette règle, une réservation pour le {when} ne se fait jamais en ligne : "
+            "la famille contacte le service."
+        )
+    return (
+        f"Avec cette règle ({describe_rule(rule)}), une réservation pour le {when} "
+        f"est possible jusqu'au {format_datetime(limit)}."
+    )
 
 
-WEEKDAY_CHOICES = [(code, label) for code, label in zip(WEEKDAY_CODES, (
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"), strict=True)]
+WEEKDAY_CHOICES = [
+    (code, label)
+    for code, label in zip(
+        WEEKDAY_CODES,
+        ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+        strict=True,
+    )
+]
 
 
 def problems_by_prefix(problems, prefix: str) -> list[tuple[str, str]]:
@@ -58,5 +78,5 @@ def problems_by_prefix(problems, prefix: str) -> list[tuple[str, str]]:
     out = []
     for p in problems:
         if p.key == prefix or p.key.startswith(prefix + ".") or p.key.startswith(prefix + "["):
-            out.append((p.key[len(prefix):].lstrip("."), p.message))
+            out.append((p.key[len(prefix) :].lstrip("."), p.message))
     return out

@@ -4,6 +4,7 @@ Access: `staff_required(area)` (town staff with a verified second factor);
 configuration pages are for town admins only (`town_admin_required`). Every
 configuration change goes through tenants.services.apply_town_config.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,13 @@ def _actor(request) -> Actor:
 def _apply(request, data, message):
     """Apply; on refusal return the problems (French), nothing saved."""
     try:
-        apply_town_config(commune=request.commune, data=data, actor=_actor(request),
-                          message=message or "Modification depuis la gestion", source="gestion")
+        apply_town_config(
+            commune=request.commune,
+            data=data,
+            actor=_actor(request),
+            message=message or "Modification depuis la gestion",
+            source="gestion",
+        )
     except ConfigError as exc:
         return exc.problems
     return None
@@ -74,15 +80,28 @@ def home(request):
     unpaid = selectors.unpaid_amounts() if request.user.works_in("billing") else None
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
-    return render(request, "backoffice/home.html", {
-        "groups": groups,
-        "per_day": per_day, "per_day_svg": charts.bar_chart(per_day, title="Réservations par jour (14 prochains jours)"),
-        "occupancy": occupancy,
-        "occupancy_svg": charts.bar_chart(occupancy, title="Taux d'occupation par lieu (7 prochains jours)",
-                                          unit=" %", max_value=100),
-        "unpaid": unpaid,
-        "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €") if unpaid else "",
-    })
+    return render(
+        request,
+        "backoffice/home.html",
+        {
+            "groups": groups,
+            "per_day": per_day,
+            "per_day_svg": charts.bar_chart(
+                per_day, title="Réservations par jour (14 prochains jours)"
+            ),
+            "occupancy": occupancy,
+            "occupancy_svg": charts.bar_chart(
+                occupancy,
+                title="Taux d'occupation par lieu (7 prochains jours)",
+                unit=" %",
+                max_value=100,
+            ),
+            "unpaid": unpaid,
+            "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €")
+            if unpaid
+            else "",
+        },
+    )
 
 
 # --- families --------------------------------------------------------------------------
@@ -102,9 +121,14 @@ def families(request):
 def family(request, pk):
     household = selectors.household_file(pk)
     AccessLog.objects.create(user=request.user, household=household)
-    return render(request, "backoffice/family.html", {
-        "household": household, "demandes": list(selectors.demandes_of(household, request.user)),
-    })
+    return render(
+        request,
+        "backoffice/family.html",
+        {
+            "household": household,
+            "demandes": list(selectors.demandes_of(household, request.user)),
+        },
+    )
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -116,25 +140,49 @@ def exports(request):
     return render(request, "backoffice/exports.html")
 
 
-FAMILY_COLUMNS = ["Foyer", "Adresse", "Code postal", "Commune", "Quotient familial", "Adultes", "E-mails", "Enfants"]
+FAMILY_COLUMNS = [
+    "Foyer",
+    "Adresse",
+    "Code postal",
+    "Commune",
+    "Quotient familial",
+    "Adultes",
+    "E-mails",
+    "Enfants",
+]
 DEMANDE_COLUMNS = ["N°", "Objet", "Type", "Service", "Statut", "Foyer", "Envoyée le"]
 
 
 def _family_rows():
     for h in selectors.search_households("").iterator(chunk_size=500):
         adults = list(h.adults.all())
-        yield [h.name, h.address_line, h.postcode, h.city, h.quotient_familial or "",
-               ", ".join(f"{a.first_name} {a.last_name}" for a in adults),
-               ", ".join(a.email for a in adults if a.email),
-               ", ".join(f"{c.first_name} {c.last_name} ({c.birth_date:%d/%m/%Y})" for c in h.children.all())]
+        yield [
+            h.name,
+            h.address_line,
+            h.postcode,
+            h.city,
+            h.quotient_familial or "",
+            ", ".join(f"{a.first_name} {a.last_name}" for a in adults),
+            ", ".join(a.email for a in adults if a.email),
+            ", ".join(
+                f"{c.first_name} {c.last_name} ({c.birth_date:%d/%m/%Y})" for c in h.children.all()
+            ),
+        ]
 
 
 def _demande_rows(user):
     from demandes.selectors import demandes_for_staff
 
     for d in demandes_for_staff(user).select_related("household").order_by("-created_at"):
-        yield [d.pk, d.subject, d.kind, d.service_area, d.get_status_display(), d.household.name if d.household else "",
-               timezone.localtime(d.created_at).strftime("%d/%m/%Y %H:%M")]
+        yield [
+            d.pk,
+            d.subject,
+            d.kind,
+            d.service_area,
+            d.get_status_display(),
+            d.household.name if d.household else "",
+            timezone.localtime(d.created_at).strftime("%d/%m/%Y %H:%M"),
+        ]
 
 
 def _export(rows, columns, name, fmt):
@@ -146,7 +194,9 @@ def _export(rows, columns, name, fmt):
         writer = csv.writer(buffer, delimiter=";")
         writer.writerow(columns)
         writer.writerows(rows)
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
     else:
         from openpyxl import Workbook
 
@@ -157,8 +207,10 @@ def _export(rows, columns, name, fmt):
             ws.append(row)
         out = io.BytesIO()
         wb.save(out)
-        response = HttpResponse(out.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -204,33 +256,65 @@ def _config(request) -> dict:
 @town_admin_required
 def config(request):
     data = request.commune.config
-    return render(request, "backoffice/config.html", {
-        "data": data, "sections": SECTIONS, "modules": registry(),
-        "services": data.get("services", []),
-    })
+    return render(
+        request,
+        "backoffice/config.html",
+        {
+            "data": data,
+            "sections": SECTIONS,
+            "modules": registry(),
+            "services": data.get("services", []),
+        },
+    )
 
 
 @never_cache
 @town_admin_required
 def config_modules(request):
     choices = [(code, m.module_label) for code, m in sorted(registry().items())]
-    form = ModulesForm(request.POST or None, choices=choices,
-                       initial={"modules": request.commune.config.get("modules", [])})
+    form = ModulesForm(
+        request.POST or None,
+        choices=choices,
+        initial={"modules": request.commune.config.get("modules", [])},
+    )
     problems = []
     if request.method == "POST" and form.is_valid():
         data = _config(request)
         data["modules"] = [c for c, _ in choices if c in form.cleaned_data["modules"]]
-        # Settings of a module switched off go with it (they would be refused).
-        data["module_settings"] = {k: v for k, v in (data.get("module_settings") or {}).items()
-                                   if k in data["modules"]}
+        # A module switched off takes its services with it (their rows are
+        # switched off, never deleted: onboarding) and its settings; the
+        # history keeps them for a later restore.
+        from core.modules import service_kinds
+
+        kinds = service_kinds()
+        kept = [
+            s
+            for s in data["services"]
+            if kinds.get(s["kind"], (None,))[0] is None
+            or kinds[s["kind"]][0].module_code in data["modules"]
+        ]
+        dropped = {s["code"] for s in data["services"]} - {s["code"] for s in kept}
+        data["services"] = kept
+        billing = (data.get("module_settings") or {}).get("billing")
+        if billing and dropped:
+            billing["services"] = {
+                k: v for k, v in (billing.get("services") or {}).items() if k not in dropped
+            }
+        data["module_settings"] = {
+            k: v for k, v in (data.get("module_settings") or {}).items() if k in data["modules"]
+        }
         if not data["module_settings"]:
             data.pop("module_settings", None)
         problems = _apply(request, data, form.cleaned_data["message"] or "Modules activés")
         if problems is None:
             messages.success(request, "Modules enregistrés : le changement est en vigueur.")
             return redirect("backoffice:config")
-    return render(request, "backoffice/config_modules.html", {"form": form, "problems": problems or []},
-                  status=422 if problems else 200)
+    return render(
+        request,
+        "backoffice/config_modules.html",
+        {"form": form, "problems": problems or []},
+        status=422 if problems else 200,
+    )
 
 
 def _service_index(request, code) -> int:
@@ -262,16 +346,28 @@ def config_service(request, code):
             target.setdefault("deadlines", {})["booking"] = rule
             result = _apply(request, data, form.cleaned_data["message"] or f"Service {code}")
             if result is None:
-                messages.success(request, f"« {target['name']} » enregistré : la règle est en vigueur.")
+                messages.success(
+                    request, f"« {target['name']} » enregistré : la règle est en vigueur."
+                )
                 return redirect("backoffice:config")
-            problems = problems_by_prefix(result, f"services[{index}]") or [(p.key, p.message) for p in result]
+            problems = problems_by_prefix(result, f"services[{index}]") or [
+                (p.key, p.message) for p in result
+            ]
             _attach_field_errors(form, problems)
     elif not form.is_bound:
         booking = (service.get("deadlines") or {}).get("booking") or {"rule": "none"}
         preview = preview_sentence(booking, _default_day())
-    return render(request, "backoffice/config_service.html", {
-        "form": form, "service": service, "problems": problems, "preview": preview,
-    }, status=422 if problems else 200)
+    return render(
+        request,
+        "backoffice/config_service.html",
+        {
+            "form": form,
+            "service": service,
+            "problems": problems,
+            "preview": preview,
+        },
+        status=422 if problems else 200,
+    )
 
 
 def _attach_field_errors(form, problems):
@@ -297,7 +393,9 @@ def config_preview(request, code):
     form.is_valid()  # partial data is fine for a preview
     data = getattr(form, "cleaned_data", {})
     previous = (service.get("deadlines") or {}).get("booking")
-    rule = rule_from_fields(data.get("rule") or request.GET.get("rule", "none"), form.rule_values(), previous)
+    rule = rule_from_fields(
+        data.get("rule") or request.GET.get("rule", "none"), form.rule_values(), previous
+    )
     sentence = preview_sentence(rule, data.get("preview_day") or _default_day())
     return render(request, "backoffice/_preview.html", {"preview": sentence})
 
@@ -325,15 +423,23 @@ def config_section(request, key):
             messages.success(request, f"« {SECTIONS[key]} » enregistré.")
             return redirect("backoffice:config")
         problems = [(p.key, p.message) for p in result]
-    return render(request, "backoffice/config_section.html", {
-        "form": form, "key": key, "label": SECTIONS[key], "problems": problems,
-    }, status=422 if problems else 200)
+    return render(
+        request,
+        "backoffice/config_section.html",
+        {
+            "form": form,
+            "key": key,
+            "label": SECTIONS[key],
+            "problems": problems,
+        },
+        status=422 if problems else 200,
+    )
 
 
 def _strip_key(text: str, key: str) -> str:
     lines = text.splitlines()
     if lines and lines[0].startswith(f"{key}:"):
-        head = lines[0][len(key) + 1:].strip()
+        head = lines[0][len(key) + 1 :].strip()
         if head:
             return head + "\n"
         return "\n".join(line[2:] if line.startswith("  ") else line for line in lines[1:]) + "\n"
@@ -343,7 +449,9 @@ def _strip_key(text: str, key: str) -> str:
 @never_cache
 @town_admin_required
 def config_export(request):
-    response = HttpResponse(export_yaml(request.commune.config), content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(
+        export_yaml(request.commune.config), content_type="application/yaml; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{request.commune.slug}.yaml"'
     return response
 
@@ -369,10 +477,15 @@ def version(request, number):
     versions = {v.number: v for v in _versions(request)}
     current = versions.get(number) or _404()
     before = versions.get(number - 1)
-    return render(request, "backoffice/version.html", {
-        "version": current, "diff": diff_versions(before.data if before else None, current.data),
-        "is_current": current.digest == request.commune.config_digest,
-    })
+    return render(
+        request,
+        "backoffice/version.html",
+        {
+            "version": current,
+            "diff": diff_versions(before.data if before else None, current.data),
+            "is_current": current.digest == request.commune.config_digest,
+        },
+    )
 
 
 def _404():
@@ -384,7 +497,9 @@ def _404():
 def version_export(request, number):
     v = next((v for v in _versions(request) if v.number == number), None) or _404()
     response = HttpResponse(export_yaml(v.data), content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{request.commune.slug}-v{number}.yaml"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{request.commune.slug}-v{number}.yaml"'
+    )
     return response
 
 

@@ -8,6 +8,7 @@ town back-office home (/<slug>/gestion/) without the back-office knowing it.
 `roles`: restrict to these roles (e.g. ("town_admin",) for configuration).
 Entries whose URL name does not resolve (app not merged, module off) are hidden.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,15 @@ class Entry:
 _entries: dict[str, Entry] = {}
 
 
-def register(label: str, url_name: str, area: str | None = None, *, roles=(), group: str = "Travail",
-             description: str = "") -> Entry:
+def register(
+    label: str,
+    url_name: str,
+    area: str | None = None,
+    *,
+    roles=(),
+    group: str = "Travail",
+    description: str = "",
+) -> Entry:
     entry = Entry(label, url_name, area, tuple(roles), group, description)
     _entries[url_name] = entry  # idempotent: apps may be readied twice in tests
     return entry

@@ -1,4 +1,5 @@
 """Back-office and operator console in real Chromium (acceptance of the issue)."""
+
 import time
 from urllib.parse import urlparse
 
@@ -18,8 +19,15 @@ def _staff(slug, username, role, areas=()):
     commune = Commune.objects.get(slug=slug)
     with tenant_context(commune):
         user, _ = User.objects.get_or_create(
-            username=username, defaults={"role": role, "service_areas": list(areas), "email": f"{username}@mairie.example",
-                                         "first_name": "Test", "last_name": username})
+            username=username,
+            defaults={
+                "role": role,
+                "service_areas": list(areas),
+                "email": f"{username}@mairie.example",
+                "first_name": "Test",
+                "last_name": username,
+            },
+        )
     connection.set_schema_to_public()
     return commune, user
 
@@ -30,8 +38,16 @@ def _sign_in(page, live, commune, user):
     client = Client()
     force_login_verified(client, user, commune)
     host = urlparse(live.url).hostname
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "domain": host, "path": f"/{commune.slug}/"}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": host,
+                "path": f"/{commune.slug}/",
+            }
+        ]
+    )
 
 
 def test_town_admin_changes_the_meal_deadline_with_a_preview(page, live_town, axe):
@@ -78,7 +94,8 @@ def test_operator_onboards_saint_herblain_from_the_console(page, live_town):
 
     connection.set_schema_to_public()
     operator = User.objects.filter(username="operateur").first() or User.objects.create_superuser(
-        "operateur", "ops@example.org", "mot-de-passe-operateur-long")
+        "operateur", "ops@example.org", "mot-de-passe-operateur-long"
+    )
     client = Client()
     client.force_login(operator)
     device = TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
@@ -86,14 +103,26 @@ def test_operator_onboards_saint_herblain_from_the_console(page, live_town):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     host = urlparse(live_town.url).hostname
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
-                               "domain": host, "path": "/"}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "domain": host,
+                "path": "/",
+            }
+        ]
+    )
     page.goto(f"{live_town.url}/admin/tenants/commune/")
     page.get_by_role("link", name="Intégrer une commune (YAML)").click()
-    page.locator("input[type=file]").set_input_files(str(settings.TENANT_CONFIGS_DIR / "saint-herblain.yaml"))
+    page.locator("input[type=file]").set_input_files(
+        str(settings.TENANT_CONFIGS_DIR / "saint-herblain.yaml")
+    )
     started = time.monotonic()
     page.locator("input[type=submit], button[type=submit]").last.click()
-    expect(page.get_by_text("Saint-Herblain (/saint-herblain/) : créée")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Saint-Herblain (/saint-herblain/) : créée")).to_be_visible(
+        timeout=60_000
+    )
     response = page.goto(f"{live_town.url}/saint-herblain/")
     elapsed = time.monotonic() - started
     assert response.status == 200

@@ -6,27 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('families', '0002_household_details_health_entourage'),
+        ("families", "0002_household_details_health_entourage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(default='consultation', max_length=40)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='families.household')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(default="consultation", max_length=40)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "consultation d'un dossier famille",
-                'ordering': ['-created_at'],
+                "verbose_name": "consultation d'un dossier famille",
+                "ordering": ["-created_at"],
             },
         ),
     ]

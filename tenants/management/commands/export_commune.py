@@ -2,6 +2,7 @@
 
 Writes the configuration in force (or a past version) in the
 tenant_configs/<slug>.yaml format; `onboard_commune` reads it back unchanged."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
