@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("content.urls")),
     path("", include("documents.urls")),
     path("gestion/journal-des-acces/", include("audit.urls")),
+    path("gestion/", include("backoffice.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())

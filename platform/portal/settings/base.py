@@ -62,6 +62,7 @@ TENANT_APPS = [
     "audit",
     "content",
     "documents",
+    "backoffice",  # /<slug>/gestion/: the town's back-office (docs/decisions/1000)
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
