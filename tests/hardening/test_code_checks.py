@@ -45,3 +45,23 @@ def test_sentry_never_sends_personal_data():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert "PII=False" in out.stdout, out.stdout + out.stderr
+
+
+def test_every_test_named_in_docs_security_exists():
+    """docs/security.md stays true: each `file::test` (or `::test`, continuing the
+    file named before it) names a test that exists."""
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    missing, named, current = [], 0, None
+    for cell in text.split("|"):
+        for path, name in re.findall(r"`(?:([\w/.]+\.py))?::(\w+)`", cell):
+            current = path or current
+            assert current, f"::{name} sans fichier"
+            source = (ROOT / current).read_text(encoding="utf-8")
+            named += 1
+            if not re.search(rf"^def {name}\(", source, re.M):
+                missing.append(f"{current}::{name}")
+        for path in re.findall(r"`([\w/.]+\.py)`", cell):
+            if not (ROOT / path).exists():
+                missing.append(path)
+    assert named > 40
+    assert not missing, missing
