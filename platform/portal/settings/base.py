@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Must run before sessions and auth: they live in the town's schema.
     "portal.routing.TownRoutingMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
     # Response side runs after sessions and CSRF: scopes their cookies to /<slug>/.
     "accounts.middleware.TownCookiePathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
