@@ -67,8 +67,9 @@ def _assert_security_headers(url, response):
     framing_refused = "frame-ancestors 'none'" in policy or response.get(
         "X-Frame-Options") == "DENY"
     problems = []
-    if "default-src 'self'" not in policy:
-        problems.append("CSP absente ou sans default-src 'self'")
+    # 'none' (+ sandbox) is the stricter policy of file downloads (documents.views).
+    if "default-src 'self'" not in policy and "default-src 'none'" not in policy:
+        problems.append("CSP absente ou sans default-src 'self'/'none'")
     if not framing_refused:
         problems.append("encadrement (clickjacking) non refusé")
     if response.get("X-Content-Type-Options") != "nosniff":
@@ -165,8 +166,25 @@ def _openapi(client, slug) -> dict:
     return json.loads(response.content)
 
 
-def _fill(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "1", path)
+def _fill(path: str, op: dict | None = None) -> str:
+    """Path parameters filled with a value of their declared format (a UUID
+    where the schema says so: a `1` would not even reach the view)."""
+    formats = {p["name"]: (p.get("schema") or {}).get("format")
+               for p in (op or {}).get("parameters", []) if p.get("in") == "path"}
+
+    def value(m):
+        return "00000000-0000-4000-8000-000000000001" if formats.get(m.group(1)) == "uuid" else "1"
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _unsafe(client, method, url, **extra):
+    """The request as a browser would send it: JSON, or multipart where the
+    endpoint only takes uploads (a 415 would hide the CSRF answer)."""
+    response = getattr(client, method)(url, {}, format="json", **extra)
+    if response.status_code == 415:
+        response = getattr(client, method)(url, {}, format="multipart", **extra)
+    return response
 
 
 def test_every_unsafe_api_operation_refuses_a_session_without_csrf_token(families):
@@ -177,11 +195,11 @@ def test_every_unsafe_api_operation_refuses_a_session_without_csrf_token(familie
         client = APIClient(enforce_csrf_checks=True)
         login(client, families[slug].commune, families[slug].user)
         schema = _openapi(client, slug)
-        for method, path, _op in schema_operations(schema):
+        for method, path, op in schema_operations(schema):
             if method not in UNSAFE_METHODS:
                 continue
-            url = f"/{slug}" + _fill(path)
-            response = getattr(client, method)(url, {}, format="json")
+            url = f"/{slug}" + _fill(path, op)
+            response = _unsafe(client, method, url)
             if response.status_code == 404 and "pas proposé" in response.content.decode():
                 continue  # module switched off in this town: unreachable anyway
             if response.status_code == 403 and "CSRF" in response.content.decode():
@@ -202,10 +220,10 @@ def test_the_same_operations_pass_the_csrf_check_with_the_token(families):
     token = client.cookies["csrftoken"].value
     schema = _openapi(client, slug)
     still_csrf = []
-    for method, path, _op in schema_operations(schema):
+    for method, path, op in schema_operations(schema):
         if method in UNSAFE_METHODS:
-            url = f"/{slug}" + _fill(path)
-            response = getattr(client, method)(url, {}, format="json", HTTP_X_CSRFTOKEN=token)
+            url = f"/{slug}" + _fill(path, op)
+            response = _unsafe(client, method, url, HTTP_X_CSRFTOKEN=token)
             if "CSRF" in response.content.decode():
                 still_csrf.append(f"{method.upper()} {url}")
     assert not still_csrf, still_csrf
