@@ -1,22 +1,26 @@
 """Operator console (public schema, /admin/): towns, onboarding from a YAML,
 suspend/resume. Onboarding uses the same service as `manage.py onboard_commune`."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from tenants import console
 from tenants.config import ConfigError
-from tenants.models import Commune, Domain
+from tenants.models import Commune, ConfigVersion, Domain, FailedTask
 from tenants.onboarding import onboard_yaml_text, set_status
+from tenants.services import Actor
 
 MAX_YAML_BYTES = 256 * 1024
 
 
 class OnboardForm(forms.Form):
     file = forms.FileField(label="Fichier YAML de la commune", required=False)
-    text = forms.CharField(label="… ou contenu YAML", widget=forms.Textarea(attrs={"rows": 16}),
-                           required=False)
+    text = forms.CharField(
+        label="… ou contenu YAML", widget=forms.Textarea(attrs={"rows": 16}), required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -45,17 +49,41 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "department", "status", "modules", "updated_at")
+    list_display = (
+        "name",
+        "slug",
+        "department",
+        "status",
+        "modules",
+        "families",
+        "last_migration",
+        "pending_migrations",
+        "updated_at",
+    )
     list_filter = ("status", "department")
     search_fields = ("name", "slug", "insee_code")
-    actions = ["suspend", "resume"]
+    actions = ["suspend", "resume", "invite_admin"]
     inlines = [DomainInline]
     change_list_template = "admin/tenants/commune/change_list.html"
     # Everything comes from the town's YAML: edit the file and onboard again.
     readonly_fields = (
-        "name", "slug", "schema_name", "insee_code", "department", "department_code", "website",
-        "contact_label", "contact_phone", "contact_email", "contact_address", "status",
-        "enabled_modules", "config", "config_digest", "created_at", "updated_at",
+        "name",
+        "slug",
+        "schema_name",
+        "insee_code",
+        "department",
+        "department_code",
+        "website",
+        "contact_label",
+        "contact_phone",
+        "contact_email",
+        "contact_address",
+        "status",
+        "enabled_modules",
+        "config",
+        "config_digest",
+        "created_at",
+        "updated_at",
     )
 
     def get_queryset(self, request):
@@ -71,6 +99,36 @@ class CommuneAdmin(admin.ModelAdmin):
     def modules(self, obj):
         return ", ".join(obj.enabled_modules)
 
+    def changelist_view(self, request, extra_context=None):
+        # One query per town schema for its figures, computed once per page.
+        request._town_stats = console.town_stats(self.get_queryset(request))
+        return super().changelist_view(request, extra_context)
+
+    def _stat(self, request, obj, key):
+        stats = getattr(request, "_town_stats", None) or console.town_stats([obj])
+        return stats.get(obj.schema_name, {}).get(key)
+
+    @admin.display(description="familles")
+    def families(self, obj):
+        return self._stat(self._request, obj, "families")
+
+    @admin.display(description="dernière migration")
+    def last_migration(self, obj):
+        value = self._stat(self._request, obj, "last_migration")
+        return value.strftime("%d/%m/%Y %H:%M") if value else "—"
+
+    @admin.display(description="migrations en attente")
+    def pending_migrations(self, obj):
+        return self._stat(self._request, obj, "pending")
+
+    def get_list_display(self, request):
+        self._request = request
+        return super().get_list_display(request)
+
+    @admin.action(description="Inviter le premier administrateur de la commune (e-mail)")
+    def invite_admin(self, request, queryset):
+        return redirect("admin:tenants_commune_invite", queryset.first().pk)
+
     @admin.action(description="Suspendre (page de maintenance, rien n'est supprimé)")
     def suspend(self, request, queryset):
         for commune in queryset:
@@ -85,7 +143,21 @@ class CommuneAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("integrer/", self.admin_site.admin_view(self.onboard_view), name="tenants_commune_onboard"),
+            path(
+                "integrer/",
+                self.admin_site.admin_view(self.onboard_view),
+                name="tenants_commune_onboard",
+            ),
+            path(
+                "sante/",
+                self.admin_site.admin_view(self.health_view),
+                name="tenants_commune_health",
+            ),
+            path(
+                "<int:pk>/inviter/",
+                self.admin_site.admin_view(self.invite_view),
+                name="tenants_commune_invite",
+            ),
         ] + super().get_urls()
 
     def onboard_view(self, request):
@@ -93,7 +165,11 @@ class CommuneAdmin(admin.ModelAdmin):
         problems = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = onboard_yaml_text(form.cleaned_data["yaml"], source=form.cleaned_data["source"])
+                result = onboard_yaml_text(
+                    form.cleaned_data["yaml"],
+                    source=form.cleaned_data["source"],
+                    actor=Actor.of(request.user, "public"),
+                )
             except ConfigError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
@@ -107,3 +183,69 @@ class CommuneAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/tenants/commune/onboard.html", context)
+
+    def health_view(self, request):
+        towns = list(self.get_queryset(request))
+        stats = console.town_stats(towns)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Santé de la plateforme",
+            "rows": [(t, stats.get(t.schema_name, {})) for t in towns],
+            "failed": FailedTask.objects.all()[:50],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/commune/health.html", context)
+
+    def invite_view(self, request, pk):
+        commune = Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
+        if commune is None:
+            return redirect("admin:tenants_commune_changelist")
+        form = InviteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                console.invite_town_admin(commune=commune, **form.cleaned_data)
+            except console.InviteError as exc:
+                form.add_error("email", str(exc))
+            else:
+                self.message_user(
+                    request,
+                    f"Invitation envoyée à {form.cleaned_data['email']} ({commune.name}).",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:tenants_commune_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Inviter le premier administrateur de {commune.name}",
+            "form": form,
+            "commune": commune,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/commune/invite.html", context)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Adresse e-mail")
+    first_name = forms.CharField(label="Prénom", max_length=80)
+    last_name = forms.CharField(label="Nom", max_length=80)
+
+
+@admin.register(ConfigVersion)
+class ConfigVersionAdmin(admin.ModelAdmin):
+    list_display = ("commune", "number", "created_at", "actor_display", "source", "message")
+    list_filter = ("commune", "source")
+    readonly_fields = [f.name for f in ConfigVersion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "task_name", "schema_name", "task_id")
+    readonly_fields = [f.name for f in FailedTask._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

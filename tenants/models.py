@@ -1,4 +1,5 @@
 """Which towns exist (public schema). One town = one PostgreSQL schema."""
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -47,3 +48,53 @@ class Domain(DomainMixin):
 
     class Meta:
         verbose_name = "chemin d'accès"
+
+
+class ConfigVersion(models.Model):
+    """One applied version of a town's configuration (public schema).
+
+    Written by every apply that changes the configuration: the onboarding
+    command, the operator console and the town's back-office
+    (tenants.services.apply_town_config). `data` is the whole validated
+    YAML-shaped dict, so any version can be exported or restored."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="config_versions")
+    number = models.PositiveIntegerField("version")
+    data = models.JSONField("configuration")
+    digest = models.CharField(max_length=64)
+    # Who: a display string plus the account's id and the schema it lives in
+    # (town staff accounts live in their town's schema, operators in public).
+    actor_display = models.CharField("auteur", max_length=160, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_schema = models.CharField(max_length=63, blank=True)
+    source = models.CharField("origine", max_length=40, blank=True)
+    message = models.CharField("message", max_length=255, blank=True)
+    created_at = models.DateTimeField("date", auto_now_add=True)
+
+    class Meta:
+        ordering = ["commune", "-number"]
+        verbose_name = "version de configuration"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "number"], name="tenants_configversion_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune} v{self.number}"
+
+
+class FailedTask(models.Model):
+    """A Celery task that failed (fed by the task_failure signal), for the
+    operator console's health view."""
+
+    task_name = models.CharField(max_length=200)
+    schema_name = models.CharField(max_length=63, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    exception = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "tâche en échec"
+        verbose_name_plural = "tâches en échec"

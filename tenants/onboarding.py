@@ -15,6 +15,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
+from booking.catalogue import sync_activities
 from core.models import Contact, PaymentSettings, Service
 from core.modules import service_kinds
 from tenants.config import TownConfig, check_no_duplicates, load_file, parse_yaml, validate
@@ -35,7 +36,8 @@ class OnboardResult:
         return f"{self.commune.name} (/{self.commune.slug}/) : {state} en {self.seconds:.2f} s"
 
 
-def onboard_commune(*, config: TownConfig) -> OnboardResult:
+def onboard_commune(*, config: TownConfig, actor=None, message: str = "",
+                    source: str = "commande") -> OnboardResult:
     started = time.perf_counter()
     connection.set_schema_to_public()
     with transaction.atomic():
@@ -50,6 +52,11 @@ def onboard_commune(*, config: TownConfig) -> OnboardResult:
         _sync_domains(commune, config)
         with tenant_context(commune):
             _sync_town_rows(config)
+        # Every applied change is versioned (who, when, what): tenants.services.
+        from tenants.services import record_version
+
+        record_version(commune=commune, config=config, actor=actor,
+                       message=message or ("Intégration" if created else "Mise à jour"), source=source)
     connection.set_schema_to_public()
     _forget_cached_route()
     result = OnboardResult(commune, created, True, time.perf_counter() - started)
@@ -65,9 +72,10 @@ def onboard_files(paths: list[Path | str]) -> list[OnboardResult]:
     return [onboard_commune(config=c) for c in configs]
 
 
-def onboard_yaml_text(text: str, *, source: str) -> OnboardResult:
+def onboard_yaml_text(text: str, *, source: str, actor=None) -> OnboardResult:
     """The operator console's upload: same validation, same write path."""
-    return onboard_commune(config=validate(parse_yaml(text, source=source), source=source))
+    return onboard_commune(config=validate(parse_yaml(text, source=source), source=source),
+                           actor=actor, message=f"Fichier {source}", source="console")
 
 
 def set_status(commune: Commune, status: str) -> None:
@@ -133,6 +141,8 @@ def _sync_town_rows(config: TownConfig) -> None:
     # A service removed from the file is switched off, never deleted: bookings
     # and invoices may point at it.
     Service.objects.exclude(code__in=codes).update(is_active=False)
+    # Sites and activities (places per day, eligibility) from services[].options.
+    sync_activities()
     PaymentSettings.objects.all().delete()
     payment = d.get("payment")
     if payment:

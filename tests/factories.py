@@ -46,6 +46,7 @@ class AdultFactory(DjangoModelFactory):
 class ChildFactory(DjangoModelFactory):
     class Meta:
         model = "families.Child"
+        skip_postgeneration_save = True
 
     household = factory.SubFactory(HouseholdFactory)
     first_name = factory.Faker("first_name")

@@ -94,3 +94,9 @@ def test_openapi_schema_generates_per_town(client, castres):
     response = client.get("/castres/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert "/castres/api/commune/" in str(response.content) or "/api/commune/" in str(response.content)
+
+
+def test_api_docs_page_loads_its_assets_from_our_static_files(client, castres):
+    page = client.get("/castres/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn." not in page

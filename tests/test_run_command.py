@@ -46,7 +46,7 @@ def test_run_command_serves_every_launch_town_on_embedded_postgres(tmp_path):
     proc = subprocess.Popen([sys.executable, "manage.py", "rundemo"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 300
         status = None
         while time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]

@@ -12,3 +12,8 @@ class AlshConfig(ServiceModuleConfig):
         ServiceKind("alsh_mercredi", "ALSH du mercredi", "day"),
         ServiceKind("alsh_vacances", "ALSH des vacances", "day"),
     )
+
+    def load_demo_data(self, commune) -> None:
+        from booking.demo import load_module_demo
+
+        load_module_demo(commune, self.module_code)

@@ -1,8 +1,4 @@
-from django.urls import path
-
-from core.views import module_home
+from booking.urls import module_patterns
 
 app_name = "alsh"
-urlpatterns = [
-    path("", module_home, {"module_code": "alsh"}, name="home"),
-]
+urlpatterns = module_patterns("alsh")

@@ -15,3 +15,8 @@ class PeriscolaireConfig(ServiceModuleConfig):
         ServiceKind("etudes", "Études surveillées", "day"),
         ServiceKind("transport_scolaire", "Transport scolaire", "day"),
     )
+
+    def load_demo_data(self, commune) -> None:
+        from booking.demo import load_module_demo
+
+        load_module_demo(commune, self.module_code)

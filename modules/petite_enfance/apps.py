@@ -12,3 +12,13 @@ class PetiteEnfanceConfig(ServiceModuleConfig):
         ServiceKind("creche_occasionnelle", "Accueil occasionnel (crèche)", "slot"),
         ServiceKind("creche_reguliere", "Accueil régulier (crèche)", "day"),
     )
+
+    def ready(self) -> None:
+        from modules.petite_enfance.services import register_demande_kind
+
+        register_demande_kind()
+
+    def load_demo_data(self, commune) -> None:
+        from booking.demo import load_module_demo
+
+        load_module_demo(commune, self.module_code)

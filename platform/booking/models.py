@@ -7,6 +7,7 @@ capacity` (booking.services): the spike in docs/ measured it at 668 bookings/s,
 booking.services only.
 """
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
@@ -14,6 +15,7 @@ from django.db.models import F, Q
 class Site(models.Model):
     """A place children are taken care of (école, centre de loisirs, crèche)."""
 
+    code = models.SlugField("code", max_length=60, blank=True)
     name = models.CharField("nom", max_length=160)
     address = models.CharField("adresse", max_length=255, blank=True)
 
@@ -35,9 +37,23 @@ class Activity(models.Model):
     name = models.CharField("nom", max_length=160)
     default_capacity = models.PositiveIntegerField("places par jour", default=0)
     is_active = models.BooleanField("active", default=True)
+    # Catalogue synchronised from the town's YAML (booking.catalogue): the code
+    # is "<service>--<site>" (+ "--HHMM" for an hourly crèche slot).
+    code = models.CharField("code", max_length=140, blank=True, db_index=True)
+    # Eligibility (empty: everyone). Levels: PS, MS, GS, CP, CE1, CE2, CM1, CM2.
+    min_age_months = models.PositiveSmallIntegerField("âge minimum (mois)", null=True, blank=True)
+    max_age_months = models.PositiveSmallIntegerField("âge maximum (mois)", null=True, blank=True)
+    school_levels = ArrayField(models.CharField(max_length=4), default=list, blank=True,
+                               verbose_name="niveaux scolaires")
+    # Opening calendar (booking.calendar.DayKind); empty: the service kind's default.
+    day_kinds = ArrayField(models.CharField(max_length=12), default=list, blank=True,
+                           verbose_name="jours d'ouverture")
+    # An hourly slot of occasional crèche care (petite enfance); empty for day activities.
+    starts_at = models.TimeField("début", null=True, blank=True)
+    ends_at = models.TimeField("fin", null=True, blank=True)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["name", "starts_at", "id"]
         verbose_name = "activité"
 
     def __str__(self) -> str:
@@ -117,14 +133,19 @@ class WaitingListEntry(models.Model):
 
     class Status(models.TextChoices):
         WAITING = "waiting", "en attente"
+        OFFERED = "offered", "place proposée"
         PROMOTED = "promoted", "place attribuée"
         WITHDRAWN = "withdrawn", "retirée"
+        EXPIRED = "expired", "proposition expirée"
 
     slot = models.ForeignKey(DaySlot, on_delete=models.PROTECT, related_name="waiting_list")
     child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Towns choosing time-limited offers (services[].options.waiting_list.mode:
+    # offer): the freed place is held for this child until then.
+    offer_expires_at = models.DateTimeField("proposition valable jusqu'au", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -186,6 +207,9 @@ class Absence(models.Model):
     reason = models.CharField("motif", max_length=10, choices=Reason.choices)
     comment = models.TextField("commentaire", blank=True)
     justification = models.FileField("justificatif", upload_to="absences/", blank=True)
+    justification_name = models.CharField("nom du fichier envoyé", max_length=120, blank=True)
+    justification_type = models.CharField(max_length=60, blank=True)
+    staff_comment = models.TextField("réponse du service", blank=True)
     decision = models.CharField(max_length=12, choices=Decision.choices, default=Decision.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -198,3 +222,124 @@ class Absence(models.Model):
 
     class Meta:
         verbose_name = "absence"
+
+    def __str__(self) -> str:
+        return f"{self.booking} — {self.get_decision_display()}"
+
+
+class Closure(models.Model):
+    """Days a town closes some services (e.g. the ALSH between Christmas and New
+    Year); read by booking.selectors.town_calendar. No service: all services."""
+
+    label = models.CharField("libellé", max_length=160)
+    first_day = models.DateField("premier jour")
+    last_day = models.DateField("dernier jour")
+    services = models.ManyToManyField("core.Service", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["first_day", "id"]
+        verbose_name = "fermeture"
+        constraints = [
+            models.CheckConstraint(condition=Q(first_day__lte=F("last_day")),
+                                   name="booking_closure_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Registration(models.Model):
+    """A child's registration to a service for one school year (the annual
+    "dossier": Bassens and Castres renew every year). Reservations need an
+    accepted registration; Chalonnes' services validate each request first."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "en attente de validation"
+        ACCEPTED = "accepted", "validée"
+        REFUSED = "refused", "refusée"
+        CANCELLED = "cancelled", "annulée"
+
+    child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="registrations")
+    service = models.ForeignKey("core.Service", on_delete=models.PROTECT, related_name="registrations")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    school_year = models.PositiveSmallIntegerField("année scolaire (année de la rentrée)")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    demande = models.ForeignKey("demandes.Demande", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-school_year", "service__position", "id"]
+        verbose_name = "inscription"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "service", "school_year"],
+                condition=Q(status__in=["pending", "accepted"]),
+                name="booking_one_live_registration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} — {self.service} {self.school_year}-{self.school_year + 1}"
+
+    @property
+    def school_year_label(self) -> str:
+        return f"{self.school_year}-{self.school_year + 1}"
+
+    @property
+    def effective_status(self) -> str:
+        """A pending registration follows its request once staff refused it or
+        the family withdrew it in the demandes inbox (select_related("demande"))."""
+        if self.status == self.Status.PENDING and self.demande_id is not None:
+            if self.demande.status == "refused":
+                return self.Status.REFUSED
+            if self.demande.status == "cancelled":
+                return self.Status.CANCELLED
+        return self.status
+
+    @property
+    def effective_status_label(self) -> str:
+        return self.Status(self.effective_status).label
+
+
+class RegistrationDocument(models.Model):
+    """A supporting document sent with a registration (Chalonnes: civil-liability
+    certificate, vaccination record). Stored under a server-generated name."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="documents")
+    code = models.SlugField(max_length=60)
+    label = models.CharField(max_length=160)
+    file = models.FileField(upload_to="inscriptions/", max_length=200)
+    original_name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "pièce d'inscription"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ChangeSet(models.Model):
+    """One family submission of reservation changes (all-or-nothing), kept as
+    the receipt the acknowledgement e-mail describes."""
+
+    household = models.ForeignKey("families.Household", on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    summary = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "envoi de modifications"
+
+    def __str__(self) -> str:
+        return f"Envoi n° {self.pk}"

@@ -40,16 +40,40 @@ def windows_for(service) -> tuple[ReservationWindow, ...]:
 
 
 def town_calendar() -> TownCalendar | None:
-    """The current town's calendar, from its validated configuration."""
+    """The current town's calendar, from its validated configuration and its
+    closures (one query)."""
+    from booking.calendar import Closure as ClosureDays
+    from booking.models import Closure
+
     config = getattr(connection.tenant, "config", None) or {}
     zone = config.get("school_holiday_zone")
     department = (config.get("department") or {}).get("code", "")
     if not zone:
         return None
+    closures = [
+        ClosureDays(c.first_day, c.last_day, c.label,
+                    frozenset(s.code for s in c.services.all()))
+        for c in Closure.objects.prefetch_related("services")
+    ]
     try:
-        return TownCalendar.for_town(zone=zone, department=department)
+        return TownCalendar.for_town(zone=zone, department=department, closures=closures)
     except SchoolCalendarUnavailable:
         return None
+
+
+def family_emails(child_ids) -> dict[int, list[str]]:
+    """child id -> the e-mail addresses of its legal representatives (their
+    account's address first), in one query."""
+    from families.models import Adult
+
+    out: dict[int, list[str]] = {}
+    adults = Adult.objects.filter(children__in=list(child_ids)).select_related("user") \
+        .values_list("children", "email", "user__email")
+    for child_id, email, account_email in adults:
+        address = account_email or email
+        if address and address not in out.setdefault(child_id, []):
+            out[child_id].append(address)
+    return out
 
 
 def public_holidays():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
@@ -25,6 +25,7 @@ from django.utils import timezone
 from booking import selectors
 from booking.calendar import DayKind, TownCalendar
 from booking.deadlines import evaluate_cell
+from booking.french import format_datetime
 from booking.models import Activity, Booking, DaySlot, WaitingListEntry
 
 
@@ -64,6 +65,7 @@ class BookingResult:
 class CancelResult:
     booking: Booking
     promoted: Booking | None  # the waiting-list child who got the place
+    offered: WaitingListEntry | None = None  # towns making time-limited offers
 
 
 def _take_place(slot_id: int) -> bool:
@@ -158,29 +160,46 @@ def cancel_booking(
     if booking.status != Booking.Status.BOOKED:
         raise BookingRefused("Cette réservation est déjà annulée.")
     slot = booking.slot
-    if not staff:
-        service = slot.activity.service
-        rules = selectors.rules_for(service)
-        state = evaluate_cell(
-            day=slot.day, now=now, rules=rules, booked=True,
-            session_start=selectors.session_start_for(
-                rules, slot.day, selectors.town_calendar(), service.code),
-            windows=selectors.windows_for(service), service=service.code,
-            holidays=selectors.public_holidays(),
-        )
-        if not state.can_cancel:
-            raise BookingRefused(f"Annulation impossible : {state.explanation}.")
+    service = slot.activity.service
+    rules = selectors.rules_for(service)
+    state = evaluate_cell(
+        day=slot.day, now=now, rules=rules, booked=True,
+        session_start=selectors.session_start_for(
+            rules, slot.day, selectors.town_calendar(), service.code),
+        windows=selectors.windows_for(service), service=service.code,
+        holidays=selectors.public_holidays(),
+    )
+    if not state.can_cancel and not staff:
+        raise BookingRefused(f"Annulation impossible : {state.explanation}.")
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
-    booking.save(update_fields=["status", "cancelled_at"])
+    # Staff may cancel after the deadline (the town's desk): billing may still
+    # charge that day (Booking.cancelled_late, tariff `late_cancellation_percent`).
+    booking.cancelled_late = not state.can_cancel
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_late"])
+    promoted, offered = hand_over_place(slot, now)
+    return CancelResult(booking=booking, promoted=promoted, offered=offered)
+
+
+def hand_over_place(slot: DaySlot, now: datetime) -> tuple[Booking | None, WaitingListEntry | None]:
+    """A place of `slot` was just freed (its counter not yet lowered): give it to
+    the first waiting child, or offer it for a limited time (per the service's
+    `waiting_list.mode`), or give it back to the counter. E-mails after commit."""
+    from booking.catalogue import options_of
+
+    opts = options_of(slot.activity.service)
+    if opts.waiting_mode == "offer":
+        offered = _offer_next(slot, now, opts.offer_hours)
+        if offered is None:
+            DaySlot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
+        return None, offered
     promoted = _promote_next(slot, now)
     if promoted is None:
         DaySlot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
-    return CancelResult(booking=booking, promoted=promoted)
+    return promoted, None
 
 
-def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
-    """Give a place to the first waiting child (the caller owns that place)."""
+def _next_waiting(slot: DaySlot, now: datetime) -> WaitingListEntry | None:
     while True:
         # SKIP LOCKED: two simultaneous cancellations promote two different children.
         entry = (
@@ -191,16 +210,113 @@ def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
         )
         if entry is None:
             return None
-        entry.resolved_at = now
         if Booking.objects.filter(slot=slot, child_id=entry.child_id,
                                   status=Booking.Status.BOOKED).exists():
             # Booked meanwhile (by staff): the entry has no purpose any more.
             entry.status = WaitingListEntry.Status.WITHDRAWN
+            entry.resolved_at = now
             entry.save(update_fields=["status", "resolved_at"])
             continue
-        entry.status = WaitingListEntry.Status.PROMOTED
-        entry.save(update_fields=["status", "resolved_at"])
-        return Booking.objects.create(slot=slot, child_id=entry.child_id, from_waiting_list=True)
+        return entry
+
+
+def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
+    """Give a place to the first waiting child (the caller owns that place)."""
+    entry = _next_waiting(slot, now)
+    if entry is None:
+        return None
+    entry.resolved_at = now
+    entry.status = WaitingListEntry.Status.PROMOTED
+    entry.save(update_fields=["status", "resolved_at"])
+    booking = Booking.objects.create(slot=slot, child_id=entry.child_id, from_waiting_list=True)
+    notify_family(child_id=entry.child_id, template="booking/email/promoted.txt",
+                  subject="Une place s'est libérée : réservation confirmée",
+                  context={"slot": slot, "booking": booking})
+    return booking
+
+
+def _offer_next(slot: DaySlot, now: datetime, hours: int) -> WaitingListEntry | None:
+    """Hold the freed place for the first waiting child until `hours` from now."""
+    entry = _next_waiting(slot, now)
+    if entry is None:
+        return None
+    entry.status = WaitingListEntry.Status.OFFERED
+    entry.offer_expires_at = now + timedelta(hours=hours)
+    entry.save(update_fields=["status", "offer_expires_at"])
+    notify_family(child_id=entry.child_id, template="booking/email/offer.txt",
+                  subject="Une place vous est proposée",
+                  context={"slot": slot, "entry": entry,
+                           "until": format_datetime(entry.offer_expires_at)})
+    return entry
+
+
+@transaction.atomic
+def accept_offer(*, entry: WaitingListEntry, now: datetime | None = None) -> Booking:
+    """The family takes the place held for it (the counter already counts it)."""
+    now = now or timezone.now()
+    entry = WaitingListEntry.objects.select_for_update().select_related("slot").get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.OFFERED:
+        raise BookingRefused("Cette proposition n'est plus valable.")
+    if entry.offer_expires_at and entry.offer_expires_at <= now:
+        raise BookingRefused(
+            f"Cette proposition a expiré le {format_datetime(entry.offer_expires_at)}.")
+    entry.status = WaitingListEntry.Status.PROMOTED
+    entry.resolved_at = now
+    entry.save(update_fields=["status", "resolved_at"])
+    return Booking.objects.create(slot=entry.slot, child_id=entry.child_id, from_waiting_list=True)
+
+
+@transaction.atomic
+def decline_offer(*, entry: WaitingListEntry, now: datetime | None = None,
+                  expired: bool = False) -> None:
+    """The family declines (or lets expire) an offer: the next child gets it."""
+    now = now or timezone.now()
+    entry = WaitingListEntry.objects.select_for_update().select_related(
+        "slot__activity__service").get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.OFFERED:
+        raise BookingRefused("Cette proposition n'est plus valable.")
+    entry.status = WaitingListEntry.Status.EXPIRED if expired else WaitingListEntry.Status.WITHDRAWN
+    entry.resolved_at = now
+    entry.save(update_fields=["status", "resolved_at"])
+    hand_over_place(entry.slot, now)
+
+
+def expire_offers(*, now: datetime | None = None) -> int:
+    """Offers past their time go to the next child (periodic task, per town)."""
+    now = now or timezone.now()
+    count = 0
+    for entry in WaitingListEntry.objects.filter(
+        status=WaitingListEntry.Status.OFFERED, offer_expires_at__lte=now
+    ).order_by("offer_expires_at", "id"):
+        try:
+            decline_offer(entry=entry, now=now, expired=True)
+            count += 1
+        except BookingRefused:  # taken or declined meanwhile
+            continue
+    return count
+
+
+def notify_family(*, child_id: int, template: str, subject: str, context: dict) -> None:
+    """E-mail a child's legal representatives after commit (core.mail)."""
+    from django.db import connection
+
+    from core.mail import queue_mail
+    from families.models import Child
+
+    to = selectors.family_emails([child_id]).get(child_id, [])
+    if not to:
+        return
+    child = Child.objects.only("first_name", "last_name").get(pk=child_id)
+    queue_mail(to=to, subject=subject, template=template,
+               context={"commune": connection.tenant, "child": child,
+                        "portal_url": portal_url(), **context})
+
+
+def portal_url() -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    return f"{settings.SITE_URL}/{getattr(connection.tenant, 'slug', '')}/"
 
 
 @transaction.atomic
@@ -230,14 +346,24 @@ def change_capacity(*, slot: DaySlot, capacity: int, now: datetime | None = None
 @transaction.atomic
 def promote_waiting(*, slot: DaySlot, now: datetime | None = None) -> list[Booking]:
     """Fill a day's free places from its waiting list, first come first served."""
+    from booking.catalogue import options_of
+
     now = now or timezone.now()
+    slot = DaySlot.objects.select_related("activity__service").get(pk=slot.pk)
+    opts = options_of(slot.activity.service)
     promoted = []
     while True:
         has_waiting = WaitingListEntry.objects.filter(
             slot=slot, status=WaitingListEntry.Status.WAITING).exists()
         if not has_waiting or not _take_place(slot.pk):
             return promoted
-        booking = _promote_next(slot, now)
+        if opts.waiting_mode == "offer":
+            offered = _offer_next(slot, now, opts.offer_hours)
+            booking = None
+            if offered is not None:
+                continue
+        else:
+            booking = _promote_next(slot, now)
         if booking is None:  # the last entry went away meanwhile: give the place back
             DaySlot.objects.filter(pk=slot.pk, booked__gt=0).update(booked=F("booked") - 1)
             return promoted
@@ -261,3 +387,65 @@ def open_days(
         ignore_conflicts=True,
     )
     return len(created)
+
+
+# --- catalogue (town staff) ----------------------------------------------------------
+
+
+@transaction.atomic
+def set_capacity(*, activity: Activity, capacity: int) -> None:
+    """Places per day for the days opened from now on (opened days keep theirs:
+    change_capacity changes one day and serves its waiting list)."""
+    if capacity < 0:
+        raise BookingRefused("Le nombre de places ne peut pas être négatif.")
+    Activity.objects.filter(pk=activity.pk).update(default_capacity=capacity)
+
+
+@transaction.atomic
+def set_eligibility(*, activity: Activity, min_age_months: int | None,
+                    max_age_months: int | None) -> None:
+    """Ages accepted at an activity (months; empty: no limit)."""
+    if min_age_months is not None and max_age_months is not None and \
+            min_age_months > max_age_months:
+        raise BookingRefused("L'âge minimum dépasse l'âge maximum.")
+    Activity.objects.filter(pk=activity.pk).update(min_age_months=min_age_months,
+                                                   max_age_months=max_age_months)
+
+
+@transaction.atomic
+def add_reservation_period(*, label: str, opens_at: datetime, closes_at: datetime,
+                           first_day: date | None, last_day: date | None, services=()):
+    """A published reservation period ("summer bookings open on 1 May at 08:30")."""
+    from booking.models import ReservationPeriod
+
+    if opens_at > closes_at:
+        raise BookingRefused("La période se ferme avant de s'ouvrir.")
+    if first_day and last_day and first_day > last_day:
+        raise BookingRefused("Le premier jour concerné est après le dernier.")
+    period = ReservationPeriod.objects.create(label=label[:160], opens_at=opens_at,
+                                              closes_at=closes_at, first_day=first_day,
+                                              last_day=last_day)
+    period.services.set(services)
+    return period
+
+
+@transaction.atomic
+def add_closure(*, label: str, first_day: date, last_day: date, services=()) -> tuple[object, int, int]:
+    """A town closure (e.g. the ALSH between Christmas and New Year). Opened days
+    of the concerned services without any booking are removed; days already
+    booked stay for staff to handle (returned count), nothing is cancelled
+    behind the families' backs."""
+    from booking.models import Closure
+
+    if first_day > last_day:
+        raise BookingRefused("La fermeture finit avant de commencer.")
+    closure = Closure.objects.create(label=label[:160], first_day=first_day, last_day=last_day)
+    closure.services.set(services)
+    slots = DaySlot.objects.filter(day__range=(first_day, last_day))
+    if services:
+        slots = slots.filter(activity__service__in=list(services))
+    empty = slots.filter(booked=0).exclude(bookings__isnull=False).exclude(
+        waiting_list__isnull=False)
+    removed = empty.count()
+    empty.delete()
+    return closure, removed, slots.count()

@@ -1,5 +1,16 @@
+import logging
+from contextlib import nullcontext
+
 from celery import shared_task
 from django.db import connection
+
+from core import metrics
+
+log = logging.getLogger(__name__)
+
+# Every worker imports this module (autodiscovery): count failed tasks per
+# town, tag Sentry events with the town, export worker metrics.
+metrics.connect_celery_signals()
 
 
 @shared_task
@@ -22,3 +33,54 @@ def describe_town() -> dict:
         "schema": connection.schema_name,
         "services": sorted(Service.objects.values_list("code", flat=True)),
     }
+
+
+@shared_task(ignore_result=True)
+def dispatch_to_towns(
+    task_name: str,
+    window_seconds: int = 3600,
+    task_kwargs: dict | None = None,
+    queue: str | None = None,
+) -> int:
+    """Send `task_name` once to every active town, spread over the window.
+
+    One beat entry for all towns (core.scheduling explains why). Each task is
+    sent inside `tenant_context(town)`: tenant-schemas-celery stamps that schema
+    in the message, and the worker runs the task there. `queue` lets bulk
+    per-town jobs go to their own workers, away from interactive tasks.
+    """
+    from celery import current_app
+    from django.conf import settings
+    from django_tenants.utils import get_public_schema_name, tenant_context
+
+    from core.scheduling import max_window_seconds, spread_countdown
+    from tenants.models import Commune
+
+    task = current_app.tasks[task_name]  # an unknown name fails here, loudly
+    limit = max_window_seconds(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None))
+    window = max(0, min(int(window_seconds), limit))
+    towns = (
+        Commune.objects.exclude(schema_name=get_public_schema_name())
+        .filter(status=Commune.Status.ACTIVE)
+        .only("pk", "schema_name", "slug")
+        .order_by("slug")
+    )
+    options = {"queue": queue} if queue else {}
+    sent = 0
+    # One broker connection for every message (~25 % faster: 1.8 ms per town
+    # instead of 2.4 ms, docs/scaling.md); none at all when tasks run eagerly.
+    eager = current_app.conf.task_always_eager
+    with nullcontext() if eager else current_app.producer_or_acquire() as producer:
+        if producer is not None:
+            options["producer"] = producer
+        for commune in towns.iterator(chunk_size=2000):
+            with tenant_context(commune):
+                task.apply_async(
+                    kwargs=task_kwargs or {},
+                    countdown=spread_countdown(commune.slug, window, salt=task_name),
+                    **options,
+                )
+            sent += 1
+    metrics.DISPATCHED.labels(task=task_name).inc(sent)
+    log.info("dispatch_to_towns", extra={"task": task_name, "towns": sent, "window": window})
+    return sent

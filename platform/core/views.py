@@ -25,6 +25,46 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+@never_cache
+def health_live(request):
+    """Liveness: the process answers. No dependency is checked, so a database
+    outage never makes the orchestrator restart every web process at once."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def health_ready(request):
+    """Readiness: every database alias and Redis (when configured) answer.
+
+    503 lists what failed. Only the error's class is shown (this URL is
+    public); the full error goes to the logs.
+    """
+    from core.health import readiness_checks
+
+    checks = readiness_checks()
+    failed = sorted(name for name, result in checks.items() if result != "ok")
+    return JsonResponse(
+        {"status": "unavailable" if failed else "ok", "checks": checks, "failed": failed},
+        status=503 if failed else 200,
+    )
+
+
+@never_cache
+def metrics(request):
+    """Prometheus exposition (django-prometheus), behind METRICS_TOKEN when set."""
+    import hmac
+
+    from django.conf import settings
+    from django_prometheus.exports import ExportToDjangoView
+
+    token = getattr(settings, "METRICS_TOKEN", "")
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return JsonResponse({"detail": "Authentification requise."}, status=401)
+    return ExportToDjangoView(request)
+
+
 def town_home(request):
     modules = registry()
     services = list(Service.objects.filter(is_active=True))

@@ -5,7 +5,10 @@
 
 `apply(demande, actor)` runs inside the accepting transaction; raising
 `django.core.exceptions.ValidationError` refuses the acceptance with its message.
+`describe(demande)` (optional) returns (label, value) lines shown to staff and
+to the family: what the request asks, in French.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,13 +20,16 @@ class DemandeKind:
     code: str
     label: str  # French, shown to families and staff
     apply: Callable | None  # None: accepting only records the decision
+    describe: Callable | None = None
 
 
 _KINDS: dict[str, DemandeKind] = {}
 
 
-def register(code: str, *, label: str, apply: Callable | None = None) -> None:
-    _KINDS[code] = DemandeKind(code, label, apply)
+def register(
+    code: str, *, label: str, apply: Callable | None = None, describe: Callable | None = None
+) -> None:
+    _KINDS[code] = DemandeKind(code, label, apply, describe)
 
 
 def get(code: str) -> DemandeKind | None:
@@ -32,3 +38,8 @@ def get(code: str) -> DemandeKind | None:
 
 def all_kinds() -> dict[str, DemandeKind]:
     return dict(_KINDS)
+
+
+def label(code: str) -> str:
+    kind = _KINDS.get(code)
+    return kind.label if kind else code

@@ -1,20 +1,76 @@
-"""Households, legal representatives and children (town schema).
+"""Households, legal representatives, children, health sheets and entourage (town schema).
 
 Access rule: a family account reaches a child through the legal representative
 (`Adult`) linked to the account, never through an id in a URL alone. Separated
-parents are two households, each with its own Adult, both guardians of the child.
+parents are two households, each with its own Adult, both guardians of the child;
+each household has its own address, quotient familial and payer.
+
+Data minimisation (RGPD art. 5 and 9, security.md): only what the towns' guides
+need to run the services; no religious or ethnic data (no "sans porc" diet:
+canteens offer a meatless alternative instead, which reveals nothing).
 """
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
+
+from families.validators import validate_allocataire_number, validate_phone, validate_postcode
+
+# Two legal representatives at most per child (French civil law: parental
+# authority is held by at most two persons).
+MAX_GUARDIANS = 2
+# Above any real quotient familial: catches typing errors (an income typed as QF).
+MAX_QUOTIENT_FAMILIAL = 100_000
 
 
 class Household(models.Model):
     """A "foyer": the unit that holds an address, a quotient familial and bills."""
 
+    class Regime(models.TextChoices):
+        CAF = "caf", "CAF"
+        MSA = "msa", "MSA"
+        NONE = "none", "non allocataire"
+
+    class QFSource(models.TextChoices):
+        CAF = "caf", "attestation CAF"
+        MSA = "msa", "attestation MSA"
+        TAX_NOTICE = "avis_imposition", "avis d'imposition (calcul par la mairie)"
+
     name = models.CharField("nom du foyer", max_length=160)
     address_line = models.CharField("adresse", max_length=255, blank=True)
-    postcode = models.CharField("code postal", max_length=5, blank=True)
+    postcode = models.CharField(
+        "code postal", max_length=5, blank=True, validators=[validate_postcode]
+    )
     city = models.CharField("commune", max_length=120, blank=True)
+    allocataire_regime = models.CharField(
+        "régime allocataire", max_length=8, choices=Regime.choices, blank=True
+    )
+    allocataire_number = models.CharField(
+        "numéro d'allocataire",
+        max_length=13,
+        blank=True,
+        validators=[validate_allocataire_number],
+    )
+    quotient_familial = models.PositiveIntegerField(
+        "quotient familial",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_QUOTIENT_FAMILIAL)],
+    )
+    qf_source = models.CharField(
+        "source du quotient familial", max_length=20, choices=QFSource.choices, blank=True
+    )
+    qf_date = models.DateField("date du justificatif", null=True, blank=True)
+    # Who receives and pays this household's invoices. Separated parents are two
+    # households, so each has its own payer.
+    payer = models.ForeignKey(
+        "families.Adult",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="payeur",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -29,31 +85,102 @@ class Adult(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="adults")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="adult",
     )
     first_name = models.CharField("prénom", max_length=80)
     last_name = models.CharField("nom", max_length=80)
     email = models.EmailField("e-mail", blank=True)
-    phone = models.CharField("téléphone", max_length=20, blank=True)
+    phone = models.CharField("téléphone", max_length=20, blank=True, validators=[validate_phone])
 
     class Meta:
         verbose_name = "responsable légal"
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
 
 class Child(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", "fille"
+        MALE = "M", "garçon"
+
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="children")
     guardians = models.ManyToManyField(Adult, related_name="children", blank=True)
     first_name = models.CharField("prénom", max_length=80)
     last_name = models.CharField("nom", max_length=80)
     birth_date = models.DateField("date de naissance")
+    school = models.CharField("école", max_length=120, blank=True)
+    school_class = models.CharField("classe", max_length=30, blank=True)
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices, blank=True)
 
     class Meta:
         verbose_name = "enfant"
         ordering = ["birth_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class HealthSheet(models.Model):
+    """« Fiche sanitaire »: what the staff caring for the child must know.
+
+    Health data (RGPD art. 9): shown only to the child's legal representatives
+    and town staff, never put in e-mails or logs.
+    """
+
+    class Diet(models.TextChoices):
+        STANDARD = "standard", "sans régime particulier"
+        NO_MEAT = "sans_viande", "repas sans viande"
+        MEDICAL = "medical", "régime médical (voir PAI)"
+
+    child = models.OneToOneField(Child, on_delete=models.CASCADE, related_name="health")
+    allergies = models.TextField("allergies", blank=True)
+    diet = models.CharField(
+        "régime alimentaire", max_length=12, choices=Diet.choices, default=Diet.STANDARD
+    )
+    pai = models.BooleanField("PAI (projet d'accueil individualisé)", default=False)
+    pai_details = models.TextField("précisions sur le PAI", blank=True)
+    vaccinations_up_to_date = models.BooleanField("vaccinations obligatoires à jour", default=False)
+    doctor_name = models.CharField("médecin traitant", max_length=120, blank=True)
+    doctor_phone = models.CharField(
+        "téléphone du médecin", max_length=20, blank=True, validators=[validate_phone]
+    )
+    photo_allowed = models.BooleanField("autorisation de photographier", default=False)
+    may_leave_alone = models.BooleanField("autorisation de partir seul", default=False)
+    transport_allowed = models.BooleanField("autorisation de transport", default=False)
+    emergency_care_allowed = models.BooleanField(
+        "autorisation d'intervention médicale d'urgence", default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "fiche sanitaire"
+
+    def __str__(self) -> str:
+        return f"Fiche sanitaire de {self.child}"
+
+
+class EntourageMember(models.Model):
+    """A person around the family: authorised to pick the children up, and/or
+    to be called in an emergency."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="entourage")
+    first_name = models.CharField("prénom", max_length=80)
+    last_name = models.CharField("nom", max_length=80)
+    relationship = models.CharField("lien avec l'enfant", max_length=60, blank=True)
+    phone = models.CharField("téléphone", max_length=20, validators=[validate_phone])
+    can_pick_up = models.BooleanField("autorisé à venir chercher l'enfant", default=False)
+    emergency_contact = models.BooleanField("à prévenir en cas d'urgence", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "membre de l'entourage"
+        ordering = ["last_name", "first_name", "id"]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import sentry_sdk
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponsePermanentRedirect
@@ -135,6 +136,8 @@ class TownRoutingMiddleware:
         # Not reset afterwards: Django logs the response after the middleware
         # chain returns, and that log line must still name the town.
         current_town.set(commune.slug)
+        if sentry_sdk.get_client().is_active():
+            sentry_sdk.set_tag("town", commune.slug)  # errors and traces by town
         connection.set_tenant(commune)
         try:
             return self.get_response(request)

@@ -2,11 +2,19 @@
 from django.contrib import admin
 from django.urls import path
 
+from accounts.admin_site import OperatorAdminSite
 from core import views
+
+# Operators sign in to the admin with their password AND a TOTP code
+# (docs/decisions/0400-django-otp.md); `manage.py enroll_totp` enrols them.
+admin.site.__class__ = OperatorAdminSite
 
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
     path("health/", views.health, name="health"),
+    path("health/live/", views.health_live, name="health-live"),
+    path("health/ready/", views.health_ready, name="health-ready"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,6 +14,9 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("commune/", api_views.TownInfoView.as_view(), name="town"),
+    path("compte/", include("accounts.api_urls")),
+    path("famille/", include("families.api_urls", namespace="famille")),
+    path("", include("documents.api_urls")),
 ] + [
     path(f"{code}/", include(f"{module.name}.api_urls", namespace=code))
     for code, module in sorted(registry().items())
@@ -23,6 +26,12 @@ urlpatterns = [
     path("", views.town_home, name="town-home"),
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
+    path("compte/", include("accounts.urls")),
+    path("gestion/demandes/", include("demandes.urls")),
+    path("", include("content.urls")),
+    path("", include("documents.urls")),
+    path("gestion/journal-des-acces/", include("audit.urls")),
+    path("gestion/", include("backoffice.urls")),
 ] + [
     path(f"{code.replace('_', '-')}/", include(f"{module.name}.urls", namespace=code))
     for code, module in sorted(registry().items())

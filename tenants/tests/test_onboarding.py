@@ -56,7 +56,7 @@ def test_onboarding_creates_schema_contacts_services_and_payment(tmp_path, db, i
     [result] = onboard_files([write(tmp_path, base_config())])
     elapsed = time.perf_counter() - started
     print(f"\nonboarding a new town: {elapsed:.2f} s")
-    assert result.created and elapsed < 2.0
+    assert result.created  # timing is measured by bench/tenant_create.py, not asserted here
     commune = Commune.objects.get(slug="saint-test")
     assert commune.schema_name == "saint_test"
     assert commune.enabled_modules == ["periscolaire", "alsh", "petite_enfance", "billing"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from celery.schedules import crontab
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
@@ -36,8 +37,14 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us: the CSP allows no CDN
     "django_htmx",
+    "django_prometheus",
+    "csp",
     "accounts",
+    # Second factor for operators (public admin) and town staff: docs/decisions/0400.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -45,10 +52,17 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "families",
     "demandes",
     "booking",
+    "notifications",
+    "audit",
+    "content",
+    "documents",
+    "backoffice",  # /<slug>/gestion/: the town's back-office (docs/decisions/1000)
     # Service modules: discovered by core.modules from their AppConfig.
     "modules.periscolaire",
     "modules.alsh",
@@ -59,7 +73,12 @@ INSTALLED_APPS = SHARED_APPS + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
 TENANT_MODEL = "tenants.Commune"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# accounts' activation keys point at families.Adult, so they exist only in
+# town schemas (accounts.routers answers first; django-tenants' router decides the rest).
+DATABASE_ROUTERS = ["accounts.routers.TownOnlyModelsRouter", "django_tenants.routers.TenantSyncRouter"]
+# Set the schema search_path once per town switch instead of before every query
+# (halves the round trips: bench/opening_rush.py, docs/decisions/0803).
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 TENANT_URLCONF = "portal.urls_tenant"
 ROOT_URLCONF = TENANT_URLCONF
@@ -69,18 +88,30 @@ TOWN_LOOKUP_TTL = env.float("TOWN_LOOKUP_TTL", default=5.0)
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for /metrics (docs/decisions/0300).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Must run before sessions and auth: they live in the town's schema.
     "portal.routing.TownRoutingMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
+    # Response side runs after sessions and CSRF: scopes their cookies to /<slug>/.
+    "accounts.middleware.TownCookiePathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff and operator sessions reach nothing but the second-factor pages until verified.
+    "accounts.middleware.SecondFactorMiddleware",
+    # Pages seen by a signed-in user are never stored by browsers or proxies.
+    "core.cache_headers.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.routing.ModuleGateMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -160,6 +191,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.dispatch_payment_reconciliation",
         "schedule": 15 * 60.0,
     },
+    # Transactional outbox: re-sends e-mails whose immediate send was lost
+    # (broker down at commit time). docs/decisions/0500-mail-outbox.md
+    "notifications-flush-outboxes": {
+        "task": "notifications.tasks.flush_outboxes", "schedule": 60.0,
+    },
+    # One dispatcher per job sends one task per town (tenant-schemas-celery).
+    "documents-expiry-reminders": {
+        "task": "documents.tasks.dispatch_expiry_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "personal-data-retention-purge": {
+        "task": "documents.tasks.dispatch_retention_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Waiting-list offers past their time go to the next family (booking.tasks).
+    "booking-expire-waiting-offers": {
+        "task": "booking.tasks.expire_waiting_offers",
+        "schedule": 300.0,
+    },
 }
 
 # --- I18N: the product speaks French -------------------------------------
@@ -181,14 +231,37 @@ STORAGES = {
 }
 
 # --- Auth -----------------------------------------------------------------
+# CNIL deliberation 2022-100 and OWASP ASVS: length over composition, no
+# composition rules, long passphrases accepted, common passwords refused.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.FrenchCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "families:dashboard"
+LOGOUT_REDIRECT_URL = "town-home"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link lives one hour
+# accounts: activation keys ("clé Enfance", "code personnel") and e-mail links.
+ACCOUNTS_ACTIVATION_KEY_DAYS = env.int("ACCOUNTS_ACTIVATION_KEY_DAYS", default=60)
+ACCOUNTS_EMAIL_LINK_HOURS = env.int("ACCOUNTS_EMAIL_LINK_HOURS", default=72)
+# Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
+ACCOUNTS_TRUSTED_PROXIES = env.int("ACCOUNTS_TRUSTED_PROXIES", default=0)
+
+
+def _totp_issuer(device) -> str:
+    """The name an authenticator app shows: the town's, so an agent of two
+    towns tells their codes apart."""
+    from django.db import connection
+
+    return f"Guichet Famille {getattr(connection.tenant, 'name', '')}".strip()
+
+
+OTP_TOTP_ISSUER = _totp_issuer
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -204,6 +277,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API du portail famille d'une commune (préfixe /<commune>/api/).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models name their choices `Status`: give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "DemandeStatusEnum": "demandes.models.Demande.Status",
+        "DocumentStatusEnum": "documents.models.Document.Status",
+        "BookingStatusEnum": "booking.models.Booking.Status",
+    },
 }
 
 # --- Mail -----------------------------------------------------------------
@@ -219,6 +301,22 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp), the same in every environment so
+# that browser tests meet what production enforces (docs/decisions/0301).
+# Scripts: our own files, or inline ones carrying `{{ request.csp_nonce }}`.
+# No form-action: payment providers' FORM redirects (eopayment) post off-site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Logs: JSON lines carrying the town's slug -----------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -237,7 +335,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["town"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task run is noise at INFO (eager demo runs send hundreds).
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # --- Sentry (only when SENTRY_DSN is set) ----------------------------------
@@ -256,13 +358,25 @@ if SENTRY_DSN:
     )
 
 # --- Billing (modules/billing) ----------------------------------------------
-BILLING_RUN_WINDOW_SECONDS = env.int("BILLING_RUN_WINDOW_SECONDS", default=4 * 3600)
+# Below Redis' visibility timeout (prod.py: 4 h): a countdown must never exceed it.
+BILLING_RUN_WINDOW_SECONDS = env.int("BILLING_RUN_WINDOW_SECONDS", default=3 * 3600)
 # Test-mode payments (eopayment's dummy backend, PayZen TEST) move no money:
 # accepted for the demo and tests only; prod.py refuses them.
 BILLING_ACCEPT_TEST_PAYMENTS = env.bool("BILLING_ACCEPT_TEST_PAYMENTS", default=True)
 # DEMO ONLY: our local stand-in for the dummy provider's page
 # (modules/billing/fake_provider.py); prod.py switches it off.
 BILLING_DEMO_PAYMENT_PAGE = env.bool("BILLING_DEMO_PAYMENT_PAGE", default=True)
+# --- Documents, private vault, personal data (docs/decisions/0700-0703) -----
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int("DOCUMENT_HOUSEHOLD_QUOTA_BYTES", default=200 * 1024 * 1024)
+VAULT_HOUSEHOLD_QUOTA_BYTES = env.int("VAULT_HOUSEHOLD_QUOTA_BYTES", default=100 * 1024 * 1024)
+# Unix socket of a clamd daemon; empty = no antivirus scan.
+CLAMD_SOCKET = env("CLAMD_SOCKET", default="")
+# Master key of the private vault ("coffre-fort"): each family's key is derived
+# from it (HKDF). Losing it loses every vault; `check --deploy` refuses the default.
+VAULT_MASTER_KEY = env("VAULT_MASTER_KEY", default="dev-only-vault-master-key-change-me-in-production")
+# Families inactive this long are purged (a town may shorten/lengthen it in its YAML).
+PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=3)
 
 # Where tenant_configs/*.yaml live (the operator's onboarding source).
 TENANT_CONFIGS_DIR = Path(env("TENANT_CONFIGS_DIR", default=str(BASE_DIR / "tenant_configs")))

@@ -8,7 +8,11 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from accounts import demo as accounts_demo
+from content import demo as content_demo
 from core.modules import registry
+from documents import demo as documents_demo
+from families import demo as families_demo
 from tenants.models import Commune
 
 OPERATOR_USERNAME = "operateur"
@@ -27,19 +31,24 @@ class Command(BaseCommand):
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         call_command("onboard_commune", all=True, stdout=self.stdout)
         self._operator()
+        accounts_demo.load_operator(OPERATOR_USERNAME)
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
+                accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune
+                families_demo.load(commune)  # three more households, demandes decided by agent.demo
                 for code in commune.enabled_modules:
                     module = registry().get(code)
                     if module:
                         module.load_demo_data(commune)
+                content_demo.load(commune)
+                documents_demo.load(commune)
         connection.set_schema_to_public()
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         port = os.environ.get("PORT", "8000")
         self.stdout.write(
             f"Démo prête : http://127.0.0.1:{port}/ — opérateur : {OPERATOR_USERNAME} / "
-            f"{OPERATOR_PASSWORD} sur /admin/"
+            f"{OPERATOR_PASSWORD} sur /admin/ (code TOTP : docs/demo-accounts.md)"
         )
         if not no_serve:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)

@@ -1,0 +1,120 @@
+"""Demo accounts of one town (fictitious people), loaded by `manage.py rundemo`
+inside the town's schema. Idempotent. docs/demo-accounts.md lists them."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+FAMILY_USERNAME = "famille.martin"
+FAMILY_PASSWORD = "une belle journée à la piscine"
+AGENT_USERNAME = "agent.demo"
+AGENT_PASSWORD = "agent demo guichet famille"
+ADMIN_USERNAME = "admin.commune"
+ADMIN_PASSWORD = "administration de la commune"
+# Base32 "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" (well-known test secret): demo only,
+# typed into an authenticator app or `oathtool --totp -b <secret>`.
+DEMO_TOTP_SECRET_HEX = "48656c6c6f21deadbeef48656c6c6f21deadbeef"
+DEMO_TOTP_SECRET_BASE32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _account(username, password, *, email, first_name, last_name, role, areas=()):
+    from accounts.models import User
+
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "email": email,
+            "first_name": first_name,
+            "last_name": last_name,
+            "role": role,
+            "service_areas": list(areas),
+            "email_verified_at": timezone.now(),
+        },
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _totp(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(
+        user=user, name="Démo", defaults={"key": DEMO_TOTP_SECRET_HEX, "confirmed": True}
+    )
+
+
+@transaction.atomic
+def load(commune) -> None:
+    """One family account linked to a « Famille Martin » household (whose
+    second parent has no account yet), one agent (all service areas) and one
+    town admin, both with the demo TOTP secret."""
+    from accounts.models import User
+    from families.models import Adult, Household
+
+    slug = connection.schema_name
+    family = _account(
+        FAMILY_USERNAME,
+        FAMILY_PASSWORD,
+        email=f"famille.martin@{slug}.example",
+        first_name="Claire",
+        last_name="Martin",
+        role=User.Role.FAMILY,
+    )
+    if not Adult.objects.filter(user=family).exists():
+        household = Household.objects.create(
+            name="Famille Martin (démo)",
+            address_line="1 rue des Écoles",
+            postcode="",
+            city=commune.name,
+        )
+        Adult.objects.create(
+            household=household,
+            user=family,
+            first_name="Claire",
+            last_name="Martin",
+            email=family.email,
+            phone="06 12 34 56 78",
+        )
+        # The other legal representative has no account yet: staff can issue
+        # their activation key from /<town>/compte/agents/cles/.
+        Adult.objects.create(
+            household=household,
+            first_name="Paul",
+            last_name="Martin",
+            email=f"paul.martin@{slug}.example",
+            phone="06 98 76 54 32",
+        )
+    agent = _account(
+        AGENT_USERNAME,
+        AGENT_PASSWORD,
+        email=f"agent@{slug}.example",
+        first_name="Agnès",
+        last_name="Durand",
+        role=User.Role.AGENT,
+        areas=[a.value for a in User.Area],
+    )
+    admin = _account(
+        ADMIN_USERNAME,
+        ADMIN_PASSWORD,
+        email=f"admin@{slug}.example",
+        first_name="Alain",
+        last_name="Bernard",
+        role=User.Role.TOWN_ADMIN,
+    )
+    _totp(agent)
+    _totp(admin)
+
+
+def load_operator(username: str) -> None:
+    """The demo operator's TOTP device (public schema): /admin/ asks for a code."""
+    from accounts.models import User
+
+    connection.set_schema_to_public()
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        user.role = User.Role.OPERATOR
+        user.save(update_fields=["role"])
+        _totp(user)

@@ -1,0 +1,111 @@
+"""Read paths of the back-office (current town's schema). Constant query counts:
+every list is one query plus prefetches, whatever the number of rows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Count, Prefetch, Q, Sum
+from django.shortcuts import get_object_or_404
+
+from families.models import Adult, Child, EntourageMember, Household
+
+
+def search_households(q: str):
+    qs = Household.objects.order_by("name", "id")
+    q = (q or "").strip()
+    if q:
+        words = q.split()
+        for w in words:
+            qs = qs.filter(
+                Q(name__icontains=w)
+                | Q(adults__first_name__icontains=w)
+                | Q(adults__last_name__icontains=w)
+                | Q(adults__email__icontains=w)
+                | Q(children__first_name__icontains=w)
+                | Q(children__last_name__icontains=w)
+            )
+        qs = qs.distinct()
+    return qs.prefetch_related(
+        Prefetch("adults", queryset=Adult.objects.order_by("id")),
+        Prefetch("children", queryset=Child.objects.order_by("birth_date", "id")),
+    )
+
+
+def household_file(pk: int) -> Household:
+    """Everything staff may see of a household (never the document vault)."""
+    qs = Household.objects.select_related("payer").prefetch_related(
+        Prefetch("adults", queryset=Adult.objects.select_related("user").order_by("id")),
+        Prefetch(
+            "children",
+            queryset=Child.objects.select_related("health")
+            .prefetch_related("guardians")
+            .order_by("birth_date", "id"),
+        ),
+        Prefetch("entourage", queryset=EntourageMember.objects.order_by("last_name", "id")),
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def demandes_of(household, user):
+    from demandes.selectors import demandes_for_staff
+
+    return demandes_for_staff(user).filter(household=household).order_by("-created_at")[:50]
+
+
+def bookings_per_day(today: date, days: int = 14) -> list[tuple[str, int]]:
+    from booking.models import Booking
+
+    rows = dict(
+        Booking.objects.filter(
+            status="booked", slot__day__gte=today, slot__day__lt=today + timedelta(days=days)
+        )
+        .values_list("slot__day")
+        .annotate(n=Count("id"))
+        .values_list("slot__day", "n")
+    )
+    return [
+        ((today + timedelta(days=i)).strftime("%d/%m"), rows.get(today + timedelta(days=i), 0))
+        for i in range(days)
+    ]
+
+
+def occupancy_per_site(today: date, days: int = 7) -> list[tuple[str, int]]:
+    from booking.models import DaySlot
+
+    rows = (
+        DaySlot.objects.filter(day__gte=today, day__lt=today + timedelta(days=days))
+        .values("activity__site__name")
+        .annotate(booked=Sum("booked"), capacity=Sum("capacity"))
+        .order_by("activity__site__name")
+    )
+    return [
+        (
+            r["activity__site__name"] or "Sans lieu",
+            round(100 * r["booked"] / r["capacity"]) if r["capacity"] else 0,
+        )
+        for r in rows
+    ]
+
+
+def unpaid_amounts() -> list[tuple[str, float]] | None:
+    """Unpaid invoice amounts per month, when billing's invoice model exists
+    (being built elsewhere): None otherwise."""
+    try:
+        invoice = apps.get_model("billing", "Invoice")
+    except LookupError:
+        return None
+    fields = {f.name for f in invoice._meta.get_fields()}
+    amount = next((f for f in ("balance", "amount_due", "total") if f in fields), None)
+    when = next((f for f in ("issued_on", "date", "created_at") if f in fields), None)
+    if not amount or not when or "status" not in fields:
+        return None
+    rows = (
+        invoice.objects.exclude(status__in=["paid", "cancelled"])
+        .values_list(f"{when}__year", f"{when}__month")
+        .annotate(total=Sum(amount))
+        .order_by(f"{when}__year", f"{when}__month")
+    )
+    return [(f"{m:02d}/{y}", float(t or Decimal(0))) for y, m, t in rows]

@@ -1,0 +1,38 @@
+from django.urls import path
+
+from backoffice import views
+
+app_name = "backoffice"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("familles/", views.families, name="families"),
+    path("familles/<int:pk>/", views.family, name="family"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/familles.csv", views.export_families, {"fmt": "csv"}, name="export-families-csv"),
+    path(
+        "exports/familles.xlsx", views.export_families, {"fmt": "xlsx"}, name="export-families-xlsx"
+    ),
+    path("exports/demandes.csv", views.export_demandes, {"fmt": "csv"}, name="export-demandes-csv"),
+    path(
+        "exports/demandes.xlsx", views.export_demandes, {"fmt": "xlsx"}, name="export-demandes-xlsx"
+    ),
+    path("facturation/", views.billing, name="billing"),
+    path("configuration/", views.config, name="config"),
+    path("configuration/modules/", views.config_modules, name="config-modules"),
+    path("configuration/services/<slug:code>/", views.config_service, name="config-service"),
+    path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
+    path("configuration/sections/<slug:key>/", views.config_section, name="config-section"),
+    path("configuration/export.yaml", views.config_export, name="config-export"),
+    path("configuration/historique/", views.history, name="history"),
+    path("configuration/historique/<int:number>/", views.version, name="version"),
+    path(
+        "configuration/historique/<int:number>/export.yaml",
+        views.version_export,
+        name="version-export",
+    ),
+    path(
+        "configuration/historique/<int:number>/restaurer/",
+        views.version_restore,
+        name="version-restore",
+    ),
+]

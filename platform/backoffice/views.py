@@ -1,0 +1,518 @@
+"""The town's back-office at /<slug>/gestion/ (docs/decisions/1000).
+
+Access: `staff_required(area)` (town staff with a verified second factor);
+configuration pages are for town admins only (`town_admin_required`). Every
+configuration change goes through tenants.services.apply_town_config.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime
+import io
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import staff_required
+from backoffice import charts, selectors
+from backoffice.forms import SECTIONS, ModulesForm, SearchForm, SectionForm, ServiceForm
+from backoffice.models import AccessLog
+from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
+from core.backoffice import entries_for
+from core.modules import registry
+from tenants.config import ConfigError
+from tenants.models import ConfigVersion
+from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, restore_version
+
+PAGE = 50
+
+
+def town_admin_required(view):
+    @staff_required()
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.role != "town_admin":
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _actor(request) -> Actor:
+    return Actor.of(request.user, request.commune.schema_name)
+
+
+def _apply(request, data, message):
+    """Apply; on refusal return the problems (French), nothing saved."""
+    try:
+        apply_town_config(
+            commune=request.commune,
+            data=data,
+            actor=_actor(request),
+            message=message or "Modification depuis la gestion",
+            source="gestion",
+        )
+    except ConfigError as exc:
+        return exc.problems
+    return None
+
+
+# --- home and dashboard ------------------------------------------------------------
+
+
+@never_cache
+@staff_required()
+def home(request):
+    today = timezone.localdate()
+    groups: dict[str, list] = {}
+    for entry, url in entries_for(request.user, request.commune):
+        groups.setdefault(entry.group, []).append((entry, url))
+    unpaid = selectors.unpaid_amounts() if request.user.works_in("billing") else None
+    per_day = selectors.bookings_per_day(today)
+    occupancy = selectors.occupancy_per_site(today)
+    return render(
+        request,
+        "backoffice/home.html",
+        {
+            "groups": groups,
+            "per_day": per_day,
+            "per_day_svg": charts.bar_chart(
+                per_day, title="Réservations par jour (14 prochains jours)"
+            ),
+            "occupancy": occupancy,
+            "occupancy_svg": charts.bar_chart(
+                occupancy,
+                title="Taux d'occupation par lieu (7 prochains jours)",
+                unit=" %",
+                max_value=100,
+            ),
+            "unpaid": unpaid,
+            "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €")
+            if unpaid
+            else "",
+        },
+    )
+
+
+# --- families --------------------------------------------------------------------------
+
+
+@never_cache
+@staff_required()
+def families(request):
+    form = SearchForm(request.GET or None)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(selectors.search_households(q), PAGE).get_page(request.GET.get("page"))
+    return render(request, "backoffice/families.html", {"form": form, "page": page, "q": q})
+
+
+@never_cache
+@staff_required()
+def family(request, pk):
+    household = selectors.household_file(pk)
+    AccessLog.objects.create(user=request.user, household=household)
+    return render(
+        request,
+        "backoffice/family.html",
+        {
+            "household": household,
+            "demandes": list(selectors.demandes_of(household, request.user)),
+        },
+    )
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+@never_cache
+@staff_required()
+def exports(request):
+    return render(request, "backoffice/exports.html")
+
+
+FAMILY_COLUMNS = [
+    "Foyer",
+    "Adresse",
+    "Code postal",
+    "Commune",
+    "Quotient familial",
+    "Adultes",
+    "E-mails",
+    "Enfants",
+]
+DEMANDE_COLUMNS = ["N°", "Objet", "Type", "Service", "Statut", "Foyer", "Envoyée le"]
+
+
+def _family_rows():
+    for h in selectors.search_households("").iterator(chunk_size=500):
+        adults = list(h.adults.all())
+        yield [
+            h.name,
+            h.address_line,
+            h.postcode,
+            h.city,
+            h.quotient_familial or "",
+            ", ".join(f"{a.first_name} {a.last_name}" for a in adults),
+            ", ".join(a.email for a in adults if a.email),
+            ", ".join(
+                f"{c.first_name} {c.last_name} ({c.birth_date:%d/%m/%Y})" for c in h.children.all()
+            ),
+        ]
+
+
+def _demande_rows(user):
+    from demandes.selectors import demandes_for_staff
+
+    for d in demandes_for_staff(user).select_related("household").order_by("-created_at"):
+        yield [
+            d.pk,
+            d.subject,
+            d.kind,
+            d.service_area,
+            d.get_status_display(),
+            d.household.name if d.household else "",
+            timezone.localtime(d.created_at).strftime("%d/%m/%Y %H:%M"),
+        ]
+
+
+def _export(rows, columns, name, fmt):
+    stamp = timezone.localdate().isoformat()
+    filename = f"{name}-{connection.tenant.slug}-{stamp}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        # Semicolons and a BOM: what French spreadsheet software opens correctly.
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(name[:31])
+        ws.append(columns)
+        for row in rows:
+            ws.append(row)
+        out = io.BytesIO()
+        wb.save(out)
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@staff_required()
+def export_families(request, fmt):
+    return _export(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
+
+
+@never_cache
+@staff_required()
+def export_demandes(request, fmt):
+    return _export(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
+
+
+# --- billing overview (agents of billing, managers, admins) ------------------------------
+
+
+@never_cache
+@staff_required("billing")
+def billing(request):
+    if "billing" not in request.commune.enabled_modules:
+        raise Http404("Ce service n'est pas proposé par cette commune.")
+    settings_ = (request.commune.config.get("module_settings") or {}).get("billing") or {}
+    services = {s["code"]: s["name"] for s in request.commune.config.get("services", [])}
+    tariffs = []
+    for code, spec in (settings_.get("services") or {}).items():
+        for v in spec.get("versions", []):
+            tariffs.append((services.get(code, code), v))
+    unpaid = selectors.unpaid_amounts()
+    return render(request, "backoffice/billing.html", {"tariffs": tariffs, "unpaid": unpaid})
+
+
+# --- configuration (town admins) ---------------------------------------------------------
+
+
+def _config(request) -> dict:
+    return copy.deepcopy(request.commune.config)
+
+
+@never_cache
+@town_admin_required
+def config(request):
+    data = request.commune.config
+    return render(
+        request,
+        "backoffice/config.html",
+        {
+            "data": data,
+            "sections": SECTIONS,
+            "modules": registry(),
+            "services": data.get("services", []),
+        },
+    )
+
+
+@never_cache
+@town_admin_required
+def config_modules(request):
+    choices = [(code, m.module_label) for code, m in sorted(registry().items())]
+    form = ModulesForm(
+        request.POST or None,
+        choices=choices,
+        initial={"modules": request.commune.config.get("modules", [])},
+    )
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        data = _config(request)
+        data["modules"] = [c for c, _ in choices if c in form.cleaned_data["modules"]]
+        # A module switched off takes its services with it (their rows are
+        # switched off, never deleted: onboarding) and its settings; the
+        # history keeps them for a later restore.
+        from core.modules import service_kinds
+
+        kinds = service_kinds()
+        kept = [
+            s
+            for s in data["services"]
+            if kinds.get(s["kind"], (None,))[0] is None
+            or kinds[s["kind"]][0].module_code in data["modules"]
+        ]
+        dropped = {s["code"] for s in data["services"]} - {s["code"] for s in kept}
+        data["services"] = kept
+        billing = (data.get("module_settings") or {}).get("billing")
+        if billing and dropped:
+            billing["services"] = {
+                k: v for k, v in (billing.get("services") or {}).items() if k not in dropped
+            }
+        data["module_settings"] = {
+            k: v for k, v in (data.get("module_settings") or {}).items() if k in data["modules"]
+        }
+        if not data["module_settings"]:
+            data.pop("module_settings", None)
+        problems = _apply(request, data, form.cleaned_data["message"] or "Modules activés")
+        if problems is None:
+            messages.success(request, "Modules enregistrés : le changement est en vigueur.")
+            return redirect("backoffice:config")
+    return render(
+        request,
+        "backoffice/config_modules.html",
+        {"form": form, "problems": problems or []},
+        status=422 if problems else 200,
+    )
+
+
+def _service_index(request, code) -> int:
+    for i, s in enumerate(request.commune.config.get("services", [])):
+        if s["code"] == code:
+            return i
+    raise Http404("Service inconnu.")
+
+
+@never_cache
+@town_admin_required
+def config_service(request, code):
+    index = _service_index(request, code)
+    service = request.commune.config["services"][index]
+    form = ServiceForm(request.POST or None, initial=ServiceForm.initial_for(service))
+    problems, preview = [], ""
+    if form.is_bound and form.is_valid():
+        previous = (service.get("deadlines") or {}).get("booking")
+        rule = rule_from_fields(form.cleaned_data["rule"], form.rule_values(), previous)
+        preview = preview_sentence(rule, form.cleaned_data["preview_day"] or _default_day())
+        if "save" in request.POST:
+            data = _config(request)
+            target = data["services"][index]
+            target["name"] = form.cleaned_data["name"]
+            if form.cleaned_data["description"]:
+                target["description"] = form.cleaned_data["description"]
+            else:
+                target.pop("description", None)
+            target.setdefault("deadlines", {})["booking"] = rule
+            result = _apply(request, data, form.cleaned_data["message"] or f"Service {code}")
+            if result is None:
+                messages.success(
+                    request, f"« {target['name']} » enregistré : la règle est en vigueur."
+                )
+                return redirect("backoffice:config")
+            problems = problems_by_prefix(result, f"services[{index}]") or [
+                (p.key, p.message) for p in result
+            ]
+            _attach_field_errors(form, problems)
+    elif not form.is_bound:
+        booking = (service.get("deadlines") or {}).get("booking") or {"rule": "none"}
+        preview = preview_sentence(booking, _default_day())
+    return render(
+        request,
+        "backoffice/config_service.html",
+        {
+            "form": form,
+            "service": service,
+            "problems": problems,
+            "preview": preview,
+        },
+        status=422 if problems else 200,
+    )
+
+
+def _attach_field_errors(form, problems):
+    for key, message in problems:
+        name = key.rsplit(".", 1)[-1]
+        if name in form.fields:
+            form.add_error(name, message)
+        elif name == "rule":
+            form.add_error("rule", message)
+
+
+def _default_day() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=14)
+
+
+@never_cache
+@town_admin_required
+def config_preview(request, code):
+    """The live preview's fragment (htmx, on every change of the rule's fields)."""
+    index = _service_index(request, code)
+    service = request.commune.config["services"][index]
+    form = ServiceForm(request.GET)
+    form.is_valid()  # partial data is fine for a preview
+    data = getattr(form, "cleaned_data", {})
+    previous = (service.get("deadlines") or {}).get("booking")
+    rule = rule_from_fields(
+        data.get("rule") or request.GET.get("rule", "none"), form.rule_values(), previous
+    )
+    sentence = preview_sentence(rule, data.get("preview_day") or _default_day())
+    return render(request, "backoffice/_preview.html", {"preview": sentence})
+
+
+@never_cache
+@town_admin_required
+def config_section(request, key):
+    if key not in SECTIONS:
+        raise Http404("Section inconnue.")
+    current = request.commune.config.get(key)
+    initial_text = export_yaml({key: current}).split("\n", 1)[1] if current is not None else ""
+    # Shown without its top-level key: the admin edits the section's content.
+    initial_text = _strip_key(initial_text, key)
+    form = SectionForm(request.POST or None, initial={"text": initial_text})
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        data = _config(request)
+        value = form.cleaned_data["text"]
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+        result = _apply(request, data, form.cleaned_data["message"] or f"Section {key}")
+        if result is None:
+            messages.success(request, f"« {SECTIONS[key]} » enregistré.")
+            return redirect("backoffice:config")
+        problems = [(p.key, p.message) for p in result]
+    return render(
+        request,
+        "backoffice/config_section.html",
+        {
+            "form": form,
+            "key": key,
+            "label": SECTIONS[key],
+            "problems": problems,
+        },
+        status=422 if problems else 200,
+    )
+
+
+def _strip_key(text: str, key: str) -> str:
+    lines = text.splitlines()
+    if lines and lines[0].startswith(f"{key}:"):
+        head = lines[0][len(key) + 1 :].strip()
+        if head:
+            return head + "\n"
+        return "\n".join(line[2:] if line.startswith("  ") else line for line in lines[1:]) + "\n"
+    return text
+
+
+@never_cache
+@town_admin_required
+def config_export(request):
+    response = HttpResponse(
+        export_yaml(request.commune.config), content_type="application/yaml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{request.commune.slug}.yaml"'
+    return response
+
+
+def _versions(request):
+    connection.set_schema_to_public()
+    try:
+        return list(ConfigVersion.objects.filter(commune_id=request.commune.pk).order_by("-number"))
+    finally:
+        connection.set_tenant(request.commune)
+
+
+@never_cache
+@town_admin_required
+def history(request):
+    page = Paginator(_versions(request), PAGE).get_page(request.GET.get("page"))
+    return render(request, "backoffice/history.html", {"page": page})
+
+
+@never_cache
+@town_admin_required
+def version(request, number):
+    versions = {v.number: v for v in _versions(request)}
+    current = versions.get(number) or _404()
+    before = versions.get(number - 1)
+    return render(
+        request,
+        "backoffice/version.html",
+        {
+            "version": current,
+            "diff": diff_versions(before.data if before else None, current.data),
+            "is_current": current.digest == request.commune.config_digest,
+        },
+    )
+
+
+def _404():
+    raise Http404("Version inconnue.")
+
+
+@never_cache
+@town_admin_required
+def version_export(request, number):
+    v = next((v for v in _versions(request) if v.number == number), None) or _404()
+    response = HttpResponse(export_yaml(v.data), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{request.commune.slug}-v{number}.yaml"'
+    )
+    return response
+
+
+@require_POST
+@town_admin_required
+def version_restore(request, number):
+    v = next((v for v in _versions(request) if v.number == number), None) or _404()
+    v.commune = request.commune
+    try:
+        restore_version(version=v, actor=_actor(request))
+    except ConfigError as exc:
+        for p in exc.problems:
+            messages.error(request, str(p))
+        return redirect("backoffice:version", number=number)
+    messages.success(request, f"Version {number} restaurée.")
+    return redirect("backoffice:history")

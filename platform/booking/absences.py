@@ -1,0 +1,119 @@
+"""Write path of absences and attendance ("pointage").
+
+A family reports an absence for a booked day it can no longer cancel (meal,
+ALSH, crèche: Bassens, Donges), with a justification file that the service's
+`options.absences.justification` makes optional, required or absent. Staff
+decide; billing reads `Absence.decision` with `Booking.attendance` and
+`Booking.cancelled_late` (do not rename them: modules.billing prices them).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from booking import selectors
+from booking.catalogue import options_of
+from booking.deadlines import evaluate_cell
+from booking.french import PARIS, format_date
+from booking.models import Absence, Attendance, Booking
+from booking.rules import UploadRefused
+from booking.services import BookingRefused, portal_url
+from booking.uploads import check_upload
+
+
+@transaction.atomic
+def report_absence(*, booking: Booking, reason: str, comment: str = "", upload=None,
+                   user=None, now: datetime | None = None) -> Absence:
+    now = now or timezone.now()
+    booking = (Booking.objects.select_for_update(of=("self",))
+               .select_related("slot__activity__service", "child").get(pk=booking.pk))
+    if booking.status != Booking.Status.BOOKED:
+        raise BookingRefused("Ce jour n'est pas réservé.")
+    if Absence.objects.filter(booking=booking).exists():
+        raise BookingRefused("Une absence est déjà signalée pour ce jour.")
+    if reason not in Absence.Reason.values:
+        raise BookingRefused("Choisissez le motif de l'absence.")
+    service = booking.slot.activity.service
+    opts = options_of(service)
+    day = booking.slot.day
+    today = now.astimezone(PARIS).date()
+    last = day + timedelta(days=opts.report_days_after)
+    if today > last:
+        raise BookingRefused(
+            f"Le signalement d'une absence était possible jusqu'au {format_date(last)}.")
+    rules = selectors.rules_for(service)
+    state = evaluate_cell(
+        day=day, now=now, rules=rules, booked=True,
+        session_start=selectors.session_start_for(rules, day, selectors.town_calendar(),
+                                                  service.code),
+        windows=selectors.windows_for(service), service=service.code,
+        holidays=selectors.public_holidays())
+    if state.can_cancel:
+        # Still cancellable: a cancellation costs nothing, an absence may be billed.
+        raise BookingRefused(
+            "Ce jour peut encore être annulé sans frais : annulez-le plutôt dans vos réservations "
+            f"({state.explanation}).")
+    if opts.justification == "required" and upload is None:
+        raise BookingRefused("Un justificatif est obligatoire pour ce service.")
+    if opts.justification == "none" and upload is not None:
+        raise BookingRefused("Ce service ne demande pas de justificatif.")
+    absence = Absence(booking=booking, reason=reason, comment=(comment or "")[:2000],
+                      reported_by=user)
+    if upload is not None:
+        try:
+            info = check_upload(upload)
+        except UploadRefused as exc:
+            raise BookingRefused(str(exc)) from None
+        absence.justification_name = info.original_name
+        absence.justification_type = info.content_type
+        absence.justification.save(info.stored_name, upload, save=False)
+    absence.save()
+    _notify(absence)
+    return absence
+
+
+@transaction.atomic
+def decide_absence(*, absence: Absence, decision: str, actor, comment: str = "",
+                   now: datetime | None = None) -> Absence:
+    absence = Absence.objects.select_for_update().select_related(
+        "booking__slot__activity", "booking__child").get(pk=absence.pk)
+    if decision not in (Absence.Decision.JUSTIFIED, Absence.Decision.UNJUSTIFIED):
+        raise BookingRefused("Décision inconnue.")
+    if absence.decision != Absence.Decision.PENDING:
+        raise BookingRefused("Cette absence a déjà été examinée.")
+    absence.decision = decision
+    absence.decided_by = actor
+    absence.decided_at = now or timezone.now()
+    absence.staff_comment = (comment or "")[:2000]
+    absence.save(update_fields=["decision", "decided_by", "decided_at", "staff_comment"])
+    _notify(absence)
+    return absence
+
+
+@transaction.atomic
+def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking:
+    """Check-in on the staff tablet: present, absent, or back to not checked."""
+    if attendance not in Attendance.values:
+        raise BookingRefused("Pointage inconnu.")
+    updated = Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
+        attendance=attendance)
+    if not updated:
+        raise BookingRefused("Cette réservation a été annulée.")
+    booking.attendance = attendance
+    return booking
+
+
+def _notify(absence: Absence) -> None:
+    from core.mail import queue_mail
+
+    child = absence.booking.child
+    to = selectors.family_emails([child.pk]).get(child.pk, [])
+    if not to:
+        return
+    subject = ("Signalement d'absence reçu" if absence.decision == Absence.Decision.PENDING
+               else f"Absence examinée : {absence.get_decision_display()}")
+    queue_mail(to=to, subject=subject, template="booking/email/absence.txt",
+               context={"commune": connection.tenant, "absence": absence, "child": child,
+                        "portal_url": portal_url()})

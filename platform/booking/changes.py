@@ -1,0 +1,252 @@
+"""Write path of a family's reservation changes: ONE submission of the grid, a
+pattern ("tous les lundis et jeudis") or an API call, applied all-or-nothing.
+
+Every change is checked first (the child's registration for that school year,
+eligibility, the deadline rules, the opening day); then places are taken and
+given back in ONE order, (activity, day), the order every booking path uses,
+so two submissions never deadlock. Any refusal — including a day found full
+while taking places — rolls the whole submission back: nothing partial is
+saved. A full day is a refusal unless the family asked for the waiting list.
+On success, one acknowledgement e-mail describes the submission (Castres:
+"un accusé de réception vous est transmis").
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booking import selectors
+from booking.catalogue import activity_eligibility
+from booking.deadlines import evaluate_cell
+from booking.french import format_date
+from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration, WaitingListEntry
+from booking.rules import Action, Change, eligibility_problem, school_year_label, school_year_of
+from booking.services import _join_waiting_list, _take_place, hand_over_place, portal_url
+
+
+@dataclass(frozen=True)
+class ChangeError:
+    change: Change
+    message: str  # French: "Léa, mercredi 17 mars 2027 : délai dépassé depuis ..."
+    kind: str = "rule"  # "rule", "full", "unknown"
+
+    @property
+    def key(self) -> str:
+        c = self.change
+        return f"{c.child_id}:{c.activity_id}:{c.day.isoformat()}"
+
+
+class ChangesRefused(Exception):
+    """The submission is refused as a whole; `errors` says why, change by change."""
+
+    def __init__(self, errors: list[ChangeError]):
+        self.errors = errors
+        super().__init__(self.detail)
+
+    @property
+    def only_full(self) -> bool:
+        return all(e.kind == "full" for e in self.errors)
+
+    @property
+    def detail(self) -> str:
+        n = len(self.errors)
+        head = ("Aucune modification n'a été enregistrée : "
+                + ("un jour ne peut pas être modifié." if n == 1
+                   else f"{n} jours ne peuvent pas être modifiés."))
+        return head + " " + " ; ".join(e.message for e in self.errors[:10])
+
+
+@dataclass
+class ChangesApplied:
+    changeset: ChangeSet | None = None
+    booked: list[Booking] = field(default_factory=list)
+    cancelled: list[Booking] = field(default_factory=list)
+    waiting: list[WaitingListEntry] = field(default_factory=list)
+    promoted: list[Booking] = field(default_factory=list)
+    offered: list[WaitingListEntry] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.booked) + len(self.cancelled) + len(self.waiting)
+
+
+@transaction.atomic
+def apply_changes(
+    *,
+    children: Mapping[int, object],
+    service,
+    changes: Iterable[Change],
+    user=None,
+    household=None,
+    now: datetime | None = None,
+    join_waiting_list: bool = False,
+    staff: bool = False,
+) -> ChangesApplied:
+    """Apply `changes` for `children` (id -> Child, ALREADY scoped to the
+    family by the caller) on `service`'s activities, or raise ChangesRefused."""
+    now = now or timezone.now()
+    changes = sorted(set(changes), key=lambda c: (c.activity_id, c.day, c.child_id, c.action))
+    result = ChangesApplied()
+    if not changes:
+        return result
+    activities = {a.pk: a for a in Activity.objects.filter(
+        service=service, is_active=True, pk__in={c.activity_id for c in changes})}
+    days = {c.day for c in changes}
+    slots = {(s.activity_id, s.day): s for s in DaySlot.objects.filter(
+        activity__in=list(activities.values()), day__in=days).select_related("activity__service")}
+    live = {(b.child_id, b.slot_id): b for b in Booking.objects.filter(
+        child_id__in=list(children), slot__in=list(slots.values()), status=Booking.Status.BOOKED)}
+    registrations = _registrations(children, service, days)
+    rules = selectors.rules_for(service)
+    windows = selectors.windows_for(service)
+    calendar = selectors.town_calendar()
+    holidays = selectors.public_holidays()
+
+    errors: list[ChangeError] = []
+    plan: list[tuple[Change, DaySlot, Booking | None, bool]] = []  # (change, slot, live, wait)
+    for ch in changes:
+        child = children.get(ch.child_id)
+        who = f"{child.first_name}, {format_date(ch.day)}" if child else format_date(ch.day)
+        activity = activities.get(ch.activity_id)
+        if child is None or activity is None:
+            errors.append(ChangeError(ch, f"{who} : enfant ou activité inconnus.", "unknown"))
+            continue
+        slot = slots.get((activity.pk, ch.day))
+        booking = live.get((child.pk, slot.pk)) if slot else None
+        if ch.action is Action.BOOK and booking is not None or (
+                ch.action is Action.CANCEL and booking is None):
+            result.unchanged += 1  # already in the wanted state
+            continue
+        if slot is None:
+            errors.append(ChangeError(ch, f"{who} : pas d'accueil ce jour-là."))
+            continue
+        wait = False
+        if not staff:
+            problem = None
+            if ch.action is Action.BOOK:
+                problem = _registration_problem(registrations, child, ch.day) or \
+                    eligibility_problem(activity_eligibility(activity), birth_date=child.birth_date,
+                                        school_level=getattr(child, "school_class", ""), on=ch.day)
+            if problem:
+                errors.append(ChangeError(ch, f"{who} : {problem}."))
+                continue
+            state = evaluate_cell(
+                day=ch.day, now=now, rules=rules, booked=ch.action is Action.CANCEL,
+                session_start=selectors.session_start_for(rules, ch.day, calendar, service.code),
+                windows=windows, full=slot.booked >= slot.capacity, service=service.code,
+                holidays=holidays,
+            )
+            allowed = state.can_cancel if ch.action is Action.CANCEL else state.can_book
+            if not allowed and state.waiting_list:
+                if not join_waiting_list:
+                    errors.append(ChangeError(ch, f"{who} : complet — liste d'attente possible.",
+                                              "full"))
+                    continue
+                wait = True
+            elif not allowed:
+                errors.append(ChangeError(ch, f"{who} : {state.explanation}."))
+                continue
+        plan.append((ch, slot, booking, wait))
+    if errors:
+        raise ChangesRefused(errors)
+
+    for ch, slot, booking, wait in plan:  # already in (activity, day) order
+        child = children[ch.child_id]
+        if ch.action is Action.CANCEL:
+            locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+            if locked.status != Booking.Status.BOOKED:
+                result.unchanged += 1
+                continue
+            locked.status = Booking.Status.CANCELLED
+            locked.cancelled_at = now
+            locked.save(update_fields=["status", "cancelled_at"])
+            result.cancelled.append(locked)
+            promoted, offered = hand_over_place(slot, now)
+            if promoted:
+                result.promoted.append(promoted)
+            if offered:
+                result.offered.append(offered)
+            continue
+        if not wait:
+            try:
+                with transaction.atomic():
+                    taken = _take_place(slot.pk)
+                    if taken:
+                        result.booked.append(Booking.objects.create(
+                            slot=slot, child=child, created_by=user))
+            except IntegrityError:  # the same child booked concurrently (double click)
+                result.unchanged += 1
+                continue
+            if taken:
+                continue
+            if not join_waiting_list:  # taken by another family since the check
+                errors.append(ChangeError(
+                    ch, f"{child.first_name}, {format_date(ch.day)} : complet — liste d'attente "
+                        "possible.", "full"))
+                continue
+        result.waiting.append(_join_waiting_list(slot, child))
+    if errors:
+        raise ChangesRefused(errors)  # rolls back every place taken above
+
+    if household is not None and result.count:
+        lines = _lines(result, children)
+        result.changeset = ChangeSet.objects.create(household=household, submitted_by=user,
+                                                    summary=lines)
+        _acknowledge(result.changeset, service, user, lines)
+    return result
+
+
+def _registrations(children, service, days) -> dict[tuple[int, int], str]:
+    years = {school_year_of(d) for d in days}
+    return {
+        (r.child_id, r.school_year): r.effective_status
+        for r in Registration.objects.filter(
+            child_id__in=list(children), service=service, school_year__in=years,
+            status__in=[Registration.Status.ACCEPTED, Registration.Status.PENDING],
+        ).select_related("demande")
+    }
+
+
+def _registration_problem(registrations, child, day) -> str | None:
+    year = school_year_of(day)
+    status = registrations.get((child.pk, year))
+    if status == Registration.Status.ACCEPTED:
+        return None
+    if status == Registration.Status.PENDING:
+        return "inscription au service pas encore validée"
+    return f"pas d'inscription à ce service pour l'année scolaire {school_year_label(year)}"
+
+
+def _lines(result: ChangesApplied, children) -> list[str]:
+    def line(child_id, day, activity_name, what):
+        return f"{children[child_id].first_name} — {format_date(day)} — {activity_name} : {what}"
+
+    out = []
+    for b in result.booked:
+        out.append(line(b.child_id, b.slot.day, b.slot.activity.name, "réservé"))
+    for b in result.cancelled:
+        out.append(line(b.child_id, b.slot.day, b.slot.activity.name, "annulé"))
+    for w in result.waiting:
+        out.append(line(w.child_id, w.slot.day, w.slot.activity.name, "en liste d'attente"))
+    return out
+
+
+def _acknowledge(changeset: ChangeSet, service, user, lines: list[str]) -> None:
+    from django.db import connection
+
+    from core.mail import queue_mail
+
+    to = [user.email] if user is not None and getattr(user, "email", "") else []
+    if not to:
+        return
+    queue_mail(
+        to=to, subject=f"Vos réservations sont enregistrées ({service.name})",
+        template="booking/email/changes.txt",
+        context={"commune": connection.tenant, "service": service, "lines": lines,
+                 "changeset": changeset, "portal_url": portal_url()},
+    )

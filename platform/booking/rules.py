@@ -1,0 +1,173 @@
+"""Pure rules of registrations and reservation changes (no ORM, no request, no clock).
+
+- the school year a day belongs to (registrations are renewed every year:
+  Bassens, Castres);
+- who may attend an activity (age, school level);
+- turning a ticked grid, a weekly pattern, or "the same change for another
+  child" (Castres) into one list of changes;
+- recognising an uploaded file from its first bytes (never from its name).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from booking.french import WEEKDAYS
+
+# The French school year starts on 1 September: July-August holidays belong to
+# the year that ends (a summer ALSH session needs that year's registration).
+SCHOOL_YEAR_FIRST_MONTH = 9
+
+SCHOOL_LEVELS = ("TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2")
+
+
+def school_year_of(day: date) -> int:
+    """The year of the "rentrée" of the school year holding `day`: 2026 for 2026-2027."""
+    return day.year if day.month >= SCHOOL_YEAR_FIRST_MONTH else day.year - 1
+
+
+def school_year_label(year: int) -> str:
+    return f"{year}-{year + 1}"
+
+
+def age_in_months(birth_date: date, on: date) -> int:
+    """Completed months of age on `on` (a child born on 31 January is one month
+    old on 28 February? No: on 28/29 February he is not yet, on 1 March he is)."""
+    months = (on.year - birth_date.year) * 12 + (on.month - birth_date.month)
+    if on.day < birth_date.day:
+        months -= 1
+    return months
+
+
+def _years(months: int) -> str:
+    if months % 12 == 0:
+        n = months // 12
+        return f"{n} an" if n == 1 else f"{n} ans"
+    return f"{months} mois"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    min_age_months: int | None = None
+    max_age_months: int | None = None  # included: "jusqu'à 11 ans" = up to 143 months
+    school_levels: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "school_levels", frozenset(self.school_levels))
+
+
+def eligibility_problem(rule: Eligibility, *, birth_date: date, school_level: str,
+                        on: date) -> str | None:
+    """None when the child may attend on `on`, else the French reason.
+    An unknown school level ("") does not exclude a child: staff check it."""
+    age = age_in_months(birth_date, on)
+    if rule.min_age_months is not None and age < rule.min_age_months:
+        return f"accueil à partir de {_years(rule.min_age_months)}"
+    if rule.max_age_months is not None and age > rule.max_age_months:
+        limit = rule.max_age_months
+        if (limit + 1) % 12 == 0:  # 155 months: "jusqu'à 12 ans inclus"
+            return f"accueil jusqu'à {_years(limit + 1 - 12)} inclus"
+        return f"accueil jusqu'à {_years(limit)}"
+    level = (school_level or "").strip().upper()
+    if rule.school_levels and level and level not in rule.school_levels:
+        return f"réservé aux niveaux {', '.join(sorted(rule.school_levels, key=_level_order))}"
+    return None
+
+
+def _level_order(level: str) -> int:
+    return SCHOOL_LEVELS.index(level) if level in SCHOOL_LEVELS else len(SCHOOL_LEVELS)
+
+
+# --- changes -------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    BOOK = "book"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    """Book or cancel one day of one track (a child at one activity)."""
+
+    child_id: int
+    activity_id: int
+    day: date
+    action: Action
+
+
+Cell = tuple[int, int, date]  # (child_id, activity_id, day)
+
+
+def changes_from_grid(*, booked: Iterable[Cell], ticked: Iterable[Cell],
+                      shown: Iterable[Cell]) -> list[Change]:
+    """A submitted grid: `shown` are the editable cells the page displayed,
+    `ticked` those left ticked. A shown cell ticked and not booked is a booking;
+    booked and not ticked, a cancellation. Cells not shown never change (a stale
+    or crafted form cannot cancel what it did not display)."""
+    booked, ticked, shown = set(booked), set(ticked), set(shown)
+    out = [Change(c, a, d, Action.BOOK) for (c, a, d) in (ticked & shown) - booked]
+    out += [Change(c, a, d, Action.CANCEL) for (c, a, d) in (booked & shown) - ticked]
+    return sorted(out)
+
+
+def mirror_changes(changes: Iterable[Change], *, source_child: int,
+                   targets: dict[int, dict[int, int]]) -> list[Change]:
+    """Castres: "appliquer les mêmes changements à un autre enfant". Each change
+    of `source_child` is repeated for every target child, on the activity of
+    the same service: `targets[child_id][source_activity_id] -> activity_id`
+    (a target without that service is skipped)."""
+    changes = list(changes)
+    out = set(changes)
+    for ch in changes:
+        if ch.child_id != source_child:
+            continue
+        for child_id, activity_map in targets.items():
+            target_activity = activity_map.get(ch.activity_id)
+            if child_id != source_child and target_activity is not None:
+                out.add(Change(child_id, target_activity, ch.day, ch.action))
+    return sorted(out)
+
+
+def pattern_days(open_days: Iterable[date], *, weekdays: Iterable[int], start: date,
+                 end: date) -> list[date]:
+    """"Réserver tous les lundis et jeudis de cette période": the opening days
+    from start to end (included) falling on one of `weekdays` (0 = Monday)."""
+    wanted = set(weekdays)
+    return sorted({d for d in open_days if start <= d <= end and d.weekday() in wanted})
+
+
+def weekdays_phrase(weekdays: Iterable[int]) -> str:
+    names = [f"{WEEKDAYS[w]}s" for w in sorted(set(weekdays))]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " et " + names[-1]
+
+
+# --- uploads --------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+class UploadRefused(ValueError):
+    """A file we do not keep; the message is French."""
+
+
+def sniff_upload(head: bytes, size: int) -> tuple[str, str]:
+    """(content type, extension) from the file's first bytes; the name and the
+    browser's content type are never trusted (security.md: type from the bytes)."""
+    if size <= 0:
+        raise UploadRefused("Le fichier est vide.")
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadRefused("Le fichier dépasse 5 Mo.")
+    for magic, content_type, ext in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    raise UploadRefused("Format non accepté : envoyez un PDF, une image JPEG ou PNG.")

@@ -1,0 +1,248 @@
+"""Demo families for a town (`manage.py rundemo`): fictitious people only
+(Faker fr_FR, seeded per town so every run shows the same names).
+
+Three households: a couple with two children, separated parents sharing one
+child (each household its own payer and quotient familial), a single parent.
+Their requests go through the real services, in every status.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from faker import Faker
+
+from accounts.models import User
+from demandes.services import change_status
+from families.models import Adult, Child, EntourageMember, HealthSheet, Household
+from families.services import add_guardian, request_change
+
+DEMO_PASSWORD = "demo-famille-2026"  # demo only, like rundemo's operator password
+STAFF_USERNAME = "agent.demo"  # accounts.demo's agent (with its TOTP device), when loaded first
+MARKER = "[démo]"  # in Household.name: a second run does nothing
+
+
+def load(commune) -> None:
+    """Create the demo families in the current town's schema (idempotent)."""
+    if Household.objects.filter(name__endswith=MARKER).exists():
+        return
+    seed = int(hashlib.sha256(commune.slug.encode()).hexdigest()[:8], 16)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    with transaction.atomic():
+        started = timezone.now()
+        staff = User.objects.filter(username=STAFF_USERNAME).first() or _user(
+            STAFF_USERNAME,
+            f"agent.demo@{commune.slug}.example",
+            "Agent",
+            "Démo",
+            role=User.Role.MANAGER,
+        )
+        _couple(fake, commune, staff)
+        _separated(fake, commune, staff)
+        _single(fake, commune, staff)
+        # Demo e-mails are not sent: mark the outbox rows of this load as sent.
+        from notifications.models import OutboxMessage
+
+        OutboxMessage.objects.filter(created_at__gte=started).update(sent_at=timezone.now())
+
+
+def _user(username, email, first, last, role=User.Role.FAMILY):
+    user = User.objects.create_user(
+        username=username,
+        email=email,
+        password=DEMO_PASSWORD,
+        first_name=first,
+        last_name=last,
+        role=role,
+    )
+    return user
+
+
+def _household(fake, commune, last_name, qf):
+    return Household.objects.create(
+        name=f"Famille {last_name} {MARKER}",
+        address_line=fake.street_address(),
+        postcode=fake.numerify("#####"),
+        city=commune.name,
+        allocataire_regime="caf",
+        allocataire_number=fake.numerify("#######"),
+        quotient_familial=qf,
+        qf_source="caf",
+        qf_date=datetime.date(2026, 1, 10),
+    )
+
+
+def _postcode(commune, fake) -> str:
+    """The town's own postcode when its contact address gives one (Castres: 81100)."""
+    found = re.search(r"\b\d{5}\b", commune.contact_address or "")
+    return found.group(0) if found else fake.postcode()
+
+
+def _adult(fake, household, first, last, *, account=True, payer=False):
+    local = f"{slugify(first)}.{slugify(last)}.{household.pk}"
+    email = f"{local}@example.org"
+    user = _user(local, email, first, last) if account else None
+    adult = Adult.objects.create(
+        household=household,
+        user=user,
+        first_name=first,
+        last_name=last,
+        email=email,
+        phone=fake.numerify("06 ## ## ## ##"),
+    )
+    if payer:
+        household.payer = adult
+        household.save(update_fields=["payer"])
+    return adult
+
+
+def _child(fake, household, guardian, first, last, birth, school, klass, **health):
+    child = Child.objects.create(
+        household=household,
+        first_name=first,
+        last_name=last,
+        birth_date=birth,
+        school=school,
+        school_class=klass,
+    )
+    child.guardians.add(guardian)
+    HealthSheet.objects.create(
+        child=child,
+        vaccinations_up_to_date=True,
+        photo_allowed=True,
+        emergency_care_allowed=True,
+        doctor_name=f"Dr {fake.last_name()}",
+        doctor_phone=fake.numerify("05 ## ## ## ##"),
+        **health,
+    )
+    return child
+
+
+def _entourage(fake, household, relationship, **roles):
+    EntourageMember.objects.create(
+        household=household,
+        first_name=fake.first_name(),
+        last_name=fake.last_name(),
+        relationship=relationship,
+        phone=fake.numerify("06 ## ## ## ##"),
+        **roles,
+    )
+
+
+def _qf(adult, qf):
+    return request_change(
+        adult=adult,
+        change="quotient_familial",
+        payload={
+            "quotient_familial": qf,
+            "qf_source": "caf",
+            "qf_date": "2026-09-01",
+            "allocataire_regime": "caf",
+            "allocataire_number": adult.household.allocataire_number,
+        },
+    ).demande
+
+
+def _couple(fake, commune, staff):
+    last = fake.last_name()
+    household = _household(fake, commune, last, 720)
+    mother = _adult(fake, household, fake.first_name_female(), last, payer=True)
+    _adult(fake, household, fake.first_name_male(), last, account=False)
+    _child(
+        fake,
+        household,
+        mother,
+        fake.first_name_female(),
+        last,
+        datetime.date(2017, 4, 12),
+        "École élémentaire Jean Moulin",
+        "CM1",
+        allergies="arachide",
+        pai=True,
+        pai_details="Trousse d'urgence à l'accueil.",
+        diet="medical",
+    )
+    _child(
+        fake,
+        household,
+        mother,
+        fake.first_name_male(),
+        last,
+        datetime.date(2020, 9, 3),
+        "École maternelle Les Tilleuls",
+        "MS",
+        may_leave_alone=False,
+    )
+    _entourage(fake, household, "grand-mère", can_pick_up=True, emergency_contact=True)
+    _entourage(fake, household, "voisin", can_pick_up=True)
+    accepted = _qf(mother, 680)
+    change_status(demande=accepted, action="start_review", actor=staff)
+    change_status(
+        demande=accepted, action="accept", actor=staff, message="Attestation CAF vérifiée."
+    )
+    request_change(
+        adult=mother,
+        change="child_add",
+        payload={
+            "first_name": fake.first_name_female(),
+            "last_name": last,
+            "birth_date": "2025-06-01",
+            "adult_id": mother.pk,
+        },
+    )
+
+
+def _separated(fake, commune, staff):
+    mother_last, father_last = fake.last_name(), fake.last_name()
+    home_a = _household(fake, commune, mother_last, 540)
+    home_b = _household(fake, commune, father_last, 1150)
+    mother = _adult(fake, home_a, fake.first_name_female(), mother_last, payer=True)
+    father = _adult(fake, home_b, fake.first_name_male(), father_last, payer=True)
+    child = _child(
+        fake,
+        home_a,
+        mother,
+        fake.first_name_male(),
+        father_last,
+        datetime.date(2016, 2, 20),
+        "École élémentaire Jean Moulin",
+        "CM2",
+    )
+    add_guardian(child=child, adult=father)  # each parent sees the child from his own household
+    _entourage(fake, home_b, "compagne du père", emergency_contact=True)
+    in_review = _qf(father, 1090)
+    change_status(demande=in_review, action="start_review", actor=staff)
+
+
+def _single(fake, commune, staff):
+    last = fake.last_name()
+    household = _household(fake, commune, last, 410)
+    father = _adult(fake, household, fake.first_name_male(), last, payer=True)
+    _child(
+        fake,
+        household,
+        father,
+        fake.first_name_female(),
+        last,
+        datetime.date(2019, 11, 5),
+        "École primaire Pasteur",
+        "CP",
+        diet="sans_viande",
+        transport_allowed=True,
+    )
+    _entourage(fake, household, "tante", can_pick_up=True, emergency_contact=True)
+    refused = _qf(father, 390)
+    change_status(
+        demande=refused,
+        action="refuse",
+        actor=staff,
+        message="L'attestation jointe date de plus de trois mois : merci d'en envoyer une récente.",
+    )
+    cancelled = _qf(father, 395)
+    change_status(demande=cancelled, action="cancel", actor=father.user)

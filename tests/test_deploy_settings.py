@@ -1,0 +1,84 @@
+"""Production settings: `check --deploy` is clean; CSP and no-store headers."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What a production process gets from its environment (docs/deploy.md).
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
+    "SECRET_KEY": "prod-like-" + "k7Qz9vX2mN4pL8rT6wY1bC3dF5gH0jS" * 2,
+    "ALLOWED_HOSTS": "guichet-famille.example.fr",
+    "DATABASE_URL": "postgres://guichet:secret@db.internal:5432/guichet",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "VAULT_MASTER_KEY": "prod-like-vault-" + "Zx8Qw3Er6Ty9Ui2Op5As7Df0Gh4Jk1Lm" * 2,
+}
+
+
+def run_manage(*args, env_overrides=None, drop=()):
+    # A clean Django environment: other tests set DJANGO_* variables in this
+    # process (e.g. DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests).
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("DJANGO_")}
+    env.update(PROD_ENV)
+    env.update(env_overrides or {})
+    for key in drop:
+        env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_with_production_settings():
+    out = run_manage("check", "--deploy", "--fail-level", "WARNING")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+@pytest.mark.slow
+def test_production_refuses_to_start_without_a_database_url():
+    """Without DATABASE_URL, base would start the embedded development server."""
+    out = run_manage("check", drop=("DATABASE_URL",))
+    assert out.returncode != 0
+    assert "DATABASE_URL est obligatoire" in out.stderr
+
+
+@pytest.mark.slow
+def test_production_settings_values():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
+        " s.CELERY_TASK_ALWAYS_EAGER, s.SECURE_SSL_REDIRECT,"
+        " s.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    out = run_manage("shell", "-c", code)
+    assert out.returncode == 0, out.stderr
+    last_line = out.stdout.strip().splitlines()[-1]  # Django 5.2's shell prints imports first
+    assert last_line.split() == ["False", "31536000", "True", "True", "False", "True", "60"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_content_security_policy(client, castres):
+    response = client.get("/castres/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy
+
+
+@pytest.mark.django_db
+def test_signed_in_pages_are_never_stored(client, family, in_town):
+    anonymous = client.get("/castres/")
+    assert "no-store" not in anonymous.get("Cache-Control", "")
+    with in_town(family.commune):  # the session lives in the town's schema
+        client.force_login(family.user)
+    signed_in = client.get("/castres/")
+    assert signed_in.status_code == 200
+    cache_control = signed_in["Cache-Control"]
+    assert "no-store" in cache_control and "private" in cache_control
