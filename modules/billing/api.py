@@ -190,18 +190,32 @@ class SimulatorIn(serializers.Serializer):
     resident = serializers.BooleanField(required=False, default=True)
 
 
+class SimulatedServiceOut(serializers.Serializer):
+    service = serializers.CharField()
+    label = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    unit = serializers.CharField()
+    explanation = serializers.CharField()
+    sessions_per_month = serializers.IntegerField()
+    monthly_estimate = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class SimulationOut(serializers.Serializer):
+    qf = serializers.IntegerField(allow_null=True)
+    qf_explanation = serializers.CharField()
+    services = SimulatedServiceOut(many=True)
+    monthly_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class Simulator(APIView):
     """Public: each activity's price for a QF (or CAF income figures) and a
     monthly estimate, by the billing's own pricing function."""
 
+    # Anyone may simulate; a signed-in session still needs its CSRF token
+    # (SessionAuthentication), like every unsafe operation of the API.
     permission_classes = [AllowAny]
-    authentication_classes = []
 
-    @extend_schema(request=SimulatorIn, responses=inline_serializer("Simulation", {
-        "qf": serializers.IntegerField(allow_null=True),
-        "qf_explanation": serializers.CharField(),
-        "services": serializers.ListField(child=serializers.DictField()),
-        "monthly_total": serializers.DecimalField(max_digits=10, decimal_places=2)}))
+    @extend_schema(request=SimulatorIn, responses=SimulationOut)
     def post(self, request):
         data = SimulatorIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,7 +235,7 @@ class Simulator(APIView):
                                   child_rank=d["child_rank"], resident=d["resident"])
         except PricingError as exc:
             return problem(400, str(exc))
-        return Response({
+        return Response(SimulationOut({
             "qf": result.qf, "qf_explanation": result.qf_explanation,
             "services": [{"service": s.service_code, "label": s.label, "price": s.line.amount,
                           "unit": s.line.unit, "explanation": s.line.explanation,
@@ -229,6 +243,6 @@ class Simulator(APIView):
                           "monthly_estimate": s.monthly_estimate}
                          for s in in_town_order(request.commune, result.services)],
             "monthly_total": result.monthly_total,
-        })
+        }).data)
 
 

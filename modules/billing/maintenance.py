@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import transaction
 
 
 @contextmanager
 def maintenance():
-    """A transaction in which the immutability triggers let rows be deleted."""
+    """A transaction in which the immutability triggers let rows be deleted
+    (they look for this transaction's id in billing_maintenancewindow)."""
+    from .models import MaintenanceWindow
+
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL billing.maintenance = 'on'")
+        window = MaintenanceWindow.objects.create()
         yield
+        MaintenanceWindow.objects.filter(pk=window.pk).delete()
 
 
 def purge_household_billing(household_ids) -> None:
@@ -43,10 +46,9 @@ def purge_household_billing(household_ids) -> None:
         DirectDebit.objects.filter(invoice__in=invoices).delete()
         SepaExport.objects.filter(pk__in=exports, debits__isnull=True).delete()
         InvoiceLine.objects.filter(invoice__in=invoices).delete()
-        # Credit notes point at the invoices they cancel: delete them first.
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM billing_invoice WHERE household_id = ANY(%s) "
-                           "AND corrects_id IS NOT NULL", [ids])
-            cursor.execute("DELETE FROM billing_invoice WHERE household_id = ANY(%s)", [ids])
+        # Credit notes point at what they cancel, corrective invoices at what
+        # they replace: delete them first.
+        for kind in ("credit", "corrective", "invoice"):
+            Invoice.objects.filter(household_id__in=ids, kind=kind).delete()
         Mandate.objects.filter(household_id__in=ids).delete()
         BillingPreference.objects.filter(household_id__in=ids).delete()

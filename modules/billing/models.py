@@ -20,13 +20,28 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q
 
 ZERO = Decimal("0.00")
 
 
 class ImmutableInvoiceError(Exception):
     """An issued invoice (or its lines) cannot be edited; French message."""
+
+
+class MaintenanceWindow(models.Model):
+    """While a transaction holds a row with its own id here, the immutability
+    triggers let it delete invoices (retention purge, tests): maintenance.py.
+    The row never outlives its transaction."""
+
+    txid = models.BigIntegerField(db_default=Func(function="txid_current",
+                                                  output_field=models.BigIntegerField()))
+
+    class Meta:
+        verbose_name = "fenêtre de maintenance"
+
+    def __str__(self) -> str:
+        return f"Maintenance (transaction {self.txid})"
 
 
 class Counter(models.Model):

@@ -9,27 +9,35 @@ Invoices and credit notes share one series per year (prefix F or A).
 """
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 
 PREFIX = {"invoice": "F", "corrective": "F", "credit": "A"}
 
 
 def reserve(name: str, count: int = 1) -> int:
     """Reserve `count` consecutive numbers of counter `name`; return the first.
-    Must run inside the transaction that uses them."""
+    Must run inside the transaction that uses them: the counter row stays
+    locked until it commits (or rolls back, giving the numbers back)."""
+    from .models import Counter
+
     if count < 1:
         raise ValueError("count must be positive")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Numbers must be reserved inside the transaction that uses them.")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_counter (name, value) VALUES (%s, %s) "
-            "ON CONFLICT (name) DO UPDATE SET value = billing_counter.value + EXCLUDED.value "
-            "RETURNING value",
-            [name, count],
-        )
-        last = cursor.fetchone()[0]
-    return last - count + 1
+    counter = lock(name)
+    first = counter.value + 1
+    counter.value += count
+    counter.save(update_fields=["value"])
+    return first
+
+
+def lock(name: str):
+    """The counter row `name`, created if needed (INSERT ... ON CONFLICT DO
+    NOTHING: two first callers cannot collide) and locked FOR UPDATE."""
+    from .models import Counter
+
+    Counter.objects.bulk_create([Counter(name=name, value=0)], ignore_conflicts=True)
+    return Counter.objects.select_for_update().get(name=name)
 
 
 def invoice_numbers(year: int, count: int, *, kind: str = "invoice") -> list[str]:

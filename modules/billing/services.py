@@ -161,9 +161,7 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
     tariffs, invoicing = town_settings(commune)
     with transaction.atomic():
         # One run per town at a time (a re-run waits, then finds nothing to do).
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                           [f"billing-run:{connection.schema_name}"])
+        numbering.lock("monthly-run")
         run = InvoicingRun.objects.create(year=year, month=month, triggered_by=by)
         facts = selectors.billable_facts(until=last)
         illness = selectors.illness_days(

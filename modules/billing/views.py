@@ -233,6 +233,9 @@ def payment_return(request):
 def payment_notify(request):
     raw = request.body if request.method == "POST" and request.body else \
         request.META.get("QUERY_STRING", "")
+    if not raw:
+        return HttpResponse("Notification vide.", status=400,
+                            content_type="text/plain; charset=utf-8")
     try:
         outcome = services.handle_notification(raw=raw)
     except MalformedNotification as exc:

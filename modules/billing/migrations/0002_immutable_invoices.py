@@ -7,15 +7,17 @@ amount_credited, updated_at (Invoice.MUTABLE_FIELDS). A mistake is corrected
 by a credit note and a corrective invoice.
 
 Maintenance (the legal retention purge, after the 10 years invoices must be
-kept; test clean-up) sets `SET LOCAL billing.maintenance = 'on'` in its own
-transaction: modules.billing.maintenance.maintenance().
+kept; test clean-up) inserts a MaintenanceWindow row carrying its own
+transaction id, then deletes it before committing:
+modules.billing.maintenance.maintenance(). No other transaction ever sees it.
 """
-from django.db import migrations
+import django.db.models.expressions
+from django.db import migrations, models
 
 SQL = r"""
 CREATE OR REPLACE FUNCTION billing_invoice_immutable() RETURNS trigger AS $$
 BEGIN
-    IF coalesce(current_setting('billing.maintenance', true), '') = 'on' THEN
+    IF EXISTS (SELECT 1 FROM billing_maintenancewindow WHERE txid = txid_current()) THEN
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     IF TG_OP = 'DELETE' THEN
@@ -33,7 +35,7 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION billing_invoiceline_immutable() RETURNS trigger AS $$
 BEGIN
-    IF coalesce(current_setting('billing.maintenance', true), '') = 'on' THEN
+    IF EXISTS (SELECT 1 FROM billing_maintenancewindow WHERE txid = txid_current()) THEN
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     RAISE EXCEPTION 'Une ligne de facture émise ne peut être ni modifiée ni supprimée.';
@@ -58,4 +60,16 @@ DROP FUNCTION IF EXISTS billing_invoiceline_immutable();
 
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
-    operations = [migrations.RunSQL(SQL, REVERSE_SQL)]
+    operations = [
+        migrations.CreateModel(
+            name="MaintenanceWindow",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
+                                           verbose_name="ID")),
+                ("txid", models.BigIntegerField(db_default=django.db.models.expressions.Func(
+                    function="txid_current", output_field=models.BigIntegerField()))),
+            ],
+            options={"verbose_name": "fenêtre de maintenance"},
+        ),
+        migrations.RunSQL(SQL, REVERSE_SQL),
+    ]

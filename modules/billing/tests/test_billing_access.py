@@ -13,6 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import get_resolver
 
+from accounts.testing import force_login_verified
+
 from modules.billing import services
 from modules.billing.models import Invoice, Mandate, Payment, PaymentAttempt
 from modules.billing.testing import make_invoiced_family
@@ -184,8 +186,8 @@ def test_staff_of_another_area_and_families_cannot_use_staff_pages(world, bondou
     with in_town(bondoufle):
         other = User.objects.create_user(username="agent-alsh", password="x" * 20, role="agent",
                                          service_areas=["alsh"])
-        client = Client()
-        client.force_login(other)
+    client = Client()
+    force_login_verified(client, other, bondoufle)  # staff: with their second factor
     for name, method, path in _paths(STAFF_PAGES, alpha):
         assert _call(client, method, f"/bondoufle/{path}").status_code == 403, name
         assert _call(beta.client, method, f"/bondoufle/{path}").status_code == 403, name

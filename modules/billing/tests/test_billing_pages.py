@@ -11,6 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts.testing import force_login_verified
+
 from modules.billing import pdf, services
 from modules.billing.french import moment_label
 from modules.billing.models import Invoice, Payment, PaymentAttempt
@@ -296,8 +298,8 @@ def test_anonymous_and_staff_do_not_reach_family_pages(alpha, castres, in_town):
     with in_town(castres):
         agent = User.objects.create_user(username="agent", password="x" * 20, role="agent",
                                          service_areas=["billing"])
-        staff = Client()
-        staff.force_login(agent)
+    staff = Client()
+    force_login_verified(staff, agent, castres)
     assert staff.get(f"/castres/billing/factures/{alpha.invoice.pk}/").status_code == 404
 
 
@@ -309,9 +311,9 @@ def test_staff_run_credit_desk_payment_and_permissions(alpha, castres, in_town):
                                          service_areas=["billing"])
         other = User.objects.create_user(username="agent-a", password="x" * 20, role="agent",
                                          service_areas=["alsh"])
-        staff, stranger = Client(), Client()
-        staff.force_login(agent)
-        stranger.force_login(other)
+    staff, stranger = Client(), Client()
+    force_login_verified(staff, agent, castres)
+    force_login_verified(stranger, other, castres)
     assert stranger.get("/castres/billing/gestion/").status_code == 403
     assert alpha.client.get("/castres/billing/gestion/").status_code == 403
     page = staff.get("/castres/billing/gestion/")

@@ -11,6 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts.testing import force_login_verified
+
 from modules.billing import services
 from modules.billing.models import DirectDebit, Invoice, Mandate, Payment, SepaExport
 from modules.billing.sepa import validate_pain008
@@ -128,8 +130,8 @@ def test_export_builds_a_valid_pain008_then_rcur_and_records_rejections(
         assert debit.collection_date >= issue_day() + timedelta(days=14)
         agent = User.objects.create_user(username="regisseur", password="x" * 20, role="agent",
                                          service_areas=["billing"])
-        staff = Client()
-        staff.force_login(agent)
+    staff = Client()
+    force_login_verified(staff, agent, bondoufle)
     page = staff.get("/bondoufle/billing/gestion/prelevements/")
     assert f"{debit.collection_date:%d/%m/%Y}" in page.content.decode()
     staff.post(f"/bondoufle/billing/gestion/prelevements/{debit.collection_date:%Y-%m-%d}/export/")
