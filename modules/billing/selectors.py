@@ -219,6 +219,23 @@ def staff_invoice(pk: int) -> Invoice:
         raise Http404("Facture introuvable.") from None
 
 
+# --- staff figures -------------------------------------------------------------------
+
+
+def unpaid_by_month() -> list[tuple[str, float]]:
+    """What families still owe, per invoice month ("MM/YYYY", euros): invoices
+    and corrective invoices to pay, partly paid or awaiting their debit (credit
+    notes and cancelled invoices owe nothing). For the back-office figures."""
+    from django.db.models import F, Sum
+
+    rows = (Invoice.objects.filter(kind__in=["invoice", "corrective"],
+                                   status__in=["to_pay", "partly_paid", "direct_debit"])
+            .values_list("invoice_date__year", "invoice_date__month")
+            .annotate(owed=Sum(F("total") - F("amount_paid") - F("amount_credited")))
+            .order_by("invoice_date__year", "invoice_date__month"))
+    return [(f"{m:02d}/{y}", float(owed)) for y, m, owed in rows]
+
+
 # --- fiscal attestation ---------------------------------------------------------------
 
 

@@ -280,3 +280,52 @@ def test_lines_written_by_copy_keep_odd_characters(castres, in_town):
         line = InvoiceLine.objects.get(invoice__household=household)
         assert line.child_name == "Zoé\tà\\b N'Guyen\nX"
         assert (line.amount, line.quantity, line.billed_percent) == (D("4.10"), D(1), D(100))
+
+
+def test_monthly_dispatch_runs_every_town_for_the_month_just_ended(castres, bondoufle, in_town):
+    """The beat entry's task: through the platform's dispatcher (one task per
+    town, spread over the window; tasks run inline here, as eager tasks)."""
+    from modules.billing.tasks import dispatch_monthly_runs, spread_countdown
+    from modules.billing.testing import billed_month, make_invoiced_family
+
+    with in_town(castres):
+        here = make_invoiced_family(castres, last_name="Dispatch", run=False)
+    with in_town(bondoufle):
+        there = make_invoiced_family(bondoufle, last_name="Dispatch", run=False)
+    year, month = billed_month()
+    assert dispatch_monthly_runs(year, month) >= 2
+    for town, fam in ((castres, here), (bondoufle, there)):
+        with in_town(town):
+            assert Invoice.objects.get(household=fam.household).month == month
+    # The fallback loop's spreading: stable per town, within the window.
+    delays = {spread_countdown(slug, 3600, "x") for slug in ("castres", "bondoufle", "donges")}
+    assert all(0 <= d < 3600 for d in delays) and len(delays) == 3
+    assert spread_countdown("castres", 3600, "x") == spread_countdown("castres", 3600, "x")
+
+
+def test_unpaid_by_month_counts_what_families_still_owe(martin, castres):
+    from modules.billing.selectors import unpaid_by_month
+
+    book(martin.children[0], "restauration-scolaire", DAYS[:2])
+    run(castres)
+    invoice = Invoice.objects.get(household=martin.household)
+    services.record_desk_payment(invoice=invoice, amount=D("1.00"), by=None)
+    assert ("11/2026", 7.2) in unpaid_by_month()
+
+
+def test_household_qf_and_named_payer_are_used(martin, castres):
+    """The households model's quotient familial and payer (when set) drive the run."""
+    lea, _ = martin.children
+    other = AdultFactory(household=martin.household, first_name="Marc", last_name="Martin",
+                         email="marc.martin@example.org")
+    martin.household.quotient_familial = 650
+    martin.household.payer = other
+    martin.household.save()
+    book(lea, "restauration-scolaire", DAYS[:1])
+    run(castres)
+    invoice = Invoice.objects.get(household=martin.household)
+    line = invoice.lines.get()
+    # Castres, October 2026: QF 650 -> bracket 2 (451–700 €) of the 2026 grid.
+    assert line.amount == D("2.10")
+    assert line.explanation.startswith("QF 650 € → tranche 2")
+    assert (invoice.payer, invoice.payer_email) == (other, "marc.martin@example.org")
