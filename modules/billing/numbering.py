@@ -18,7 +18,6 @@ def reserve(name: str, count: int = 1) -> int:
     """Reserve `count` consecutive numbers of counter `name`; return the first.
     Must run inside the transaction that uses them: the counter row stays
     locked until it commits (or rolls back, giving the numbers back)."""
-    from .models import Counter
 
     if count < 1:
         raise ValueError("count must be positive")

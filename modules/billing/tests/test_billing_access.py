@@ -14,7 +14,6 @@ from django.test import Client
 from django.urls import get_resolver
 
 from accounts.testing import force_login_verified
-
 from modules.billing import services
 from modules.billing.models import Invoice, Mandate, Payment, PaymentAttempt
 from modules.billing.testing import make_invoiced_family

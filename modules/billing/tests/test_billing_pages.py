@@ -12,7 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.testing import force_login_verified
-
 from modules.billing import pdf, services
 from modules.billing.french import moment_label
 from modules.billing.models import Invoice, Payment, PaymentAttempt

@@ -12,7 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.testing import force_login_verified
-
 from modules.billing import services
 from modules.billing.models import DirectDebit, Invoice, Mandate, Payment, SepaExport
 from modules.billing.sepa import validate_pain008
