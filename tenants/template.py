@@ -31,9 +31,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django_tenants.models import TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.signals import post_schema_sync
-from django_tenants.models import TenantMixin
 from django_tenants.utils import schema_exists
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ GENERATOR_VERSION = "1"
 _COMMENT_PREFIX = "guichet-town-template"
 _LOCK_KEY = 0x6775696368657401  # pg_advisory_xact_lock key serialising template builds
 
-_scripts: dict[tuple[str, str], "Script | None"] = {}  # (database, state key) -> script, or None = unusable
+# (database, state key) -> script, or None when the template is unusable.
+_scripts: dict[tuple[str, str], Script | None] = {}
 _keys: dict[tuple, str] = {}
 _lock = threading.Lock()
 
@@ -163,7 +164,8 @@ def replay(script: Script, schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -
         cursor.execute(f"CREATE SCHEMA {_q(schema_name)}")
         try:
             cursor.execute(f"SET search_path TO {_q(schema_name)}")
-            cursor.execute(script.sql)  # no parameters: psycopg sends it as one multi-statement query
+            # No parameters: psycopg sends it as one multi-statement query.
+            cursor.execute(script.sql)
         finally:
             _reset_search_path(connection, cursor)
 
@@ -369,7 +371,8 @@ def generate_script(schema: str, *, key: str = "", using: str = DEFAULT_DB_ALIAS
 
 
 def _generate(cursor, schema: str) -> list[str]:
-    cursor.execute("SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s", [schema])
+    cursor.execute("SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s",
+                   [schema])
     row = cursor.fetchone()
     if row is None:
         raise TemplateUnsupported(f"schéma {schema} absent")
@@ -423,7 +426,9 @@ def _generate(cursor, schema: str) -> list[str]:
     table_columns: dict[str, list[str]] = {}
     for oid, name, persistence, options, comment in tables:
         defs, insertable = [], []
-        for (col, typ, notnull, default, identity, generated, collation, col_comment) in columns.get(oid, []):
+        for (col, typ, notnull, default, identity, generated, collation, _comment) in columns.get(
+            oid, []
+        ):
             d = f"{_q(col)} {typ}"
             if collation:
                 d += f" COLLATE {collation}"
@@ -478,7 +483,7 @@ def _generate(cursor, schema: str) -> list[str]:
 
     # Rows written by migrations and post_migrate (django_migrations, content
     # types, permissions, data migrations), as JSON decoded by PostgreSQL itself.
-    for oid, name, *_ in tables:
+    for _oid, name, *_ in tables:
         cursor.execute(f"SELECT json_agg(t)::text FROM {_q(name)} t")
         rows = cursor.fetchone()[0]
         if rows is None:
@@ -527,7 +532,7 @@ def describe_schema(schema: str, *, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             cursor.execute(_RELATIONS, p)
             rels = cursor.fetchall()
             names = {oid: name for oid, name, *_ in rels}
-            for oid, name, kind, persistence, options, rowsecurity, comment in rels:
+            for _oid, name, kind, persistence, options, rowsecurity, comment in rels:
                 items.append(f"rel {name} {kind} {persistence} {options} {rowsecurity} {comment!r}")
             cursor.execute(_COLUMNS, p)
             position: dict[int, int] = {}
@@ -550,7 +555,7 @@ def describe_schema(schema: str, *, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             items.append(f"other {cursor.fetchone()!r}")
             cursor.execute(_FOREIGN_OBJECTS, p)
             items.append(f"foreign {sorted(cursor.fetchall())!r}")
-            for oid, name, kind, *_ in rels:
+            for _oid, name, kind, *_ in rels:
                 if kind != "r":
                     continue
                 drop = " - 'applied'" if name == "django_migrations" else ""
@@ -577,6 +582,6 @@ def _lit(value: str) -> str:
 
 
 def _reset_search_path(connection, cursor) -> None:
-    """Put back the search_path django-tenants believes is active (tolerates an aborted transaction)."""
+    """Put back the search_path django-tenants believes active (even in an aborted transaction)."""
     connection.search_path_set_schemas = None
     connection._handle_search_path(cursor)

@@ -56,7 +56,8 @@ def test_town_from_template_equals_town_from_migrations(fresh_template):
     assert {"rel", "col", "con", "idx", "seq", "rows"} <= kinds
     assert any(i.startswith("rows django_content_type (") and "(0, None)" not in i for i in got)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM zz_by_template.django_migrations WHERE applied > now() - interval '1 minute'")
+        cursor.execute("SELECT count(*) FROM zz_by_template.django_migrations "
+                       "WHERE applied > now() - interval '1 minute'")
         assert cursor.fetchone()[0] > 0  # applied = when the town was created, not the template
 
 
@@ -65,15 +66,15 @@ def test_new_town_identity_columns_continue_after_template_rows(fresh_template):
     _sql("SET search_path TO zz_seq",
          "INSERT INTO django_content_type (app_label, model) VALUES ('zz', 'zz')")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(id) = (SELECT id FROM zz_seq.django_content_type WHERE app_label = 'zz'),"
-                       " count(*) FROM zz_seq.django_content_type")
+        cursor.execute("SELECT max(id) = (SELECT id FROM zz_seq.django_content_type "
+                       "WHERE app_label = 'zz'), count(*) FROM zz_seq.django_content_type")
         is_last, count = cursor.fetchone()
     assert is_last and count > 1
 
 
 def test_onboarding_uses_the_template(fresh_template, monkeypatch, tmp_path):
-    from tenants.tests.test_onboarding import base_config, write
     from tenants.onboarding import onboard_files
+    from tenants.tests.test_onboarding import base_config, write
 
     def no_migrations(*args, **kwargs):
         raise AssertionError("migrations run although the template is fresh")
@@ -149,7 +150,8 @@ UNSUPPORTED = {
     "function": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
     "enum type": "CREATE TYPE mood AS ENUM ('ok')",
     "trigger": (
-        "CREATE FUNCTION public.zz_noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';"
+        "CREATE FUNCTION public.zz_noop() RETURNS trigger LANGUAGE plpgsql "
+        "AS 'BEGIN RETURN NEW; END';"
         "CREATE TRIGGER t BEFORE INSERT ON base FOR EACH ROW EXECUTE FUNCTION public.zz_noop()"
     ),
     "row security": "ALTER TABLE base ENABLE ROW LEVEL SECURITY",
@@ -158,7 +160,8 @@ UNSUPPORTED = {
 
 @pytest.mark.parametrize("statement", UNSUPPORTED.values(), ids=list(UNSUPPORTED))
 def test_unknown_objects_make_the_template_unusable_not_wrong(db, statement):
-    _sql("CREATE SCHEMA zz_odd", "SET search_path TO zz_odd", "CREATE TABLE base (id int)", statement)
+    _sql("CREATE SCHEMA zz_odd", "SET search_path TO zz_odd", "CREATE TABLE base (id int)",
+         statement)
     with pytest.raises(TemplateUnsupported):
         generate_script("zz_odd")
 

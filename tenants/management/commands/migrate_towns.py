@@ -23,21 +23,27 @@ class Command(BaseCommand):
     help = "Migre les schémas des communes en retard, en parallèle (rapport par commune)."
 
     def add_arguments(self, parser):
-        parser.add_argument("schemas", nargs="*", help="schémas à migrer (défaut : toutes les communes)")
+        parser.add_argument("schemas", nargs="*",
+                            help="schémas à migrer (défaut : toutes les communes)")
         parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="processus en parallèle, une connexion chacun (défaut : %(default)s)")
+                            help="processus en parallèle, une connexion chacun "
+                                 "(défaut : %(default)s)")
         parser.add_argument("--wave-size", type=int, default=200,
                             help="communes par vague (défaut : %(default)s)")
         parser.add_argument("--max-failures", type=int, default=None,
-                            help="après ce nombre d'échecs, les vagues suivantes ne sont pas lancées")
+                            help="après ce nombre d'échecs, les vagues suivantes ne sont "
+                                 "pas lancées")
         parser.add_argument("--lock-timeout", default="30s",
                             help="attente maximale d'un verrou par commune (défaut : %(default)s)")
+        parser.add_argument("--post-migrate", choices=["all", "plan"], default="all",
+                            help="signal post_migrate pour toutes les applications (comme migrate) "
+                                 "ou seulement celles dont une migration a tourné")
         parser.add_argument("--report", help="écrit un rapport CSV (une ligne par commune)")
         parser.add_argument("--no-template", action="store_true",
                             help="ne pas rafraîchir le modèle de création des communes")
 
-    def handle(self, *args, schemas, workers, wave_size, max_failures, lock_timeout, report,
-               no_template, verbosity, **options):
+    def handle(self, *args, schemas, workers, wave_size, max_failures, lock_timeout, post_migrate,
+               report, no_template, verbosity, **options):
         connection.set_schema_to_public()
         towns = list(Commune.objects.exclude(schema_name="public").order_by("schema_name")
                      .values_list("schema_name", flat=True))
@@ -50,7 +56,8 @@ class Command(BaseCommand):
         def show(result: TownResult) -> None:
             if result.status == "failed":
                 where = f" ({result.failed_migration})" if result.failed_migration else ""
-                self.stdout.write(self.style.ERROR(f"{result.schema}: ÉCHEC{where} : {result.error}"))
+                self.stdout.write(
+                    self.style.ERROR(f"{result.schema}: ÉCHEC{where} : {result.error}"))
             elif verbosity >= 1:
                 self.stdout.write(f"{result.schema}: migrée ({len(result.applied)} migration(s) "
                                   f"en {result.seconds:.2f} s) {', '.join(result.applied)}")
@@ -58,7 +65,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         outcome = migrate_towns(towns, workers=workers, wave_size=wave_size,
                                 max_failures=max_failures, lock_timeout=lock_timeout,
-                                verbosity=verbosity, on_result=show)
+                                post_migrate=post_migrate, verbosity=verbosity, on_result=show)
         if verbosity >= 2:
             for schema in outcome.up_to_date:
                 self.stdout.write(f"{schema}: à jour")
@@ -76,9 +83,11 @@ class Command(BaseCommand):
         if verbosity >= 1:
             migrated = outcome.migrated
             self.stdout.write(
-                f"{len(towns)} commune(s) : {len(outcome.up_to_date)} à jour, {len(migrated)} migrée(s), "
+                f"{len(towns)} commune(s) : {len(outcome.up_to_date)} à jour, "
+                f"{len(migrated)} migrée(s), "
                 f"{len(outcome.failed)} en échec, {len(outcome.not_attempted)} non tentée(s) ; "
-                f"état lu en {outcome.read_seconds:.2f} s, total {time.perf_counter() - started:.2f} s"
+                f"état lu en {outcome.read_seconds:.2f} s, "
+                f"total {time.perf_counter() - started:.2f} s"
                 f"{template}"
             )
         if outcome.failed or outcome.not_attempted:
