@@ -101,7 +101,7 @@ def _migration_file_digest(app: str, name: str) -> str:
 
 
 def save_new_town(commune: TenantMixin, *, using: str = DEFAULT_DB_ALIAS) -> str:
-    """Save a NEW Commune row and create its schema; returns "template" or "migrations".
+    """Save a NEW Commune row and create its schema; returns how (see create_town_schema).
 
     Replaces `commune.save()` (where django-tenants would create the schema and
     run every migration). Must run inside the caller's transaction: a failure
@@ -119,12 +119,19 @@ def save_new_town(commune: TenantMixin, *, using: str = DEFAULT_DB_ALIAS) -> str
 
 
 def create_town_schema(schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
-    """Create and fill `schema_name`, from the template when it is fresh."""
+    """Create and fill `schema_name`, from the template when it is fresh.
+
+    Returns "template", "migrations", or "existing": as django-tenants does
+    (`create_schema(check_if_exists=True)`), a schema that already exists is
+    kept as it is (e.g. a town whose public rows were flushed by a live-server
+    test, then onboarded again).
+    """
     _check_schema_name(schema_name)
     connection = connections[using]
     connection.set_schema_to_public()
     if schema_exists(schema_name, using):
-        raise ValueError(f"Le schéma « {schema_name} » existe déjà.")
+        log.warning("town schema already exists, kept as is", extra={"schema": schema_name})
+        return "existing"
     script = template_script(using=using)
     if script is None:
         _create_by_migrations(schema_name, using=using)

@@ -100,10 +100,10 @@ def test_stale_template_falls_back_to_migrations_then_refreshes_after_commit(
     assert create_town_schema("zz_after_refresh") == "template"
 
 
-def test_existing_schema_is_refused(fresh_template):
-    _sql("CREATE SCHEMA zz_taken")
-    with pytest.raises(ValueError, match="existe déjà"):
-        create_town_schema("zz_taken")
+def test_existing_schema_is_kept_as_django_tenants_does(fresh_template):
+    _sql("CREATE SCHEMA zz_taken", "CREATE TABLE zz_taken.mine (id int)")
+    assert create_town_schema("zz_taken") == "existing"
+    assert describe_schema("zz_taken")[0].startswith("col mine")
 
 
 FEATURES = [

@@ -15,7 +15,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from tenants.migrations_runner import TownResult, default_workers, migrate_towns
+from tenants.migrations_runner import (
+    TownResult,
+    code_migrations,
+    default_workers,
+    migrate_towns,
+    read_town_states,
+)
 from tenants.models import Commune
 
 
@@ -52,6 +58,13 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"Schémas inconnus (aucune commune) : {', '.join(unknown)}")
             towns = [s for s in towns if s in set(schemas)]
+
+        public = read_town_states(["public"], code_migrations())["public"]
+        if public.unapplied:
+            # Shared tables first: a town's migration may rely on them.
+            self.stderr.write(self.style.WARNING(
+                f"Le schéma public a {len(public.unapplied)} migration(s) en attente : lancez "
+                "d'abord « manage.py migrate_schemas --shared »."))
 
         def show(result: TownResult) -> None:
             if result.status == "failed":
