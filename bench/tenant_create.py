@@ -63,7 +63,7 @@ def main():
         cursor.execute("SELECT count(*) FILTER (WHERE relkind = 'r'), "
                        "count(*) FILTER (WHERE relkind = 'i'), count(*) "
                        "FROM pg_class WHERE relnamespace = %s::regnamespace",
-                       [template.TEMPLATE_SCHEMA])
+                       [template.template_schema()])
         tables, indexes, relations = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM pg_namespace")
         namespaces = cursor.fetchone()[0]
@@ -95,7 +95,7 @@ def main():
                     elif method == "template":
                         template.replay(script, schema)
                     elif method == "clone":
-                        clone.clone_schema(template.TEMPLATE_SCHEMA, schema, "DATA")
+                        clone.clone_schema(template.template_schema(), schema, "DATA")
             samples.append(time.perf_counter() - t)
             cpu.append(_backend_cpu(connection) - backend)
             connection.set_schema_to_public()

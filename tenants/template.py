@@ -2,22 +2,25 @@
 
 Running every migration for a new town costs 0.3-0.5 s and grows with the apps
 (Django renders the project state, then runs each operation). Here one schema,
-`_town_template`, is migrated the normal way; its catalog is turned into a
-script (tables, identity columns, constraints, indexes, comments, sequence
-positions, plus the rows migrations and `post_migrate` wrote: django_migrations,
-content types, permissions). A new town is `CREATE SCHEMA` + that script, inside
-the caller's transaction (onboarding stays all-or-nothing).
+the template, is migrated the normal way; its catalog is turned into a script
+(tables, identity columns, constraints, indexes, comments, sequence positions,
+plus the rows migrations and `post_migrate` wrote: django_migrations, content
+types, permissions). A new town is `CREATE SCHEMA` + that script in one round
+trip, inside the caller's transaction (onboarding stays all-or-nothing).
 
 The template is keyed by the code's migration state (every migration in the
-graph and the bytes of its file): a template built from other code is stale and
-the town is created by migrations instead (`create_town_schema` falls back, then
-refreshes the template after commit). `manage.py migrate_towns` refreshes it at
-the end of a deploy. pg_dump is not a Python dependency, so the DDL is
-generated from the catalog here; before a template is marked usable, its script
-is replayed into a scratch schema and both catalogs are compared
-(`describe_schema`), so an object this generator does not know (a trigger, a
-view, a function...) makes the template unusable (migrations are used) instead
-of giving towns a wrong schema. docs/decisions/0600-town-template-and-migrate-towns.md
+graph and the bytes of its file) and named after it (`_town_template_<key>`):
+code with other migrations finds no template of its own and creates the town by
+migrations instead (`create_town_schema` falls back, then builds the template
+after commit). During a rolling deploy, old and new processes each use their
+own template; `manage.py migrate_towns` builds the new one and drops the others.
+
+pg_dump is not a Python dependency, so the script is generated from the
+catalog here. Before a template is marked usable, its script is replayed into a
+scratch schema and both catalogs are compared (`describe_schema`): an object
+this generator does not know (a view, a function, a trigger...) makes the
+template unusable (towns are created by migrations) instead of giving towns a
+wrong schema. docs/decisions/0600-town-template-and-migrate-towns.md
 """
 from __future__ import annotations
 
@@ -38,11 +41,12 @@ from django_tenants.utils import schema_exists
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_SCHEMA = "_town_template"  # town slugs start with a letter: no town can be named so
+# Town slugs start with a letter: no town schema can start with "_".
+TEMPLATE_PREFIX = "_town_template_"
 SCRATCH_SCHEMA = "_town_template_check"
 # Bump when the generator changes: older templates then count as stale.
 GENERATOR_VERSION = "1"
-_COMMENT_PREFIX = "guichet-town-template"
+_COMMENT_PREFIX = "guichet-town-template"  # COMMENT ON SCHEMA: "<prefix> <key> ok|unusable [why]"
 _LOCK_KEY = 0x6775696368657401  # pg_advisory_xact_lock key serialising template builds
 
 # (database, state key) -> script, or None when the template is unusable.
@@ -82,6 +86,11 @@ def state_key() -> str:
             digest.update(_migration_file_digest(app, name).encode())
         key = _keys[cache_key] = digest.hexdigest()[:32]
     return key
+
+
+def template_schema(key: str | None = None) -> str:
+    """The template schema of this code's migration state (or of `key`)."""
+    return TEMPLATE_PREFIX + (key or state_key())[:16]
 
 
 def _migration_file_digest(app: str, name: str) -> str:
@@ -133,12 +142,21 @@ def create_town_schema(schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -> st
         log.warning("town schema already exists, kept as is", extra={"schema": schema_name})
         return "existing"
     script = template_script(using=using)
-    if script is None:
-        _create_by_migrations(schema_name, using=using)
+    if script is not None:
+        try:
+            replay(script, schema_name, using=using)  # in a savepoint
+            return "template"
+        except DatabaseError:
+            # The template does not fit this database any more: migrations this
+            # time, and a rebuilt template after commit.
+            log.exception("town template replay failed", extra={"schema": schema_name})
+            with _lock:
+                _scripts.pop((connection.settings_dict["NAME"], script.key), None)
+            _refresh_after_commit(using, force=True)
+    else:
         _refresh_after_commit(using)
-        return "migrations"
-    replay(script, schema_name, using=using)
-    return "template"
+    _create_by_migrations(schema_name, using=using)
+    return "migrations"
 
 
 def _create_by_migrations(schema_name: str, *, using: str) -> None:
@@ -153,10 +171,10 @@ def _create_by_migrations(schema_name: str, *, using: str) -> None:
     connection.set_schema_to_public()
 
 
-def _refresh_after_commit(using: str) -> None:
+def _refresh_after_commit(using: str, *, force: bool = False) -> None:
     def refresh() -> None:
         try:
-            refresh_template(using=using)
+            refresh_template(force=force, using=using)
         except Exception:  # the town is created; a template failure must not hide that
             log.exception("town template refresh failed")
 
@@ -182,26 +200,23 @@ def replay(script: Script, schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -
 
 @dataclass(frozen=True)
 class TemplateState:
-    status: str  # "fresh", "stale", "missing", "unusable"
-    key: str | None
+    status: str  # "fresh", "missing", "unusable"
+    key: str
     detail: str = ""
 
 
 def template_state(*, using: str = DEFAULT_DB_ALIAS) -> TemplateState:
+    """State of the template of this code's migration state."""
+    key = state_key()
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s",
-            [TEMPLATE_SCHEMA],
+            [template_schema(key)],
         )
         row = cursor.fetchone()
-    if row is None:
-        return TemplateState("missing", None)
-    parts = (row[0] or "").split(" ", 3)  # "<prefix> <key> ok|unusable [reason]"
-    if len(parts) < 3 or parts[0] != _COMMENT_PREFIX:
-        return TemplateState("stale", None, "commentaire inattendu")
-    key = parts[1]
-    if key != state_key():
-        return TemplateState("stale", key)
+    parts = ((row[0] or "") if row else "").split(" ", 3)
+    if row is None or len(parts) < 3 or parts[:2] != [_COMMENT_PREFIX, key]:
+        return TemplateState("missing", key)  # absent, or its build was interrupted
     if parts[2] != "ok":
         return TemplateState("unusable", key, parts[3] if len(parts) > 3 else "")
     return TemplateState("fresh", key)
@@ -215,60 +230,72 @@ def template_script(*, using: str = DEFAULT_DB_ALIAS) -> Script | None:
         if cache_key in _scripts:
             return _scripts[cache_key]
     if template_state(using=using).status != "fresh":
-        return None  # not cached: a refresh by another process is picked up next time
+        return None  # not cached: a build by another process is picked up next time
     try:
-        script = generate_script(TEMPLATE_SCHEMA, key=key, using=using)
+        script = generate_script(template_schema(key), key=key, using=using)
     except TemplateUnsupported as exc:
         log.warning("town template unusable: %s", exc)
         script = None
+    except DatabaseError:  # transient (its savepoint is rolled back): migrations this time
+        log.exception("town template could not be read")
+        return None
     with _lock:
         _scripts[cache_key] = script
     return script
 
 
-def refresh_template(*, force: bool = False, using: str = DEFAULT_DB_ALIAS) -> TemplateState:
-    """(Re)build `_town_template` by migrations when it is not fresh; verify its script.
+def refresh_template(*, force: bool = False, prune: bool = False,
+                     using: str = DEFAULT_DB_ALIAS) -> TemplateState:
+    """Build this code's template by migrations unless it is fresh; verify its script.
 
-    Runs in its own transaction (a savepoint if the caller has one) under an
-    advisory lock, so concurrent refreshes wait for each other and see the
-    result instead of building twice.
+    prune=True also drops the templates of other migration states (the deploy
+    step does it once the towns are migrated). Runs in its own transaction (a
+    savepoint if the caller has one) under an advisory lock, so concurrent
+    builds wait for each other and then find the template built.
     """
     connection = connections[using]
     key = state_key()
+    schema = template_schema(key)
     started = time.perf_counter()
     with transaction.atomic(using=using):
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            if prune:
+                cursor.execute(
+                    "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) "
+                    "AND nspname NOT IN (%s, %s)", [TEMPLATE_PREFIX, schema, SCRATCH_SCHEMA])
+                for (other,) in cursor.fetchall():
+                    cursor.execute(f"DROP SCHEMA {_q(other)} CASCADE")
         current = template_state(using=using)
         if current.status == "fresh" and not force:
             return current
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {_q(TEMPLATE_SCHEMA)} CASCADE")
+            cursor.execute(f"DROP SCHEMA IF EXISTS {_q(schema)} CASCADE")
             cursor.execute(f"DROP SCHEMA IF EXISTS {_q(SCRATCH_SCHEMA)} CASCADE")
-        _create_by_migrations(TEMPLATE_SCHEMA, using=using)
+        _create_by_migrations(schema, using=using)
         try:
-            script = generate_script(TEMPLATE_SCHEMA, key=key, using=using)
-            verify(script, using=using)
+            script = generate_script(schema, key=key, using=using)
+            verify(script, schema, using=using)
             verdict, detail = "ok", ""
         except (TemplateUnsupported, DatabaseError) as exc:
             script, verdict, detail = None, "unusable", str(exc).splitlines()[0][:300]
             log.warning("town template unusable: %s", exc)
         comment = f"{_COMMENT_PREFIX} {key} {verdict} {detail}".strip()
         with connection.cursor() as cursor:
-            cursor.execute(f"COMMENT ON SCHEMA {_q(TEMPLATE_SCHEMA)} IS %s", [comment])
+            cursor.execute(f"COMMENT ON SCHEMA {_q(schema)} IS %s", [comment])
     with _lock:
         _scripts[(connection.settings_dict["NAME"], key)] = script
-    log.info("town template refreshed", extra={"status": verdict,
-                                               "seconds": round(time.perf_counter() - started, 3)})
+    log.info("town template built", extra={"status": verdict,
+                                           "seconds": round(time.perf_counter() - started, 3)})
     return TemplateState("fresh" if script else "unusable", key, detail)
 
 
-def verify(script: Script, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Replay into a scratch schema and compare catalogs with the template."""
+def verify(script: Script, template: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Replay into a scratch schema and compare its catalog with the template's."""
     with transaction.atomic(using=using):
         replay(script, SCRATCH_SCHEMA, using=using)
-        expected = describe_schema(TEMPLATE_SCHEMA, using=using)
+        expected = describe_schema(template, using=using)
         got = describe_schema(SCRATCH_SCHEMA, using=using)
         with connections[using].cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {_q(SCRATCH_SCHEMA)} CASCADE")

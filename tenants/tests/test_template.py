@@ -8,13 +8,13 @@ from django.db import connection
 from tenants import template
 from tenants.models import Commune
 from tenants.template import (
-    TEMPLATE_SCHEMA,
     TemplateUnsupported,
     create_town_schema,
     describe_schema,
     generate_script,
     refresh_template,
     replay,
+    template_schema,
     template_state,
 )
 
@@ -85,19 +85,41 @@ def test_onboarding_uses_the_template(fresh_template, monkeypatch, tmp_path):
     assert Commune.objects.filter(schema_name="saint_test").exists()
 
 
-def test_stale_template_falls_back_to_migrations_then_refreshes_after_commit(
+def test_other_migration_state_falls_back_to_migrations_then_builds_its_template(
     fresh_template, monkeypatch, django_capture_on_commit_callbacks
 ):
-    # Another migration state: as after a deploy that added a migration.
-    monkeypatch.setattr(template, "state_key", lambda: "another-state")
-    assert template_state().status == "stale"
+    # The code has other migrations (a deploy added one): no template of its own yet.
+    monkeypatch.setattr(template, "state_key", lambda: "0123456789abcdef0123456789abcdef")
+    assert template_state().status == "missing"
     with django_capture_on_commit_callbacks() as callbacks:
         assert create_town_schema("zz_stale") == "migrations"
-    assert describe_schema("zz_stale") == describe_schema(TEMPLATE_SCHEMA)
+    assert describe_schema("zz_stale") == describe_schema(template_schema(fresh_template.key))
     assert len(callbacks) == 1
     callbacks[0]()  # what runs after the onboarding commits
-    assert template_state() == template.TemplateState("fresh", "another-state")
+    assert template_state().status == "fresh"
     assert create_town_schema("zz_after_refresh") == "template"
+    # Both templates exist (old processes of a rolling deploy keep theirs) until pruned.
+    assert _schema_exists(template_schema(fresh_template.key))
+    refresh_template(prune=True)
+    assert not _schema_exists(template_schema(fresh_template.key))
+    assert _schema_exists(template_schema())
+
+
+def _schema_exists(name):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def test_a_replay_that_fails_falls_back_to_migrations_and_rebuilds(
+    fresh_template, monkeypatch, django_capture_on_commit_callbacks
+):
+    broken = template.Script(fresh_template.key, "CREATE TABLE nope (id no_such_type)", 1, 0.0)
+    monkeypatch.setattr(template, "template_script", lambda using: broken)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert create_town_schema("zz_broken") == "migrations"
+    assert describe_schema("zz_broken") == describe_schema(template_schema())
+    assert len(callbacks) == 1  # a forced rebuild after commit
 
 
 def test_existing_schema_is_kept_as_django_tenants_does(fresh_template):

@@ -91,7 +91,7 @@ class Command(BaseCommand):
         if not no_template and not outcome.failed:
             from tenants.template import refresh_template
 
-            state = refresh_template()
+            state = refresh_template(prune=True)
             template = f" ; modèle de commune : {state.status}"
         if verbosity >= 1:
             migrated = outcome.migrated
