@@ -191,3 +191,15 @@ def test_in_process_run_isolates_each_town_in_a_savepoint(db, castres, bondoufle
     assert _has_probe(bondoufle.schema_name) == (True, 1)
     assert Commune.objects.count() >= 2  # the test's transaction is still usable
 
+
+
+def test_indexed_introspection_lists_the_same_tables_as_django_tenants(db, castres, in_town):
+    from tenants.migrations_runner import _IndexedIntrospection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE VIEW {castres.schema_name}.zz_view AS SELECT 1 AS one")
+    with in_town(castres), connection.cursor() as cursor:
+        stock = connection.introspection.get_table_list(cursor)
+        ours = _IndexedIntrospection(connection).get_table_list(cursor)
+    assert sorted(ours) == sorted(stock)
+    assert {"django_migrations", "core_service", "zz_view"} <= {t.name for t in ours}
