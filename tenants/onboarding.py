@@ -1,9 +1,10 @@
 """Onboarding a town from its validated configuration: the one write path used
 by `manage.py onboard_commune` and the operator console.
 
-All-or-nothing: the public rows, the town's schema (created and migrated by
-django-tenants) and its configuration rows are written in ONE transaction; any
-failure leaves the database as it was.
+All-or-nothing: the public rows, the town's schema (replayed from the town
+template, or migrated when the template is stale: tenants/template.py) and its
+configuration rows are written in ONE transaction; any failure leaves the
+database as it was.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core.models import Contact, PaymentSettings, Service
 from core.modules import service_kinds
 from tenants.config import TownConfig, check_no_duplicates, load_file, parse_yaml, validate
 from tenants.models import Commune, Domain
+from tenants.template import save_new_town
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,12 @@ def onboard_commune(*, config: TownConfig, actor=None, message: str = "",
         if created:
             commune = Commune(schema_name=config.schema_name, slug=config.slug)
         _apply_identity(commune, config)
-        commune.save(verbosity=0)  # a new town: django-tenants creates and migrates its schema here
+        if created:
+            # Schema from the migrated template's script (tenants/template.py),
+            # or by migrations when the template is stale; in this transaction.
+            save_new_town(commune)
+        else:
+            commune.save(verbosity=0)
         _sync_domains(commune, config)
         with tenant_context(commune):
             _sync_town_rows(config)
