@@ -1,4 +1,5 @@
-"""Maintenance access to issued invoices (migration 0002's triggers).
+"""Maintenance access to issued invoices (models.InvoiceQuerySet refuses
+deletions otherwise).
 
 Only for the legal retention purge (invoices are kept 10 years, then may be
 deleted) and for tests cleaning the committed rows they wrote. Never in a
@@ -13,14 +14,15 @@ from django.db import transaction
 
 @contextmanager
 def maintenance():
-    """A transaction in which the immutability triggers let rows be deleted
-    (they look for this transaction's id in billing_maintenancewindow)."""
-    from .models import MaintenanceWindow
+    """A transaction in which issued invoices and lines may be deleted."""
+    from .models import in_maintenance
 
-    with transaction.atomic():
-        window = MaintenanceWindow.objects.create()
-        yield
-        MaintenanceWindow.objects.filter(pk=window.pk).delete()
+    token = in_maintenance.set(True)
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        in_maintenance.reset(token)
 
 
 def purge_household_billing(household_ids) -> None:

@@ -1,10 +1,11 @@
 """Invoices, payments and direct-debit mandates (town schema).
 
-Rules that hold whatever the code does (database-level):
+Rules:
 - an issued invoice is immutable: only its payment state (`status`,
   `amount_paid`, `amount_credited`, `updated_at`) can change, and its lines can
-  never change; a PostgreSQL trigger (migration 0002) refuses anything else,
-  including bulk `UPDATE`s and deletions. A mistake is corrected by a credit
+  never change. The models AND their querysets refuse anything else (`save`,
+  `delete`, `update`, `bulk_update`); deleting needs the maintenance context
+  (maintenance.py: retention purge, tests). A mistake is corrected by a credit
   note ("avoir") and a corrective invoice (services.py), never by an edit;
 - numbering is per town, gapless: numbers come from `Counter` inside the
   transaction that writes the invoice (numbering.py);
@@ -16,11 +17,12 @@ Writes go through services.py only.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import Q
 
 ZERO = Decimal("0.00")
 
@@ -29,19 +31,48 @@ class ImmutableInvoiceError(Exception):
     """An issued invoice (or its lines) cannot be edited; French message."""
 
 
-class MaintenanceWindow(models.Model):
-    """While a transaction holds a row with its own id here, the immutability
-    triggers let it delete invoices (retention purge, tests): maintenance.py.
-    The row never outlives its transaction."""
+# True only inside maintenance.maintenance() (retention purge, test clean-up).
+in_maintenance: ContextVar[bool] = ContextVar("billing_maintenance", default=False)
 
-    txid = models.BigIntegerField(db_default=Func(function="txid_current",
-                                                  output_field=models.BigIntegerField()))
+_EDIT_REFUSED = ("Une facture émise ne peut plus être modifiée : émettez un avoir puis une "
+                 "facture rectificative.")
+_DELETE_REFUSED = "Une facture émise ne peut pas être supprimée."
 
-    class Meta:
-        verbose_name = "fenêtre de maintenance"
 
-    def __str__(self) -> str:
-        return f"Maintenance (transaction {self.txid})"
+class InvoiceQuerySet(models.QuerySet):
+    """Bulk writes obey the same rule as `Invoice.save()`."""
+
+    def update(self, **kwargs):
+        if not set(kwargs) <= Invoice.MUTABLE_FIELDS and not in_maintenance.get():
+            raise ImmutableInvoiceError(_EDIT_REFUSED)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if not set(fields) <= Invoice.MUTABLE_FIELDS and not in_maintenance.get():
+            raise ImmutableInvoiceError(_EDIT_REFUSED)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def delete(self):
+        if not in_maintenance.get():
+            raise ImmutableInvoiceError(_DELETE_REFUSED)
+        return super().delete()
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    """An issued line never changes, even in bulk."""
+
+    def update(self, **kwargs):
+        if not in_maintenance.get():
+            raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être modifiée.")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        return self.update()  # refused the same way
+
+    def delete(self):
+        if not in_maintenance.get():
+            raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être supprimée.")
+        return super().delete()
 
 
 class Counter(models.Model):
@@ -96,8 +127,10 @@ class Invoice(models.Model):
         NOTHING_DUE = "nothing_due", "rien à payer"
         CREDIT = "credit", "avoir"
 
-    # Fields that may change after issue (the trigger of migration 0002 lists the same).
+    # Fields that may change after issue.
     MUTABLE_FIELDS = frozenset({"status", "amount_paid", "amount_credited", "updated_at"})
+
+    objects = InvoiceQuerySet.as_manager()
 
     number = models.CharField("numéro", max_length=20, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
@@ -156,7 +189,7 @@ class Invoice(models.Model):
         return f"{self.get_kind_display().capitalize()} {self.number}"
 
     def save(self, *args, **kwargs):
-        # The model-level guard (the trigger is the database-level one).
+        # Only the payment state may change (the queryset guards bulk writes).
         if self.pk is not None and not self._state.adding:
             fields = kwargs.get("update_fields")
             if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
@@ -167,9 +200,10 @@ class Invoice(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ImmutableInvoiceError(
-            f"La facture {self.number} est émise : elle ne peut pas être supprimée."
-        )
+        if not in_maintenance.get():
+            raise ImmutableInvoiceError(
+                f"La facture {self.number} est émise : elle ne peut pas être supprimée.")
+        return super().delete(*args, **kwargs)
 
     @property
     def balance(self) -> Decimal:
@@ -195,6 +229,8 @@ class InvoiceLine(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHARGE)
+
+    objects = InvoiceLineQuerySet.as_manager()
     # No database constraint on booking and child (Django still PROTECTs them):
     # checking 10^5 foreign keys at commit, each locking the booking row
     # FOR KEY SHARE, cost a quarter of the monthly run (bench/billing_run.py);
@@ -243,7 +279,9 @@ class InvoiceLine(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être supprimée.")
+        if not in_maintenance.get():
+            raise ImmutableInvoiceError("Une ligne de facture émise ne peut pas être supprimée.")
+        return super().delete(*args, **kwargs)
 
 
 class BillingPreference(models.Model):
