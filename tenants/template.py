@@ -24,6 +24,8 @@ wrong schema. docs/decisions/0600-town-template-and-migrate-towns.md
 """
 from __future__ import annotations
 
+import re
+
 import hashlib
 import logging
 import threading
@@ -584,7 +586,7 @@ def describe_schema(schema: str, *, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             cursor.execute(_INDEXES, p)
             for name, definition, *rest in cursor.fetchall():
                 definition = definition.replace(f" ON {quoted}.", " ON ", 1)
-                items.append(f"idx {name} {definition} {rest!r}")
+                items.append(f"idx {name} {_comparable_index(definition)} {rest!r}")
             cursor.execute(_TRIGGERS_RULES_POLICIES, p)
             items.append(f"other {cursor.fetchone()!r}")
             cursor.execute(_FOREIGN_OBJECTS, p)
@@ -604,6 +606,19 @@ def describe_schema(schema: str, *, using: str = DEFAULT_DB_ALIAS) -> list[str]:
 
 
 # --- helpers -------------------------------------------------------------
+
+
+def _comparable_index(definition: str) -> str:
+    """An index definition with type casts, parentheses and spaces removed.
+
+    PostgreSQL does not print back a replayed partial-index predicate the way it
+    printed the original: Django's `status IN ('a', 'b')` is stored as
+    `(status)::text = ANY ((ARRAY['a'::varchar, ...])::text[])`, and replaying that
+    text stores `ARRAY[('a'::varchar)::text, ...]`. Same index, other text; the
+    varchar/text casts carry no meaning here, so they are left out of the comparison.
+    """
+    without_casts = re.sub(r"::(?:[a-z_]+(?: [a-z_]+)*)(?:\[\])?", "", definition)
+    return re.sub(r"[()\s]", "", without_casts)
 
 
 def _q(name: str) -> str:
