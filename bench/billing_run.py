@@ -4,7 +4,7 @@
     (database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/guichet_bench_billing)
 
 A town onboarded from Castres's YAML (as `benchville`), with N families of
-2 children each, every child booked at the school restaurant and the evening
+2 children each (a quotient familial between 250 and 2,500 € for 9 in 10), every child booked at the school restaurant and the evening
 care on every school day of the month (Mon, Tue, Thu, Fri), with absences
 (unjustified, justified, illness), late and in-time cancellations mixed in.
 Prints the time of the run (`services.run_month`, e-mails excluded: they go
@@ -85,9 +85,15 @@ def build(families: int) -> int:
 
     rng = random.Random(42)
     started = time.perf_counter()
+    # A quotient familial for 9 families in 10 (when the households model has
+    # one): thousands of distinct prices to compute, as in a real town.
+    has_qf = any(f.name == "quotient_familial" for f in Household._meta.get_fields())
     households = Household.objects.bulk_create(
         [Household(name=f"Famille {n}", address_line=f"{n} rue du Banc", postcode="81100",
-                   city="Benchville" if n % 10 else "Albi") for n in range(families)],
+                   city="Benchville" if n % 10 else "Albi",
+                   **({"quotient_familial": rng.randrange(250, 2500) if n % 10 != 3 else None}
+                      if has_qf else {}))
+         for n in range(families)],
         batch_size=5000)
     adults = Adult.objects.bulk_create(
         [Adult(household=h, first_name="Camille", last_name=f"Parent{h.pk}",
