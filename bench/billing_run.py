@@ -1,11 +1,13 @@
 """The monthly invoicing run of a big town, then PDF generation (separately).
 
     python bench/billing_run.py [--families 10000] [--pdfs 50] [--fresh]
-    (database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/guichet_bench_billing)
+    database: BENCH_DATABASE_URL
+    (default postgres://postgres@127.0.0.1:5432/guichet_bench_billing)
 
 A town onboarded from Castres's YAML (as `benchville`), with N families of
-2 children each (a quotient familial between 250 and 2,500 € for 9 in 10), every child booked at the school restaurant and the evening
-care on every school day of the month (Mon, Tue, Thu, Fri), with absences
+2 children each (a quotient familial between 250 and 2,500 € for 9 in 10),
+every child booked at the school restaurant and the evening care on every
+school day of the month (Mon, Tue, Thu, Fri), with absences
 (unjustified, justified, illness), late and in-time cancellations mixed in.
 Prints the time of the run (`services.run_month`, e-mails excluded: they go
 to a Celery task after commit), invoices/s and lines/s; the idempotent re-run;

@@ -130,8 +130,6 @@ class Invoice(models.Model):
     # Fields that may change after issue.
     MUTABLE_FIELDS = frozenset({"status", "amount_paid", "amount_credited", "updated_at"})
 
-    objects = InvoiceQuerySet.as_manager()
-
     number = models.CharField("numéro", max_length=20, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
     regie_code = models.CharField("régie", max_length=40)
@@ -170,6 +168,8 @@ class Invoice(models.Model):
     amount_paid = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
     amount_credited = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-invoice_date", "-id"]
@@ -229,8 +229,6 @@ class InvoiceLine(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHARGE)
-
-    objects = InvoiceLineQuerySet.as_manager()
     # No database constraint on booking and child (Django still PROTECTs them):
     # checking 10^5 foreign keys at commit, each locking the booking row
     # FOR KEY SHARE, cost a quarter of the monthly run (bench/billing_run.py);
@@ -255,6 +253,8 @@ class InvoiceLine(models.Model):
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     explanation = models.TextField("détail du prix", blank=True)
     position = models.PositiveIntegerField(default=0)
+
+    objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["invoice", "position", "id"]
