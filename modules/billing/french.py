@@ -14,6 +14,12 @@ def month_label(year: int, month: int) -> str:
     return f"{MONTHS[month - 1]} {year}"
 
 
+def of_month(year: int, month: int) -> str:
+    """'de novembre 2026', 'd'octobre 2026' (elision before a vowel)."""
+    label = month_label(year, month)
+    return f"d'{label}" if label[0] in "aeiouâéè" else f"de {label}"
+
+
 def day_label(day: date) -> str:
     return f"{day:%d/%m/%Y}"
 

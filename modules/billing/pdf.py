@@ -10,7 +10,7 @@ import logging
 
 from django.template.loader import render_to_string
 
-from .french import day_label, moment_label, month_label
+from .french import day_label, moment_label, month_label, of_month
 from .pricing import euros
 
 # WeasyPrint logs each rendering step at INFO: keep our JSON logs readable.
@@ -40,6 +40,7 @@ def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
              "quantity": line.quantity.normalize(), "unit": line.unit,
              "amount": euros(line.amount), "explanation": line.explanation} for line in lines],
         "period": month_label(invoice.year, invoice.month),
+        "of_period": of_month(invoice.year, invoice.month),
         "invoice_date": day_label(invoice.invoice_date), "due_date": day_label(invoice.due_date),
         "total": euros(invoice.total), "paid": euros(invoice.amount_paid),
         "balance": euros(max(invoice.balance, 0)),

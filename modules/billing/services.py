@@ -28,7 +28,7 @@ from django.utils import timezone
 from core.mail import queue_mail
 
 from . import numbering, rules, selectors
-from .french import day_label, moment_label, month_label
+from .french import day_label, moment_label, month_label, of_month
 from .lines import DraftInvoice, build_drafts, month_bounds
 from .models import (
     BillingPreference,
@@ -155,7 +155,7 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
     first, last = month_bounds(year, month)
     if last >= today:
         raise BillingError(
-            f"Le mois de {month_label(year, month)} n'est pas terminé : il sera facturé à partir "
+            f"Le mois {of_month(year, month)} n'est pas terminé : il sera facturé à partir "
             f"du {day_label(last + timedelta(days=1))}."
         )
     tariffs, invoicing = town_settings(commune)
@@ -202,15 +202,59 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
                                 "finished_at"])
         ids = [i.pk for i in invoices]
         if notify and ids:
-            from .tasks import send_invoice_notices
+            # Outbox rows in THIS transaction: the notices (also the SEPA
+            # pre-notification) exist iff the invoices do, broker up or not.
+            from .tasks import deliver_notices
 
-            transaction.on_commit(lambda: send_invoice_notices.delay(ids))
+            outbox = _queue_invoice_notices(invoices, commune=commune)
+            if outbox:
+                transaction.on_commit(lambda: _enqueue(deliver_notices, outbox))
     result = RunResult(run_id=run.pk, invoices=len(invoices), lines=line_count,
                        deferred=built.deferred, postponed=postponed, problems=problems,
                        seconds=time.perf_counter() - started, invoice_ids=ids)
     log.info("billing run", extra={"year": year, "month": month, "invoices": result.invoices,
                                    "lines": result.lines, "seconds": round(result.seconds, 2)})
     return result
+
+
+def _queue_invoice_notices(invoices, *, commune) -> list[int]:
+    """« Votre facture est disponible » for each invoice with an e-mail address,
+    with the debit date when there is one (the SEPA pre-notification), written
+    to the e-mail outbox in bulk (notifications.OutboxMessage)."""
+    from django.template.loader import render_to_string
+
+    from core.urls import tenant_reverse
+    from notifications.models import OutboxMessage
+
+    debits = dict(DirectDebit.objects.filter(
+        invoice__in=[i.pk for i in invoices], status=DirectDebit.Status.SCHEDULED,
+    ).values_list("invoice_id", "collection_date"))
+    rows = []
+    for invoice in invoices:
+        if not invoice.payer_email:
+            continue
+        debit_date = debits.get(invoice.pk)
+        body = render_to_string("billing/email/invoice_available.txt", {
+            "commune": commune, "invoice": invoice, "total": euros(invoice.total),
+            "due_date": day_label(invoice.due_date),
+            "debit_date": day_label(debit_date) if debit_date else "",
+            "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
+        })
+        subject = (f"{commune.name} — votre facture {of_month(invoice.year, invoice.month)} "
+                   "est disponible")
+        rows.append(OutboxMessage(to=[invoice.payer_email], subject=subject[:255], body=body))
+    OutboxMessage.objects.bulk_create(rows, batch_size=2000)
+    return [row.pk for row in rows]
+
+
+def _enqueue(task, outbox_ids) -> None:
+    """After commit: send now. If the broker is down, the outbox's beat task
+    (notifications.tasks.flush_outboxes) sends the rows later."""
+    try:
+        task.delay(outbox_ids)
+    except Exception:
+        log.warning("billing notices not enqueued: the outbox will send them",
+                    exc_info=True)
 
 
 def _payer_snapshot(adult, household) -> dict:
@@ -708,8 +752,8 @@ def sign_mandate(*, household, user, iban: str, holder_name: str, accepted: bool
                 template="billing/email/mandate.txt",
                 context={"commune": commune, "mandate": mandate,
                          "creditor": invoicing.direct_debit.creditor,
-                         "applies_from": month_label(mandate.applies_from.year,
-                                                     mandate.applies_from.month)},
+                         "applies_from": of_month(mandate.applies_from.year,
+                                                   mandate.applies_from.month)},
             )
     return mandate
 

@@ -16,7 +16,7 @@ from accounts.permissions import staff_required
 
 from . import selectors, services
 from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
-from .french import day_label, month_label
+from .french import day_label, of_month
 from .lines import previous_month
 from .models import DirectDebit, Invoice, InvoicingRun, SepaExport
 from .payments import PaymentError
@@ -61,7 +61,7 @@ def run(request):
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Facturation de {month_label(year, month)} : {result.summary()}")
+        messages.success(request, f"Facturation {of_month(year, month)} : {result.summary()}")
         for problem in result.problems:
             messages.warning(request, problem)
     return redirect("billing:staff")

@@ -83,40 +83,13 @@ def spread_countdown(slug: str, window_seconds: int, salt: str = "") -> int:
     return int.from_bytes(digest[:8], "big") % int(window_seconds)
 
 
-@shared_task(name="billing.tasks.send_invoice_notices", ignore_result=True)
-def send_invoice_notices(invoice_ids: list[int]) -> int:
-    """« Votre facture est disponible » (with the debit date when there is
-    one: that e-mail is also the SEPA pre-notification). One SMTP connection."""
-    from django.core.mail import EmailMessage, get_connection
-    from django.template.loader import render_to_string
+@shared_task(name="billing.tasks.deliver_notices", ignore_result=True)
+def deliver_notices(outbox_ids: list[int]) -> int:
+    """Send the run's notices (outbox rows of this town) now; rows this misses
+    are re-sent by notifications.tasks.flush_outboxes."""
+    from notifications.services import deliver
 
-    from core.urls import tenant_reverse
-
-    from .french import day_label
-    from .models import Invoice
-    from .pricing import euros
-    from .services import current_commune
-
-    commune = current_commune()
-    messages = []
-    invoices = (Invoice.objects.filter(pk__in=invoice_ids).exclude(payer_email="")
-                .prefetch_related("direct_debits"))
-    for invoice in invoices.iterator(chunk_size=1000):
-        debit = next((d for d in invoice.direct_debits.all() if d.status == "scheduled"), None)
-        body = render_to_string("billing/email/invoice_available.txt", {
-            "commune": commune, "invoice": invoice, "total": euros(invoice.total),
-            "due_date": day_label(invoice.due_date),
-            "debit_date": day_label(debit.collection_date) if debit else "",
-            "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
-        })
-        messages.append(EmailMessage(
-            f"{commune.name} — votre facture de {invoice.period_label} est disponible", body,
-            None, [invoice.payer_email]))
-    if messages:
-        with get_connection() as mail:
-            for start in range(0, len(messages), 500):
-                mail.send_messages(messages[start:start + 500])
-    return len(messages)
+    return sum(deliver(pk) for pk in outbox_ids)
 
 
 @shared_task(name="billing.tasks.reconcile_payments_for_town", ignore_result=True)

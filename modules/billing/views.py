@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from . import pdf, selectors, services
 from .forms import EInvoiceForm, MandateForm, SimulatorForm
-from .french import day_label, moment_label, month_label
+from .french import day_label, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
 from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
 from .pricing import PricingError, caf_parts, euros, simulate
@@ -295,14 +295,14 @@ def mandate(request):
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, f"Mandat {signed.rum} enregistré : vos factures de "
-                             f"{month_label(signed.applies_from.year, signed.applies_from.month)} "
+            messages.success(request, f"Mandat {signed.rum} enregistré : vos factures "
+                             f"{of_month(signed.applies_from.year, signed.applies_from.month)} "
                              "et suivantes seront prélevées.")
             return redirect("billing:mandate")
     return _page(request, "billing/mandate.html", {
         "form": form, "active": active, "errors": errors,
         "creditor": invoicing.direct_debit.creditor,
-        "applies_from": (month_label(active.applies_from.year, active.applies_from.month)
+        "applies_from": (of_month(active.applies_from.year, active.applies_from.month)
                          if active else ""),
         "status": 400 if errors else 200,
     }, status=400 if errors else 200)

@@ -272,3 +272,10 @@ def test_invoicing_settings_parse_and_french_problems():
         "direct_debit : Identifiant créancier SEPA « FR00ZZZ123456 » : clé de contrôle "
         "incorrecte.",
     ]
+
+
+def test_french_month_elision():
+    from modules.billing.french import of_month
+
+    assert [of_month(2026, m) for m in (4, 8, 10, 11)] == [
+        "d'avril 2026", "d'août 2026", "d'octobre 2026", "de novembre 2026"]

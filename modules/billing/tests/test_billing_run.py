@@ -332,3 +332,19 @@ def test_household_qf_and_named_payer_are_used(martin, castres):
     assert line.amount == D("2.10")
     assert line.explanation.startswith("QF 650 € → tranche 2")
     assert (invoice.payer, invoice.payer_email) == (other, "marc.martin@example.org")
+
+
+def test_invoice_notices_are_outbox_rows_of_the_run_transaction(martin, castres):
+    """Written with the invoices (the broker may be down after commit: the
+    outbox's beat task sends them then); none when the run writes nothing."""
+    from notifications.models import OutboxMessage
+
+    book(martin.children[0], "restauration-scolaire", DAYS[:1])
+    before = OutboxMessage.objects.count()
+    run(castres)
+    [notice] = OutboxMessage.objects.all()[before:]
+    assert notice.to == ["claire.martin@example.org"] and notice.sent_at is None
+    assert notice.subject == "Castres — votre facture d'octobre 2026 est disponible"
+    assert "À régler avant le 30/11/2026" in notice.body
+    run(castres)
+    assert OutboxMessage.objects.count() == before + 1
