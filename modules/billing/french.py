@@ -5,8 +5,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
+from booking.french import MONTHS  # one spelling of the months for the whole product
 
 
 def month_label(year: int, month: int) -> str:
