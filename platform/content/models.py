@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 def _content_path(instance, filename):
@@ -65,6 +66,8 @@ class NewsItem(Publishable):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    history = HistoricalRecords(verbose_name_plural="versions")
+
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = "actualité"
@@ -80,6 +83,8 @@ class NewsAttachment(models.Model):
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords(verbose_name_plural="versions")
 
     class Meta:
         ordering = ["position", "id"]
@@ -98,6 +103,8 @@ class InfoPage(Publishable):
     body = models.TextField("texte", blank=True)
     position = models.PositiveSmallIntegerField("ordre", default=0)
 
+    history = HistoricalRecords(verbose_name_plural="versions")
+
     class Meta:
         ordering = ["position", "title"]
         verbose_name = "page d'information"
@@ -112,6 +119,8 @@ class MenuSite(models.Model):
     name = models.CharField("restaurant scolaire", max_length=120, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords(verbose_name_plural="versions")
+
     class Meta:
         ordering = ["position", "name"]
         verbose_name = "restaurant scolaire"
@@ -124,6 +133,8 @@ class WeeklyMenu(Publishable):
     site = models.ForeignKey(MenuSite, on_delete=models.PROTECT, related_name="menus")
     week_start = models.DateField("semaine du (lundi)")
     note = models.CharField("remarque", max_length=300, blank=True)
+
+    history = HistoricalRecords(verbose_name_plural="versions")
 
     class Meta:
         ordering = ["-week_start", "site__position"]
@@ -148,6 +159,8 @@ class MenuDay(models.Model):
     dairy = models.CharField("produit laitier", max_length=200, blank=True)
     dessert = models.CharField("dessert", max_length=200, blank=True)
     allergens = models.CharField("allergènes", max_length=300, blank=True)
+
+    history = HistoricalRecords(verbose_name_plural="versions")
 
     class Meta:
         ordering = ["date"]
@@ -181,6 +194,8 @@ class Reglement(Publishable):
     summary = models.CharField("résumé", max_length=300, blank=True)
     file = models.FileField("fichier PDF", upload_to=_content_path, max_length=200)
     size = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords(verbose_name_plural="versions")
 
     class Meta:
         ordering = ["title"]

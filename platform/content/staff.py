@@ -49,7 +49,12 @@ def _kind(code) -> Kind:
 @staff_required()
 @never_cache
 def home(request):
-    sections = [(code, kind, kind.model.objects.all()[:50]) for code, kind in KINDS.items()]
+    from content.history import deletions
+
+    sections = [
+        (code, kind, kind.model.objects.all()[:50], deletions(kind.model, limit=5))
+        for code, kind in KINDS.items()
+    ]
     return render(request, "content/staff/home.html", {"sections": sections})
 
 
@@ -140,3 +145,21 @@ def delete_attachment(request, pk, attachment_pk):
     services.delete_content(obj=attachment)
     messages.success(request, "Document joint retiré.")
     return redirect("content:staff-edit", kind_code="actualites", pk=pk)
+
+
+@staff_required()
+@never_cache
+def history(request, kind_code, pk):
+    """Every version of one content: who, when, which fields (simple_history)."""
+    from content.history import versions
+
+    kind = _kind(kind_code)
+    rows = versions(kind.model, pk)
+    if not rows:
+        raise Http404
+    current = kind.model.objects.filter(pk=pk).first()
+    return render(
+        request,
+        "content/staff/history.html",
+        {"kind": kind, "kind_code": kind_code, "obj": current, "pk": pk, "versions": rows},
+    )

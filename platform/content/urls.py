@@ -26,6 +26,11 @@ urlpatterns = [
     path("gestion/contenu/<str:kind_code>/<int:pk>/", staff.edit, name="staff-edit"),
     path("gestion/contenu/<str:kind_code>/<int:pk>/supprimer/", staff.delete, name="staff-delete"),
     path(
+        "gestion/contenu/<str:kind_code>/<int:pk>/historique/",
+        staff.history,
+        name="staff-history",
+    ),
+    path(
         "gestion/contenu/actualites/<int:pk>/documents/",
         staff.add_attachment,
         name="staff-attachment-add",

@@ -60,6 +60,7 @@ TENANT_APPS = [
     "booking",
     "notifications",
     "audit",
+    "simple_history",  # versions of the public space's contents (docs/decisions/1002)
     "content",
     "documents",
     "backoffice",  # /<slug>/gestion/: the town's back-office (docs/decisions/1000)
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Names the signed-in author on every content version (simple_history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Staff and operator sessions reach nothing but the second-factor pages until verified.
     "accounts.middleware.SecondFactorMiddleware",
     # Pages seen by a signed-in user are never stored by browsers or proxies.
