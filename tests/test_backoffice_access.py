@@ -51,6 +51,17 @@ URLS = {
         "get",
         ADMIN,
     ),
+    "backoffice:config-service-options": (
+        "gestion/configuration/services/restauration-scolaire/options/",
+        "get",
+        ADMIN,
+    ),
+    "backoffice:config-service-new": ("gestion/configuration/nouveau-service/", "get", ADMIN),
+    "backoffice:config-service-retire": (
+        "gestion/configuration/services/etudes-dirigees/retirer/",
+        "post",
+        ADMIN_POST,
+    ),
     "backoffice:config-section": ("gestion/configuration/sections/payment/", "get", ADMIN),
     "backoffice:config-export": ("gestion/configuration/export.yaml", "get", ADMIN),
     "backoffice:history": ("gestion/configuration/historique/", "get", ADMIN),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import views
+from backoffice import service_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,7 +19,18 @@ urlpatterns = [
     path("facturation/", views.billing, name="billing"),
     path("configuration/", views.config, name="config"),
     path("configuration/modules/", views.config_modules, name="config-modules"),
+    path("configuration/nouveau-service/", service_views.config_service_new, name="config-service-new"),
     path("configuration/services/<slug:code>/", views.config_service, name="config-service"),
+    path(
+        "configuration/services/<slug:code>/options/",
+        service_views.config_service_options,
+        name="config-service-options",
+    ),
+    path(
+        "configuration/services/<slug:code>/retirer/",
+        service_views.config_service_retire,
+        name="config-service-retire",
+    ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
     path("configuration/sections/<slug:key>/", views.config_section, name="config-section"),
     path("configuration/export.yaml", views.config_export, name="config-export"),
