@@ -4,10 +4,15 @@ from django.urls import path
 
 from accounts.admin_site import OperatorAdminSite
 from core import views
+from core.access import OPERATOR_ONLY, PUBLIC, declare
 
 # Operators sign in to the admin with their password AND a TOTP code
 # (docs/decisions/0400-django-otp.md); `manage.py enroll_totp` enrols them.
 admin.site.__class__ = OperatorAdminSite
+# The operator console (Django's admin, tenants/admin.py): its sign-in page is
+# public, everything else is for operators (admin_view: staff account + TOTP).
+declare("admin:login", PUBLIC, methods=("get", "post"))
+declare("admin:*", OPERATOR_ONLY)
 
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),
