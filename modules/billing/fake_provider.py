@@ -44,7 +44,7 @@ def _own_return_url(request, url: str) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-@access(PUBLIC, methods=GET_POST)
+@access(PUBLIC, methods=GET_POST, everyone="not_found")  # off outside demo sites
 @require_http_methods(["GET", "POST"])
 def demo_provider(request):
     if not _enabled():

@@ -214,7 +214,7 @@ def demo_page_enabled() -> bool:
     return bool(getattr(settings, "BILLING_DEMO_PAYMENT_PAGE", False))
 
 
-@access(FAMILY_PAGE)
+@access(FAMILY_PAGE, family="not_found")  # 404 without a payment reference of the household
 @csrf_exempt  # providers may come back with a POST (PayZen); nothing is changed here
 @family_required
 def payment_return(request):
@@ -238,7 +238,7 @@ def payment_return(request):
         "attempt": attempt, "state": state, "text": text, "invoice": attempt.invoice})
 
 
-@access(PUBLIC, methods=GET_POST)
+@access(PUBLIC, methods=GET_POST, everyone="bad_request")  # unsigned: refused, 400
 @csrf_exempt  # called by the provider's servers, authenticated by its signature
 def payment_notify(request):
     raw = request.body if request.method == "POST" and request.body else \
@@ -286,7 +286,7 @@ def e_invoice(request):
     return _page(request, "billing/e_invoice.html", {"form": form, "current": current})
 
 
-@access(FAMILY_PAGE, methods=GET_POST)
+@access(FAMILY_PAGE, methods=GET_POST, family="not_found")  # Castres offers no direct debit
 @family_required
 def mandate(request):
     household = selectors.family_household(request.user)

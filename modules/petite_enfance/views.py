@@ -14,7 +14,7 @@ from accounts.permissions import staff_required
 from booking.forms import WEEKDAY_CHOICES
 from booking.french import PARIS
 from booking.grid import family_children
-from core.access import FAMILY_PAGE, GET_POST, STAFF, access
+from core.access import GET_POST, SIGNED_IN, STAFF, access
 from core.models import Service
 from core.modules import registry
 from modules.petite_enfance import services
@@ -41,7 +41,7 @@ class LeaveForm(forms.Form):
         self.fields["service"].choices = [(s.code, s.name) for s in regular]
 
 
-@access(FAMILY_PAGE, methods=GET_POST)
+@access(SIGNED_IN, methods=GET_POST)  # the account's own children (staff: none)
 @never_cache
 @login_required
 def leave_view(request):
@@ -89,7 +89,7 @@ class ApplicationForm(forms.Form):
         self.fields["service"].choices = [(s.code, s.name) for s in regular]
 
 
-@access(FAMILY_PAGE, methods=GET_POST)
+@access(SIGNED_IN, methods=GET_POST)
 @never_cache
 @login_required
 def application_view(request):

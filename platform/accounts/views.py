@@ -185,7 +185,7 @@ def signup_done(request):
     )
 
 
-@access(PUBLIC, methods=GET_POST)
+@access(PUBLIC, methods=GET_POST, everyone="bad_request")  # the matrix's token is made up
 @csrf_protect
 @never_cache
 def confirm_email_view(request, token):

@@ -40,7 +40,16 @@ from booking.models import Absence, Activity, Booking, Registration, WaitingList
 from booking.registrations import RegistrationRefused, request_registration, sites_of
 from booking.rules import Action, Change, changes_from_grid, mirror_changes, school_year_of
 from booking.services import BookingRefused, accept_offer, decline_offer, leave_waiting_list
-from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, MODULE, POST, PUBLIC, STAFF, access
+from core.access import (
+    FAMILY_OBJECT,
+    GET_POST,
+    MODULE,
+    POST,
+    PUBLIC,
+    SIGNED_IN,
+    STAFF,
+    access,
+)
 from core.models import Service
 from core.modules import registry
 
@@ -109,7 +118,7 @@ def _grid_context(request, module_code, service, services, start, end, children,
     }
 
 
-@access(FAMILY_PAGE, methods=GET_POST)
+@access(SIGNED_IN, methods=GET_POST)  # the account's own children (staff: none)
 @never_cache
 @login_required
 def grid_view(request, module_code):
@@ -231,7 +240,7 @@ def _submit_pattern(request, module_code, service, services, start, end, childre
     return _redirect_grid(module_code, service, start)
 
 
-@access(FAMILY_PAGE, methods=POST)
+@access(SIGNED_IN, methods=POST)
 @login_required
 @require_POST
 def grid_preview(request, module_code):
@@ -285,7 +294,7 @@ def waiting_action(request, module_code, entry_id):
 # --- registrations -----------------------------------------------------------------
 
 
-@access(FAMILY_PAGE, methods=GET_POST)
+@access(SIGNED_IN, methods=GET_POST)
 @never_cache
 @login_required
 def registrations_view(request, module_code):
@@ -350,7 +359,7 @@ def _submit_registration(request, module_code, children, services, years):
 # --- absences ----------------------------------------------------------------------
 
 
-@access(FAMILY_PAGE)
+@access(SIGNED_IN)
 @never_cache
 @login_required
 def absences_view(request, module_code):
@@ -403,7 +412,7 @@ def absence_report(request, module_code, booking_id):
     }, status=422 if request.method == "POST" else 200)
 
 
-@access(FAMILY_OBJECT, agent="ok", agent_other_area="not_found", manager="ok", town_admin="ok")
+@access(FAMILY_OBJECT, area=MODULE, staff="ok", agent_other_area="not_found")
 @login_required
 def absence_file(request, module_code, absence_id):
     """The justification, to its family or to the service's staff, as a download."""
@@ -473,7 +482,7 @@ def staff_day(request, module_code):
         "activities": activities, "activity": activity, "day": day, "list": day_list})
 
 
-@access(STAFF(MODULE))
+@access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_csv(request, module_code):
     import csv
@@ -498,7 +507,7 @@ def staff_day_csv(request, module_code):
     return response
 
 
-@access(STAFF(MODULE))
+@access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_pdf(request, module_code):
     from booking.pdf import day_list_pdf

@@ -40,6 +40,8 @@ Outcomes:
 - "forbidden": 403
 - "not_found": 404 (what another household's or town's object must look like)
 - "method": 405 (the view answers only other methods)
+- "bad_request": 400, whoever asks (the matrix's example arguments are not
+  valid for this view: a made-up token, an unsigned provider notification)
 """
 
 from __future__ import annotations
@@ -58,12 +60,13 @@ ACTORS = (
     "town_admin",
     "operator",
 )
-OUTCOMES = ("ok", "login", "forbidden", "not_found", "method")
+OUTCOMES = ("ok", "login", "forbidden", "not_found", "method", "bad_request")
 # Shorthands accepted as keyword overrides: `access(PRESET, staff="not_found")`.
 GROUPS = {
     "family": ("family_a", "family_b"),
     "staff": ("agent", "agent_other_area", "manager", "town_admin"),
     "agents": ("agent", "agent_other_area"),
+    "everyone": ACTORS,
 }
 GET, POST = ("get",), ("post",)
 GET_POST = ("get", "post")
@@ -138,7 +141,8 @@ OPERATOR_ONLY = _preset(
 def access(preset: Access, *, methods=None, area=None, query=None, **args_and_overrides):
     """Declare who may reach the decorated view (function or class). Keyword
     arguments that name an actor or group override its outcome; the others map
-    a URL argument to an object of the test world (`pk="child"`)."""
+    a URL argument to an object of the test world (`pk="child"`); `query`
+    is a query string whose `{name}` are world values (`activite={activity}`)."""
     overrides = {k: v for k, v in args_and_overrides.items() if k in ACTORS or k in GROUPS}
     args = {k: v for k, v in args_and_overrides.items() if k not in overrides}
     declared = preset.but(**overrides)

@@ -55,7 +55,7 @@ def inbox(request):
     )
 
 
-@access(STAFF(), pk="demande")
+@access(STAFF(), area="billing", pk="demande", agent_other_area="not_found")  # area of the demande
 @never_cache
 @staff_required()
 def detail(request, pk):
@@ -84,7 +84,7 @@ def _detail(request, demande, *, decision_form=None, message_form=None, status=2
     )
 
 
-@access(STAFF(), methods=POST, pk="demande")
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def decide(request, pk):
@@ -108,7 +108,7 @@ def decide(request, pk):
     return _detail(request, demande, decision_form=form, status=400)
 
 
-@access(STAFF(), methods=POST, pk="demande")
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def assign(request, pk):
@@ -128,7 +128,7 @@ def assign(request, pk):
     return redirect("demandes:detail", pk=demande.pk)
 
 
-@access(STAFF(), methods=POST, pk="demande")
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def message(request, pk):
@@ -150,7 +150,7 @@ def message(request, pk):
     return _detail(request, demande, message_form=form, status=400)
 
 
-@access(STAFF(), pk="attachment")
+@access(STAFF(), area="billing", pk="attachment", agent_other_area="not_found")
 @never_cache
 @staff_required()
 def attachment(request, demande_pk, pk):

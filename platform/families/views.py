@@ -57,7 +57,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-@access(FAMILY_PAGE)
+@access(FAMILY_PAGE, staff="ok")  # staff are sent on to their own space
 @family_view
 def dashboard(request):
     """« Mon tableau de bord »: the tiles of the guides (Castres, Bassens, Bondoufle).
