@@ -427,7 +427,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                           for k, v in alpha.items()
                           if not k.startswith("activity@")}  # activities: town config
             differ = {k: ids for k, ids in collisions.items() if ids[0] != ids[1]}
-            assert not differ, f"les identifiants d'Alpha et de Gamma devraient coïncider : {differ}"
+            assert not differ, f"ids d'Alpha et de Gamma différents : {differ}"
             beta = _build_household(town, key="beta", last_name="Beta", vault_id=2,
                                     content=False)
             staff = _staff(town, "castres")
