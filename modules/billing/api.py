@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
+from core.access import FAMILY_API, FAMILY_API_OBJECT, PUBLIC, access
 from core.api import problem
 
 from . import selectors, services
@@ -61,6 +62,7 @@ class InvoiceDetailOut(InvoiceOut):
         fields = [*InvoiceOut.Meta.fields, "lines"]
 
 
+@access(FAMILY_API)
 class FamilyInvoices(APIView):
     permission_classes = [IsFamily]
 
@@ -70,6 +72,7 @@ class FamilyInvoices(APIView):
         return Response(InvoiceOut(qs, many=True).data)
 
 
+@access(FAMILY_API_OBJECT, pk="invoice")
 class FamilyInvoice(APIView):
     permission_classes = [IsFamily]
 
@@ -79,6 +82,7 @@ class FamilyInvoice(APIView):
         return Response(InvoiceDetailOut(invoice).data)
 
 
+@access(FAMILY_API_OBJECT, pk="invoice")
 class FamilyInvoicePayment(APIView):
     """Start an online payment: where to send the browser (URL, or a form to post)."""
 
@@ -112,6 +116,7 @@ class PaymentOut(serializers.ModelSerializer):
                   "receipt_number"]
 
 
+@access(FAMILY_API_OBJECT, pk="payment")
 class FamilyPayment(APIView):
     permission_classes = [IsFamily]
 
@@ -135,6 +140,7 @@ class MandateIn(serializers.Serializer):
     accepted = serializers.BooleanField(required=False, default=False)
 
 
+@access(FAMILY_API)
 class FamilyMandates(APIView):
     permission_classes = [IsFamily]
 
@@ -157,6 +163,7 @@ class FamilyMandates(APIView):
         return Response(MandateOut(mandate).data, status=status.HTTP_201_CREATED)
 
 
+@access(FAMILY_API_OBJECT, pk="mandate")
 class FamilyMandate(APIView):
     permission_classes = [IsFamily]
 
@@ -207,6 +214,7 @@ class SimulationOut(serializers.Serializer):
     monthly_total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+@access(PUBLIC)
 class Simulator(APIView):
     """Public: each activity's price for a QF (or CAF income figures) and a
     monthly estimate, by the billing's own pricing function."""

@@ -22,6 +22,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core.access import GET_POST, PUBLIC, access
+
 from .pricing import euros
 from .views import demo_page_enabled
 
@@ -42,6 +44,7 @@ def _own_return_url(request, url: str) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+@access(PUBLIC, methods=GET_POST, everyone="not_found")  # off outside demo sites
 @require_http_methods(["GET", "POST"])
 def demo_provider(request):
     if not _enabled():

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
+from core.access import POST, STAFF, access
 
 from . import selectors, services
 from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
@@ -28,6 +29,7 @@ def billing_staff(view):
     return never_cache(staff_required("billing")(view))
 
 
+@access(STAFF("billing"))
 @billing_staff
 def dashboard(request):
     year, month = previous_month(timezone.localdate())
@@ -44,6 +46,7 @@ def dashboard(request):
     })
 
 
+@access(STAFF("billing"), methods=POST)
 @billing_staff
 @require_POST
 def run(request):
@@ -67,6 +70,7 @@ def run(request):
     return redirect("billing:staff")
 
 
+@access(STAFF("billing"), pk="invoice")
 @billing_staff
 def invoice(request, pk: int):
     inv = selectors.staff_invoice(pk)
@@ -80,6 +84,7 @@ def invoice(request, pk: int):
     })
 
 
+@access(STAFF("billing"), methods=POST, pk="invoice")
 @billing_staff
 @require_POST
 def credit(request, pk: int):
@@ -101,6 +106,7 @@ def credit(request, pk: int):
     return redirect("billing:staff-invoice", pk=inv.pk)
 
 
+@access(STAFF("billing"), methods=POST, pk="invoice")
 @billing_staff
 @require_POST
 def desk_payment(request, pk: int):
@@ -119,6 +125,7 @@ def desk_payment(request, pk: int):
     return redirect("billing:staff-invoice", pk=inv.pk)
 
 
+@access(STAFF("billing"))
 @billing_staff
 def debits(request):
     scheduled = (DirectDebit.objects.filter(status=DirectDebit.Status.SCHEDULED)
@@ -135,6 +142,7 @@ def debits(request):
     })
 
 
+@access(STAFF("billing"), methods=POST)
 @billing_staff
 @require_POST
 def export_debits(request, day: str):
@@ -152,6 +160,7 @@ def export_debits(request, day: str):
     return redirect("billing:staff-debits")
 
 
+@access(STAFF("billing"), pk="sepa_export")
 @billing_staff
 def export_file(request, pk: int):
     try:
@@ -165,6 +174,7 @@ def export_file(request, pk: int):
     return response
 
 
+@access(STAFF("billing"), methods=POST, pk="debit")
 @billing_staff
 @require_POST
 def reject_debit(request, pk: int):

@@ -22,6 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, access
+
 from . import pdf, selectors, services
 from .forms import EInvoiceForm, MandateForm, SimulatorForm
 from .french import day_label, moment_label, month_label, of_month
@@ -90,6 +92,7 @@ def invoice_row(invoice: Invoice, *, now=None) -> dict:
 # --- public ---------------------------------------------------------------------------
 
 
+@access(PUBLIC)
 def home(request):
     """A family sees its invoices; anyone else the module's public page."""
     user = request.user
@@ -99,6 +102,7 @@ def home(request):
     return render(request, "billing/home.html", {})
 
 
+@access(PUBLIC, methods=GET_POST)
 def simulator(request):
     """Public tariff simulator: the same pricing function as the invoicing run."""
     tariffs, _ = services.town_settings(request.commune)
@@ -139,6 +143,7 @@ def in_town_order(commune, simulated):
 # --- a family's invoices ------------------------------------------------------------------
 
 
+@access(FAMILY_PAGE)
 @family_required
 def invoices(request):
     now = timezone.now()
@@ -153,6 +158,7 @@ def invoices(request):
     })
 
 
+@access(FAMILY_OBJECT, pk="invoice")
 @family_required
 def invoice_detail(request, pk: int):
     invoice = selectors.family_invoice(request.user, pk)
@@ -166,6 +172,7 @@ def invoice_detail(request, pk: int):
     })
 
 
+@access(FAMILY_OBJECT, pk="invoice")
 @family_required
 def invoice_pdf(request, pk: int):
     invoice = selectors.family_invoice(request.user, pk)
@@ -176,6 +183,7 @@ def invoice_pdf(request, pk: int):
     return _pdf_response(content, f"facture-{invoice.number}.pdf")
 
 
+@access(FAMILY_OBJECT, methods=POST, pk="invoice")
 @family_required
 @require_POST
 def pay(request, pk: int):
@@ -206,6 +214,7 @@ def demo_page_enabled() -> bool:
     return bool(getattr(settings, "BILLING_DEMO_PAYMENT_PAGE", False))
 
 
+@access(FAMILY_PAGE, family="not_found")  # 404 without a payment reference of the household
 @csrf_exempt  # providers may come back with a POST (PayZen); nothing is changed here
 @family_required
 def payment_return(request):
@@ -229,6 +238,7 @@ def payment_return(request):
         "attempt": attempt, "state": state, "text": text, "invoice": attempt.invoice})
 
 
+@access(PUBLIC, methods=GET_POST, everyone="bad_request")  # unsigned: refused, 400
 @csrf_exempt  # called by the provider's servers, authenticated by its signature
 def payment_notify(request):
     raw = request.body if request.method == "POST" and request.body else \
@@ -247,6 +257,7 @@ def payment_notify(request):
     return HttpResponse(outcome.return_content or "OK", content_type="text/plain; charset=utf-8")
 
 
+@access(FAMILY_OBJECT, pk="payment")
 @family_required
 def receipt_pdf(request, pk: int):
     payment = selectors.family_payment(request.user, pk)
@@ -257,6 +268,7 @@ def receipt_pdf(request, pk: int):
 # --- preferences, mandate, attestations --------------------------------------------------------
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_required
 def e_invoice(request):
     household = selectors.family_household(request.user)
@@ -274,6 +286,7 @@ def e_invoice(request):
     return _page(request, "billing/e_invoice.html", {"form": form, "current": current})
 
 
+@access(FAMILY_PAGE, methods=GET_POST, family="not_found")  # Castres offers no direct debit
 @family_required
 def mandate(request):
     household = selectors.family_household(request.user)
@@ -308,6 +321,7 @@ def mandate(request):
     }, status=400 if errors else 200)
 
 
+@access(FAMILY_OBJECT, methods=POST, pk="mandate")
 @family_required
 @require_POST
 def mandate_revoke(request, pk: int):
@@ -322,6 +336,7 @@ def mandate_revoke(request, pk: int):
     return redirect("billing:mandate")
 
 
+@access(FAMILY_PAGE)
 @family_required
 def attestations(request):
     household = selectors.family_household(request.user)
@@ -331,6 +346,7 @@ def attestations(request):
     return _page(request, "billing/attestations.html", {"years": years})
 
 
+@access(FAMILY_PAGE)
 @family_required
 def attestation_pdf(request, year: int):
     household = selectors.family_household(request.user)

@@ -14,6 +14,7 @@ from accounts.permissions import staff_required
 from booking.forms import WEEKDAY_CHOICES
 from booking.french import PARIS
 from booking.grid import family_children
+from core.access import GET_POST, SIGNED_IN, STAFF, access
 from core.models import Service
 from core.modules import registry
 from modules.petite_enfance import services
@@ -40,6 +41,7 @@ class LeaveForm(forms.Form):
         self.fields["service"].choices = [(s.code, s.name) for s in regular]
 
 
+@access(SIGNED_IN, methods=GET_POST)  # the account's own children (staff: none)
 @never_cache
 @login_required
 def leave_view(request):
@@ -87,6 +89,7 @@ class ApplicationForm(forms.Form):
         self.fields["service"].choices = [(s.code, s.name) for s in regular]
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @never_cache
 @login_required
 def application_view(request):
@@ -117,6 +120,7 @@ def application_view(request):
                   status=422 if request.method == "POST" else 200)
 
 
+@access(STAFF("petite_enfance"))
 @never_cache
 @staff_required(MODULE)
 def staff_applications(request):
@@ -142,6 +146,7 @@ class CommissionForm(forms.Form):
     note = forms.CharField(label="Message à la famille", required=False, max_length=2000)
 
 
+@access(STAFF("petite_enfance"), methods=GET_POST)
 @never_cache
 @staff_required(MODULE)
 def staff_application(request, application_id):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.otp import is_verified
+from core.access import PUBLIC, access
 
 
 class MeOutput(serializers.Serializer):
@@ -25,6 +26,7 @@ class MeOutput(serializers.Serializer):
     second_factor_verified = serializers.BooleanField()
 
 
+@access(PUBLIC)
 class MeView(APIView):
     """Who is signed in here (200 with `authenticated: false` when nobody)."""
 

@@ -38,6 +38,7 @@ from accounts.security import mail_address_throttle, mail_ip_throttle
 from accounts.services import SignupData
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens, read_email_token
+from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, STAFF, access
 
 DEFAULT_KEY_LABEL = "clé Enfance"
 
@@ -72,6 +73,7 @@ def _private(response):
 # --- Sign-in / sign-out -----------------------------------------------------
 
 
+@access(PUBLIC, methods=GET_POST)
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -110,6 +112,7 @@ def _resend_confirmation(request, user) -> None:
     services.send_confirmation_link(user=user)
 
 
+@access(PUBLIC, methods=POST)
 @require_POST
 def logout_view(request):
     """POST only (a link or an image could not sign anyone out); the session
@@ -122,6 +125,7 @@ def logout_view(request):
 # --- Sign-up and e-mail confirmation ----------------------------------------
 
 
+@access(PUBLIC, methods=GET_POST)
 @sensitive_post_parameters("password", "activation_key")
 @csrf_protect
 @never_cache
@@ -174,12 +178,14 @@ def signup_view(request):
     )
 
 
+@access(PUBLIC)
 def signup_done(request):
     return render(
         request, "accounts/signup_done.html", {"hours": settings.ACCOUNTS_EMAIL_LINK_HOURS}
     )
 
 
+@access(PUBLIC, methods=GET_POST, everyone="bad_request")  # the matrix's token is made up
 @csrf_protect
 @never_cache
 def confirm_email_view(request, token):
@@ -222,6 +228,7 @@ def confirm_email_view(request, token):
 # --- Password reset (Django's views, French templates, mail after commit) ---
 
 
+@access(PUBLIC, methods=GET_POST)
 def password_reset_view(request):
     """« Mot de passe oublié » by username or e-mail (Donges' guide). The
     answer is the same whether an account exists; a link, never a password,
@@ -241,10 +248,12 @@ def password_reset_view(request):
     return render(request, "accounts/password_reset_form.html", {"form": form})
 
 
+@access(PUBLIC)
 def password_reset_done(request):
     return render(request, "accounts/password_reset_done.html")
 
 
+@access(PUBLIC)
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     token_generator = password_reset_tokens
@@ -257,6 +266,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
+@access(PUBLIC)
 def password_reset_complete(request):
     return render(request, "accounts/password_reset_complete.html")
 
@@ -264,6 +274,7 @@ def password_reset_complete(request):
 # --- Mon compte ---------------------------------------------------------------
 
 
+@access(SIGNED_IN)
 @login_required
 @never_cache
 def account_view(request):
@@ -281,6 +292,7 @@ def account_view(request):
     )
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @login_required
 @sensitive_post_parameters()
 @csrf_protect
@@ -313,6 +325,7 @@ def password_change_view(request):
     return _private(render(request, "accounts/password_change.html", {"form": form}))
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @login_required
 @sensitive_post_parameters("current_password")
 @csrf_protect
@@ -342,6 +355,7 @@ def identifiers_view(request):
     return _private(render(request, "accounts/identifiers.html", {"form": form}))
 
 
+@access(SIGNED_IN, methods=POST)
 @login_required
 @require_POST
 def end_other_sessions_view(request):
@@ -358,6 +372,7 @@ def end_other_sessions_view(request):
 # --- Second factor -------------------------------------------------------------
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @login_required
 @csrf_protect
 @never_cache
@@ -392,6 +407,7 @@ def otp_setup_view(request):
     )
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @login_required
 @csrf_protect
 @never_cache
@@ -427,6 +443,7 @@ def _next_query(request) -> str:
 # --- Staff: activation keys ---------------------------------------------------
 
 
+@access(STAFF())
 @staff_required()
 @never_cache
 def staff_keys_view(request):
@@ -450,6 +467,7 @@ def staff_keys_view(request):
     )
 
 
+@access(STAFF(), methods=POST)
 @staff_required()
 @require_POST
 @never_cache

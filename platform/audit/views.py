@@ -4,8 +4,10 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import AuditEntry
 from core import audit
+from core.access import TOWN_ADMIN, access
 
 
+@access(TOWN_ADMIN)
 @audit.dpo_required
 @never_cache
 def journal(request):

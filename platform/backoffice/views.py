@@ -28,6 +28,7 @@ from backoffice import charts, selectors
 from backoffice.forms import SECTIONS, ModulesForm, SearchForm, SectionForm, ServiceForm
 from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
+from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from core.backoffice import entries_for
 from core.modules import registry
 from tenants.config import ConfigError
@@ -70,6 +71,7 @@ def _apply(request, data, message):
 # --- home and dashboard ------------------------------------------------------------
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def home(request):
@@ -107,6 +109,7 @@ def home(request):
 # --- families --------------------------------------------------------------------------
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def families(request):
@@ -116,6 +119,7 @@ def families(request):
     return render(request, "backoffice/families.html", {"form": form, "page": page, "q": q})
 
 
+@access(STAFF(), pk="household")
 @never_cache
 @staff_required()
 def family(request, pk):
@@ -134,6 +138,7 @@ def family(request, pk):
 # --- exports ----------------------------------------------------------------------------
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def exports(request):
@@ -215,12 +220,14 @@ def _export(rows, columns, name, fmt):
     return response
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def export_families(request, fmt):
     return _export(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def export_demandes(request, fmt):
@@ -230,6 +237,7 @@ def export_demandes(request, fmt):
 # --- billing overview (agents of billing, managers, admins) ------------------------------
 
 
+@access(STAFF("billing"))
 @never_cache
 @staff_required("billing")
 def billing(request):
@@ -252,6 +260,7 @@ def _config(request) -> dict:
     return copy.deepcopy(request.commune.config)
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def config(request):
@@ -268,6 +277,7 @@ def config(request):
     )
 
 
+@access(TOWN_ADMIN, methods=GET_POST)
 @never_cache
 @town_admin_required
 def config_modules(request):
@@ -324,6 +334,7 @@ def _service_index(request, code) -> int:
     raise Http404("Service inconnu.")
 
 
+@access(TOWN_ADMIN, methods=GET_POST)
 @never_cache
 @town_admin_required
 def config_service(request, code):
@@ -383,6 +394,7 @@ def _default_day() -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=14)
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def config_preview(request, code):
@@ -400,6 +412,7 @@ def config_preview(request, code):
     return render(request, "backoffice/_preview.html", {"preview": sentence})
 
 
+@access(TOWN_ADMIN, methods=GET_POST)
 @never_cache
 @town_admin_required
 def config_section(request, key):
@@ -446,6 +459,7 @@ def _strip_key(text: str, key: str) -> str:
     return text
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def config_export(request):
@@ -464,6 +478,7 @@ def _versions(request):
         connection.set_tenant(request.commune)
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def history(request):
@@ -471,6 +486,7 @@ def history(request):
     return render(request, "backoffice/history.html", {"page": page})
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def version(request, number):
@@ -492,6 +508,7 @@ def _404():
     raise Http404("Version inconnue.")
 
 
+@access(TOWN_ADMIN)
 @never_cache
 @town_admin_required
 def version_export(request, number):
@@ -503,6 +520,7 @@ def version_export(request, number):
     return response
 
 
+@access(TOWN_ADMIN, methods=POST)
 @require_POST
 @town_admin_required
 def version_restore(request, number):

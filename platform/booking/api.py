@@ -18,6 +18,7 @@ from booking import grid as grids
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import change_list
 from booking.french import PARIS
+from core.access import FAMILY_API, access
 from core.api import problem
 from core.models import Service
 
@@ -49,6 +50,7 @@ _APPLIED = inline_serializer("ChangesApplied", {
     "receipt": serializers.IntegerField(allow_null=True)})
 
 
+@access(FAMILY_API)
 class ReservationsView(APIView):
     """A family's reservations for one service: read the grid, submit changes."""
 

@@ -40,6 +40,16 @@ from booking.models import Absence, Activity, Booking, Registration, WaitingList
 from booking.registrations import RegistrationRefused, request_registration, sites_of
 from booking.rules import Action, Change, changes_from_grid, mirror_changes, school_year_of
 from booking.services import BookingRefused, accept_offer, decline_offer, leave_waiting_list
+from core.access import (
+    FAMILY_OBJECT,
+    GET_POST,
+    MODULE,
+    POST,
+    PUBLIC,
+    SIGNED_IN,
+    STAFF,
+    access,
+)
 from core.models import Service
 from core.modules import registry
 
@@ -70,6 +80,7 @@ def _is_staff(user, module_code):
     return user.is_authenticated and user.is_town_staff and user.works_in(module_code)
 
 
+@access(PUBLIC)
 def module_home(request, module_code):
     module = registry().get(module_code)
     services = _services(module_code)
@@ -107,6 +118,7 @@ def _grid_context(request, module_code, service, services, start, end, children,
     }
 
 
+@access(SIGNED_IN, methods=GET_POST)  # the account's own children (staff: none)
 @never_cache
 @login_required
 def grid_view(request, module_code):
@@ -228,6 +240,7 @@ def _submit_pattern(request, module_code, service, services, start, end, childre
     return _redirect_grid(module_code, service, start)
 
 
+@access(SIGNED_IN, methods=POST)
 @login_required
 @require_POST
 def grid_preview(request, module_code):
@@ -253,6 +266,7 @@ def _apply_dry(service, children, changes, join):
                   join_waiting_list=join)
 
 
+@access(FAMILY_OBJECT, methods=POST)
 @login_required
 @require_POST
 def waiting_action(request, module_code, entry_id):
@@ -280,6 +294,7 @@ def waiting_action(request, module_code, entry_id):
 # --- registrations -----------------------------------------------------------------
 
 
+@access(SIGNED_IN, methods=GET_POST)
 @never_cache
 @login_required
 def registrations_view(request, module_code):
@@ -344,6 +359,7 @@ def _submit_registration(request, module_code, children, services, years):
 # --- absences ----------------------------------------------------------------------
 
 
+@access(SIGNED_IN)
 @never_cache
 @login_required
 def absences_view(request, module_code):
@@ -366,6 +382,7 @@ def absences_view(request, module_code):
     })
 
 
+@access(FAMILY_OBJECT, methods=GET_POST)
 @never_cache
 @login_required
 def absence_report(request, module_code, booking_id):
@@ -395,6 +412,7 @@ def absence_report(request, module_code, booking_id):
     }, status=422 if request.method == "POST" else 200)
 
 
+@access(FAMILY_OBJECT, area=MODULE, staff="ok", agent_other_area="not_found")
 @login_required
 def absence_file(request, module_code, absence_id):
     """The justification, to its family or to the service's staff, as a download."""
@@ -431,6 +449,7 @@ def _date_param(request, name, default):
         return default
 
 
+@access(STAFF(MODULE))
 @_staff
 def staff_occupancy(request, module_code):
     start = _date_param(request, "du", _today())
@@ -452,6 +471,7 @@ def _staff_activity(request, module_code):
     return activity, activities
 
 
+@access(STAFF(MODULE))
 @_staff
 def staff_day(request, module_code):
     activity, activities = _staff_activity(request, module_code)
@@ -462,6 +482,7 @@ def staff_day(request, module_code):
         "activities": activities, "activity": activity, "day": day, "list": day_list})
 
 
+@access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_csv(request, module_code):
     import csv
@@ -486,6 +507,7 @@ def staff_day_csv(request, module_code):
     return response
 
 
+@access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_pdf(request, module_code):
     from booking.pdf import day_list_pdf
@@ -501,6 +523,7 @@ def staff_day_pdf(request, module_code):
     return response
 
 
+@access(STAFF(MODULE), methods=POST)
 @_staff
 @require_POST
 def staff_attendance(request, module_code, booking_id):
@@ -522,6 +545,7 @@ def staff_attendance(request, module_code, booking_id):
     return redirect(f"{url}?activite={booking.slot.activity_id}&jour={booking.slot.day}")
 
 
+@access(STAFF(MODULE), methods=GET_POST)
 @_staff
 def staff_absences(request, module_code):
     if request.method == "POST":
@@ -553,6 +577,7 @@ def _can_edit_catalogue(user) -> bool:
     return user.role in (user.Role.MANAGER, user.Role.TOWN_ADMIN)
 
 
+@access(STAFF(MODULE), methods=GET_POST)
 @_staff
 def staff_catalogue(request, module_code):
     """Places per day, opened days, reservation periods and closures of the module."""
@@ -639,6 +664,7 @@ def staff_catalogue(request, module_code):
         status=422 if request.method == "POST" else 200)
 
 
+@access(STAFF(MODULE), methods=GET_POST)
 @_staff
 def staff_registrations(request, module_code):
     """Registrations waiting for the service's validation, with their documents."""
@@ -666,6 +692,7 @@ def staff_registrations(request, module_code):
         "module_code": module_code, "module": registry().get(module_code), "pending": pending})
 
 
+@access(STAFF(MODULE))
 @_staff
 def staff_registration_document(request, module_code, document_id):
     from booking.models import RegistrationDocument

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from content import forms, services
 from content.models import InfoPage, MenuSite, NewsAttachment, NewsItem, Reglement, WeeklyMenu
+from core.access import GET_POST, POST, STAFF, access
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def _kind(code) -> Kind:
     return KINDS[code]
 
 
+@access(STAFF())
 @staff_required()
 @never_cache
 def home(request):
@@ -58,6 +60,7 @@ def home(request):
     return render(request, "content/staff/home.html", {"sections": sections})
 
 
+@access(STAFF(), methods=GET_POST, pk="news")
 @staff_required()
 @never_cache
 def edit(request, kind_code, pk=None):
@@ -105,6 +108,7 @@ def _days_formset(request, kind, obj, form):
     )
 
 
+@access(STAFF(), methods=POST, pk="news")
 @staff_required()
 @require_POST
 def delete(request, kind_code, pk):
@@ -119,6 +123,7 @@ def delete(request, kind_code, pk):
     return redirect("content:staff-home")
 
 
+@access(STAFF(), methods=POST, pk="news")
 @staff_required()
 @require_POST
 def add_attachment(request, pk):
@@ -138,6 +143,7 @@ def add_attachment(request, pk):
     return redirect("content:staff-edit", kind_code="actualites", pk=pk)
 
 
+@access(STAFF(), methods=POST, pk="news")
 @staff_required()
 @require_POST
 def delete_attachment(request, pk, attachment_pk):

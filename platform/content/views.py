@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from content import accessibility, selectors
 from content.models import MenuSite
+from core.access import PUBLIC, access
 from core.models import Contact
 
 
@@ -22,11 +23,13 @@ def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = 
                       inline=inline, private=False)
 
 
+@access(PUBLIC)
 def news_list(request):
     page = Paginator(selectors.public_news(), 10).get_page(request.GET.get("page"))
     return render(request, "content/news_list.html", {"page": page})
 
 
+@access(PUBLIC, pk="news")
 def news_detail(request, pk):
     item = selectors.public_news_item(pk)
     return render(
@@ -34,6 +37,7 @@ def news_detail(request, pk):
     )
 
 
+@access(PUBLIC, pk="news")
 def news_image(request, pk):
     item = selectors.public_news_item(pk)
     if not item.image:
@@ -48,6 +52,7 @@ def news_image(request, pk):
     )
 
 
+@access(PUBLIC, pk="news")
 def news_attachment(request, pk, attachment_pk):
     from documents.rules import download_name
 
@@ -62,6 +67,7 @@ def news_attachment(request, pk, attachment_pk):
     )
 
 
+@access(PUBLIC)
 def menus(request):
     monday = selectors.parse_week(request.GET.get("semaine"))
     site_id = request.GET.get("restaurant", "")
@@ -87,18 +93,22 @@ def menus(request):
     )
 
 
+@access(PUBLIC)
 def pages(request):
     return render(request, "content/pages.html", {"pages": selectors.public_pages()})
 
 
+@access(PUBLIC)
 def page(request, slug):
     return render(request, "content/page.html", {"page": selectors.public_page(slug)})
 
 
+@access(PUBLIC)
 def reglements(request):
     return render(request, "content/reglements.html", {"reglements": selectors.public_reglements()})
 
 
+@access(PUBLIC, pk="reglement")
 def reglement_file(request, pk):
     from documents.rules import download_name
 
@@ -110,6 +120,7 @@ def reglement_file(request, pk):
     )
 
 
+@access(PUBLIC)
 def contacts(request):
     return render(request, "content/contacts.html", {"contacts": Contact.objects.all()})
 
@@ -126,6 +137,7 @@ def _data_protection(commune) -> dict:
     return dp
 
 
+@access(PUBLIC)
 def accessibility_statement(request):
     commune = request.commune
     return render(
@@ -140,6 +152,7 @@ def accessibility_statement(request):
     )
 
 
+@access(PUBLIC)
 def legal(request):
     return render(
         request,
@@ -151,5 +164,6 @@ def legal(request):
     )
 
 
+@access(PUBLIC)
 def privacy(request):
     return render(request, "content/privacy.html", {"dp": _data_protection(request.commune)})

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import PUBLIC, access
 from core.models import Service
 from core.modules import registry
 
@@ -13,6 +14,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind", "module", "deadlines"]
 
 
+@access(PUBLIC)
 class TownInfoView(APIView):
     """The town's public identity and the services it offers."""
 
@@ -40,6 +42,7 @@ class TownInfoView(APIView):
         )
 
 
+@access(PUBLIC)
 class ModuleInfoView(APIView):
     """A service module's kinds and this town's services of that module."""
 

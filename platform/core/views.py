@@ -4,10 +4,12 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from core.access import PUBLIC, access
 from core.models import Contact, Service
 from core.modules import registry
 
 
+@access(PUBLIC)
 def platform_home(request):
     from tenants.models import Commune
 
@@ -17,6 +19,7 @@ def platform_home(request):
     return render(request, "portal/platform_home.html", {"communes": communes})
 
 
+@access(PUBLIC)
 @never_cache
 def health(request):
     """200 once the server serves and its database answers."""
@@ -25,6 +28,7 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+@access(PUBLIC)
 @never_cache
 def health_live(request):
     """Liveness: the process answers. No dependency is checked, so a database
@@ -32,6 +36,7 @@ def health_live(request):
     return JsonResponse({"status": "ok"})
 
 
+@access(PUBLIC)
 @never_cache
 def health_ready(request):
     """Readiness: every database alias and Redis (when configured) answer.
@@ -49,6 +54,7 @@ def health_ready(request):
     )
 
 
+@access(PUBLIC)
 @never_cache
 def metrics(request):
     """Prometheus exposition (django-prometheus), behind METRICS_TOKEN when set."""
@@ -65,6 +71,7 @@ def metrics(request):
     return ExportToDjangoView(request)
 
 
+@access(PUBLIC)
 def town_home(request):
     modules = registry()
     services = list(Service.objects.filter(is_active=True))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.permissions import staff_required
+from core.access import POST, STAFF, access
 from demandes import handlers, rules, selectors, services
 from demandes.forms import AssignForm, DecisionForm, InboxFilterForm, MessageForm
 from demandes.uploads import serve_attachment
@@ -22,6 +23,7 @@ from demandes.uploads import serve_attachment
 INBOX_PAGE = 100
 
 
+@access(STAFF())
 @never_cache
 @staff_required()
 def inbox(request):
@@ -53,6 +55,7 @@ def inbox(request):
     )
 
 
+@access(STAFF(), area="billing", pk="demande", agent_other_area="not_found")  # area of the demande
 @never_cache
 @staff_required()
 def detail(request, pk):
@@ -81,6 +84,7 @@ def _detail(request, demande, *, decision_form=None, message_form=None, status=2
     )
 
 
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def decide(request, pk):
@@ -104,6 +108,7 @@ def decide(request, pk):
     return _detail(request, demande, decision_form=form, status=400)
 
 
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def assign(request, pk):
@@ -123,6 +128,7 @@ def assign(request, pk):
     return redirect("demandes:detail", pk=demande.pk)
 
 
+@access(STAFF(), methods=POST, area="billing", pk="demande", agent_other_area="not_found")
 @require_POST
 @staff_required()
 def message(request, pk):
@@ -144,6 +150,7 @@ def message(request, pk):
     return _detail(request, demande, message_form=form, status=400)
 
 
+@access(STAFF(), area="billing", pk="attachment", agent_other_area="not_found")
 @never_cache
 @staff_required()
 def attachment(request, demande_pk, pk):

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsTownStaff
 from core import audit
+from core.access import FAMILY_OBJECT, FAMILY_PAGE, STAFF, access
 from core.api import problem
 from documents import personal_data, rules, selectors, services
 from documents.models import Document, DocumentKind
@@ -121,6 +122,7 @@ class FamilyAPIView(APIView):
         return child
 
 
+@access(FAMILY_PAGE)
 class DocumentListView(FamilyAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -158,12 +160,14 @@ class DocumentListView(FamilyAPIView):
         return Response(DocumentOut(document).data, status=status.HTTP_201_CREATED)
 
 
+@access(FAMILY_OBJECT, pk="document")
 class DocumentDetailView(FamilyAPIView):
     @extend_schema(summary="Une de mes pièces justificatives", responses=DocumentOut)
     def get(self, request, pk):
         return Response(DocumentOut(selectors.family_document(self.household, pk)).data)
 
 
+@access(FAMILY_OBJECT, pk="document")
 class DocumentFileView(FamilyAPIView):
     @extend_schema(summary="Télécharger une de mes pièces", responses=BINARY)
     def get(self, request, pk):
@@ -176,6 +180,7 @@ class AttachIn(serializers.Serializer):
     demande = serializers.IntegerField()
 
 
+@access(FAMILY_OBJECT, pk="document")
 class DocumentAttachView(FamilyAPIView):
     @extend_schema(
         summary="Joindre une pièce à une de mes demandes",
@@ -197,6 +202,7 @@ class DocumentAttachView(FamilyAPIView):
 # --- staff ----------------------------------------------------------------------
 
 
+@access(STAFF())
 class StaffDocumentListView(APIView):
     permission_classes = [IsTownStaff]
 
@@ -236,6 +242,7 @@ class ReviewIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
+@access(STAFF(), pk="document")
 class StaffDocumentReviewView(APIView):
     permission_classes = [IsTownStaff]
 
@@ -261,6 +268,7 @@ class StaffDocumentReviewView(APIView):
         return Response(StaffDocumentOut(document, context=ctx).data)
 
 
+@access(STAFF(), pk="document")
 class StaffDocumentFileView(APIView):
     permission_classes = [IsTownStaff]
 
@@ -312,6 +320,7 @@ class VaultIn(serializers.Serializer):
     title = serializers.CharField(max_length=120)
 
 
+@access(FAMILY_PAGE)
 class VaultListView(VaultAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -342,6 +351,7 @@ class VaultListView(VaultAPIView):
         return Response(VaultItemOut(_vault_out(item)).data, status=status.HTTP_201_CREATED)
 
 
+@access(FAMILY_OBJECT)
 class VaultItemView(VaultAPIView):
     @extend_schema(summary="Supprimer un document de mon coffre-fort", responses={204: None})
     def delete(self, request, public_id):
@@ -349,6 +359,7 @@ class VaultItemView(VaultAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@access(FAMILY_OBJECT)
 class VaultFileView(VaultAPIView):
     @extend_schema(summary="Télécharger un document de mon coffre-fort", responses=BINARY)
     def get(self, request, public_id):
@@ -363,6 +374,7 @@ class VaultShareIn(serializers.Serializer):
     keep_copy = serializers.BooleanField(default=False)
 
 
+@access(FAMILY_OBJECT)
 class VaultShareView(VaultAPIView):
     @extend_schema(
         summary="Transmettre un document du coffre-fort comme pièce justificative",
@@ -391,6 +403,7 @@ class VaultShareView(VaultAPIView):
 # --- personal data ---------------------------------------------------------------
 
 
+@access(FAMILY_PAGE)
 class ExportView(FamilyAPIView):
     # Like the vault: the family's whole file leaves only through its own session.
     authentication_classes = [SessionAuthentication]
@@ -413,6 +426,7 @@ class ErasureIn(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True)
 
 
+@access(FAMILY_PAGE)
 class ErasureView(FamilyAPIView):
     @extend_schema(
         summary="Demander l'effacement de mes données",

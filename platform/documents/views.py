@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from core import audit
+from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, STAFF, access
 from documents import personal_data, rules, selectors, services
 from documents.forms import (
     AttachForm,
@@ -82,6 +83,7 @@ def _add_errors(form, error: ValidationError, field: str | None = None) -> None:
 # --- family: supporting documents ------------------------------------------------
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_only
 def document_list(request, household):
     children = selectors.family_children(household)
@@ -126,6 +128,7 @@ def document_list(request, household):
     )
 
 
+@access(FAMILY_OBJECT, methods=GET_POST, pk="document")
 @family_only
 def document_detail(request, household, pk):
     document = selectors.family_document(household, pk)
@@ -161,11 +164,13 @@ def document_detail(request, household, pk):
     )
 
 
+@access(FAMILY_OBJECT, pk="document")
 @family_only
 def document_download(request, household, pk):
     return _document_file(selectors.family_document(household, pk))
 
 
+@access(FAMILY_OBJECT, methods=POST, pk="document")
 @family_only
 @require_POST
 def document_delete(request, household, pk):
@@ -182,6 +187,7 @@ def document_delete(request, household, pk):
 # --- family: private vault ------------------------------------------------------
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_only
 def vault(request, household):
     form = VaultUploadForm()
@@ -214,12 +220,14 @@ def vault(request, household):
     )
 
 
+@access(FAMILY_OBJECT)
 @family_only
 def vault_download(request, household, public_id):
     meta, content = services.vault_read(selectors.vault_item(household, public_id))
     return attachment(content, filename=meta["name"], content_type=meta["content_type"])
 
 
+@access(FAMILY_OBJECT, methods=POST)
 @family_only
 @require_POST
 def vault_delete(request, household, public_id):
@@ -228,6 +236,7 @@ def vault_delete(request, household, public_id):
     return redirect("documents:vault")
 
 
+@access(FAMILY_OBJECT, methods=GET_POST)
 @family_only
 def vault_share(request, household, public_id):
     item = selectors.vault_item(household, public_id)
@@ -258,6 +267,7 @@ def vault_share(request, household, public_id):
 # --- family: personal data and editions -----------------------------------------
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_only
 def my_data(request, household):
     form = ErasureForm()
@@ -299,6 +309,7 @@ def my_data(request, household):
     )
 
 
+@access(FAMILY_PAGE)
 @family_only
 def export(request, household):
     audit.record(actor=request.user, action=audit.EXPORT, household=household)
@@ -318,6 +329,7 @@ def _edition(request, build, filename: str):
     return attachment(pdf, filename=filename, content_type="application/pdf")
 
 
+@access(FAMILY_PAGE)
 @family_only
 def edition_summary(request, household):
     from documents import editions
@@ -329,6 +341,7 @@ def edition_summary(request, household):
     )
 
 
+@access(FAMILY_OBJECT)
 @family_only
 def edition_certificate(request, household, child_pk):
     from documents import editions
@@ -343,6 +356,7 @@ def edition_certificate(request, household, child_pk):
     )
 
 
+@access(PUBLIC)
 def edition_rules(request):
     """The town's booking and cancellation rules, from its configuration (public)."""
     from documents import editions
@@ -355,6 +369,7 @@ def edition_rules(request):
 # --- staff ---------------------------------------------------------------------
 
 
+@access(STAFF())
 @staff_required()
 @never_cache
 def staff_document_list(request):
@@ -377,6 +392,7 @@ def staff_document_list(request):
     )
 
 
+@access(STAFF(), methods=GET_POST, pk="document")
 @staff_required()
 @never_cache
 def staff_document_detail(request, pk):
@@ -424,6 +440,7 @@ def _staff_list_url():
     return reverse("documents:staff-list")
 
 
+@access(STAFF(), pk="document")
 @staff_required()
 def staff_document_download(request, pk):
     document = selectors.staff_document(pk)
@@ -436,6 +453,7 @@ def staff_document_download(request, pk):
     return _document_file(document)
 
 
+@access(STAFF())
 @staff_required()
 @never_cache
 def staff_erasure_list(request):
@@ -445,6 +463,7 @@ def staff_erasure_list(request):
     return render(request, "documents/staff_erasures.html", {"demandes": demandes})
 
 
+@access(STAFF())
 @staff_required()
 @never_cache
 def staff_erasure_plan(request, household_pk):

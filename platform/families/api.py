@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
+from core.access import FAMILY_API, FAMILY_API_OBJECT, access
 from core.api import problem
 from demandes import handlers
 from demandes import rules as demande_rules
@@ -258,6 +259,7 @@ CHANGE_RESPONSES = {
 }
 
 
+@access(FAMILY_API)
 class HouseholdView(FamilyAPIView):
     @extend_schema(summary="Mon foyer", responses={200: HouseholdSerializer, **PROBLEMS})
     def get(self, request):
@@ -272,6 +274,7 @@ class HouseholdView(FamilyAPIView):
         return self.change(change="address", payload=serializer.validated_data)
 
 
+@access(FAMILY_API)
 class ContactsView(FamilyAPIView):
     @extend_schema(
         summary="Mes coordonnées (responsable légal)", responses={200: AdultSerializer, **PROBLEMS}
@@ -293,6 +296,7 @@ class ContactsView(FamilyAPIView):
         )
 
 
+@access(FAMILY_API)
 class QuotientFamilialView(FamilyAPIView):
     @extend_schema(
         summary="Signaler un nouveau quotient familial",
@@ -305,6 +309,7 @@ class QuotientFamilialView(FamilyAPIView):
         return self.change(change="quotient_familial", payload=serializer.validated_data)
 
 
+@access(FAMILY_API)
 class ChildListView(FamilyAPIView):
     @extend_schema(summary="Mes enfants", responses={200: ChildSerializer(many=True), **PROBLEMS})
     def get(self, request):
@@ -327,12 +332,14 @@ class ChildListView(FamilyAPIView):
         )
 
 
+@access(FAMILY_API_OBJECT, pk="child")
 class ChildDetailView(FamilyAPIView):
     @extend_schema(summary="Un enfant", responses={200: ChildSerializer, **PROBLEMS})
     def get(self, request, pk: int):
         return Response(ChildSerializer(selectors.child_of(request.user, pk)).data)
 
 
+@access(FAMILY_API_OBJECT, pk="child")
 class HealthSheetView(FamilyAPIView):
     @extend_schema(
         summary="Fiche sanitaire d'un enfant", responses={200: HealthSheetSerializer, **PROBLEMS}
@@ -353,6 +360,7 @@ class HealthSheetView(FamilyAPIView):
         return self.change(change="health_sheet", payload=serializer.validated_data, child=child)
 
 
+@access(FAMILY_API)
 class EntourageListView(FamilyAPIView):
     @extend_schema(
         summary="Mon entourage", responses={200: EntourageSerializer(many=True), **PROBLEMS}
@@ -375,6 +383,7 @@ class EntourageListView(FamilyAPIView):
         )
 
 
+@access(FAMILY_API_OBJECT, pk="member")
 class EntourageDetailView(FamilyAPIView):
     @extend_schema(
         summary="Une personne de l'entourage", responses={200: EntourageSerializer, **PROBLEMS}
@@ -393,6 +402,7 @@ class EntourageDetailView(FamilyAPIView):
         )
 
 
+@access(FAMILY_API)
 class DemandeListView(FamilyAPIView):
     @extend_schema(
         summary="Mes demandes", responses={200: DemandeSerializer(many=True), **PROBLEMS}
@@ -402,6 +412,7 @@ class DemandeListView(FamilyAPIView):
         return Response(DemandeSerializer(selectors.demandes_of(request.user), many=True).data)
 
 
+@access(FAMILY_API_OBJECT, pk="demande")
 class DemandeDetailView(FamilyAPIView):
     @extend_schema(
         summary="Une demande et son historique",
@@ -412,6 +423,7 @@ class DemandeDetailView(FamilyAPIView):
         return Response(DemandeDetailSerializer(demande, context={"request": request}).data)
 
 
+@access(FAMILY_API_OBJECT, pk="demande")
 class DemandeMessageView(FamilyAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
@@ -442,6 +454,7 @@ class DemandeMessageView(FamilyAPIView):
         )
 
 
+@access(FAMILY_API_OBJECT, pk="demande")
 class DemandeCancelView(FamilyAPIView):
     @extend_schema(
         summary="Annuler ma demande",
@@ -466,6 +479,7 @@ class DemandeCancelView(FamilyAPIView):
         return Response(DemandeSerializer(demande).data)
 
 
+@access(FAMILY_API_OBJECT, pk="attachment")
 class AttachmentView(FamilyAPIView):
     @extend_schema(
         summary="Télécharger une pièce jointe",

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, access
 from demandes import handlers
 from demandes import rules as demande_rules
 from demandes.forms import MessageForm
@@ -56,6 +57,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+@access(FAMILY_PAGE, staff="ok")  # staff are sent on to their own space
 @family_view
 def dashboard(request):
     """« Mon tableau de bord »: the tiles of the guides (Castres, Bassens, Bondoufle).
@@ -83,6 +85,7 @@ def dashboard(request):
     )
 
 
+@access(FAMILY_PAGE)
 @family_view
 def family(request):
     """« Ma famille »: one card per child, the household and its entourage."""
@@ -100,6 +103,7 @@ def family(request):
     )
 
 
+@access(FAMILY_OBJECT, pk="child")
 @family_view
 def child_detail(request, pk):
     child = selectors.child_of(request.user, pk)
@@ -115,6 +119,7 @@ def child_detail(request, pk):
     )
 
 
+@access(FAMILY_OBJECT, methods=GET_POST, pk="child")
 @family_view
 def health_edit(request, pk):
     adult = selectors.adult_of(request.user)
@@ -140,6 +145,7 @@ def health_edit(request, pk):
     )
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_view
 def child_add(request):
     adult = selectors.adult_of(request.user)
@@ -155,6 +161,7 @@ def child_add(request):
     return render(request, "families/child_form.html", {"form": form, "mode": _mode("child_add")})
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_view
 def coordinates(request):
     """Address of the household and the account holder's own contact details."""
@@ -216,6 +223,7 @@ def _entourage_context(request, adult, form):
     }
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_view
 def entourage(request):
     """Authorised pick-up persons and emergency contacts (htmx: the list swaps in place)."""
@@ -240,6 +248,7 @@ def entourage(request):
     return render(request, template, _entourage_context(request, adult, form), status=status)
 
 
+@access(FAMILY_OBJECT, methods=POST, pk="member")
 @family_view
 @require_POST
 def entourage_remove(request, pk):
@@ -264,6 +273,7 @@ def entourage_remove(request, pk):
     return redirect("families:entourage")
 
 
+@access(FAMILY_PAGE, methods=GET_POST)
 @family_view
 def quotient_familial(request):
     adult = selectors.adult_of(request.user)
@@ -292,6 +302,7 @@ def quotient_familial(request):
     )
 
 
+@access(FAMILY_PAGE)
 @family_view
 def demande_list(request):
     """« Mes demandes »: every request of the household with its status."""
@@ -300,6 +311,7 @@ def demande_list(request):
     return render(request, "families/demandes.html", {"demandes": demandes})
 
 
+@access(FAMILY_OBJECT, methods=GET_POST, pk="demande")
 @family_view
 def demande_detail(request, pk):
     selectors.adult_of(request.user)
@@ -334,6 +346,7 @@ def demande_detail(request, pk):
     )
 
 
+@access(FAMILY_OBJECT, methods=POST, pk="demande")
 @family_view
 @require_POST
 def demande_cancel(request, pk):
@@ -347,12 +360,14 @@ def demande_cancel(request, pk):
     return redirect("families:demande", pk=demande.pk)
 
 
+@access(FAMILY_OBJECT, pk="attachment")
 @family_view
 def attachment_download(request, demande_pk, pk):
     attachment = selectors.attachment_of(request.user, demande_pk, pk)
     return serve_attachment(attachment)
 
 
+@access(FAMILY_PAGE)
 @family_view
 def summary(request):
     """« Édition de documents »: a printable summary of the family's data (Castres)."""

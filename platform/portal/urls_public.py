@@ -4,10 +4,26 @@ from django.urls import path
 
 from accounts.admin_site import OperatorAdminSite
 from core import views
+from core.access import OPERATOR_ONLY, PUBLIC, declare
 
 # Operators sign in to the admin with their password AND a TOTP code
 # (docs/decisions/0400-django-otp.md); `manage.py enroll_totp` enrols them.
 admin.site.__class__ = OperatorAdminSite
+# The operator console (Django's admin, tenants/admin.py): its sign-in page is
+# public, everything else is for operators (admin_view: staff account + TOTP).
+declare("admin:login", PUBLIC, methods=("get", "post"))
+declare("admin:logout", PUBLIC, operator="method")  # POST only; anonymous: back to /admin/
+# Towns are created by onboarding and never deleted here; config versions and
+# failed tasks are records: no add/delete, even for operators.
+for model in ("commune", "configversion", "failedtask"):
+    declare(f"admin:tenants_{model}_add", OPERATOR_ONLY, operator="forbidden")
+for model in ("commune", "configversion"):
+    declare(f"admin:tenants_{model}_delete", OPERATOR_ONLY, operator="forbidden")
+declare("admin:autocomplete", OPERATOR_ONLY, operator="forbidden")  # 403 without its parameters
+declare("admin:view_on_site", OPERATOR_ONLY, operator="not_found")  # accounts have no public page
+declare("admin:tenants_commune_invite", OPERATOR_ONLY, pk="commune")
+declare("admin:otp_totp_totpdevice_*", OPERATOR_ONLY, pk="operator_device")
+declare("admin:*", OPERATOR_ONLY)
 
 urlpatterns = [
     path("", views.platform_home, name="platform-home"),

@@ -8,7 +8,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import api_views, views
+from core.access import PUBLIC, declare
 from core.modules import registry
+
+# drf-spectacular's views: the town's API description is public.
+declare("api:schema", PUBLIC)
+declare("api:docs", PUBLIC)
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
