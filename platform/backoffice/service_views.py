@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from backoffice.rules import problems_by_prefix
+from core.access import GET_POST, POST, TOWN_ADMIN, access
 from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFormSet
 from backoffice.views import _apply, _config, _service_index, town_admin_required
 
@@ -41,6 +42,7 @@ def _field_errors(form, formset, problems, index):
             form.add_error(name, message)
 
 
+@access(TOWN_ADMIN, methods=GET_POST)
 @never_cache
 @town_admin_required
 def config_service_options(request, code):
@@ -81,6 +83,7 @@ def config_service_options(request, code):
     )
 
 
+@access(TOWN_ADMIN, methods=GET_POST)
 @never_cache
 @town_admin_required
 def config_service_new(request):
@@ -121,6 +124,7 @@ def config_service_new(request):
     )
 
 
+@access(TOWN_ADMIN, methods=POST)
 @require_POST
 @town_admin_required
 def config_service_retire(request, code):

@@ -153,6 +153,7 @@ def delete_attachment(request, pk, attachment_pk):
     return redirect("content:staff-edit", kind_code="actualites", pk=pk)
 
 
+@access(STAFF(), pk="news")
 @staff_required()
 @never_cache
 def history(request, kind_code, pk):
