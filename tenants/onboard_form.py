@@ -117,7 +117,8 @@ class TownForm(forms.Form):
     slug = forms.CharField(
         label="Chemin du portail (slug)",
         max_length=50,
-        help_text="Minuscules, chiffres et tirets ; le portail sera /<slug>/ (ex. saint-herblain).",
+        help_text="Minuscules, chiffres et tirets, ex. saint-herblain : "
+        "le portail sera /saint-herblain/.",
     )
     name = forms.CharField(label="Nom de la commune", max_length=120)
     insee_code = forms.CharField(
