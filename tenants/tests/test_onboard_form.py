@@ -390,3 +390,16 @@ def test_invite_action_from_the_console_links_to_the_town(
         )
     assert response.status_code == 302
     assert "/castres/compte/reinitialiser/" in mail.outbox[-1].body
+
+
+def test_the_exported_yaml_onboarded_by_the_command_is_unchanged(ops, tmp_path):
+    from tenants.onboarding import onboard_files
+
+    assert ops.post(URL, form_data()).status_code == 302
+    commune = Commune.objects.get(slug="saint-formulaire")
+    text = ops.get(f"/admin/tenants/commune/{commune.pk}/yaml/?telecharger=1").content.decode()
+    path = tmp_path / "saint-formulaire.yaml"
+    path.write_text(text, encoding="utf-8")
+    [result] = onboard_files([path])
+    assert not result.created and not result.changed
+    assert ": inchangée en " in result.summary()

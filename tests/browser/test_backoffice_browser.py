@@ -270,3 +270,29 @@ def test_operator_onboards_a_town_from_the_console_form(page, live_town, axe):
     assert download.value.suggested_filename == "saint-formulaire.yaml"
     page.goto(f"{live_town.url}/saint-formulaire/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Saint-Formulaire")
+
+
+def test_every_page_of_the_operator_console_passes_axe(page, live_town, axe):
+    from tenants.models import Commune
+
+    castres = Commune.objects.get(slug="castres")
+    page.goto(f"{live_town.url}/admin/login/")
+    problems = [] if not (found := axe(page)) else [f"/admin/login/: {axe.format(found)}"]
+    _sign_in_operator(page, live_town)
+    for path in (
+        "",
+        "tenants/commune/",
+        f"tenants/commune/{castres.pk}/change/",
+        f"tenants/commune/{castres.pk}/inviter/",
+        f"tenants/commune/{castres.pk}/yaml/",
+        "tenants/commune/integrer/",
+        "tenants/commune/integrer/formulaire/",
+        "tenants/commune/sante/",
+        "tenants/configversion/",
+        "tenants/failedtask/",
+    ):
+        response = page.goto(f"{live_town.url}/admin/{path}")
+        assert response.status == 200, path
+        if found := axe(page):
+            problems.append(f"/admin/{path}: {axe.format(found)}")
+    assert not problems, "\n".join(problems)
