@@ -172,6 +172,16 @@ class CommuneAdmin(admin.ModelAdmin):
             ),
         ] + super().get_urls()
 
+    def _page(self, request, template: str, title: str, **extra):
+        """A console page inside the admin's layout (menu, breadcrumbs)."""
+        context = {**self.admin_site.each_context(request), "title": title,
+                   "opts": self.model._meta, **extra}
+        return TemplateResponse(request, f"admin/tenants/commune/{template}", context)
+
+    @staticmethod
+    def _town(pk):
+        return Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
+
     def onboard_view(self, request):
         form = OnboardForm(request.POST or None, request.FILES or None)
         problems = []
@@ -187,14 +197,8 @@ class CommuneAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
                 return redirect("admin:tenants_commune_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Intégrer une commune depuis son fichier YAML",
-            "form": form,
-            "problems": problems,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/onboard.html", context)
+        return self._page(request, "onboard.html", "Intégrer une commune depuis son fichier YAML",
+                          form=form, problems=problems)
 
     def onboard_form_view(self, request):
         """A new town from a form: the same configuration dict a YAML gives, the
@@ -221,45 +225,29 @@ class CommuneAdmin(admin.ModelAdmin):
                 note = f" Invitation envoyée à {invited['email']}." if invited else ""
                 self.message_user(request, result.summary() + note, messages.SUCCESS)
                 return redirect("admin:tenants_commune_yaml", result.commune.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Intégrer une commune avec le formulaire",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/onboard_form.html", context)
+        return self._page(request, "onboard_form.html", "Intégrer une commune avec le formulaire",
+                          form=form)
 
     def yaml_view(self, request, pk):
         """The configuration in force as tenant_configs/<slug>.yaml, to commit."""
-        commune = Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
+        commune = self._town(pk)
         if commune is None:
             return redirect("admin:tenants_commune_changelist")
         text = config_yaml(commune.config)
         if "telecharger" in request.GET:
             return _yaml_response(text, commune.slug)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Fichier YAML de {commune.name}",
-            "commune": commune,
-            "text": text,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/yaml.html", context)
+        return self._page(request, "yaml.html", f"Fichier YAML de {commune.name}",
+                          commune=commune, text=text)
 
     def health_view(self, request):
         towns = list(self.get_queryset(request))
         stats = console.town_stats(towns)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Santé de la plateforme",
-            "rows": [(t, stats.get(t.schema_name, {})) for t in towns],
-            "failed": FailedTask.objects.all()[:50],
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/health.html", context)
+        return self._page(request, "health.html", "Santé de la plateforme",
+                          rows=[(t, stats.get(t.schema_name, {})) for t in towns],
+                          failed=FailedTask.objects.all()[:50])
 
     def invite_view(self, request, pk):
-        commune = Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
+        commune = self._town(pk)
         if commune is None:
             return redirect("admin:tenants_commune_changelist")
         form = InviteForm(request.POST or None)
@@ -275,14 +263,9 @@ class CommuneAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:tenants_commune_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Inviter le premier administrateur de {commune.name}",
-            "form": form,
-            "commune": commune,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/invite.html", context)
+        return self._page(request, "invite.html",
+                          f"Inviter le premier administrateur de {commune.name}",
+                          form=form, commune=commune)
 
 
 def _yaml_response(text: str, slug: str) -> HttpResponse:

@@ -161,27 +161,21 @@ def test_alsh_agent_cannot_open_billing(page, live_town):
 
 def _sign_in_operator(page, live):
     """The platform operator, password and TOTP verified, on /admin/."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from accounts.models import User
+    from accounts.testing import force_login_verified
 
     connection.set_schema_to_public()
     operator = User.objects.filter(username="operateur").first() or User.objects.create_superuser(
         "operateur", "ops@example.org", "mot-de-passe-operateur-long"
     )
     client = Client()
-    client.force_login(operator)
-    device = TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    force_login_verified(client, operator)
     host = urlparse(live.url).hostname
     page.context.add_cookies(
         [
             {
                 "name": settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                 "domain": host,
                 "path": "/",
             }
