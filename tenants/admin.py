@@ -3,14 +3,16 @@ suspend/resume. Onboarding uses the same service as `manage.py onboard_commune`.
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from tenants import console
-from tenants.config import ConfigError
+from tenants.config import ConfigError, validate
 from tenants.models import Commune, ConfigVersion, Domain, FailedTask
-from tenants.onboarding import onboard_yaml_text, set_status
+from tenants.onboard_form import TownForm, config_yaml
+from tenants.onboarding import onboard_data, onboard_yaml_text, set_status
 from tenants.services import Actor
 
 MAX_YAML_BYTES = 256 * 1024
@@ -149,6 +151,16 @@ class CommuneAdmin(admin.ModelAdmin):
                 name="tenants_commune_onboard",
             ),
             path(
+                "integrer/formulaire/",
+                self.admin_site.admin_view(self.onboard_form_view),
+                name="tenants_commune_onboard_form",
+            ),
+            path(
+                "<int:pk>/yaml/",
+                self.admin_site.admin_view(self.yaml_view),
+                name="tenants_commune_yaml",
+            ),
+            path(
                 "sante/",
                 self.admin_site.admin_view(self.health_view),
                 name="tenants_commune_health",
@@ -159,6 +171,16 @@ class CommuneAdmin(admin.ModelAdmin):
                 name="tenants_commune_invite",
             ),
         ] + super().get_urls()
+
+    def _page(self, request, template: str, title: str, **extra):
+        """A console page inside the admin's layout (menu, breadcrumbs)."""
+        context = {**self.admin_site.each_context(request), "title": title,
+                   "opts": self.model._meta, **extra}
+        return TemplateResponse(request, f"admin/tenants/commune/{template}", context)
+
+    @staticmethod
+    def _town(pk):
+        return Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
 
     def onboard_view(self, request):
         form = OnboardForm(request.POST or None, request.FILES or None)
@@ -175,29 +197,57 @@ class CommuneAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
                 return redirect("admin:tenants_commune_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Intégrer une commune depuis son fichier YAML",
-            "form": form,
-            "problems": problems,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/onboard.html", context)
+        return self._page(request, "onboard.html", "Intégrer une commune depuis son fichier YAML",
+                          form=form, problems=problems)
+
+    def onboard_form_view(self, request):
+        """A new town from a form: the same configuration dict a YAML gives, the
+        same validation and write path (tenants.onboarding.onboard_data)."""
+        form = TownForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            config = form.config()
+            try:
+                if request.POST.get("action") == "yaml":  # download only, nothing written
+                    validate(config, source="formulaire")
+                    return _yaml_response(config_yaml(config), config["slug"])
+                result = onboard_data(
+                    config,
+                    source="formulaire",
+                    actor=Actor.of(request.user, "public"),
+                    message="Formulaire de la console",
+                    new_only=True,
+                    first_admin=form.first_admin(),
+                )
+            except ConfigError as exc:
+                form.show_problems(exc)
+            else:
+                invited = form.first_admin()
+                note = f" Invitation envoyée à {invited['email']}." if invited else ""
+                self.message_user(request, result.summary() + note, messages.SUCCESS)
+                return redirect("admin:tenants_commune_yaml", result.commune.pk)
+        return self._page(request, "onboard_form.html", "Intégrer une commune avec le formulaire",
+                          form=form)
+
+    def yaml_view(self, request, pk):
+        """The configuration in force as tenant_configs/<slug>.yaml, to commit."""
+        commune = self._town(pk)
+        if commune is None:
+            return redirect("admin:tenants_commune_changelist")
+        text = config_yaml(commune.config)
+        if "telecharger" in request.GET:
+            return _yaml_response(text, commune.slug)
+        return self._page(request, "yaml.html", f"Fichier YAML de {commune.name}",
+                          commune=commune, text=text)
 
     def health_view(self, request):
         towns = list(self.get_queryset(request))
         stats = console.town_stats(towns)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Santé de la plateforme",
-            "rows": [(t, stats.get(t.schema_name, {})) for t in towns],
-            "failed": FailedTask.objects.all()[:50],
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/health.html", context)
+        return self._page(request, "health.html", "Santé de la plateforme",
+                          rows=[(t, stats.get(t.schema_name, {})) for t in towns],
+                          failed=FailedTask.objects.all()[:50])
 
     def invite_view(self, request, pk):
-        commune = Commune.objects.exclude(schema_name="public").filter(pk=pk).first()
+        commune = self._town(pk)
         if commune is None:
             return redirect("admin:tenants_commune_changelist")
         form = InviteForm(request.POST or None)
@@ -213,14 +263,15 @@ class CommuneAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:tenants_commune_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Inviter le premier administrateur de {commune.name}",
-            "form": form,
-            "commune": commune,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/tenants/commune/invite.html", context)
+        return self._page(request, "invite.html",
+                          f"Inviter le premier administrateur de {commune.name}",
+                          form=form, commune=commune)
+
+
+def _yaml_response(text: str, slug: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.yaml"'
+    return response
 
 
 class InviteForm(forms.Form):

@@ -76,8 +76,10 @@ def invite_town_admin(*, commune, email: str, first_name: str, last_name: str):
         previous = get_script_prefix()
         set_script_prefix(f"/{commune.slug}/")
         try:
+            # The town's URLs (the console runs with the public urlconf).
             path = reverse(
                 "accounts:password_reset_confirm",
+                urlconf=settings.TENANT_URLCONF,
                 kwargs={
                     "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
                     "token": password_reset_tokens.make_token(user),

@@ -13,13 +13,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
 from booking.catalogue import sync_activities
 from core.models import Contact, PaymentSettings, Service
 from core.modules import service_kinds
-from tenants.config import TownConfig, check_no_duplicates, load_file, parse_yaml, validate
+from tenants.config import (
+    ConfigError,
+    Problem,
+    TownConfig,
+    check_no_duplicates,
+    load_file,
+    parse_yaml,
+    validate,
+)
 from tenants.models import Commune, Domain
 from tenants.template import save_new_town
 
@@ -81,8 +89,51 @@ def onboard_files(paths: list[Path | str]) -> list[OnboardResult]:
 
 def onboard_yaml_text(text: str, *, source: str, actor=None) -> OnboardResult:
     """The operator console's upload: same validation, same write path."""
-    return onboard_commune(config=validate(parse_yaml(text, source=source), source=source),
-                           actor=actor, message=f"Fichier {source}", source="console")
+    return onboard_data(parse_yaml(text, source=source), source=source, actor=actor,
+                        message=f"Fichier {source}")
+
+
+def onboard_data(data: dict, *, source: str, actor=None, message: str = "",
+                 new_only: bool = False, first_admin: dict | None = None) -> OnboardResult:
+    """The operator console (YAML upload or form): a configuration dict, validated
+    like a file, then onboard_commune. `new_only` (the form): an existing slug is
+    refused, never updated. `first_admin` ({email, first_name, last_name}) is
+    invited in the SAME transaction: a failed invitation leaves no town behind."""
+    from tenants.console import InviteError, invite_town_admin
+
+    problems = []
+    existing = Commune.objects.filter(slug=data.get("slug")).first() if new_only else None
+    try:
+        config = validate(data, source=source)
+    except ConfigError as exc:
+        problems = list(exc.problems)
+    if existing and not any(p.key == "slug" for p in problems):
+        problems.insert(0, Problem("slug", _TAKEN.format(slug=existing.slug, name=existing.name)))
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        with transaction.atomic():
+            result = onboard_commune(config=config, actor=actor, message=message, source="console")
+            if new_only and not result.created:  # another operator was faster
+                raise ConfigError(source, [Problem("slug", _TAKEN.format(
+                    slug=result.commune.slug, name=result.commune.name))])
+            if first_admin:
+                invite_town_admin(commune=result.commune, **first_admin)
+    except InviteError as exc:
+        raise ConfigError(source, [Problem("admin_email", str(exc))]) from None
+    except IntegrityError:  # same slug or schema created concurrently
+        raise ConfigError(source, [Problem(
+            "slug", f"« {config.slug} » vient d'être pris par une autre intégration.")]) from None
+    finally:
+        connection.set_schema_to_public()
+        _forget_cached_route()
+    return result
+
+
+_TAKEN = (
+    "« {slug} » est déjà le chemin de la commune « {name} » : on n'intègre ici qu'une nouvelle "
+    "commune (une commune existante se modifie par son fichier YAML ou son back-office)."
+)
 
 
 def set_status(commune: Commune, status: str) -> None:

@@ -18,16 +18,20 @@ def totp_now(device) -> str:
     return f"{totp.token():06d}"
 
 
-def force_login_verified(client, user, commune):
+def force_login_verified(client, user, commune=None):
     """`client.force_login(user)` for town staff: also marks the session as
     verified by a TOTP device (accounts.middleware.SecondFactorMiddleware keeps
-    unverified staff sessions on the code page). Families need no device."""
+    unverified staff sessions on the code page). Families need no device.
+    `commune=None`: a platform operator on the console (public schema)."""
+    from contextlib import nullcontext
+
     from django.db import connection
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tenants.utils import tenant_context
 
-    with tenant_context(commune):
+    connection.set_schema_to_public()
+    with tenant_context(commune) if commune else nullcontext():
         client.force_login(user)
         if user.needs_second_factor:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -17,14 +17,9 @@ def operator(db):
 @pytest.fixture
 def client(client, operator):
     """The console needs the operator's second factor: a verified session."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.testing import force_login_verified
 
-    device = TOTPDevice.objects.create(user=operator, name="tests", confirmed=True)
-    client.force_login(operator)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    force_login_verified(client, operator)
     return client
 
 
