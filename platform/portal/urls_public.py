@@ -22,6 +22,7 @@ for model in ("commune", "configversion"):
 declare("admin:autocomplete", OPERATOR_ONLY, operator="forbidden")  # 403 without its parameters
 declare("admin:view_on_site", OPERATOR_ONLY, operator="not_found")  # accounts have no public page
 declare("admin:tenants_commune_invite", OPERATOR_ONLY, pk="commune")
+declare("admin:tenants_commune_yaml", OPERATOR_ONLY, pk="commune")
 declare("admin:otp_totp_totpdevice_*", OPERATOR_ONLY, pk="operator_device")
 declare("admin:*", OPERATOR_ONLY)
 
