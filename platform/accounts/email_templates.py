@@ -1,7 +1,7 @@
 """The e-mails accounts sends, for the towns' own texts (core.mail_templates):
 what each template receives, and sample data for the back-office preview."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.mail_templates import EmailTemplate
 
@@ -23,13 +23,13 @@ TEMPLATES = {
             "adult.first_name": "prénom du représentant légal",
             "adult.last_name": "nom du représentant légal",
             "key": "la clé à saisir (obligatoire dans le texte)",
-            "expires_at": "date d'expiration de la clé (filtre date:\"d/m/Y\")",
+            "expires_at": 'date d\'expiration de la clé (filtre date:"d/m/Y")',
             "signup_url": "adresse de la page « Créer mon espace »",
         },
         sample={
             "adult": {"first_name": "Camille", "last_name": "Martin"},
             "key": "ABCD-EFGH-JKLM",
-            "expires_at": datetime.now(timezone.utc) + timedelta(days=30),
+            "expires_at": datetime.now(UTC) + timedelta(days=30),
             "signup_url": _LINK,
         },
         required=("key",),
@@ -38,8 +38,10 @@ TEMPLATES = {
         name="accounts/emails/confirm_email.txt",
         label="Comptes — confirmation de l'adresse e-mail",
         subject="<commune> — confirmez votre adresse e-mail",
-        variables=_user(link="lien de confirmation (obligatoire dans le texte)",
-                        hours="durée de validité du lien, en heures"),
+        variables=_user(
+            link="lien de confirmation (obligatoire dans le texte)",
+            hours="durée de validité du lien, en heures",
+        ),
         sample={"user": _SAMPLE_USER, "link": _LINK, "hours": 48},
         required=("link",),
     ),
@@ -47,8 +49,10 @@ TEMPLATES = {
         name="accounts/emails/password_reset.txt",
         label="Comptes — réinitialisation du mot de passe",
         subject="<commune> — réinitialiser votre mot de passe",
-        variables=_user(link="lien de réinitialisation (obligatoire dans le texte)",
-                        minutes="durée de validité du lien, en minutes"),
+        variables=_user(
+            link="lien de réinitialisation (obligatoire dans le texte)",
+            minutes="durée de validité du lien, en minutes",
+        ),
         sample={"user": _SAMPLE_USER, "link": _LINK, "minutes": 60},
         required=("link",),
     ),
@@ -63,17 +67,26 @@ TEMPLATES = {
         name="accounts/emails/account_linked.txt",
         label="Comptes — espace rattaché au dossier famille",
         subject="<commune> — votre espace est rattaché à votre dossier",
-        variables=_user(**{"adult.household.name": "nom du foyer",
-                           "login_url": "adresse de la page de connexion"}),
-        sample={"user": _SAMPLE_USER, "adult": {"household": {"name": "Famille Martin"}},
-                "login_url": _LINK},
+        variables=_user(
+            **{
+                "adult.household.name": "nom du foyer",
+                "login_url": "adresse de la page de connexion",
+            }
+        ),
+        sample={
+            "user": _SAMPLE_USER,
+            "adult": {"household": {"name": "Famille Martin"}},
+            "login_url": _LINK,
+        },
     ),
     "accounts/emails/signup_attempt.txt": EmailTemplate(
         name="accounts/emails/signup_attempt.txt",
         label="Comptes — tentative de création avec une adresse déjà utilisée",
         subject="<commune> — tentative de création d'un espace avec votre adresse",
-        variables=_user(login_url="adresse de la page de connexion",
-                        reset_url="adresse de la page « mot de passe oublié »"),
+        variables=_user(
+            login_url="adresse de la page de connexion",
+            reset_url="adresse de la page « mot de passe oublié »",
+        ),
         sample={"user": _SAMPLE_USER, "login_url": _LINK, "reset_url": _LINK},
     ),
 }

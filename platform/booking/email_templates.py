@@ -1,6 +1,6 @@
 """The e-mails booking sends, for the towns' own texts (core.mail_templates)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from core.mail_templates import EmailTemplate
 
@@ -26,10 +26,18 @@ TEMPLATES = {
         name="booking/email/offer.txt",
         label="Réservations — place proposée (liste d'attente)",
         subject="Une place vous est proposée",
-        variables={**_CHILD, **_SLOT_VARS, "until": "date et heure limite pour répondre",
-                   **_PORTAL},
-        sample={"child": {"first_name": "Léa"}, "slot": _SLOT,
-                "until": "vendredi 19 mars 2027 à 18:00", "portal_url": _URL},
+        variables={
+            **_CHILD,
+            **_SLOT_VARS,
+            "until": "date et heure limite pour répondre",
+            **_PORTAL,
+        },
+        sample={
+            "child": {"first_name": "Léa"},
+            "slot": _SLOT,
+            "until": "vendredi 19 mars 2027 à 18:00",
+            "portal_url": _URL,
+        },
     ),
     "booking/email/registration.txt": EmailTemplate(
         name="booking/email/registration.txt",
@@ -38,16 +46,20 @@ TEMPLATES = {
         variables={
             **_CHILD,
             "registration.status": "statut : « pending » (reçue), « accepted » (validée), "
-                                   "« refused » (refusée)",
+            "« refused » (refusée)",
             "registration.service.name": "nom du service",
             "registration.school_year_label": "année scolaire (ex. 2026-2027)",
             **_PORTAL,
         },
-        sample={"child": {"first_name": "Léa"},
-                "registration": {"status": "accepted",
-                                 "service": {"name": "Restauration scolaire"},
-                                 "school_year_label": "2026-2027"},
-                "portal_url": _URL},
+        sample={
+            "child": {"first_name": "Léa"},
+            "registration": {
+                "status": "accepted",
+                "service": {"name": "Restauration scolaire"},
+                "school_year_label": "2026-2027",
+            },
+            "portal_url": _URL,
+        },
     ),
     "booking/email/changes.txt": EmailTemplate(
         name="booking/email/changes.txt",
@@ -60,10 +72,12 @@ TEMPLATES = {
             "changeset.created_at": "date et heure de l'enregistrement (filtre |moment)",
             **_PORTAL,
         },
-        sample={"service": {"name": "Restauration scolaire"},
-                "lines": ["Léa — mercredi 17 mars 2027 — Restauration scolaire : réservé"],
-                "changeset": {"pk": 1234, "created_at": datetime.now(timezone.utc)},
-                "portal_url": _URL},
+        sample={
+            "service": {"name": "Restauration scolaire"},
+            "lines": ["Léa — mercredi 17 mars 2027 — Restauration scolaire : réservé"],
+            "changeset": {"pk": 1234, "created_at": datetime.now(UTC)},
+            "portal_url": _URL,
+        },
     ),
     "booking/email/absence.txt": EmailTemplate(
         name="booking/email/absence.txt",
@@ -78,10 +92,15 @@ TEMPLATES = {
             "absence.booking.slot.activity.name": "activité",
             **_PORTAL,
         },
-        sample={"child": {"first_name": "Léa"},
-                "absence": {"decision": "justified", "get_decision_display": "justifiée",
-                            "staff_comment": "Certificat reçu, merci.",
-                            "booking": {"slot": _SLOT}},
-                "portal_url": _URL},
+        sample={
+            "child": {"first_name": "Léa"},
+            "absence": {
+                "decision": "justified",
+                "get_decision_display": "justifiée",
+                "staff_comment": "Certificat reçu, merci.",
+                "booking": {"slot": _SLOT},
+            },
+            "portal_url": _URL,
+        },
     ),
 }

@@ -49,8 +49,10 @@ def render_mail(
     if override:
         problems = mail_templates.check_override(template, override)
         if problems:
-            log.warning("mail_override_invalid", extra={"template": template,
-                                                        "problems": [p for _, p in problems]})
+            log.warning(
+                "mail_override_invalid",
+                extra={"template": template, "problems": [p for _, p in problems]},
+            )
         else:
             try:
                 if override.get("subject"):
@@ -76,9 +78,10 @@ def town_overrides() -> dict:
             return {}
         from tenants.models import Commune
 
-        config = Commune.objects.filter(schema_name=schema).values_list(
-            "config", flat=True
-        ).first() or {}
+        config = (
+            Commune.objects.filter(schema_name=schema).values_list("config", flat=True).first()
+            or {}
+        )
     return config.get("email_templates") or {}
 
 

@@ -37,7 +37,14 @@ from importlib.util import find_spec
 from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import FilterExpression, Lexer, TextNode, TokenType, Variable, VariableNode
+from django.template.base import (
+    FilterExpression,
+    Lexer,
+    TextNode,
+    TokenType,
+    Variable,
+    VariableNode,
+)
 from django.template.defaulttags import (
     CommentNode,
     FirstOfNode,
@@ -56,13 +63,32 @@ ALLOWED_TAGS = {
     "comment": ("endcomment",),
 }
 _ALLOWED_WORDS = set(ALLOWED_TAGS) | {w for words in ALLOWED_TAGS.values() for w in words}
-ALLOWED_FILTERS = frozenset({
-    "capfirst", "cut", "date", "default", "default_if_none", "first", "floatformat", "join",
-    "last", "length", "lower", "pluralize", "time", "title", "truncatechars", "truncatewords",
-    "upper", "yesno",
-    # French dates (booking.templatetags.booking), as the default templates use them.
-    "jour", "moment",
-})
+ALLOWED_FILTERS = frozenset(
+    {
+        "capfirst",
+        "cut",
+        "date",
+        "default",
+        "default_if_none",
+        "first",
+        "floatformat",
+        "join",
+        "last",
+        "length",
+        "lower",
+        "pluralize",
+        "time",
+        "title",
+        "truncatechars",
+        "truncatewords",
+        "upper",
+        "yesno",
+        # French dates (booking.templatetags.booking), as the default templates use them.
+        "jour",
+        "moment",
+    }
+)
+_FILTERS_TEXT = ", ".join(sorted(ALLOWED_FILTERS))
 # Loop variables a text may read inside its own {% for %}.
 _FORLOOP = {"forloop.counter", "forloop.counter0", "forloop.first", "forloop.last"}
 # Extra filter libraries loaded as builtins (a town's text cannot {% load %}).
@@ -146,15 +172,20 @@ def check(source: str, *, variables: Iterable[str], required: Iterable[str] = ()
     _walk(template.nodelist, allowed, frozenset(), used, problems)
     for path in required:
         if path not in used:
-            problems.append(f"le texte doit contenir {{{{ {path} }}}} (sans lui le message ne sert à rien).")
+            problems.append(
+                f"le texte doit contenir {{{{ {path} }}}} (sans lui le message ne sert à rien)."
+            )
     return list(dict.fromkeys(problems))
 
 
 def _french_syntax_error(message: str) -> str:
     if m := re.match(r"Invalid filter: '([^']*)'", message):
-        return f"le filtre « {m[1]} » n'existe pas (filtres permis : {', '.join(sorted(ALLOWED_FILTERS))})."
+        return f"le filtre « {m[1]} » n'existe pas (filtres permis : {_FILTERS_TEXT})."
     if m := re.match(r"Unclosed tag on line (\d+): '(\w+)'", message):
-        return f"ligne {m[1]} : la balise {{% {m[2]} %}} n'est pas fermée (il manque {{% end{m[2]} %}})."
+        return (
+            f"ligne {m[1]} : la balise {{% {m[2]} %}} n'est pas fermée "
+            f"(il manque {{% end{m[2]} %}})."
+        )
     if m := re.search(r"Could not parse the remainder: '([^']*)'", message):
         return f"expression illisible près de « {m[1]} »."
     return f"modèle illisible : {message}"
@@ -203,8 +234,7 @@ def _expression(expression: FilterExpression, allowed, loop_vars, used, problems
         name = getattr(func, "_filter_name", func.__name__)
         if name not in ALLOWED_FILTERS:
             problems.append(
-                f"le filtre « {name} » n'est pas permis "
-                f"(filtres permis : {', '.join(sorted(ALLOWED_FILTERS))})."
+                f"le filtre « {name} » n'est pas permis (filtres permis : {_FILTERS_TEXT})."
             )
         for is_var, arg in args:
             if is_var:
@@ -220,7 +250,9 @@ def _variable(var, allowed, loop_vars, used, problems) -> None:
         return
     if var.lookups[0] in loop_vars and len(var.lookups) == 1:
         return
-    problems.append(f"la variable {{{{ {path} }}}} n'existe pas pour ce message (voir la liste des variables).")
+    problems.append(
+        f"la variable {{{{ {path} }}}} n'existe pas pour ce message (voir la liste des variables)."
+    )
 
 
 _FRAMING = re.compile(r"\{%\s*(load\s[^%]*|autoescape\s+off|endautoescape)\s*%\}\n?")

@@ -13,7 +13,11 @@ TEMPLATES = {
             "status_label": "nouveau statut en toutes lettres",
             "url": "adresse de la demande sur le portail",
         },
-        sample={"what": "status", "demande": {"subject": "Changement d'adresse"},
-                "status_label": "acceptée", "url": "https://guichet-famille.fr/ville/demandes/1/"},
+        sample={
+            "what": "status",
+            "demande": {"subject": "Changement d'adresse"},
+            "status_label": "acceptée",
+            "url": "https://guichet-famille.fr/ville/demandes/1/",
+        },
     ),
 }

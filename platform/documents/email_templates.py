@@ -5,9 +5,12 @@ from datetime import date, timedelta
 from core.mail_templates import EmailTemplate
 
 _URL = "https://guichet-famille.fr/ville/documents/"
-_DOC = {"label": "Attestation CAF", "created_at": date.today() - timedelta(days=3),
-        "valid_until": date.today() + timedelta(days=20),
-        "rejection_reason": "Document illisible"}
+_DOC = {
+    "label": "Attestation CAF",
+    "created_at": date.today() - timedelta(days=3),
+    "valid_until": date.today() + timedelta(days=20),
+    "rejection_reason": "Document illisible",
+}
 
 TEMPLATES = {
     "documents/email/rejected.txt": EmailTemplate(
@@ -16,7 +19,7 @@ TEMPLATES = {
         subject="Un de vos documents a été refusé",
         variables={
             "document.label": "nom du document",
-            "document.created_at": "date du dépôt (filtre date:\"d/m/Y\")",
+            "document.created_at": 'date du dépôt (filtre date:"d/m/Y")',
             "document.rejection_reason": "motif du refus",
             "url": "adresse de la page « Mes documents »",
         },
@@ -28,7 +31,7 @@ TEMPLATES = {
         subject="Un de vos justificatifs a expiré / arrive à expiration",
         variables={
             "document.label": "nom du document",
-            "document.valid_until": "fin de validité (filtre date:\"d/m/Y\")",
+            "document.valid_until": 'fin de validité (filtre date:"d/m/Y")',
             "expired": "vrai si le document a déjà expiré",
             "today": "date du jour",
             "url": "adresse de la page « Mes documents »",
@@ -43,7 +46,9 @@ TEMPLATES = {
             "today": "date de l'effacement",
             "kept": "liste des informations conservées et pourquoi ({% for reason in kept %})",
         },
-        sample={"today": date.today(),
-                "kept": ["Factures : 10 ans (code général des collectivités territoriales)"]},
+        sample={
+            "today": date.today(),
+            "kept": ["Factures : 10 ans (code général des collectivités territoriales)"],
+        },
     ),
 }

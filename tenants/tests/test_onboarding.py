@@ -145,7 +145,7 @@ BAD_FILES = {
     "alias of another town": (_bad(aliases=["ville-castres"]), "aliases[0] : « ville-castres » est déjà le chemin"),
     "secret in clear": (
         _bad(payment__secrets={"secret_test": "my-clear-secret"}),
-        "payment.secrets.secret_test : « my-clear-secret » n'a pas le format attendu.",
+        "payment.secrets.secret_test : attendu : le NOM d'une variable d'environnement",
     ),
 }
 
