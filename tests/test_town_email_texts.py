@@ -39,8 +39,14 @@ def _send(commune, **context):
             to=["famille@example.org"],
             subject="Une place vous est proposée",
             template=OFFER,
-            context={"commune": commune, "child": {"first_name": "Léa"}, "until": "demain",
-                     "slot": {}, "portal_url": "https://x/", **context},
+            context={
+                "commune": commune,
+                "child": {"first_name": "Léa"},
+                "until": "demain",
+                "slot": {},
+                "portal_url": "https://x/",
+                **context,
+            },
         )
         return OutboxMessage.objects.order_by("-id").first()
 
@@ -51,8 +57,9 @@ def test_every_default_text_passes_the_sandbox_with_its_documented_variables():
     assert len(mail_templates.registry()) >= 19
     for name, entry in mail_templates.registry().items():
         text = mail_templates.editable_default(entry.default_source())
-        assert mail_templates.check(text, variables=entry.all_variables,
-                                    required=entry.required) == [], name
+        assert (
+            mail_templates.check(text, variables=entry.all_variables, required=entry.required) == []
+        ), name
         mail_templates.render(text, {"commune": {"name": "Castres"}, **entry.sample})
 
 
@@ -91,10 +98,12 @@ def test_every_template_sent_with_queue_mail_is_documented():
 def test_an_unsafe_or_broken_text_is_refused_in_french_and_nothing_is_saved(castres, body, words):
     versions = ConfigVersion.objects.count()
     with pytest.raises(ConfigError) as exc:
-        apply_town_config(commune=castres, data=_with_texts(castres, {OFFER: {"body": body}}),
-                          actor=Actor("x"))
-    assert any(p.key == f"email_templates.{OFFER}.body" and words in p.message
-               for p in exc.value.problems), exc.value.problems
+        apply_town_config(
+            commune=castres, data=_with_texts(castres, {OFFER: {"body": body}}), actor=Actor("x")
+        )
+    assert any(
+        p.key == f"email_templates.{OFFER}.body" and words in p.message for p in exc.value.problems
+    ), exc.value.problems
     assert ConfigVersion.objects.count() == versions
     assert "email_templates" not in castres.config
 
@@ -103,10 +112,13 @@ def test_unknown_template_and_missing_required_link_are_refused(castres):
     with pytest.raises(ConfigError) as exc:
         apply_town_config(
             commune=castres,
-            data=_with_texts(castres, {
-                "booking/email/inconnu.txt": {"body": "x"},
-                "accounts/emails/password_reset.txt": {"body": "Bonjour {{ user.first_name }}"},
-            }),
+            data=_with_texts(
+                castres,
+                {
+                    "booking/email/inconnu.txt": {"body": "x"},
+                    "accounts/emails/password_reset.txt": {"body": "Bonjour {{ user.first_name }}"},
+                },
+            ),
             actor=Actor("x"),
         )
     messages = {p.key: p.message for p in exc.value.problems}
@@ -117,8 +129,9 @@ def test_unknown_template_and_missing_required_link_are_refused(castres):
 def test_queue_mail_sends_the_towns_text_and_only_in_that_town(castres, bondoufle):
     apply_town_config(
         commune=castres,
-        data=_with_texts(castres, {OFFER: {"subject": "Place pour {{ child.first_name }}",
-                                           "body": OWN_BODY}}),
+        data=_with_texts(
+            castres, {OFFER: {"subject": "Place pour {{ child.first_name }}", "body": OWN_BODY}}
+        ),
         actor=Actor("x"),
     )
     row = _send(castres)
@@ -132,7 +145,9 @@ def test_queue_mail_sends_the_towns_text_and_only_in_that_town(castres, bondoufl
 
 def test_a_text_failing_at_send_time_falls_back_to_the_default(castres, caplog, monkeypatch):
     # A text written before a rule changed (stored as is, never validated now).
-    castres.config = _with_texts(castres, {OFFER: {"subject": "{% load x %}", "body": "{% debug %}"}})
+    castres.config = _with_texts(
+        castres, {OFFER: {"subject": "{% load x %}", "body": "{% debug %}"}}
+    )
     with caplog.at_level(logging.WARNING, logger="core.mail"):
         row = _send(castres)
     assert row.subject == "Une place vous est proposée"
@@ -143,8 +158,10 @@ def test_a_text_failing_at_send_time_falls_back_to_the_default(castres, caplog, 
         raise RuntimeError("panne au rendu")
 
     monkeypatch.setattr(mail_templates, "render", broken)
-    castres.config = _with_texts(castres, {OFFER: {"subject": "Pour {{ child.first_name }}",
-                                                   "body": "{{ child.first_name }}"}})
+    castres.config = _with_texts(
+        castres,
+        {OFFER: {"subject": "Pour {{ child.first_name }}", "body": "{{ child.first_name }}"}},
+    )
     with caplog.at_level(logging.WARNING, logger="core.mail"):
         row = _send(castres)
     assert row.subject == "Une place vous est proposée"  # subject AND body fall back together
@@ -155,7 +172,11 @@ def test_a_text_failing_at_send_time_falls_back_to_the_default(castres, caplog, 
 def test_invoice_notices_use_the_towns_text(castres):
     from modules.billing.services import _queue_invoice_notices
 
-    texts = {"billing/email/invoice_available.txt": {"body": "Facture {{ invoice.number }} : {{ total }}"}}
+    texts = {
+        "billing/email/invoice_available.txt": {
+            "body": "Facture {{ invoice.number }} : {{ total }}"
+        }
+    }
     castres.config = _with_texts(castres, texts)
 
     class Invoice:
@@ -173,8 +194,15 @@ def test_invoice_notices_use_the_towns_text(castres):
 
 
 def test_export_round_trip_keeps_the_towns_texts(castres):
-    data = _with_texts(castres, {OFFER: {"subject": "Place pour {{ child.first_name }}",
-                                         "body": OWN_BODY + "  \n\tligne avec espaces  \n"}})
+    data = _with_texts(
+        castres,
+        {
+            OFFER: {
+                "subject": "Place pour {{ child.first_name }}",
+                "body": OWN_BODY + "  \n\tligne avec espaces  \n",
+            }
+        },
+    )
     apply_town_config(commune=castres, data=data, actor=Actor("x"))
     again = reimport(export_yaml(castres.config), source="castres exporté")
     assert again.data == castres.config

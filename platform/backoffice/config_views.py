@@ -33,8 +33,14 @@ from backoffice.rules import problems_by_prefix
 from backoffice.views import _apply, _config, town_admin_required
 from core import mail_templates
 
+FIX = "Corrigez les champs signalés ci-dessous."
 
-def _render(request, template, context, problems):
+
+def _render(request, template, context, problems, saved_forms=()):
+    """422 when a save was refused: by the configuration's checks (`problems`)
+    or by the forms themselves (`saved_forms`: the forms of a save attempt)."""
+    if not problems and any(f.errors for f in saved_forms):
+        problems = [("", FIX)]
     return render(
         request, template, {**context, "problems": problems}, status=422 if problems else 200
     )
@@ -88,7 +94,7 @@ def contacts(request):
                 messages.success(request, "Contacts enregistrés.")
                 return redirect("backoffice:config")
             for p in result:
-                rest = next((r for k, r in problems_by_prefix([p], "contact")), None)
+                rest = next((rest for rest, _ in problems_by_prefix([p], "contact")), None)
                 if rest is not None and _attach(main, rest, p.message):
                     continue
                 if p.key.startswith("contacts["):
@@ -99,7 +105,7 @@ def contacts(request):
                         continue
                 problems.append((p.key, p.message))
             if not problems:
-                problems.append(("", "Corrigez les champs signalés ci-dessous."))
+                problems.append(("", FIX))
     else:
         main = ContactForm(prefix="contact", initial=config.get("contact", {}))
         rows = ContactFormSet(prefix="contacts", initial=config.get("contacts", []))
@@ -109,6 +115,7 @@ def contacts(request):
         "backoffice/config_contacts.html",
         {"main": main, "rows": rows, "meta": meta},
         problems,
+        [main, *rows.forms, meta] if request.method == "POST" and saving else (),
     )
 
 
@@ -141,7 +148,7 @@ def payment(request):
                     problems.append((f"payment.{key}" if key else "payment", message))
             problems += [(p.key, p.message) for p in result if not p.key.startswith("payment")]
             if not problems:
-                problems.append(("", "Corrigez les champs signalés ci-dessous."))
+                problems.append(("", FIX))
     else:
         form = PaymentForm(provider=wanted, initial=initial)
     # Whether each named variable exists on this server (never its value).
@@ -151,7 +158,11 @@ def payment(request):
         if f.value()
     }
     return _render(
-        request, "backoffice/config_payment.html", {"form": form, "defined": defined}, problems
+        request,
+        "backoffice/config_payment.html",
+        {"form": form, "defined": defined},
+        problems,
+        [form] if "save" in request.POST else (),
     )
 
 
@@ -182,7 +193,7 @@ def tariffs(request):
     if request.method == "POST" and form.is_valid():
         data = _config(request)
         target = data.setdefault("module_settings", {}).setdefault("billing", {"services": {}})
-        form.apply_to(target)
+        form.apply_to(target, today=today)
         result = _apply(request, data, form.cleaned_data["message"] or "Règles de facturation")
         if result is None:
             messages.success(request, "Règles de facturation enregistrées.")
@@ -191,7 +202,7 @@ def tariffs(request):
             if not _attach(form, p.key, p.message):
                 problems.append((p.key, p.message))
         if not problems:
-            problems.append(("", "Corrigez les champs signalés ci-dessous."))
+            problems.append(("", FIX))
     services = []
     for service in request.commune.config.get("services", []):
         entry = (section.get("services") or {}).get(service["code"]) or {}
@@ -204,7 +215,11 @@ def tariffs(request):
             }
         )
     return _render(
-        request, "backoffice/config_tariffs.html", {"form": form, "services": services}, problems
+        request,
+        "backoffice/config_tariffs.html",
+        {"form": form, "services": services},
+        problems,
+        [form] if request.method == "POST" else (),
     )
 
 
@@ -286,6 +301,7 @@ def tariff_version(request, code):
             "versions": sorted(versions, key=lambda v: v["applies_from"]),
         },
         problems,
+        [form, *grid.forms] if "save" in request.POST or "simulate" in request.POST else (),
     )
 
 
@@ -333,6 +349,13 @@ def tariff_delete(request, code, day):
     entry = (data.get("module_settings") or {}).get("billing", {}).get("services", {}).get(code)
     if entry is None or not any(v["applies_from"] == day for v in entry["versions"]):
         raise Http404("Version inconnue.")
+    if day <= timezone.localdate().isoformat():
+        messages.error(
+            request,
+            f"La version du {day} a déjà servi : elle ne peut pas être retirée "
+            "(ajoutez plutôt une nouvelle version).",
+        )
+        return redirect("backoffice:config-tariffs")
     entry["versions"] = [v for v in entry["versions"] if v["applies_from"] != day]
     if not entry["versions"]:
         del data["module_settings"]["billing"]["services"][code]
@@ -419,7 +442,7 @@ def email(request, name):
                     if not p.key.startswith(f"email_templates.{name}")
                 ]
                 if not problems:
-                    problems.append(("", "Corrigez les champs signalés ci-dessous."))
+                    problems.append(("", FIX))
     else:
         form = EmailTemplateForm(
             initial={
@@ -440,6 +463,7 @@ def email(request, name):
             **preview,
         },
         problems,
+        [form] if "save" in request.POST else (),
     )
 
 

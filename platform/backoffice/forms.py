@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import datetime
 
 import yaml
@@ -318,10 +319,16 @@ class BillingRulesForm(forms.Form):
         }
         return initial
 
-    def apply_to(self, section: dict) -> None:
+    def apply_to(self, section: dict, *, today) -> None:
         """Write the fields into `section` (module_settings.billing); a blank field
-        removes its key (the code's default applies)."""
+        removes its key (the code's default applies).
+
+        Common rules feed every tariff version that does not set its own: so
+        that a change never reaches a version already in force (billing refuses
+        any retroactive change), the old rules are first written into those
+        versions, and the new ones apply to the versions to come."""
         data = self.cleaned_data
+        old_rules = copy.deepcopy(section.get("rules") or {})
         rules = dict(section.get("rules") or {})
         siblings = {
             k: v
@@ -341,12 +348,41 @@ class BillingRulesForm(forms.Form):
         _put(absences, "carence_days", data["carence_days"])
         _put(rules, "absences", absences)
         _put(section, "rules", rules)
+        _pin_rules(section, old_rules, rules, today)
         invoicing = dict(section.get("invoicing") or {})
         _put(invoicing, "payment_days", data["payment_days"])
         _put(invoicing, "online_payment_opens_at", data["online_payment_opens_at"])
         _put(invoicing, "e_invoice", True if data["e_invoice"] else None)
         _put(invoicing, "how_to_pay", data["how_to_pay"].strip() or None)
         _put(section, "invoicing", invoicing)
+
+
+def _pin_rules(section: dict, old: dict, new: dict, today) -> None:
+    """Versions applying from `today` or before keep the rules they were priced with."""
+    for entry in (section.get("services") or {}).values():
+        for version in entry.get("versions", []):
+            if version["applies_from"] > today.isoformat():
+                continue
+            for key, default in (("sibling_reductions", {}), ("non_resident_surcharge_percent", 0)):
+                if key not in version and old.get(key) != new.get(key):
+                    version[key] = copy.deepcopy(old.get(key, default))
+            old_abs, new_abs = old.get("absences") or {}, new.get("absences") or {}
+            own = version.get("absences") or {}
+            pinned = {
+                k: old_abs[k] if k in old_abs else _ABSENCE_DEFAULTS[k]
+                for k in _ABSENCE_DEFAULTS
+                if k not in own and old_abs.get(k) != new_abs.get(k)
+            }
+            if pinned:
+                version["absences"] = {**own, **pinned}
+
+
+# pricing.AbsenceRules' defaults: what a version without the key used.
+_ABSENCE_DEFAULTS = {
+    "unjustified_percent": 100,
+    "late_cancellation_percent": 100,
+    "carence_days": 0,
+}
 
 
 def _put(target: dict, key: str, value) -> None:
