@@ -10,7 +10,7 @@ body for their town only, from the back-office or the YAML:
         body: |
           Bonjour, ...
 
-The text is a Django template STRING, run in a SANDBOX (docs/decisions/1001):
+The text is a Django template STRING, run in a SANDBOX (docs/decisions/1002):
 - only the tags of `ALLOWED_TAGS` (if, for, firstof, now, comment): no `{% load %}`,
   `{% include %}`, `{% extends %}`, `{% ssi %}`, `{% debug %}`...;
 - only the filters of `ALLOWED_FILTERS`;
