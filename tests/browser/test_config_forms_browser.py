@@ -26,12 +26,16 @@ def _sign_in_admin(page, live):
     connection.set_schema_to_public()
     client = Client()
     force_login_verified(client, user, commune)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "domain": urlparse(live.url).hostname,
-        "path": "/castres/",
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": urlparse(live.url).hostname,
+                "path": "/castres/",
+            }
+        ]
+    )
 
 
 def test_email_editor_live_preview_save_and_revert(page, live_town, axe):
@@ -62,7 +66,9 @@ def test_tariff_version_rows_and_simulation(page, live_town, axe):
     _sign_in_admin(page, live_town)
     page.goto(f"{live_town.url}/castres/gestion/configuration/tarifs/")
     assert axe(page) == [], axe.format(axe(page))
-    page.get_by_role("link", name="Ajouter une version du tarif « Accueil périscolaire du matin »").click()
+    page.get_by_role(
+        "link", name="Ajouter une version du tarif « Accueil périscolaire du matin »"
+    ).click()
     assert axe(page) == [], axe.format(axe(page))
     rows = page.locator("#version-form tbody tr")
     expect(rows).to_have_count(3)
