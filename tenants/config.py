@@ -175,8 +175,17 @@ def _french(error: jsonschema.ValidationError) -> Problem:
         return Problem(key, f"« {error.instance} » n'est pas permis (choix : {', '.join(map(str, val))}).")
     if v == "const":
         return Problem(key, f"doit valoir « {val} ».")
+    if v == "pattern" and key.startswith("payment.secrets."):
+        # Never echo it: it may be the secret itself, typed where its NAME belongs.
+        return Problem(key, "attendu : le NOM d'une variable d'environnement (majuscules, chiffres "
+                            "et _, ex. CASTRES_PAYZEN_SECRET), jamais la valeur du secret.")
+    if v == "pattern" and val == json_schema()["$defs"]["phone"]["pattern"]:
+        return Problem(key, f"« {error.instance} » n'est pas un numéro de téléphone "
+                            "(ex. 05 63 62 43 44 ou +33 5 63 62 43 44).")
     if v == "pattern":
         return Problem(key, f"« {error.instance} » n'a pas le format attendu.")
+    if v == "minProperties":
+        return Problem(key, "ne doit pas être vide.")
     if v == "format":
         return Problem(key, f"« {error.instance} » n'est pas une adresse e-mail valide.")
     if v in ("minLength",):
@@ -222,7 +231,7 @@ def _module_problems(data: dict) -> list[Problem]:
             key, sep, rest = message.partition(" : ")
             if not sep:
                 problems.append(Problem(f"module_settings.{code}", message))
-            elif key.startswith("module_settings."):
+            elif key.startswith(("module_settings.", "payment")):
                 problems.append(Problem(key, rest))
             else:
                 problems.append(Problem(f"module_settings.{code}.{key}", rest))
@@ -288,6 +297,8 @@ def _semantic_problems(data: dict) -> list[Problem]:
             except ValidationError:
                 problems.append(Problem(key, f"« {email} » n'est pas une adresse e-mail valide."))
 
+    problems += _email_template_problems(data.get("email_templates") or {})
+
     payment = data.get("payment", {})
     if payment and payment["provider"] != "none" and "billing" not in data["modules"]:
         problems.append(Problem("payment.provider", "le paiement en ligne demande le module « billing »."))
@@ -309,4 +320,15 @@ def _semantic_problems(data: dict) -> list[Problem]:
         if taken and not (i == 0 and same_slug):
             key = "slug" if i == 0 else f"aliases[{i - 1}]"
             problems.append(Problem(key, f"« {path} » est déjà le chemin de la commune « {taken.tenant.slug} »."))
+    return problems
+
+
+def _email_template_problems(overrides: dict) -> list[Problem]:
+    """A town's own e-mail texts: known templates, sandboxed syntax (core.mail_templates)."""
+    from core.mail_templates import check_override
+
+    problems = []
+    for name, override in overrides.items():
+        for part, message in check_override(name, override):
+            problems.append(Problem(f"email_templates.{name}{'.' + part if part else ''}", message))
     return problems

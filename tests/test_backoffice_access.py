@@ -62,7 +62,38 @@ URLS = {
         "post",
         ADMIN_POST,
     ),
-    "backoffice:config-section": ("gestion/configuration/sections/payment/", "get", ADMIN),
+    "backoffice:config-section": ("gestion/configuration/sections/family_changes/", "get", ADMIN),
+    "backoffice:config-contacts": ("gestion/configuration/contacts/", "get", ADMIN),
+    "backoffice:config-payment": ("gestion/configuration/paiement/", "get", ADMIN),
+    "backoffice:config-tariffs": ("gestion/configuration/tarifs/", "get", ADMIN),
+    "backoffice:config-tariff-version": (
+        "gestion/configuration/tarifs/accueil-matin/nouvelle-version/",
+        "get",
+        ADMIN,
+    ),
+    # A version that does not exist: the admin gets a 404, everyone else is refused first.
+    "backoffice:config-tariff-delete": (
+        "gestion/configuration/tarifs/accueil-matin/versions/2099-01-01/retirer/",
+        "post",
+        {**ADMIN, "town_admin": 404},
+    ),
+    "backoffice:config-emails": ("gestion/configuration/courriels/", "get", ADMIN),
+    "backoffice:config-email": (
+        "gestion/configuration/courriels/booking/email/offer.txt/",
+        "get",
+        ADMIN,
+    ),
+    "backoffice:config-email-preview": (
+        "gestion/configuration/courriels/booking/email/offer.txt/apercu/?body=Bonjour",
+        "get",
+        ADMIN,
+    ),
+    # Nothing to revert: a redirect to the list, and no version written.
+    "backoffice:config-email-revert": (
+        "gestion/configuration/courriels/booking/email/offer.txt/retablir/",
+        "post",
+        ADMIN_POST,
+    ),
     "backoffice:config-export": ("gestion/configuration/export.yaml", "get", ADMIN),
     "backoffice:history": ("gestion/configuration/historique/", "get", ADMIN),
     "backoffice:version": ("gestion/configuration/historique/1/", "get", ADMIN),

@@ -37,6 +37,24 @@ def test_export_then_reimport_gives_an_identical_config(slug):
     assert again.digest == original.digest
 
 
+@pytest.mark.parametrize("slug", LAUNCH_TOWNS)
+def test_round_trip_keeps_a_towns_own_email_texts(slug):
+    original = load_file(settings.TENANT_CONFIGS_DIR / f"{slug}.yaml").data
+    data = {
+        **copy.deepcopy(original),
+        "email_templates": {
+            "accounts/emails/password_reset.txt": {
+                "subject": "{{ commune.name }} : nouveau mot de passe",
+                "body": "Bonjour {{ user.first_name }},\n\n  {{ link }}  \n\n"
+                "{% if minutes %}Valable {{ minutes }} min.{% endif %}\n",
+            },
+            "booking/email/offer.txt": {"subject": "Une place « {{ slot.activity.name }} »"},
+        },
+    }
+    again = reimport(export_yaml(data), source=f"{slug} exporté")
+    assert again.data == data
+
+
 def test_export_command_of_an_onboarded_town_reimports_to_the_same_digest(castres, tmp_path):
     out = tmp_path / "castres.yaml"
     call_command("export_commune", "castres", "-o", str(out), stderr=StringIO())

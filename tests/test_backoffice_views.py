@@ -87,13 +87,20 @@ def test_service_form_refuses_a_bad_time_in_french_and_saves_nothing(castres, ad
     )
 
 
-def test_section_form_refuses_a_secret_value_key_and_keeps_french_problem(castres, admin_client):
+def test_section_form_refuses_bad_content_with_a_french_problem(castres, admin_client):
     response = admin_client.post(
-        "/castres/gestion/configuration/sections/contact/",
-        {"text": "label: Mairie\nemail: pas-une-adresse\n"},
+        "/castres/gestion/configuration/sections/family_changes/",
+        {"text": "contacts: parfois\n"},
     )
     assert response.status_code == 422
-    assert "adresse e-mail valide" in response.content.decode()
+    assert "« parfois » n&#x27;est pas permis" in response.content.decode()
+    # A nested section (module_settings.billing.regies) is edited in place.
+    response = admin_client.post(
+        "/castres/gestion/configuration/sections/regies/",
+        {"text": "- {code: enfance, name: Régie Enfance, services: [inconnu]}\n"},
+    )
+    assert response.status_code == 422
+    assert "service « inconnu » inconnu" in response.content.decode()
 
 
 def test_preview_fragment(admin_client):

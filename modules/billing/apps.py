@@ -154,13 +154,19 @@ class BillingConfig(ServiceModuleConfig):
     config_schema = BILLING_SETTINGS_SCHEMA
 
     def config_problems(self, town_config, previous_config):
-        """Tariffs must parse, and never change what already applied (no retroactivity)."""
+        """Payment secrets only by name; tariffs must parse, and never change what
+        already applied (no retroactivity)."""
         from django.utils import timezone
 
         from .pricing import retroactive_changes
         from .tariffs import BillingConfigError, billing_settings_from_town_config
         from .town_settings import InvoicingConfigError, invoicing_settings_from_town_config
 
+        from .payments.providers import payment_problems
+
+        problems = payment_problems(town_config.get("payment") or {})
+        if problems:
+            return problems
         try:
             invoicing_settings_from_town_config(town_config)
         except InvoicingConfigError as exc:

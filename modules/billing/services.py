@@ -221,8 +221,7 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
     """« Votre facture est disponible » for each invoice with an e-mail address,
     with the debit date when there is one (the SEPA pre-notification), written
     to the e-mail outbox in bulk (notifications.OutboxMessage)."""
-    from django.template.loader import render_to_string
-
+    from core.mail import render_mail, town_overrides
     from core.urls import tenant_reverse
     from notifications.models import OutboxMessage
 
@@ -230,18 +229,24 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
         invoice__in=[i.pk for i in invoices], status=DirectDebit.Status.SCHEDULED,
     ).values_list("invoice_id", "collection_date"))
     rows = []
+    overrides = town_overrides()  # the town's own texts, read once for the whole run
     for invoice in invoices:
         if not invoice.payer_email:
             continue
         debit_date = debits.get(invoice.pk)
-        body = render_to_string("billing/email/invoice_available.txt", {
-            "commune": commune, "invoice": invoice, "total": euros(invoice.total),
-            "due_date": day_label(invoice.due_date),
-            "debit_date": day_label(debit_date) if debit_date else "",
-            "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
-        })
-        subject = (f"{commune.name} — votre facture {of_month(invoice.year, invoice.month)} "
-                   "est disponible")
+        subject, body = render_mail(
+            template="billing/email/invoice_available.txt",
+            subject=(f"{commune.name} — votre facture {of_month(invoice.year, invoice.month)} "
+                     "est disponible"),
+            context={
+                "commune": commune, "invoice": invoice, "total": euros(invoice.total),
+                "due_date": day_label(invoice.due_date),
+                "debit_date": day_label(debit_date) if debit_date else "",
+                "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk],
+                                      absolute=True),
+            },
+            overrides=overrides,
+        )
         rows.append(OutboxMessage(to=[invoice.payer_email], subject=subject[:255], body=body))
     OutboxMessage.objects.bulk_create(rows, batch_size=2000)
     return [row.pk for row in rows]

@@ -4,9 +4,7 @@ every list is one query plus prefetches, whatever the number of rows."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Count, Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404
 
@@ -90,22 +88,9 @@ def occupancy_per_site(today: date, days: int = 7) -> list[tuple[str, int]]:
     ]
 
 
-def unpaid_amounts() -> list[tuple[str, float]] | None:
-    """Unpaid invoice amounts per month, when billing's invoice model exists
-    (being built elsewhere): None otherwise."""
-    try:
-        invoice = apps.get_model("billing", "Invoice")
-    except LookupError:
-        return None
-    fields = {f.name for f in invoice._meta.get_fields()}
-    amount = next((f for f in ("balance", "amount_due", "total") if f in fields), None)
-    when = next((f for f in ("issued_on", "date", "created_at") if f in fields), None)
-    if not amount or not when or "status" not in fields:
-        return None
-    rows = (
-        invoice.objects.exclude(status__in=["paid", "cancelled"])
-        .values_list(f"{when}__year", f"{when}__month")
-        .annotate(total=Sum(amount))
-        .order_by(f"{when}__year", f"{when}__month")
-    )
-    return [(f"{m:02d}/{y}", float(t or Decimal(0))) for y, m, t in rows]
+def unpaid_amounts() -> list[tuple[str, float]]:
+    """What families still owe per invoice month ("MM/YYYY", euros): billing's
+    own figure (one query, whatever the number of invoices)."""
+    from modules.billing.selectors import unpaid_by_month
+
+    return unpaid_by_month()

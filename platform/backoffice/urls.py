@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import service_views, views
+from backoffice import config_views, service_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -32,6 +32,32 @@ urlpatterns = [
         name="config-service-retire",
     ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
+    path("configuration/contacts/", config_views.contacts, name="config-contacts"),
+    path("configuration/paiement/", config_views.payment, name="config-payment"),
+    path("configuration/tarifs/", config_views.tariffs, name="config-tariffs"),
+    path(
+        "configuration/tarifs/<slug:code>/nouvelle-version/",
+        config_views.tariff_version,
+        name="config-tariff-version",
+    ),
+    path(
+        "configuration/tarifs/<slug:code>/versions/<str:day>/retirer/",
+        config_views.tariff_delete,
+        name="config-tariff-delete",
+    ),
+    path("configuration/courriels/", config_views.emails, name="config-emails"),
+    # The template's name holds slashes: the two suffixed routes come first.
+    path(
+        "configuration/courriels/<path:name>/apercu/",
+        config_views.email_preview,
+        name="config-email-preview",
+    ),
+    path(
+        "configuration/courriels/<path:name>/retablir/",
+        config_views.email_revert,
+        name="config-email-revert",
+    ),
+    path("configuration/courriels/<path:name>/", config_views.email, name="config-email"),
     path("configuration/sections/<slug:key>/", views.config_section, name="config-section"),
     path("configuration/export.yaml", views.config_export, name="config-export"),
     path("configuration/historique/", views.history, name="history"),

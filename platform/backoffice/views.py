@@ -79,7 +79,11 @@ def home(request):
     groups: dict[str, list] = {}
     for entry, url in entries_for(request.user, request.commune):
         groups.setdefault(entry.group, []).append((entry, url))
-    unpaid = selectors.unpaid_amounts() if request.user.works_in("billing") else None
+    unpaid = (
+        selectors.unpaid_amounts()
+        if request.user.works_in("billing") and "billing" in request.commune.enabled_modules
+        else None
+    )
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
     return render(
@@ -270,7 +274,12 @@ def config(request):
         "backoffice/config.html",
         {
             "data": data,
-            "sections": SECTIONS,
+            "sections": {
+                key: label
+                for key, (label, path) in SECTIONS.items()
+                if path[0] != "module_settings" or path[1] in data.get("modules", [])
+            },
+            "email_overrides": len(data.get("email_templates") or {}),
             "modules": registry(),
             "services": data.get("services", []),
         },
@@ -418,22 +427,29 @@ def config_preview(request, code):
 def config_section(request, key):
     if key not in SECTIONS:
         raise Http404("Section inconnue.")
-    current = request.commune.config.get(key)
-    initial_text = export_yaml({key: current}).split("\n", 1)[1] if current is not None else ""
+    label, path = SECTIONS[key]
+    if path[0] == "module_settings" and path[1] not in request.commune.config.get("modules", []):
+        raise Http404("Ce module n'est pas activé.")
+    current = _get_path(request.commune.config, path)
+    name = path[-1]
+    initial_text = export_yaml({name: current}).split("\n", 1)[1] if current is not None else ""
     # Shown without its top-level key: the admin edits the section's content.
-    initial_text = _strip_key(initial_text, key)
+    initial_text = _strip_key(initial_text, name)
     form = SectionForm(request.POST or None, initial={"text": initial_text})
     problems = []
     if request.method == "POST" and form.is_valid():
         data = _config(request)
         value = form.cleaned_data["text"]
+        parent = data
+        for part in path[:-1]:
+            parent = parent.setdefault(part, {"services": {}} if part == "billing" else {})
         if value is None:
-            data.pop(key, None)
+            parent.pop(name, None)
         else:
-            data[key] = value
+            parent[name] = value
         result = _apply(request, data, form.cleaned_data["message"] or f"Section {key}")
         if result is None:
-            messages.success(request, f"« {SECTIONS[key]} » enregistré.")
+            messages.success(request, f"« {label} » enregistré.")
             return redirect("backoffice:config")
         problems = [(p.key, p.message) for p in result]
     return render(
@@ -441,12 +457,20 @@ def config_section(request, key):
         "backoffice/config_section.html",
         {
             "form": form,
-            "key": key,
-            "label": SECTIONS[key],
+            "key": ".".join(path),
+            "label": label,
             "problems": problems,
         },
         status=422 if problems else 200,
     )
+
+
+def _get_path(data: dict, path: tuple[str, ...]):
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
 
 
 def _strip_key(text: str, key: str) -> str:

@@ -1,7 +1,7 @@
 """Who changed the public space, and when: the versions django-simple-history
 keeps of every news item, page, menu, restaurant and règlement (and of a news
 item's attachments and a menu's days). Read by the staff pages
-/<slug>/gestion/contenu/<kind>/<pk>/historique/ (docs/decisions/1002)."""
+/<slug>/gestion/contenu/<kind>/<pk>/historique/ (docs/decisions/1003)."""
 
 from __future__ import annotations
 

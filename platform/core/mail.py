@@ -5,6 +5,9 @@ row in the CALLER'S transaction (rolled back with it), and after commit asks
 Celery to send it. If the broker is unreachable at that moment nothing is
 lost: the row stays pending and the beat task `notifications.tasks.flush_outboxes`
 sends it within a minute. docs/decisions/0500-mail-outbox.md
+
+The subject and body are the town's own text when its configuration rewrites
+that template (`email_templates`, core.mail_templates): `render_mail()`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,63 @@ def queue_mail(*, to: list[str], subject: str, template: str, context: dict) -> 
     recipients = sorted({a for a in to if a})
     if not recipients:
         return
-    body = render_to_string(template, context)
+    subject, body = render_mail(template=template, subject=subject, context=context)
     row = OutboxMessage.objects.create(to=recipients, subject=subject[:255], body=body)
     # The row lives in this town's schema: the task must run there, whatever
     # schema the connection is on when the commit callbacks run.
     schema = connection.schema_name
     transaction.on_commit(lambda: _send_now(row.pk, schema))
+
+
+def render_mail(
+    *, template: str, subject: str, context: dict, overrides: dict | None = None
+) -> tuple[str, str]:
+    """(subject, body) of one message: the town's override of `template` when
+    it has one, else the default file and the sender's subject. An override
+    that fails (no longer valid, error while rendering) is logged and the
+    default is used: the e-mail always leaves. `overrides`: the town's
+    `email_templates`, when the caller already has them (bulk sends)."""
+    from core import mail_templates
+
+    body, default_subject = None, subject
+    override = (town_overrides() if overrides is None else overrides).get(template)
+    if override:
+        problems = mail_templates.check_override(template, override)
+        if problems:
+            log.warning(
+                "mail_override_invalid",
+                extra={"template": template, "problems": [p for _, p in problems]},
+            )
+        else:
+            try:
+                if override.get("subject"):
+                    subject = mail_templates.render_subject(override["subject"], context) or subject
+                if override.get("body"):
+                    body = mail_templates.render(override["body"], context)
+            except Exception:
+                log.warning("mail_override_failed", extra={"template": template}, exc_info=True)
+                body, subject = None, default_subject
+    if body is None:
+        body = render_to_string(template, context)
+    return subject, body
+
+
+def town_overrides() -> dict:
+    """The current town's `email_templates` ({} on the platform's pages)."""
+    tenant = getattr(connection, "tenant", None)
+    config = getattr(tenant, "config", None)
+    if not isinstance(config, dict):
+        # A Celery task in schema_context: the connection only knows the schema.
+        schema = connection.schema_name
+        if not schema or schema == "public":
+            return {}
+        from tenants.models import Commune
+
+        config = (
+            Commune.objects.filter(schema_name=schema).values_list("config", flat=True).first()
+            or {}
+        )
+    return config.get("email_templates") or {}
 
 
 def _send_now(pk: int, schema: str) -> None:

@@ -136,7 +136,7 @@ BAD_FILES = {
         "services[0].deadlines.booking.days : clé obligatoire manquante.",
     ),
     "bad e-mail": (_bad(contact__email="pas-un-email"), "contact.email : « pas-un-email »"),
-    "bad phone": (_bad(contact__phone="12"), "contact.phone : « 12 » n'a pas le format attendu."),
+    "bad phone": (_bad(contact__phone="12"), "contact.phone : « 12 » n'est pas un numéro de téléphone"),
     "insee already used": (_bad(insee_code="81065"), "insee_code : déjà utilisé par la commune « castres »."),
     "slug of another town": (
         _bad(slug="castres", insee_code="99001"),
@@ -145,7 +145,7 @@ BAD_FILES = {
     "alias of another town": (_bad(aliases=["ville-castres"]), "aliases[0] : « ville-castres » est déjà le chemin"),
     "secret in clear": (
         _bad(payment__secrets={"secret_test": "my-clear-secret"}),
-        "payment.secrets.secret_test : « my-clear-secret » n'a pas le format attendu.",
+        "payment.secrets.secret_test : attendu : le NOM d'une variable d'environnement",
     ),
 }
 

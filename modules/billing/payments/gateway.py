@@ -34,6 +34,7 @@ from .contracts import (
     PaymentRequest,
     PaymentStatus,
 )
+from .providers import SECRET_OPTIONS  # options that are secrets: only via `secret_env`
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ EOPAYMENT_KIND = {
     "systempay": eopayment.SYSTEMPAY,
     "paybox": eopayment.PAYBOX,
     "payfip_ws": eopayment.PAYFIP_WS,
-}
-# Options that are secrets: only ever given through `secret_env`.
-SECRET_OPTIONS = {
-    "payzen": {"secret_test", "secret_production"},
-    "systempay": {"secret_test", "secret_production"},
-    "paybox": {"shared_secret", "cle"},
-    "dummy": set(),
-    "payfip_ws": set(),
 }
 # Set per request from PaymentRequest, never from the town's options.
 _URL_OPTIONS = {"normal_return_url", "automatic_return_url"}

@@ -60,7 +60,7 @@ TENANT_APPS = [
     "booking",
     "notifications",
     "audit",
-    "simple_history",  # versions of the public space's contents (docs/decisions/1002)
+    "simple_history",  # versions of the public space's contents (docs/decisions/1003)
     "content",
     "documents",
     "backoffice",  # /<slug>/gestion/: the town's back-office (docs/decisions/1000)
