@@ -26,16 +26,19 @@ def onboard_session_towns() -> None:
 
 
 def in_own_connection(town, fn):
-    """Run fn in a new thread, on its own connection to `town`'s schema
-    (autocommit: what it writes is committed and seen by other connections).
-    Its exception, if any, is raised here."""
+    """Run fn in a new thread, on its own connection to `town`'s schema (None:
+    the public schema); autocommit: what it writes is committed and seen by
+    other connections. Its exception, if any, is raised here."""
     import threading
 
     out: dict = {}
 
     def run():
         try:
-            connection.set_tenant(town)
+            if town is None:
+                connection.set_schema_to_public()
+            else:
+                connection.set_tenant(town)
             out["value"] = fn()
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             out["error"] = exc
