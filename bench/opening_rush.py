@@ -2,11 +2,14 @@
 
     python bench/opening_rush.py [--families 2500] [--places 300] [--days 5]
                                  [--concurrency 64] [--workers 4]
+                                 [--database guichet_bench_rush] [--json]
 
-What it does (its own database, DATABASE_URL's server, database `guichet_bench_rush`):
-1. onboards Castres from tenant_configs/castres.yaml, opens a 5-day summer ALSH
-   session with `--places` places a day, and creates N fictitious families
-   (one child each, registered) with a signed-in session each;
+What it does (its own database, DATABASE_URL's server, database `--database`,
+dropped and created again):
+1. onboards Castres from tenant_configs/castres.yaml — a real town with ALL the
+   modules on (periscolaire, alsh, petite_enfance, billing: checked) —, opens a
+   5-day summer ALSH session with `--places` places a day, and creates N
+   fictitious families (one child each, registered) with a signed-in session each;
 2. serves the app with gunicorn on 127.0.0.1 (sync workers, persistent DB
    connections), then N virtual families POST their booking of the whole
    session to /castres/api/alsh/reservations/ at once (`--concurrency` open
@@ -15,9 +18,12 @@ What it does (its own database, DATABASE_URL's server, database `guichet_bench_r
    and overbooked places (counted from the database: must be 0);
 4. runs the same SQL transaction (5 × conditional UPDATE of the day's counter +
    INSERT of the booking, in one transaction) under pgbench as the ceiling, and
-   prints the ratio.
+   prints the ratio (`--pgbench-seconds 0`: skipped).
 
-Figures are appended to docs/benchmarks.md by hand (they depend on the machine).
+`--json` ends the output with one line `RESULT {...}` (the figures, for the
+smoke test tests/test_load_smoke.py). The database is dropped at the end
+unless `--keep`. Figures are copied to docs/benchmarks.md by hand (they depend
+on the machine).
 """
 from __future__ import annotations
 
@@ -40,41 +46,68 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 sys.path.append(str(ROOT / "platform"))
-DB_NAME = "guichet_bench_rush"
+ALL_MODULES = {"periscolaire", "alsh", "petite_enfance", "billing"}
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x")
-DATABASE_URL = BASE_URL.rsplit("/", 1)[0] + "/" + DB_NAME
-SERVER_ENV = {
-    "DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
-    "DEBUG": "false", "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60", "REDIS_URL": "",
-    "CELERY_BROKER_URL": "", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-}
-os.environ.update(SERVER_ENV)
 
 
-def setup(families: int, places: int, ndays: int) -> dict:
+def database_url(db_name: str) -> str:
+    return BASE_URL.rsplit("/", 1)[0] + "/" + db_name
+
+
+def server_env(db_url: str) -> dict:
+    """The app's environment: DEBUG off, persistent connections, no broker."""
+    return {
+        "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "DEBUG": "false", "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60", "REDIS_URL": "",
+        "CELERY_BROKER_URL": "", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+
+
+def admin_connect():
+    import psycopg
+
+    return psycopg.connect(database_url("postgres"), autocommit=True)
+
+
+def setup(db_name: str, families: int, places: int, ndays: int) -> dict:
+    """A fresh database with Castres onboarded from its YAML, then populate()."""
+    os.environ.update(server_env(database_url(db_name)))
     import django
 
     django.setup()
-    import psycopg
-
-    with psycopg.connect(BASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{DB_NAME}"')
+    with admin_connect() as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db_name}"')
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.core.management import call_command
     from django.db import connection
-    from django.utils import timezone
-    from django_tenants.utils import tenant_context
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     from tenants.onboarding import onboard_files
 
     [result] = onboard_files([settings.TENANT_CONFIGS_DIR / "castres.yaml"])
-    commune = result.commune
+    info = populate(result.commune, families, places, ndays)
+    info["database_url"] = database_url(db_name)
+    connection.close()
+    return info
+
+
+def populate(commune, families: int, places: int, ndays: int, *, ceiling: bool = True) -> dict:
+    """In `commune` (which must have every module on): a summer ALSH session of
+    `ndays` days two months ahead with `places` places a day, N families with
+    one registered child and a signed-in session each, and (`ceiling`) the
+    pgbench activity. Committed; returns what the rush needs."""
+    missing = ALL_MODULES - set(commune.enabled_modules)
+    if missing:
+        raise SystemExit(f"{commune.slug} does not enable every module: {sorted(missing)} off")
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
     from accounts.models import User
     from booking.models import Activity, DaySlot, Registration
     from booking.rules import school_year_of
@@ -85,19 +118,24 @@ def setup(families: int, places: int, ndays: int) -> dict:
     days = [first + timedelta(days=i) for i in range(ndays)]
     with tenant_context(commune):
         activity = Activity.objects.get(code="alsh-vacances--alsh-centre")
-        DaySlot.objects.bulk_create([DaySlot(activity=activity, day=d, capacity=places) for d in days])
-        ceiling = Activity.objects.create(service=activity.service, name="pgbench", code="")
-        DaySlot.objects.bulk_create([DaySlot(activity=ceiling, day=d, capacity=10**9) for d in days])
+        DaySlot.objects.bulk_create(
+            [DaySlot(activity=activity, day=d, capacity=places) for d in days])
+        ceiling_slots = []
+        if ceiling:
+            pg = Activity.objects.create(service=activity.service, name="pgbench", code="")
+            ceiling_slots = [s.pk for s in DaySlot.objects.bulk_create(
+                [DaySlot(activity=pg, day=d, capacity=10**9) for d in days])]
         users = User.objects.bulk_create([
             User(username=f"rush{i}", email=f"rush{i}@example.org", password="!", role="family")
             for i in range(families)])
-        households = Household.objects.bulk_create([Household(name=f"Famille R{i}") for i in range(families)])
+        households = Household.objects.bulk_create(
+            [Household(name=f"Famille R{i}") for i in range(families)])
         adults = Adult.objects.bulk_create([
             Adult(household=h, user=u, first_name="Parent", last_name=f"R{i}")
             for i, (h, u) in enumerate(zip(households, users, strict=True))])
         children = Child.objects.bulk_create([
-            Child(household=h, first_name="Enfant", last_name=h.name[8:], birth_date=date(2018, 5, 1))
-            for h in households])
+            Child(household=h, first_name="Enfant", last_name=h.name[8:],
+                  birth_date=date(2018, 5, 1)) for h in households])
         Child.guardians.through.objects.bulk_create([
             Child.guardians.through(child_id=c.pk, adult_id=a.pk)
             for c, a in zip(children, adults, strict=True)])
@@ -109,35 +147,57 @@ def setup(families: int, places: int, ndays: int) -> dict:
         for u in users:
             key = secrets.token_hex(16)
             keys.append(key)
-            data = {SESSION_KEY: str(u.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
-                    HASH_SESSION_KEY: u.get_session_auth_hash()}
-            sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+            data = {SESSION_KEY: str(u.pk), HASH_SESSION_KEY: u.get_session_auth_hash(),
+                    BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0]}
+            sessions.append(Session(session_key=key, session_data=store.encode(data),
+                                    expire_date=expire))
         Session.objects.bulk_create(sessions)
-        info = {"activity": activity.pk, "ceiling_slots": list(
-            DaySlot.objects.filter(activity=ceiling).order_by("day").values_list("pk", flat=True)),
+    return {"activity": activity.pk, "ceiling_slots": sorted(ceiling_slots),
             "children": [c.pk for c in children], "sessions": keys,
-            "days": [d.isoformat() for d in days], "schema": commune.schema_name}
-    connection.close()
-    return info
+            "days": [d.isoformat() for d in days], "schema": commune.schema_name,
+            "slug": commune.slug, "modules": sorted(commune.enabled_modules)}
 
 
-def serve(workers: int, port: int) -> subprocess.Popen:
-    env = {**os.environ, **SERVER_ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"}
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(workers: int, port: int, *, db_url: str, town: str = "castres",
+          start_timeout: float = 90) -> subprocess.Popen:
+    """gunicorn (sync workers) on 127.0.0.1:port, once it answers for `town`."""
+    env = {**os.environ, **server_env(db_url), "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "--worker-class", "sync", "--keep-alive", "30",
          "--log-level", "warning", "--timeout", "120"],
         cwd=ROOT, env=env, start_new_session=True)
-    for _ in range(200):
+    deadline = time.monotonic() + start_timeout
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/castres/api/commune/")
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", f"/{town}/api/commune/")
             if c.getresponse().status == 200:
                 return proc
         except OSError:
-            time.sleep(0.1)
-    proc.kill()
+            time.sleep(0.2)
+    stop(proc)
     raise SystemExit("gunicorn did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def rush(info: dict, port: int, concurrency: int) -> dict:
@@ -162,7 +222,7 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
                        "Cookie": f"sessionid={info['sessions'][i]}; csrftoken={csrf}"}
             started = time.perf_counter()
             try:
-                conn.request("POST", "/castres/api/alsh/reservations/", body, headers)
+                conn.request("POST", f"/{info['slug']}/api/alsh/reservations/", body, headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -193,7 +253,7 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
 def count_overbooked(info: dict) -> tuple[int, int, int]:
     import psycopg
 
-    with psycopg.connect(DATABASE_URL) as c:
+    with psycopg.connect(info["database_url"]) as c:
         rows = c.execute(f"""
             SELECT s.id, s.capacity, s.booked,
                    (SELECT count(*) FROM "{info['schema']}".booking_booking b
@@ -205,7 +265,7 @@ def count_overbooked(info: dict) -> tuple[int, int, int]:
     return overbooked, counter_drift, sum(n for *_, n in rows)
 
 
-def pgbench(info: dict, concurrency: int, seconds: int) -> float:
+def pgbench(info: dict, concurrency: int, seconds: int, db_name: str) -> float:
     schema = info["schema"]
     children = info["children"]
     lines = [rf"\set idx random(0, {len(children) - 1})", rf"\set child {children[0]} + :idx",
@@ -224,7 +284,7 @@ def pgbench(info: dict, concurrency: int, seconds: int) -> float:
     host = re.search(r"@([^:/]+)", BASE_URL).group(1)
     out = subprocess.run(
         ["pgbench", "-h", host, "-U", "postgres", "-n", "-c", str(concurrency), "-j", "2",
-         "-T", str(seconds), "-f", f.name, DB_NAME], capture_output=True, text=True, check=True)
+         "-T", str(seconds), "-f", f.name, db_name], capture_output=True, text=True, check=True)
     os.unlink(f.name)
     return float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
 
@@ -241,41 +301,76 @@ def main():
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--pgbench-seconds", type=int, default=10, help="0: no pgbench")
+    parser.add_argument("--database", default="guichet_bench_rush")
+    parser.add_argument("--json", action="store_true", help="end with a line RESULT {...}")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    info = setup(args.families, args.places, args.days)
-    print(f"setup: {args.families} families, {args.days} days x {args.places} places "
-          f"({time.perf_counter() - t0:.1f} s)")
-    server = serve(args.workers, args.port)
+    port = args.port or free_port()
     try:
-        run = rush(info, args.port, args.concurrency)
+        measure(args, port)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if not args.keep:
+            with admin_connect() as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+
+
+def measure(args, port: int) -> None:
+    t0 = time.perf_counter()
+    info = setup(args.database, args.families, args.places, args.days)
+    print(f"setup: {args.families} families, {args.days} days x {args.places} places; "
+          f"Castres with modules {', '.join(info['modules'])} ({time.perf_counter() - t0:.1f} s)")
+    result = rush_and_count(info, workers=args.workers, port=port, concurrency=args.concurrency)
+    print(f"gunicorn: {args.workers} sync workers; {args.concurrency} concurrent families; "
+          f"{result['seconds']:.2f} s")
+    print(f"responses: {result['statuses']}")
+    print(f"successful bookings: {result['booked']} in {result['sellout_s']:.2f} s until sold out "
+          f"({result['bookings_per_s']:.1f} bookings/s); submissions: "
+          f"{result['submissions_per_s']:.1f}/s (accepted or refused as full)")
+    print(f"latency ms: p50 {result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f}  "
+          f"p99 {result['p99_ms']:.1f}  mean {result['mean_ms']:.1f}")
+    print(f"5xx: {result['errors_5xx']}   overbooked places: {result['overbooked']}   "
+          f"counter drift: {result['counter_drift']}")
+    if args.pgbench_seconds:
+        tps = pgbench(info, args.concurrency, args.pgbench_seconds, args.database)
+        print(f"pgbench ceiling (same transaction, {args.days} days, {args.concurrency} clients): "
+              f"{tps:.1f} transactions/s = {tps * args.days:.1f} bookings/s")
+        print(f"ratio app/pgbench: submissions {result['submissions_per_s'] / tps:.2%}; "
+              "successful bookings/s vs ceiling bookings/s "
+              f"{result['bookings_per_s'] / (tps * args.days):.2%}")
+        result["pgbench_tps"] = round(tps, 1)
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    if args.json:
+        print("RESULT " + json.dumps(result))
+    if result["overbooked"]:
+        raise SystemExit("OVERBOOKED")
+
+
+def rush_and_count(info: dict, *, workers: int, port: int, concurrency: int) -> dict:
+    """Serve, rush, stop; then the figures, with the invariants counted from
+    the database (overbooked places, counter drift)."""
+    server = serve(workers, port, db_url=info["database_url"], town=info["slug"])
+    try:
+        run = rush(info, port, concurrency)
+    finally:
+        stop(server)
     overbooked, drift, booked = count_overbooked(info)
     lat = [x * 1000 for x in run["latencies"]]
-    errors_5xx = sum(n for s, n in run["statuses"].items() if s >= 500)
-    print(f"gunicorn: {args.workers} sync workers; {args.concurrency} concurrent families; "
-          f"{run['seconds']:.2f} s")
-    print(f"responses: {dict(sorted(run['statuses'].items()))}")
     sellout = run["sellout"] or run["seconds"]
-    print(f"successful bookings: {booked} in {sellout:.2f} s until sold out "
-          f"({booked / sellout:.1f} bookings/s); submissions: {len(lat) / run['seconds']:.1f}/s "
-          "(accepted or refused as full)")
-    print(f"latency ms: p50 {pct(lat, 50):.1f}  p95 {pct(lat, 95):.1f}  p99 {pct(lat, 99):.1f}  "
-          f"mean {statistics.mean(lat):.1f}")
-    print(f"5xx: {errors_5xx}   overbooked places: {overbooked}   counter drift: {drift}")
-    tps = pgbench(info, args.concurrency, args.pgbench_seconds)
-    app_tps = len(lat) / run["seconds"]
-    print(f"pgbench ceiling (same transaction, {args.days} days, {args.concurrency} clients): "
-          f"{tps:.1f} transactions/s = {tps * args.days:.1f} bookings/s")
-    print(f"ratio app/pgbench: submissions {app_tps / tps:.2%}; "
-          f"successful bookings/s vs ceiling bookings/s {booked / sellout / (tps * args.days):.2%}")
-    if overbooked:
-        raise SystemExit("OVERBOOKED")
+    return {
+        "modules": info["modules"], "families": len(info["children"]),
+        "days": len(info["days"]), "concurrency": concurrency, "workers": workers,
+        "statuses": {str(k): v for k, v in sorted(run["statuses"].items())},
+        "errors_5xx": sum(n for s, n in run["statuses"].items() if s >= 500),
+        "overbooked": overbooked, "counter_drift": drift, "booked": booked,
+        "seconds": round(run["seconds"], 2), "sellout_s": round(sellout, 2),
+        "bookings_per_s": round(booked / sellout, 1),
+        "submissions_per_s": round(len(lat) / run["seconds"], 1),
+        "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1),
+        "p99_ms": round(pct(lat, 99), 1), "mean_ms": round(statistics.mean(lat), 1),
+        "load_average": os.getloadavg(),
+    }
 
 
 if __name__ == "__main__":

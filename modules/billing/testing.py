@@ -2,12 +2,13 @@
 rows written from another connection, clean-up through the maintenance path."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.db import connection
 from django.utils import timezone
+
+from tests.support import in_own_connection
 
 from .lines import previous_month
 
@@ -61,72 +62,24 @@ def book(child, service_code: str, days, *, status="booked", cancelled_late=Fals
     return bookings
 
 
-def in_own_connection(town, fn):
-    """Run fn in a new thread on its own connection to `town`'s schema
-    (autocommit: what it writes is committed and seen by other connections)."""
-    out: dict = {}
-
-    def run():
-        try:
-            connection.set_tenant(town)
-            out["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            out["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
-
-
-def run_in_threads(town, fns):
-    """Start every fn at once (a barrier), each on its own connection; return
-    their results (exceptions are returned, not raised)."""
-    barrier = threading.Barrier(len(fns))
-    results: list = [None] * len(fns)
-
-    def run(i, fn):
-        try:
-            connection.set_tenant(town)
-            connection.ensure_connection()  # connect first: the race is on the work
-            barrier.wait(timeout=60)
-            results[i] = fn()
-        except BaseException as exc:  # noqa: BLE001 - returned to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "threads still running"
-    return results
-
-
 def purge_households(household_ids) -> None:
     """Delete the committed rows of test households (billing through the
     maintenance path, then bookings, children, adults, users)."""
+    from django.db.models import Q
+
     from accounts.models import User
     from booking.models import Absence, Booking, DaySlot
     from families.models import Adult, Child, Household
+    from notifications.models import OutboxMessage
 
     from .maintenance import purge_household_billing
     from .models import InvoicingRun
 
-    from django.db.models import Q
-
-    from notifications.models import OutboxMessage
-
     ids = list(household_ids)
     # The committed e-mails of these families (notices, receipts): other tests
     # count the outbox rows of their town.
-    emails = {e for e in Adult.objects.filter(household_id__in=ids).values_list("email", flat=True) if e}
+    emails = {e for e in Adult.objects.filter(household_id__in=ids)
+              .values_list("email", flat=True) if e}
     emails |= {e for e in User.objects.filter(adult__household_id__in=ids)
                .values_list("email", flat=True) if e}
     if emails:

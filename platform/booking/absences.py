@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -18,9 +19,8 @@ from booking.catalogue import options_of
 from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
 from booking.models import Absence, Attendance, Booking
-from booking.rules import UploadRefused
 from booking.services import BookingRefused, portal_url
-from booking.uploads import check_upload
+from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 
 @transaction.atomic
@@ -63,12 +63,12 @@ def report_absence(*, booking: Booking, reason: str, comment: str = "", upload=N
                       reported_by=user)
     if upload is not None:
         try:
-            info = check_upload(upload)
-        except UploadRefused as exc:
-            raise BookingRefused(str(exc)) from None
+            info = check_upload(upload, limit=ATTACHMENT_MAX_BYTES)
+        except ValidationError as exc:
+            raise BookingRefused(exc.messages[0]) from None
         absence.justification_name = info.original_name
         absence.justification_type = info.content_type
-        absence.justification.save(info.stored_name, upload, save=False)
+        absence.justification.save(info.stored_name, info.as_file(), save=False)
     absence.save()
     _notify(absence)
     return absence

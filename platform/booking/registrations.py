@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from booking.catalogue import activity_eligibility, options_of
 from booking.models import Activity, Registration, RegistrationDocument, Site
-from booking.rules import UploadRefused, eligibility_problem, school_year_label
+from booking.rules import eligibility_problem, school_year_label
 from booking.services import portal_url
-from booking.uploads import check_upload
+from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 DEMANDE_KIND = "inscription_service"
 
@@ -76,19 +77,19 @@ def request_registration(
         if upload is None:
             raise RegistrationRefused(f"Pièce manquante : {doc.label}.")
         try:
-            checked[doc.code] = (doc, upload, check_upload(upload))
-        except UploadRefused as exc:
-            raise RegistrationRefused(f"{doc.label} : {exc}") from None
+            checked[doc.code] = (doc, check_upload(upload, limit=ATTACHMENT_MAX_BYTES))
+        except ValidationError as exc:
+            raise RegistrationRefused(f"{doc.label} : {exc.messages[0]}") from None
     registration = Registration.objects.create(
         child=child, service=service, site=site, school_year=school_year, created_by=user,
         status=Registration.Status.PENDING if opts.needs_validation else Registration.Status.ACCEPTED,
         decided_at=None if opts.needs_validation else now,
     )
-    for doc, upload, info in checked.values():
+    for doc, info in checked.values():
         row = RegistrationDocument(registration=registration, code=doc.code, label=doc.label,
                                    original_name=info.original_name,
-                                   content_type=info.content_type, size=upload.size)
-        row.file.save(info.stored_name, upload, save=False)
+                                   content_type=info.content_type, size=info.size)
+        row.file.save(info.stored_name, info.as_file(), save=False)
         row.save()
     if opts.needs_validation:
         from demandes.services import submit_demande
@@ -100,7 +101,7 @@ def request_registration(
             submitted_by=user, household=child.household, child=child,
             payload={"registration": registration.pk, "service": service.code,
                      "school_year": school_year, "site": site.name if site else "",
-                     "documents": [d.label for d, _, _ in checked.values()]},
+                     "documents": [d.label for d, _ in checked.values()]},
             service_area=service.module,
         )
         registration.save(update_fields=["demande"])

@@ -4,8 +4,9 @@
   Bassens, Castres);
 - who may attend an activity (age, school level);
 - turning a ticked grid, a weekly pattern, or "the same change for another
-  child" (Castres) into one list of changes;
-- recognising an uploaded file from its first bytes (never from its name).
+  child" (Castres) into one list of changes.
+
+Uploaded files are checked by documents.uploads (the one checker).
 """
 from __future__ import annotations
 
@@ -144,30 +145,3 @@ def weekdays_phrase(weekdays: Iterable[int]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " et " + names[-1]
-
-
-# --- uploads --------------------------------------------------------------------
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-
-
-class UploadRefused(ValueError):
-    """A file we do not keep; the message is French."""
-
-
-def sniff_upload(head: bytes, size: int) -> tuple[str, str]:
-    """(content type, extension) from the file's first bytes; the name and the
-    browser's content type are never trusted (security.md: type from the bytes)."""
-    if size <= 0:
-        raise UploadRefused("Le fichier est vide.")
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadRefused("Le fichier dépasse 5 Mo.")
-    for magic, content_type, ext in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type, ext
-    raise UploadRefused("Format non accepté : envoyez un PDF, une image JPEG ou PNG.")

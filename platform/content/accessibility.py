@@ -1,8 +1,17 @@
 """What the accessibility statement says was checked, and what the browser tests
-check: ONE list, so the statement cannot claim a check the tests do not run.
+check: ONE list each, so the statement cannot claim a check the tests do not run.
 
-tests/browser/test_public_space.py runs axe-core (WCAG 2.1 A and AA rules) on
-every page below and fails on any violation.
+- AXE_SWEEPS: tests/browser/test_axe_everywhere.py takes from here WHO it signs
+  in as, and runs axe-core (WCAG 2.1 A and AA rules) on every page of the town
+  that opens without arguments, enumerated from the URLconfs; the visitor's
+  sweep also walks the platform's public pages.
+- CHECKED_PAGES: the public pages the statement links by name;
+  tests/browser/test_public_space.py runs axe-core on each of them.
+- KEYBOARD_FLOWS: journeys done end to end with the keyboard only; each names
+  the browser test that does it (content/tests/test_accessibility_statement.py
+  checks that the test exists).
+
+A violation fails the test: what is listed here passed in the last run.
 """
 
 import datetime as dt
@@ -12,7 +21,16 @@ RGAA_VERSION = "4.1.2"
 STATEMENT_DATE = dt.date(2026, 11, 22)
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
-# (French page name, URL name, kwargs)
+# (who, what the statement says): test_axe_everywhere's sweeps.
+AXE_SWEEPS = (
+    ("visitor", "toutes les pages publiques du portail, pour un visiteur non connecté"),
+    ("family", "toutes les pages de l'espace privé des familles qui s'ouvrent directement "
+               "(sans référence à un dossier), pour une famille connectée"),
+    ("town_admin", "toutes les pages de l'espace des agents de la commune qui s'ouvrent "
+                   "directement, pour un administrateur de la commune"),
+)
+
+# (French page name, URL name)
 CHECKED_PAGES = (
     ("Accueil de la commune", "town-home"),
     ("Actualités", "content:news"),
@@ -25,8 +43,23 @@ CHECKED_PAGES = (
     ("Données personnelles", "content:privacy"),
 )
 
+# (what the statement says, the pytest node id of the browser test that does it)
+KEYBOARD_FLOWS = (
+    ("se connecter, réserver des jours dans le calendrier des réservations, puis payer la "
+     "facture de ces jours en ligne, jusqu'à la page du prestataire de paiement et au retour "
+     "sur le portail",
+     "tests/browser/test_keyboard_flow.py::test_a_family_books_and_pays_with_the_keyboard_only"),
+)
+
 NON_COMPLIANT = (
-    "Les documents PDF publiés par la commune (règlements intérieurs, documents joints aux actualités) "
-    "peuvent ne pas être accessibles (critère 13.3).",
-    "Les pages de l'espace privé des familles n'ont pas encore toutes été vérifiées.",
+    "Les documents PDF publiés par la commune (règlements intérieurs, documents joints aux "
+    "actualités) peuvent ne pas être accessibles (critère 13.3).",
+    "Les factures, reçus et attestations au format PDF produits par le portail ne sont pas des "
+    "PDF balisés (critère 13.3) ; le détail de chaque facture est aussi affiché en HTML sur le "
+    "portail.",
+    "Les pages propres à un dossier (fiche d'un enfant, détail d'une demande, d'une facture ou "
+    "d'une absence, écrans de gestion d'un dossier par les agents) ne sont contrôlées que "
+    "lorsqu'un parcours testé les ouvre : elles n'ont pas encore toutes été vérifiées.",
+    "La navigation au clavier seul n'est vérifiée de bout en bout que sur les parcours énumérés "
+    "ci-dessus ; les autres pages n'ont pas encore toutes été parcourues au clavier.",
 )

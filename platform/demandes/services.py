@@ -10,7 +10,7 @@ from core.mail import queue_mail
 from core.urls import tenant_reverse
 from demandes import handlers, rules
 from demandes.models import Attachment, Demande, DemandeEvent
-from demandes.uploads import check_upload
+from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 MAX_MESSAGE = 5000
 
@@ -111,7 +111,7 @@ def post_message(*, demande: Demande, author, message: str, upload=None) -> Dema
         raise ValidationError("Écrivez un message ou joignez un fichier.", code="empty")
     if len(message) > MAX_MESSAGE:
         raise ValidationError(f"Le message est trop long ({MAX_MESSAGE} caractères au plus).")
-    checked = check_upload(upload) if upload is not None else None
+    checked = check_upload(upload, limit=ATTACHMENT_MAX_BYTES) if upload is not None else None
     demande = Demande.objects.select_for_update().get(pk=demande.pk)
     event = DemandeEvent.objects.create(demande=demande, actor=author, message=message)
     if checked is not None:
@@ -120,9 +120,9 @@ def post_message(*, demande: Demande, author, message: str, upload=None) -> Dema
             stored_name=checked.stored_name,
             original_name=checked.original_name,
             content_type=checked.content_type,
-            size=upload.size,
+            size=checked.size,
         )
-        attachment.file.save(checked.stored_name, upload, save=False)
+        attachment.file.save(checked.stored_name, checked.as_file(), save=False)
         attachment.save()
     demande.save(update_fields=["updated_at"])
     if author is not None and author.is_town_staff:

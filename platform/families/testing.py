@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from documents.testing import make_pdf
+
 PASSWORD = "mot-de-passe-de-test-assez-long"
 
 
@@ -121,7 +123,8 @@ def use_tmp_media(settings, tmp_path) -> None:
     settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A real PDF: uploads are parsed by documents.uploads (the one checker).
+PDF_BYTES = make_pdf("Pièce jointe")
 
 
 def set_family_changes(commune, **modes) -> None:

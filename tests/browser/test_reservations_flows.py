@@ -23,8 +23,9 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from booking.french import PARIS
+from documents.testing import make_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (documents.uploads)
 
 
 def _today():

@@ -31,9 +31,9 @@ from modules.billing.testing import (
     committed,
     issue_day,
     purge_households,
-    run_in_threads,
     school_days,
 )
+from tests.support import in_own_connection, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,6 @@ def post_notification(body: str):
 def post(town, body):
     """One notification, on its own connection (the test's connection is inside
     a transaction that never commits: the row locks it took would stay)."""
-    from modules.billing.testing import in_own_connection
 
     return in_own_connection(town, post_notification(body))
 
@@ -136,7 +135,6 @@ def receipts():
 
 def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payzen_secret):
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-        from modules.billing.testing import in_own_connection
 
         attempt, redirect = in_own_connection(castres, lambda: start_attempt(invoice_id))
         body = payzen_ipn(redirect)
@@ -171,7 +169,6 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
             secret_env={"secret_test": "CASTRES_PAYZEN_SECRET_TEST",
                         "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION"})
 
-    from modules.billing.testing import in_own_connection
 
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
         in_own_connection(castres, to_dummy)
@@ -193,7 +190,6 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
 
 def test_tampered_wrong_amount_and_unknown_reference_are_refused(castres, payzen_secret):
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-        from modules.billing.testing import in_own_connection
 
         attempt, redirect = in_own_connection(castres, lambda: start_attempt(invoice_id))
         good = payzen_ipn(redirect)
@@ -238,7 +234,6 @@ def test_invoice_numbers_stay_gapless_under_concurrency(castres):
         assert taken == list(range(1, 15))  # 3 + 1 + 5 + 2 + 3, nothing lost to rollbacks
         assert Counter.objects.get(name=name).value == 14
     finally:
-        from modules.billing.testing import in_own_connection
 
         in_own_connection(castres, lambda: Counter.objects.filter(name=name).delete())
 
@@ -285,7 +280,6 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
 
     from core.models import PaymentSettings
     from modules.billing.tasks import reconcile_payments_for_town
-    from modules.billing.testing import in_own_connection
 
     class SoapRecord(dict):
         __getattr__ = dict.__getitem__

@@ -2,6 +2,7 @@
 the demo provider page, staff pages (Django test client, real PostgreSQL)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 from urllib.parse import parse_qs, urlsplit
@@ -93,6 +94,10 @@ def test_pay_redirects_to_the_providers_page_only(alpha, castres, in_town, monke
     assert f'name="vads_url_check" value="{notify}"' in html
     # Only hidden fields: card data is typed on PayZen's page, never on ours.
     assert html.count("<input") == html.count('<input type="hidden"')
+    # The form sends itself: its script carries the page's CSP nonce (without a
+    # script the family presses "Continuer vers le paiement").
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    assert f'<script nonce="{nonce}">document.getElementById("vers-prestataire")' in html
     with in_town(castres):
         attempt = PaymentAttempt.objects.get(invoice=alpha.invoice)
         assert attempt.reference == f"{alpha.invoice.payment_reference}P001"

@@ -9,6 +9,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from documents.testing import make_pdf
+
 MON_15, TUE_16, THU_18, FRI_19 = date(2027, 3, 15), date(2027, 3, 16), date(2027, 3, 18), date(2027, 3, 19)
 MON_22, THU_25 = date(2027, 3, 22), date(2027, 3, 25)
 DAYS = (MON_15, TUE_16, THU_18, FRI_19, MON_22, THU_25)
@@ -80,4 +82,4 @@ def login(client, commune, user) -> None:
     connection.set_schema_to_public()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (documents.uploads)

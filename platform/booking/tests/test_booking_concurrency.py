@@ -10,7 +10,6 @@ own connection only reads (READ COMMITTED sees them).
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from contextlib import contextmanager
 from datetime import date
@@ -21,33 +20,13 @@ from django.db import connection
 from booking.models import Activity, Booking, DaySlot, WaitingListEntry
 from booking.services import DayStatus, book_days, cancel_booking
 from booking.tests.helpers import paris
+from tests.support import in_own_connection, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
 EARLY = paris(2027, 3, 1, 9)
 DAYS = (date(2027, 3, 17), date(2027, 3, 24), date(2027, 3, 31))
 NAME = "Test de concurrence"
-
-
-def in_own_connection(town, fn):
-    """Run fn in a new thread, on a new connection to `town`'s schema, committed."""
-    out: dict = {}
-
-    def run():
-        try:
-            connection.set_tenant(town)
-            out["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            out["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
 
 
 @contextmanager
@@ -87,27 +66,8 @@ def committed_castres(castres, n_children: int, capacity: int, days=DAYS[:1]):
 
 def run_together(castres, jobs):
     """Run each job in its own thread and connection, released at the same instant."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-    errors: list = []
-
-    def run(i, job):
-        try:
-            connection.set_tenant(castres)
-            connection.ensure_connection()  # connect first: the race is on the UPDATE
-            barrier.wait(timeout=60)
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "threads still running"
+    results = run_in_threads(castres, jobs)
+    errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     return results
 

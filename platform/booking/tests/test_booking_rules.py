@@ -1,5 +1,5 @@
 """Pure rules: school years, eligibility, grid diffs, Castres' copy to another
-child, weekly patterns, upload sniffing (table-driven and hypothesis)."""
+child, weekly patterns (table-driven and hypothesis). Uploads: documents.uploads."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,14 +12,12 @@ from booking.rules import (
     Action,
     Change,
     Eligibility,
-    UploadRefused,
     age_in_months,
     changes_from_grid,
     eligibility_problem,
     mirror_changes,
     pattern_days,
     school_year_of,
-    sniff_upload,
     weekdays_phrase,
 )
 
@@ -93,21 +91,3 @@ def test_pattern_days_are_open_days_on_the_weekdays(open_days, weekdays):
 def test_weekdays_phrase():
     assert weekdays_phrase([3, 0]) == "lundis et jeudis"
     assert weekdays_phrase([0, 2, 4]) == "lundis, mercredis et vendredis"
-
-
-@pytest.mark.parametrize("head, size, expected", [
-    (b"%PDF-1.7\n", 1000, ("application/pdf", "pdf")),
-    (b"\xff\xd8\xff\xe0JFIF", 10, ("image/jpeg", "jpg")),
-    (b"\x89PNG\r\n\x1a\n", 10, ("image/png", "png")),
-])
-def test_sniff_upload(head, size, expected):
-    assert sniff_upload(head, size) == expected
-
-
-@pytest.mark.parametrize("head, size, message", [
-    (b"%PDF-", 0, "vide"), (b"%PDF-", 6 * 1024 * 1024, "5 Mo"),
-    (b"<html><script>", 20, "Format non accepté"), (b"MZ\x90\x00", 20, "Format non accepté"),
-])
-def test_sniff_upload_refusals(head, size, message):
-    with pytest.raises(UploadRefused, match=message):
-        sniff_upload(head, size)

@@ -62,7 +62,7 @@ def test_validated_registration_with_documents_through_a_demande(family, in_town
         with pytest.raises(RegistrationRefused, match="Pièce manquante : Copie des vaccins"):
             request_registration(child=lea, service=service, school_year=2026,
                                  documents={"responsabilite-civile": _pdf()})
-        with pytest.raises(RegistrationRefused, match="Format non accepté"):
+        with pytest.raises(RegistrationRefused, match="Formats acceptés"):
             request_registration(child=lea, service=service, school_year=2026, documents={
                 "responsabilite-civile": _pdf(),
                 "vaccinations": SimpleUploadedFile("v.pdf", b"MZ\x90 not a pdf")})

@@ -15,7 +15,8 @@ from booking.changes import ChangesRefused, apply_changes
 from booking.models import Activity, Booking, DaySlot, Registration
 from booking.rules import Action, Change
 from booking.tests.helpers import paris
-from booking.tests.test_booking_concurrency import in_own_connection, run_together
+from booking.tests.test_booking_concurrency import run_together
+from tests.support import in_own_connection
 
 pytestmark = pytest.mark.django_db
 

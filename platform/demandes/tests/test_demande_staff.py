@@ -181,7 +181,7 @@ def test_messages_with_attachment_both_ways(
     bad = client.post(
         page, {"message": "", "attachment": SimpleUploadedFile("x.pdf", b"MZ\x90 binary")}
     )
-    assert bad.status_code == 400 and "PDF, un JPEG ou un PNG" in bad.content.decode()
+    assert bad.status_code == 400 and "Formats acceptés" in bad.content.decode()
     with tenant_context(castres):
         event = DemandeEvent.objects.filter(demande=qf, attachments__isnull=False).get()
         attachment = event.attachments.get()
