@@ -32,7 +32,7 @@ REVIEWED_FILES = {
     "tenants/template.py": "town template: catalog -> DDL script, replay, verify",
     "tenants/migrations_runner.py": "migrate_towns: bulk read of django_migrations per schema",
 }
-_RAW = re.compile(r"\.raw\(|RawSQL\(|\.extra\(|\bexecute\(|executemany\(|\.copy\(")
+_RAW = re.compile(r"\.raw\(|RawSQL\(|\.extra\(|\bexecute\(|executemany\(|cursor\.copy\(")
 
 
 def test_no_raw_sql_outside_the_reviewed_list():
