@@ -14,7 +14,6 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from tests.support import onboard_session_towns
@@ -81,3 +80,15 @@ def family(castres, in_town):
         ]
     return type("Family", (), {"commune": castres, "user": user, "household": household,
                                "adult": adult, "children": children})
+
+
+@pytest.fixture
+def castres_admin(castres):
+    """A test client signed in as a Castres town admin (second factor verified)."""
+    from django.test import Client
+
+    from families.testing import login, make_staff
+
+    client = Client()
+    login(client, castres, make_staff(castres, username="admin", role="town_admin"))
+    return client

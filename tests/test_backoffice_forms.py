@@ -11,12 +11,10 @@ import html
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from families.testing import login, make_staff
 from tenants.config import ConfigError
 from tenants.models import Commune, ConfigVersion
 from tenants.services import Actor, apply_town_config
@@ -26,10 +24,8 @@ BASE = "/castres/gestion/configuration/"
 
 
 @pytest.fixture
-def admin(castres):
-    client = Client()
-    login(client, castres, make_staff(castres, username="admin", role="town_admin"))
-    return client
+def admin(castres_admin):
+    return castres_admin
 
 
 def _config():

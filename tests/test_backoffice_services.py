@@ -13,13 +13,20 @@ from tenants.models import Commune, ConfigVersion
 
 pytestmark = pytest.mark.django_db
 URL = "/castres/gestion/configuration/services/restauration-scolaire/options/"
+NEW_SERVICE = {
+    "kind": "accueil_soir",
+    "code": "accueil-soir-laden",
+    "name": "Accueil du soir de Laden",
+    "site_code": "ecole-laden",
+    "site_name": "École de Laden",
+    "capacity": "25",
+    "days": "2",
+}
 
 
 @pytest.fixture
-def admin_client(castres):
-    client = Client()
-    login(client, castres, make_staff(castres, username="admin", role="town_admin"))
-    return client
+def admin_client(castres_admin):
+    return castres_admin
 
 
 def _form(**overrides):
@@ -92,21 +99,24 @@ def test_add_a_site_change_capacity_and_options_in_force_at_once(castres, admin_
     assert service["deadlines"]["max_advance_days"] == 90
     assert service["deadlines"]["booking"]["days"] == 7  # untouched
     assert ConfigVersion.objects.filter(commune=castres).count() == versions + 1
-    assert ConfigVersion.objects.filter(commune=castres).latest("number").message == "Nouvelle école"
+    assert (
+        ConfigVersion.objects.filter(commune=castres).latest("number").message == "Nouvelle école"
+    )
     with tenant_context(Commune.objects.get(slug="castres")):
         laden = Activity.objects.get(code="restauration-scolaire--ecole-laden")
         assert laden.default_capacity == 40 and laden.is_active
-        assert Activity.objects.get(
-            code="restauration-scolaire--ecole-lameilhe"
-        ).default_capacity == 95
+        assert (
+            Activity.objects.get(code="restauration-scolaire--ecole-lameilhe").default_capacity
+            == 95
+        )
 
 
 def test_removing_a_site_switches_its_activity_off(castres, admin_client):
     response = admin_client.post(URL, _form(**{"lieux-1-DELETE": "on"}))
     assert response.status_code == 302
-    assert [s["code"] for s in _service("castres", "restauration-scolaire")["options"]["sites"]] == [
-        "ecole-centre"
-    ]
+    assert [
+        s["code"] for s in _service("castres", "restauration-scolaire")["options"]["sites"]
+    ] == ["ecole-centre"]
     with tenant_context(Commune.objects.get(slug="castres")):
         assert not Activity.objects.get(code="restauration-scolaire--ecole-lameilhe").is_active
 
@@ -138,18 +148,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_saved(
 def test_create_a_new_service_bookable_after_opening_days(castres, admin_client):
     page = admin_client.get("/castres/gestion/configuration/nouveau-service/").content.decode()
     assert "Accueil périscolaire du soir (Périscolaire" in page
-    response = admin_client.post(
-        "/castres/gestion/configuration/nouveau-service/",
-        {
-            "kind": "accueil_soir",
-            "code": "accueil-soir-laden",
-            "name": "Accueil du soir de Laden",
-            "site_code": "ecole-laden",
-            "site_name": "École de Laden",
-            "capacity": "25",
-            "days": "2",
-        },
-    )
+    response = admin_client.post("/castres/gestion/configuration/nouveau-service/", NEW_SERVICE)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert response["Location"].endswith("/services/accueil-soir-laden/options/")
     service = _service("castres", "accueil-soir-laden")
@@ -158,9 +157,12 @@ def test_create_a_new_service_bookable_after_opening_days(castres, admin_client)
         assert Service.objects.get(code="accueil-soir-laden").module == "periscolaire"
         assert Activity.objects.get(code="accueil-soir-laden--ecole-laden").default_capacity == 25
     # It is now on the configuration page, with its own options page.
-    assert admin_client.get(
-        "/castres/gestion/configuration/services/accueil-soir-laden/options/"
-    ).status_code == 200
+    assert (
+        admin_client.get(
+            "/castres/gestion/configuration/services/accueil-soir-laden/options/"
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,16 +175,7 @@ def test_create_a_new_service_bookable_after_opening_days(castres, admin_client)
     ],
 )
 def test_new_service_bad_input(castres, admin_client, overrides, words):
-    data = {
-        "kind": "accueil_soir",
-        "code": "accueil-soir-laden",
-        "name": "Accueil du soir de Laden",
-        "site_code": "ecole-laden",
-        "site_name": "École de Laden",
-        "capacity": "25",
-        "days": "2",
-    }
-    data.update(overrides)
+    data = {**NEW_SERVICE, **overrides}
     before = Commune.objects.get(slug="castres").config
     response = admin_client.post("/castres/gestion/configuration/nouveau-service/", data)
     assert response.status_code == 422
@@ -200,9 +193,7 @@ def test_a_kind_of_a_disabled_module_cannot_be_created(bondoufle):
 
 
 def test_retire_a_service_keeps_its_rows_switched_off(castres, admin_client):
-    response = admin_client.post(
-        "/castres/gestion/configuration/services/etudes-dirigees/retirer/"
-    )
+    response = admin_client.post("/castres/gestion/configuration/services/etudes-dirigees/retirer/")
     assert response.status_code == 302
     config = Commune.objects.get(slug="castres").config
     assert "etudes-dirigees" not in [s["code"] for s in config["services"]]
@@ -217,15 +208,17 @@ def test_only_town_admins_reach_service_configuration(castres, role):
     login(client, castres, make_staff(castres, username=f"s-{role}", role=role))
     assert client.get(URL).status_code == 403
     assert client.get("/castres/gestion/configuration/nouveau-service/").status_code == 403
-    assert client.post(
-        "/castres/gestion/configuration/services/etudes-dirigees/retirer/"
-    ).status_code == 403
+    assert (
+        client.post("/castres/gestion/configuration/services/etudes-dirigees/retirer/").status_code
+        == 403
+    )
     assert "etudes-dirigees" in [
         s["code"] for s in Commune.objects.get(slug="castres").config["services"]
     ]
 
 
 def test_unknown_service_is_404(admin_client):
-    assert admin_client.get(
-        "/castres/gestion/configuration/services/inconnu/options/"
-    ).status_code == 404
+    assert (
+        admin_client.get("/castres/gestion/configuration/services/inconnu/options/").status_code
+        == 404
+    )

@@ -6,21 +6,18 @@ import io
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from families.testing import login, make_family, make_staff
+from families.testing import make_family
 from tenants.models import Commune, ConfigVersion
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(castres):
-    client = Client()
-    login(client, castres, make_staff(castres, username="admin", role="town_admin"))
-    return client
+def admin_client(castres_admin):
+    return castres_admin
 
 
 def _queries(client, url):

@@ -71,9 +71,7 @@ class ServiceOptionsForm(forms.Form):
     report_days_after = _int(
         "Signaler une absence jusqu'à N jours après", min_value=0, max_value=60
     )
-    max_advance_days = _int(
-        "Réserver au plus N jours à l'avance", min_value=1, max_value=730
-    )
+    max_advance_days = _int("Réserver au plus N jours à l'avance", min_value=1, max_value=730)
     windows_only = forms.BooleanField(
         label="Réserver et annuler seulement pendant une période de réservation publiée",
         required=False,
@@ -195,9 +193,7 @@ class NewServiceForm(forms.Form):
     site_code = forms.CharField(label="Code du premier lieu", max_length=60, validators=[CODE])
     site_name = forms.CharField(label="Nom du premier lieu", max_length=160)
     capacity = _int("Places par jour", required=True, min_value=0, max_value=100000)
-    days = _int(
-        "Délai de réservation : jours avant", required=True, min_value=0, max_value=365
-    )
+    days = _int("Délai de réservation : jours avant", required=True, min_value=0, max_value=365)
     message = forms.CharField(
         label="Motif du changement (historique)", required=False, max_length=200
     )
@@ -220,7 +216,9 @@ class NewServiceForm(forms.Form):
             "kind": d["kind"],
             "name": d["name"],
             "options": {
-                "sites": [{"code": d["site_code"], "name": d["site_name"], "capacity": d["capacity"]}]
+                "sites": [
+                    {"code": d["site_code"], "name": d["site_name"], "capacity": d["capacity"]}
+                ]
             },
             "deadlines": {"booking": {"rule": "days_before", "days": d["days"], "time": "23:59"}},
         }

@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from backoffice.rules import problems_by_prefix
-from core.access import GET_POST, POST, TOWN_ADMIN, access
 from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFormSet
 from backoffice.views import _apply, _config, _service_index, town_admin_required
+from core.access import GET_POST, POST, TOWN_ADMIN, access
 
 
 def _sites_initial(service: dict) -> list[dict]:
@@ -61,7 +61,9 @@ def config_service_options(request, code):
                 target["options"]["sites"] = chosen
             else:
                 target["options"].pop("sites", None)
-            result = _apply(request, data, form.cleaned_data["message"] or f"Lieux et options : {code}")
+            result = _apply(
+                request, data, form.cleaned_data["message"] or f"Lieux et options : {code}"
+            )
             if result is None:
                 messages.success(
                     request,

@@ -47,9 +47,9 @@ def versions(model: type[models.Model], pk: int, *, limit: int = 200) -> list[Ve
 
     Two queries whatever the number of versions (records + their authors)."""
     records = list(
-        model.history.filter(id=pk).select_related("history_user").order_by("-history_id")[
-            : limit + 1
-        ]
+        model.history.filter(id=pk)
+        .select_related("history_user")
+        .order_by("-history_id")[: limit + 1]
     )
     out = []
     for i, record in enumerate(records[:limit]):
@@ -60,7 +60,9 @@ def versions(model: type[models.Model], pk: int, *, limit: int = 200) -> list[Ve
         else:
             changes = ()
         out.append(
-            Version(record.history_date, _author(record), ACTIONS[record.history_type], changes, record)
+            Version(
+                record.history_date, _author(record), ACTIONS[record.history_type], changes, record
+            )
         )
     return out
 
