@@ -80,7 +80,9 @@ def axe():
         # Evaluated through the DevTools protocol, not as an inline <script>:
         # the pages' Content-Security-Policy (docs/decisions/0301) stays enforced.
         pg.evaluate(source)
-        options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}}
+        # resultTypes: only the violations are detailed (faster on big pages).
+        options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)},
+                   "resultTypes": ["violations"]}
         if fragment:
             options["rules"] = {rule: {"enabled": False} for rule in DOCUMENT_RULES}
         result = pg.evaluate("async (options) => await axe.run(document, options)", options)
