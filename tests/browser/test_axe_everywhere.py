@@ -86,8 +86,8 @@ def _skipped(url):
 
 
 def _pages(world, actor):
-    """(user key, URL, has arguments) of every GET page the declarations open to `actor`; the
-    agent is the one of the view's service area."""
+    """(user key, URL, has arguments) of every GET page the declarations open
+    to `actor`; the agent is the one of the view's service area."""
     out = []
     for entry in ENTRIES:
         declared = entry.declared
