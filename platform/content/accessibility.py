@@ -2,9 +2,11 @@
 check: ONE list each, so the statement cannot claim a check the tests do not run.
 
 - AXE_SWEEPS: tests/browser/test_axe_everywhere.py takes from here WHO it signs
-  in as, and runs axe-core (WCAG 2.1 A and AA rules) on every page of the town
-  that opens without arguments, enumerated from the URLconfs; the visitor's
-  sweep also walks the platform's public pages.
+  in as, and runs axe-core (WCAG 2.1 A and AA rules) on every page the access
+  declarations (`@access`, core/access.py) open to that actor, WITH or without
+  URL arguments (a child's file, a demande, an invoice...: filled from the
+  isolation matrix's world of example records, tests/hardening/world.py); the
+  visitor's sweep also walks the platform's public pages.
 - CHECKED_PAGES: the public pages the statement links by name;
   tests/browser/test_public_space.py runs axe-core on each of them.
 - KEYBOARD_FLOWS: journeys done end to end with the keyboard only; each names
@@ -23,11 +25,16 @@ AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
 # (who, what the statement says): test_axe_everywhere's sweeps.
 AXE_SWEEPS = (
-    ("visitor", "toutes les pages publiques du portail, pour un visiteur non connecté"),
-    ("family", "toutes les pages de l'espace privé des familles qui s'ouvrent directement "
-               "(sans référence à un dossier), pour une famille connectée"),
-    ("town_admin", "toutes les pages de l'espace des agents de la commune qui s'ouvrent "
-                   "directement, pour un administrateur de la commune"),
+    ("visitor", "toutes les pages publiques du portail, y compris la page d'une actualité et "
+                "une page d'information, pour un visiteur non connecté"),
+    ("family", "toutes les pages de l'espace privé des familles, y compris celles propres à un "
+               "dossier (fiche d'un enfant, détail d'une demande ou d'une facture, signalement "
+               "d'une absence), pour une famille connectée"),
+    ("agent", "toutes les pages de l'espace des agents ouvertes à leur service, pour un agent de "
+              "chaque service"),
+    ("town_admin", "toutes les pages de l'espace des agents de la commune, y compris les écrans de "
+                   "gestion d'un dossier (famille, demande, facture) et de configuration, pour un "
+                   "administrateur de la commune"),
 )
 
 # (French page name, URL name)
@@ -57,9 +64,9 @@ NON_COMPLIANT = (
     "Les factures, reçus et attestations au format PDF produits par le portail ne sont pas des "
     "PDF balisés (critère 13.3) ; le détail de chaque facture est aussi affiché en HTML sur le "
     "portail.",
-    "Les pages propres à un dossier (fiche d'un enfant, détail d'une demande, d'une facture ou "
-    "d'une absence, écrans de gestion d'un dossier par les agents) ne sont contrôlées que "
-    "lorsqu'un parcours testé les ouvre : elles n'ont pas encore toutes été vérifiées.",
+    "Chaque page est contrôlée dans un état, avec des données d'exemple : les messages "
+    "d'erreur des formulaires et ce qui s'affiche après une action ne sont contrôlés que "
+    "lorsqu'un parcours testé les produit.",
     "La navigation au clavier seul n'est vérifiée de bout en bout que sur les parcours énumérés "
     "ci-dessus ; les autres pages n'ont pas encore toutes été parcourues au clavier.",
 )

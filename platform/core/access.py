@@ -80,7 +80,7 @@ ATTRIBUTE = "__access__"
 class Access:
     """The declared outcome of each actor, plus what the matrix needs to build
     a URL: `args` maps a URL argument to a named object of the test world
-    (tests/hardening/test_isolation_matrix.py, WORLD_NAMES)."""
+    (tests/hardening/world.py: DEFAULT_ARGS, build_household)."""
 
     expect: MappingProxyType
     area: str | None = None

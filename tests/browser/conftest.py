@@ -13,6 +13,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# What an htmx fragment cannot have: the page it is inserted in has them.
+DOCUMENT_RULES = ("document-title", "html-has-lang", "html-lang-valid", "html-xml-lang-mismatch")
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between browser steps are still synchronous.
@@ -68,15 +70,22 @@ def axe():
     """`axe(page)` -> list of WCAG 2 A/AA violations on the current page."""
     if not AXE.exists():
         pytest.skip("axe-core absent : lancez `npm install` (fait par make test)")
+    from content.accessibility import AXE_TAGS  # what the statement says is run
+
     source = AXE.read_text()
 
-    def run(pg):
+    def run(pg, fragment=False):
+        """`fragment`: an htmx fragment opened on its own (no <html>, no
+        <title>): the rules about the whole document are left out."""
         # Evaluated through the DevTools protocol, not as an inline <script>:
         # the pages' Content-Security-Policy (docs/decisions/0301) stays enforced.
         pg.evaluate(source)
-        result = pg.evaluate(
-            "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
-        )
+        # resultTypes: only the violations are detailed (faster on big pages).
+        options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)},
+                   "resultTypes": ["violations"]}
+        if fragment:
+            options["rules"] = {rule: {"enabled": False} for rule in DOCUMENT_RULES}
+        result = pg.evaluate("async (options) => await axe.run(document, options)", options)
         return [
             {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"]

@@ -27,14 +27,18 @@ def test_each_keyboard_flow_names_an_existing_browser_test():
 def test_the_axe_sweeps_are_those_the_browser_test_runs():
     source = (ROOT / "tests/browser/test_axe_everywhere.py").read_text()
     assert "AXE_SWEEPS" in source  # it parametrises from the statement's list
-    assert {who for who, _ in accessibility.AXE_SWEEPS} == {"visitor", "family", "town_admin"}
+    sweeps = {who for who, _ in accessibility.AXE_SWEEPS}
+    assert sweeps == {"visitor", "family", "agent", "town_admin"}
 
 
 def test_the_statement_shows_the_sweeps_and_the_keyboard_flows(client, castres):
     body = client.get("/castres/accessibilite/").content.decode()
     assert "Navigation au clavier" in body and "Aller au contenu" in body
-    assert "espace privé des familles qui s&#x27;ouvrent directement" in body
+    assert "y compris celles propres à un dossier (fiche d&#x27;un enfant" in body
+    assert "pour un agent de chaque service" in body
+    assert "une page ajoutée est vérifiée sans autre intervention" in body
     assert "payer la facture de ces jours en ligne" in body
-    assert "ne sont contrôlées que lorsqu&#x27;un parcours testé les ouvre" in body
-    assert "n&#x27;ont pas encore toutes été vérifiées." in body
+    assert "lorsqu&#x27;un parcours testé les produit." in body
+    # Pages tied to one record are swept too (tests/browser/test_axe_everywhere.py).
+    assert "ne sont contrôlées que lorsqu&#x27;un parcours testé les ouvre" not in body
     assert "Les pages de l&#x27;espace privé des familles n&#x27;ont pas encore toutes" not in body
