@@ -66,6 +66,11 @@ URLS = {
     "backoffice:config-contacts": ("gestion/configuration/contacts/", "get", ADMIN),
     "backoffice:config-payment": ("gestion/configuration/paiement/", "get", ADMIN),
     "backoffice:config-tariffs": ("gestion/configuration/tarifs/", "get", ADMIN),
+    "backoffice:config-tariff-settings": (
+        "gestion/configuration/tarifs/accueil-matin/reglages/",
+        "post",
+        ADMIN_POST,
+    ),
     "backoffice:config-tariff-version": (
         "gestion/configuration/tarifs/accueil-matin/nouvelle-version/",
         "get",

@@ -274,6 +274,51 @@ def test_simulation_uses_the_pricing_function_and_saves_nothing(admin):
     assert ConfigVersion.objects.count() == versions
 
 
+def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
+    page = _page(admin.get(BASE + "tarifs/"))
+    assert 'name="accueil-matin-sessions_per_month"' in page and 'value="16"' in page
+    versions = ConfigVersion.objects.filter(commune=castres).count()
+    response = admin.post(
+        BASE + "tarifs/accueil-matin/reglages/",
+        {
+            "accueil-matin-sessions_per_month": "12",
+            "accueil-matin-quantity_per_booking": "1.5",
+            "accueil-matin-message": "Accueil du matin",
+        },
+    )
+    assert response.status_code == 302
+    entry = _config()["module_settings"]["billing"]["services"]["accueil-matin"]
+    assert entry["sessions_per_month"] == 12 and entry["quantity_per_booking"] == 1.5
+    assert ConfigVersion.objects.filter(commune=castres).count() == versions + 1
+    # Cleared: back to the defaults (1 per booking), the key leaves the config.
+    admin.post(BASE + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"})
+    assert "quantity_per_booking" not in (
+        _config()["module_settings"]["billing"]["services"]["accueil-matin"]
+    )
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("quantity_per_booking", "30", "inférieure ou égale à 24"),
+        ("quantity_per_booking", "0", "supérieure ou égale à 0.01"),
+        ("sessions_per_month", "-1", "supérieure ou égale à 0"),
+        ("sessions_per_month", "douze", "Saisissez un nombre entier"),
+    ],
+)
+def test_bad_service_settings_are_refused_in_french_and_nothing_saved(admin, field, value, words):
+    before = _config()
+    response = admin.post(
+        BASE + "tarifs/accueil-matin/reglages/", {f"accueil-matin-{field}": value}, follow=True
+    )
+    assert words in _page(response)
+    assert _config() == before
+
+
+def test_settings_of_a_service_without_tariff_is_404(admin):
+    assert admin.post(BASE + "tarifs/inconnu/reglages/", {}).status_code == 404
+
+
 def test_billing_rules_form_saves_rules_and_invoicing(admin):
     data = {
         "sibling_2": "15",

@@ -27,6 +27,7 @@ from backoffice.forms import (
     EmailTemplateForm,
     MessageForm,
     PaymentForm,
+    TariffServiceForm,
     TariffVersionForm,
 )
 from backoffice.rules import problems_by_prefix
@@ -216,6 +217,11 @@ def tariffs(request):
                 "code": service["code"],
                 "name": service["name"],
                 "versions": [(v, _status(v, today, versions)) for v in versions],
+                "settings": TariffServiceForm(
+                    initial=TariffServiceForm.initial_for(entry), prefix=service["code"]
+                )
+                if versions
+                else None,
             }
         )
     return _render(
@@ -225,6 +231,33 @@ def tariffs(request):
         problems,
         [form] if request.method == "POST" else (),
     )
+
+
+@access(TOWN_ADMIN, methods=POST)
+@require_POST
+@town_admin_required
+def tariff_settings(request, code):
+    """A billed service's sessions per month (simulator) and quantity per booking."""
+    name = _service_name(request, code)
+    entry = (_billing_section(request).get("services") or {}).get(code)
+    if not entry:
+        raise Http404("Ce service n'a pas de tarif.")
+    form = TariffServiceForm(request.POST, prefix=code)
+    if form.is_valid():
+        data = _config(request)
+        form.apply_to(data["module_settings"]["billing"]["services"][code])
+        result = _apply(request, data, form.cleaned_data["message"] or f"Tarif {code} : réglages")
+        if result is None:
+            messages.success(request, f"« {name} » : réglages de facturation enregistrés.")
+            return redirect("backoffice:config-tariffs")
+        for p in result:
+            messages.error(request, p.message)
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"« {name} » — {label} : {error}" if label else error)
+    return redirect("backoffice:config-tariffs")
 
 
 def _service_name(request, code) -> str:

@@ -506,3 +506,47 @@ class EmailTemplateForm(forms.Form):
         max_length=20000,
     )
     message = forms.CharField(**MESSAGE_FIELD)
+
+
+class TariffServiceForm(forms.Form):
+    """A billed service's settings besides its versions
+    (`module_settings.billing.services.<code>`)."""
+
+    sessions_per_month = forms.IntegerField(
+        label="Séances habituelles par mois (simulateur)",
+        min_value=0,
+        max_value=744,
+        required=False,
+        help_text="Sert seulement à l'estimation mensuelle du simulateur des familles "
+        "(nombre d'heures par mois pour un tarif horaire).",
+    )
+    quantity_per_booking = forms.DecimalField(
+        label="Quantité facturée par réservation",
+        min_value=0.01,
+        max_value=24,
+        decimal_places=2,
+        required=False,
+        help_text="Vide : 1. Exemple : 9 pour une journée de crèche au tarif horaire. "
+        "S'applique aux prochaines facturations ; les factures déjà émises ne changent pas.",
+    )
+    message = forms.CharField(
+        label="Motif du changement (historique)", required=False, max_length=200
+    )
+
+    @staticmethod
+    def initial_for(entry: dict) -> dict:
+        return {
+            "sessions_per_month": entry.get("sessions_per_month"),
+            "quantity_per_booking": entry.get("quantity_per_booking"),
+        }
+
+    def apply_to(self, entry: dict) -> None:
+        for key in ("sessions_per_month", "quantity_per_booking"):
+            value = self.cleaned_data[key]
+            if value is None:
+                entry.pop(key, None)
+            elif key == "quantity_per_booking":
+                # YAML keeps a plain number: 9 rather than 9.00.
+                entry[key] = int(value) if value == value.to_integral_value() else float(value)
+            else:
+                entry[key] = value

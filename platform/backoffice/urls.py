@@ -36,6 +36,11 @@ urlpatterns = [
     path("configuration/paiement/", config_views.payment, name="config-payment"),
     path("configuration/tarifs/", config_views.tariffs, name="config-tariffs"),
     path(
+        "configuration/tarifs/<slug:code>/reglages/",
+        config_views.tariff_settings,
+        name="config-tariff-settings",
+    ),
+    path(
         "configuration/tarifs/<slug:code>/nouvelle-version/",
         config_views.tariff_version,
         name="config-tariff-version",
