@@ -400,7 +400,10 @@ def test_email_editor_refuses_an_unsafe_text_in_french_and_saves_nothing(admin):
 
 
 def test_structured_sections_are_no_longer_yaml_text(admin):
-    for key in ("contact", "contacts", "payment", "module_settings"):
+    for key in (
+        "contact", "contacts", "payment", "module_settings", "family_changes", "accounts",
+        "school_holiday_zone", "website", "aliases", "data_protection",
+    ):
         assert admin.get(BASE + f"sections/{key}/").status_code == 404
     assert admin.get(BASE + "sections/prelevement/").status_code == 200
     page = _page(admin.get(BASE))

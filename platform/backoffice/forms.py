@@ -80,12 +80,6 @@ class ServiceForm(forms.Form):
 # path in the configuration). Contacts, payment, tariffs and e-mail texts have
 # their own forms (backoffice/views.py).
 SECTIONS = {
-    "family_changes": ("Modifications faites par les familles", ("family_changes",)),
-    "accounts": ("Comptes des familles", ("accounts",)),
-    "school_holiday_zone": ("Zone de vacances scolaires", ("school_holiday_zone",)),
-    "website": ("Site de la mairie", ("website",)),
-    "aliases": ("Anciens chemins (alias)", ("aliases",)),
-    "data_protection": ("Mentions légales et données personnelles", ("data_protection",)),
     "regies": ("Régies de facturation", ("module_settings", "billing", "regies")),
     "prelevement": ("Prélèvement SEPA", ("module_settings", "billing", "direct_debit")),
 }

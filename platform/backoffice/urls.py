@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import config_views, service_views, views
+from backoffice import config_views, service_views, town_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,7 +19,11 @@ urlpatterns = [
     path("facturation/", views.billing, name="billing"),
     path("configuration/", views.config, name="config"),
     path("configuration/modules/", views.config_modules, name="config-modules"),
-    path("configuration/nouveau-service/", service_views.config_service_new, name="config-service-new"),
+    path(
+        "configuration/nouveau-service/",
+        service_views.config_service_new,
+        name="config-service-new",
+    ),
     path("configuration/services/<slug:code>/", views.config_service, name="config-service"),
     path(
         "configuration/services/<slug:code>/options/",
@@ -32,6 +36,12 @@ urlpatterns = [
         name="config-service-retire",
     ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
+    path("configuration/commune/", town_views.town_settings, name="config-town"),
+    path(
+        "configuration/donnees-personnelles/",
+        town_views.data_protection,
+        name="config-data-protection",
+    ),
     path("configuration/contacts/", config_views.contacts, name="config-contacts"),
     path("configuration/paiement/", config_views.payment, name="config-payment"),
     path("configuration/tarifs/", config_views.tariffs, name="config-tariffs"),

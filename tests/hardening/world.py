@@ -274,7 +274,7 @@ def town_constants(town):
         service = Service.objects.order_by("code").first().code
     connection.set_schema_to_public()
     return {
-        "service_code": service, "config_section": "family_changes",
+        "service_code": service, "config_section": "regies",
         "email_template": "booking/email/offer.txt", "content_kind": "actualites",
         "config_version": 1, "year": timezone.localdate().year,
         "debit_day": timezone.localdate().isoformat(), "token": "jeton-invalide",

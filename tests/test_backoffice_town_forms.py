@@ -1,0 +1,146 @@
+"""The town's general settings and data-protection notices have forms (issue #7:
+configure everything the YAML holds without editing files): shown from the
+config, saved as a version, in force at once, bad input refused in French."""
+
+import html
+
+import pytest
+
+from tenants.models import Commune, ConfigVersion
+
+pytestmark = pytest.mark.django_db
+TOWN = "/castres/gestion/configuration/commune/"
+DP = "/castres/gestion/configuration/donnees-personnelles/"
+
+
+def _config():
+    return Commune.objects.get(slug="castres").config
+
+
+def _page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def _town_post(**overrides):
+    data = {
+        "website": "https://www.ville-castres.fr",
+        "school_holiday_zone": "C",
+        "aliases": "ville-castres",
+        "activation_key_label": "code personnel",
+        **{f"change_{c}": "" for c in (
+            "contacts", "address", "entourage_add", "entourage_remove", "health_sheet",
+            "quotient_familial", "child_add",
+        )},
+    }
+    data.update(overrides)
+    return data
+
+
+def test_town_settings_form_shows_the_config(castres_admin):
+    page = _page(castres_admin.get(TOWN))
+    assert 'value="https://www.ville-castres.fr"' in page
+    assert 'value="ville-castres"' in page and 'value="code personnel"' in page
+    assert "par défaut (modification après validation par les services)" in page  # QF
+
+
+def test_town_settings_saved_with_a_version_and_in_force_at_once(castres, castres_admin, client):
+    versions = ConfigVersion.objects.filter(commune=castres).count()
+    response = castres_admin.post(
+        TOWN,
+        _town_post(
+            aliases="ville-castres, espace-famille-castres",
+            change_address="validation",
+            activation_key_label="clé Enfance",
+            message="Nouvel alias",
+        ),
+    )
+    assert response.status_code == 302, _page(response)[:3000]
+    config = _config()
+    assert config["aliases"] == ["ville-castres", "espace-famille-castres"]
+    assert config["family_changes"] == {"address": "validation"}
+    assert config["accounts"] == {"activation_key_label": "clé Enfance"}
+    latest = ConfigVersion.objects.filter(commune=castres).latest("number")
+    assert latest.number == versions + 1 and latest.message == "Nouvel alias"
+    # The new alias redirects to the town at once.
+    redirect = client.get("/espace-famille-castres/")
+    assert redirect.status_code in (301, 302) and "/castres/" in redirect["Location"]
+
+
+def test_empty_values_remove_optional_keys(castres_admin):
+    castres_admin.post(TOWN, _town_post(aliases="", activation_key_label="", website=""))
+    config = _config()
+    assert "aliases" not in config and "accounts" not in config and "website" not in config
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"aliases": "ville castres"}, "Un alias ne contient que"),
+        ({"aliases": "bondoufle"}, "bondoufle"),  # another town's slug
+        ({"website": "pas une adresse"}, "Saisissez une URL valide"),
+        ({"school_holiday_zone": "D"}, "Sélectionnez un choix valide"),
+        ({"activation_key_label": "ab"}, "au moins 3 caractères"),
+        ({"change_address": "parfois"}, "Sélectionnez un choix valide"),
+    ],
+)
+def test_bad_town_settings_are_refused_in_french_and_nothing_saved(
+    castres_admin, overrides, words
+):
+    before = _config()
+    versions = ConfigVersion.objects.count()
+    response = castres_admin.post(TOWN, _town_post(**overrides))
+    assert response.status_code == 422
+    assert words in _page(response)
+    assert _config() == before and ConfigVersion.objects.count() == versions
+
+
+def test_data_protection_form_saves_and_the_public_page_shows_it(castres_admin, client):
+    response = castres_admin.post(
+        DP,
+        {
+            "controller": "Commune de Castres, représentée par son maire",
+            "dpo_name": "Délégué mutualisé du Tarn",
+            "dpo_email": "dpo@castres.example",
+            "host_name": "Hébergeur public",
+            "host_address": "1 rue des Serveurs, 81000 Albi",
+            "retention_years": "4",
+        },
+    )
+    assert response.status_code == 302, _page(response)[:3000]
+    dp = _config()["data_protection"]
+    assert dp["dpo"] == {"name": "Délégué mutualisé du Tarn", "email": "dpo@castres.example"}
+    assert dp["host"] == {"name": "Hébergeur public", "address": "1 rue des Serveurs, 81000 Albi"}
+    assert dp["retention_years"] == 4
+    assert "dpo@castres.example" in _page(client.get("/castres/donnees-personnelles/"))
+    assert _page(castres_admin.get(DP)).count('value="Hébergeur public"') == 1
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"dpo_name": "Quelqu'un"}, "Donnez l'e-mail ou l'adresse postale du délégué"),
+        ({"dpo_email": "pas-un-email"}, "Saisissez une adresse e-mail valide"),
+        ({"host_address": "1 rue"}, "Donnez le nom de l'hébergeur"),
+        ({"retention_years": "20"}, "inférieure ou égale à 10"),
+        ({"dpo_email": "dpo@castres.example", "dpo_phone": "12"}, "numéro de téléphone"),
+    ],
+)
+def test_bad_data_protection_is_refused_in_french_and_nothing_saved(castres_admin, data, words):
+    before = _config()
+    response = castres_admin.post(DP, data)
+    assert response.status_code == 422
+    assert words in _page(response)
+    assert _config() == before
+
+
+@pytest.mark.parametrize("url", [TOWN, DP])
+def test_only_town_admins(castres, url):
+    from django.test import Client
+
+    from families.testing import login, make_staff
+
+    client = Client()
+    login(client, castres, make_staff(castres, username="resp", role="manager"))
+    assert client.get(url).status_code == 403
+    assert client.post(url, _town_post(aliases="x")).status_code == 403
+    assert "x" not in (_config().get("aliases") or [])
