@@ -62,7 +62,7 @@ URLS = {
         "post",
         ADMIN_POST,
     ),
-    "backoffice:config-section": ("gestion/configuration/sections/regies/", "get", ADMIN),
+    "backoffice:config-billing": ("gestion/configuration/facturation/", "get", ADMIN),
     "backoffice:config-town": ("gestion/configuration/commune/", "get", ADMIN),
     "backoffice:config-data-protection": (
         "gestion/configuration/donnees-personnelles/",

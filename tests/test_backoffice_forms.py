@@ -399,14 +399,11 @@ def test_email_editor_refuses_an_unsafe_text_in_french_and_saves_nothing(admin):
 # --- YAML sections and the home chart ---------------------------------------------------
 
 
-def test_structured_sections_are_no_longer_yaml_text(admin):
-    for key in (
-        "contact", "contacts", "payment", "module_settings", "family_changes", "accounts",
-        "school_holiday_zone", "website", "aliases", "data_protection",
-    ):
+def test_no_yaml_text_is_left_to_edit(admin):
+    for key in ("contact", "payment", "family_changes", "data_protection", "regies"):
         assert admin.get(BASE + f"sections/{key}/").status_code == 404
-    assert admin.get(BASE + "sections/prelevement/").status_code == 200
     page = _page(admin.get(BASE))
+    assert "format YAML)" not in page
     assert "Textes des e-mails" in page and "Tarifs et règles de facturation" in page
 
 

@@ -144,3 +144,126 @@ def test_only_town_admins(castres, url):
     assert client.get(url).status_code == 403
     assert client.post(url, _town_post(aliases="x")).status_code == 403
     assert "x" not in (_config().get("aliases") or [])
+
+
+# --- billing: régies and direct debit ------------------------------------------------------
+
+BILLING = "/castres/gestion/configuration/facturation/"
+
+
+def _billing():
+    return _config()["module_settings"]["billing"]
+
+
+def _regies_post(*regies, message=""):
+    data = {
+        "what": "regies",
+        "regies-TOTAL_FORMS": str(len(regies)),
+        "regies-INITIAL_FORMS": "0",
+        "regies-MIN_NUM_FORMS": "0",
+        "regies-MAX_NUM_FORMS": "1000",
+        "message": message,
+    }
+    for i, (code, name, services) in enumerate(regies):
+        data.update({f"regies-{i}-code": code, f"regies-{i}-name": name})
+        data[f"regies-{i}-services"] = services
+    return data
+
+
+def test_regies_are_saved_and_cleared(castres, castres_admin):
+    page = _page(castres_admin.get(BILLING))
+    assert "Restauration scolaire" in page and "Régies" in page
+    response = castres_admin.post(
+        BILLING,
+        _regies_post(
+            ("scolaire", "Régie scolaire", ["restauration-scolaire", "accueil-matin"]),
+            ("loisirs", "Régie loisirs", ["alsh-mercredi"]),
+            message="Deux régies",
+        ),
+    )
+    assert response.status_code == 302, _page(response)[:3000]
+    assert _billing()["regies"][0] == {
+        "code": "scolaire",
+        "name": "Régie scolaire",
+        "services": ["restauration-scolaire", "accueil-matin"],
+    }
+    assert ConfigVersion.objects.filter(commune=castres).latest("number").message == "Deux régies"
+    castres_admin.post(BILLING, _regies_post())
+    assert "regies" not in _billing()  # back to one régie per module
+
+
+@pytest.mark.parametrize(
+    "regies, words",
+    [
+        (
+            [("a", "A", ["restauration-scolaire"]), ("b", "B", ["restauration-scolaire"])],
+            "déjà dans une autre régie",
+        ),
+        ([("a", "A", []), ("a", "B", [])], "même code"),
+        ([("Régie A", "A", [])], "Lettres minuscules sans accent"),
+        ([("a", "A", ["inconnu"])], "Sélectionnez un choix valide"),
+    ],
+)
+def test_bad_regies_are_refused_in_french_and_nothing_saved(castres_admin, regies, words):
+    before = _config()
+    response = castres_admin.post(BILLING, _regies_post(*regies))
+    assert response.status_code == 422
+    assert words in _page(response)
+    assert _config() == before
+
+
+DEBIT = {
+    "what": "prelevement",
+    "offered": "on",
+    "creditor_name": "Ville de Castres",
+    "creditor_id": "FR72ZZZ123456",
+    "iban": "FR76 3000 1000 6400 0000 0000 137",
+    "bic": "BDFEFRPP",
+    "starts": "september",
+}
+
+
+def test_direct_debit_offered_then_withdrawn(castres_admin):
+    response = castres_admin.post(BILLING, DEBIT)
+    assert response.status_code == 302, _page(response)[:3000]
+    assert _billing()["direct_debit"] == {
+        "creditor_name": "Ville de Castres",
+        "creditor_id": "FR72ZZZ123456",
+        "iban": "FR7630001000640000000000137",
+        "bic": "BDFEFRPP",
+        "starts": "september",
+    }
+    assert 'value="FR7630001000640000000000137"' in _page(castres_admin.get(BILLING))
+    castres_admin.post(BILLING, {"what": "prelevement"})
+    assert "direct_debit" not in _billing()
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"iban": "FR76 3000 1000 6400 0000 0000 138"}, "IBAN"),
+        ({"creditor_id": ""}, "Obligatoire pour proposer le prélèvement"),
+        ({"bic": "pas un bic!"}, "bic"),
+    ],
+)
+def test_bad_direct_debit_is_refused_in_french_and_nothing_saved(castres_admin, overrides, words):
+    before = _config()
+    response = castres_admin.post(BILLING, {**DEBIT, **overrides})
+    assert response.status_code == 422
+    assert words in _page(response)
+    assert _config() == before
+
+
+def test_billing_settings_need_the_billing_module(castres_admin):
+    # Billing cannot go while online payment is set: said in French, not a 500.
+    modules = "/castres/gestion/configuration/modules/"
+    refused = castres_admin.post(modules, {"modules": ["periscolaire", "alsh", "petite_enfance"]})
+    assert refused.status_code == 422
+    assert "le paiement en ligne demande le module « billing »" in _page(refused)
+    no_payment = castres_admin.post(
+        "/castres/gestion/configuration/paiement/", {"provider": "none", "save": "1"}
+    )
+    assert no_payment.status_code == 302
+    done = castres_admin.post(modules, {"modules": ["periscolaire", "alsh", "petite_enfance"]})
+    assert done.status_code == 302, _page(done)[:3000]
+    assert castres_admin.get(BILLING).status_code == 404

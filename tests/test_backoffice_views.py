@@ -84,16 +84,6 @@ def test_service_form_refuses_a_bad_time_in_french_and_saves_nothing(castres, ad
     )
 
 
-def test_section_form_refuses_bad_content_with_a_french_problem(castres, admin_client):
-    # A nested section (module_settings.billing.regies) is edited in place.
-    response = admin_client.post(
-        "/castres/gestion/configuration/sections/regies/",
-        {"text": "- {code: enfance, name: Régie Enfance, services: [inconnu]}\n"},
-    )
-    assert response.status_code == 422
-    assert "service « inconnu » inconnu" in response.content.decode()
-
-
 def test_preview_fragment(admin_client):
     response = admin_client.get(
         "/castres/gestion/configuration/services/restauration-scolaire/apercu/"

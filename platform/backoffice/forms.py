@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 import datetime
 
-import yaml
 from django import forms
 
 from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES
@@ -74,37 +73,6 @@ class ServiceForm(forms.Form):
             **{k: v for k, v in booking.items()},
             "preview_day": datetime.date.today() + datetime.timedelta(days=14),
         }
-
-
-# The sections of the YAML a town admin still edits as text (key -> label,
-# path in the configuration). Contacts, payment, tariffs and e-mail texts have
-# their own forms (backoffice/views.py).
-SECTIONS = {
-    "regies": ("Régies de facturation", ("module_settings", "billing", "regies")),
-    "prelevement": ("Prélèvement SEPA", ("module_settings", "billing", "direct_debit")),
-}
-
-
-class SectionForm(forms.Form):
-    text = forms.CharField(
-        label="Contenu (format YAML)",
-        widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false"}),
-        required=False,
-    )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
-
-    def clean_text(self):
-        text = self.cleaned_data["text"]
-        if not text.strip():
-            return None  # the section is removed (if optional)
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (ligne {mark.line + 1})" if mark else ""
-            raise forms.ValidationError(f"YAML illisible{where}.") from None
 
 
 # --- contacts -------------------------------------------------------------------------

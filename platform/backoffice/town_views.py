@@ -81,3 +81,71 @@ def data_protection(request):
         "Mentions légales et données personnelles",
         "Mentions légales et données personnelles enregistrées : les pages publiques sont à jour.",
     )
+
+
+def _billing(config: dict) -> dict:
+    return (config.get("module_settings") or {}).get("billing") or {}
+
+
+@access(TOWN_ADMIN, methods=GET_POST)
+@never_cache
+@town_admin_required
+def billing_settings(request):
+    """Billing's régies (one invoice per payer and régie) and the SEPA creditor."""
+    from django.http import Http404
+
+    from backoffice.billing_forms import DirectDebitForm, RegieFormSet
+
+    config = request.commune.config
+    if "billing" not in config.get("modules", []):
+        raise Http404("La facturation n'est pas activée dans cette commune.")
+    current = _billing(config)
+    choices = [(s["code"], s["name"]) for s in config.get("services", [])]
+    what = request.POST.get("what") if request.method == "POST" else None
+    regies = RegieFormSet(
+        request.POST if what == "regies" else None,
+        initial=current.get("regies") or [],
+        prefix="regies",
+        service_choices=choices,
+    )
+    debit = DirectDebitForm(
+        request.POST if what == "prelevement" else None,
+        initial=DirectDebitForm.initial_for(current),
+    )
+    problems: list[tuple[str, str]] = []
+    bound = regies if what == "regies" else debit if what == "prelevement" else None
+    if bound is not None and bound.is_valid():
+        data = _config(request)
+        target = data.setdefault("module_settings", {}).setdefault("billing", {})
+        if what == "regies":
+            chosen = regies.regies()
+            if chosen:
+                target["regies"] = chosen
+            else:
+                target.pop("regies", None)  # default: one régie per module
+        else:
+            debit.apply_to(target)
+        default = "Régies de facturation" if what == "regies" else "Prélèvement SEPA"
+        message = (
+            request.POST.get("message", "").strip()[:200] or default
+        )
+        result = _apply(request, data, message)
+        if result is None:
+            messages.success(request, f"{default} : enregistré.")
+            return redirect("backoffice:config-billing")
+        for p in result:
+            name = p.key.rsplit(".", 1)[-1]
+            if what == "prelevement" and name in debit.fields:
+                debit.add_error(name, p.message)
+            else:
+                problems.append((p.key, p.message))
+        if not problems:
+            problems.append(("", FIX))
+    elif bound is not None:
+        problems.append(("", FIX))
+    return _render(
+        request,
+        "backoffice/config_billing.html",
+        {"regies": regies, "debit": debit},
+        problems,
+    )

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
-from backoffice.forms import SECTIONS, ModulesForm, SearchForm, SectionForm, ServiceForm
+from backoffice.forms import ModulesForm, SearchForm, ServiceForm
 from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
@@ -274,11 +274,6 @@ def config(request):
         "backoffice/config.html",
         {
             "data": data,
-            "sections": {
-                key: label
-                for key, (label, path) in SECTIONS.items()
-                if path[0] != "module_settings" or path[1] in data.get("modules", [])
-            },
             "email_overrides": len(data.get("email_templates") or {}),
             "modules": registry(),
             "services": data.get("services", []),
@@ -324,10 +319,11 @@ def config_modules(request):
         }
         if not data["module_settings"]:
             data.pop("module_settings", None)
-        problems = _apply(request, data, form.cleaned_data["message"] or "Modules activés")
-        if problems is None:
+        result = _apply(request, data, form.cleaned_data["message"] or "Modules activés")
+        if result is None:
             messages.success(request, "Modules enregistrés : le changement est en vigueur.")
             return redirect("backoffice:config")
+        problems = [(p.key, p.message) for p in result]
     return render(
         request,
         "backoffice/config_modules.html",
@@ -419,68 +415,6 @@ def config_preview(request, code):
     )
     sentence = preview_sentence(rule, data.get("preview_day") or _default_day())
     return render(request, "backoffice/_preview.html", {"preview": sentence})
-
-
-@access(TOWN_ADMIN, methods=GET_POST)
-@never_cache
-@town_admin_required
-def config_section(request, key):
-    if key not in SECTIONS:
-        raise Http404("Section inconnue.")
-    label, path = SECTIONS[key]
-    if path[0] == "module_settings" and path[1] not in request.commune.config.get("modules", []):
-        raise Http404("Ce module n'est pas activé.")
-    current = _get_path(request.commune.config, path)
-    name = path[-1]
-    initial_text = export_yaml({name: current}).split("\n", 1)[1] if current is not None else ""
-    # Shown without its top-level key: the admin edits the section's content.
-    initial_text = _strip_key(initial_text, name)
-    form = SectionForm(request.POST or None, initial={"text": initial_text})
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        data = _config(request)
-        value = form.cleaned_data["text"]
-        parent = data
-        for part in path[:-1]:
-            parent = parent.setdefault(part, {"services": {}} if part == "billing" else {})
-        if value is None:
-            parent.pop(name, None)
-        else:
-            parent[name] = value
-        result = _apply(request, data, form.cleaned_data["message"] or f"Section {key}")
-        if result is None:
-            messages.success(request, f"« {label} » enregistré.")
-            return redirect("backoffice:config")
-        problems = [(p.key, p.message) for p in result]
-    return render(
-        request,
-        "backoffice/config_section.html",
-        {
-            "form": form,
-            "key": ".".join(path),
-            "label": label,
-            "problems": problems,
-        },
-        status=422 if problems else 200,
-    )
-
-
-def _get_path(data: dict, path: tuple[str, ...]):
-    for part in path:
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _strip_key(text: str, key: str) -> str:
-    lines = text.splitlines()
-    if lines and lines[0].startswith(f"{key}:"):
-        head = lines[0][len(key) + 1 :].strip()
-        if head:
-            return head + "\n"
-        return "\n".join(line[2:] if line.startswith("  ") else line for line in lines[1:]) + "\n"
-    return text
 
 
 @access(TOWN_ADMIN)

@@ -47,7 +47,6 @@ DEFAULT_ARGS = {
     "number": "config_version",
     "slug": "page_slug",
     "code": "service_code",
-    "key": "config_section",
     "kind_code": "content_kind",
     "year": "year",
     "day": "debit_day",
@@ -274,7 +273,7 @@ def town_constants(town):
         service = Service.objects.order_by("code").first().code
     connection.set_schema_to_public()
     return {
-        "service_code": service, "config_section": "regies",
+        "service_code": service,
         "email_template": "booking/email/offer.txt", "content_kind": "actualites",
         "config_version": 1, "year": timezone.localdate().year,
         "debit_day": timezone.localdate().isoformat(), "token": "jeton-invalide",
