@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
+from backoffice.forms import change_reason
 from backoffice.service_forms import CODE
 
 
@@ -27,9 +28,7 @@ class DirectDebitForm(forms.Form):
         choices=[("next_invoice", "la facture suivante"), ("september", "la facture de septembre")],
         required=False,
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     @staticmethod
     def initial_for(billing: dict) -> dict:

@@ -7,6 +7,14 @@ from django import forms
 
 from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES
 
+
+def change_reason() -> forms.CharField:
+    """The optional "why" of a configuration change, kept in its version (history)."""
+    return forms.CharField(
+        label="Motif du changement (historique)", required=False, max_length=200
+    )
+
+
 RULE_CHOICES = [
     ("days_before", "N jours avant, à une heure donnée"),
     ("hours_before", "N heures avant le début de la journée"),
@@ -26,9 +34,7 @@ class ModulesForm(forms.Form):
     modules = forms.MultipleChoiceField(
         label="Modules activés", widget=forms.CheckboxSelectMultiple, required=True
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,9 +62,7 @@ class ServiceForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     def rule_values(self) -> dict:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
@@ -76,8 +80,6 @@ class ServiceForm(forms.Form):
 
 
 # --- contacts -------------------------------------------------------------------------
-
-MESSAGE_FIELD = {"label": "Motif du changement (historique)", "required": False, "max_length": 200}
 
 
 class ContactForm(forms.Form):
@@ -119,7 +121,7 @@ ContactFormSet = forms.formset_factory(ContactRowForm, extra=0, can_delete=True)
 
 
 class MessageForm(forms.Form):
-    message = forms.CharField(**MESSAGE_FIELD)
+    message = change_reason()
 
 
 # --- payment --------------------------------------------------------------------------
@@ -129,7 +131,7 @@ class PaymentForm(forms.Form):
     """Provider, its non-secret options, and its secrets as NAMES of environment variables."""
 
     provider = forms.ChoiceField(label="Prestataire de paiement en ligne")
-    message = forms.CharField(**MESSAGE_FIELD)
+    message = change_reason()
 
     SECRET_HELP = (
         "NOM de la variable d'environnement du serveur qui contient ce secret (ex. "
@@ -259,7 +261,7 @@ class BillingRulesForm(forms.Form):
         max_length=600,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    message = forms.CharField(**MESSAGE_FIELD)
+    message = change_reason()
 
     @staticmethod
     def initial_for(section: dict) -> dict:
@@ -394,7 +396,7 @@ class TariffVersionForm(forms.Form):
         min_value=0,
         max_value=100000,
     )
-    message = forms.CharField(**MESSAGE_FIELD)
+    message = change_reason()
 
     def clean_applies_from(self):
         from django.utils import timezone
@@ -467,7 +469,7 @@ class EmailTemplateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
         max_length=20000,
     )
-    message = forms.CharField(**MESSAGE_FIELD)
+    message = change_reason()
 
 
 class TariffServiceForm(forms.Form):
@@ -491,9 +493,7 @@ class TariffServiceForm(forms.Form):
         help_text="Vide : 1. Exemple : 9 pour une journée de crèche au tarif horaire. "
         "S'applique aux prochaines facturations ; les factures déjà émises ne changent pas.",
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     @staticmethod
     def initial_for(entry: dict) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 
+from backoffice.forms import change_reason
+
 CODE = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     "Lettres minuscules sans accent, chiffres et tirets uniquement (ex. : ecole-centre).",
@@ -76,9 +78,7 @@ class ServiceOptionsForm(forms.Form):
         label="Réserver et annuler seulement pendant une période de réservation publiée",
         required=False,
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     @staticmethod
     def initial_for(service: dict) -> dict:
@@ -194,9 +194,7 @@ class NewServiceForm(forms.Form):
     site_name = forms.CharField(label="Nom du premier lieu", max_length=160)
     capacity = _int("Places par jour", required=True, min_value=0, max_value=100000)
     days = _int("Délai de réservation : jours avant", required=True, min_value=0, max_value=365)
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     def __init__(self, *args, kinds=(), existing=(), **kwargs):
         super().__init__(*args, **kwargs)

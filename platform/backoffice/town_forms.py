@@ -9,6 +9,7 @@ import re
 
 from django import forms
 
+from backoffice.forms import change_reason
 from families.rules import DEFAULT_POLICY
 
 CHANGE_LABELS = {
@@ -52,9 +53,7 @@ class TownSettingsForm(forms.Form):
         max_length=60,
         help_text="Ex. : « code personnel », « clé Enfance ». Vide : « clé d'activation ».",
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,9 +137,7 @@ class DataProtectionForm(forms.Form):
         max_value=10,
         help_text="Vide : 3 ans.",
     )
-    message = forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    message = change_reason()
 
     @staticmethod
     def initial_for(config: dict) -> dict:
