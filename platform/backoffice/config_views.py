@@ -64,7 +64,11 @@ def _with_more_rows(post, prefix: str):
     row" button, which works without JavaScript."""
     post = post.copy()
     key = f"{prefix}-TOTAL_FORMS"
-    post[key] = str(int(post.get(key) or 0) + 1)
+    try:
+        total = int(post.get(key) or 0)
+    except ValueError:  # tampered management data: the formset reports it
+        return post
+    post[key] = str(min(total, 1000) + 1)
     return post
 
 

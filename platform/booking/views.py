@@ -549,7 +549,7 @@ def staff_attendance(request, module_code, booking_id):
 @_staff
 def staff_absences(request, module_code):
     if request.method == "POST":
-        absence = get_object_or_404(Absence, pk=request.POST.get("absence", "0") or 0,
+        absence = get_object_or_404(Absence, pk=_posted_id(request, "absence"),
                                     booking__slot__activity__service__module=module_code)
         form = DecisionForm(request.POST)
         if form.is_valid():
@@ -672,7 +672,7 @@ def staff_registrations(request, module_code):
 
     if request.method == "POST":
         registration = get_object_or_404(Registration.objects.select_related("demande"),
-                                         pk=request.POST.get("inscription") or 0,
+                                         pk=_posted_id(request, "inscription"),
                                          service__module=module_code)
         accept = request.POST.get("decision") == "accept"
         try:
@@ -704,3 +704,10 @@ def staff_registration_document(request, module_code, document_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _posted_id(request, name: str) -> int:
+    """The id a staff form posts (a hidden field): 0, found nowhere (404), when
+    it is missing or not a number, rather than a server error."""
+    raw = request.POST.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else 0

@@ -392,3 +392,84 @@ def test_each_actor_gets_the_declared_outcome(world, entry):
             problems.append(f"{twin} GET {twin_url}: la page montre la famille Alpha (Castres)")
     connection.set_schema_to_public()
     assert not problems, f"{entry.id} ({_view_label(entry.callback)}):\n" + "\n".join(problems)
+
+
+# --- bad input never gives a 500 ----------------------------------------------------------
+# Every unsafe route is also sent, by an actor it lets in, bodies built from the
+# page's own form fields (or arbitrary ones) filled with junk: over-long text,
+# out-of-range and negative numbers, impossible dates, HTML, broken formset
+# management data. The product must answer with a French refusal (4xx) or do
+# something sensible (2xx/3xx), never fail (5xx). Each test runs in a savepoint
+# of the world's transaction: whatever an accepted junk request wrote is undone.
+JUNK_VALUES = (
+    "x" * 5000,
+    "-99999999999999999999",
+    "31/02/2026",
+    '<script>alert("x")</script>',
+    "",
+)
+_FIELD_NAME = re.compile(r"""<(?:input|select|textarea)\b[^>]*\bname=["']([^"']+)["']""", re.I)
+# Signing out or dropping sessions would sign the shared clients out (their
+# cookies), whatever the rollback restores in the database.
+JUNK_SKIPPED = ("logout", "deconnexion", "sessions", "login", "connexion")
+
+
+def _first_admitted(entry):
+    order = ["town_admin", "family_a", "agent", "manager", "anonymous"]
+    if entry.site == "platform":
+        order = ["operator", "anonymous"]
+    return next((a for a in order if entry.declared.outcome(a) == "ok"), None)
+
+
+def _form_fields(client, url) -> list[str]:
+    try:
+        page = client.get(url)
+    except Exception:  # noqa: BLE001 - a view that only answers POST
+        return []
+    if page.status_code != 200 or "text/html" not in page.get("Content-Type", ""):
+        return []
+    names = set(_FIELD_NAME.findall(_body(page).decode("utf-8", "replace")))
+    return sorted(names - {"csrfmiddlewaretoken"})
+
+
+JUNK_ENTRIES = [
+    e for e in DECLARED
+    if _unsafe_methods(e) and _first_admitted(e) and not any(s in e.id for s in JUNK_SKIPPED)
+]
+
+
+@pytest.mark.parametrize("entry", JUNK_ENTRIES, ids=[e.id for e in JUNK_ENTRIES])
+def test_junk_input_is_refused_or_handled_never_a_server_error(world, entry):
+    actor = _first_admitted(entry)
+    slug = TOWN if entry.site == "town" else None
+    url = _url(world, entry, slug)
+    client = _visitor(_actor_client(world, entry, actor) if actor != "operator"
+                      else _clients(world)["operator"])
+    api = view_class(entry) is not None and "/api/" in url
+    fields = ([] if api else _form_fields(client, url)) or [
+        "name", "title", "email", "date", "day", "quantity", "amount", "text", "message"]
+    failures = []
+    for method in _unsafe_methods(entry):
+        for junk in JUNK_VALUES:
+            data = {name: junk for name in fields}
+            # A formset's management data, broken as well.
+            data.update({k: junk for k in fields if k.endswith("-TOTAL_FORMS")})
+            sid = transaction.savepoint()
+            try:
+                if api:
+                    import json
+
+                    response = client.generic(method.upper(), url, json.dumps(data),
+                                              content_type="application/json")
+                elif method == "post":
+                    response = client.post(url, data)
+                else:
+                    response = client.generic(method.upper(), url, "",
+                                              content_type="application/x-www-form-urlencoded")
+                if response.status_code >= 500:
+                    failures.append(f"{method.upper()} {url} ({junk[:20]!r}): "
+                                    f"{response.status_code}")
+            finally:
+                transaction.savepoint_rollback(sid)
+                connection.set_schema_to_public()
+    assert not failures, f"{actor}: " + "\n".join(failures)
