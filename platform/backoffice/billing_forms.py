@@ -86,18 +86,6 @@ class BaseRegieFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "service_choices": self.service_choices}
 
-    @property
-    def empty_form(self):  # the formset's template row, with the same choices
-        form = self.form(
-            auto_id=self.auto_id,
-            prefix=self.add_prefix("__prefix__"),
-            empty_permitted=True,
-            use_required_attribute=False,
-            service_choices=self.service_choices,
-        )
-        self.add_fields(form, None)
-        return form
-
     def clean(self):
         if any(self.errors):
             return

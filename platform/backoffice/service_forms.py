@@ -136,7 +136,8 @@ class ServiceOptionsForm(forms.Form):
 
 
 def _set(target: dict, key: str, value) -> None:
-    if value is None or value == "" or value == []:
+    """Set `key`, or drop it when the value is empty: the YAML keeps only what is set."""
+    if value in (None, "", [], {}):
         target.pop(key, None)
     else:
         target[key] = value

@@ -10,6 +10,7 @@ import re
 from django import forms
 
 from backoffice.forms import change_reason
+from backoffice.service_forms import _set
 from families.rules import DEFAULT_POLICY
 
 CHANGE_LABELS = {
@@ -23,13 +24,6 @@ CHANGE_LABELS = {
 }
 _MODE = {"direct": "directe", "validation": "après validation par les services"}
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-def _set(target: dict, key: str, value) -> None:
-    if value in (None, "", [], {}):
-        target.pop(key, None)
-    else:
-        target[key] = value
 
 
 class TownSettingsForm(forms.Form):

@@ -24,6 +24,7 @@ to declare a new view.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from types import SimpleNamespace
@@ -457,8 +458,6 @@ def test_junk_input_is_refused_or_handled_never_a_server_error(world, entry):
             sid = transaction.savepoint()
             try:
                 if api:
-                    import json
-
                     response = client.generic(method.upper(), url, json.dumps(data),
                                               content_type="application/json")
                 elif method == "post":
