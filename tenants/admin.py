@@ -233,6 +233,9 @@ class CommuneAdmin(admin.ModelAdmin):
         commune = self._town(pk)
         if commune is None:
             return redirect("admin:tenants_commune_changelist")
+        if not commune.config:  # a town created outside onboarding (benchmarks)
+            messages.error(request, "Cette commune n'a pas de configuration enregistrée.")
+            return redirect("admin:tenants_commune_changelist")
         text = config_yaml(commune.config)
         if "telecharger" in request.GET:
             return _yaml_response(text, commune.slug)

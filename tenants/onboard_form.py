@@ -24,33 +24,22 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import slugify
 
+from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES, rule_from_fields
+from backoffice.service_forms import new_service
 from core.modules import registry
 from tenants.config import ConfigError
 
-# The deadline rules the form offers (tenant_configs/schema.json `$defs.rule`),
-# with the parameter each one needs: (label, number key, needs a weekday, has a time).
+# The deadline rules the form offers (tenant_configs/schema.json `$defs.rule`);
+# which fields each one uses: backoffice.rules.RULE_FIELDS.
 RULES = {
-    "days_before": ("N jours avant le jour réservé, à 23:59", "days", False, True),
-    "working_days_before": ("N jours ouvrés avant, à 23:59", "days", False, True),
-    "weeks_before_session": (
-        "N semaines avant le début de la session, à 23:59",
-        "weeks",
-        False,
-        True,
-    ),
-    "hours_before": ("N heures avant", "hours", False, False),
-    "weekday_previous_week": ("Le jour choisi de la semaine précédente, à 23:59", None, True, True),
-    "none": ("Aucun délai", None, False, False),
+    "days_before": "N jours avant le jour réservé, à 23:59",
+    "working_days_before": "N jours ouvrés avant, à 23:59",
+    "weeks_before_session": "N semaines avant le début de la session, à 23:59",
+    "hours_before": "N heures avant",
+    "weekday_previous_week": "Le jour choisi de la semaine précédente, à 23:59",
+    "none": "Aucun délai",
 }
-WEEKDAYS = [
-    ("monday", "lundi"),
-    ("tuesday", "mardi"),
-    ("wednesday", "mercredi"),
-    ("thursday", "jeudi"),
-    ("friday", "vendredi"),
-    ("saturday", "samedi"),
-    ("sunday", "dimanche"),
-]
+_NUMBERS = {"days", "weeks", "hours"}
 DEADLINE_TIME = "23:59"
 # Defaults shown in the form (to be replaced by the town's own figures).
 DEFAULT_SITE = {
@@ -94,7 +83,6 @@ class KindChoice:
     module: str
     code: str
     label: str
-    booking_unit: str
 
     @property
     def prefix(self) -> str:
@@ -107,7 +95,7 @@ class KindChoice:
 
 def kind_choices() -> list[KindChoice]:
     return [
-        KindChoice(module.module_code, kind.code, kind.label, kind.booking_unit)
+        KindChoice(module.module_code, kind.code, kind.label)
         for module in registry().values()
         for kind in module.service_kinds
     ]
@@ -200,7 +188,7 @@ class TownForm(forms.Form):
             )
             self.fields[f"{p}_rule"] = forms.ChoiceField(
                 label="Délai de réservation",
-                choices=[(c, r[0]) for c, r in RULES.items()],
+                choices=list(RULES.items()),
                 initial="days_before",
             )
             self.fields[f"{p}_amount"] = forms.IntegerField(
@@ -212,7 +200,7 @@ class TownForm(forms.Form):
             )
             self.fields[f"{p}_weekday"] = forms.ChoiceField(
                 label="Jour de la semaine précédente",
-                choices=WEEKDAYS,
+                choices=WEEKDAY_CHOICES,
                 initial="wednesday",
                 required=False,
             )
@@ -266,7 +254,7 @@ class TownForm(forms.Form):
             )
         for k in self._kinds_to_create():
             rule = data.get(f"{k.prefix}_rule")
-            if rule in RULES and RULES[rule][1] and data.get(f"{k.prefix}_amount") is None:
+            if set(RULE_FIELDS.get(rule, ())) & _NUMBERS and data.get(f"{k.prefix}_amount") is None:
                 self.add_error(
                     f"{k.prefix}_amount", "Indiquez le nombre pour cette règle de délai."
                 )
@@ -308,25 +296,19 @@ class TownForm(forms.Form):
         d = self.cleaned_data
         p = k.prefix
         site_name = d[f"{p}_site"].strip()
-        site = {"code": slugify(site_name)[:50].strip("-"), "name": site_name}
+        site = {"code": site_code(site_name), "name": site_name}
         if d[f"{p}_capacity"] is not None:
             site["capacity"] = d[f"{p}_capacity"]
-        rule_code = d[f"{p}_rule"]
-        _label, number_key, needs_weekday, has_time = RULES[rule_code]
-        rule = {"rule": rule_code}
-        if number_key:
-            rule[number_key] = d[f"{p}_amount"]
-        if needs_weekday:
-            rule["weekday"] = d[f"{p}_weekday"] or "wednesday"
-        if has_time:
-            rule["time"] = DEADLINE_TIME
-        return {
-            "code": k.service_code,
-            "kind": k.code,
-            "name": d[f"{p}_name"].strip(),
-            "options": {"sites": [site]},
-            "deadlines": {"booking": rule},
-        }
+        amount = d[f"{p}_amount"]
+        values = {"days": amount, "weeks": amount, "hours": amount,
+                  "weekday": d[f"{p}_weekday"] or "wednesday", "time": DEADLINE_TIME}
+        return new_service(
+            code=k.service_code,
+            kind=k.code,
+            name=d[f"{p}_name"].strip(),
+            site=site,
+            rule=rule_from_fields(d[f"{p}_rule"], values),
+        )
 
     def first_admin(self) -> dict | None:
         d = self.cleaned_data
@@ -349,6 +331,11 @@ class TownForm(forms.Form):
 _SERVICE_KEY = re.compile(r"^services\[(\d+)\]\.?(.*)$")
 
 
+def site_code(name: str) -> str:
+    """A site's code from its name, in the schema's pattern (`[a-z0-9]+(-[a-z0-9]+)*`)."""
+    return re.sub(r"[_-]+", "-", slugify(name))[:50].strip("-")
+
+
 def problem_field(key: str, kinds: list[KindChoice]) -> str | None:
     """The form field a problem key is about (None: the whole form)."""
     key = re.sub(r"^modules\[\d+\]$", "modules", key)
@@ -358,7 +345,7 @@ def problem_field(key: str, kinds: list[KindChoice]) -> str | None:
     if not match or int(match.group(1)) >= len(kinds):
         return None
     prefix, rest = kinds[int(match.group(1))].prefix, match.group(2)
-    if rest.startswith("options.sites") or rest.startswith("options"):
+    if rest.startswith("options"):
         part = "capacity" if rest.endswith("capacity") else "site"
     elif rest.startswith("deadlines"):
         last = rest.rsplit(".", 1)[-1]

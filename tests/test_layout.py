@@ -45,3 +45,10 @@ def test_stdlib_platform_works_for_the_installed_package(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == __import__("platform").system()
+
+
+def test_a_mistyped_actor_in_an_access_declaration_is_refused():
+    from core.access import STAFF, access
+
+    with pytest.raises(ValueError, match="acteur inconnu"):
+        access(STAFF(), agent_other="not_found")

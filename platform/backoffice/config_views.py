@@ -432,7 +432,8 @@ def emails(request):
 
 def _preview(request, entry, subject: str, body: str) -> dict:
     """The text rendered on the template's sample data (or its problems)."""
-    problems = mail_templates.check_override(entry.name, {"subject": subject or "x", "body": body})
+    text = {"subject": subject, "body": body} if subject else {"body": body}
+    problems = mail_templates.check_override(entry.name, text)
     if problems:
         return {"preview_problems": [message for _, message in problems]}
     context = {"commune": request.commune, **entry.sample}
@@ -512,7 +513,7 @@ def email(request, name):
     )
 
 
-@access(TOWN_ADMIN, name="email_template")
+@access(TOWN_ADMIN, methods=GET_POST, name="email_template")
 @never_cache
 @town_admin_required
 def email_preview(request, name):
@@ -539,7 +540,7 @@ def email_revert(request, name):
         result = _apply(request, data, f"Message {name} : texte par défaut")
         if result is not None:
             for p in result:
-                messages.error(request, str(p))
+                messages.error(request, p.message)
             return redirect("backoffice:config-email", name=name)
     messages.success(request, f"« {entry.label} » : le texte par défaut est rétabli.")
     return redirect("backoffice:config-emails")

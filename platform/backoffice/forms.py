@@ -6,6 +6,7 @@ import datetime
 from django import forms
 
 from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES
+from core.mail_templates import BODY_MAX, SUBJECT_MAX
 
 
 def change_reason() -> forms.CharField:
@@ -350,7 +351,8 @@ _ABSENCE_DEFAULTS = {
 
 
 def _put(target: dict, key: str, value) -> None:
-    if value is None or value == {} or value == "":
+    """Set `key`, or drop it when the value is empty: the YAML keeps only what is set."""
+    if value in (None, "", [], {}):
         target.pop(key, None)
     else:
         target[key] = value
@@ -461,13 +463,13 @@ class EmailTemplateForm(forms.Form):
     subject = forms.CharField(
         label="Sujet",
         required=False,
-        max_length=200,
+        max_length=SUBJECT_MAX,
         help_text="Vide : le sujet par défaut. Les variables s'écrivent {{ nom }}.",
     )
     body = forms.CharField(
         label="Texte du message",
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
-        max_length=20000,
+        max_length=BODY_MAX,
     )
     message = change_reason()
 
@@ -503,12 +505,5 @@ class TariffServiceForm(forms.Form):
         }
 
     def apply_to(self, entry: dict) -> None:
-        for key in ("sessions_per_month", "quantity_per_booking"):
-            value = self.cleaned_data[key]
-            if value is None:
-                entry.pop(key, None)
-            elif key == "quantity_per_booking":
-                # YAML keeps a plain number: 9 rather than 9.00.
-                entry[key] = int(value) if value == value.to_integral_value() else float(value)
-            else:
-                entry[key] = value
+        _put(entry, "sessions_per_month", self.cleaned_data["sessions_per_month"])
+        _put(entry, "quantity_per_booking", _number(self.cleaned_data["quantity_per_booking"]))

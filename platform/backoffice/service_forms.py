@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 
-from backoffice.forms import change_reason
+from backoffice.forms import _put, change_reason
 
 CODE = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -114,33 +114,25 @@ class ServiceOptionsForm(forms.Form):
         d = self.cleaned_data
         o = dict(service.get("options") or {})
         o["registration"] = d["registration"]
-        _set(o, "capacity", d["capacity"])
+        _put(o, "capacity", d["capacity"])
         elig = dict(o.get("eligibility") or {})
-        _set(elig, "min_age_months", d["min_age_months"])
-        _set(elig, "max_age_months", d["max_age_months"])
-        _set(o, "eligibility", elig or None)
-        _set(o, "day_kinds", list(d["day_kinds"]) or None)
+        _put(elig, "min_age_months", d["min_age_months"])
+        _put(elig, "max_age_months", d["max_age_months"])
+        _put(o, "eligibility", elig or None)
+        _put(o, "day_kinds", list(d["day_kinds"]) or None)
         waiting = dict(o.get("waiting_list") or {})
         waiting["mode"] = d["waiting_mode"]
-        _set(waiting, "offer_hours", d["offer_hours"] if d["waiting_mode"] == "offer" else None)
+        _put(waiting, "offer_hours", d["offer_hours"] if d["waiting_mode"] == "offer" else None)
         o["waiting_list"] = waiting
         absences = dict(o.get("absences") or {})
         absences["justification"] = d["justification"]
-        _set(absences, "report_days_after", d["report_days_after"])
+        _put(absences, "report_days_after", d["report_days_after"])
         o["absences"] = absences
         service["options"] = o
         deadlines = dict(service.get("deadlines") or {})
-        _set(deadlines, "max_advance_days", d["max_advance_days"])
-        _set(deadlines, "windows_only", True if d["windows_only"] else None)
+        _put(deadlines, "max_advance_days", d["max_advance_days"])
+        _put(deadlines, "windows_only", True if d["windows_only"] else None)
         service["deadlines"] = deadlines
-
-
-def _set(target: dict, key: str, value) -> None:
-    """Set `key`, or drop it when the value is empty: the YAML keeps only what is set."""
-    if value in (None, "", [], {}):
-        target.pop(key, None)
-    else:
-        target[key] = value
 
 
 class SiteForm(forms.Form):
@@ -210,14 +202,22 @@ class NewServiceForm(forms.Form):
 
     def service(self) -> dict:
         d = self.cleaned_data
-        return {
-            "code": d["code"],
-            "kind": d["kind"],
-            "name": d["name"],
-            "options": {
-                "sites": [
-                    {"code": d["site_code"], "name": d["site_name"], "capacity": d["capacity"]}
-                ]
-            },
-            "deadlines": {"booking": {"rule": "days_before", "days": d["days"], "time": "23:59"}},
-        }
+        return new_service(
+            code=d["code"],
+            kind=d["kind"],
+            name=d["name"],
+            site={"code": d["site_code"], "name": d["site_name"], "capacity": d["capacity"]},
+            rule={"rule": "days_before", "days": d["days"], "time": "23:59"},
+        )
+
+
+def new_service(*, code: str, kind: str, name: str, site: dict, rule: dict) -> dict:
+    """A new service's entry in `services` (one site, one booking rule): the shape
+    a town's YAML gives, built by the back-office and the operator's onboarding form."""
+    return {
+        "code": code,
+        "kind": kind,
+        "name": name,
+        "options": {"sites": [site]},
+        "deadlines": {"booking": rule},
+    }

@@ -9,8 +9,7 @@ import re
 
 from django import forms
 
-from backoffice.forms import change_reason
-from backoffice.service_forms import _set
+from backoffice.forms import _put, change_reason
 from families.rules import DEFAULT_POLICY
 
 CHANGE_LABELS = {
@@ -91,14 +90,14 @@ class TownSettingsForm(forms.Form):
 
     def apply_to(self, data: dict) -> None:
         d = self.cleaned_data
-        _set(data, "website", d["website"])
+        _put(data, "website", d["website"])
         data["school_holiday_zone"] = d["school_holiday_zone"]
-        _set(data, "aliases", d["aliases"])
+        _put(data, "aliases", d["aliases"])
         accounts = dict(data.get("accounts") or {})
-        _set(accounts, "activation_key_label", d["activation_key_label"].strip())
-        _set(data, "accounts", accounts)
+        _put(accounts, "activation_key_label", d["activation_key_label"].strip())
+        _put(data, "accounts", accounts)
         changes = {c: d[f"change_{c}"] for c in CHANGE_LABELS if d[f"change_{c}"]}
-        _set(data, "family_changes", changes)
+        _put(data, "family_changes", changes)
 
 
 class DataProtectionForm(forms.Form):
@@ -159,10 +158,10 @@ class DataProtectionForm(forms.Form):
         d = self.cleaned_data
         dp = dict(data.get("data_protection") or {})
         for key in ("controller", "publication_director", "accessibility_contact"):
-            _set(dp, key, (d[key] or "").strip())
-        _set(dp, "dpo", {k: d[f"dpo_{k}"].strip() for k in ("name", "email", "phone", "address")
+            _put(dp, key, (d[key] or "").strip())
+        _put(dp, "dpo", {k: d[f"dpo_{k}"].strip() for k in ("name", "email", "phone", "address")
                          if d[f"dpo_{k}"].strip()})
-        _set(dp, "host", {k: d[f"host_{k}"].strip() for k in ("name", "address")
+        _put(dp, "host", {k: d[f"host_{k}"].strip() for k in ("name", "address")
                           if d[f"host_{k}"].strip()})
-        _set(dp, "retention_years", d["retention_years"])
-        _set(data, "data_protection", dp)
+        _put(dp, "retention_years", d["retention_years"])
+        _put(data, "data_protection", dp)

@@ -145,6 +145,9 @@ def access(preset: Access, *, methods=None, area=None, query=None, **args_and_ov
     is a query string whose `{name}` are world values (`activite={activity}`)."""
     overrides = {k: v for k, v in args_and_overrides.items() if k in ACTORS or k in GROUPS}
     args = {k: v for k, v in args_and_overrides.items() if k not in overrides}
+    mistyped = [k for k, v in args.items() if v in OUTCOMES]
+    if mistyped:  # an outcome given to a name that is no actor: a typo, not a URL argument
+        raise ValueError(f"acteur inconnu : {mistyped} (voir core.access.ACTORS et GROUPS)")
     declared = preset.but(**overrides)
     changes = {"args": MappingProxyType({**declared.args, **args})}
     if methods is not None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
@@ -164,7 +164,7 @@ def check(source: str, *, variables: Iterable[str], required: Iterable[str] = ()
     if problems:
         return problems
     try:
-        template = engine().from_string(source)
+        template = _compile(source)
     except TemplateSyntaxError as exc:
         return [_french_syntax_error(str(exc))]
     allowed = set(variables)
@@ -188,7 +188,13 @@ def _french_syntax_error(message: str) -> str:
         )
     if m := re.search(r"Could not parse the remainder: '([^']*)'", message):
         return f"expression illisible près de « {m[1]} »."
-    return f"modèle illisible : {message}"
+    if "Empty variable tag" in message:
+        return "une variable est vide : écrivez son nom entre {{ et }}."
+    if "underscore" in message:
+        return "un nom de variable ne peut pas commencer par « _ »."
+    if m := re.match(r"'for' statements should use the format", message):
+        return "la boucle s'écrit {% for élément in liste %} … {% endfor %}."
+    return "modèle illisible : vérifiez les {{ variables }} et les {% balises %}."
 
 
 def _walk(nodelist, allowed, loop_vars, used, problems) -> None:
@@ -268,10 +274,20 @@ def editable_default(source: str) -> str:
 
 
 def check_override(name: str, override: Mapping) -> list[tuple[str, str]]:
-    """(part, French problem) for a town's {subject, body} of template `name`."""
+    """(part, French problem) for a town's {subject, body} of template `name`.
+    Checked on each send too: memoised on the texts, so a town's e-mails pay it once."""
+    subject, body = override.get("subject"), override.get("body")
+    if not all(isinstance(v, str | None) for v in (name, subject, body)):
+        return [("", "le sujet et le texte doivent être du texte.")]
+    return list(_check_override(name, subject, body))
+
+
+@lru_cache(maxsize=512)
+def _check_override(name: str, subject: str | None, body: str | None) -> tuple:
+    override = {k: v for k, v in (("subject", subject), ("body", body)) if v is not None}
     entry = registry().get(name)
     if entry is None:
-        return [("", f"modèle de message inconnu (choix : {', '.join(registry())}).")]
+        return (("", f"modèle de message inconnu (choix : {', '.join(registry())})."),)
     out = []
     variables = entry.all_variables
     if "subject" in override:
@@ -281,11 +297,17 @@ def check_override(name: str, override: Mapping) -> list[tuple[str, str]]:
             ("body", p)
             for p in check(override["body"], variables=variables, required=entry.required)
         ]
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str):
+    """A town's text compiled once per process (every e-mail of that town reuses it)."""
+    return engine().from_string(source)
 
 
 def render(source: str, context: Mapping) -> str:
-    return engine().from_string(source).render(Context(dict(context), autoescape=False))
+    return _compile(source).render(Context(dict(context), autoescape=False))
 
 
 def render_subject(source: str, context: Mapping) -> str:

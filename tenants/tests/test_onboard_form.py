@@ -398,3 +398,13 @@ def test_the_exported_yaml_onboarded_by_the_command_is_unchanged(ops, tmp_path):
     [result] = onboard_files([path])
     assert not result.created and not result.changed
     assert ": inchangée en " in result.summary()
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("Groupe_scolaire", "groupe-scolaire"), ("École du Centre", "ecole-du-centre"), ("!!", "")],
+)
+def test_site_codes_follow_the_schema_pattern(name, code):
+    from tenants.onboard_form import site_code
+
+    assert site_code(name) == code

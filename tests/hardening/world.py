@@ -59,7 +59,6 @@ DEFAULT_ARGS = {
     "app_label": "admin_app",
     "url": "admin_unknown",
 }
-# World values that belong to a household: the URLs built from them are the
 
 # --- enumeration ---------------------------------------------------------------------
 @dataclass(frozen=True)
