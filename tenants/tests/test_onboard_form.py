@@ -229,7 +229,11 @@ BAD = {
         "contact_email",
         "« pas-un-email » n'est pas une adresse e-mail valide",
     ),
-    "bad phone": ({"contact_phone": "12"}, "contact_phone", "« 12 » n'est pas un numéro de téléphone"),
+    "bad phone": (
+        {"contact_phone": "12"},
+        "contact_phone",
+        "« 12 » n'est pas un numéro de téléphone",
+    ),
     "no phone nor e-mail": (
         {"contact_phone": "", "contact_email": ""},
         "contact_phone",
