@@ -24,9 +24,11 @@ def test_me_when_anonymous(client, castres):
 def test_me_when_signed_in_shows_the_previous_login(client, family):
     with freeze_time("2026-11-19 11:06:00"):
         client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
+    # The page is read under the same frozen clock: the session's lifetime is
+    # measured against that clock, never against the real today.
     with freeze_time("2026-11-21 08:00:00"):
         client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
-    data = client.get("/castres/api/compte/moi/").json()
+        data = client.get("/castres/api/compte/moi/").json()
     assert data["authenticated"] and data["username"] == "martin" and data["role"] == "family"
     assert data["previous_login"].startswith("2026-11-19T12:06:00")
 
