@@ -5,6 +5,7 @@ unset). Two launch towns, Castres and Bondoufle, are onboarded ONCE per test
 session from their real tenant_configs/*.yaml (committed, so other processes
 such as a Celery worker see them); each test's own writes are rolled back.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -73,13 +74,28 @@ def family(castres, in_town):
     with in_town(castres):
         user = UserFactory(username="martin", email="claire.martin@example.org")
         household = HouseholdFactory(name="Famille Martin")
-        adult = AdultFactory(household=household, user=user, first_name="Claire", last_name="Martin")
+        adult = AdultFactory(
+            household=household, user=user, first_name="Claire", last_name="Martin"
+        )
         children = [
-            ChildFactory(household=household, first_name="Léa", last_name="Martin", guardians=[adult]),
-            ChildFactory(household=household, first_name="Hugo", last_name="Martin", guardians=[adult]),
+            ChildFactory(
+                household=household, first_name="Léa", last_name="Martin", guardians=[adult]
+            ),
+            ChildFactory(
+                household=household, first_name="Hugo", last_name="Martin", guardians=[adult]
+            ),
         ]
-    return type("Family", (), {"commune": castres, "user": user, "household": household,
-                               "adult": adult, "children": children})
+    return type(
+        "Family",
+        (),
+        {
+            "commune": castres,
+            "user": user,
+            "household": household,
+            "adult": adult,
+            "children": children,
+        },
+    )
 
 
 @pytest.fixture

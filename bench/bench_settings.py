@@ -1,5 +1,6 @@
 """Settings of the scale benchmarks: dev settings, DEBUG off (no query log), and
 the throwaway bench_scale_app when BENCH_EXTRA_MODELS > 0."""
+
 import os
 
 from portal.settings.dev import *  # noqa: F401,F403

@@ -1,9 +1,11 @@
 """The real town URLconf plus 120 extra routes, so routing is measured at the
 size the product will reach (100+ routes)."""
+
 from django.http import HttpResponse
 from django.urls import path
 
-from portal.urls_tenant import handler404, urlpatterns as real  # noqa: F401
+from portal.urls_tenant import handler404  # noqa: F401
+from portal.urls_tenant import urlpatterns as real
 
 
 def _view(request, **kwargs):

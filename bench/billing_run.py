@@ -15,6 +15,7 @@ then the time to render invoice PDFs (WeasyPrint) and the projection for all.
 The data is built once and reused (--fresh rebuilds it); each measured run
 starts from an empty billing state.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,8 @@ sys.path[:0] = [str(ROOT)]
 sys.path.append(str(ROOT / "platform"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet_bench_billing")
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet_bench_billing"
+)
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
@@ -45,8 +47,13 @@ def ensure_database():
     from django.conf import settings
 
     d = settings.DATABASES["default"]
-    with psycopg.connect(host=d["HOST"], port=d.get("PORT") or 5432, user=d["USER"],
-                         dbname="postgres", autocommit=True) as c:
+    with psycopg.connect(
+        host=d["HOST"],
+        port=d.get("PORT") or 5432,
+        user=d["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
             c.execute(f'CREATE DATABASE "{d["NAME"]}"')
 
@@ -63,8 +70,9 @@ def town():
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     existing = Commune.objects.filter(slug=SLUG).first()
     if existing:
-        call_command("migrate_schemas", schema_name=existing.schema_name, interactive=False,
-                     verbosity=0)
+        call_command(
+            "migrate_schemas", schema_name=existing.schema_name, interactive=False, verbosity=0
+        )
     data = yaml.safe_load((settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text())
     data.update(slug=SLUG, name="Benchville", insee_code="99999", aliases=[])
     return onboard_commune(config=validate(data, source="bench")).commune
@@ -91,31 +99,67 @@ def build(families: int) -> int:
     # one): thousands of distinct prices to compute, as in a real town.
     has_qf = any(f.name == "quotient_familial" for f in Household._meta.get_fields())
     households = Household.objects.bulk_create(
-        [Household(name=f"Famille {n}", address_line=f"{n} rue du Banc", postcode="81100",
-                   city="Benchville" if n % 10 else "Albi",
-                   **({"quotient_familial": rng.randrange(250, 2500) if n % 10 != 3 else None}
-                      if has_qf else {}))
-         for n in range(families)],
-        batch_size=5000)
+        [
+            Household(
+                name=f"Famille {n}",
+                address_line=f"{n} rue du Banc",
+                postcode="81100",
+                city="Benchville" if n % 10 else "Albi",
+                **(
+                    {"quotient_familial": rng.randrange(250, 2500) if n % 10 != 3 else None}
+                    if has_qf
+                    else {}
+                ),
+            )
+            for n in range(families)
+        ],
+        batch_size=5000,
+    )
     adults = Adult.objects.bulk_create(
-        [Adult(household=h, first_name="Camille", last_name=f"Parent{h.pk}",
-               email=f"parent{h.pk}@example.org") for h in households], batch_size=5000)
+        [
+            Adult(
+                household=h,
+                first_name="Camille",
+                last_name=f"Parent{h.pk}",
+                email=f"parent{h.pk}@example.org",
+            )
+            for h in households
+        ],
+        batch_size=5000,
+    )
     children = Child.objects.bulk_create(
-        [Child(household=h, first_name=name, last_name=f"Enfant{h.pk}",
-               birth_date=date(2015 + rng.randrange(8), 1 + rng.randrange(12), 1))
-         for h in households for name in ("Léa", "Hugo")], batch_size=5000)
+        [
+            Child(
+                household=h,
+                first_name=name,
+                last_name=f"Enfant{h.pk}",
+                birth_date=date(2015 + rng.randrange(8), 1 + rng.randrange(12), 1),
+            )
+            for h in households
+            for name in ("Léa", "Hugo")
+        ],
+        batch_size=5000,
+    )
     Through = Child.guardians.through
     by_household = {a.household_id: a for a in adults}
-    Through.objects.bulk_create([Through(child_id=c.pk, adult_id=by_household[c.household_id].pk)
-                                 for c in children], batch_size=10000)
+    Through.objects.bulk_create(
+        [Through(child_id=c.pk, adult_id=by_household[c.household_id].pk) for c in children],
+        batch_size=10000,
+    )
     days = school_days()
     slots = []
     for code in ("restauration-scolaire", "accueil-soir"):
-        activity = Activity.objects.create(service=Service.objects.get(code=code),
-                                           name=f"Bench {code}", default_capacity=len(children))
+        activity = Activity.objects.create(
+            service=Service.objects.get(code=code),
+            name=f"Bench {code}",
+            default_capacity=len(children),
+        )
         slots += DaySlot.objects.bulk_create(
-            [DaySlot(activity=activity, day=d, capacity=len(children), booked=len(children))
-             for d in days])
+            [
+                DaySlot(activity=activity, day=d, capacity=len(children), booked=len(children))
+                for d in days
+            ]
+        )
     bookings, absences = [], []
     count = 0
     for slot in slots:
@@ -128,19 +172,31 @@ def build(families: int) -> int:
                 status = "cancelled"
             elif r < 0.06:
                 attendance = "absent"
-            bookings.append(Booking(slot=slot, child=child, status=status, cancelled_late=late,
-                                    attendance=attendance))
+            bookings.append(
+                Booking(
+                    slot=slot,
+                    child=child,
+                    status=status,
+                    cancelled_late=late,
+                    attendance=attendance,
+                )
+            )
         Booking.objects.bulk_create(bookings, batch_size=10000)
         for b in bookings:
             if b.attendance == "absent" and rng.random() < 0.5:
                 reason = rng.choice(["illness", "family"])
-                absences.append(Absence(booking=b, reason=reason,
-                                        decision=rng.choice(["justified", "unjustified"])))
+                absences.append(
+                    Absence(
+                        booking=b, reason=reason, decision=rng.choice(["justified", "unjustified"])
+                    )
+                )
         count += len(bookings)
         bookings = []
     Absence.objects.bulk_create(absences, batch_size=10000)
-    print(f"données : {families} familles, {len(children)} enfants, {count} réservations "
-          f"({len(absences)} absences signalées) en {time.perf_counter() - started:.1f} s")
+    print(
+        f"données : {families} familles, {len(children)} enfants, {count} réservations "
+        f"({len(absences)} absences signalées) en {time.perf_counter() - started:.1f} s"
+    )
     return count
 
 
@@ -148,9 +204,11 @@ def empty_billing():
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE billing_invoiceline, billing_directdebit, billing_payment, "
-                       "billing_paymentattempt, billing_invoice, billing_invoicingrun, "
-                       "billing_counter CASCADE")
+        cursor.execute(
+            "TRUNCATE billing_invoiceline, billing_directdebit, billing_payment, "
+            "billing_paymentattempt, billing_invoice, billing_invoicingrun, "
+            "billing_counter CASCADE"
+        )
 
 
 def main():
@@ -177,38 +235,56 @@ def main():
         if args.fresh or Household.objects.count() != args.families:
             empty_billing()
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE booking_absence, booking_booking, booking_dayslot, "
-                               "booking_activity, families_child_guardians, families_child, "
-                               "families_adult, families_household CASCADE")
+                cursor.execute(
+                    "TRUNCATE booking_absence, booking_booking, booking_dayslot, "
+                    "booking_activity, families_child_guardians, families_child, "
+                    "families_adult, families_household CASCADE"
+                )
             build(args.families)
         bookings = Booking.objects.count()
         empty_billing()
         connection.close()  # measure with a fresh connection, as a worker would have
 
         started = time.perf_counter()
-        result = services.run_month(commune=commune, year=YEAR, month=MONTH, today=TODAY,
-                                    notify=False)
+        result = services.run_month(
+            commune=commune, year=YEAR, month=MONTH, today=TODAY, notify=False
+        )
         seconds = time.perf_counter() - started
-        print(f"facturation mensuelle : {result.invoices} factures, {result.lines} lignes "
-              f"({bookings} réservations lues) en {seconds:.1f} s — "
-              f"{result.invoices / seconds:.0f} factures/s, {result.lines / seconds:.0f} lignes/s")
+        print(
+            f"facturation mensuelle : {result.invoices} factures, {result.lines} lignes "
+            f"({bookings} réservations lues) en {seconds:.1f} s — "
+            f"{result.invoices / seconds:.0f} factures/s, {result.lines / seconds:.0f} lignes/s"
+        )
         started = time.perf_counter()
-        again = services.run_month(commune=commune, year=YEAR, month=MONTH, today=TODAY,
-                                   notify=False)
-        print(f"relance du même mois : {again.invoices} facture, {again.lines} ligne, "
-              f"{time.perf_counter() - started:.1f} s")
+        again = services.run_month(
+            commune=commune, year=YEAR, month=MONTH, today=TODAY, notify=False
+        )
+        print(
+            f"relance du même mois : {again.invoices} facture, {again.lines} ligne, "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
         _, invoicing = services.town_settings(commune)
-        sample = list(Invoice.objects.order_by("?")[:args.pdfs])
+        sample = list(Invoice.objects.order_by("?")[: args.pdfs])
         started = time.perf_counter()
-        sizes = [len(pdf.invoice_pdf(i, commune, how_to_pay=invoicing.how_to_pay,
-                                     pay_url="https://portail.example/benchville/billing/"))
-                 for i in sample]
+        sizes = [
+            len(
+                pdf.invoice_pdf(
+                    i,
+                    commune,
+                    how_to_pay=invoicing.how_to_pay,
+                    pay_url="https://portail.example/benchville/billing/",
+                )
+            )
+            for i in sample
+        ]
         each = (time.perf_counter() - started) / max(len(sample), 1)
         lines = sum(i.lines.count() for i in sample) / max(len(sample), 1)
-        print(f"PDF : {each * 1000:.0f} ms par facture ({lines:.0f} lignes en moyenne, "
-              f"{sum(sizes) / max(len(sizes), 1) / 1024:.0f} Kio) — "
-              f"{result.invoices * each / 60:.0f} min pour toutes sur un cœur")
+        print(
+            f"PDF : {each * 1000:.0f} ms par facture ({lines:.0f} lignes en moyenne, "
+            f"{sum(sizes) / max(len(sizes), 1) / 1024:.0f} Kio) — "
+            f"{result.invoices * each / 60:.0f} min pour toutes sur un cœur"
+        )
     connection.set_schema_to_public()
 
 

@@ -17,6 +17,7 @@
 Towns are kept between runs (creation is the long part); `--cleanup` drops them.
 Drop the database when done.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,13 +46,22 @@ def main():
     parser.add_argument("--towns", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="migrate_towns --workers")
     parser.add_argument("--create-workers", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=10,
-                        help="towns migrated by django-tenants' migrate_schemas for comparison")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=10,
+        help="towns migrated by django-tenants' migrate_schemas for comparison",
+    )
     parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--post-migrate", choices=["all", "plan"], default="all",
-                        help="migrate_towns --post-migrate for (b)")
-    parser.add_argument("--skip", default="",
-                        help="comma-separated among: noop,additive,routing,stock")
+    parser.add_argument(
+        "--post-migrate",
+        choices=["all", "plan"],
+        default="all",
+        help="migrate_towns --post-migrate for (b)",
+    )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated among: noop,additive,routing,stock"
+    )
     parser.add_argument("--cleanup", action="store_true", help="drop every bench town and stop")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -83,15 +93,20 @@ def main():
     if missing:
         started = time.perf_counter()
         connection.close()
-        chunks = [missing[i::args.create_workers] for i in range(args.create_workers)]
+        chunks = [missing[i :: args.create_workers] for i in range(args.create_workers)]
         with multiprocessing.get_context("fork").Pool(args.create_workers) as pool:
             pool.map(_create_towns, chunks)
         elapsed = time.perf_counter() - started
-        print(f"created {len(missing)} towns in {elapsed:.1f} s with {args.create_workers} "
-              f"processes: {elapsed / len(missing) * 1000:.0f} ms per town (wall, "
-              f"{args.create_workers} in parallel)")
-    towns = list(Commune.objects.filter(slug__startswith=f"{PREFIX}-")
-                 .order_by("schema_name").values_list("schema_name", flat=True))[: args.towns]
+        print(
+            f"created {len(missing)} towns in {elapsed:.1f} s with {args.create_workers} "
+            f"processes: {elapsed / len(missing) * 1000:.0f} ms per town (wall, "
+            f"{args.create_workers} in parallel)"
+        )
+    towns = list(
+        Commune.objects.filter(slug__startswith=f"{PREFIX}-")
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )[: args.towns]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace")
         namespaces = cursor.fetchone()[0]
@@ -99,8 +114,10 @@ def main():
         relations = cursor.fetchone()[0]
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
-    print(f"towns: {len(towns)}; schemas in the database: {namespaces}; "
-          f"pg_class rows: {relations}; database size: {size}")
+    print(
+        f"towns: {len(towns)}; schemas in the database: {namespaces}; "
+        f"pg_class rows: {relations}; database size: {size}"
+    )
 
     # --- 2. (a) no-op ----------------------------------------------------------
     if "noop" not in skip:
@@ -113,41 +130,58 @@ def main():
             states = read_town_states(towns, code)
             reads.append(time.perf_counter() - t)
         behind = sum(1 for s in states.values() if s.unapplied)
-        print(f"(a) state of {len(towns)} towns read in {min(reads) * 1000:.0f} ms (best of 3; "
-              f"{min(reads) / len(towns) * 1e6:.0f} µs per town), {behind} behind")
+        print(
+            f"(a) state of {len(towns)} towns read in {min(reads) * 1000:.0f} ms (best of 3; "
+            f"{min(reads) / len(towns) * 1e6:.0f} µs per town), {behind} behind"
+        )
         seconds, out = _migrate_towns_process(args.workers, extra_models=0, towns=towns)
-        print(f"(a) no-op `manage.py migrate_towns` (new process, Django start-up included): "
-              f"{seconds:.1f} s for {len(towns)} towns = "
-              f"{seconds / len(towns) * 1000:.2f} ms per town")
+        print(
+            f"(a) no-op `manage.py migrate_towns` (new process, Django start-up included): "
+            f"{seconds:.1f} s for {len(towns)} towns = "
+            f"{seconds / len(towns) * 1000:.2f} ms per town"
+        )
         print("    " + _summary(out))
 
     if "stock" not in skip and args.sample:
         sample = random.Random(1).sample(towns, min(args.sample, len(towns)))
         t = time.perf_counter()
         for schema in sample:
-            call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False,
-                         verbosity=0, skip_checks=True)
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=schema,
+                interactive=False,
+                verbosity=0,
+                skip_checks=True,
+            )
         per_town = (time.perf_counter() - t) / len(sample)
         connection.set_schema_to_public()
-        print(f"(a) django-tenants `migrate_schemas` no-op, {len(sample)} sample towns: "
-              f"{per_town * 1000:.0f} ms per town -> ~{per_town * len(towns):.0f} s for "
-              f"{len(towns)} towns sequentially")
+        print(
+            f"(a) django-tenants `migrate_schemas` no-op, {len(sample)} sample towns: "
+            f"{per_town * 1000:.0f} ms per town -> ~{per_town * len(towns):.0f} s for "
+            f"{len(towns)} towns sequentially"
+        )
 
     # --- 3. (b) one additive migration ------------------------------------------
     if "additive" not in skip:
-        seconds, out = _migrate_towns_process(args.workers, extra_models=1, towns=towns,
-                                              post_migrate=args.post_migrate)
+        seconds, out = _migrate_towns_process(
+            args.workers, extra_models=1, towns=towns, post_migrate=args.post_migrate
+        )
         migrated = int(re.search(r"(\d+) migrée", out).group(1)) if "migrée" in out else 0
-        print(f"(b) additive migration (CreateModel + indexes; post_migrate for "
-              f"{args.post_migrate} apps) with {args.workers} workers: {seconds:.1f} s for "
-              f"{migrated} towns = "
-              f"{seconds / max(migrated, 1) * 1000:.0f} ms per town (wall)")
+        print(
+            f"(b) additive migration (CreateModel + indexes; post_migrate for "
+            f"{args.post_migrate} apps) with {args.workers} workers: {seconds:.1f} s for "
+            f"{migrated} towns = "
+            f"{seconds / max(migrated, 1) * 1000:.0f} ms per town (wall)"
+        )
         print("    " + _summary(out))
         times = [float(m) for m in re.findall(r"migrée \(1 migration\(s\) en ([\d.]+) s\)", out)]
         if times:
             times.sort()
-            print(f"    per town inside a worker: p50={times[len(times) // 2] * 1000:.0f} ms "
-                  f"p95={times[int(len(times) * 0.95)] * 1000:.0f} ms")
+            print(
+                f"    per town inside a worker: p50={times[len(times) // 2] * 1000:.0f} ms "
+                f"p95={times[int(len(times) * 0.95)] * 1000:.0f} ms"
+            )
         _undo_additive(connection, towns)
 
     # --- 4. (c) routing -------------------------------------------------------
@@ -170,8 +204,12 @@ def _create_towns(indexes):
             connection.close()
         with transaction.atomic():
             commune = Commune(
-                schema_name=f"{PREFIX}_{i}", slug=f"{PREFIX}-{i}", name=f"Bench {i}",
-                insee_code=f"M{i:04d}", department="Bench", department_code="00",
+                schema_name=f"{PREFIX}_{i}",
+                slug=f"{PREFIX}-{i}",
+                name=f"Bench {i}",
+                insee_code=f"M{i:04d}",
+                department="Bench",
+                department_code="00",
                 contact_label="Mairie",
                 enabled_modules=["periscolaire", "alsh", "petite_enfance", "billing"],
             )
@@ -182,11 +220,21 @@ def _create_towns(indexes):
 
 
 def _migrate_towns_process(workers, *, extra_models, towns, post_migrate="all"):
-    env = dict(os.environ, BENCH_EXTRA_MODELS=str(extra_models),
-               DJANGO_SETTINGS_MODULE="bench_settings",
-               PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, str(ROOT / "manage.py"), "migrate_towns", "--no-template",
-           f"--workers={workers}", "--wave-size=500", f"--post-migrate={post_migrate}"]
+    env = dict(
+        os.environ,
+        BENCH_EXTRA_MODELS=str(extra_models),
+        DJANGO_SETTINGS_MODULE="bench_settings",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
+    )
+    cmd = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "migrate_towns",
+        "--no-template",
+        f"--workers={workers}",
+        "--wave-size=500",
+        f"--post-migrate={post_migrate}",
+    ]
     from tenants.models import Commune
 
     if len(towns) < Commune.objects.exclude(schema_name="public").count():
@@ -216,7 +264,7 @@ def _undo_additive(connection, towns):
                 f'DELETE FROM "{s}".auth_permission WHERE content_type_id IN (SELECT id FROM '
                 f"\"{s}\".django_content_type WHERE app_label = 'bench_scale_app'); "
                 f"DELETE FROM \"{s}\".django_content_type WHERE app_label = 'bench_scale_app'; "
-                for s in towns[start:start + 50]
+                for s in towns[start : start + 50]
             )
             cursor.execute(f"DO $$ BEGIN {body} END $$")
     print(f"    (b) undone in {time.perf_counter() - started:.1f} s")
@@ -249,8 +297,10 @@ def _routing(towns, requests):
     seen = rng.sample(slugs, min(1000, len(slugs)))
     cold = _time(middleware, rf, [f"/{slug}/module-1/page-12/7/" for slug in seen])
     # Warm: random towns among those already looked up (the per-process cache).
-    paths = [f"/{rng.choice(seen)}/module-{j // 10}/page-{j}/7/"
-             for j in (rng.randrange(120) for _ in range(requests))]
+    paths = [
+        f"/{rng.choice(seen)}/module-{j // 10}/page-{j}/7/"
+        for j in (rng.randrange(120) for _ in range(requests))
+    ]
     warm = _time(middleware, rf, paths)
     print(f"(c) routing over {len(towns)} towns:")
     _report("    TownRoutingMiddleware, random town already looked up", warm)
@@ -265,7 +315,7 @@ def cleanup(connection):
         cursor.execute(f"SELECT nspname FROM pg_namespace WHERE nspname ~ '^{PREFIX}_[0-9]+$'")
         schemas = [r[0] for r in cursor.fetchall()]
         for start in range(0, len(schemas), 10):  # ~100 relations (locks) per town
-            part = schemas[start:start + 10]
+            part = schemas[start : start + 10]
             cursor.execute("".join(f'DROP SCHEMA "{s}" CASCADE;' for s in part))
     print(f"dropped {len(schemas)} bench towns")
 

@@ -25,6 +25,7 @@ smoke test tests/test_load_smoke.py). The database is dropped at the end
 unless `--keep`. Figures are copied to docs/benchmarks.md by hand (they depend
 on the machine).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,14 @@ def database_url(db_name: str) -> str:
 def server_env(db_url: str) -> dict:
     """The app's environment: DEBUG off, persistent connections, no broker."""
     return {
-        "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
-        "DEBUG": "false", "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "60", "REDIS_URL": "",
-        "CELERY_BROKER_URL": "", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
+        "DEBUG": "false",
+        "LOG_LEVEL": "ERROR",
+        "CONN_MAX_AGE": "60",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
 
@@ -119,43 +125,85 @@ def populate(commune, families: int, places: int, ndays: int, *, ceiling: bool =
     with tenant_context(commune):
         activity = Activity.objects.get(code="alsh-vacances--alsh-centre")
         DaySlot.objects.bulk_create(
-            [DaySlot(activity=activity, day=d, capacity=places) for d in days])
+            [DaySlot(activity=activity, day=d, capacity=places) for d in days]
+        )
         ceiling_slots = []
         if ceiling:
             pg = Activity.objects.create(service=activity.service, name="pgbench", code="")
-            ceiling_slots = [s.pk for s in DaySlot.objects.bulk_create(
-                [DaySlot(activity=pg, day=d, capacity=10**9) for d in days])]
-        users = User.objects.bulk_create([
-            User(username=f"rush{i}", email=f"rush{i}@example.org", password="!", role="family")
-            for i in range(families)])
+            ceiling_slots = [
+                s.pk
+                for s in DaySlot.objects.bulk_create(
+                    [DaySlot(activity=pg, day=d, capacity=10**9) for d in days]
+                )
+            ]
+        users = User.objects.bulk_create(
+            [
+                User(username=f"rush{i}", email=f"rush{i}@example.org", password="!", role="family")
+                for i in range(families)
+            ]
+        )
         households = Household.objects.bulk_create(
-            [Household(name=f"Famille R{i}") for i in range(families)])
-        adults = Adult.objects.bulk_create([
-            Adult(household=h, user=u, first_name="Parent", last_name=f"R{i}")
-            for i, (h, u) in enumerate(zip(households, users, strict=True))])
-        children = Child.objects.bulk_create([
-            Child(household=h, first_name="Enfant", last_name=h.name[8:],
-                  birth_date=date(2018, 5, 1)) for h in households])
-        Child.guardians.through.objects.bulk_create([
-            Child.guardians.through(child_id=c.pk, adult_id=a.pk)
-            for c, a in zip(children, adults, strict=True)])
-        Registration.objects.bulk_create([
-            Registration(child=c, service=activity.service, site=activity.site,
-                         school_year=school_year_of(days[0]), status="accepted") for c in children])
+            [Household(name=f"Famille R{i}") for i in range(families)]
+        )
+        adults = Adult.objects.bulk_create(
+            [
+                Adult(household=h, user=u, first_name="Parent", last_name=f"R{i}")
+                for i, (h, u) in enumerate(zip(households, users, strict=True))
+            ]
+        )
+        children = Child.objects.bulk_create(
+            [
+                Child(
+                    household=h,
+                    first_name="Enfant",
+                    last_name=h.name[8:],
+                    birth_date=date(2018, 5, 1),
+                )
+                for h in households
+            ]
+        )
+        Child.guardians.through.objects.bulk_create(
+            [
+                Child.guardians.through(child_id=c.pk, adult_id=a.pk)
+                for c, a in zip(children, adults, strict=True)
+            ]
+        )
+        Registration.objects.bulk_create(
+            [
+                Registration(
+                    child=c,
+                    service=activity.service,
+                    site=activity.site,
+                    school_year=school_year_of(days[0]),
+                    status="accepted",
+                )
+                for c in children
+            ]
+        )
         expire = timezone.now() + timedelta(days=1)
         store, sessions, keys = SessionStore(), [], []
         for u in users:
             key = secrets.token_hex(16)
             keys.append(key)
-            data = {SESSION_KEY: str(u.pk), HASH_SESSION_KEY: u.get_session_auth_hash(),
-                    BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0]}
-            sessions.append(Session(session_key=key, session_data=store.encode(data),
-                                    expire_date=expire))
+            data = {
+                SESSION_KEY: str(u.pk),
+                HASH_SESSION_KEY: u.get_session_auth_hash(),
+                BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            }
+            sessions.append(
+                Session(session_key=key, session_data=store.encode(data), expire_date=expire)
+            )
         Session.objects.bulk_create(sessions)
-    return {"activity": activity.pk, "ceiling_slots": sorted(ceiling_slots),
-            "children": [c.pk for c in children], "sessions": keys,
-            "days": [d.isoformat() for d in days], "schema": commune.schema_name,
-            "slug": commune.slug, "modules": sorted(commune.enabled_modules)}
+    return {
+        "activity": activity.pk,
+        "ceiling_slots": sorted(ceiling_slots),
+        "children": [c.pk for c in children],
+        "sessions": keys,
+        "days": [d.isoformat() for d in days],
+        "schema": commune.schema_name,
+        "slug": commune.slug,
+        "modules": sorted(commune.enabled_modules),
+    }
 
 
 def free_port() -> int:
@@ -166,15 +214,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(workers: int, port: int, *, db_url: str, town: str = "castres",
-          start_timeout: float = 90) -> subprocess.Popen:
+def serve(
+    workers: int, port: int, *, db_url: str, town: str = "castres", start_timeout: float = 90
+) -> subprocess.Popen:
     """gunicorn (sync workers) on 127.0.0.1:port, once it answers for `town`."""
     env = {**os.environ, **server_env(db_url), "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--worker-class", "sync", "--keep-alive", "30",
-         "--log-level", "warning", "--timeout", "120"],
-        cwd=ROOT, env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + start_timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -215,11 +282,25 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
                 if not work:
                     break
                 i = work.pop()
-            body = json.dumps({"service": "alsh-vacances", "changes": [
-                {"child": info["children"][i], "activity": info["activity"], "day": d,
-                 "action": "book"} for d in info["days"]]})
-            headers = {"Content-Type": "application/json", "X-CSRFToken": csrf,
-                       "Cookie": f"sessionid={info['sessions'][i]}; csrftoken={csrf}"}
+            body = json.dumps(
+                {
+                    "service": "alsh-vacances",
+                    "changes": [
+                        {
+                            "child": info["children"][i],
+                            "activity": info["activity"],
+                            "day": d,
+                            "action": "book",
+                        }
+                        for d in info["days"]
+                    ],
+                }
+            )
+            headers = {
+                "Content-Type": "application/json",
+                "X-CSRFToken": csrf,
+                "Cookie": f"sessionid={info['sessions'][i]}; csrftoken={csrf}",
+            }
             started = time.perf_counter()
             try:
                 conn.request("POST", f"/{info['slug']}/api/alsh/reservations/", body, headers)
@@ -246,20 +327,26 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
     go.set()
     for t in threads:
         t.join()
-    return {"seconds": time.perf_counter() - started, "latencies": latencies, "statuses": statuses,
-            "sellout": (last_ok[0] - started) if last_ok[0] else None}
+    return {
+        "seconds": time.perf_counter() - started,
+        "latencies": latencies,
+        "statuses": statuses,
+        "sellout": (last_ok[0] - started) if last_ok[0] else None,
+    }
 
 
 def count_overbooked(info: dict) -> tuple[int, int, int]:
     import psycopg
 
     with psycopg.connect(info["database_url"]) as c:
-        rows = c.execute(f"""
+        rows = c.execute(
+            f"""
             SELECT s.id, s.capacity, s.booked,
-                   (SELECT count(*) FROM "{info['schema']}".booking_booking b
+                   (SELECT count(*) FROM "{info["schema"]}".booking_booking b
                      WHERE b.slot_id = s.id AND b.status = 'booked')
-              FROM "{info['schema']}".booking_dayslot s WHERE s.activity_id = %s""",
-                         [info["activity"]]).fetchall()
+              FROM "{info["schema"]}".booking_dayslot s WHERE s.activity_id = %s""",
+            [info["activity"]],
+        ).fetchall()
     overbooked = sum(max(0, n - cap) for _, cap, _, n in rows)
     counter_drift = sum(abs(n - booked) for _, _, booked, n in rows)
     return overbooked, counter_drift, sum(n for *_, n in rows)
@@ -268,23 +355,48 @@ def count_overbooked(info: dict) -> tuple[int, int, int]:
 def pgbench(info: dict, concurrency: int, seconds: int, db_name: str) -> float:
     schema = info["schema"]
     children = info["children"]
-    lines = [rf"\set idx random(0, {len(children) - 1})", rf"\set child {children[0]} + :idx",
-             "BEGIN;"]
+    lines = [
+        rf"\set idx random(0, {len(children) - 1})",
+        rf"\set child {children[0]} + :idx",
+        "BEGIN;",
+    ]
     for slot in info["ceiling_slots"]:
-        lines.append(f"UPDATE {schema}.booking_dayslot SET booked = booked + 1 "
-                     f"WHERE id = {slot} AND booked < capacity;")
+        lines.append(
+            f"UPDATE {schema}.booking_dayslot SET booked = booked + 1 "
+            f"WHERE id = {slot} AND booked < capacity;"
+        )
         lines.append(
             f"INSERT INTO {schema}.booking_booking (slot_id, child_id, status, from_waiting_list, "
             "created_at, cancelled_late, attendance) VALUES "
             f"({slot}, :child, 'booked', false, now(), false, 'pending') "
-            "ON CONFLICT (slot_id, child_id) WHERE status = 'booked' DO NOTHING;")
+            "ON CONFLICT (slot_id, child_id) WHERE status = 'booked' DO NOTHING;"
+        )
     lines.append("COMMIT;")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write("\n".join(lines) + "\n")
     host = re.search(r"@([^:/]+)", BASE_URL).group(1)
     out = subprocess.run(
-        ["pgbench", "-h", host, "-U", "postgres", "-n", "-c", str(concurrency), "-j", "2",
-         "-T", str(seconds), "-f", f.name, db_name], capture_output=True, text=True, check=True)
+        [
+            "pgbench",
+            "-h",
+            host,
+            "-U",
+            "postgres",
+            "-n",
+            "-c",
+            str(concurrency),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            f.name,
+            db_name,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     os.unlink(f.name)
     return float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
 
@@ -319,26 +431,40 @@ def main():
 def measure(args, port: int) -> None:
     t0 = time.perf_counter()
     info = setup(args.database, args.families, args.places, args.days)
-    print(f"setup: {args.families} families, {args.days} days x {args.places} places; "
-          f"Castres with modules {', '.join(info['modules'])} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"setup: {args.families} families, {args.days} days x {args.places} places; "
+        f"Castres with modules {', '.join(info['modules'])} ({time.perf_counter() - t0:.1f} s)"
+    )
     result = rush_and_count(info, workers=args.workers, port=port, concurrency=args.concurrency)
-    print(f"gunicorn: {args.workers} sync workers; {args.concurrency} concurrent families; "
-          f"{result['seconds']:.2f} s")
+    print(
+        f"gunicorn: {args.workers} sync workers; {args.concurrency} concurrent families; "
+        f"{result['seconds']:.2f} s"
+    )
     print(f"responses: {result['statuses']}")
-    print(f"successful bookings: {result['booked']} in {result['sellout_s']:.2f} s until sold out "
-          f"({result['bookings_per_s']:.1f} bookings/s); submissions: "
-          f"{result['submissions_per_s']:.1f}/s (accepted or refused as full)")
-    print(f"latency ms: p50 {result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f}  "
-          f"p99 {result['p99_ms']:.1f}  mean {result['mean_ms']:.1f}")
-    print(f"5xx: {result['errors_5xx']}   overbooked places: {result['overbooked']}   "
-          f"counter drift: {result['counter_drift']}")
+    print(
+        f"successful bookings: {result['booked']} in {result['sellout_s']:.2f} s until sold out "
+        f"({result['bookings_per_s']:.1f} bookings/s); submissions: "
+        f"{result['submissions_per_s']:.1f}/s (accepted or refused as full)"
+    )
+    print(
+        f"latency ms: p50 {result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f}  "
+        f"p99 {result['p99_ms']:.1f}  mean {result['mean_ms']:.1f}"
+    )
+    print(
+        f"5xx: {result['errors_5xx']}   overbooked places: {result['overbooked']}   "
+        f"counter drift: {result['counter_drift']}"
+    )
     if args.pgbench_seconds:
         tps = pgbench(info, args.concurrency, args.pgbench_seconds, args.database)
-        print(f"pgbench ceiling (same transaction, {args.days} days, {args.concurrency} clients): "
-              f"{tps:.1f} transactions/s = {tps * args.days:.1f} bookings/s")
-        print(f"ratio app/pgbench: submissions {result['submissions_per_s'] / tps:.2%}; "
-              "successful bookings/s vs ceiling bookings/s "
-              f"{result['bookings_per_s'] / (tps * args.days):.2%}")
+        print(
+            f"pgbench ceiling (same transaction, {args.days} days, {args.concurrency} clients): "
+            f"{tps:.1f} transactions/s = {tps * args.days:.1f} bookings/s"
+        )
+        print(
+            f"ratio app/pgbench: submissions {result['submissions_per_s'] / tps:.2%}; "
+            "successful bookings/s vs ceiling bookings/s "
+            f"{result['bookings_per_s'] / (tps * args.days):.2%}"
+        )
         result["pgbench_tps"] = round(tps, 1)
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     if args.json:
@@ -359,16 +485,24 @@ def rush_and_count(info: dict, *, workers: int, port: int, concurrency: int) -> 
     lat = [x * 1000 for x in run["latencies"]]
     sellout = run["sellout"] or run["seconds"]
     return {
-        "modules": info["modules"], "families": len(info["children"]),
-        "days": len(info["days"]), "concurrency": concurrency, "workers": workers,
+        "modules": info["modules"],
+        "families": len(info["children"]),
+        "days": len(info["days"]),
+        "concurrency": concurrency,
+        "workers": workers,
         "statuses": {str(k): v for k, v in sorted(run["statuses"].items())},
         "errors_5xx": sum(n for s, n in run["statuses"].items() if s >= 500),
-        "overbooked": overbooked, "counter_drift": drift, "booked": booked,
-        "seconds": round(run["seconds"], 2), "sellout_s": round(sellout, 2),
+        "overbooked": overbooked,
+        "counter_drift": drift,
+        "booked": booked,
+        "seconds": round(run["seconds"], 2),
+        "sellout_s": round(sellout, 2),
         "bookings_per_s": round(booked / sellout, 1),
         "submissions_per_s": round(len(lat) / run["seconds"], 1),
-        "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1),
-        "p99_ms": round(pct(lat, 99), 1), "mean_ms": round(statistics.mean(lat), 1),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p95_ms": round(pct(lat, 95), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+        "mean_ms": round(statistics.mean(lat), 1),
         "load_average": os.getloadavg(),
     }
 

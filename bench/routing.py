@@ -7,6 +7,7 @@ Measures middleware + URL resolution (what routing costs before a view runs),
 in one process, warm. Prints p50/p95/mean in milliseconds. The towns are public
 rows only (routing never touches their schemas before the view).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ def ensure_database():
     d = settings.DATABASES["default"]
     if d.get("HOST", "").startswith("/"):
         return
-    with psycopg.connect(host=d["HOST"], port=d.get("PORT") or 5432, user=d["USER"],
-                         dbname="postgres", autocommit=True) as c:
+    with psycopg.connect(
+        host=d["HOST"],
+        port=d.get("PORT") or 5432,
+        user=d["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
             c.execute(f'CREATE DATABASE "{d["NAME"]}"')
 
@@ -64,19 +70,30 @@ def main():
     existing = Commune.objects.filter(slug__startswith="bench-").count()
     if existing < args.towns:
         communes = Commune.objects.bulk_create(
-            Commune(schema_name=f"bench_{i}", slug=f"bench-{i}", name=f"Bench {i}", insee_code=f"B{i:04d}",
-                    department="Bench", department_code="00", contact_label="Mairie",
-                    enabled_modules=["periscolaire", "alsh", "petite_enfance", "billing"])
+            Commune(
+                schema_name=f"bench_{i}",
+                slug=f"bench-{i}",
+                name=f"Bench {i}",
+                insee_code=f"B{i:04d}",
+                department="Bench",
+                department_code="00",
+                contact_label="Mairie",
+                enabled_modules=["periscolaire", "alsh", "petite_enfance", "billing"],
+            )
             for i in range(existing, args.towns)
         )
-        Domain.objects.bulk_create(Domain(domain=c.slug, tenant=c, is_primary=True) for c in communes)
+        Domain.objects.bulk_create(
+            Domain(domain=c.slug, tenant=c, is_primary=True) for c in communes
+        )
     routes = sum(1 for _ in _walk(get_resolver("bench_urls").url_patterns))
     print(f"towns: {Commune.objects.filter(slug__startswith='bench-').count()}, routes: {routes}")
 
     rf = RequestFactory()
     rng = random.Random(42)
-    paths = [f"/bench-{rng.randrange(args.towns)}/module-{j // 10}/page-{j}/7/"
-             for j in (rng.randrange(120) for _ in range(args.requests))]
+    paths = [
+        f"/bench-{rng.randrange(args.towns)}/module-{j // 10}/page-{j}/7/"
+        for j in (rng.randrange(120) for _ in range(args.requests))
+    ]
 
     from django.urls import reverse
 
@@ -137,8 +154,10 @@ def _time(handler, rf, paths):
 def _report(label, samples):
     samples = sorted(samples)
     p = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
-    print(f"{label}: n={len(samples)} p50={p(0.5):.3f} ms p95={p(0.95):.3f} ms "
-          f"mean={statistics.fmean(samples):.3f} ms")
+    print(
+        f"{label}: n={len(samples)} p50={p(0.5):.3f} ms p95={p(0.95):.3f} ms "
+        f"mean={statistics.fmean(samples):.3f} ms"
+    )
 
 
 if __name__ == "__main__":

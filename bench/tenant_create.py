@@ -10,6 +10,7 @@ trip, i.e. database work). `--extra-models N` adds N synthetic models
 benchmark's schemas are dropped at the end; the database is created if missing
 (drop it yourself when done).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,17 @@ METHODS = ("migrations", "template", "clone", "onboarding")
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--towns", type=int, default=50)
-    parser.add_argument("--extra-models", type=int, default=0,
-                        help="synthetic models added to every town (bench_scale_app)")
-    parser.add_argument("--methods", default="migrations,template,clone,onboarding",
-                        help=f"comma-separated among {', '.join(METHODS)}")
+    parser.add_argument(
+        "--extra-models",
+        type=int,
+        default=0,
+        help="synthetic models added to every town (bench_scale_app)",
+    )
+    parser.add_argument(
+        "--methods",
+        default="migrations,template,clone,onboarding",
+        help=f"comma-separated among {', '.join(METHODS)}",
+    )
     args = parser.parse_args()
     os.environ["BENCH_EXTRA_MODELS"] = str(args.extra_models)
     methods = [m for m in args.methods.split(",") if m]
@@ -56,20 +64,26 @@ def main():
 
     started = time.perf_counter()
     state = template.refresh_template(force=True)
-    print(f"template refresh (migrate + generate + verify): {time.perf_counter() - started:.2f} s "
-          f"-> {state.status}")
+    print(
+        f"template refresh (migrate + generate + verify): {time.perf_counter() - started:.2f} s "
+        f"-> {state.status}"
+    )
     script = template.template_script()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FILTER (WHERE relkind = 'r'), "
-                       "count(*) FILTER (WHERE relkind = 'i'), count(*) "
-                       "FROM pg_class WHERE relnamespace = %s::regnamespace",
-                       [template.template_schema()])
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE relkind = 'r'), "
+            "count(*) FILTER (WHERE relkind = 'i'), count(*) "
+            "FROM pg_class WHERE relnamespace = %s::regnamespace",
+            [template.template_schema()],
+        )
         tables, indexes, relations = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM pg_namespace")
         namespaces = cursor.fetchone()[0]
-    print(f"town schema: {tables} tables, {indexes} indexes, {relations} relations; "
-          f"script: {script.statements} statements, {len(script.sql) / 1024:.0f} KiB, "
-          f"generated in {script.seconds * 1000:.0f} ms; schemas in the database: {namespaces}")
+    print(
+        f"town schema: {tables} tables, {indexes} indexes, {relations} relations; "
+        f"script: {script.statements} statements, {len(script.sql) / 1024:.0f} KiB, "
+        f"generated in {script.seconds * 1000:.0f} ms; schemas in the database: {namespaces}"
+    )
     print(f"{args.towns} towns per method, load average before: {_load()}")
 
     clone = CloneSchema()
@@ -106,12 +120,14 @@ def main():
     if "clone" in methods:
         same = None
         if "template" in methods:
-            same = (template.describe_schema("bench_tc_clon_0")
-                    == template.describe_schema("bench_tc_temp_0"))
+            same = template.describe_schema("bench_tc_clon_0") == template.describe_schema(
+                "bench_tc_temp_0"
+            )
         print(f"clone_schema gives the same catalog as the template: {same}")
     if "migrations" in methods and "template" in methods:
-        same = (template.describe_schema("bench_tc_migr_0")
-                == template.describe_schema("bench_tc_temp_0"))
+        same = template.describe_schema("bench_tc_migr_0") == template.describe_schema(
+            "bench_tc_temp_0"
+        )
         print(f"template gives the same catalog as migrations: {same}")
         ratio = statistics.median(results["migrations"]) / statistics.median(results["template"])
         print(f"template is {ratio:.1f}x faster than migrations (median)")
@@ -133,8 +149,10 @@ def cleanup(connection):
 
     Commune.objects.filter(slug__startswith="bench-onb-").delete()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_tc\\_%' "
-                       "OR nspname LIKE 'bench\\_onb\\_%'")
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_tc\\_%' "
+            "OR nspname LIKE 'bench\\_onb\\_%'"
+        )
         for (schema,) in cursor.fetchall():
             cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
@@ -142,10 +160,12 @@ def cleanup(connection):
 def _report(label, samples, cpu):
     s = sorted(samples)
     p = lambda q: s[min(len(s) - 1, int(q * len(s)))]  # noqa: E731
-    print(f"{label:>11}: n={len(s)} wall p50={p(0.5) * 1000:.0f} ms p95={p(0.95) * 1000:.0f} ms "
-          f"mean={statistics.fmean(s) * 1000:.0f} ms min={s[0] * 1000:.0f} ms "
-          f"total={sum(s):.1f} s; "
-          f"PostgreSQL backend CPU p50={statistics.median(cpu) * 1000:.0f} ms")
+    print(
+        f"{label:>11}: n={len(s)} wall p50={p(0.5) * 1000:.0f} ms p95={p(0.95) * 1000:.0f} ms "
+        f"mean={statistics.fmean(s) * 1000:.0f} ms min={s[0] * 1000:.0f} ms "
+        f"total={sum(s):.1f} s; "
+        f"PostgreSQL backend CPU p50={statistics.median(cpu) * 1000:.0f} ms"
+    )
 
 
 def _backend_cpu(connection) -> float:
@@ -170,8 +190,13 @@ def ensure_database():
     from django.conf import settings
 
     d = settings.DATABASES["default"]
-    with psycopg.connect(host=d["HOST"], port=d.get("PORT") or 5432, user=d["USER"],
-                         dbname="postgres", autocommit=True) as c:
+    with psycopg.connect(
+        host=d["HOST"],
+        port=d.get("PORT") or 5432,
+        user=d["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
             c.execute(f'CREATE DATABASE "{d["NAME"]}"')
 

@@ -2,6 +2,7 @@
 
 Every value can be overridden from the environment (GUNICORN_CMD_ARGS too).
 """
+
 import multiprocessing
 import os
 

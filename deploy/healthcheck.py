@@ -8,6 +8,7 @@
 
 Exit 0 = healthy. Standard library only for web/live/beat (fast, no Django).
 """
+
 import glob
 import http.client
 import os
@@ -18,8 +19,10 @@ import time
 
 
 def http_ok(path: str) -> bool:
-    host = (os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".")
-            or "localhost")
+    host = (
+        os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".")
+        or "localhost"
+    )
     conn = http.client.HTTPConnection("127.0.0.1", int(os.environ.get("PORT", "8000")), timeout=5)
     # The Host header must be allowed (ALLOWED_HOSTS); X-Forwarded-Proto avoids
     # the HTTPS redirect (health paths are exempt anyway).
@@ -29,9 +32,20 @@ def http_ok(path: str) -> bool:
 
 def worker_ok() -> bool:
     out = subprocess.run(
-        ["celery", "-A", "portal", "inspect", "ping", "--timeout", "5",
-         "--destination", f"celery@{socket.gethostname()}"],
-        capture_output=True, text=True, timeout=30,
+        [
+            "celery",
+            "-A",
+            "portal",
+            "inspect",
+            "ping",
+            "--timeout",
+            "5",
+            "--destination",
+            f"celery@{socket.gethostname()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     return out.returncode == 0
 

@@ -174,8 +174,12 @@ class CommuneAdmin(admin.ModelAdmin):
 
     def _page(self, request, template: str, title: str, **extra):
         """A console page inside the admin's layout (menu, breadcrumbs)."""
-        context = {**self.admin_site.each_context(request), "title": title,
-                   "opts": self.model._meta, **extra}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            **extra,
+        }
         return TemplateResponse(request, f"admin/tenants/commune/{template}", context)
 
     @staticmethod
@@ -197,8 +201,13 @@ class CommuneAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
                 return redirect("admin:tenants_commune_changelist")
-        return self._page(request, "onboard.html", "Intégrer une commune depuis son fichier YAML",
-                          form=form, problems=problems)
+        return self._page(
+            request,
+            "onboard.html",
+            "Intégrer une commune depuis son fichier YAML",
+            form=form,
+            problems=problems,
+        )
 
     def onboard_form_view(self, request):
         """A new town from a form: the same configuration dict a YAML gives, the
@@ -225,8 +234,9 @@ class CommuneAdmin(admin.ModelAdmin):
                 note = f" Invitation envoyée à {invited['email']}." if invited else ""
                 self.message_user(request, result.summary() + note, messages.SUCCESS)
                 return redirect("admin:tenants_commune_yaml", result.commune.pk)
-        return self._page(request, "onboard_form.html", "Intégrer une commune avec le formulaire",
-                          form=form)
+        return self._page(
+            request, "onboard_form.html", "Intégrer une commune avec le formulaire", form=form
+        )
 
     def yaml_view(self, request, pk):
         """The configuration in force as tenant_configs/<slug>.yaml, to commit."""
@@ -239,15 +249,20 @@ class CommuneAdmin(admin.ModelAdmin):
         text = config_yaml(commune.config)
         if "telecharger" in request.GET:
             return _yaml_response(text, commune.slug)
-        return self._page(request, "yaml.html", f"Fichier YAML de {commune.name}",
-                          commune=commune, text=text)
+        return self._page(
+            request, "yaml.html", f"Fichier YAML de {commune.name}", commune=commune, text=text
+        )
 
     def health_view(self, request):
         towns = list(self.get_queryset(request))
         stats = console.town_stats(towns)
-        return self._page(request, "health.html", "Santé de la plateforme",
-                          rows=[(t, stats.get(t.schema_name, {})) for t in towns],
-                          failed=FailedTask.objects.all()[:50])
+        return self._page(
+            request,
+            "health.html",
+            "Santé de la plateforme",
+            rows=[(t, stats.get(t.schema_name, {})) for t in towns],
+            failed=FailedTask.objects.all()[:50],
+        )
 
     def invite_view(self, request, pk):
         commune = self._town(pk)
@@ -266,9 +281,13 @@ class CommuneAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return redirect("admin:tenants_commune_changelist")
-        return self._page(request, "invite.html",
-                          f"Inviter le premier administrateur de {commune.name}",
-                          form=form, commune=commune)
+        return self._page(
+            request,
+            "invite.html",
+            f"Inviter le premier administrateur de {commune.name}",
+            form=form,
+            commune=commune,
+        )
 
 
 def _yaml_response(text: str, slug: str) -> HttpResponse:

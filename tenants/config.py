@@ -5,6 +5,7 @@ the code knows (service kinds declared by the installed modules, reserved
 slugs, towns already onboarded). Every problem is reported with the file, the
 key and a French sentence; nothing is written while any problem remains.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -153,8 +154,12 @@ def _schema_problems(data: dict) -> list[Problem]:
 
 
 _TYPES = {
-    "string": "du texte", "integer": "un nombre entier", "number": "un nombre",
-    "object": "un objet (clé: valeur)", "array": "une liste", "boolean": "vrai ou faux (true/false)",
+    "string": "du texte",
+    "integer": "un nombre entier",
+    "number": "un nombre",
+    "object": "un objet (clé: valeur)",
+    "array": "une liste",
+    "boolean": "vrai ou faux (true/false)",
 }
 
 
@@ -172,16 +177,24 @@ def _french(error: jsonschema.ValidationError) -> Problem:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return Problem(_key([*error.absolute_path, extra[0]]) if extra else key, "clé inconnue.")
     if v == "enum":
-        return Problem(key, f"« {error.instance} » n'est pas permis (choix : {', '.join(map(str, val))}).")
+        return Problem(
+            key, f"« {error.instance} » n'est pas permis (choix : {', '.join(map(str, val))})."
+        )
     if v == "const":
         return Problem(key, f"doit valoir « {val} ».")
     if v == "pattern" and key.startswith("payment.secrets."):
         # Never echo it: it may be the secret itself, typed where its NAME belongs.
-        return Problem(key, "attendu : le NOM d'une variable d'environnement (majuscules, chiffres "
-                            "et _, ex. CASTRES_PAYZEN_SECRET), jamais la valeur du secret.")
+        return Problem(
+            key,
+            "attendu : le NOM d'une variable d'environnement (majuscules, chiffres "
+            "et _, ex. CASTRES_PAYZEN_SECRET), jamais la valeur du secret.",
+        )
     if v == "pattern" and val == json_schema()["$defs"]["phone"]["pattern"]:
-        return Problem(key, f"« {error.instance} » n'est pas un numéro de téléphone "
-                            "(ex. 05 63 62 43 44 ou +33 5 63 62 43 44).")
+        return Problem(
+            key,
+            f"« {error.instance} » n'est pas un numéro de téléphone "
+            "(ex. 05 63 62 43 44 ou +33 5 63 62 43 44).",
+        )
     if v == "pattern":
         return Problem(key, f"« {error.instance} » n'a pas le format attendu.")
     if v == "minProperties":
@@ -196,7 +209,10 @@ def _french(error: jsonschema.ValidationError) -> Problem:
         return Problem(key, f"doit être {'au moins' if v == 'minimum' else 'au plus'} {val}.")
     if v == "uniqueItems":
         return Problem(key, "contient des doublons.")
-    if v == "anyOf" and error.schema.get("anyOf") == [{"required": ["phone"]}, {"required": ["email"]}]:
+    if v == "anyOf" and error.schema.get("anyOf") == [
+        {"required": ["phone"]},
+        {"required": ["email"]},
+    ]:
         return Problem(key, "indiquez au moins un téléphone ou un e-mail.")
     if v == "oneOf" and isinstance(error.instance, dict) and "rule" in error.instance:
         return _rule_problem(key, error)
@@ -207,7 +223,9 @@ def _rule_problem(key: str, error: jsonschema.ValidationError) -> Problem:
     kinds = [s["properties"]["rule"]["const"] for s in error.schema["oneOf"]]
     rule = error.instance.get("rule")
     if rule not in kinds:
-        return Problem(f"{key}.rule", f"« {rule} » n'est pas une règle connue (choix : {', '.join(kinds)}).")
+        return Problem(
+            f"{key}.rule", f"« {rule} » n'est pas une règle connue (choix : {', '.join(kinds)})."
+        )
     branch = error.schema["oneOf"][kinds.index(rule)]
     # Re-validate against the one branch the `rule` names, for a precise message
     # ($ref resolved against the full schema's $defs).
@@ -244,7 +262,9 @@ def _semantic_problems(data: dict) -> list[Problem]:
     problems: list[Problem] = []
     slug = data["slug"]
     if slug in settings.RESERVED_SLUGS or slug.startswith("pg-") or slug == "public":
-        problems.append(Problem("slug", f"« {slug} » est réservé par la plateforme, choisissez-en un autre."))
+        problems.append(
+            Problem("slug", f"« {slug} » est réservé par la plateforme, choisissez-en un autre.")
+        )
     for i, alias in enumerate(data.get("aliases", [])):
         if alias.lower() in settings.RESERVED_SLUGS:
             problems.append(Problem(f"aliases[{i}]", f"« {alias} » est réservé par la plateforme."))
@@ -252,10 +272,12 @@ def _semantic_problems(data: dict) -> list[Problem]:
     known_modules = module_codes()
     for i, code in enumerate(data["modules"]):
         if code not in known_modules:
-            problems.append(Problem(
-                f"modules[{i}]",
-                f"module « {code} » inconnu (choix : {', '.join(sorted(known_modules))}).",
-            ))
+            problems.append(
+                Problem(
+                    f"modules[{i}]",
+                    f"module « {code} » inconnu (choix : {', '.join(sorted(known_modules))}).",
+                )
+            )
     for code in data.get("module_settings", {}):
         if code not in data["modules"]:
             problems.append(Problem(f"module_settings.{code}", "réglages d'un module non activé."))
@@ -263,7 +285,9 @@ def _semantic_problems(data: dict) -> list[Problem]:
             from core.modules import registry
 
             schema = registry()[code].config_schema
-            for err in jsonschema.Draft202012Validator(schema).iter_errors(data["module_settings"][code]):
+            for err in jsonschema.Draft202012Validator(schema).iter_errors(
+                data["module_settings"][code]
+            ):
                 p = _french(err)
                 problems.append(Problem(f"module_settings.{code}.{p.key}".rstrip("."), p.message))
 
@@ -272,24 +296,36 @@ def _semantic_problems(data: dict) -> list[Problem]:
     for i, service in enumerate(data["services"]):
         kind = service["kind"]
         if kind not in kinds:
-            problems.append(Problem(
-                f"services[{i}].kind",
-                f"« {kind} » n'est pas un type de service connu (choix : {', '.join(sorted(kinds))}).",
-            ))
+            problems.append(
+                Problem(
+                    f"services[{i}].kind",
+                    f"« {kind} » n'est pas un type de service connu (choix : {', '.join(sorted(kinds))}).",
+                )
+            )
         elif kinds[kind][0].module_code not in data["modules"]:
-            problems.append(Problem(
-                f"services[{i}].kind",
-                f"le type « {kind} » appartient au module « {kinds[kind][0].module_code} », "
-                "qui n'est pas activé dans `modules`.",
-            ))
+            problems.append(
+                Problem(
+                    f"services[{i}].kind",
+                    f"le type « {kind} » appartient au module « {kinds[kind][0].module_code} », "
+                    "qui n'est pas activé dans `modules`.",
+                )
+            )
         if service["code"] in seen_codes:
-            problems.append(Problem(f"services[{i}].code", f"code « {service['code']} » en double."))
+            problems.append(
+                Problem(f"services[{i}].code", f"code « {service['code']} » en double.")
+            )
         seen_codes.add(service["code"])
         if kind in kinds and kinds[kind][1].booking_unit == "day" and "deadlines" not in service:
-            problems.append(Problem(f"services[{i}].deadlines", "clé obligatoire manquante (règles de réservation)."))
+            problems.append(
+                Problem(
+                    f"services[{i}].deadlines", "clé obligatoire manquante (règles de réservation)."
+                )
+            )
 
     emails = [("contact.email", data["contact"].get("email"))]
-    emails += [(f"contacts[{i}].email", c.get("email")) for i, c in enumerate(data.get("contacts", []))]
+    emails += [
+        (f"contacts[{i}].email", c.get("email")) for i, c in enumerate(data.get("contacts", []))
+    ]
     for key, email in emails:
         if email:
             try:
@@ -301,25 +337,41 @@ def _semantic_problems(data: dict) -> list[Problem]:
 
     payment = data.get("payment", {})
     if payment and payment["provider"] != "none" and "billing" not in data["modules"]:
-        problems.append(Problem("payment.provider", "le paiement en ligne demande le module « billing »."))
+        problems.append(
+            Problem("payment.provider", "le paiement en ligne demande le module « billing ».")
+        )
 
     # Collisions with towns already onboarded (another town, same slug/INSEE/path).
     # A town is identified by its INSEE code: the same slug with another code is
     # another town trying to take the path, never an update.
     same_slug = Commune.objects.filter(slug=slug).exclude(insee_code=data["insee_code"]).first()
     if same_slug:
-        problems.append(Problem(
-            "slug", f"« {slug} » est déjà le chemin de la commune « {same_slug.name} » "
-            f"(INSEE {same_slug.insee_code})."
-        ))
+        problems.append(
+            Problem(
+                "slug",
+                f"« {slug} » est déjà le chemin de la commune « {same_slug.name} » "
+                f"(INSEE {same_slug.insee_code}).",
+            )
+        )
     same_insee = Commune.objects.filter(insee_code=data["insee_code"]).exclude(slug=slug).first()
     if same_insee:
-        problems.append(Problem("insee_code", f"déjà utilisé par la commune « {same_insee.slug} »."))
+        problems.append(
+            Problem("insee_code", f"déjà utilisé par la commune « {same_insee.slug} ».")
+        )
     for i, path in enumerate([slug, *[a.lower() for a in data.get("aliases", [])]]):
-        taken = Domain.objects.filter(domain=path).exclude(tenant__slug=slug).select_related("tenant").first()
+        taken = (
+            Domain.objects.filter(domain=path)
+            .exclude(tenant__slug=slug)
+            .select_related("tenant")
+            .first()
+        )
         if taken and not (i == 0 and same_slug):
             key = "slug" if i == 0 else f"aliases[{i - 1}]"
-            problems.append(Problem(key, f"« {path} » est déjà le chemin de la commune « {taken.tenant.slug} »."))
+            problems.append(
+                Problem(
+                    key, f"« {path} » est déjà le chemin de la commune « {taken.tenant.slug} »."
+                )
+            )
     return problems
 
 

@@ -22,6 +22,7 @@ pg_class (238 ms per call at 5,000 schemas): a no-op deploy took 729 s at
    lookup (pg_depend) and reuse the rendered project state between towns.
 docs/decisions/0600-town-template-and-migrate-towns.md
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,8 +73,9 @@ def code_migrations() -> CodeMigrations:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     nodes = frozenset(loader.graph.nodes)
     replacements = {k: tuple(m.replaces) for k, m in loader.replacements.items()}
-    return CodeMigrations(nodes, tuple(loader.graph.leaf_nodes()), replacements,
-                          _digest(f"{a}.{n}" for a, n in nodes))
+    return CodeMigrations(
+        nodes, tuple(loader.graph.leaf_nodes()), replacements, _digest(f"{a}.{n}" for a, n in nodes)
+    )
 
 
 def _digest(labels: Iterable[str]) -> str:
@@ -90,8 +92,9 @@ class TownState:
     problem: str = ""  # e.g. the schema does not exist
 
 
-def read_town_states(schemas: list[str], code: CodeMigrations, *,
-                     using: str = DEFAULT_DB_ALIAS, chunk: int = CHUNK) -> dict[str, TownState]:
+def read_town_states(
+    schemas: list[str], code: CodeMigrations, *, using: str = DEFAULT_DB_ALIAS, chunk: int = CHUNK
+) -> dict[str, TownState]:
     """Each town's pending migrations, from a few queries whatever the number of towns."""
     connection = connections[using]
     connection.set_schema_to_public()
@@ -114,7 +117,7 @@ def read_town_states(schemas: list[str], code: CodeMigrations, *,
             else:
                 with_table.append(schema)
         for start in range(0, len(with_table), chunk):
-            part = with_table[start:start + chunk]
+            part = with_table[start : start + chunk]
             subqueries = [
                 # Only towns whose digest differs send their rows back.
                 f"SELECT %s::text AS s, CASE WHEN coalesce(md5(string_agg(k, ',' ORDER BY k "
@@ -182,8 +185,14 @@ class _IndexedIntrospection(DatabaseSchemaIntrospection):
 _state_cache: dict[tuple[frozenset, frozenset], object] = {}
 
 
-def migrate_town(schema: str, *, using: str = DEFAULT_DB_ALIAS, lock_timeout: str = "30s",
-                 post_migrate: str = "all", verbosity: int = 0) -> TownResult:
+def migrate_town(
+    schema: str,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    lock_timeout: str = "30s",
+    post_migrate: str = "all",
+    verbosity: int = 0,
+) -> TownResult:
     """Apply the pending migrations of one town; never raises.
 
     post_migrate="all" sends it for every app, as `manage.py migrate` does;
@@ -251,6 +260,7 @@ def _progress(current: list[str]) -> Callable:
     def callback(action, migration=None, fake=False):
         if action == "apply_start" and migration is not None:
             current.append(f"{migration.app_label}.{migration.name}")
+
     return callback
 
 
@@ -258,8 +268,10 @@ def _run_plan(executor: MigrationExecutor, connection, targets, plan, post_migra
     """What `manage.py migrate` does around executor.migrate(): pre/post_migrate
     signals (content types, permissions, renamed models), with the project
     state rendered once per applied-set in this process and cloned per town."""
-    applied = (frozenset(executor.loader.applied_migrations),
-               frozenset(executor.loader.graph.nodes))
+    applied = (
+        frozenset(executor.loader.applied_migrations),
+        frozenset(executor.loader.graph.nodes),
+    )
     pre_state = _state_cache.get(applied)
     if pre_state is None:
         pre_state = executor._create_project_state(with_applied_migrations=True)
@@ -289,8 +301,13 @@ def _run_plan(executor: MigrationExecutor, connection, targets, plan, post_migra
         for app_config in global_apps.get_app_configs():
             if app_config.models_module is not None and app_config.label in labels:
                 models.signals.post_migrate.send(
-                    sender=app_config, app_config=app_config, verbosity=0, interactive=False,
-                    using=connection.alias, apps=post_apps, plan=plan,
+                    sender=app_config,
+                    app_config=app_config,
+                    verbosity=0,
+                    interactive=False,
+                    using=connection.alias,
+                    apps=post_apps,
+                    plan=plan,
                 )
 
 
@@ -327,16 +344,30 @@ def _worker_init(using: str) -> None:
     settings.TENANT_LIMIT_SET_CALLS = True
 
 
-def _worker_migrate(schema: str, using: str, lock_timeout: str, post_migrate: str,
-                    verbosity: int) -> TownResult:
-    return migrate_town(schema, using=using, lock_timeout=lock_timeout, post_migrate=post_migrate,
-                        verbosity=verbosity)
+def _worker_migrate(
+    schema: str, using: str, lock_timeout: str, post_migrate: str, verbosity: int
+) -> TownResult:
+    return migrate_town(
+        schema,
+        using=using,
+        lock_timeout=lock_timeout,
+        post_migrate=post_migrate,
+        verbosity=verbosity,
+    )
 
 
-def migrate_towns(schemas: list[str], *, workers: int = 2, wave_size: int = 200,
-                  max_failures: int | None = None, lock_timeout: str = "30s",
-                  post_migrate: str = "all", using: str = DEFAULT_DB_ALIAS, verbosity: int = 0,
-                  on_result: Callable[[TownResult], None] | None = None) -> Report:
+def migrate_towns(
+    schemas: list[str],
+    *,
+    workers: int = 2,
+    wave_size: int = 200,
+    max_failures: int | None = None,
+    lock_timeout: str = "30s",
+    post_migrate: str = "all",
+    using: str = DEFAULT_DB_ALIAS,
+    verbosity: int = 0,
+    on_result: Callable[[TownResult], None] | None = None,
+) -> Report:
     """Migrate every town of `schemas` that is behind the code.
 
     workers=1 migrates in this process, on this connection (each town in a
@@ -370,8 +401,9 @@ def migrate_towns(schemas: list[str], *, workers: int = 2, wave_size: int = 200,
     pool = None
     if workers > 1:
         if connections[using].in_atomic_block:
-            raise RuntimeError("migrate_towns(workers>1) needs committed towns: "
-                               "call it outside a transaction")
+            raise RuntimeError(
+                "migrate_towns(workers>1) needs committed towns: call it outside a transaction"
+            )
         connections.close_all()  # never share a socket with forked children
         pool = _new_pool(workers, using)
     try:
@@ -379,15 +411,23 @@ def migrate_towns(schemas: list[str], *, workers: int = 2, wave_size: int = 200,
             if max_failures is not None and len(report.failed) >= max_failures:
                 report.not_attempted = pending[start:]
                 break
-            wave = pending[start:start + wave_size]
+            wave = pending[start : start + wave_size]
             if pool is None:
-                results = (migrate_town(s, using=using, lock_timeout=lock_timeout,
-                                        post_migrate=post_migrate, verbosity=verbosity)
-                           for s in wave)
+                results = (
+                    migrate_town(
+                        s,
+                        using=using,
+                        lock_timeout=lock_timeout,
+                        post_migrate=post_migrate,
+                        verbosity=verbosity,
+                    )
+                    for s in wave
+                )
             else:
                 connections.close_all()  # a worker forked later must not inherit a socket
-                results, pool = _run_wave(pool, wave, workers, using,
-                                          (lock_timeout, post_migrate, verbosity))
+                results, pool = _run_wave(
+                    pool, wave, workers, using, (lock_timeout, post_migrate, verbosity)
+                )
             for result in results:
                 report.results.append(result)
                 if on_result:

@@ -300,8 +300,13 @@ class TownForm(forms.Form):
         if d[f"{p}_capacity"] is not None:
             site["capacity"] = d[f"{p}_capacity"]
         amount = d[f"{p}_amount"]
-        values = {"days": amount, "weeks": amount, "hours": amount,
-                  "weekday": d[f"{p}_weekday"] or "wednesday", "time": DEADLINE_TIME}
+        values = {
+            "days": amount,
+            "weeks": amount,
+            "hours": amount,
+            "weekday": d[f"{p}_weekday"] or "wednesday",
+            "time": DEADLINE_TIME,
+        }
         return new_service(
             code=k.service_code,
             kind=k.code,

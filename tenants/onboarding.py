@@ -6,6 +6,7 @@ template, or migrated when the template is stale: tenants/template.py) and its
 configuration rows are written in ONE transaction; any failure leaves the
 database as it was.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,9 @@ class OnboardResult:
         return f"{self.commune.name} (/{self.commune.slug}/) : {state} en {self.seconds:.2f} s"
 
 
-def onboard_commune(*, config: TownConfig, actor=None, message: str = "",
-                    source: str = "commande") -> OnboardResult:
+def onboard_commune(
+    *, config: TownConfig, actor=None, message: str = "", source: str = "commande"
+) -> OnboardResult:
     started = time.perf_counter()
     connection.set_schema_to_public()
     with transaction.atomic():
@@ -70,13 +72,20 @@ def onboard_commune(*, config: TownConfig, actor=None, message: str = "",
         # Every applied change is versioned (who, when, what): tenants.services.
         from tenants.services import record_version
 
-        record_version(commune=commune, config=config, actor=actor,
-                       message=message or ("Intégration" if created else "Mise à jour"), source=source)
+        record_version(
+            commune=commune,
+            config=config,
+            actor=actor,
+            message=message or ("Intégration" if created else "Mise à jour"),
+            source=source,
+        )
     connection.set_schema_to_public()
     _forget_cached_route()
     result = OnboardResult(commune, created, True, time.perf_counter() - started)
-    log.info("onboarding", extra={"commune": commune.slug, "new_town": created,
-                                  "seconds": round(result.seconds, 3)})
+    log.info(
+        "onboarding",
+        extra={"commune": commune.slug, "new_town": created, "seconds": round(result.seconds, 3)},
+    )
     return result
 
 
@@ -89,12 +98,20 @@ def onboard_files(paths: list[Path | str]) -> list[OnboardResult]:
 
 def onboard_yaml_text(text: str, *, source: str, actor=None) -> OnboardResult:
     """The operator console's upload: same validation, same write path."""
-    return onboard_data(parse_yaml(text, source=source), source=source, actor=actor,
-                        message=f"Fichier {source}")
+    return onboard_data(
+        parse_yaml(text, source=source), source=source, actor=actor, message=f"Fichier {source}"
+    )
 
 
-def onboard_data(data: dict, *, source: str, actor=None, message: str = "",
-                 new_only: bool = False, first_admin: dict | None = None) -> OnboardResult:
+def onboard_data(
+    data: dict,
+    *,
+    source: str,
+    actor=None,
+    message: str = "",
+    new_only: bool = False,
+    first_admin: dict | None = None,
+) -> OnboardResult:
     """The operator console (YAML upload or form): a configuration dict, validated
     like a file, then onboard_commune. `new_only` (the form): an existing slug is
     refused, never updated. `first_admin` ({email, first_name, last_name}) is
@@ -115,15 +132,24 @@ def onboard_data(data: dict, *, source: str, actor=None, message: str = "",
         with transaction.atomic():
             result = onboard_commune(config=config, actor=actor, message=message, source="console")
             if new_only and not result.created:  # another operator was faster
-                raise ConfigError(source, [Problem("slug", _TAKEN.format(
-                    slug=result.commune.slug, name=result.commune.name))])
+                raise ConfigError(
+                    source,
+                    [
+                        Problem(
+                            "slug",
+                            _TAKEN.format(slug=result.commune.slug, name=result.commune.name),
+                        )
+                    ],
+                )
             if first_admin:
                 invite_town_admin(commune=result.commune, **first_admin)
     except InviteError as exc:
         raise ConfigError(source, [Problem("admin_email", str(exc))]) from None
     except IntegrityError:  # same slug or schema created concurrently
-        raise ConfigError(source, [Problem(
-            "slug", f"« {config.slug} » vient d'être pris par une autre intégration.")]) from None
+        raise ConfigError(
+            source,
+            [Problem("slug", f"« {config.slug} » vient d'être pris par une autre intégration.")],
+        ) from None
     finally:
         connection.set_schema_to_public()
         _forget_cached_route()
@@ -176,7 +202,9 @@ def _sync_town_rows(config: TownConfig) -> None:
     d = config.data
     Contact.objects.all().delete()
     Contact.objects.bulk_create(
-        Contact(position=i, **{k: c.get(k, "") for k in ("label", "phone", "email", "address", "hours")})
+        Contact(
+            position=i, **{k: c.get(k, "") for k in ("label", "phone", "email", "address", "hours")}
+        )
         for i, c in enumerate([d["contact"], *d.get("contacts", [])])
     )
     kinds = service_kinds()

@@ -22,12 +22,12 @@ this generator does not know (a view, a function, a trigger...) makes the
 template unusable (towns are created by migrations) instead of giving towns a
 wrong schema. docs/decisions/0600-town-template-and-migrate-towns.md
 """
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -167,8 +167,13 @@ def _create_by_migrations(schema_name: str, *, using: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {_q(schema_name)}")
     call_command(
-        "migrate_schemas", tenant=True, schema_name=schema_name, interactive=False,
-        verbosity=0, skip_checks=True, database=using,
+        "migrate_schemas",
+        tenant=True,
+        schema_name=schema_name,
+        interactive=False,
+        verbosity=0,
+        skip_checks=True,
+        database=using,
     )
     connection.set_schema_to_public()
 
@@ -246,8 +251,9 @@ def template_script(*, using: str = DEFAULT_DB_ALIAS) -> Script | None:
     return script
 
 
-def refresh_template(*, force: bool = False, prune: bool = False,
-                     using: str = DEFAULT_DB_ALIAS) -> TemplateState:
+def refresh_template(
+    *, force: bool = False, prune: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> TemplateState:
     """Build this code's template by migrations unless it is fresh; verify its script.
 
     prune=True also drops the templates of other migration states (the deploy
@@ -266,7 +272,9 @@ def refresh_template(*, force: bool = False, prune: bool = False,
             if prune:
                 cursor.execute(
                     "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) "
-                    "AND nspname NOT IN (%s, %s)", [TEMPLATE_PREFIX, schema, SCRATCH_SCHEMA])
+                    "AND nspname NOT IN (%s, %s)",
+                    [TEMPLATE_PREFIX, schema, SCRATCH_SCHEMA],
+                )
                 for (other,) in cursor.fetchall():
                     cursor.execute(f"DROP SCHEMA {_q(other)} CASCADE")
         current = template_state(using=using)
@@ -288,8 +296,10 @@ def refresh_template(*, force: bool = False, prune: bool = False,
             cursor.execute(f"COMMENT ON SCHEMA {_q(schema)} IS %s", [comment])
     with _lock:
         _scripts[(connection.settings_dict["NAME"], key)] = script
-    log.info("town template built", extra={"status": verdict,
-                                           "seconds": round(time.perf_counter() - started, 3)})
+    log.info(
+        "town template built",
+        extra={"status": verdict, "seconds": round(time.perf_counter() - started, 3)},
+    )
     return TemplateState("fresh" if script else "unusable", key, detail)
 
 
@@ -407,8 +417,9 @@ def generate_script(schema: str, *, key: str = "", using: str = DEFAULT_DB_ALIAS
 
 
 def _generate(cursor, schema: str) -> list[str]:
-    cursor.execute("SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s",
-                   [schema])
+    cursor.execute(
+        "SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s", [schema]
+    )
     row = cursor.fetchone()
     if row is None:
         raise TemplateUnsupported(f"schéma {schema} absent")
@@ -446,14 +457,17 @@ def _generate(cursor, schema: str) -> list[str]:
     sequences = cursor.fetchall()
     identity_options = {}
     standalone = []
-    for (seq, typ, start, inc, smin, smax, cache, cycle, deptype, owner, column) in sequences:
-        options = (f"START WITH {start} INCREMENT BY {inc} MINVALUE {smin} MAXVALUE {smax} "
-                   f"CACHE {cache}{' CYCLE' if cycle else ''}")
+    for seq, typ, start, inc, smin, smax, cache, cycle, deptype, owner, column in sequences:
+        options = (
+            f"START WITH {start} INCREMENT BY {inc} MINVALUE {smin} MAXVALUE {smax} "
+            f"CACHE {cache}{' CYCLE' if cycle else ''}"
+        )
         if deptype == "i":  # an identity's sequence takes the column's type
             identity_options[(owner, column)] = f"SEQUENCE NAME {_q(seq)} {options}"
         else:
-            standalone.append((seq, f"AS {typ} {options}", owner if deptype == "a" else None,
-                               column))
+            standalone.append(
+                (seq, f"AS {typ} {options}", owner if deptype == "a" else None, column)
+            )
 
     out: list[str] = []
     for seq, options, _owner, _column in standalone:
@@ -462,7 +476,7 @@ def _generate(cursor, schema: str) -> list[str]:
     table_columns: dict[str, list[str]] = {}
     for oid, name, persistence, options, comment in tables:
         defs, insertable = [], []
-        for (col, typ, notnull, default, identity, generated, collation, _comment) in columns.get(
+        for col, typ, notnull, default, identity, generated, collation, _comment in columns.get(
             oid, []
         ):
             d = f"{_q(col)} {typ}"
@@ -486,7 +500,7 @@ def _generate(cursor, schema: str) -> list[str]:
         table_columns[name] = insertable
         if comment is not None:
             out.append(f"COMMENT ON TABLE {_q(name)} IS {_lit(comment)}")
-        for (col, *_rest, col_comment) in columns.get(oid, []):
+        for col, *_rest, col_comment in columns.get(oid, []):
             if col_comment is not None:
                 out.append(f"COMMENT ON COLUMN {_q(name)}.{_q(col)} IS {_lit(col_comment)}")
 
@@ -532,7 +546,7 @@ def _generate(cursor, schema: str) -> list[str]:
         if name == "django_migrations":
             out.append("UPDATE django_migrations SET applied = now()")
 
-    for (seq, *_rest) in sequences:
+    for seq, *_rest in sequences:
         cursor.execute(f"SELECT last_value, is_called FROM {_q(seq)}")
         last_value, is_called = cursor.fetchone()
         if is_called:

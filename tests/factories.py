@@ -2,6 +2,7 @@
 
 Create rows inside a town: `with in_town(castres): ChildFactory()`.
 """
+
 import datetime
 
 import factory

@@ -1,4 +1,5 @@
 """Helpers shared by fixtures (importable as `tests.support`)."""
+
 from django.conf import settings
 from django.db import connection
 

@@ -292,8 +292,9 @@ def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
     assert ConfigVersion.objects.filter(commune=castres).count() == versions + 1
     # Cleared: back to the defaults (1 per booking), the key leaves the config.
     admin.post(BASE + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"})
-    assert "quantity_per_booking" not in (
-        _config()["module_settings"]["billing"]["services"]["accueil-matin"]
+    assert (
+        "quantity_per_booking"
+        not in (_config()["module_settings"]["billing"]["services"]["accueil-matin"])
     )
 
 

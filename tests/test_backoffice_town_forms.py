@@ -27,10 +27,18 @@ def _town_post(**overrides):
         "school_holiday_zone": "C",
         "aliases": "ville-castres",
         "activation_key_label": "code personnel",
-        **{f"change_{c}": "" for c in (
-            "contacts", "address", "entourage_add", "entourage_remove", "health_sheet",
-            "quotient_familial", "child_add",
-        )},
+        **{
+            f"change_{c}": ""
+            for c in (
+                "contacts",
+                "address",
+                "entourage_add",
+                "entourage_remove",
+                "health_sheet",
+                "quotient_familial",
+                "child_add",
+            )
+        },
     }
     data.update(overrides)
     return data
@@ -83,9 +91,7 @@ def test_empty_values_remove_optional_keys(castres_admin):
         ({"change_address": "parfois"}, "Sélectionnez un choix valide"),
     ],
 )
-def test_bad_town_settings_are_refused_in_french_and_nothing_saved(
-    castres_admin, overrides, words
-):
+def test_bad_town_settings_are_refused_in_french_and_nothing_saved(castres_admin, overrides, words):
     before = _config()
     versions = ConfigVersion.objects.count()
     response = castres_admin.post(TOWN, _town_post(**overrides))

@@ -3,6 +3,7 @@
 The worker runs in another process on the test database; a task sent from the
 bondoufle schema must run in the bondoufle schema (tenant-schemas-celery).
 """
+
 import os
 import subprocess
 import sys
@@ -45,7 +46,9 @@ def _start(args, tmp_path, **extra_env):
         **extra_env,
     }
     log = open(tmp_path / f"{args[0]}.log", "w")
-    return subprocess.Popen([CELERY, "-A", "portal", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
+    return subprocess.Popen(
+        [CELERY, "-A", "portal", *args], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
 
 
 def _stop(proc):
@@ -59,8 +62,19 @@ def _stop(proc):
 @pytest.fixture
 def worker(tmp_path):
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    proc = _start(["worker", "-P", "solo", "-Q", queue, "--without-gossip", "--without-mingle",
-                   "--loglevel=INFO"], tmp_path)
+    proc = _start(
+        [
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        tmp_path,
+    )
     app.conf.task_always_eager = False
     try:
         yield queue
@@ -84,9 +98,14 @@ def test_beat_schedules_the_heartbeat_through_redis(tmp_path, db):
     queue = f"beat-{uuid.uuid4().hex[:8]}"
     cache.delete("platform-heartbeat")
     env = {"HEARTBEAT_SECONDS": "1", "CELERY_TASK_DEFAULT_QUEUE": queue}
-    worker = _start(["worker", "-P", "solo", "-Q", queue, "--without-gossip", "--without-mingle"],
-                    tmp_path, **env)
-    beat = _start(["beat", "-s", str(tmp_path / "beat-schedule"), "--max-interval", "1"], tmp_path, **env)
+    worker = _start(
+        ["worker", "-P", "solo", "-Q", queue, "--without-gossip", "--without-mingle"],
+        tmp_path,
+        **env,
+    )
+    beat = _start(
+        ["beat", "-s", str(tmp_path / "beat-schedule"), "--max-interval", "1"], tmp_path, **env
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not cache.get("platform-heartbeat"):

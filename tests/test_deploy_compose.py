@@ -4,6 +4,7 @@ against the Compose Specification's JSON schema and read for what must hold
 (order of start, health checks, one beat); nginx files are parsed with
 crossplane (NGINX Inc.'s parser: directive contexts and argument counts).
 """
+
 import json
 import os
 import re
@@ -57,8 +58,13 @@ def test_compose_file_follows_the_compose_specification(compose, compose_schema)
     errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(document)]
     assert errors == []
     # Control: a misspelt key is caught.
-    broken = {**document, "services": {**document["services"], "web": {
-        **document["services"]["web"], "helthcheck": {}}}}
+    broken = {
+        **document,
+        "services": {
+            **document["services"],
+            "web": {**document["services"]["web"], "helthcheck": {}},
+        },
+    }
     assert list(validator.iter_errors(broken))
 
 
@@ -81,7 +87,8 @@ def test_start_order_migrate_once_then_the_app(compose):
     assert migrate["depends_on"]["db"] == {"condition": "service_healthy"}
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"] == {
-            "condition": "service_completed_successfully"}, name
+            "condition": "service_completed_successfully"
+        }, name
         assert services[name]["command"] == [name]
     assert services["nginx"]["depends_on"]["web"] == {"condition": "service_healthy"}
     assert services["beat"]["deploy"]["replicas"] == 1
@@ -98,7 +105,10 @@ def test_app_containers_share_the_production_settings(compose):
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
         assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
         assert service["build"] == {
-            "context": "..", "dockerfile": "deploy/Dockerfile", "target": "app"}
+            "context": "..",
+            "dockerfile": "deploy/Dockerfile",
+            "target": "app",
+        }
     assert compose["services"]["nginx"]["build"]["target"] == "nginx"
 
 
@@ -111,8 +121,11 @@ def test_postgresql_has_room_for_thousands_of_schemas(compose):
 def test_env_example_covers_every_required_variable(compose):
     text = (DEPLOY / "compose.yaml").read_text()
     required = set(re.findall(r"\$\{(\w+):\?", text))
-    example = {line.split("=", 1)[0] for line in (DEPLOY / "env.example").read_text().splitlines()
-               if line and not line.startswith("#")}
+    example = {
+        line.split("=", 1)[0]
+        for line in (DEPLOY / "env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert required == {"SECRET_KEY", "GUICHET_HOST", "POSTGRES_PASSWORD"}
     assert required <= example
 
@@ -138,8 +151,11 @@ def test_nginx_serves_static_and_sends_everything_else_to_django(filename, tmp_p
     result = parse_nginx(DEPLOY / "nginx" / filename, tmp_path)
     parsed = next(c["parsed"] for c in result["config"] if c["file"].endswith(filename))
     upstream = directives(parsed, "upstream")[0]
-    https = [s for s in directives(parsed, "server")
-             if any("443" in d["args"][0] for d in directives(s["block"], "listen"))][0]
+    https = [
+        s
+        for s in directives(parsed, "server")
+        if any("443" in d["args"][0] for d in directives(s["block"], "listen"))
+    ][0]
     locations = {" ".join(d["args"]): d["block"] for d in directives(https["block"], "location")}
     assert set(locations) == {"/static/", "= /metrics", "/"}
     assert directives(locations["/static/"], "alias")
@@ -166,8 +182,9 @@ def test_the_parser_catches_a_broken_nginx_file(tmp_path):
 def dockerfile_instructions():
     text = (DEPLOY / "Dockerfile").read_text()
     text = re.sub(r"\\\n", " ", text)  # join continued lines
-    lines = [ln.strip() for ln in text.splitlines()
-             if ln.strip() and not ln.strip().startswith("#")]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")
+    ]
     return [tuple(ln.split(None, 1)) for ln in lines]
 
 
@@ -175,7 +192,7 @@ def test_dockerfile_is_multi_stage_non_root_and_collects_static():
     instructions = dockerfile_instructions()
     stages = [args.split()[-1] for op, args in instructions if op == "FROM"]
     assert stages == ["build", "app", "nginx"]
-    app = instructions[[i for i, (op, a) in enumerate(instructions) if op == "FROM"][1]:]
+    app = instructions[[i for i, (op, a) in enumerate(instructions) if op == "FROM"][1] :]
     app = app[: [i for i, (op, _a) in enumerate(app) if op == "FROM"][1]]
     users = [a for op, a in app if op == "USER"]
     assert users == ["10001:10001"]  # numeric: runAsNonRoot can verify it
@@ -209,10 +226,16 @@ def test_entrypoint_runs_gunicorn_on_portal_wsgi():
 
 def test_systemd_units_name_the_same_commands():
     units = {p.name: p.read_text() for p in (DEPLOY / "systemd").glob("*.service")}
-    assert set(units) == {"guichet-web.service", "guichet-worker.service",
-                          "guichet-beat.service", "guichet-migrate.service"}
-    assert "gunicorn --config /srv/guichet/app/deploy/gunicorn.conf.py portal.wsgi" in units[
-        "guichet-web.service"]
+    assert set(units) == {
+        "guichet-web.service",
+        "guichet-worker.service",
+        "guichet-beat.service",
+        "guichet-migrate.service",
+    }
+    assert (
+        "gunicorn --config /srv/guichet/app/deploy/gunicorn.conf.py portal.wsgi"
+        in units["guichet-web.service"]
+    )
     assert "celery -A portal worker" in units["guichet-worker.service"]
     assert "celery -A portal beat" in units["guichet-beat.service"]
     assert "migrate_schemas --shared" in units["guichet-migrate.service"]

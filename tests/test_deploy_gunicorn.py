@@ -5,6 +5,7 @@ Proves what a container runs: the production settings serve a town, probes
 pass without HTTPS, HTTPS is enforced elsewhere, static files carry hashed
 names, and /metrics adds up the samples of every gunicorn process.
 """
+
 import http.client
 import json
 import os
@@ -34,8 +35,10 @@ def free_port() -> int:
 def database_url(settings_dict) -> str:
     password = settings_dict["PASSWORD"]
     auth = settings_dict["USER"] + (f":{password}" if password else "")
-    return (f"postgres://{auth}@{settings_dict['HOST'] or '127.0.0.1'}:"
-            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    return (
+        f"postgres://{auth}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
 
 
 @pytest.fixture
@@ -63,14 +66,25 @@ def server(settings, tmp_path):
     (tmp_path / "prometheus").mkdir()
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert collect.returncode == 0, collect.stderr
     log = open(tmp_path / "gunicorn.log", "w+")
     process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-         "portal.wsgi"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "portal.wsgi",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -137,7 +151,8 @@ def test_gunicorn_serves_the_production_settings(server, castres, tmp_path):
     assert status == 200
     text = body.decode()
     total = sum(
-        float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
         if line.startswith("django_http_requests_total_by_method_total{")
     )
     assert total >= 15
@@ -149,7 +164,9 @@ def test_gunicorn_serves_the_production_settings(server, castres, tmp_path):
         check = subprocess.run(
             [sys.executable, str(ROOT / "deploy" / "healthcheck.py"), kind],
             env={**os.environ, "PORT": str(port), "ALLOWED_HOSTS": HOST},
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert check.returncode == 0, check.stderr
 

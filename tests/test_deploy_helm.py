@@ -4,6 +4,7 @@ against Kubernetes' own schemas (kubernetes-validate, strict: unknown fields fai
 helm comes from deploy/tools/install-validation-tools.sh (run by .ci/run, or
 here on first use); docs/decisions/0302-chart-validation.md says why.
 """
+
 import os
 import shutil
 import subprocess
@@ -19,9 +20,12 @@ INSTALL = ROOT / "deploy" / "tools" / "install-validation-tools.sh"
 # The oldest Kubernetes the chart declares (Chart.yaml kubeVersion) and the newest known.
 KUBE_VERSIONS = ["1.25.0", kubernetes_validate.latest_version()]
 DEFAULT_SECRETS = [
-    "--set", "secrets.secretKey=ci-only-not-a-secret",
-    "--set", "secrets.databaseUrl=postgres://guichet:ci@postgresql:5432/guichet",
-    "--set", "secrets.redisUrl=redis://redis:6379/0",
+    "--set",
+    "secrets.secretKey=ci-only-not-a-secret",
+    "--set",
+    "secrets.databaseUrl=postgres://guichet:ci@postgresql:5432/guichet",
+    "--set",
+    "secrets.redisUrl=redis://redis:6379/0",
 ]
 
 pytestmark = pytest.mark.slow
@@ -49,7 +53,9 @@ def helm() -> str:
 def render(helm, *args, release="gf", check=True):
     out = subprocess.run(
         [helm, "template", release, str(CHART), "--namespace", "guichet", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check:
         assert out.returncode == 0, out.stderr
@@ -76,7 +82,9 @@ def rendered(helm):
 def test_helm_lint_is_clean(helm):
     out = subprocess.run(
         [helm, "lint", "--strict", str(CHART), *DEFAULT_SECRETS],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -90,8 +98,10 @@ def test_every_manifest_is_valid_for_kubernetes(rendered, variant, kube_version)
         try:
             kubernetes_validate.validate(doc, kube_version, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} ({variant}, {kube_version}): "
-                        f"{exc.message} at {'/'.join(map(str, exc.path))}")
+            pytest.fail(
+                f"{doc['kind']}/{doc['metadata']['name']} ({variant}, {kube_version}): "
+                f"{exc.message} at {'/'.join(map(str, exc.path))}"
+            )
 
 
 def test_the_validator_rejects_a_broken_manifest(rendered):
@@ -106,12 +116,19 @@ def test_web_worker_beat_and_the_migration_hook(rendered):
     docs = rendered["defaults"]
     deployments = by_kind(docs, "Deployment")
     assert sorted(deployments) == [
-        "gf-guichet-famille-beat", "gf-guichet-famille-web", "gf-guichet-famille-worker",
+        "gf-guichet-famille-beat",
+        "gf-guichet-famille-web",
+        "gf-guichet-famille-worker",
     ]
-    args = {name: d["spec"]["template"]["spec"]["containers"][0]["args"]
-            for name, d in deployments.items()}
-    assert args == {"gf-guichet-famille-beat": ["beat"], "gf-guichet-famille-web": ["web"],
-                    "gf-guichet-famille-worker": ["worker"]}
+    args = {
+        name: d["spec"]["template"]["spec"]["containers"][0]["args"]
+        for name, d in deployments.items()
+    }
+    assert args == {
+        "gf-guichet-famille-beat": ["beat"],
+        "gf-guichet-famille-web": ["web"],
+        "gf-guichet-famille-worker": ["worker"],
+    }
     beat = deployments["gf-guichet-famille-beat"]["spec"]
     assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
 
@@ -122,13 +139,17 @@ def test_web_worker_beat_and_the_migration_hook(rendered):
     # What the job reads exists as hooks of lower weight (first install: the
     # release's own ConfigMap and Secret are not there yet).
     env_from = job["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-    hooks = {d["metadata"]["name"]: d for d in docs
-             if d["metadata"].get("annotations", {}).get("helm.sh/hook")}
+    hooks = {
+        d["metadata"]["name"]: d
+        for d in docs
+        if d["metadata"].get("annotations", {}).get("helm.sh/hook")
+    }
     for ref in env_from:
         name = (ref.get("configMapRef") or ref.get("secretRef"))["name"]
         assert name in hooks
         assert int(hooks[name]["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
-            annotations["helm.sh/hook-weight"])
+            annotations["helm.sh/hook-weight"]
+        )
 
 
 def test_probes_of_the_web_pods(rendered):
@@ -152,10 +173,15 @@ def test_ingress_sends_every_path_of_every_host_to_web(rendered):
     rules = ingress["spec"]["rules"]
     assert [r["host"] for r in rules] == ["portail-famille.example.fr", "guichet.example.org"]
     for rule in rules:
-        assert rule["http"]["paths"] == [{
-            "path": "/", "pathType": "Prefix",
-            "backend": {"service": {"name": "gf-guichet-famille-web", "port": {"name": "http"}}},
-        }]
+        assert rule["http"]["paths"] == [
+            {
+                "path": "/",
+                "pathType": "Prefix",
+                "backend": {
+                    "service": {"name": "gf-guichet-famille-web", "port": {"name": "http"}}
+                },
+            }
+        ]
     assert ingress["spec"]["tls"][0]["secretName"] == "portail-famille-tls"
 
 
@@ -164,7 +190,9 @@ def test_autoscalers_and_disruption_budgets_match_the_deployments(rendered):
     deployments = by_kind(docs, "Deployment")
     hpas = by_kind(docs, "HorizontalPodAutoscaler")
     assert sorted(h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()) == [
-        "gf-guichet-famille-web", "gf-guichet-famille-worker"]
+        "gf-guichet-famille-web",
+        "gf-guichet-famille-worker",
+    ]
     assert hpas["gf-guichet-famille-web"]["spec"]["minReplicas"] == 3
     for name in ("gf-guichet-famille-web", "gf-guichet-famille-worker"):
         # Under an HPA the Deployment leaves `replicas` to it.
@@ -173,8 +201,11 @@ def test_autoscalers_and_disruption_budgets_match_the_deployments(rendered):
     assert len(pdbs) == 2
     for pdb in pdbs.values():
         selector = pdb["spec"]["selector"]["matchLabels"]
-        matching = [d for d in deployments.values()
-                    if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matching = [
+            d
+            for d in deployments.values()
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(matching) == 1, pdb["metadata"]["name"]
 
 
@@ -183,8 +214,11 @@ def test_services_select_pods_and_name_their_ports(rendered):
     deployments = by_kind(docs, "Deployment")
     for service in by_kind(docs, "Service").values():
         selector = service["spec"]["selector"].items()
-        pods = [d["spec"]["template"] for d in deployments.values()
-                if selector <= d["spec"]["template"]["metadata"]["labels"].items()]
+        pods = [
+            d["spec"]["template"]
+            for d in deployments.values()
+            if selector <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(pods) == 1
         port_names = {p["name"] for p in pods[0]["spec"]["containers"][0]["ports"]}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names

@@ -1,4 +1,5 @@
 """The per-town dispatcher: one beat entry, every active town, spread over a window."""
+
 import collections
 import json
 

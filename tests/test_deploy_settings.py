@@ -1,4 +1,5 @@
 """Production settings: `check --deploy` is clean; CSP and no-store headers."""
+
 import os
 import subprocess
 import sys
@@ -29,7 +30,11 @@ def run_manage(*args, env_overrides=None, drop=()):
         env.pop(key, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

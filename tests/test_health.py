@@ -1,4 +1,5 @@
 """Health endpoints on the platform's URLconf: /health/, /health/live/, /health/ready/."""
+
 import pytest
 from django.db import connections
 from django.test import override_settings
@@ -65,8 +66,12 @@ def test_readiness_is_503_and_names_the_database_that_is_down(client, monkeypatc
 
     from core import health
 
-    broken_settings = {**connections["default"].settings_dict, "HOST": "127.0.0.1",
-                       "PORT": "1", "OPTIONS": {"connect_timeout": 2}}
+    broken_settings = {
+        **connections["default"].settings_dict,
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+        "OPTIONS": {"connect_timeout": 2},
+    }
     # A real connection attempt to a port where nothing listens. Built outside
     # django.db.connections, which the test case guards.
     broken = load_backend(broken_settings["ENGINE"]).DatabaseWrapper(broken_settings, "cluster2")

@@ -1,4 +1,5 @@
 """A request under /castres/ never reads or writes the bondoufle schema."""
+
 from django.core.cache import cache
 from django.db import connection
 
@@ -13,7 +14,11 @@ def _force_same_ids(commune_a, commune_b, in_town):
         with in_town(commune):
             Service.objects.filter(pk=9001).delete()
             rows[commune.slug] = Service.objects.create(
-                pk=9001, code="collision", name=name, kind="restauration_scolaire", module="periscolaire",
+                pk=9001,
+                code="collision",
+                name=name,
+                kind="restauration_scolaire",
+                module="periscolaire",
                 deadlines={"booking": {"rule": "days_before", "days": 1}},
             )
     return rows

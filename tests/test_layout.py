@@ -1,4 +1,5 @@
 """Guards for the source layout: platform/ is a source root, never a package."""
+
 import os
 import subprocess
 import sys
@@ -25,7 +26,11 @@ def test_stdlib_platform_works_under_manage_py():
     code = "import platform, uuid; print(platform.system(), uuid.uuid4().version)"
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1].split() == [__import__("platform").system(), "4"]
@@ -40,7 +45,11 @@ def test_stdlib_platform_works_for_the_installed_package(tmp_path):
         "print(platform.system())"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     assert out.returncode == 0, out.stderr

@@ -8,6 +8,7 @@ drift. The full-size run and its figures: docs/benchmarks.md.
 
 Marked `load` (its own CI step, .ci/run) and `slow` (it starts gunicorn).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,13 +44,17 @@ def rush_town(db):
     from tenants.onboarding import onboard_yaml_text
 
     text = (settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text()
-    for old, new in (("slug: castres", f"slug: {SLUG}"), ("name: Castres", "name: Rush"),
-                     ("aliases: [ville-castres]", "aliases: []"),
-                     ('insee_code: "81065"', 'insee_code: "99999"')):
+    for old, new in (
+        ("slug: castres", f"slug: {SLUG}"),
+        ("name: Castres", "name: Rush"),
+        ("aliases: [ville-castres]", "aliases: []"),
+        ('insee_code: "81065"', 'insee_code: "99999"'),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     commune = in_own_connection(
-        None, lambda: onboard_yaml_text(text, source=f"{SLUG}.yaml").commune)
+        None, lambda: onboard_yaml_text(text, source=f"{SLUG}.yaml").commune
+    )
 
     def drop():
         schema = commune.schema_name
@@ -65,12 +70,14 @@ def rush_town(db):
 
 def test_opening_rush_smoke_no_5xx_no_overbooking(rush_town):
     bench = _bench()
-    info = in_own_connection(None, lambda: bench.populate(rush_town, FAMILIES, PLACES, DAYS,
-                                                          ceiling=False))
+    info = in_own_connection(
+        None, lambda: bench.populate(rush_town, FAMILIES, PLACES, DAYS, ceiling=False)
+    )
     info["database_url"] = bench.database_url(connection.settings_dict["NAME"])
 
-    result = bench.rush_and_count(info, workers=WORKERS, port=bench.free_port(),
-                                  concurrency=CONCURRENCY)
+    result = bench.rush_and_count(
+        info, workers=WORKERS, port=bench.free_port(), concurrency=CONCURRENCY
+    )
     print(result)
     assert result["modules"] == ["alsh", "billing", "periscolaire", "petite_enfance"]
     assert result["errors_5xx"] == 0, result["statuses"]

@@ -1,4 +1,5 @@
 """/metrics (django-prometheus + our per-town counters), Celery failures, Sentry's town tag."""
+
 import pytest
 from celery import shared_task
 from django.test import override_settings

@@ -4,6 +4,7 @@ it was sent from, and exports it on CELERY_METRICS_PORT (the pod's :9808).
 The failure happens in a prefork child process; only the multi-process mode
 (PROMETHEUS_MULTIPROC_DIR, set by deploy/) lets the exporter see it.
 """
+
 import http.client
 import os
 import signal
@@ -69,19 +70,38 @@ def test_worker_exports_task_failures_per_town(settings, castres, in_town, tmp_p
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
         "DATABASE_URL": "postgres://{}{}@{}:{}/{}".format(
-            db["USER"], f":{db['PASSWORD']}" if db["PASSWORD"] else "",
-            db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]),
+            db["USER"],
+            f":{db['PASSWORD']}" if db["PASSWORD"] else "",
+            db["HOST"] or "127.0.0.1",
+            db["PORT"] or 5432,
+            db["NAME"],
+        ),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_METRICS_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
     log = open(tmp_path / "worker.log", "w+")
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "portal", "worker",
-         "--pool=prefork", "--concurrency=1", "-Q", queue, "--loglevel=WARNING",
-         "--include=tests.test_metrics_worker", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", f"--hostname=metrics-{queue}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "portal",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--include=tests.test_metrics_worker",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname=metrics-{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     conf = current_app.conf
     eager = conf.task_always_eager
@@ -91,8 +111,10 @@ def test_worker_exports_task_failures_per_town(settings, castres, in_town, tmp_p
         conf.task_always_eager = False
         with in_town(castres):
             fail_in_town.apply_async(queue=queue)
-        wanted = ('guichet_task_failures_total{task="tests.test_metrics_worker.fail_in_town",'
-                  'town="castres"} 1.0')
+        wanted = (
+            'guichet_task_failures_total{task="tests.test_metrics_worker.fail_in_town",'
+            'town="castres"} 1.0'
+        )
         wait_for(lambda: wanted in scrape(port), process=worker, log=log)
     finally:
         conf.task_always_eager = eager

@@ -1,4 +1,5 @@
 """Per-town subpath routing (portal.routing)."""
+
 import pytest
 from django.urls import reverse
 
@@ -31,7 +32,10 @@ def test_tenant_reverse_outside_a_request(castres, bondoufle, settings):
     settings.SITE_URL = "https://portail.example"
     assert tenant_reverse(castres, "town-home") == "/castres/"
     assert tenant_reverse(bondoufle, "alsh:home") == "/bondoufle/alsh/"
-    assert tenant_reverse(castres, "api:town", absolute=True) == "https://portail.example/castres/api/commune/"
+    assert (
+        tenant_reverse(castres, "api:town", absolute=True)
+        == "https://portail.example/castres/api/commune/"
+    )
     assert reverse("town-home") == "/"  # the script prefix did not leak out of requests
 
 
@@ -50,7 +54,10 @@ def test_unknown_page_of_a_town_gets_its_404(client, castres):
 
 def test_old_portal_path_and_missing_slash_redirect(client, castres):
     assert client.get("/ville-castres/").headers["Location"] == "/castres/"
-    assert client.get("/ville-castres/api/commune/?x=1").headers["Location"] == "/castres/api/commune/?x=1"
+    assert (
+        client.get("/ville-castres/api/commune/?x=1").headers["Location"]
+        == "/castres/api/commune/?x=1"
+    )
     assert client.get("/castres").headers["Location"] == "/castres/"
     assert client.get("/Castres/").headers["Location"] == "/castres/"
 
@@ -93,7 +100,9 @@ def test_suspended_town_shows_maintenance_and_keeps_data(client, castres):
 def test_openapi_schema_generates_per_town(client, castres):
     response = client.get("/castres/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
-    assert "/castres/api/commune/" in str(response.content) or "/api/commune/" in str(response.content)
+    assert "/castres/api/commune/" in str(response.content) or "/api/commune/" in str(
+        response.content
+    )
 
 
 def test_api_docs_page_loads_its_assets_from_our_static_files(client, castres):

@@ -1,6 +1,7 @@
 """The README's run command on a machine without PostgreSQL nor Redis: the real
 entry point (`manage.py rundemo`, what `make run` calls) with DATABASE_URL and
 REDIS_URL unset, so it uses the embedded PostgreSQL and eager Celery."""
+
 import os
 import socket
 import subprocess
@@ -39,12 +40,20 @@ def _get(url: str) -> tuple[int, str]:
 def test_run_command_serves_every_launch_town_on_embedded_postgres(tmp_path):
     port = _free_port()
     pgdata = tmp_path / "pgdata"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(PORT=str(port), EMBEDDED_PGDATA=str(pgdata), MEDIA_ROOT=str(tmp_path / "media"))
     log = open(tmp_path / "run.log", "w")
-    proc = subprocess.Popen([sys.executable, "manage.py", "rundemo"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "rundemo"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 300
         status = None

@@ -1,4 +1,5 @@
 """Fields and options of the synthetic models, shared by models.py and the migration."""
+
 import os
 
 from django.db import models
@@ -17,14 +18,21 @@ def fields(i: int) -> list:
         ("data", models.JSONField(default=dict, blank=True)),
     ]
     if i:
-        out.append(("parent", models.ForeignKey(
-            f"bench_scale_app.thing{i - 1}", null=True, blank=True, on_delete=models.CASCADE)))
+        out.append(
+            (
+                "parent",
+                models.ForeignKey(
+                    f"bench_scale_app.thing{i - 1}", null=True, blank=True, on_delete=models.CASCADE
+                ),
+            )
+        )
     return out
 
 
 def options(i: int) -> dict:
     return {
         "indexes": [models.Index(fields=["active", "created"], name=f"bench_thing{i}_active")],
-        "constraints": [models.CheckConstraint(condition=models.Q(amount__gte=0),
-                                               name=f"bench_thing{i}_amount")],
+        "constraints": [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name=f"bench_thing{i}_amount")
+        ],
     }

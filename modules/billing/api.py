@@ -3,6 +3,7 @@
 Family endpoints are scoped to the signed-in family's household (another
 family's id is a 404); the simulator is public.
 """
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -27,8 +28,17 @@ from .views import in_town_order
 class LineOut(serializers.ModelSerializer):
     class Meta:
         model = InvoiceLine
-        fields = ["day", "child_name", "service_name", "quantity", "unit", "attendance",
-                  "billed_percent", "amount", "explanation"]
+        fields = [
+            "day",
+            "child_name",
+            "service_name",
+            "quantity",
+            "unit",
+            "attendance",
+            "billed_percent",
+            "amount",
+            "explanation",
+        ]
 
 
 class InvoiceOut(serializers.ModelSerializer):
@@ -41,9 +51,25 @@ class InvoiceOut(serializers.ModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "kind", "regie_name", "payer_name", "year", "month",
-                  "invoice_date", "due_date", "payment_opens_at", "payment_closes_at", "total",
-                  "amount_paid", "balance", "status", "status_label", "online_payment"]
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "regie_name",
+            "payer_name",
+            "year",
+            "month",
+            "invoice_date",
+            "due_date",
+            "payment_opens_at",
+            "payment_closes_at",
+            "total",
+            "amount_paid",
+            "balance",
+            "status",
+            "status_label",
+            "online_payment",
+        ]
 
     def get_status_label(self, obj) -> str:
         from .views import status_label
@@ -88,22 +114,38 @@ class FamilyInvoicePayment(APIView):
 
     permission_classes = [IsFamily]
 
-    @extend_schema(request=None, responses=inline_serializer("PaymentRedirect", {
-        "method": serializers.CharField(), "url": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.CharField()),
-        "reference": serializers.CharField()}))
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "PaymentRedirect",
+            {
+                "method": serializers.CharField(),
+                "url": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.CharField()),
+                "reference": serializers.CharField(),
+            },
+        ),
+    )
     def post(self, request, pk: int):
         invoice = selectors.family_invoice(request.user, pk)
         try:
             attempt, target = services.start_online_payment(
-                invoice=invoice, user=request.user,
+                invoice=invoice,
+                user=request.user,
                 return_url=request.build_absolute_uri(reverse("billing:payment-return")),
-                notification_url=request.build_absolute_uri(reverse("billing:payment-notify")))
+                notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
+            )
         except (services.BillingError, PaymentError) as exc:
             return problem(409, str(exc))
-        return Response({"method": target.method, "url": target.url,
-                         "fields": dict(target.fields), "reference": attempt.reference},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {
+                "method": target.method,
+                "url": target.url,
+                "fields": dict(target.fields),
+                "reference": attempt.reference,
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PaymentOut(serializers.ModelSerializer):
@@ -112,8 +154,15 @@ class PaymentOut(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "invoice", "invoice_number", "method", "amount", "paid_at",
-                  "receipt_number"]
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "method",
+            "amount",
+            "paid_at",
+            "receipt_number",
+        ]
 
 
 @access(FAMILY_API_OBJECT, pk="payment")
@@ -154,8 +203,11 @@ class FamilyMandates(APIView):
         data.is_valid(raise_exception=True)
         try:
             mandate = services.sign_mandate(
-                household=selectors.family_household(request.user), user=request.user,
-                ip=request.META.get("REMOTE_ADDR"), **data.validated_data)
+                household=selectors.family_household(request.user),
+                user=request.user,
+                ip=request.META.get("REMOTE_ADDR"),
+                **data.validated_data,
+            )
         except services.BillingValidationError as exc:
             return problem(400, str(exc), errors=exc.errors)
         except services.BillingError as exc:
@@ -183,15 +235,22 @@ class FamilyMandate(APIView):
 
 
 class SimulatorIn(serializers.Serializer):
-    qf = serializers.IntegerField(required=False, allow_null=True, min_value=0,
-                                  max_value=100_000, error_messages={
-                                      "invalid": "Le quotient familial est un nombre entier.",
-                                      "min_value":
-                                          "Le quotient familial ne peut pas être négatif."})
-    annual_income = serializers.DecimalField(max_digits=10, decimal_places=2, required=False,
-                                             allow_null=True, min_value=0)
-    monthly_benefits = serializers.DecimalField(max_digits=8, decimal_places=2, required=False,
-                                                default=0, min_value=0)
+    qf = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100_000,
+        error_messages={
+            "invalid": "Le quotient familial est un nombre entier.",
+            "min_value": "Le quotient familial ne peut pas être négatif.",
+        },
+    )
+    annual_income = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    monthly_benefits = serializers.DecimalField(
+        max_digits=8, decimal_places=2, required=False, default=0, min_value=0
+    )
     children = serializers.IntegerField(required=False, min_value=0, max_value=15)
     child_rank = serializers.IntegerField(required=False, default=1, min_value=1, max_value=15)
     resident = serializers.BooleanField(required=False, default=True)
@@ -233,24 +292,43 @@ class Simulator(APIView):
             if d.get("annual_income") is not None:
                 if d.get("children") is None:
                     return problem(400, "Indiquez le nombre d'enfants à charge (« children »).")
-                result = simulate(tariffs, day=timezone.localdate(),
-                                  annual_income=d["annual_income"],
-                                  monthly_benefits=d["monthly_benefits"],
-                                  parts=caf_parts(children=d["children"]),
-                                  child_rank=d["child_rank"], resident=d["resident"])
+                result = simulate(
+                    tariffs,
+                    day=timezone.localdate(),
+                    annual_income=d["annual_income"],
+                    monthly_benefits=d["monthly_benefits"],
+                    parts=caf_parts(children=d["children"]),
+                    child_rank=d["child_rank"],
+                    resident=d["resident"],
+                )
             else:
-                result = simulate(tariffs, day=timezone.localdate(), qf=d.get("qf"),
-                                  child_rank=d["child_rank"], resident=d["resident"])
+                result = simulate(
+                    tariffs,
+                    day=timezone.localdate(),
+                    qf=d.get("qf"),
+                    child_rank=d["child_rank"],
+                    resident=d["resident"],
+                )
         except PricingError as exc:
             return problem(400, str(exc))
-        return Response(SimulationOut({
-            "qf": result.qf, "qf_explanation": result.qf_explanation,
-            "services": [{"service": s.service_code, "label": s.label, "price": s.line.amount,
-                          "unit": s.line.unit, "explanation": s.line.explanation,
-                          "sessions_per_month": s.sessions_per_month,
-                          "monthly_estimate": s.monthly_estimate}
-                         for s in in_town_order(request.commune, result.services)],
-            "monthly_total": result.monthly_total,
-        }).data)
-
-
+        return Response(
+            SimulationOut(
+                {
+                    "qf": result.qf,
+                    "qf_explanation": result.qf_explanation,
+                    "services": [
+                        {
+                            "service": s.service_code,
+                            "label": s.label,
+                            "price": s.line.amount,
+                            "unit": s.line.unit,
+                            "explanation": s.line.explanation,
+                            "sessions_per_month": s.sessions_per_month,
+                            "monthly_estimate": s.monthly_estimate,
+                        }
+                        for s in in_town_order(request.commune, result.services)
+                    ],
+                    "monthly_total": result.monthly_total,
+                }
+            ).data
+        )

@@ -4,29 +4,46 @@ from core.modules import ServiceModuleConfig
 # checked by tenants/config.py when a town is onboarded. What a schema cannot
 # say (cents, increasing brackets, real dates, known service codes) is checked
 # by modules.billing.tariffs.parse_billing_settings.
-_MONEY = {"type": "number", "minimum": 0, "maximum": 10000,
-          "description": "Euros, deux décimales au plus (ex. 3.20)"}
+_MONEY = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 10000,
+    "description": "Euros, deux décimales au plus (ex. 3.20)",
+}
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
 _RULES = {
     "sibling_reductions": {
         "type": "object",
         "description": "Réduction en % par rang de l'enfant dans la fratrie : {2: 10, 3: 20} "
-                       "(le rang le plus élevé défini vaut pour les suivants)",
+        "(le rang le plus élevé défini vaut pour les suivants)",
         "propertyNames": {"pattern": "^([2-9]|1[0-9])$"},
         "additionalProperties": _PERCENT,
     },
-    "non_resident_surcharge_percent": {"type": "number", "minimum": 0, "maximum": 300,
-                                       "description": "Majoration hors commune, en %"},
+    "non_resident_surcharge_percent": {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 300,
+        "description": "Majoration hors commune, en %",
+    },
     "absences": {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "properties": {
             "unjustified_percent": {
-                **_PERCENT, "description": "Part facturée d'une absence non justifiée"},
+                **_PERCENT,
+                "description": "Part facturée d'une absence non justifiée",
+            },
             "late_cancellation_percent": {
-                **_PERCENT, "description": "Part facturée d'une annulation hors délai"},
-            "carence_days": {"type": "integer", "minimum": 0, "maximum": 31,
-                             "description": "Premiers jours calendaires d'une absence pour maladie "
-                                            "encore facturés"},
+                **_PERCENT,
+                "description": "Part facturée d'une annulation hors délai",
+            },
+            "carence_days": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 31,
+                "description": "Premiers jours calendaires d'une absence pour maladie "
+                "encore facturés",
+            },
         },
     },
 }
@@ -35,42 +52,56 @@ BILLING_SETTINGS_SCHEMA = {
     "additionalProperties": False,
     "required": ["services"],
     "properties": {
-        "rules": {"type": "object", "additionalProperties": False, "properties": _RULES,
-                  "description": "Règles communes à tous les tarifs "
-                                 "(une version peut les remplacer)"},
+        "rules": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": _RULES,
+            "description": "Règles communes à tous les tarifs (une version peut les remplacer)",
+        },
         "invoicing": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "description": "Facturation : échéance, fenêtre de paiement en ligne, facture en ligne",
             "properties": {
-                "payment_days": {"type": "integer", "minimum": 1, "maximum": 90,
-                                 "description": "Échéance = date de facture + N jours"},
+                "payment_days": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 90,
+                    "description": "Échéance = date de facture + N jours",
+                },
                 "online_payment_opens_at": {
-                    "type": "string", "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$",
-                    "description": "Heure d'ouverture du paiement en ligne le jour de la facture"},
-                "e_invoice": {"type": "boolean",
-                              "description":
-                                  "La commune propose la facture en ligne (sans papier)"},
+                    "type": "string",
+                    "pattern": "^([01]\\d|2[0-3]):[0-5]\\d$",
+                    "description": "Heure d'ouverture du paiement en ligne le jour de la facture",
+                },
+                "e_invoice": {
+                    "type": "boolean",
+                    "description": "La commune propose la facture en ligne (sans papier)",
+                },
                 "how_to_pay": {"type": "string", "minLength": 1, "maxLength": 600},
             },
         },
         "regies": {
             "type": "array",
-            "description":
-                "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
             "items": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "required": ["code", "name", "services"],
                 "properties": {
-                    "code": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-                             "maxLength": 40},
+                    "code": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+                        "maxLength": 40,
+                    },
                     "name": {"type": "string", "minLength": 1, "maxLength": 160},
-                    "services": {"type": "array", "uniqueItems": True,
-                                 "items": {"type": "string"}},
+                    "services": {"type": "array", "uniqueItems": True, "items": {"type": "string"}},
                 },
             },
         },
         "direct_debit": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "required": ["creditor_name", "creditor_id", "iban", "bic"],
             "description": "Prélèvement SEPA (absent : la commune ne le propose pas)",
             "properties": {
@@ -78,8 +109,10 @@ BILLING_SETTINGS_SCHEMA = {
                 "creditor_id": {"type": "string", "description": "ICS, ex. FR72ZZZ123456"},
                 "iban": {"type": "string"},
                 "bic": {"type": "string", "pattern": "^[A-Z0-9]{8}([A-Z0-9]{3})?$"},
-                "starts": {"enum": ["next_invoice", "september"],
-                           "description": "Première facture prélevée après l'adhésion"},
+                "starts": {
+                    "enum": ["next_invoice", "september"],
+                    "description": "Première facture prélevée après l'adhésion",
+                },
             },
         },
         "services": {
@@ -91,34 +124,53 @@ BILLING_SETTINGS_SCHEMA = {
     },
     "$defs": {
         "service_tariff": {
-            "type": "object", "additionalProperties": False, "required": ["versions"],
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["versions"],
             "properties": {
                 "quantity_per_booking": {
-                    "type": "number", "exclusiveMinimum": 0, "maximum": 24,
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 24,
                     "description": "Quantité facturée par réservation (ex. 9 heures pour une "
-                                   "journée de crèche au tarif horaire) ; 1 par défaut"},
+                    "journée de crèche au tarif horaire) ; 1 par défaut",
+                },
                 "sessions_per_month": {
-                    "type": "integer", "minimum": 0, "maximum": 744,
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 744,
                     "description": "Nombre habituel de séances (ou d'heures, pour un tarif "
-                                   "horaire) par mois : simulateur"},
+                    "horaire) par mois : simulateur",
+                },
                 "versions": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/version"}},
             },
         },
         "version": {
-            "type": "object", "additionalProperties": False, "required": ["applies_from", "kind"],
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["applies_from", "kind"],
             "properties": {
-                "applies_from": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$",
-                                 "description": "Date d'application AAAA-MM-JJ, entre guillemets"},
+                "applies_from": {
+                    "type": "string",
+                    "pattern": "^\\d{4}-\\d{2}-\\d{2}$",
+                    "description": "Date d'application AAAA-MM-JJ, entre guillemets",
+                },
                 "kind": {"enum": ["grid", "effort_rate", "flat"]},
                 "unit": {"type": "string", "minLength": 1, "maxLength": 30},
                 "grid": {
-                    "type": "array", "minItems": 1,
+                    "type": "array",
+                    "minItems": 1,
                     "items": {
-                        "type": "object", "additionalProperties": False, "required": ["price"],
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["price"],
                         "properties": {
-                            "up_to": {"type": "integer", "minimum": 0,
-                                      "description": "QF maximal de la tranche (inclus) ; absent "
-                                                     "pour la dernière"},
+                            "up_to": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "QF maximal de la tranche (inclus) ; absent "
+                                "pour la dernière",
+                            },
                             "price": _MONEY,
                         },
                     },
@@ -130,12 +182,15 @@ BILLING_SETTINGS_SCHEMA = {
                 **_RULES,
             },
             "allOf": [
-                {"if": {"properties": {"kind": {"const": "grid"}}},
-                 "then": {"required": ["grid"]}},
-                {"if": {"properties": {"kind": {"const": "effort_rate"}}},
-                 "then": {"required": ["rate_percent", "floor", "ceiling"]}},
-                {"if": {"properties": {"kind": {"const": "flat"}}},
-                 "then": {"required": ["price"]}},
+                {"if": {"properties": {"kind": {"const": "grid"}}}, "then": {"required": ["grid"]}},
+                {
+                    "if": {"properties": {"kind": {"const": "effort_rate"}}},
+                    "then": {"required": ["rate_percent", "floor", "ceiling"]},
+                },
+                {
+                    "if": {"properties": {"kind": {"const": "flat"}}},
+                    "then": {"required": ["price"]},
+                },
             ],
         },
     },
@@ -158,11 +213,10 @@ class BillingConfig(ServiceModuleConfig):
         already applied (no retroactivity)."""
         from django.utils import timezone
 
+        from .payments.providers import payment_problems
         from .pricing import retroactive_changes
         from .tariffs import BillingConfigError, billing_settings_from_town_config
         from .town_settings import InvoicingConfigError, invoicing_settings_from_town_config
-
-        from .payments.providers import payment_problems
 
         problems = payment_problems(town_config.get("payment") or {})
         if problems:

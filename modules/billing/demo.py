@@ -9,6 +9,7 @@ Idempotent: nothing is done when the past month is already invoiced.
 Fictitious families created here sign in with `facturation-<town>-<n>` /
 DEMO_PASSWORD (modules/billing/README.md).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -36,8 +37,10 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     with transaction.atomic():
         households = list(
             Booking.objects.filter(slot__day__gte=first, slot__day__lte=last)
-            .values_list("child__household_id", flat=True).distinct().order_by(
-                "child__household_id")[:3])
+            .values_list("child__household_id", flat=True)
+            .distinct()
+            .order_by("child__household_id")[:3]
+        )
         if not households:
             households = _fictitious_families(commune, tariffs, first, last)
         if not households:
@@ -47,11 +50,13 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
         if invoicing.e_invoice:
             services.set_e_invoice(household=_household(households[0]), enabled=True, by=None)
         services.run_month(commune=commune, year=year, month=month, today=today, notify=False)
-        paid = Invoice.objects.filter(household_id=households[0], year=year, month=month,
-                                      status=Invoice.Status.TO_PAY).first()
+        paid = Invoice.objects.filter(
+            household_id=households[0], year=year, month=month, status=Invoice.Status.TO_PAY
+        ).first()
         if paid:
-            services.record_desk_payment(invoice=paid, amount=paid.balance, by=None,
-                                         reference="démonstration")
+            services.record_desk_payment(
+                invoice=paid, amount=paid.balance, by=None, reference="démonstration"
+            )
 
 
 def _household(pk):
@@ -66,11 +71,18 @@ def _demo_mandate(commune, household_id, invoicing, period_start):
     household = _household(household_id)
     adult = household.adults.order_by("id").first()
     # Signed long enough ago to apply to the demo month (Chalonnes: from September).
-    signed = (date(period_start.year - 1, 8, 1) if invoicing.direct_debit.starts == "september"
-              else period_start)
-    services.sign_mandate(household=household, user=getattr(adult, "user", None),
-                          iban="FR7630006000011234567890189",
-                          holder_name=f"{adult.first_name} {adult.last_name}", today=signed)
+    signed = (
+        date(period_start.year - 1, 8, 1)
+        if invoicing.direct_debit.starts == "september"
+        else period_start
+    )
+    services.sign_mandate(
+        household=household,
+        user=getattr(adult, "user", None),
+        iban="FR7630006000011234567890189",
+        holder_name=f"{adult.first_name} {adult.last_name}",
+        today=signed,
+    )
 
 
 def _fictitious_families(commune, tariffs, first, last) -> list[int]:
@@ -88,28 +100,49 @@ def _fictitious_families(commune, tariffs, first, last) -> list[int]:
     fake = Faker("fr_FR")
     Faker.seed(f"billing-{commune.slug}")
     activity, _ = Activity.objects.get_or_create(
-        service=service, name=DEMO_ACTIVITY, defaults={"default_capacity": 60})
+        service=service, name=DEMO_ACTIVITY, defaults={"default_capacity": 60}
+    )
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     days = [d for d in days if d.weekday() in (0, 1, 3, 4)]  # school days with a canteen
-    slots = [DaySlot.objects.get_or_create(activity=activity, day=d,
-                                           defaults={"capacity": 60})[0] for d in days]
+    slots = [
+        DaySlot.objects.get_or_create(activity=activity, day=d, defaults={"capacity": 60})[0]
+        for d in days
+    ]
     ids = []
     for n in range(1, 4):
         last_name = fake.last_name()
         household = Household.objects.create(
-            name=f"Famille {last_name}", address_line=fake.street_address(),
-            postcode=commune.config.get("postcode", ""), city=commune.name)
+            name=f"Famille {last_name}",
+            address_line=fake.street_address(),
+            postcode=commune.config.get("postcode", ""),
+            city=commune.name,
+        )
         first_name = fake.first_name_female()
         username = f"facturation-{commune.slug}-{n}"
         user = User.objects.filter(username=username).first() or User.objects.create_user(
-            username=username, email=f"{username}@example.org", password=DEMO_PASSWORD,
-            first_name=first_name, last_name=last_name, role=User.Role.FAMILY)
-        adult = Adult.objects.create(household=household, user=user, first_name=first_name,
-                                     last_name=last_name, email=user.email)
-        children = [Child.objects.create(household=household, first_name=fake.first_name(),
-                                         last_name=last_name,
-                                         birth_date=date(first.year - 7 - k, 3 + k, 10))
-                    for k in range(2 if n != 2 else 1)]
+            username=username,
+            email=f"{username}@example.org",
+            password=DEMO_PASSWORD,
+            first_name=first_name,
+            last_name=last_name,
+            role=User.Role.FAMILY,
+        )
+        adult = Adult.objects.create(
+            household=household,
+            user=user,
+            first_name=first_name,
+            last_name=last_name,
+            email=user.email,
+        )
+        children = [
+            Child.objects.create(
+                household=household,
+                first_name=fake.first_name(),
+                last_name=last_name,
+                birth_date=date(first.year - 7 - k, 3 + k, 10),
+            )
+            for k in range(2 if n != 2 else 1)
+        ]
         for child in children:
             child.guardians.add(adult)
             for slot in slots:
@@ -121,5 +154,6 @@ def _fictitious_families(commune, tariffs, first, last) -> list[int]:
     some = Booking.objects.filter(slot__activity=activity, child__household_id=ids[0])
     Booking.objects.filter(pk__in=some.values("pk")[:1]).update(attendance="absent")
     Booking.objects.filter(pk__in=some.values("pk")[1:2]).update(
-        status="cancelled", cancelled_late=True, cancelled_at=timezone.now())
+        status="cancelled", cancelled_late=True, cancelled_at=timezone.now()
+    )
     return ids

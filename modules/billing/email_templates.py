@@ -2,49 +2,75 @@
 
 from core.mail_templates import EmailTemplate
 
-_INVOICE = {"invoice.number": "numéro de la facture",
-            "invoice.regie_name": "régie qui émet la facture"}
-_SAMPLE_INVOICE = {"number": "2026-000123", "regie_name": "Régie Enfance",
-                   "period_label": "novembre 2026"}
+_INVOICE = {
+    "invoice.number": "numéro de la facture",
+    "invoice.regie_name": "régie qui émet la facture",
+}
+_SAMPLE_INVOICE = {
+    "number": "2026-000123",
+    "regie_name": "Régie Enfance",
+    "period_label": "novembre 2026",
+}
 
 TEMPLATES = {
     "billing/email/invoice_available.txt": EmailTemplate(
         name="billing/email/invoice_available.txt",
         label="Facturation — facture disponible",
         subject="<commune> — votre facture <mois> est disponible",
-        variables={**_INVOICE,
-                   "invoice.period_label": "mois facturé",
-                   "total": "montant (ex. « 42,50 € »)",
-                   "due_date": "date limite de paiement",
-                   "debit_date": "date du prélèvement (vide sans prélèvement)",
-                   "url": "adresse de la facture sur le portail"},
-        sample={"invoice": _SAMPLE_INVOICE, "total": "42,50 €", "due_date": "30 novembre 2026",
-                "debit_date": "", "url": "https://guichet-famille.fr/ville/factures/1/"},
+        variables={
+            **_INVOICE,
+            "invoice.period_label": "mois facturé",
+            "total": "montant (ex. « 42,50 € »)",
+            "due_date": "date limite de paiement",
+            "debit_date": "date du prélèvement (vide sans prélèvement)",
+            "url": "adresse de la facture sur le portail",
+        },
+        sample={
+            "invoice": _SAMPLE_INVOICE,
+            "total": "42,50 €",
+            "due_date": "30 novembre 2026",
+            "debit_date": "",
+            "url": "https://guichet-famille.fr/ville/factures/1/",
+        },
     ),
     "billing/email/receipt.txt": EmailTemplate(
         name="billing/email/receipt.txt",
         label="Facturation — reçu de paiement en ligne",
         subject="<commune> — reçu de paiement de la facture <numéro>",
-        variables={**_INVOICE,
-                   "amount": "montant payé", "paid_at": "date et heure du paiement",
-                   "payment.receipt_number": "numéro du reçu"},
-        sample={"invoice": _SAMPLE_INVOICE, "amount": "42,50 €",
-                "paid_at": "lundi 9 novembre 2026 à 10:12",
-                "payment": {"receipt_number": "R-2026-000045"}},
+        variables={
+            **_INVOICE,
+            "amount": "montant payé",
+            "paid_at": "date et heure du paiement",
+            "payment.receipt_number": "numéro du reçu",
+        },
+        sample={
+            "invoice": _SAMPLE_INVOICE,
+            "amount": "42,50 €",
+            "paid_at": "lundi 9 novembre 2026 à 10:12",
+            "payment": {"receipt_number": "R-2026-000045"},
+        },
     ),
     "billing/email/mandate.txt": EmailTemplate(
         name="billing/email/mandate.txt",
         label="Facturation — mandat de prélèvement SEPA enregistré",
         subject="<commune> — votre mandat de prélèvement <RUM>",
-        variables={"mandate.rum": "référence unique du mandat (RUM, obligatoire dans le texte)",
-                   "mandate.holder_name": "titulaire du compte",
-                   "mandate.masked_iban": "IBAN masqué",
-                   "creditor.name": "créancier", "creditor.creditor_id": "ICS du créancier",
-                   "applies_from": "première facture prélevée (ex. « de septembre 2026 »)"},
-        sample={"mandate": {"rum": "CASTRES-2026-000012", "holder_name": "Camille Martin",
-                            "masked_iban": "FR76 **** **** **** **** **** 189"},
-                "creditor": {"name": "Ville de Castres", "creditor_id": "FR72ZZZ123456"},
-                "applies_from": "de septembre 2026"},
+        variables={
+            "mandate.rum": "référence unique du mandat (RUM, obligatoire dans le texte)",
+            "mandate.holder_name": "titulaire du compte",
+            "mandate.masked_iban": "IBAN masqué",
+            "creditor.name": "créancier",
+            "creditor.creditor_id": "ICS du créancier",
+            "applies_from": "première facture prélevée (ex. « de septembre 2026 »)",
+        },
+        sample={
+            "mandate": {
+                "rum": "CASTRES-2026-000012",
+                "holder_name": "Camille Martin",
+                "masked_iban": "FR76 **** **** **** **** **** 189",
+            },
+            "creditor": {"name": "Ville de Castres", "creditor_id": "FR72ZZZ123456"},
+            "applies_from": "de septembre 2026",
+        },
         # The SEPA rulebook's pre-notification: the RUM and the ICS must be given.
         required=("mandate.rum", "creditor.creditor_id"),
     ),
@@ -53,7 +79,10 @@ TEMPLATES = {
         label="Facturation — prélèvement rejeté par la banque",
         subject="<commune> — prélèvement rejeté, facture <numéro> à payer",
         variables={**_INVOICE, "reason": "motif du rejet", "amount": "montant à payer"},
-        sample={"invoice": _SAMPLE_INVOICE, "reason": "AM04 provision insuffisante",
-                "amount": "42,50 €"},
+        sample={
+            "invoice": _SAMPLE_INVOICE,
+            "reason": "AM04 provision insuffisante",
+            "amount": "42,50 €",
+        },
     ),
 }

@@ -12,6 +12,7 @@ return URL. No card is typed anywhere.
 Off unless settings.BILLING_DEMO_PAYMENT_PAGE (prod.py forces False) AND the
 town's provider is `dummy`; a 404 otherwise.
 """
+
 from __future__ import annotations
 
 import urllib.request
@@ -50,8 +51,10 @@ def demo_provider(request):
     if not _enabled():
         raise Http404
     data = request.POST if request.method == "POST" else request.GET
-    fields = {k: data.get(k, "") for k in ("transaction_id", "orderid", "amount", "email",
-                                            "return_url", "subject")}
+    fields = {
+        k: data.get(k, "")
+        for k in ("transaction_id", "orderid", "amount", "email", "return_url", "subject")
+    }
     if not fields["transaction_id"] or not fields["orderid"]:
         return HttpResponseBadRequest("Demande de paiement incomplète.")
     return_url = _own_return_url(request, fields["return_url"])
@@ -63,8 +66,13 @@ def demo_provider(request):
         except Exception:
             return HttpResponseBadRequest("Montant invalide.")
         return render(request, "billing/demo_provider.html", {"f": fields, "amount": amount})
-    notification = {"transaction_id": fields["transaction_id"], "orderid": fields["orderid"],
-                    "amount": fields["amount"], "email": fields["email"], "signed": "1"}
+    notification = {
+        "transaction_id": fields["transaction_id"],
+        "orderid": fields["orderid"],
+        "amount": fields["amount"],
+        "email": fields["email"],
+        "signed": "1",
+    }
     if request.POST.get("decision") == "pay":
         notification["ok"] = "1"
     else:
@@ -74,8 +82,9 @@ def demo_provider(request):
     url = request.build_absolute_uri(reverse("billing:payment-notify"))
     body = urlencode(notification).encode()
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"),
-                                    timeout=10):
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, method="POST"), timeout=10
+        ):
             pass
     except OSError:
         pass  # the return page will show "en cours de confirmation", as with a real provider

@@ -1,4 +1,5 @@
 """Forms: parse input only (rules live in services/pricing); French messages."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,35 +13,71 @@ class SimulatorForm(forms.Form):
     MODE_QF = "qf"
     MODE_INCOME = "revenus"
     mode = forms.ChoiceField(
-        label="Je connais", initial=MODE_QF, widget=forms.RadioSelect,
-        choices=[(MODE_QF, "mon quotient familial (attestation CAF ou MSA)"),
-                 (MODE_INCOME, "mes revenus (calcul du quotient familial)")],
+        label="Je connais",
+        initial=MODE_QF,
+        widget=forms.RadioSelect,
+        choices=[
+            (MODE_QF, "mon quotient familial (attestation CAF ou MSA)"),
+            (MODE_INCOME, "mes revenus (calcul du quotient familial)"),
+        ],
     )
     qf = forms.IntegerField(
-        label="Quotient familial (en euros)", required=False, min_value=0, max_value=100_000,
-        error_messages={"invalid": "Saisissez un nombre entier d'euros, par exemple 850.",
-                        "min_value": "Le quotient familial ne peut pas être négatif.",
-                        "max_value": "Ce quotient familial est trop élevé : vérifiez-le."})
+        label="Quotient familial (en euros)",
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        error_messages={
+            "invalid": "Saisissez un nombre entier d'euros, par exemple 850.",
+            "min_value": "Le quotient familial ne peut pas être négatif.",
+            "max_value": "Ce quotient familial est trop élevé : vérifiez-le.",
+        },
+    )
     annual_income = forms.DecimalField(
-        label="Revenus annuels du foyer (en euros)", required=False, min_value=0,
-        max_digits=10, decimal_places=2,
+        label="Revenus annuels du foyer (en euros)",
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
         help_text="Revenus nets catégoriels de l'année N-2 (avis d'imposition).",
-        error_messages={"invalid": "Saisissez un montant en euros, par exemple 32000.",
-                        "min_value": "Les revenus ne peuvent pas être négatifs."})
+        error_messages={
+            "invalid": "Saisissez un montant en euros, par exemple 32000.",
+            "min_value": "Les revenus ne peuvent pas être négatifs.",
+        },
+    )
     monthly_benefits = forms.DecimalField(
-        label="Prestations familiales mensuelles (en euros)", required=False, min_value=0,
-        max_digits=8, decimal_places=2, initial=Decimal(0),
-        error_messages={"invalid": "Saisissez un montant en euros, par exemple 140.",
-                        "min_value": "Les prestations ne peuvent pas être négatives."})
+        label="Prestations familiales mensuelles (en euros)",
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        initial=Decimal(0),
+        error_messages={
+            "invalid": "Saisissez un montant en euros, par exemple 140.",
+            "min_value": "Les prestations ne peuvent pas être négatives.",
+        },
+    )
     children = forms.IntegerField(
-        label="Nombre d'enfants à charge", required=False, min_value=0, max_value=15,
-        error_messages={"invalid": "Saisissez un nombre d'enfants.",
-                        "min_value": "Le nombre d'enfants ne peut pas être négatif."})
+        label="Nombre d'enfants à charge",
+        required=False,
+        min_value=0,
+        max_value=15,
+        error_messages={
+            "invalid": "Saisissez un nombre d'enfants.",
+            "min_value": "Le nombre d'enfants ne peut pas être négatif.",
+        },
+    )
     child_rank = forms.IntegerField(
-        label="Rang de l'enfant inscrit dans la fratrie", initial=1, min_value=1, max_value=15,
-        required=False, help_text="1 pour l'aîné, 2 pour le deuxième… (réductions fratrie)",
-        error_messages={"min_value": "Le rang commence à 1.",
-                        "invalid": "Saisissez un rang : 1, 2, 3…"})
+        label="Rang de l'enfant inscrit dans la fratrie",
+        initial=1,
+        min_value=1,
+        max_value=15,
+        required=False,
+        help_text="1 pour l'aîné, 2 pour le deuxième… (réductions fratrie)",
+        error_messages={
+            "min_value": "Le rang commence à 1.",
+            "invalid": "Saisissez un rang : 1, 2, 3…",
+        },
+    )
     resident = forms.BooleanField(label="J'habite la commune", required=False, initial=True)
 
     def clean(self):
@@ -54,19 +91,29 @@ class SimulatorForm(forms.Form):
 
 
 class MandateForm(forms.Form):
-    holder_name = forms.CharField(label="Titulaire du compte", max_length=200, required=False,
-                                  help_text="Nom et prénom tels qu'ils figurent sur le RIB.")
-    iban = forms.CharField(label="IBAN", max_length=60, required=False,
-                           help_text="27 caractères pour un compte français : FR76 3000 …")
+    holder_name = forms.CharField(
+        label="Titulaire du compte",
+        max_length=200,
+        required=False,
+        help_text="Nom et prénom tels qu'ils figurent sur le RIB.",
+    )
+    iban = forms.CharField(
+        label="IBAN",
+        max_length=60,
+        required=False,
+        help_text="27 caractères pour un compte français : FR76 3000 …",
+    )
     accepted = forms.BooleanField(
         required=False,
         label="J'autorise la commune à envoyer des instructions à ma banque pour débiter mon "
-              "compte, et ma banque à le débiter, conformément à ces instructions (mandat SEPA).")
+        "compte, et ma banque à le débiter, conformément à ces instructions (mandat SEPA).",
+    )
 
 
 class EInvoiceForm(forms.Form):
     e_invoice = forms.BooleanField(
-        required=False, label="Je reçois mes factures en ligne uniquement (plus de facture papier)")
+        required=False, label="Je reçois mes factures en ligne uniquement (plus de facture papier)"
+    )
 
 
 class CreditForm(forms.Form):
@@ -74,8 +121,11 @@ class CreditForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", label="Mois à facturer (AAAA-MM)",
-                             error_messages={"invalid": "Mois attendu au format AAAA-MM."})
+    month = forms.RegexField(
+        regex=r"^\d{4}-\d{2}$",
+        label="Mois à facturer (AAAA-MM)",
+        error_messages={"invalid": "Mois attendu au format AAAA-MM."},
+    )
 
 
 class RejectionForm(forms.Form):
@@ -83,7 +133,11 @@ class RejectionForm(forms.Form):
 
 
 class DeskPaymentForm(forms.Form):
-    amount = forms.DecimalField(label="Montant reçu (€)", min_value=Decimal("0.01"),
-                                max_digits=10, decimal_places=2,
-                                error_messages={"invalid": "Montant en euros attendu."})
+    amount = forms.DecimalField(
+        label="Montant reçu (€)",
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        error_messages={"invalid": "Montant en euros attendu."},
+    )
     reference = forms.CharField(label="Référence (n° de chèque…)", max_length=60, required=False)

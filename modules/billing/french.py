@@ -1,4 +1,5 @@
 """French display helpers for billing (dates, months): pure."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -18,6 +18,7 @@ What a booking costs (the towns' rules, set per tariff in the YAML):
   waits for the decision and goes on a later invoice (never billed twice: see
   the unique constraint on charge lines).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -187,7 +188,9 @@ def build_drafts(
             try:
                 tariff = tariffs.tariff(fact.service_code)
                 found = versions[(fact.service_code, fact.day)] = (
-                    tariff, tariff.version_on(fact.day))
+                    tariff,
+                    tariff.version_on(fact.day),
+                )
             except PricingError:
                 missing[fact.service_name] += 1
                 continue
@@ -199,32 +202,61 @@ def build_drafts(
         quantity = quantities.get(fact.service_code, Decimal(1))
         if attendance is Attendance.ILLNESS:
             start = starts.get((fact.child_id, fact.day), fact.day)
-            line = price_session(tariff, day=fact.day, qf=household.qf, child_rank=rank,
-                                 resident=household.resident, attendance=attendance,
-                                 illness_start=start, quantity=quantity)
+            line = price_session(
+                tariff,
+                day=fact.day,
+                qf=household.qf,
+                child_rank=rank,
+                resident=household.resident,
+                attendance=attendance,
+                illness_start=start,
+                quantity=quantity,
+            )
         else:
             # The price depends on the day only through the version in force:
             # one computation per distinct situation (the run prices 10^5 lines).
-            key = (fact.service_code, version.applies_from, household.qf, rank,
-                   household.resident, attendance, quantity)
+            key = (
+                fact.service_code,
+                version.applies_from,
+                household.qf,
+                rank,
+                household.resident,
+                attendance,
+                quantity,
+            )
             line = cache.get(key)
             if line is None:
                 line = cache[key] = price_session(
-                    tariff, day=fact.day, qf=household.qf, child_rank=rank,
-                    resident=household.resident, attendance=attendance, quantity=quantity)
+                    tariff,
+                    day=fact.day,
+                    qf=household.qf,
+                    child_rank=rank,
+                    resident=household.resident,
+                    attendance=attendance,
+                    quantity=quantity,
+                )
         regie = regies.get(fact.service_code)
         if regie is None:
             regie = regies[fact.service_code] = invoicing.regie_for(fact.service_code)
         draft = drafts.get((fact.household_id, regie.code))
         if draft is None:
             draft = drafts[(fact.household_id, regie.code)] = DraftInvoice(fact.household_id, regie)
-        draft.lines.append(DraftLine(
-            booking_id=fact.booking_id, child_id=fact.child_id, child_name=fact.child_name,
-            service_code=fact.service_code, service_name=fact.service_name, day=fact.day,
-            quantity=line.quantity, unit=line.unit, attendance=str(attendance),
-            billed_percent=line.billed_percent, amount=line.amount,
-            explanation=line.explanation,
-        ))
+        draft.lines.append(
+            DraftLine(
+                booking_id=fact.booking_id,
+                child_id=fact.child_id,
+                child_name=fact.child_name,
+                service_code=fact.service_code,
+                service_name=fact.service_name,
+                day=fact.day,
+                quantity=line.quantity,
+                unit=line.unit,
+                attendance=str(attendance),
+                billed_percent=line.billed_percent,
+                amount=line.amount,
+                explanation=line.explanation,
+            )
+        )
     for name, count in sorted(missing.items()):
         result.skipped += count
         result.problems.append(
@@ -235,8 +267,9 @@ def build_drafts(
         n = result.skipped - sum(missing.values())
         result.problems.append(f"{n} réservation{'s' if n > 1 else ''} sans foyer payeur connu.")
     for draft in drafts.values():
-        draft.lines.sort(key=lambda line: (line.child_name, line.day, line.service_name,
-                                           line.booking_id))
+        draft.lines.sort(
+            key=lambda line: (line.child_name, line.day, line.service_name, line.booking_id)
+        )
     result.drafts = sorted(drafts.values(), key=lambda d: (d.household_id, d.regie.code))
     return result
 

@@ -5,6 +5,7 @@ Only for the legal retention purge (invoices are kept 10 years, then may be
 deleted) and for tests cleaning the committed rows they wrote. Never in a
 use case: an issued invoice is corrected by a credit note.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -41,8 +42,11 @@ def purge_household_billing(household_ids) -> None:
     ids = list(household_ids)
     with maintenance():
         invoices = Invoice.objects.filter(household_id__in=ids)
-        exports = set(DirectDebit.objects.filter(invoice__in=invoices)
-                      .exclude(export=None).values_list("export_id", flat=True))
+        exports = set(
+            DirectDebit.objects.filter(invoice__in=invoices)
+            .exclude(export=None)
+            .values_list("export_id", flat=True)
+        )
         Payment.objects.filter(invoice__in=invoices).delete()
         PaymentAttempt.objects.filter(invoice__in=invoices).delete()
         DirectDebit.objects.filter(invoice__in=invoices).delete()

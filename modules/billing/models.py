@@ -15,6 +15,7 @@ Rules:
   notification cannot pay twice.
 Writes go through services.py only.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar
@@ -34,8 +35,10 @@ class ImmutableInvoiceError(Exception):
 # True only inside maintenance.maintenance() (retention purge, test clean-up).
 in_maintenance: ContextVar[bool] = ContextVar("billing_maintenance", default=False)
 
-_EDIT_REFUSED = ("Une facture émise ne peut plus être modifiée : émettez un avoir puis une "
-                 "facture rectificative.")
+_EDIT_REFUSED = (
+    "Une facture émise ne peut plus être modifiée : émettez un avoir puis une "
+    "facture rectificative."
+)
 _DELETE_REFUSED = "Une facture émise ne peut pas être supprimée."
 
 
@@ -97,8 +100,9 @@ class InvoicingRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     invoices_created = models.PositiveIntegerField(default=0)
     lines_created = models.PositiveIntegerField(default=0)
-    deferred = models.PositiveIntegerField("réservations en attente (absence à examiner)",
-                                           default=0)
+    deferred = models.PositiveIntegerField(
+        "réservations en attente (absence à examiner)", default=0
+    )
     problems = models.JSONField(default=list, blank=True)
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -153,12 +157,17 @@ class Invoice(models.Model):
     total = models.DecimalField(max_digits=10, decimal_places=2)
     paper = models.BooleanField("envoi papier", default=True)
     corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
         verbose_name="facture corrigée",
     )
     reason = models.CharField("motif (avoir, rectification)", max_length=255, blank=True)
-    run = models.ForeignKey(InvoicingRun, null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="invoices")
+    run = models.ForeignKey(
+        InvoicingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,10 +187,12 @@ class Invoice(models.Model):
             # One monthly invoice per payer household and régie: the run's idempotency key.
             models.UniqueConstraint(
                 fields=["household", "regie_code", "year", "month"],
-                condition=Q(kind="invoice"), name="billing_one_invoice_per_month_and_regie",
+                condition=Q(kind="invoice"),
+                name="billing_one_invoice_per_month_and_regie",
             ),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12),
-                                   name="billing_invoice_month_valid"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="billing_invoice_month_valid"
+            ),
         ]
         indexes = [models.Index(fields=["household", "status"])]
 
@@ -202,7 +213,8 @@ class Invoice(models.Model):
     def delete(self, *args, **kwargs):
         if not in_maintenance.get():
             raise ImmutableInvoiceError(
-                f"La facture {self.number} est émise : elle ne peut pas être supprimée.")
+                f"La facture {self.number} est émise : elle ne peut pas être supprimée."
+            )
         return super().delete(*args, **kwargs)
 
     @property
@@ -234,14 +246,24 @@ class InvoiceLine(models.Model):
     # FOR KEY SHARE, cost a quarter of the monthly run (bench/billing_run.py);
     # no plain index either (lookups by booking use the partial unique ones).
     booking = models.ForeignKey(
-        "booking.Booking", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="billing_lines", db_constraint=False,
+        "booking.Booking",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="billing_lines",
+        db_constraint=False,
         db_index=False,  # the partial unique indexes below start with booking
     )
     # 1 for the monthly run; a corrective invoice bills the booking again as 2, 3...
     generation = models.PositiveSmallIntegerField(default=1)
-    child = models.ForeignKey("families.Child", null=True, on_delete=models.PROTECT,
-                              related_name="+", db_constraint=False, db_index=False)
+    child = models.ForeignKey(
+        "families.Child",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     child_name = models.CharField("enfant", max_length=170)
     service_code = models.CharField(max_length=60)
     service_name = models.CharField("prestation", max_length=160)
@@ -261,11 +283,13 @@ class InvoiceLine(models.Model):
         verbose_name = "ligne de facture"
         constraints = [
             models.UniqueConstraint(
-                fields=["booking", "generation"], condition=Q(kind="charge"),
+                fields=["booking", "generation"],
+                condition=Q(kind="charge"),
                 name="billing_booking_billed_once_per_generation",
             ),
             models.UniqueConstraint(
-                fields=["booking", "generation"], condition=Q(kind="reversal"),
+                fields=["booking", "generation"],
+                condition=Q(kind="reversal"),
                 name="billing_booking_reversed_once_per_generation",
             ),
         ]
@@ -287,12 +311,14 @@ class InvoiceLine(models.Model):
 class BillingPreference(models.Model):
     """A household's choices: e-invoice ("adhésion à la facture en ligne")."""
 
-    household = models.OneToOneField("families.Household", on_delete=models.CASCADE,
-                                     related_name="billing_preference")
+    household = models.OneToOneField(
+        "families.Household", on_delete=models.CASCADE, related_name="billing_preference"
+    )
     e_invoice = models.BooleanField("facture en ligne (plus de facture papier)", default=False)
     e_invoice_since = models.DateTimeField(null=True, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "préférences de facturation"
@@ -321,8 +347,9 @@ class PaymentAttempt(models.Model):
     provider_transaction_id = models.CharField(max_length=120, blank=True)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -350,8 +377,9 @@ class Payment(models.Model):
     method = models.CharField(max_length=14, choices=Method.choices)
     provider = models.CharField(max_length=20)  # payzen, dummy..., "sepa", "regie"
     transaction_id = models.CharField(max_length=120)
-    attempt = models.ForeignKey(PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="payments")
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     paid_at = models.DateTimeField()
@@ -367,8 +395,10 @@ class Payment(models.Model):
         verbose_name = "paiement"
         constraints = [
             # A replayed or concurrent notification cannot record a second payment.
-            models.UniqueConstraint(fields=["provider", "transaction_id"],
-                                    name="billing_one_payment_per_provider_transaction"),
+            models.UniqueConstraint(
+                fields=["provider", "transaction_id"],
+                name="billing_one_payment_per_provider_transaction",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),
         ]
 
@@ -383,10 +413,12 @@ class Mandate(models.Model):
         ACTIVE = "active", "actif"
         REVOKED = "revoked", "révoqué"
 
-    household = models.ForeignKey("families.Household", on_delete=models.PROTECT,
-                                  related_name="mandates")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    household = models.ForeignKey(
+        "families.Household", on_delete=models.PROTECT, related_name="mandates"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     rum = models.CharField("référence unique de mandat (RUM)", max_length=35, unique=True)
     holder_name = models.CharField("titulaire du compte", max_length=70)
     iban = models.CharField("IBAN", max_length=34)
@@ -402,8 +434,11 @@ class Mandate(models.Model):
         ordering = ["-signed_at"]
         verbose_name = "mandat de prélèvement"
         constraints = [
-            models.UniqueConstraint(fields=["household"], condition=Q(status="active"),
-                                    name="billing_one_active_mandate_per_household"),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(status="active"),
+                name="billing_one_active_mandate_per_household",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -423,8 +458,9 @@ class SepaExport(models.Model):
     count = models.PositiveIntegerField()
     total = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -450,8 +486,9 @@ class DirectDebit(models.Model):
     sequence = models.CharField(max_length=4, blank=True)  # FRST/RCUR, fixed at export
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     prenotified_at = models.DateTimeField(null=True, blank=True)
-    export = models.ForeignKey(SepaExport, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="debits")
+    export = models.ForeignKey(
+        SepaExport, null=True, blank=True, on_delete=models.PROTECT, related_name="debits"
+    )
     rejection_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -459,9 +496,11 @@ class DirectDebit(models.Model):
         ordering = ["collection_date", "id"]
         verbose_name = "prélèvement"
         constraints = [
-            models.UniqueConstraint(fields=["invoice"],
-                                    condition=Q(status__in=["scheduled", "exported"]),
-                                    name="billing_one_live_debit_per_invoice"),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["scheduled", "exported"]),
+                name="billing_one_live_debit_per_invoice",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ transaction that writes the invoices: a concurrent run waits on the row lock
 until the first commits, and a rolled-back run gives its numbers back.
 Invoices and credit notes share one series per year (prefix F or A).
 """
+
 from __future__ import annotations
 
 from django.db import transaction

@@ -4,6 +4,7 @@ Rendered on demand from immutable rows (an issued invoice never changes, so
 its PDF never does); nothing is stored. WeasyPrint needs Pango (Debian:
 libpango-1.0-0, libpangoft2-1.0-0; see .ci/run).
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,53 +25,85 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 
 def _town(commune) -> dict:
-    return {"name": commune.name, "label": commune.contact_label,
-            "address": commune.contact_address,
-            "phone": commune.contact_phone, "email": commune.contact_email,
-            "website": commune.website}
+    return {
+        "name": commune.name,
+        "label": commune.contact_label,
+        "address": commune.contact_address,
+        "phone": commune.contact_phone,
+        "email": commune.contact_email,
+        "website": commune.website,
+    }
 
 
 def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
     lines = list(invoice.lines.all())
-    debit = next((d for d in invoice.direct_debits.all()
-                  if d.status in ("scheduled", "exported")), None)
+    debit = next(
+        (d for d in invoice.direct_debits.all() if d.status in ("scheduled", "exported")), None
+    )
     return {
-        "town": _town(commune), "invoice": invoice, "lines": [
-            {"day": day_label(line.day), "child": line.child_name, "service": line.service_name,
-             "quantity": line.quantity.normalize(), "unit": line.unit,
-             "amount": euros(line.amount), "explanation": line.explanation} for line in lines],
+        "town": _town(commune),
+        "invoice": invoice,
+        "lines": [
+            {
+                "day": day_label(line.day),
+                "child": line.child_name,
+                "service": line.service_name,
+                "quantity": line.quantity.normalize(),
+                "unit": line.unit,
+                "amount": euros(line.amount),
+                "explanation": line.explanation,
+            }
+            for line in lines
+        ],
         "period": month_label(invoice.year, invoice.month),
         "of_period": of_month(invoice.year, invoice.month),
-        "invoice_date": day_label(invoice.invoice_date), "due_date": day_label(invoice.due_date),
-        "total": euros(invoice.total), "paid": euros(invoice.amount_paid),
+        "invoice_date": day_label(invoice.invoice_date),
+        "due_date": day_label(invoice.due_date),
+        "total": euros(invoice.total),
+        "paid": euros(invoice.amount_paid),
         "balance": euros(max(invoice.balance, 0)),
         "window_opens": moment_label(invoice.payment_opens_at),
         "window_closes": moment_label(invoice.payment_closes_at),
         "debit_date": day_label(debit.collection_date) if debit else "",
         "debit_rum": debit.mandate.rum if debit else "",
-        "how_to_pay": how_to_pay, "pay_url": pay_url,
+        "how_to_pay": how_to_pay,
+        "pay_url": pay_url,
         "corrects": invoice.corrects,
     }
 
 
 def invoice_pdf(invoice, commune, *, how_to_pay: str, pay_url: str) -> bytes:
-    return render_pdf("billing/pdf/invoice.html",
-                      invoice_context(invoice, commune, how_to_pay=how_to_pay, pay_url=pay_url))
+    return render_pdf(
+        "billing/pdf/invoice.html",
+        invoice_context(invoice, commune, how_to_pay=how_to_pay, pay_url=pay_url),
+    )
 
 
 def receipt_pdf(payment, commune) -> bytes:
     invoice = payment.invoice
-    return render_pdf("billing/pdf/receipt.html", {
-        "town": _town(commune), "payment": payment, "invoice": invoice,
-        "amount": euros(payment.amount), "paid_at": moment_label(payment.paid_at),
-        "period": month_label(invoice.year, invoice.month),
-    })
+    return render_pdf(
+        "billing/pdf/receipt.html",
+        {
+            "town": _town(commune),
+            "payment": payment,
+            "invoice": invoice,
+            "amount": euros(payment.amount),
+            "paid_at": moment_label(payment.paid_at),
+            "period": month_label(invoice.year, invoice.month),
+        },
+    )
 
 
 def attestation_pdf(attestation, commune) -> bytes:
-    return render_pdf("billing/pdf/attestation.html", {
-        "town": _town(commune), "a": attestation,
-        "children": [{"name": c.name, "birth_date": day_label(c.birth_date),
-                      "amount": euros(c.amount)} for c in attestation.children],
-        "total": euros(attestation.total),
-    })
+    return render_pdf(
+        "billing/pdf/attestation.html",
+        {
+            "town": _town(commune),
+            "a": attestation,
+            "children": [
+                {"name": c.name, "birth_date": day_label(c.birth_date), "amount": euros(c.amount)}
+                for c in attestation.children
+            ],
+            "total": euros(attestation.total),
+        },
+    )

@@ -26,6 +26,7 @@ explanation are the same exact values displayed to the cent; the last one
 shown always equals the billed amount. An invoice total is the sum of its
 lines, so it needs no further rounding.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -311,9 +312,11 @@ def _base_price(
 
     # Effort rate.
     if qf is None:
-        return version.ceiling, None, [
-            f"QF non communiqué → plafond du taux d'effort : {euros(version.ceiling)}"
-        ]
+        return (
+            version.ceiling,
+            None,
+            [f"QF non communiqué → plafond du taux d'effort : {euros(version.ceiling)}"],
+        )
     raw = qf * version.rate_percent / HUNDRED
     step = f"QF {_int(qf)} € × {_num(version.rate_percent)} % = {euros(raw)}"
     if raw < version.floor:
@@ -386,14 +389,20 @@ def retroactive_changes(
             if day > today:
                 continue
             if day not in fresh:
-                problems.append(f"tarif « {code} » : la version du {day:%d/%m/%Y} a déjà servi, "
-                                "elle ne peut pas être retirée.")
+                problems.append(
+                    f"tarif « {code} » : la version du {day:%d/%m/%Y} a déjà servi, "
+                    "elle ne peut pas être retirée."
+                )
             elif day not in old:
-                problems.append(f"tarif « {code} » : une nouvelle version ne peut pas s'appliquer "
-                                f"au passé ({day:%d/%m/%Y}) ; datez-la au plus tôt de demain.")
+                problems.append(
+                    f"tarif « {code} » : une nouvelle version ne peut pas s'appliquer "
+                    f"au passé ({day:%d/%m/%Y}) ; datez-la au plus tôt de demain."
+                )
             elif old[day] != fresh[day]:
-                problems.append(f"tarif « {code} » : la version du {day:%d/%m/%Y} a déjà servi, "
-                                "elle ne peut pas être modifiée ; ajoutez une nouvelle version.")
+                problems.append(
+                    f"tarif « {code} » : la version du {day:%d/%m/%Y} a déjà servi, "
+                    "elle ne peut pas être modifiée ; ajoutez une nouvelle version."
+                )
     return problems
 
 
@@ -447,8 +456,10 @@ class SimulatedService:
     @property
     def explanation(self) -> str:
         unit = _plural(self.line.unit, self.sessions_per_month)
-        return (f"{self.line.explanation} ; {self.sessions_per_month} {unit} par mois : "
-                f"{euros(self.monthly_estimate)}")
+        return (
+            f"{self.line.explanation} ; {self.sessions_per_month} {unit} par mois : "
+            f"{euros(self.monthly_estimate)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -485,8 +496,9 @@ def simulate(
     if annual_income is not None:
         if parts is None:
             raise PricingError("Indiquez le nombre de parts de votre foyer.")
-        qf = quotient_familial(annual_income=annual_income, monthly_benefits=monthly_benefits,
-                               parts=parts)
+        qf = quotient_familial(
+            annual_income=annual_income, monthly_benefits=monthly_benefits, parts=parts
+        )
         qf_explanation = (
             f"QF = ({euros(Decimal(annual_income))} / 12 + {euros(Decimal(monthly_benefits))}) "
             f"/ {_num(Decimal(parts))} part{'s' if Decimal(parts) > 1 else ''} = {_int(qf)} €"
@@ -511,13 +523,15 @@ def simulate(
         count = counts.get(code, tariff.sessions_per_month)
         if count < 0:
             raise PricingError("Le nombre de séances par mois ne peut pas être négatif.")
-        results.append(SimulatedService(
-            service_code=code,
-            label=tariff.label or code,
-            line=line,
-            sessions_per_month=count,
-            monthly_estimate=line.amount * count,
-        ))
+        results.append(
+            SimulatedService(
+                service_code=code,
+                label=tariff.label or code,
+                line=line,
+                sessions_per_month=count,
+                monthly_estimate=line.amount * count,
+            )
+        )
     return Simulation(
         qf=qf,
         qf_explanation=qf_explanation,

@@ -2,6 +2,7 @@
 
 No ORM, no request: plain values in, plain values out (tested exhaustively).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -18,14 +19,24 @@ CENT = Decimal("0.01")
 # art. 200 quater B of the French tax code: crèches, before/after-school care
 # ("garderie périscolaire") and leisure centres count; meals and homework help
 # do not (BOFiP BOI-IR-RICI-300: "les frais de nourriture sont exclus").
-CHILDCARE_KINDS = frozenset({
-    "creche_reguliere", "creche_occasionnelle", "accueil_matin", "accueil_soir",
-    "alsh_mercredi", "alsh_vacances", "garderie", "multi_accueil", "accueil_periscolaire",
-})
+CHILDCARE_KINDS = frozenset(
+    {
+        "creche_reguliere",
+        "creche_occasionnelle",
+        "accueil_matin",
+        "accueil_soir",
+        "alsh_mercredi",
+        "alsh_vacances",
+        "garderie",
+        "multi_accueil",
+        "accueil_periscolaire",
+    }
+)
 
 
-def invoice_status(*, kind: str, total: Decimal, paid: Decimal, credited: Decimal,
-                   debit_scheduled: bool) -> str:
+def invoice_status(
+    *, kind: str, total: Decimal, paid: Decimal, credited: Decimal, debit_scheduled: bool
+) -> str:
     """The status shown to the family (Invoice.Status values)."""
     if kind == "credit":
         return "credit"
@@ -43,8 +54,7 @@ def invoice_status(*, kind: str, total: Decimal, paid: Decimal, credited: Decima
     return "to_pay"
 
 
-def collection_date(*, due_date: date, notified_on: date,
-                    days: int = PRENOTIFICATION_DAYS) -> date:
+def collection_date(*, due_date: date, notified_on: date, days: int = PRENOTIFICATION_DAYS) -> date:
     """A debit is collected on the due date, but never before the family has
     been told for `days` days (SEPA pre-notification, 14 days by default)."""
     return max(due_date, notified_on + timedelta(days=days))
@@ -67,7 +77,10 @@ class PaidInvoice:
 
 
 def childcare_paid(
-    payments: Iterable[PaidInvoice], *, birth_dates: Mapping[int, date], year: int,
+    payments: Iterable[PaidInvoice],
+    *,
+    birth_dates: Mapping[int, date],
+    year: int,
     childcare_kinds: frozenset[str] = CHILDCARE_KINDS,
 ) -> dict[int, Decimal]:
     """Childcare costs PAID during `year` per eligible child (under 6).

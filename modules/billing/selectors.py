@@ -2,6 +2,7 @@
 household (a foreign id is a 404, never a 403 that would confirm it exists);
 the schema scopes everything to the town.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -40,10 +41,13 @@ def payers_for_households(household_ids: Iterable[int]) -> dict[int, object]:
     rest = [i for i in ids if i not in chosen]
     if rest:
         guardian = Adult.children.through.objects.filter(
-            adult_id=OuterRef("pk"), child__household_id=OuterRef("household_id"))
-        adults = (Adult.objects.filter(household_id__in=rest)
-                  .annotate(is_guardian=Exists(guardian))
-                  .order_by("household_id", "-is_guardian", "id"))
+            adult_id=OuterRef("pk"), child__household_id=OuterRef("household_id")
+        )
+        adults = (
+            Adult.objects.filter(household_id__in=rest)
+            .annotate(is_guardian=Exists(guardian))
+            .order_by("household_id", "-is_guardian", "id")
+        )
         for adult in adults:
             chosen.setdefault(adult.household_id, adult)
     return chosen
@@ -82,14 +86,20 @@ def household_facts(household_ids: Iterable[int], *, commune) -> dict[int, House
 
 
 def e_invoice_households(household_ids: Iterable[int]) -> set[int]:
-    return set(BillingPreference.objects.filter(
-        household_id__in=list(set(household_ids)), e_invoice=True
-    ).values_list("household_id", flat=True))
+    return set(
+        BillingPreference.objects.filter(
+            household_id__in=list(set(household_ids)), e_invoice=True
+        ).values_list("household_id", flat=True)
+    )
 
 
 def active_mandates(household_ids: Iterable[int]) -> dict[int, Mandate]:
-    return {m.household_id: m for m in Mandate.objects.filter(
-        household_id__in=list(set(household_ids)), status=Mandate.Status.ACTIVE)}
+    return {
+        m.household_id: m
+        for m in Mandate.objects.filter(
+            household_id__in=list(set(household_ids)), status=Mandate.Status.ACTIVE
+        )
+    }
 
 
 # --- the run's facts ---------------------------------------------------------------
@@ -103,10 +113,14 @@ def billable_facts(*, until: date) -> list[BookingFact]:
     # A live charge: a charge line no credit note reversed. A credited booking
     # the corrective invoice did not bill again (an absence now awaiting a
     # decision) is billable again, as its next generation.
-    reversed_ = InvoiceLine.objects.filter(kind="reversal", booking_id=OuterRef("booking_id"),
-                                           generation=OuterRef("generation"))
-    never_billed = ~Exists(InvoiceLine.objects.filter(booking_id=OuterRef("pk"), kind="charge")
-                           .filter(~Exists(reversed_)))
+    reversed_ = InvoiceLine.objects.filter(
+        kind="reversal", booking_id=OuterRef("booking_id"), generation=OuterRef("generation")
+    )
+    never_billed = ~Exists(
+        InvoiceLine.objects.filter(booking_id=OuterRef("pk"), kind="charge").filter(
+            ~Exists(reversed_)
+        )
+    )
     rows = (
         Booking.objects.filter(slot__day__lte=until)
         .filter(Q(status="booked") | Q(status="cancelled", cancelled_late=True))
@@ -119,9 +133,19 @@ def billable_facts(*, until: date) -> list[BookingFact]:
 
 # BookingFact's fields, in order, as ORM paths from Booking.
 FACT_FIELDS = (
-    "id", "child_id", "child__household_id", "child_name", "child__birth_date",
-    "slot__activity__service__code", "slot__activity__service__name", "slot__day", "status",
-    "cancelled_late", "attendance", "absence__reason", "absence__decision",
+    "id",
+    "child_id",
+    "child__household_id",
+    "child_name",
+    "child__birth_date",
+    "slot__activity__service__code",
+    "slot__activity__service__name",
+    "slot__day",
+    "status",
+    "cancelled_late",
+    "attendance",
+    "absence__reason",
+    "absence__decision",
 )
 
 
@@ -129,9 +153,11 @@ def booking_facts(booking_ids: Iterable[int]) -> list[BookingFact]:
     """The current facts of given bookings (corrective invoices)."""
     from booking.models import Booking
 
-    rows = (Booking.objects.filter(pk__in=list(booking_ids))
-            .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
-            .values_list(*FACT_FIELDS))
+    rows = (
+        Booking.objects.filter(pk__in=list(booking_ids))
+        .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
+        .values_list(*FACT_FIELDS)
+    )
     return [BookingFact._make(r) for r in rows]
 
 
@@ -141,8 +167,13 @@ def rebilling_generations(*, until: date) -> dict[int, int]:
     index of reversal lines only."""
     from django.db.models import Max
 
-    return {b: g + 1 for b, g in InvoiceLine.objects.filter(kind="reversal", day__lte=until)
-            .values("booking_id").annotate(g=Max("generation")).values_list("booking_id", "g")}
+    return {
+        b: g + 1
+        for b, g in InvoiceLine.objects.filter(kind="reversal", day__lte=until)
+        .values("booking_id")
+        .annotate(g=Max("generation"))
+        .values_list("booking_id", "g")
+    }
 
 
 def illness_days(child_ids: Iterable[int], *, since: date, until: date) -> list[tuple[int, date]]:
@@ -151,10 +182,14 @@ def illness_days(child_ids: Iterable[int], *, since: date, until: date) -> list[
     ids = list(set(child_ids))
     if not ids:
         return []
-    return list(Absence.objects.filter(
-        reason="illness", booking__child_id__in=ids,
-        booking__slot__day__gte=since, booking__slot__day__lte=until,
-    ).values_list("booking__child_id", "booking__slot__day"))
+    return list(
+        Absence.objects.filter(
+            reason="illness",
+            booking__child_id__in=ids,
+            booking__slot__day__gte=since,
+            booking__slot__day__lte=until,
+        ).values_list("booking__child_id", "booking__slot__day")
+    )
 
 
 # --- the family's own data (404 for anything else) -----------------------------------
@@ -184,7 +219,8 @@ def family_payment(user, pk: int) -> Payment:
     household = family_household(user)
     try:
         return Payment.objects.select_related("invoice").get(
-            pk=pk, invoice__household=household, status=Payment.Status.VALID)
+            pk=pk, invoice__household=household, status=Payment.Status.VALID
+        )
     except Payment.DoesNotExist:
         raise Http404("Paiement introuvable.") from None
 
@@ -206,7 +242,8 @@ def family_attempt(user, reference: str):
     household = family_household(user)
     try:
         return PaymentAttempt.objects.select_related("invoice").get(
-            reference=reference, invoice__household=household)
+            reference=reference, invoice__household=household
+        )
     except PaymentAttempt.DoesNotExist:
         raise Http404("Paiement introuvable.") from None
 
@@ -228,11 +265,14 @@ def unpaid_by_month() -> list[tuple[str, float]]:
     notes and cancelled invoices owe nothing). For the back-office figures."""
     from django.db.models import F, Sum
 
-    rows = (Invoice.objects.filter(kind__in=["invoice", "corrective"],
-                                   status__in=["to_pay", "partly_paid", "direct_debit"])
-            .values_list("invoice_date__year", "invoice_date__month")
-            .annotate(owed=Sum(F("total") - F("amount_paid") - F("amount_credited")))
-            .order_by("invoice_date__year", "invoice_date__month"))
+    rows = (
+        Invoice.objects.filter(
+            kind__in=["invoice", "corrective"], status__in=["to_pay", "partly_paid", "direct_debit"]
+        )
+        .values_list("invoice_date__year", "invoice_date__month")
+        .annotate(owed=Sum(F("total") - F("amount_paid") - F("amount_credited")))
+        .order_by("invoice_date__year", "invoice_date__month")
+    )
     return [(f"{m:02d}/{y}", float(owed)) for y, m, owed in rows]
 
 
@@ -267,31 +307,43 @@ def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestatio
 
     from .rules import PaidInvoice, childcare_paid
 
-    payments = list(Payment.objects.filter(
-        invoice__household=household, status=Payment.Status.VALID, paid_at__year=year,
-    ).select_related("invoice"))
+    payments = list(
+        Payment.objects.filter(
+            invoice__household=household,
+            status=Payment.Status.VALID,
+            paid_at__year=year,
+        ).select_related("invoice")
+    )
     kinds = dict(Service.objects.values_list("code", "kind"))
     lines: dict[int, list] = {}
     for invoice_id, child_id, code, amount in InvoiceLine.objects.filter(
-        invoice_id__in={p.invoice_id for p in payments}, kind="charge", child__isnull=False,
+        invoice_id__in={p.invoice_id for p in payments},
+        kind="charge",
+        child__isnull=False,
     ).values_list("invoice_id", "child_id", "service_code", "amount"):
         lines.setdefault(invoice_id, []).append((child_id, kinds.get(code, ""), amount))
-    paid = [PaidInvoice(amount=p.amount, invoice_total=p.invoice.total,
-                        lines=tuple(lines.get(p.invoice_id, ()))) for p in payments]
+    paid = [
+        PaidInvoice(
+            amount=p.amount, invoice_total=p.invoice.total, lines=tuple(lines.get(p.invoice_id, ()))
+        )
+        for p in payments
+    ]
     child_ids = {c for rows in lines.values() for c, _, _ in rows}
     children = Child.objects.in_bulk(child_ids)
-    amounts = childcare_paid(paid, birth_dates={c.pk: c.birth_date for c in children.values()},
-                             year=year)
+    amounts = childcare_paid(
+        paid, birth_dates={c.pk: c.birth_date for c in children.values()}, year=year
+    )
     payer = payer_for_household(household)
-    address = "\n".join(x for x in (household.address_line,
-                                    f"{household.postcode} {household.city}".strip()) if x)
+    address = "\n".join(
+        x for x in (household.address_line, f"{household.postcode} {household.city}".strip()) if x
+    )
     return FiscalAttestation(
         year=year,
         payer_name=str(payer) if payer else household.name,
         payer_address=address,
-        children=tuple(AttestationChild(name=str(children[c]), birth_date=children[c].birth_date,
-                                        amount=a)
-                       for c, a in sorted(amounts.items(),
-                                          key=lambda kv: children[kv[0]].birth_date)),
+        children=tuple(
+            AttestationChild(name=str(children[c]), birth_date=children[c].birth_date, amount=a)
+            for c, a in sorted(amounts.items(), key=lambda kv: children[kv[0]].birth_date)
+        ),
         issued_on=f"{today:%d/%m/%Y}",
     )

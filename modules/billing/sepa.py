@@ -7,6 +7,7 @@
 - sequence types (FRST first, then RCUR), the 36-month mandate lapse and the
   14-day pre-notification rule.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -92,8 +93,16 @@ def validate_iban(value: str) -> IBAN:
 
 
 def _country(code: str) -> str:
-    return {"FR": "français", "DE": "allemand", "BE": "belge", "ES": "espagnol", "IT": "italien",
-            "LU": "luxembourgeois", "MC": "monégasque", "CH": "suisse"}.get(code, f"« {code} »")
+    return {
+        "FR": "français",
+        "DE": "allemand",
+        "BE": "belge",
+        "ES": "espagnol",
+        "IT": "italien",
+        "LU": "luxembourgeois",
+        "MC": "monégasque",
+        "CH": "suisse",
+    }.get(code, f"« {code} »")
 
 
 # --- creditor identifier and mandate reference --------------------------------------
@@ -164,12 +173,14 @@ def mandate_lapsed(*, signed_on: date, last_collection_on: date | None, on: date
     return on > add_months(start, MANDATE_LAPSE_MONTHS)
 
 
-def sequence_type(*, signed_on: date, last_collection_on: date | None,
-                  collection_date: date) -> SequenceType:
+def sequence_type(
+    *, signed_on: date, last_collection_on: date | None, collection_date: date
+) -> SequenceType:
     """FRST for a mandate's first collection, RCUR afterwards; SepaError when
     the mandate has lapsed (the family must sign a new one, with a new RUM)."""
-    if mandate_lapsed(signed_on=signed_on, last_collection_on=last_collection_on,
-                      on=collection_date):
+    if mandate_lapsed(
+        signed_on=signed_on, last_collection_on=last_collection_on, on=collection_date
+    ):
         raise SepaError(
             "Ce mandat de prélèvement n'a pas servi depuis 36 mois : il est caduc, un nouveau "
             "mandat doit être signé."
@@ -186,8 +197,9 @@ def earliest_collection_date(notified_on: date, *, days: int = PRENOTIFICATION_D
     return notified_on + timedelta(days=days)
 
 
-def check_prenotification(*, notified_on: date, collection_date: date,
-                          days: int = PRENOTIFICATION_DAYS) -> None:
+def check_prenotification(
+    *, notified_on: date, collection_date: date, days: int = PRENOTIFICATION_DAYS
+) -> None:
     """SepaError unless the family was told at least `days` days before the debit."""
     if days < 1:
         raise SepaError("Le délai de pré-notification est d'au moins un jour.")
@@ -290,8 +302,10 @@ def build_pain008(
 class SepaFileError(SepaError):
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("Fichier de prélèvement non conforme au schéma pain.008.001.02 : "
-                         + " ; ".join(problems))
+        super().__init__(
+            "Fichier de prélèvement non conforme au schéma pain.008.001.02 : "
+            + " ; ".join(problems)
+        )
 
 
 @cache

@@ -11,6 +11,7 @@ e-mails and tasks after commit).
   SEPA direct debit;
 - set_e_invoice: « adhésion à la facture en ligne ».
 """
+
 from __future__ import annotations
 
 import logging
@@ -92,15 +93,19 @@ def _settings(digest: str, slug: str):
     from tenants.models import Commune
 
     commune = Commune.objects.only("config").get(slug=slug)
-    return (billing_settings_from_town_config(commune.config),
-            invoicing_settings_from_town_config(commune.config))
+    return (
+        billing_settings_from_town_config(commune.config),
+        invoicing_settings_from_town_config(commune.config),
+    )
 
 
 def town_settings(commune):
     """(tariffs, invoicing settings) of a town, parsed once per configuration."""
     if not commune.config_digest:
-        return (billing_settings_from_town_config(commune.config),
-                invoicing_settings_from_town_config(commune.config))
+        return (
+            billing_settings_from_town_config(commune.config),
+            invoicing_settings_from_town_config(commune.config),
+        )
     return _settings(commune.config_digest, commune.slug)
 
 
@@ -126,22 +131,42 @@ class RunResult:
     invoice_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = (f"{self.invoices} facture{'s' if self.invoices > 1 else ''} émise"
-                f"{'s' if self.invoices > 1 else ''}, {self.lines} ligne"
-                f"{'s' if self.lines > 1 else ''}")
+        text = (
+            f"{self.invoices} facture{'s' if self.invoices > 1 else ''} émise"
+            f"{'s' if self.invoices > 1 else ''}, {self.lines} ligne"
+            f"{'s' if self.lines > 1 else ''}"
+        )
         if self.deferred:
-            text += f", {self.deferred} réservation{'s' if self.deferred > 1 else ''} en attente " \
-                    "d'une décision sur une absence"
+            text += (
+                f", {self.deferred} réservation{'s' if self.deferred > 1 else ''} en attente "
+                "d'une décision sur une absence"
+            )
         return text + "."
 
 
-LINE_COLUMNS = ("invoice_id", "kind", "booking_id", "generation", "child_id", "child_name",
-                "service_code", "service_name", "day", "quantity", "unit", "attendance",
-                "billed_percent", "amount", "explanation", "position")
+LINE_COLUMNS = (
+    "invoice_id",
+    "kind",
+    "booking_id",
+    "generation",
+    "child_id",
+    "child_name",
+    "service_code",
+    "service_name",
+    "day",
+    "quantity",
+    "unit",
+    "attendance",
+    "billed_percent",
+    "amount",
+    "explanation",
+    "position",
+)
 
 
-def run_month(*, commune, year: int, month: int, today: date | None = None, by=None,
-              notify: bool = True) -> RunResult:
+def run_month(
+    *, commune, year: int, month: int, today: date | None = None, by=None, notify: bool = True
+) -> RunResult:
     """Invoice every billable booking up to the end of the month.
 
     Idempotent: a booking already on a live charge line is never billed again
@@ -166,17 +191,29 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
         facts = selectors.billable_facts(until=last)
         illness = selectors.illness_days(
             (f.child_id for f in facts if f.absence_reason == "illness"),
-            since=first - timedelta(days=62), until=last)
+            since=first - timedelta(days=62),
+            until=last,
+        )
         households = selectors.household_facts({f.household_id for f in facts}, commune=commune)
-        built = build_drafts(facts, households=households, tariffs=tariffs, invoicing=invoicing,
-                             illness_days=illness, quantities=invoicing.quantities)
+        built = build_drafts(
+            facts,
+            households=households,
+            tariffs=tariffs,
+            invoicing=invoicing,
+            illness_days=illness,
+            quantities=invoicing.quantities,
+        )
         generations = selectors.rebilling_generations(until=last)
         problems = list(built.problems)
-        existing = set(Invoice.objects.filter(kind=Invoice.Kind.INVOICE, year=year, month=month)
-                       .values_list("household_id", "regie_code"))
+        existing = set(
+            Invoice.objects.filter(kind=Invoice.Kind.INVOICE, year=year, month=month).values_list(
+                "household_id", "regie_code"
+            )
+        )
         drafts = [d for d in built.drafts if (d.household_id, d.regie.code) not in existing]
-        postponed = sum(len(d.lines) for d in built.drafts
-                        if (d.household_id, d.regie.code) in existing)
+        postponed = sum(
+            len(d.lines) for d in built.drafts if (d.household_id, d.regie.code) in existing
+        )
         if postponed:
             problems.append(
                 f"{postponed} ligne{'s' if postponed > 1 else ''} devenue"
@@ -187,19 +224,36 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
         without_payer = [d for d in drafts if d.household_id not in payers]
         if without_payer:
             problems.append(
-                f"{len(without_payer)} foyer(s) sans responsable légal : non facturé(s).")
+                f"{len(without_payer)} foyer(s) sans responsable légal : non facturé(s)."
+            )
         drafts = [d for d in drafts if d.household_id in payers]
-        invoices = _write_invoices(drafts, commune=commune, payers=payers, year=year, month=month,
-                                   today=today, invoicing=invoicing, run=run, by=by,
-                                   generations=generations)
+        invoices = _write_invoices(
+            drafts,
+            commune=commune,
+            payers=payers,
+            year=year,
+            month=month,
+            today=today,
+            invoicing=invoicing,
+            run=run,
+            by=by,
+            generations=generations,
+        )
         line_count = sum(len(d.lines) for d in drafts)
         run.invoices_created = len(invoices)
         run.lines_created = line_count
         run.deferred = built.deferred
         run.problems = problems
         run.finished_at = timezone.now()
-        run.save(update_fields=["invoices_created", "lines_created", "deferred", "problems",
-                                "finished_at"])
+        run.save(
+            update_fields=[
+                "invoices_created",
+                "lines_created",
+                "deferred",
+                "problems",
+                "finished_at",
+            ]
+        )
         ids = [i.pk for i in invoices]
         if notify and ids:
             # Outbox rows in THIS transaction: the notices (also the SEPA
@@ -209,11 +263,26 @@ def run_month(*, commune, year: int, month: int, today: date | None = None, by=N
             outbox = _queue_invoice_notices(invoices, commune=commune)
             if outbox:
                 transaction.on_commit(lambda: _enqueue(deliver_notices, outbox))
-    result = RunResult(run_id=run.pk, invoices=len(invoices), lines=line_count,
-                       deferred=built.deferred, postponed=postponed, problems=problems,
-                       seconds=time.perf_counter() - started, invoice_ids=ids)
-    log.info("billing run", extra={"year": year, "month": month, "invoices": result.invoices,
-                                   "lines": result.lines, "seconds": round(result.seconds, 2)})
+    result = RunResult(
+        run_id=run.pk,
+        invoices=len(invoices),
+        lines=line_count,
+        deferred=built.deferred,
+        postponed=postponed,
+        problems=problems,
+        seconds=time.perf_counter() - started,
+        invoice_ids=ids,
+    )
+    log.info(
+        "billing run",
+        extra={
+            "year": year,
+            "month": month,
+            "invoices": result.invoices,
+            "lines": result.lines,
+            "seconds": round(result.seconds, 2),
+        },
+    )
     return result
 
 
@@ -225,9 +294,12 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
     from core.urls import tenant_reverse
     from notifications.models import OutboxMessage
 
-    debits = dict(DirectDebit.objects.filter(
-        invoice__in=[i.pk for i in invoices], status=DirectDebit.Status.SCHEDULED,
-    ).values_list("invoice_id", "collection_date"))
+    debits = dict(
+        DirectDebit.objects.filter(
+            invoice__in=[i.pk for i in invoices],
+            status=DirectDebit.Status.SCHEDULED,
+        ).values_list("invoice_id", "collection_date")
+    )
     rows = []
     overrides = town_overrides()  # the town's own texts, read once for the whole run
     for invoice in invoices:
@@ -236,14 +308,17 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
         debit_date = debits.get(invoice.pk)
         subject, body = render_mail(
             template="billing/email/invoice_available.txt",
-            subject=(f"{commune.name} — votre facture {of_month(invoice.year, invoice.month)} "
-                     "est disponible"),
+            subject=(
+                f"{commune.name} — votre facture {of_month(invoice.year, invoice.month)} "
+                "est disponible"
+            ),
             context={
-                "commune": commune, "invoice": invoice, "total": euros(invoice.total),
+                "commune": commune,
+                "invoice": invoice,
+                "total": euros(invoice.total),
                 "due_date": day_label(invoice.due_date),
                 "debit_date": day_label(debit_date) if debit_date else "",
-                "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk],
-                                      absolute=True),
+                "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
             },
             overrides=overrides,
         )
@@ -258,21 +333,37 @@ def _enqueue(task, outbox_ids) -> None:
     try:
         task.delay(outbox_ids)
     except Exception:
-        log.warning("billing notices not enqueued: the outbox will send them",
-                    exc_info=True)
+        log.warning("billing notices not enqueued: the outbox will send them", exc_info=True)
 
 
 def _payer_snapshot(adult, household) -> dict:
-    address = "\n".join(x for x in (household.address_line,
-                                    f"{household.postcode} {household.city}".strip()) if x)
-    return {"payer": adult, "payer_name": f"{adult.first_name} {adult.last_name}",
-            "payer_email": adult.email or getattr(adult.user, "email", "") or "",
-            "payer_address": address}
+    address = "\n".join(
+        x for x in (household.address_line, f"{household.postcode} {household.city}".strip()) if x
+    )
+    return {
+        "payer": adult,
+        "payer_name": f"{adult.first_name} {adult.last_name}",
+        "payer_email": adult.email or getattr(adult.user, "email", "") or "",
+        "payer_address": address,
+    }
 
 
-def _write_invoices(drafts: list[DraftInvoice], *, commune, payers, year, month, today,
-                    invoicing, run, by, kind=Invoice.Kind.INVOICE, corrects=None,
-                    reason="", generations=None) -> list[Invoice]:
+def _write_invoices(
+    drafts: list[DraftInvoice],
+    *,
+    commune,
+    payers,
+    year,
+    month,
+    today,
+    invoicing,
+    run,
+    by,
+    kind=Invoice.Kind.INVOICE,
+    corrects=None,
+    reason="",
+    generations=None,
+) -> list[Invoice]:
     """Number, insert (bulk) and schedule debits for drafts. Inside the caller's
     transaction."""
     from families.models import Household
@@ -285,37 +376,55 @@ def _write_invoices(drafts: list[DraftInvoice], *, commune, payers, year, month,
     due = invoicing.due_date(today)
     households = Household.objects.in_bulk({d.household_id for d in drafts})
     e_invoice = selectors.e_invoice_households(households) if invoicing.e_invoice else set()
-    mandates = (selectors.active_mandates(households) if invoicing.direct_debit else {})
+    mandates = selectors.active_mandates(households) if invoicing.direct_debit else {}
     period_start = date(year, month, 1)
     invoices = []
     for number, draft in zip(numbers, drafts, strict=True):
         total = draft.total
         mandate = mandates.get(draft.household_id)
         debit = bool(mandate and mandate.applies_from <= period_start and total > 0)
-        invoices.append(Invoice(
-            number=number, kind=kind, regie_code=draft.regie.code, regie_name=draft.regie.name,
-            household_id=draft.household_id,
-            **_payer_snapshot(payers[draft.household_id], households[draft.household_id]),
-            year=year, month=month, invoice_date=today, due_date=due,
-            payment_opens_at=opens, payment_closes_at=closes, total=total,
-            paper=draft.household_id not in e_invoice, corrects=corrects, reason=reason,
-            run=run, issued_by=by,
-            status=rules.invoice_status(kind=kind, total=total, paid=ZERO, credited=ZERO,
-                                        debit_scheduled=debit),
-        ))
+        invoices.append(
+            Invoice(
+                number=number,
+                kind=kind,
+                regie_code=draft.regie.code,
+                regie_name=draft.regie.name,
+                household_id=draft.household_id,
+                **_payer_snapshot(payers[draft.household_id], households[draft.household_id]),
+                year=year,
+                month=month,
+                invoice_date=today,
+                due_date=due,
+                payment_opens_at=opens,
+                payment_closes_at=closes,
+                total=total,
+                paper=draft.household_id not in e_invoice,
+                corrects=corrects,
+                reason=reason,
+                run=run,
+                issued_by=by,
+                status=rules.invoice_status(
+                    kind=kind, total=total, paid=ZERO, credited=ZERO, debit_scheduled=debit
+                ),
+            )
+        )
     Invoice.objects.bulk_create(invoices, batch_size=2000)
     _copy_lines(_line_rows(invoices, drafts, generations))
     now = timezone.now()
     debits = []
     for inv in invoices:
         if inv.status == Invoice.Status.DIRECT_DEBIT:
-            debits.append(DirectDebit(
-                invoice=inv, mandate=mandates[inv.household_id], amount=inv.total,
-                # The invoice (paper or e-mail) announces the debit: that is the
-                # pre-notification, sent today, so collect 14 days later at least.
-                collection_date=rules.collection_date(due_date=inv.due_date, notified_on=today),
-                prenotified_at=now,
-            ))
+            debits.append(
+                DirectDebit(
+                    invoice=inv,
+                    mandate=mandates[inv.household_id],
+                    amount=inv.total,
+                    # The invoice (paper or e-mail) announces the debit: that is the
+                    # pre-notification, sent today, so collect 14 days later at least.
+                    collection_date=rules.collection_date(due_date=inv.due_date, notified_on=today),
+                    prenotified_at=now,
+                )
+            )
     DirectDebit.objects.bulk_create(debits, batch_size=2000)
     return invoices
 
@@ -340,11 +449,13 @@ def _line_rows(invoices, drafts, generations):
     for inv, draft in zip(invoices, drafts, strict=True):
         head = f"{inv.pk}\tcharge\t"
         for pos, line in enumerate(draft.lines):
-            yield (f"{head}{line.booking_id}\t{generations.get(line.booking_id, 1)}\t"
-                   f"{line.child_id}\t{esc(line.child_name)}\t{esc(line.service_code)}\t"
-                   f"{esc(line.service_name)}\t{line.day.isoformat()}\t{line.quantity:f}\t"
-                   f"{esc(line.unit)}\t{esc(line.attendance)}\t{line.billed_percent:f}\t"
-                   f"{line.amount:f}\t{esc(line.explanation)}\t{pos}")
+            yield (
+                f"{head}{line.booking_id}\t{generations.get(line.booking_id, 1)}\t"
+                f"{line.child_id}\t{esc(line.child_name)}\t{esc(line.service_code)}\t"
+                f"{esc(line.service_name)}\t{line.day.isoformat()}\t{line.quantity:f}\t"
+                f"{esc(line.unit)}\t{esc(line.attendance)}\t{line.billed_percent:f}\t"
+                f"{line.amount:f}\t{esc(line.explanation)}\t{pos}"
+            )
 
 
 def _copy_lines(rows) -> int:
@@ -370,8 +481,9 @@ def _copy_lines(rows) -> int:
 # --- credit notes and corrective invoices ------------------------------------------------------
 
 
-def issue_credit_note(*, invoice: Invoice, reason: str, by=None,
-                      today: date | None = None) -> Invoice:
+def issue_credit_note(
+    *, invoice: Invoice, reason: str, by=None, today: date | None = None
+) -> Invoice:
     """Cancel an issued invoice by a credit note ("avoir") of the opposite amount.
 
     The invoice itself is not touched (immutable) except its payment state:
@@ -396,35 +508,62 @@ def issue_credit_note(*, invoice: Invoice, reason: str, by=None,
                 "prélèvement (ou son rejet) avant d'émettre un avoir."
             )
         invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).update(
-            status=DirectDebit.Status.CANCELLED)
+            status=DirectDebit.Status.CANCELLED
+        )
         [number] = numbering.invoice_numbers(today.year, 1, kind=Invoice.Kind.CREDIT)
         credit = Invoice.objects.create(
-            number=number, kind=Invoice.Kind.CREDIT, regie_code=invoice.regie_code,
-            regie_name=invoice.regie_name, household_id=invoice.household_id,
-            payer_id=invoice.payer_id, payer_name=invoice.payer_name,
-            payer_email=invoice.payer_email, payer_address=invoice.payer_address,
-            year=invoice.year, month=invoice.month, invoice_date=today, due_date=today,
-            payment_opens_at=timezone.now(), payment_closes_at=timezone.now(),
-            total=-invoice.total, paper=invoice.paper, corrects=invoice, reason=reason,
-            issued_by=by, status=Invoice.Status.CREDIT,
+            number=number,
+            kind=Invoice.Kind.CREDIT,
+            regie_code=invoice.regie_code,
+            regie_name=invoice.regie_name,
+            household_id=invoice.household_id,
+            payer_id=invoice.payer_id,
+            payer_name=invoice.payer_name,
+            payer_email=invoice.payer_email,
+            payer_address=invoice.payer_address,
+            year=invoice.year,
+            month=invoice.month,
+            invoice_date=today,
+            due_date=today,
+            payment_opens_at=timezone.now(),
+            payment_closes_at=timezone.now(),
+            total=-invoice.total,
+            paper=invoice.paper,
+            corrects=invoice,
+            reason=reason,
+            issued_by=by,
+            status=Invoice.Status.CREDIT,
         )
         lines = list(invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE))
-        InvoiceLine.objects.bulk_create(InvoiceLine(
-            invoice=credit, kind=InvoiceLine.Kind.REVERSAL, booking_id=line.booking_id,
-            generation=line.generation, child_id=line.child_id, child_name=line.child_name,
-            service_code=line.service_code, service_name=line.service_name, day=line.day,
-            quantity=line.quantity, unit=line.unit, attendance=line.attendance,
-            billed_percent=line.billed_percent, amount=-line.amount,
-            explanation=f"Annulation de la ligne de la facture {invoice.number}",
-            position=line.position,
-        ) for line in lines)
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=credit,
+                kind=InvoiceLine.Kind.REVERSAL,
+                booking_id=line.booking_id,
+                generation=line.generation,
+                child_id=line.child_id,
+                child_name=line.child_name,
+                service_code=line.service_code,
+                service_name=line.service_name,
+                day=line.day,
+                quantity=line.quantity,
+                unit=line.unit,
+                attendance=line.attendance,
+                billed_percent=line.billed_percent,
+                amount=-line.amount,
+                explanation=f"Annulation de la ligne de la facture {invoice.number}",
+                position=line.position,
+            )
+            for line in lines
+        )
         invoice.amount_credited = invoice.total
         _refresh_state(invoice)
     return credit
 
 
-def issue_corrective_invoice(*, invoice: Invoice, reason: str, by=None,
-                             today: date | None = None) -> tuple[Invoice, Invoice | None]:
+def issue_corrective_invoice(
+    *, invoice: Invoice, reason: str, by=None, today: date | None = None
+) -> tuple[Invoice, Invoice | None]:
     """Credit note for `invoice`, then a corrective invoice pricing the same
     bookings again from today's facts (an absence justified since, a QF
     corrected...). Returns (credit note, corrective invoice or None when
@@ -435,29 +574,46 @@ def issue_corrective_invoice(*, invoice: Invoice, reason: str, by=None,
     with transaction.atomic():
         credit = issue_credit_note(invoice=invoice, reason=reason, by=by, today=today)
         invoice.refresh_from_db()
-        charges = {line.booking_id: line.generation
-                   for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE,
-                                                    booking__isnull=False)}
+        charges = {
+            line.booking_id: line.generation
+            for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE, booking__isnull=False)
+        }
         facts = selectors.booking_facts(charges)
         households = selectors.household_facts({invoice.household_id}, commune=commune)
         # The corrected invoice's household pays, whatever happened since.
         facts = [_with_household(f, invoice.household_id) for f in facts]
-        built = build_drafts(facts, households=households, tariffs=tariffs, invoicing=invoicing,
-                             illness_days=selectors.illness_days(
-                                 {f.child_id for f in facts},
-                                 since=date(invoice.year, invoice.month, 1) - timedelta(days=62),
-                                 until=month_bounds(invoice.year, invoice.month)[1]),
-                             quantities=invoicing.quantities)
+        built = build_drafts(
+            facts,
+            households=households,
+            tariffs=tariffs,
+            invoicing=invoicing,
+            illness_days=selectors.illness_days(
+                {f.child_id for f in facts},
+                since=date(invoice.year, invoice.month, 1) - timedelta(days=62),
+                until=month_bounds(invoice.year, invoice.month)[1],
+            ),
+            quantities=invoicing.quantities,
+        )
         lines = [line for d in built.drafts for line in d.lines]
         if not lines:
             return credit, None
-        draft = DraftInvoice(invoice.household_id,
-                             Regie(code=invoice.regie_code, name=invoice.regie_name), lines)
+        draft = DraftInvoice(
+            invoice.household_id, Regie(code=invoice.regie_code, name=invoice.regie_name), lines
+        )
         payer = invoice.payer or selectors.payer_for_household(invoice.household)
         [corrective] = _write_invoices(
-            [draft], commune=commune, payers={invoice.household_id: payer}, year=invoice.year,
-            month=invoice.month, today=today, invoicing=invoicing, run=None, by=by,
-            kind=Invoice.Kind.CORRECTIVE, corrects=invoice, reason=reason,
+            [draft],
+            commune=commune,
+            payers={invoice.household_id: payer},
+            year=invoice.year,
+            month=invoice.month,
+            today=today,
+            invoicing=invoicing,
+            run=None,
+            by=by,
+            kind=Invoice.Kind.CORRECTIVE,
+            corrects=invoice,
+            reason=reason,
             generations={b: g + 1 for b, g in charges.items()},
         )
     return credit, corrective
@@ -469,13 +625,18 @@ def _with_household(fact, household_id):
 
 def _refresh_state(invoice: Invoice) -> None:
     """Recompute amount_paid and status from payments and debits; save them only."""
-    paid = (invoice.payments.filter(status=Payment.Status.VALID)
-            .aggregate(s=Sum("amount"))["s"] or ZERO)
+    paid = (
+        invoice.payments.filter(status=Payment.Status.VALID).aggregate(s=Sum("amount"))["s"] or ZERO
+    )
     scheduled = invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).exists()
     invoice.amount_paid = paid
-    invoice.status = rules.invoice_status(kind=invoice.kind, total=invoice.total, paid=paid,
-                                          credited=invoice.amount_credited,
-                                          debit_scheduled=scheduled)
+    invoice.status = rules.invoice_status(
+        kind=invoice.kind,
+        total=invoice.total,
+        paid=paid,
+        credited=invoice.amount_credited,
+        debit_scheduled=scheduled,
+    )
     invoice.save(update_fields=["amount_paid", "amount_credited", "status", "updated_at"])
 
 
@@ -507,14 +668,17 @@ def online_payment_refusal(invoice: Invoice, *, now: datetime | None = None) -> 
     if now < invoice.payment_opens_at:
         return f"Le paiement en ligne ouvrira le {moment_label(invoice.payment_opens_at)}."
     if now > invoice.payment_closes_at:
-        return (f"Le paiement en ligne était possible jusqu'au "
-                f"{moment_label(invoice.payment_closes_at)} : réglez cette facture auprès de la "
-                "régie.")
+        return (
+            f"Le paiement en ligne était possible jusqu'au "
+            f"{moment_label(invoice.payment_closes_at)} : réglez cette facture auprès de la "
+            "régie."
+        )
     return None
 
 
-def start_online_payment(*, invoice: Invoice, user, return_url: str, notification_url: str,
-                         now: datetime | None = None):
+def start_online_payment(
+    *, invoice: Invoice, user, return_url: str, notification_url: str, now: datetime | None = None
+):
     """Open a payment attempt; returns (attempt, PaymentRedirect). Card data
     is typed on the provider's page only (redirect)."""
     with transaction.atomic():
@@ -527,14 +691,22 @@ def start_online_payment(*, invoice: Invoice, user, return_url: str, notificatio
         reference = f"{invoice.payment_reference}P{count:03d}"
         email = invoice.payer_email or getattr(user, "email", "")
         sep = "&" if "?" in return_url else "?"
-        redirect = gateway.start(PaymentRequest(
-            amount=invoice.balance, reference=reference, email=email,
-            return_url=f"{return_url}{sep}ref={reference}", notification_url=notification_url,
-            description=f"Facture {invoice.number}",
-        ))
+        redirect = gateway.start(
+            PaymentRequest(
+                amount=invoice.balance,
+                reference=reference,
+                email=email,
+                return_url=f"{return_url}{sep}ref={reference}",
+                notification_url=notification_url,
+                description=f"Facture {invoice.number}",
+            )
+        )
         attempt = PaymentAttempt.objects.create(
-            invoice=invoice, reference=reference, provider=gateway.provider,
-            provider_transaction_id=redirect.transaction_id, amount=invoice.balance,
+            invoice=invoice,
+            reference=reference,
+            provider=gateway.provider,
+            provider_transaction_id=redirect.transaction_id,
+            amount=invoice.balance,
             started_by=user if getattr(user, "is_authenticated", False) else None,
         )
     return attempt, redirect
@@ -567,42 +739,62 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
     with transaction.atomic():
         # Locking the attempt serialises duplicates of one payment: the second
         # sees the first's committed payment (READ COMMITTED, new snapshot).
-        attempt = (PaymentAttempt.objects.select_for_update()
-                   .filter(reference=n.order_id, provider=n.provider).first())
-        expected = (ExpectedPayment(reference=attempt.reference, amount=attempt.amount)
-                    if attempt else None)
+        attempt = (
+            PaymentAttempt.objects.select_for_update()
+            .filter(reference=n.order_id, provider=n.provider)
+            .first()
+        )
+        expected = (
+            ExpectedPayment(reference=attempt.reference, amount=attempt.amount) if attempt else None
+        )
         verdict = verify_notification(n, expected=expected, accept_test=accept_test)
         if isinstance(verdict, RejectedNotification):
-            log.warning("payment notification rejected",
-                        extra={"provider": n.provider, "reason": str(verdict.reason),
-                               "reference": n.order_id})
+            log.warning(
+                "payment notification rejected",
+                extra={
+                    "provider": n.provider,
+                    "reason": str(verdict.reason),
+                    "reference": n.order_id,
+                },
+            )
             return NotificationOutcome("rejected", verdict.message)
         if Payment.objects.filter(provider=n.provider, transaction_id=n.transaction_id).exists():
-            return NotificationOutcome("already_recorded", "Paiement déjà enregistré.",
-                                       return_content=n.return_content)
+            return NotificationOutcome(
+                "already_recorded", "Paiement déjà enregistré.", return_content=n.return_content
+            )
         invoice = Invoice.objects.select_for_update().get(pk=attempt.invoice_id)
         attempt.status = str(verdict.result)
         attempt.last_checked_at = timezone.now()
         attempt.save(update_fields=["status", "last_checked_at", "updated_at"])
         if not verdict.paid:
-            return NotificationOutcome("not_paid", f"Paiement non abouti ({verdict.result}).",
-                                       return_content=n.return_content)
+            return NotificationOutcome(
+                "not_paid",
+                f"Paiement non abouti ({verdict.result}).",
+                return_content=n.return_content,
+            )
         try:
             with transaction.atomic():
                 payment = Payment.objects.create(
-                    invoice=invoice, method=Payment.Method.ONLINE, provider=n.provider,
-                    transaction_id=n.transaction_id, attempt=attempt, amount=verdict.amount,
-                    paid_at=timezone.now(), test=verdict.test,
+                    invoice=invoice,
+                    method=Payment.Method.ONLINE,
+                    provider=n.provider,
+                    transaction_id=n.transaction_id,
+                    attempt=attempt,
+                    amount=verdict.amount,
+                    paid_at=timezone.now(),
+                    test=verdict.test,
                     bank_data={k: str(v) for k, v in n.bank_data.items() if k != "signature"},
                     receipt_number=numbering.receipt_number(timezone.localdate().year),
                 )
         except IntegrityError:  # the constraint is the last line of defence
-            return NotificationOutcome("already_recorded", "Paiement déjà enregistré.",
-                                       return_content=n.return_content)
+            return NotificationOutcome(
+                "already_recorded", "Paiement déjà enregistré.", return_content=n.return_content
+            )
         _refresh_state(invoice)
         _queue_receipt(payment, invoice)
-    return NotificationOutcome("paid", "Paiement enregistré.", payment_id=payment.pk,
-                               return_content=n.return_content)
+    return NotificationOutcome(
+        "paid", "Paiement enregistré.", payment_id=payment.pk, return_content=n.return_content
+    )
 
 
 def _queue_receipt(payment: Payment, invoice: Invoice) -> None:
@@ -613,8 +805,13 @@ def _queue_receipt(payment: Payment, invoice: Invoice) -> None:
         to=[invoice.payer_email],
         subject=f"{commune.name} — reçu de paiement de la facture {invoice.number}",
         template="billing/email/receipt.txt",
-        context={"commune": commune, "invoice": invoice, "payment": payment,
-                 "amount": euros(payment.amount), "paid_at": moment_label(payment.paid_at)},
+        context={
+            "commune": commune,
+            "invoice": invoice,
+            "payment": payment,
+            "amount": euros(payment.amount),
+            "paid_at": moment_label(payment.paid_at),
+        },
     )
 
 
@@ -627,8 +824,11 @@ def reconcile_waiting_payments(*, now: datetime | None = None) -> dict[str, int]
     """
     now = now or timezone.now()
     counts = {"checked": 0, "paid": 0, "expired": 0, "errors": 0}
-    open_statuses = [PaymentAttempt.Status.STARTED, PaymentAttempt.Status.WAITING,
-                     PaymentAttempt.Status.RECEIVED]
+    open_statuses = [
+        PaymentAttempt.Status.STARTED,
+        PaymentAttempt.Status.WAITING,
+        PaymentAttempt.Status.RECEIVED,
+    ]
     try:
         gateway = gateway_for_town()
     except PaymentConfigurationError:
@@ -636,8 +836,9 @@ def reconcile_waiting_payments(*, now: datetime | None = None) -> dict[str, int]
     stale = now - timedelta(days=1)
     attempts = PaymentAttempt.objects.filter(status__in=open_statuses)
     if gateway.provider == "payfip_ws":
-        for attempt in attempts.filter(started_at__lte=now - timedelta(minutes=5),
-                                       provider="payfip_ws"):
+        for attempt in attempts.filter(
+            started_at__lte=now - timedelta(minutes=5), provider="payfip_ws"
+        ):
             counts["checked"] += 1
             outcome = check_payfip_attempt(attempt, gateway=gateway, now=now)
             counts["paid"] += outcome == "paid"
@@ -645,12 +846,14 @@ def reconcile_waiting_payments(*, now: datetime | None = None) -> dict[str, int]
             counts["errors"] += outcome == "error"
     else:
         counts["expired"] += attempts.filter(started_at__lte=stale).update(
-            status=PaymentAttempt.Status.EXPIRED, last_checked_at=now)
+            status=PaymentAttempt.Status.EXPIRED, last_checked_at=now
+        )
     return counts
 
 
-def check_payfip_attempt(attempt: PaymentAttempt, *, gateway=None,
-                         now: datetime | None = None) -> str:
+def check_payfip_attempt(
+    attempt: PaymentAttempt, *, gateway=None, now: datetime | None = None
+) -> str:
     """Ask PayFiP what became of one attempt (PayFiP signs nothing: its answer
     to OUR query is the only proof). Returns "paid", "waiting", "expired",
     "not_paid", "rejected" or "error"."""
@@ -658,17 +861,20 @@ def check_payfip_attempt(attempt: PaymentAttempt, *, gateway=None,
     gateway = gateway or gateway_for_town()
     try:
         notification = reconcile_payfip_payment(
-            gateway, idop=attempt.provider_transaction_id, started_at=attempt.started_at)
+            gateway, idop=attempt.provider_transaction_id, started_at=attempt.started_at
+        )
     except Exception as exc:  # PayFiP unreachable: the job tries again
         log.warning("payfip reconciliation failed", extra={"error": str(exc)})
         return "error"
     if needs_another_look(notification):
         if attempt.started_at > now - timedelta(days=1):
             PaymentAttempt.objects.filter(pk=attempt.pk).update(
-                status=PaymentAttempt.Status.WAITING, last_checked_at=now)
+                status=PaymentAttempt.Status.WAITING, last_checked_at=now
+            )
             return "waiting"
         PaymentAttempt.objects.filter(pk=attempt.pk).update(
-            status=PaymentAttempt.Status.EXPIRED, last_checked_at=now)
+            status=PaymentAttempt.Status.EXPIRED, last_checked_at=now
+        )
         return "expired"
     outcome = apply_notification(notification=notification)
     return outcome.kind if outcome.kind != "already_recorded" else "paid"
@@ -680,14 +886,24 @@ def record_desk_payment(*, invoice: Invoice, amount: Decimal, by, reference: str
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if amount <= 0 or amount > invoice.balance:
-            raise BillingValidationError({"amount": (
-                "Montant invalide : entre 0,01 € et le reste à payer "
-                f"({euros(invoice.balance)}).")})
+            raise BillingValidationError(
+                {
+                    "amount": (
+                        "Montant invalide : entre 0,01 € et le reste à payer "
+                        f"({euros(invoice.balance)})."
+                    )
+                }
+            )
         n = numbering.receipt_number(timezone.localdate().year)
         payment = Payment.objects.create(
-            invoice=invoice, method=Payment.Method.DESK, provider="regie",
-            transaction_id=reference or n, amount=amount, paid_at=timezone.now(),
-            receipt_number=n)
+            invoice=invoice,
+            method=Payment.Method.DESK,
+            provider="regie",
+            transaction_id=reference or n,
+            amount=amount,
+            paid_at=timezone.now(),
+            receipt_number=n,
+        )
         _refresh_state(invoice)
         _queue_receipt(payment, invoice)
     return payment
@@ -713,8 +929,16 @@ def set_e_invoice(*, household, enabled: bool, by) -> BillingPreference:
 # --- SEPA direct debit ----------------------------------------------------------------------------
 
 
-def sign_mandate(*, household, user, iban: str, holder_name: str, accepted: bool = True,
-                 ip: str | None = None, today: date | None = None) -> Mandate:
+def sign_mandate(
+    *,
+    household,
+    user,
+    iban: str,
+    holder_name: str,
+    accepted: bool = True,
+    ip: str | None = None,
+    today: date | None = None,
+) -> Mandate:
     """An electronic mandate: IBAN checked (RIB key included), holder named,
     a unique RUM from the town's gapless counter. A new mandate replaces the
     household's previous one."""
@@ -725,8 +949,9 @@ def sign_mandate(*, household, user, iban: str, holder_name: str, accepted: bool
     errors = {}
     holder = " ".join((holder_name or "").split())
     if not holder:
-        errors["holder_name"] = ("Indiquez le nom du titulaire du compte, tel qu'il figure sur "
-                                 "le RIB.")
+        errors["holder_name"] = (
+            "Indiquez le nom du titulaire du compte, tel qu'il figure sur le RIB."
+        )
     elif len(holder) > 70:
         errors["holder_name"] = "Le nom du titulaire compte 70 caractères au plus."
     try:
@@ -739,26 +964,38 @@ def sign_mandate(*, household, user, iban: str, holder_name: str, accepted: bool
         raise BillingValidationError(errors)
     today = today or timezone.localdate()
     with transaction.atomic():
-        for old in Mandate.objects.select_for_update().filter(household=household,
-                                                               status=Mandate.Status.ACTIVE):
+        for old in Mandate.objects.select_for_update().filter(
+            household=household, status=Mandate.Status.ACTIVE
+        ):
             _revoke(old)
         number = numbering.reserve("mandate")
-        rum = validate_rum(make_rum(town_code=commune.slug, mandate_number=number,
-                                    signed_on=today), iban=str(valid_iban))
+        rum = validate_rum(
+            make_rum(town_code=commune.slug, mandate_number=number, signed_on=today),
+            iban=str(valid_iban),
+        )
         bic = valid_iban.bic
         mandate = Mandate.objects.create(
-            household=household, signed_by=user, rum=rum, holder_name=holder,
-            iban=str(valid_iban), bic=str(bic) if bic else "", signed_at=timezone.now(),
-            signed_ip=ip, applies_from=invoicing.direct_debit.applies_from(today),
+            household=household,
+            signed_by=user,
+            rum=rum,
+            holder_name=holder,
+            iban=str(valid_iban),
+            bic=str(bic) if bic else "",
+            signed_at=timezone.now(),
+            signed_ip=ip,
+            applies_from=invoicing.direct_debit.applies_from(today),
         )
         if getattr(user, "email", ""):
             queue_mail(
-                to=[user.email], subject=f"{commune.name} — votre mandat de prélèvement {rum}",
+                to=[user.email],
+                subject=f"{commune.name} — votre mandat de prélèvement {rum}",
                 template="billing/email/mandate.txt",
-                context={"commune": commune, "mandate": mandate,
-                         "creditor": invoicing.direct_debit.creditor,
-                         "applies_from": of_month(mandate.applies_from.year,
-                                                   mandate.applies_from.month)},
+                context={
+                    "commune": commune,
+                    "mandate": mandate,
+                    "creditor": invoicing.direct_debit.creditor,
+                    "applies_from": of_month(mandate.applies_from.year, mandate.applies_from.month),
+                },
             )
     return mandate
 
@@ -768,7 +1005,8 @@ def _revoke(mandate: Mandate) -> None:
     mandate.revoked_at = timezone.now()
     mandate.save(update_fields=["status", "revoked_at"])
     for debit in mandate.debits.filter(status=DirectDebit.Status.SCHEDULED).select_related(
-            "invoice"):
+        "invoice"
+    ):
         debit.status = DirectDebit.Status.CANCELLED
         debit.save(update_fields=["status"])
         _refresh_state(Invoice.objects.select_for_update().get(pk=debit.invoice_id))
@@ -794,12 +1032,17 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
         raise BillingError("La commune ne propose pas le prélèvement automatique.")
     today = today or timezone.localdate()
     if collection_date <= today:
-        raise BillingError(f"La date de prélèvement ({day_label(collection_date)}) doit être "
-                           "postérieure à aujourd'hui.")
+        raise BillingError(
+            f"La date de prélèvement ({day_label(collection_date)}) doit être "
+            "postérieure à aujourd'hui."
+        )
     with transaction.atomic():
-        debits = list(DirectDebit.objects.select_for_update()
-                      .filter(status=DirectDebit.Status.SCHEDULED, collection_date=collection_date)
-                      .select_related("mandate", "invoice").order_by("id"))
+        debits = list(
+            DirectDebit.objects.select_for_update()
+            .filter(status=DirectDebit.Status.SCHEDULED, collection_date=collection_date)
+            .select_related("mandate", "invoice")
+            .order_by("id")
+        )
         if not debits:
             raise BillingError(f"Aucun prélèvement programmé le {day_label(collection_date)}.")
         items = []
@@ -807,22 +1050,38 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
             notified = timezone.localdate(debit.prenotified_at) if debit.prenotified_at else today
             check_prenotification(notified_on=notified, collection_date=collection_date)
             mandate = debit.mandate
-            debit.sequence = str(sequence_type(
-                signed_on=timezone.localdate(mandate.signed_at),
-                last_collection_on=mandate.last_collection_on, collection_date=collection_date))
-            items.append(SepaDebit(
-                debtor_name=mandate.holder_name, iban=mandate.iban, amount=debit.amount,
-                rum=mandate.rum, mandate_signed_on=timezone.localdate(mandate.signed_at),
-                sequence=debit.sequence, end_to_end_id=debit.invoice.payment_reference,
-                remittance=f"{commune.name} facture {debit.invoice.number} "
-                           f"{month_label(debit.invoice.year, debit.invoice.month)}",
-                bic=mandate.bic or None,
-            ))
-        file = build_pain008(creditor=invoicing.direct_debit.creditor, debits=items,
-                             collection_date=collection_date)
+            debit.sequence = str(
+                sequence_type(
+                    signed_on=timezone.localdate(mandate.signed_at),
+                    last_collection_on=mandate.last_collection_on,
+                    collection_date=collection_date,
+                )
+            )
+            items.append(
+                SepaDebit(
+                    debtor_name=mandate.holder_name,
+                    iban=mandate.iban,
+                    amount=debit.amount,
+                    rum=mandate.rum,
+                    mandate_signed_on=timezone.localdate(mandate.signed_at),
+                    sequence=debit.sequence,
+                    end_to_end_id=debit.invoice.payment_reference,
+                    remittance=f"{commune.name} facture {debit.invoice.number} "
+                    f"{month_label(debit.invoice.year, debit.invoice.month)}",
+                    bic=mandate.bic or None,
+                )
+            )
+        file = build_pain008(
+            creditor=invoicing.direct_debit.creditor, debits=items, collection_date=collection_date
+        )
         export = SepaExport.objects.create(
-            collection_date=collection_date, message_id=file.message_id, xml=file.xml,
-            count=file.count, total=file.total, created_by=by)
+            collection_date=collection_date,
+            message_id=file.message_id,
+            xml=file.xml,
+            count=file.count,
+            total=file.total,
+            created_by=by,
+        )
         paid_at = timezone.now()
         for debit in debits:
             debit.status = DirectDebit.Status.EXPORTED
@@ -830,9 +1089,14 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
             debit.save(update_fields=["status", "export", "sequence"])
             Mandate.objects.filter(pk=debit.mandate_id).update(last_collection_on=collection_date)
             Payment.objects.create(
-                invoice=debit.invoice, method=Payment.Method.DIRECT_DEBIT, provider="sepa",
-                transaction_id=f"{export.message_id}:{debit.pk}", amount=debit.amount,
-                paid_at=paid_at, receipt_number=numbering.receipt_number(paid_at.year))
+                invoice=debit.invoice,
+                method=Payment.Method.DIRECT_DEBIT,
+                provider="sepa",
+                transaction_id=f"{export.message_id}:{debit.pk}",
+                amount=debit.amount,
+                paid_at=paid_at,
+                receipt_number=numbering.receipt_number(paid_at.year),
+            )
             _refresh_state(Invoice.objects.select_for_update().get(pk=debit.invoice_id))
     return export
 
@@ -841,8 +1105,9 @@ def record_debit_rejection(*, debit: DirectDebit, reason: str, by=None) -> Direc
     """The bank returned a debit (R-transaction): the invoice is to pay again."""
     reason = (reason or "").strip()
     if not reason:
-        raise BillingValidationError({"reason": "Indiquez le motif du rejet (ex. AM04 provision "
-                                                "insuffisante)."})
+        raise BillingValidationError(
+            {"reason": "Indiquez le motif du rejet (ex. AM04 provision insuffisante)."}
+        )
     with transaction.atomic():
         debit = DirectDebit.objects.select_for_update().select_related("invoice").get(pk=debit.pk)
         if debit.status != DirectDebit.Status.EXPORTED:
@@ -850,9 +1115,11 @@ def record_debit_rejection(*, debit: DirectDebit, reason: str, by=None) -> Direc
         debit.status = DirectDebit.Status.REJECTED
         debit.rejection_reason = reason
         debit.save(update_fields=["status", "rejection_reason"])
-        Payment.objects.filter(invoice=debit.invoice, provider="sepa",
-                               transaction_id=f"{debit.export.message_id}:{debit.pk}").update(
-            status=Payment.Status.REJECTED, rejection_reason=reason)
+        Payment.objects.filter(
+            invoice=debit.invoice,
+            provider="sepa",
+            transaction_id=f"{debit.export.message_id}:{debit.pk}",
+        ).update(status=Payment.Status.REJECTED, rejection_reason=reason)
         invoice = Invoice.objects.select_for_update().get(pk=debit.invoice_id)
         _refresh_state(invoice)
         if invoice.payer_email:
@@ -861,7 +1128,11 @@ def record_debit_rejection(*, debit: DirectDebit, reason: str, by=None) -> Direc
                 to=[invoice.payer_email],
                 subject=f"{commune.name} — prélèvement rejeté, facture {invoice.number} à payer",
                 template="billing/email/debit_rejected.txt",
-                context={"commune": commune, "invoice": invoice, "reason": reason,
-                         "amount": euros(invoice.balance)},
+                context={
+                    "commune": commune,
+                    "invoice": invoice,
+                    "reason": reason,
+                    "amount": euros(invoice.balance),
+                },
             )
     return debit

@@ -1,4 +1,5 @@
 """Town staff's billing pages (agents of the "billing" area, managers, admins)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,11 +40,18 @@ def dashboard(request):
     if status in Invoice.Status.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "billing/staff/dashboard.html", {
-        "form": form, "runs": InvoicingRun.objects.all()[:10], "page": page,
-        "statuses": Invoice.Status.choices, "status": status,
-        "rows": [{"i": i, "total": euros(i.total), "balance": euros(i.balance)} for i in page],
-    })
+    return render(
+        request,
+        "billing/staff/dashboard.html",
+        {
+            "form": form,
+            "runs": InvoicingRun.objects.all()[:10],
+            "page": page,
+            "statuses": Invoice.Status.choices,
+            "status": status,
+            "rows": [{"i": i, "total": euros(i.total), "balance": euros(i.balance)} for i in page],
+        },
+    )
 
 
 @access(STAFF("billing"), methods=POST)
@@ -59,8 +67,9 @@ def run(request):
         messages.error(request, "Mois invalide.")
         return redirect("billing:staff")
     try:
-        result = services.run_month(commune=request.commune, year=year, month=month,
-                                    by=request.user)
+        result = services.run_month(
+            commune=request.commune, year=year, month=month, by=request.user
+        )
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:
@@ -74,14 +83,23 @@ def run(request):
 @billing_staff
 def invoice(request, pk: int):
     inv = selectors.staff_invoice(pk)
-    return render(request, "billing/staff/invoice.html", {
-        "i": inv, "total": euros(inv.total), "balance": euros(inv.balance),
-        "lines": [{"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
-                  for line in inv.lines.all()],
-        "payments": [{"p": p, "amount": euros(p.amount)} for p in inv.payments.all()],
-        "corrections": inv.corrections.all(),
-        "credit_form": CreditForm(), "desk_form": DeskPaymentForm(),
-    })
+    return render(
+        request,
+        "billing/staff/invoice.html",
+        {
+            "i": inv,
+            "total": euros(inv.total),
+            "balance": euros(inv.balance),
+            "lines": [
+                {"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
+                for line in inv.lines.all()
+            ],
+            "payments": [{"p": p, "amount": euros(p.amount)} for p in inv.payments.all()],
+            "corrections": inv.corrections.all(),
+            "credit_form": CreditForm(),
+            "desk_form": DeskPaymentForm(),
+        },
+    )
 
 
 @access(STAFF("billing"), methods=POST, pk="invoice")
@@ -94,10 +112,14 @@ def credit(request, pk: int):
     reason = form.cleaned_data.get("reason", "")
     try:
         if request.POST.get("corrective"):
-            note, corrective = services.issue_corrective_invoice(invoice=inv, reason=reason,
-                                                                 by=request.user)
-            messages.success(request, f"Avoir {note.number} émis" + (
-                f", facture rectificative {corrective.number} émise." if corrective else "."))
+            note, corrective = services.issue_corrective_invoice(
+                invoice=inv, reason=reason, by=request.user
+            )
+            messages.success(
+                request,
+                f"Avoir {note.number} émis"
+                + (f", facture rectificative {corrective.number} émise." if corrective else "."),
+            )
         else:
             note = services.issue_credit_note(invoice=inv, reason=reason, by=request.user)
             messages.success(request, f"Avoir {note.number} émis.")
@@ -116,8 +138,12 @@ def desk_payment(request, pk: int):
         messages.error(request, "Montant en euros attendu.")
         return redirect("billing:staff-invoice", pk=inv.pk)
     try:
-        services.record_desk_payment(invoice=inv, amount=form.cleaned_data["amount"],
-                                     by=request.user, reference=form.cleaned_data["reference"])
+        services.record_desk_payment(
+            invoice=inv,
+            amount=form.cleaned_data["amount"],
+            by=request.user,
+            reference=form.cleaned_data["reference"],
+        )
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:
@@ -128,18 +154,33 @@ def desk_payment(request, pk: int):
 @access(STAFF("billing"))
 @billing_staff
 def debits(request):
-    scheduled = (DirectDebit.objects.filter(status=DirectDebit.Status.SCHEDULED)
-                 .values("collection_date").annotate(n=Count("id"), total=Sum("amount"))
-                 .order_by("collection_date"))
+    scheduled = (
+        DirectDebit.objects.filter(status=DirectDebit.Status.SCHEDULED)
+        .values("collection_date")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("collection_date")
+    )
     exported = DirectDebit.objects.filter(status=DirectDebit.Status.EXPORTED).select_related(
-        "invoice", "mandate", "export")[:200]
-    return render(request, "billing/staff/debits.html", {
-        "dates": [{"date": d["collection_date"], "label": day_label(d["collection_date"]),
-                   "n": d["n"], "total": euros(d["total"])} for d in scheduled],
-        "exported": [{"d": d, "amount": euros(d.amount)} for d in exported],
-        "exports": [{"e": e, "total": euros(e.total)} for e in SepaExport.objects.all()[:20]],
-        "rejection_form": RejectionForm(),
-    })
+        "invoice", "mandate", "export"
+    )[:200]
+    return render(
+        request,
+        "billing/staff/debits.html",
+        {
+            "dates": [
+                {
+                    "date": d["collection_date"],
+                    "label": day_label(d["collection_date"]),
+                    "n": d["n"],
+                    "total": euros(d["total"]),
+                }
+                for d in scheduled
+            ],
+            "exported": [{"d": d, "amount": euros(d.amount)} for d in exported],
+            "exports": [{"e": e, "total": euros(e.total)} for e in SepaExport.objects.all()[:20]],
+            "rejection_form": RejectionForm(),
+        },
+    )
 
 
 @access(STAFF("billing"), methods=POST)
@@ -155,8 +196,10 @@ def export_debits(request, day: str):
     except (services.BillingError, SepaError, PaymentError) as exc:
         messages.error(request, str(exc))
         return redirect("billing:staff-debits")
-    messages.success(request, f"Fichier {export.message_id} : {export.count} prélèvement(s), "
-                              f"{euros(export.total)}.")
+    messages.success(
+        request,
+        f"Fichier {export.message_id} : {export.count} prélèvement(s), {euros(export.total)}.",
+    )
     return redirect("billing:staff-debits")
 
 
@@ -169,7 +212,8 @@ def export_file(request, pk: int):
         raise Http404 from None
     response = HttpResponse(bytes(export.xml), content_type="application/xml")
     response["Content-Disposition"] = (
-        f'attachment; filename="prelevements-{export.collection_date:%Y-%m-%d}-{export.pk}.xml"')
+        f'attachment; filename="prelevements-{export.collection_date:%Y-%m-%d}-{export.pk}.xml"'
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -185,8 +229,9 @@ def reject_debit(request, pk: int):
     form = RejectionForm(request.POST)
     form.is_valid()
     try:
-        services.record_debit_rejection(debit=debit, reason=form.cleaned_data.get("reason", ""),
-                                        by=request.user)
+        services.record_debit_rejection(
+            debit=debit, reason=form.cleaned_data.get("reason", ""), by=request.user
+        )
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:

@@ -20,6 +20,7 @@ builds `pricing.BillingSettings`. Problems are French, keyed like the YAML.
                 unit: repas
                 grid: [{up_to: 600, price: 1.00}, {up_to: 900, price: 3.20}, {price: 4.10}]
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -105,18 +106,22 @@ def _version(raw: Mapping, defaults: Mapping) -> TariffVersion:
         unit=raw.get("unit", "séance"),
         brackets=tuple(
             Bracket(up_to=b.get("up_to"), price=_money(b["price"])) for b in raw.get("grid", ())
-        ) if kind is TariffKind.GRID else (),
+        )
+        if kind is TariffKind.GRID
+        else (),
         rate_percent=_decimal(raw.get("rate_percent")),
         floor=_money(raw.get("floor")),
         ceiling=_money(raw.get("ceiling")),
         price=_money(raw.get("price")),
         sibling_reductions=tuple(sorted((int(rank), _decimal(p)) for rank, p in siblings.items())),
         non_resident_surcharge_percent=_decimal(
-            raw.get("non_resident_surcharge_percent",
-                    defaults.get("non_resident_surcharge_percent", 0))
+            raw.get(
+                "non_resident_surcharge_percent", defaults.get("non_resident_surcharge_percent", 0)
+            )
         ),
-        absences=AbsenceRules(**{k: _decimal(v) if k.endswith("_percent") else v
-                                 for k, v in absences.items()}),
+        absences=AbsenceRules(
+            **{k: _decimal(v) if k.endswith("_percent") else v for k, v in absences.items()}
+        ),
     )
 
 

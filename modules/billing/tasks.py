@@ -10,6 +10,7 @@ Per-town tasks run in the schema of the town they were sent from
 - `billing.tasks.dispatch_payment_reconciliation`, every 15 minutes, asks
   PayFiP about attempts left "waiting" (PayFiP towns only).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,12 @@ def run_month_for_town(year: int, month: int) -> dict:
     from .services import current_commune, run_month
 
     result = run_month(commune=current_commune(), year=int(year), month=int(month))
-    return {"invoices": result.invoices, "lines": result.lines, "deferred": result.deferred,
-            "problems": result.problems}
+    return {
+        "invoices": result.invoices,
+        "lines": result.lines,
+        "deferred": result.deferred,
+        "problems": result.problems,
+    }
 
 
 @shared_task(name="billing.tasks.dispatch_monthly_runs", ignore_result=True)
@@ -47,8 +52,7 @@ def dispatch_monthly_runs(year: int | None = None, month: int | None = None) -> 
     return dispatch_per_town(RUN_TASK, window, {"year": year, "month": month})
 
 
-def dispatch_per_town(task_name: str, window_seconds: int, task_kwargs: dict,
-                      towns=None) -> int:
+def dispatch_per_town(task_name: str, window_seconds: int, task_kwargs: dict, towns=None) -> int:
     """Send a per-town task to every active town (or `towns`), spread over the
     window. Uses the platform's dispatcher when it exists."""
     from core import tasks as core_tasks
@@ -62,13 +66,18 @@ def dispatch_per_town(task_name: str, window_seconds: int, task_kwargs: dict,
 
     task = current_app.tasks[task_name]
     if towns is None:
-        towns = (Commune.objects.exclude(schema_name="public")
-                 .filter(status=Commune.Status.ACTIVE).order_by("slug"))
+        towns = (
+            Commune.objects.exclude(schema_name="public")
+            .filter(status=Commune.Status.ACTIVE)
+            .order_by("slug")
+        )
     sent = 0
     for commune in towns:
         with tenant_context(commune):
-            task.apply_async(kwargs=task_kwargs,
-                             countdown=spread_countdown(commune.slug, window_seconds, task_name))
+            task.apply_async(
+                kwargs=task_kwargs,
+                countdown=spread_countdown(commune.slug, window_seconds, task_name),
+            )
         sent += 1
     connection.set_schema_to_public()
     return sent
@@ -104,7 +113,9 @@ def dispatch_payment_reconciliation() -> int:
     """PayFiP towns only: the others' providers retry their notifications."""
     from tenants.models import Commune
 
-    towns = (Commune.objects.exclude(schema_name="public")
-             .filter(status=Commune.Status.ACTIVE, config__payment__provider="payfip_ws")
-             .order_by("slug"))
+    towns = (
+        Commune.objects.exclude(schema_name="public")
+        .filter(status=Commune.Status.ACTIVE, config__payment__provider="payfip_ws")
+        .order_by("slug")
+    )
     return dispatch_per_town("billing.tasks.reconcile_payments_for_town", 600, {}, towns=towns)

@@ -1,5 +1,6 @@
 """Helpers for billing tests (and the benchmark): bookings as facts, committed
 rows written from another connection, clean-up through the maintenance path."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -39,23 +40,40 @@ def activity_for(service_code: str, name: str = "Activité de test"):
     from core.models import Service
 
     activity, _ = Activity.objects.get_or_create(
-        service=Service.objects.get(code=service_code), name=f"{name} ({service_code})",
-        defaults={"default_capacity": 100})
+        service=Service.objects.get(code=service_code),
+        name=f"{name} ({service_code})",
+        defaults={"default_capacity": 100},
+    )
     return activity
 
 
-def book(child, service_code: str, days, *, status="booked", cancelled_late=False,
-         attendance="pending", absence=None, name="Activité de test"):
+def book(
+    child,
+    service_code: str,
+    days,
+    *,
+    status="booked",
+    cancelled_late=False,
+    attendance="pending",
+    absence=None,
+    name="Activité de test",
+):
     """Bookings of `child` on `days`; absence=(reason, decision) adds an Absence."""
     from booking.models import Absence, Booking, DaySlot
 
     activity = activity_for(service_code, name)
     bookings = []
     for day in days:
-        slot, _ = DaySlot.objects.get_or_create(activity=activity, day=day,
-                                                defaults={"capacity": 100})
-        b = Booking.objects.create(slot=slot, child=child, status=status,
-                                   cancelled_late=cancelled_late, attendance=attendance)
+        slot, _ = DaySlot.objects.get_or_create(
+            activity=activity, day=day, defaults={"capacity": 100}
+        )
+        b = Booking.objects.create(
+            slot=slot,
+            child=child,
+            status=status,
+            cancelled_late=cancelled_late,
+            attendance=attendance,
+        )
         if absence:
             Absence.objects.create(booking=b, reason=absence[0], decision=absence[1])
         bookings.append(b)
@@ -78,10 +96,14 @@ def purge_households(household_ids) -> None:
     ids = list(household_ids)
     # The committed e-mails of these families (notices, receipts): other tests
     # count the outbox rows of their town.
-    emails = {e for e in Adult.objects.filter(household_id__in=ids)
-              .values_list("email", flat=True) if e}
-    emails |= {e for e in User.objects.filter(adult__household_id__in=ids)
-               .values_list("email", flat=True) if e}
+    emails = {
+        e for e in Adult.objects.filter(household_id__in=ids).values_list("email", flat=True) if e
+    }
+    emails |= {
+        e
+        for e in User.objects.filter(adult__household_id__in=ids).values_list("email", flat=True)
+        if e
+    }
     if emails:
         match = Q()
         for email in emails:
@@ -94,8 +116,11 @@ def purge_households(household_ids) -> None:
     Absence.objects.filter(booking__in=bookings).delete()
     bookings.delete()
     DaySlot.objects.filter(pk__in=slots, bookings__isnull=True).delete()
-    users = list(Adult.objects.filter(household_id__in=ids).exclude(user=None)
-                 .values_list("user_id", flat=True))
+    users = list(
+        Adult.objects.filter(household_id__in=ids)
+        .exclude(user=None)
+        .values_list("user_id", flat=True)
+    )
     for child in Child.objects.filter(household_id__in=ids):
         child.guardians.clear()
     Child.objects.filter(household_id__in=ids).delete()
@@ -117,9 +142,17 @@ def committed(town, setup, cleanup):
         connection.set_tenant(town)
 
 
-def make_invoiced_family(commune, *, last_name="Martin", email=None,
-                         service="restauration-scolaire",
-                         days=3, birth_date=date(2018, 5, 14), city=None, run=True):
+def make_invoiced_family(
+    commune,
+    *,
+    last_name="Martin",
+    email=None,
+    service="restauration-scolaire",
+    days=3,
+    birth_date=date(2018, 5, 14),
+    city=None,
+    run=True,
+):
     """A family account (user, household, adult, one child) with `days`
     bookings in billed_month(), invoiced on issue_day() when `run`. Call
     inside the town's schema."""
@@ -131,25 +164,44 @@ def make_invoiced_family(commune, *, last_name="Martin", email=None,
     from . import services
 
     key = f"{last_name.lower()}-{commune.slug}"
-    user = User.objects.create_user(username=key, email=email or f"{key}@example.org",
-                                    password="mot-de-passe-de-test-assez-long",
-                                    role=User.Role.FAMILY, first_name="Alex", last_name=last_name)
-    household = Household.objects.create(name=f"Famille {last_name}", address_line="1 rue Haute",
-                                         postcode="81100", city=city or commune.name)
-    adult = Adult.objects.create(household=household, user=user, first_name="Alex",
-                                 last_name=last_name, email=user.email)
-    child = Child.objects.create(household=household, first_name="Camille", last_name=last_name,
-                                 birth_date=birth_date)
+    user = User.objects.create_user(
+        username=key,
+        email=email or f"{key}@example.org",
+        password="mot-de-passe-de-test-assez-long",
+        role=User.Role.FAMILY,
+        first_name="Alex",
+        last_name=last_name,
+    )
+    household = Household.objects.create(
+        name=f"Famille {last_name}",
+        address_line="1 rue Haute",
+        postcode="81100",
+        city=city or commune.name,
+    )
+    adult = Adult.objects.create(
+        household=household, user=user, first_name="Alex", last_name=last_name, email=user.email
+    )
+    child = Child.objects.create(
+        household=household, first_name="Camille", last_name=last_name, birth_date=birth_date
+    )
     child.guardians.add(adult)
     year, month = billed_month()
     bookings = book(child, service, school_days(year, month, count=days))
     invoice = None
     if run:
-        result = services.run_month(commune=commune, year=year, month=month, today=issue_day(),
-                                    notify=False)
+        result = services.run_month(
+            commune=commune, year=year, month=month, today=issue_day(), notify=False
+        )
         from .models import Invoice
 
         invoice = Invoice.objects.get(household=household, year=year, month=month)
         assert result.invoices >= 1
-    return SimpleNamespace(commune=commune, user=user, household=household, adult=adult,
-                           child=child, bookings=bookings, invoice=invoice)
+    return SimpleNamespace(
+        commune=commune,
+        user=user,
+        household=household,
+        adult=adult,
+        child=child,
+        bookings=bookings,
+        invoice=invoice,
+    )

@@ -20,6 +20,7 @@ Example (Castres's guide): invoices dated 08/11 are payable online "du 08/11
 09:30 au 30/11 23:59": invoice date + `online_payment_opens_at`, then the due
 date at 23:59.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -90,8 +91,9 @@ class InvoicingSettings:
             if service_code in regie.services:
                 return regie
         module = self.module_of_service.get(service_code, "services")
-        return Regie(code=module.replace("_", "-"),
-                     name=MODULE_LABELS.get(module, "Régie municipale"))
+        return Regie(
+            code=module.replace("_", "-"), name=MODULE_LABELS.get(module, "Régie municipale")
+        )
 
     def due_date(self, invoice_date: date) -> date:
         return invoice_date + timedelta(days=self.payment_days)
@@ -119,12 +121,15 @@ def invoicing_settings_from_town_config(data: Mapping) -> InvoicingSettings:
         code: (kinds[s["kind"]][0].module_code if s["kind"] in kinds else "services")
         for code, s in services.items()
     }
-    return parse_invoicing_settings(section, service_codes=set(services),
-                                    module_of_service=module_of_service)
+    return parse_invoicing_settings(
+        section, service_codes=set(services), module_of_service=module_of_service
+    )
 
 
 def parse_invoicing_settings(
-    section: Mapping, *, service_codes: set[str] | None = None,
+    section: Mapping,
+    *,
+    service_codes: set[str] | None = None,
     module_of_service: Mapping[str, str] | None = None,
 ) -> InvoicingSettings:
     problems: list[str] = []
@@ -143,8 +148,9 @@ def parse_invoicing_settings(
             if code in seen:
                 problems.append(f"regies[{i}].services : « {code} » est déjà dans une autre régie.")
             seen.add(code)
-        regies.append(Regie(code=raw["code"], name=raw["name"],
-                            services=frozenset(raw.get("services", []))))
+        regies.append(
+            Regie(code=raw["code"], name=raw["name"], services=frozenset(raw.get("services", [])))
+        )
     codes = [r.code for r in regies]
     if len(codes) != len(set(codes)):
         problems.append("regies : deux régies ont le même code.")
@@ -155,8 +161,12 @@ def parse_invoicing_settings(
             validate_creditor_id(dd["creditor_id"])
             validate_iban(dd["iban"])
             debit = DirectDebitSettings(
-                creditor=Creditor(name=dd["creditor_name"], iban=dd["iban"], bic=dd["bic"],
-                                  creditor_id=dd["creditor_id"]),
+                creditor=Creditor(
+                    name=dd["creditor_name"],
+                    iban=dd["iban"],
+                    bic=dd["bic"],
+                    creditor_id=dd["creditor_id"],
+                ),
                 starts=dd.get("starts", "next_invoice"),
             )
         except SepaError as exc:
@@ -171,7 +181,9 @@ def parse_invoicing_settings(
         regies=tuple(regies),
         direct_debit=debit,
         module_of_service=dict(module_of_service or {}),
-        quantities={code: Decimal(str(entry["quantity_per_booking"]))
-                    for code, entry in (section.get("services") or {}).items()
-                    if entry.get("quantity_per_booking")},
+        quantities={
+            code: Decimal(str(entry["quantity_per_booking"]))
+            for code, entry in (section.get("services") or {}).items()
+            if entry.get("quantity_per_booking")
+        },
     )

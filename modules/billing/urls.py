@@ -24,11 +24,13 @@ urlpatterns = [
     path("gestion/facturer/", staff_views.run, name="staff-run"),
     path("gestion/factures/<int:pk>/", staff_views.invoice, name="staff-invoice"),
     path("gestion/factures/<int:pk>/avoir/", staff_views.credit, name="staff-credit"),
-    path("gestion/factures/<int:pk>/encaissement/", staff_views.desk_payment,
-         name="staff-desk-payment"),
+    path(
+        "gestion/factures/<int:pk>/encaissement/",
+        staff_views.desk_payment,
+        name="staff-desk-payment",
+    ),
     path("gestion/prelevements/", staff_views.debits, name="staff-debits"),
-    path("gestion/prelevements/<str:day>/export/", staff_views.export_debits,
-         name="staff-export"),
+    path("gestion/prelevements/<str:day>/export/", staff_views.export_debits, name="staff-export"),
     path("gestion/fichiers/<int:pk>/", staff_views.export_file, name="staff-export-file"),
     path("gestion/prelevements/<int:pk>/rejet/", staff_views.reject_debit, name="staff-reject"),
 ]

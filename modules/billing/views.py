@@ -6,6 +6,7 @@
 /<slug>/billing/paiement/...     online payment (redirect to the provider only)
 /<slug>/billing/prelevement/     SEPA mandate; facture-en-ligne/; attestations/
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -55,8 +56,10 @@ def family_required(view):
 def _page(request, template: str, context: dict, **kwargs):
     """Render a family page with what the town offers (menu entries)."""
     _, invoicing = services.town_settings(request.commune)
-    nav = {"offers_debit": invoicing.direct_debit is not None,
-           "offers_e_invoice": invoicing.e_invoice}
+    nav = {
+        "offers_debit": invoicing.direct_debit is not None,
+        "offers_e_invoice": invoicing.e_invoice,
+    }
     return render(request, template, {**nav, **context}, **kwargs)
 
 
@@ -69,8 +72,10 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 def status_label(invoice: Invoice) -> str:
     if invoice.status == Invoice.Status.DIRECT_DEBIT:
-        debit = next((d for d in invoice.direct_debits.all()
-                      if d.status == DirectDebit.Status.SCHEDULED), None)
+        debit = next(
+            (d for d in invoice.direct_debits.all() if d.status == DirectDebit.Status.SCHEDULED),
+            None,
+        )
         if debit:
             return f"prélèvement programmé le {day_label(debit.collection_date)}"
     return invoice.get_status_display()
@@ -79,13 +84,19 @@ def status_label(invoice: Invoice) -> str:
 def invoice_row(invoice: Invoice, *, now=None) -> dict:
     refusal = services.online_payment_refusal(invoice, now=now)
     return {
-        "invoice": invoice, "status": status_label(invoice),
+        "invoice": invoice,
+        "status": status_label(invoice),
         "period": month_label(invoice.year, invoice.month),
-        "invoice_date": day_label(invoice.invoice_date), "due_date": day_label(invoice.due_date),
-        "total": euros(invoice.total), "balance": euros(max(invoice.balance, 0)),
-        "window": (f"du {moment_label(invoice.payment_opens_at)} au "
-                   f"{moment_label(invoice.payment_closes_at)}"),
-        "payable": refusal is None, "refusal": refusal,
+        "invoice_date": day_label(invoice.invoice_date),
+        "due_date": day_label(invoice.due_date),
+        "total": euros(invoice.total),
+        "balance": euros(max(invoice.balance, 0)),
+        "window": (
+            f"du {moment_label(invoice.payment_opens_at)} au "
+            f"{moment_label(invoice.payment_closes_at)}"
+        ),
+        "payable": refusal is None,
+        "refusal": refusal,
     }
 
 
@@ -96,8 +107,11 @@ def invoice_row(invoice: Invoice, *, now=None) -> dict:
 def home(request):
     """A family sees its invoices; anyone else the module's public page."""
     user = request.user
-    if user.is_authenticated and getattr(user, "role", "") == "family" and \
-            getattr(user, "adult", None) is not None:
+    if (
+        user.is_authenticated
+        and getattr(user, "role", "") == "family"
+        and getattr(user, "adult", None) is not None
+    ):
         return invoices(request)
     return render(request, "billing/home.html", {})
 
@@ -113,25 +127,48 @@ def simulator(request):
         try:
             if d["mode"] == SimulatorForm.MODE_INCOME:
                 result = simulate(
-                    tariffs, day=timezone.localdate(), annual_income=d["annual_income"],
+                    tariffs,
+                    day=timezone.localdate(),
+                    annual_income=d["annual_income"],
                     monthly_benefits=d.get("monthly_benefits") or 0,
                     parts=caf_parts(children=d["children"]),
-                    child_rank=d.get("child_rank") or 1, resident=d["resident"])
+                    child_rank=d.get("child_rank") or 1,
+                    resident=d["resident"],
+                )
             else:
-                result = simulate(tariffs, day=timezone.localdate(), qf=d.get("qf"),
-                                  child_rank=d.get("child_rank") or 1, resident=d["resident"])
+                result = simulate(
+                    tariffs,
+                    day=timezone.localdate(),
+                    qf=d.get("qf"),
+                    child_rank=d.get("child_rank") or 1,
+                    resident=d["resident"],
+                )
         except PricingError as exc:
             error = str(exc)
     rows = []
     if result:
-        rows = [{"label": s.label, "price": euros(s.line.amount), "unit": s.line.unit,
-                 "explanation": s.line.explanation, "sessions": s.sessions_per_month,
-                 "monthly": euros(s.monthly_estimate)}
-                for s in in_town_order(request.commune, result.services)]
-    return render(request, "billing/simulator.html", {
-        "form": form, "result": result, "rows": rows, "error": error,
-        "total": euros(result.monthly_total) if result else "",
-    })
+        rows = [
+            {
+                "label": s.label,
+                "price": euros(s.line.amount),
+                "unit": s.line.unit,
+                "explanation": s.line.explanation,
+                "sessions": s.sessions_per_month,
+                "monthly": euros(s.monthly_estimate),
+            }
+            for s in in_town_order(request.commune, result.services)
+        ]
+    return render(
+        request,
+        "billing/simulator.html",
+        {
+            "form": form,
+            "result": result,
+            "rows": rows,
+            "error": error,
+            "total": euros(result.monthly_total) if result else "",
+        },
+    )
 
 
 def in_town_order(commune, simulated):
@@ -150,26 +187,47 @@ def invoices(request):
     qs = selectors.family_invoices(request.user).prefetch_related("direct_debits")
     household = selectors.family_household(request.user)
     _, invoicing = services.town_settings(request.commune)
-    return _page(request, "billing/invoices.html", {
-        "rows": [invoice_row(i, now=now) for i in qs],
-        "invoicing": invoicing,
-        "e_invoice": getattr(getattr(household, "billing_preference", None), "e_invoice", False),
-        "mandate": selectors.family_mandates(request.user).filter(status="active").first(),
-    })
+    return _page(
+        request,
+        "billing/invoices.html",
+        {
+            "rows": [invoice_row(i, now=now) for i in qs],
+            "invoicing": invoicing,
+            "e_invoice": getattr(
+                getattr(household, "billing_preference", None), "e_invoice", False
+            ),
+            "mandate": selectors.family_mandates(request.user).filter(status="active").first(),
+        },
+    )
 
 
 @access(FAMILY_OBJECT, pk="invoice")
 @family_required
 def invoice_detail(request, pk: int):
     invoice = selectors.family_invoice(request.user, pk)
-    lines = [{"line": line, "day": day_label(line.day), "amount": euros(line.amount),
-              "quantity": line.quantity.normalize()} for line in invoice.lines.all()]
+    lines = [
+        {
+            "line": line,
+            "day": day_label(line.day),
+            "amount": euros(line.amount),
+            "quantity": line.quantity.normalize(),
+        }
+        for line in invoice.lines.all()
+    ]
     payments = invoice.payments.filter(status=Payment.Status.VALID)
-    return _page(request, "billing/invoice_detail.html", {
-        "row": invoice_row(invoice), "invoice": invoice, "lines": lines,
-        "payments": [{"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
-                     for p in payments],
-    })
+    return _page(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "row": invoice_row(invoice),
+            "invoice": invoice,
+            "lines": lines,
+            "payments": [
+                {"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
+                for p in payments
+            ],
+        },
+    )
 
 
 @access(FAMILY_OBJECT, pk="invoice")
@@ -178,8 +236,11 @@ def invoice_pdf(request, pk: int):
     invoice = selectors.family_invoice(request.user, pk)
     _, invoicing = services.town_settings(request.commune)
     content = pdf.invoice_pdf(
-        invoice, request.commune, how_to_pay=invoicing.how_to_pay,
-        pay_url=request.build_absolute_uri(reverse("billing:invoice", args=[invoice.pk])))
+        invoice,
+        request.commune,
+        how_to_pay=invoicing.how_to_pay,
+        pay_url=request.build_absolute_uri(reverse("billing:invoice", args=[invoice.pk])),
+    )
     return _pdf_response(content, f"facture-{invoice.number}.pdf")
 
 
@@ -191,7 +252,8 @@ def pay(request, pk: int):
     invoice = selectors.family_invoice(request.user, pk)
     try:
         attempt, target = services.start_online_payment(
-            invoice=invoice, user=request.user,
+            invoice=invoice,
+            user=request.user,
             return_url=request.build_absolute_uri(reverse("billing:payment-return")),
             notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
         )
@@ -230,22 +292,34 @@ def payment_return(request):
     if payment:
         state, text = "paid", f"Paiement de {euros(payment.amount)} reçu. Merci !"
     elif attempt.status in ("STARTED", "WAITING", "RECEIVED", "ACCEPTED"):
-        state, text = "waiting", ("Paiement en cours de confirmation par le prestataire : "
-                                  "actualisez cette page dans quelques instants.")
+        state, text = (
+            "waiting",
+            (
+                "Paiement en cours de confirmation par le prestataire : "
+                "actualisez cette page dans quelques instants."
+            ),
+        )
     else:
         state, text = "failed", "Le paiement n'a pas abouti. Aucune somme n'a été prélevée."
-    return render(request, "billing/payment_return.html", {
-        "attempt": attempt, "state": state, "text": text, "invoice": attempt.invoice})
+    return render(
+        request,
+        "billing/payment_return.html",
+        {"attempt": attempt, "state": state, "text": text, "invoice": attempt.invoice},
+    )
 
 
 @access(PUBLIC, methods=GET_POST, everyone="bad_request")  # unsigned: refused, 400
 @csrf_exempt  # called by the provider's servers, authenticated by its signature
 def payment_notify(request):
-    raw = request.body if request.method == "POST" and request.body else \
-        request.META.get("QUERY_STRING", "")
+    raw = (
+        request.body
+        if request.method == "POST" and request.body
+        else request.META.get("QUERY_STRING", "")
+    )
     if not raw:
-        return HttpResponse("Notification vide.", status=400,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Notification vide.", status=400, content_type="text/plain; charset=utf-8"
+        )
     try:
         outcome = services.handle_notification(raw=raw)
     except MalformedNotification as exc:
@@ -261,8 +335,9 @@ def payment_notify(request):
 @family_required
 def receipt_pdf(request, pk: int):
     payment = selectors.family_payment(request.user, pk)
-    return _pdf_response(pdf.receipt_pdf(payment, request.commune),
-                         f"recu-{payment.receipt_number}.pdf")
+    return _pdf_response(
+        pdf.receipt_pdf(payment, request.commune), f"recu-{payment.receipt_number}.pdf"
+    )
 
 
 # --- preferences, mandate, attestations --------------------------------------------------------
@@ -280,8 +355,12 @@ def e_invoice(request):
     if request.method == "POST" and form.is_valid():
         enabled = form.cleaned_data["e_invoice"]
         services.set_e_invoice(household=household, enabled=enabled, by=request.user)
-        messages.success(request, "Vos factures vous seront envoyées en ligne uniquement."
-                         if enabled else "Vous recevrez de nouveau vos factures sur papier.")
+        messages.success(
+            request,
+            "Vos factures vous seront envoyées en ligne uniquement."
+            if enabled
+            else "Vous recevrez de nouveau vos factures sur papier.",
+        )
         return redirect("billing:e-invoice")
     return _page(request, "billing/e_invoice.html", {"form": form, "current": current})
 
@@ -300,25 +379,40 @@ def mandate(request):
         d = form.cleaned_data
         try:
             signed = services.sign_mandate(
-                household=household, user=request.user, iban=d["iban"],
-                holder_name=d["holder_name"], accepted=d["accepted"],
-                ip=request.META.get("REMOTE_ADDR"))
+                household=household,
+                user=request.user,
+                iban=d["iban"],
+                holder_name=d["holder_name"],
+                accepted=d["accepted"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
         except services.BillingValidationError as exc:
             errors = exc.errors
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, f"Mandat {signed.rum} enregistré : vos factures "
-                             f"{of_month(signed.applies_from.year, signed.applies_from.month)} "
-                             "et suivantes seront prélevées.")
+            messages.success(
+                request,
+                f"Mandat {signed.rum} enregistré : vos factures "
+                f"{of_month(signed.applies_from.year, signed.applies_from.month)} "
+                "et suivantes seront prélevées.",
+            )
             return redirect("billing:mandate")
-    return _page(request, "billing/mandate.html", {
-        "form": form, "active": active, "errors": errors,
-        "creditor": invoicing.direct_debit.creditor,
-        "applies_from": (of_month(active.applies_from.year, active.applies_from.month)
-                         if active else ""),
-        "status": 400 if errors else 200,
-    }, status=400 if errors else 200)
+    return _page(
+        request,
+        "billing/mandate.html",
+        {
+            "form": form,
+            "active": active,
+            "errors": errors,
+            "creditor": invoicing.direct_debit.creditor,
+            "applies_from": (
+                of_month(active.applies_from.year, active.applies_from.month) if active else ""
+            ),
+            "status": 400 if errors else 200,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @access(FAMILY_OBJECT, methods=POST, pk="mandate")
@@ -331,8 +425,9 @@ def mandate_revoke(request, pk: int):
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Mandat révoqué : vos prochaines factures ne seront plus "
-                                  "prélevées.")
+        messages.success(
+            request, "Mandat révoqué : vos prochaines factures ne seront plus prélevées."
+        )
     return redirect("billing:mandate")
 
 
@@ -340,9 +435,15 @@ def mandate_revoke(request, pk: int):
 @family_required
 def attestations(request):
     household = selectors.family_household(request.user)
-    years = sorted({d.year for d in Payment.objects.filter(
-        invoice__household=household, status=Payment.Status.VALID).dates("paid_at", "year")},
-        reverse=True)
+    years = sorted(
+        {
+            d.year
+            for d in Payment.objects.filter(
+                invoice__household=household, status=Payment.Status.VALID
+            ).dates("paid_at", "year")
+        },
+        reverse=True,
+    )
     return _page(request, "billing/attestations.html", {"years": years})
 
 
@@ -353,8 +454,9 @@ def attestation_pdf(request, year: int):
     if not 2000 <= year <= timezone.localdate().year:
         raise Http404
     attestation = selectors.fiscal_attestation(household, year=year, today=timezone.localdate())
-    return _pdf_response(pdf.attestation_pdf(attestation, request.commune),
-                         f"attestation-frais-de-garde-{year}.pdf")
+    return _pdf_response(
+        pdf.attestation_pdf(attestation, request.commune), f"attestation-frais-de-garde-{year}.pdf"
+    )
 
 
 def attempt_query(attempt: PaymentAttempt) -> str:

@@ -6,5 +6,7 @@ from core.api_views import ModuleInfoView
 app_name = "periscolaire"
 urlpatterns = [
     path("", ModuleInfoView.as_view(module_code="periscolaire"), name="info"),
-    path("reservations/", ReservationsView.as_view(module_code="periscolaire"), name="reservations"),
+    path(
+        "reservations/", ReservationsView.as_view(module_code="periscolaire"), name="reservations"
+    ),
 ]

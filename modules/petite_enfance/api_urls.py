@@ -6,5 +6,7 @@ from core.api_views import ModuleInfoView
 app_name = "petite_enfance"
 urlpatterns = [
     path("", ModuleInfoView.as_view(module_code="petite_enfance"), name="info"),
-    path("reservations/", ReservationsView.as_view(module_code="petite_enfance"), name="reservations"),
+    path(
+        "reservations/", ReservationsView.as_view(module_code="petite_enfance"), name="reservations"
+    ),
 ]

@@ -12,12 +12,16 @@ TEMPLATES = {
         variables={
             "text": "le message du service (réception, décision de la commission…)",
             "application.service.name": "nom du service",
-            "application.desired_start": "date d'accueil souhaitée (filtre date:\"d/m/Y\")",
+            "application.desired_start": 'date d\'accueil souhaitée (filtre date:"d/m/Y")',
             "portal_url": "adresse du portail famille",
         },
-        sample={"text": "Décision de la commission : acceptée.",
-                "application": {"service": {"name": "Crèche municipale"},
-                                "desired_start": date.today() + timedelta(days=90)},
-                "portal_url": "https://guichet-famille.fr/ville/"},
+        sample={
+            "text": "Décision de la commission : acceptée.",
+            "application": {
+                "service": {"name": "Crèche municipale"},
+                "desired_start": date.today() + timedelta(days=90),
+            },
+            "portal_url": "https://guichet-famille.fr/ville/",
+        },
     ),
 }

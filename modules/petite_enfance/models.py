@@ -5,6 +5,7 @@ Occasional care is booked by the hour through the booking core: each hourly
 slot of a crèche is an `booking.Activity` with `starts_at`/`ends_at`, so one
 booking is one hour, which is what the hourly tariffs price.
 """
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -26,31 +27,40 @@ class CrecheApplication(models.Model):
         CANCELLED = "cancelled", "annulée"
 
     household = models.ForeignKey("families.Household", on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey("families.Child", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
-    expected_child_name = models.CharField("enfant à naître (prénom, si connu)", max_length=80,
-                                           blank=True)
+    child = models.ForeignKey(
+        "families.Child", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expected_child_name = models.CharField(
+        "enfant à naître (prénom, si connu)", max_length=80, blank=True
+    )
     service = models.ForeignKey("core.Service", on_delete=models.PROTECT, related_name="+")
     desired_start = models.DateField("date d'accueil souhaitée")
-    weekdays = ArrayField(models.PositiveSmallIntegerField(), default=list,
-                          verbose_name="jours d'accueil souhaités (0 = lundi)")
+    weekdays = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=list,
+        verbose_name="jours d'accueil souhaités (0 = lundi)",
+    )
     hours_per_week = models.PositiveSmallIntegerField("heures par semaine", default=0)
     comment = models.TextField("précisions", blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
-    demande = models.ForeignKey("demandes.Demande", null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
+    demande = models.ForeignKey(
+        "demandes.Demande", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     appointment_at = models.DateTimeField("rendez-vous", null=True, blank=True)
     appointment_place = models.CharField("lieu du rendez-vous", max_length=160, blank=True)
     commission_date = models.DateField("date de la commission", null=True, blank=True)
     decision_note = models.TextField("décision (message à la famille)", blank=True)
     start_date = models.DateField("début du contrat", null=True, blank=True)
-    site = models.ForeignKey("booking.Site", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    site = models.ForeignKey(
+        "booking.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,16 +82,18 @@ class LeaveDeclaration(models.Model):
     last_day = models.DateField("dernier jour")
     comment = models.CharField("commentaire", max_length=255, blank=True)
     cancelled_days = models.PositiveSmallIntegerField("jours libérés", default=0)
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-first_day", "-id"]
         verbose_name = "déclaration de congés"
         constraints = [
-            models.CheckConstraint(condition=Q(first_day__lte=F("last_day")),
-                                   name="petite_enfance_leave_ordered"),
+            models.CheckConstraint(
+                condition=Q(first_day__lte=F("last_day")), name="petite_enfance_leave_ordered"
+            ),
         ]
 
     def __str__(self) -> str:

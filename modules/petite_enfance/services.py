@@ -1,6 +1,7 @@
 """Write path of petite enfance: crèche pre-registration, appointment and
 commission decision (Donges, Castres), holiday declarations for regular care
 (Bondoufle: "transmettez vos dates de congés")."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -33,75 +34,142 @@ def register_demande_kind() -> None:
 
 
 @transaction.atomic
-def declare_leave(*, child, service, first_day: date, last_day: date, comment: str = "",
-                  user=None, now: datetime | None = None) -> LeaveDeclaration:
+def declare_leave(
+    *,
+    child,
+    service,
+    first_day: date,
+    last_day: date,
+    comment: str = "",
+    user=None,
+    now: datetime | None = None,
+) -> LeaveDeclaration:
     """Cancel the booked days of regular care in the range, all-or-nothing and
     within the service's deadline (Bondoufle: 14 days ahead, a default)."""
     if last_day < first_day:
         raise PetiteEnfanceRefused("La date de fin est avant la date de début.")
     if (last_day - first_day).days > 120:
         raise PetiteEnfanceRefused("Déclarez des congés de 120 jours au plus à la fois.")
-    booked = list(Booking.objects.filter(
-        child=child, slot__activity__service=service, status=Booking.Status.BOOKED,
-        slot__day__range=(first_day, last_day)).select_related("slot"))
+    booked = list(
+        Booking.objects.filter(
+            child=child,
+            slot__activity__service=service,
+            status=Booking.Status.BOOKED,
+            slot__day__range=(first_day, last_day),
+        ).select_related("slot")
+    )
     if not booked:
         raise PetiteEnfanceRefused(
-            f"Aucun jour d'accueil réservé du {format_date(first_day)} au {format_date(last_day)}.")
+            f"Aucun jour d'accueil réservé du {format_date(first_day)} au {format_date(last_day)}."
+        )
     changes = [Change(child.pk, b.slot.activity_id, b.slot.day, Action.CANCEL) for b in booked]
     try:
-        apply_changes(children={child.pk: child}, service=service, changes=changes, user=user,
-                      household=child.household, now=now)
+        apply_changes(
+            children={child.pk: child},
+            service=service,
+            changes=changes,
+            user=user,
+            household=child.household,
+            now=now,
+        )
     except ChangesRefused as exc:
         raise PetiteEnfanceRefused(exc.detail) from None
     return LeaveDeclaration.objects.create(
-        child=child, service=service, first_day=first_day, last_day=last_day,
-        comment=comment[:255], cancelled_days=len(booked), declared_by=user)
+        child=child,
+        service=service,
+        first_day=first_day,
+        last_day=last_day,
+        comment=comment[:255],
+        cancelled_days=len(booked),
+        declared_by=user,
+    )
 
 
 @transaction.atomic
-def submit_application(*, household, service, desired_start: date, weekdays, hours_per_week: int,
-                       child=None, expected_child_name: str = "", comment: str = "",
-                       user=None) -> CrecheApplication:
+def submit_application(
+    *,
+    household,
+    service,
+    desired_start: date,
+    weekdays,
+    hours_per_week: int,
+    child=None,
+    expected_child_name: str = "",
+    comment: str = "",
+    user=None,
+) -> CrecheApplication:
     from demandes.services import submit_demande
 
     if child is None and not expected_child_name.strip():
-        raise PetiteEnfanceRefused("Choisissez l'enfant, ou indiquez le prénom de l'enfant à naître.")
+        raise PetiteEnfanceRefused(
+            "Choisissez l'enfant, ou indiquez le prénom de l'enfant à naître."
+        )
     if not weekdays:
         raise PetiteEnfanceRefused("Choisissez au moins un jour d'accueil souhaité.")
     application = CrecheApplication.objects.create(
-        household=household, child=child, expected_child_name=expected_child_name.strip()[:80],
-        service=service, desired_start=desired_start, weekdays=sorted(set(weekdays)),
-        hours_per_week=hours_per_week, comment=comment[:2000], submitted_by=user)
+        household=household,
+        child=child,
+        expected_child_name=expected_child_name.strip()[:80],
+        service=service,
+        desired_start=desired_start,
+        weekdays=sorted(set(weekdays)),
+        hours_per_week=hours_per_week,
+        comment=comment[:2000],
+        submitted_by=user,
+    )
     who = child.first_name if child else (expected_child_name or "enfant à naître")
     application.demande = submit_demande(
-        kind=APPLICATION_KIND, subject=f"Pré-inscription en crèche — {who} ({service.name})",
-        submitted_by=user, household=household, child=child, service_area="petite_enfance",
-        payload={"application": application.pk, "desired_start": desired_start.isoformat(),
-                 "weekdays": application.weekdays, "hours_per_week": hours_per_week})
+        kind=APPLICATION_KIND,
+        subject=f"Pré-inscription en crèche — {who} ({service.name})",
+        submitted_by=user,
+        household=household,
+        child=child,
+        service_area="petite_enfance",
+        payload={
+            "application": application.pk,
+            "desired_start": desired_start.isoformat(),
+            "weekdays": application.weekdays,
+            "hours_per_week": hours_per_week,
+        },
+    )
     application.save(update_fields=["demande"])
     return application
 
 
 @transaction.atomic
-def record_appointment(*, application: CrecheApplication, at: datetime, place: str,
-                       actor) -> CrecheApplication:
+def record_appointment(
+    *, application: CrecheApplication, at: datetime, place: str, actor
+) -> CrecheApplication:
     application = CrecheApplication.objects.select_for_update().get(pk=application.pk)
-    if application.status in (CrecheApplication.Status.ACCEPTED, CrecheApplication.Status.REFUSED,
-                              CrecheApplication.Status.CANCELLED):
+    if application.status in (
+        CrecheApplication.Status.ACCEPTED,
+        CrecheApplication.Status.REFUSED,
+        CrecheApplication.Status.CANCELLED,
+    ):
         raise PetiteEnfanceRefused("Cette pré-inscription est close.")
     application.appointment_at = at
     application.appointment_place = place[:160]
     application.status = CrecheApplication.Status.APPOINTMENT
     application.save(update_fields=["appointment_at", "appointment_place", "status"])
-    _notify(application, f"Rendez-vous fixé le {format_date(at.date())} à {at:%H:%M}"
-                         f"{' — ' + place if place else ''}.")
+    _notify(
+        application,
+        f"Rendez-vous fixé le {format_date(at.date())} à {at:%H:%M}"
+        f"{' — ' + place if place else ''}.",
+    )
     return application
 
 
 @transaction.atomic
-def record_decision(*, application: CrecheApplication, decision: str, actor, note: str = "",
-                    commission_date: date | None = None, start_date: date | None = None,
-                    now: datetime | None = None) -> CrecheApplication:
+def record_decision(
+    *,
+    application: CrecheApplication,
+    decision: str,
+    actor,
+    note: str = "",
+    commission_date: date | None = None,
+    start_date: date | None = None,
+    now: datetime | None = None,
+) -> CrecheApplication:
     """The commission's decision (Donges: two commissions a year). An accepted
     place registers the child and books the contract's weekdays on the opened
     days of the school year (staff booking: no family deadline applies)."""
@@ -109,26 +177,48 @@ def record_decision(*, application: CrecheApplication, decision: str, actor, not
     application = CrecheApplication.objects.select_for_update().get(pk=application.pk)
     if decision not in ("accepted", "waiting", "refused"):
         raise PetiteEnfanceRefused("Décision inconnue.")
-    if application.status in (CrecheApplication.Status.ACCEPTED, CrecheApplication.Status.REFUSED,
-                              CrecheApplication.Status.CANCELLED):
+    if application.status in (
+        CrecheApplication.Status.ACCEPTED,
+        CrecheApplication.Status.REFUSED,
+        CrecheApplication.Status.CANCELLED,
+    ):
         raise PetiteEnfanceRefused("Cette pré-inscription est déjà décidée.")
     if decision == "accepted":
         if application.child is None:
             raise PetiteEnfanceRefused(
-                "Ajoutez d'abord l'enfant au foyer (naissance) : la place se donne à un enfant.")
+                "Ajoutez d'abord l'enfant au foyer (naissance) : la place se donne à un enfant."
+            )
         start_date = start_date or application.desired_start
         year = school_year_of(start_date)
-        activity = Activity.objects.filter(service=application.service, is_active=True) \
-            .select_related("site").order_by("id").first()
-        register_by_staff(child=application.child, service=application.service, school_year=year,
-                          site=activity.site if activity else None, actor=actor, now=now)
+        activity = (
+            Activity.objects.filter(service=application.service, is_active=True)
+            .select_related("site")
+            .order_by("id")
+            .first()
+        )
+        register_by_staff(
+            child=application.child,
+            service=application.service,
+            school_year=year,
+            site=activity.site if activity else None,
+            actor=actor,
+            now=now,
+        )
         if activity is not None:
-            days = list(DaySlot.objects.filter(
-                activity=activity, day__gte=start_date, day__lte=date(year + 1, 8, 31))
-                .values_list("day", flat=True))
+            days = list(
+                DaySlot.objects.filter(
+                    activity=activity, day__gte=start_date, day__lte=date(year + 1, 8, 31)
+                ).values_list("day", flat=True)
+            )
             wanted = [d for d in days if d.weekday() in set(application.weekdays)]
-            book_days(child=application.child, activity=activity, days=wanted, now=now,
-                      created_by=actor, staff=True)
+            book_days(
+                child=application.child,
+                activity=activity,
+                days=wanted,
+                now=now,
+                created_by=actor,
+                staff=True,
+            )
         application.start_date = start_date
         application.site = activity.site if activity else None
     application.status = decision
@@ -138,10 +228,12 @@ def record_decision(*, application: CrecheApplication, decision: str, actor, not
     application.decided_at = now
     application.save()
     label = CrecheApplication.Status(decision).label
-    _notify(application, f"Décision de la commission : {label}."
-                         + (f" Début de l'accueil le {format_date(start_date)}."
-                            if decision == "accepted" else "")
-                         + (f" {note}" if note else ""))
+    _notify(
+        application,
+        f"Décision de la commission : {label}."
+        + (f" Début de l'accueil le {format_date(start_date)}." if decision == "accepted" else "")
+        + (f" {note}" if note else ""),
+    )
     return application
 
 
@@ -153,10 +245,20 @@ def _notify(application: CrecheApplication, text: str) -> None:
     if application.child_id:
         to = family_emails([application.child_id]).get(application.child_id, [])
     if not to:
-        to = [a.user.email if a.user_id and a.user.email else a.email
-              for a in Adult.objects.filter(household_id=application.household_id)
-              .select_related("user")]
-    queue_mail(to=[t for t in to if t], subject="Votre pré-inscription en crèche",
-               template="petite_enfance/email/application.txt",
-               context={"commune": connection.tenant, "application": application, "text": text,
-                        "portal_url": portal_url()})
+        to = [
+            a.user.email if a.user_id and a.user.email else a.email
+            for a in Adult.objects.filter(household_id=application.household_id).select_related(
+                "user"
+            )
+        ]
+    queue_mail(
+        to=[t for t in to if t],
+        subject="Votre pré-inscription en crèche",
+        template="petite_enfance/email/application.txt",
+        context={
+            "commune": connection.tenant,
+            "application": application,
+            "text": text,
+            "portal_url": portal_url(),
+        },
+    )

@@ -94,9 +94,7 @@ class BaseRegieFormSet(forms.BaseFormSet):
             raise forms.ValidationError("Deux régies ne peuvent pas avoir le même code.")
 
     def _kept(self):
-        return [
-            f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)
-        ]
+        return [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
 
     def regies(self) -> list[dict]:
         return [

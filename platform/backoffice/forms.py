@@ -11,9 +11,7 @@ from core.mail_templates import BODY_MAX, SUBJECT_MAX
 
 def change_reason() -> forms.CharField:
     """The optional "why" of a configuration change, kept in its version (history)."""
-    return forms.CharField(
-        label="Motif du changement (historique)", required=False, max_length=200
-    )
+    return forms.CharField(label="Motif du changement (historique)", required=False, max_length=200)
 
 
 RULE_CHOICES = [

@@ -26,8 +26,9 @@ _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 class TownSettingsForm(forms.Form):
-    website = forms.URLField(label="Site de la mairie", required=False, max_length=200,
-                             assume_scheme="https")
+    website = forms.URLField(
+        label="Site de la mairie", required=False, max_length=200, assume_scheme="https"
+    )
     school_holiday_zone = forms.ChoiceField(
         label="Zone de vacances scolaires",
         choices=[("A", "zone A"), ("B", "zone B"), ("C", "zone C"), ("Corse", "Corse")],
@@ -84,7 +85,8 @@ class TownSettingsForm(forms.Form):
         if bad:
             raise forms.ValidationError(
                 "Un alias ne contient que des lettres sans accent, des chiffres, « - » et « _ » : "
-                + ", ".join(f"« {a} »" for a in bad) + "."
+                + ", ".join(f"« {a} »" for a in bad)
+                + "."
             )
         return list(dict.fromkeys(raw))  # without repeats, in order
 
@@ -110,14 +112,20 @@ class DataProtectionForm(forms.Form):
     publication_director = forms.CharField(
         label="Directeur ou directrice de la publication", required=False, max_length=200
     )
-    dpo_name = forms.CharField(label="Délégué à la protection des données : nom", required=False,
-                               max_length=200)
-    dpo_email = forms.EmailField(label="Délégué à la protection des données : e-mail",
-                                 required=False)
-    dpo_phone = forms.CharField(label="Délégué à la protection des données : téléphone",
-                                required=False, max_length=30)
-    dpo_address = forms.CharField(label="Délégué à la protection des données : adresse postale",
-                                  required=False, max_length=300)
+    dpo_name = forms.CharField(
+        label="Délégué à la protection des données : nom", required=False, max_length=200
+    )
+    dpo_email = forms.EmailField(
+        label="Délégué à la protection des données : e-mail", required=False
+    )
+    dpo_phone = forms.CharField(
+        label="Délégué à la protection des données : téléphone", required=False, max_length=30
+    )
+    dpo_address = forms.CharField(
+        label="Délégué à la protection des données : adresse postale",
+        required=False,
+        max_length=300,
+    )
     host_name = forms.CharField(label="Hébergeur : nom", required=False, max_length=200)
     host_address = forms.CharField(label="Hébergeur : adresse", required=False, max_length=300)
     accessibility_contact = forms.EmailField(
@@ -159,9 +167,19 @@ class DataProtectionForm(forms.Form):
         dp = dict(data.get("data_protection") or {})
         for key in ("controller", "publication_director", "accessibility_contact"):
             _put(dp, key, (d[key] or "").strip())
-        _put(dp, "dpo", {k: d[f"dpo_{k}"].strip() for k in ("name", "email", "phone", "address")
-                         if d[f"dpo_{k}"].strip()})
-        _put(dp, "host", {k: d[f"host_{k}"].strip() for k in ("name", "address")
-                          if d[f"host_{k}"].strip()})
+        _put(
+            dp,
+            "dpo",
+            {
+                k: d[f"dpo_{k}"].strip()
+                for k in ("name", "email", "phone", "address")
+                if d[f"dpo_{k}"].strip()
+            },
+        )
+        _put(
+            dp,
+            "host",
+            {k: d[f"host_{k}"].strip() for k in ("name", "address") if d[f"host_{k}"].strip()},
+        )
         _put(dp, "retention_years", d["retention_years"])
         _put(data, "data_protection", dp)

@@ -29,9 +29,7 @@ def _field_for(key: str) -> str:
 
 
 def _edit(request, form_class, template, message, success):
-    form = form_class(
-        request.POST or None, initial=form_class.initial_for(request.commune.config)
-    )
+    form = form_class(request.POST or None, initial=form_class.initial_for(request.commune.config))
     problems: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         data = _config(request)
@@ -126,9 +124,7 @@ def billing_settings(request):
         else:
             debit.apply_to(target)
         default = "Régies de facturation" if what == "regies" else "Prélèvement SEPA"
-        message = (
-            request.POST.get("message", "").strip()[:200] or default
-        )
+        message = request.POST.get("message", "").strip()[:200] or default
         result = _apply(request, data, message)
         if result is None:
             messages.success(request, f"{default} : enregistré.")

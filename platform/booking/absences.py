@@ -6,6 +6,7 @@ ALSH, crèche: Bassens, Donges), with a justification file that the service's
 decide; billing reads `Absence.decision` with `Booking.attendance` and
 `Booking.cancelled_late` (do not rename them: modules.billing prices them).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,11 +25,21 @@ from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 
 @transaction.atomic
-def report_absence(*, booking: Booking, reason: str, comment: str = "", upload=None,
-                   user=None, now: datetime | None = None) -> Absence:
+def report_absence(
+    *,
+    booking: Booking,
+    reason: str,
+    comment: str = "",
+    upload=None,
+    user=None,
+    now: datetime | None = None,
+) -> Absence:
     now = now or timezone.now()
-    booking = (Booking.objects.select_for_update(of=("self",))
-               .select_related("slot__activity__service", "child").get(pk=booking.pk))
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot__activity__service", "child")
+        .get(pk=booking.pk)
+    )
     if booking.status != Booking.Status.BOOKED:
         raise BookingRefused("Ce jour n'est pas réservé.")
     if Absence.objects.filter(booking=booking).exists():
@@ -42,25 +53,34 @@ def report_absence(*, booking: Booking, reason: str, comment: str = "", upload=N
     last = day + timedelta(days=opts.report_days_after)
     if today > last:
         raise BookingRefused(
-            f"Le signalement d'une absence était possible jusqu'au {format_date(last)}.")
+            f"Le signalement d'une absence était possible jusqu'au {format_date(last)}."
+        )
     rules = selectors.rules_for(service)
     state = evaluate_cell(
-        day=day, now=now, rules=rules, booked=True,
-        session_start=selectors.session_start_for(rules, day, selectors.town_calendar(),
-                                                  service.code),
-        windows=selectors.windows_for(service), service=service.code,
-        holidays=selectors.public_holidays())
+        day=day,
+        now=now,
+        rules=rules,
+        booked=True,
+        session_start=selectors.session_start_for(
+            rules, day, selectors.town_calendar(), service.code
+        ),
+        windows=selectors.windows_for(service),
+        service=service.code,
+        holidays=selectors.public_holidays(),
+    )
     if state.can_cancel:
         # Still cancellable: a cancellation costs nothing, an absence may be billed.
         raise BookingRefused(
             "Ce jour peut encore être annulé sans frais : annulez-le plutôt dans vos réservations "
-            f"({state.explanation}).")
+            f"({state.explanation})."
+        )
     if opts.justification == "required" and upload is None:
         raise BookingRefused("Un justificatif est obligatoire pour ce service.")
     if opts.justification == "none" and upload is not None:
         raise BookingRefused("Ce service ne demande pas de justificatif.")
-    absence = Absence(booking=booking, reason=reason, comment=(comment or "")[:2000],
-                      reported_by=user)
+    absence = Absence(
+        booking=booking, reason=reason, comment=(comment or "")[:2000], reported_by=user
+    )
     if upload is not None:
         try:
             info = check_upload(upload, limit=ATTACHMENT_MAX_BYTES)
@@ -75,10 +95,14 @@ def report_absence(*, booking: Booking, reason: str, comment: str = "", upload=N
 
 
 @transaction.atomic
-def decide_absence(*, absence: Absence, decision: str, actor, comment: str = "",
-                   now: datetime | None = None) -> Absence:
-    absence = Absence.objects.select_for_update().select_related(
-        "booking__slot__activity", "booking__child").get(pk=absence.pk)
+def decide_absence(
+    *, absence: Absence, decision: str, actor, comment: str = "", now: datetime | None = None
+) -> Absence:
+    absence = (
+        Absence.objects.select_for_update()
+        .select_related("booking__slot__activity", "booking__child")
+        .get(pk=absence.pk)
+    )
     if decision not in (Absence.Decision.JUSTIFIED, Absence.Decision.UNJUSTIFIED):
         raise BookingRefused("Décision inconnue.")
     if absence.decision != Absence.Decision.PENDING:
@@ -98,7 +122,8 @@ def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking
     if attendance not in Attendance.values:
         raise BookingRefused("Pointage inconnu.")
     updated = Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
-        attendance=attendance)
+        attendance=attendance
+    )
     if not updated:
         raise BookingRefused("Cette réservation a été annulée.")
     booking.attendance = attendance
@@ -112,8 +137,19 @@ def _notify(absence: Absence) -> None:
     to = selectors.family_emails([child.pk]).get(child.pk, [])
     if not to:
         return
-    subject = ("Signalement d'absence reçu" if absence.decision == Absence.Decision.PENDING
-               else f"Absence examinée : {absence.get_decision_display()}")
-    queue_mail(to=to, subject=subject, template="booking/email/absence.txt",
-               context={"commune": connection.tenant, "absence": absence, "child": child,
-                        "portal_url": portal_url()})
+    subject = (
+        "Signalement d'absence reçu"
+        if absence.decision == Absence.Decision.PENDING
+        else f"Absence examinée : {absence.get_decision_display()}"
+    )
+    queue_mail(
+        to=to,
+        subject=subject,
+        template="booking/email/absence.txt",
+        context={
+            "commune": connection.tenant,
+            "absence": absence,
+            "child": child,
+            "portal_url": portal_url(),
+        },
+    )

@@ -1,6 +1,7 @@
 """Reservation API of a module (mounted by each module's api_urls under its own
 namespace: /<commune>/api/<module>/reservations/). Errors are RFC 9457 problem
 documents with a French `detail` (core.api); a refused submission saves nothing."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,32 +23,72 @@ from core.access import FAMILY_API, access
 from core.api import problem
 from core.models import Service
 
-_CHANGE = inline_serializer("Change", {
-    "child": serializers.IntegerField(), "activity": serializers.IntegerField(),
-    "day": serializers.DateField(), "action": serializers.ChoiceField(["book", "cancel"])})
+_CHANGE = inline_serializer(
+    "Change",
+    {
+        "child": serializers.IntegerField(),
+        "activity": serializers.IntegerField(),
+        "day": serializers.DateField(),
+        "action": serializers.ChoiceField(["book", "cancel"]),
+    },
+)
 
 
-_CELL = inline_serializer("GridCell", {
-    "child": serializers.IntegerField(), "activity": serializers.IntegerField(),
-    "booked": serializers.BooleanField(), "status": serializers.CharField(),
-    "editable": serializers.BooleanField(), "can_book": serializers.BooleanField(),
-    "can_cancel": serializers.BooleanField(), "waiting_list": serializers.BooleanField(),
-    "reason": serializers.CharField(), "explanation": serializers.CharField()})
-_GRID = inline_serializer("Grid", {
-    "service": serializers.CharField(),
-    "tracks": inline_serializer("Track", {
-        "child": serializers.IntegerField(), "child_name": serializers.CharField(),
-        "activity": serializers.IntegerField(), "activity_name": serializers.CharField()},
-        many=True),
-    "days": inline_serializer("GridDay", {"day": serializers.DateField(),
-                                          "cells": _CELL.__class__(many=True)}, many=True)})
-_BOOKING = inline_serializer("BookedDay", {
-    "id": serializers.IntegerField(), "child": serializers.IntegerField(),
-    "activity": serializers.IntegerField(), "day": serializers.DateField()})
-_APPLIED = inline_serializer("ChangesApplied", {
-    "booked": _BOOKING.__class__(many=True), "cancelled": _BOOKING.__class__(many=True),
-    "waiting_list": _CHANGE.__class__(many=True), "unchanged": serializers.IntegerField(),
-    "receipt": serializers.IntegerField(allow_null=True)})
+_CELL = inline_serializer(
+    "GridCell",
+    {
+        "child": serializers.IntegerField(),
+        "activity": serializers.IntegerField(),
+        "booked": serializers.BooleanField(),
+        "status": serializers.CharField(),
+        "editable": serializers.BooleanField(),
+        "can_book": serializers.BooleanField(),
+        "can_cancel": serializers.BooleanField(),
+        "waiting_list": serializers.BooleanField(),
+        "reason": serializers.CharField(),
+        "explanation": serializers.CharField(),
+    },
+)
+_GRID = inline_serializer(
+    "Grid",
+    {
+        "service": serializers.CharField(),
+        "tracks": inline_serializer(
+            "Track",
+            {
+                "child": serializers.IntegerField(),
+                "child_name": serializers.CharField(),
+                "activity": serializers.IntegerField(),
+                "activity_name": serializers.CharField(),
+            },
+            many=True,
+        ),
+        "days": inline_serializer(
+            "GridDay",
+            {"day": serializers.DateField(), "cells": _CELL.__class__(many=True)},
+            many=True,
+        ),
+    },
+)
+_BOOKING = inline_serializer(
+    "BookedDay",
+    {
+        "id": serializers.IntegerField(),
+        "child": serializers.IntegerField(),
+        "activity": serializers.IntegerField(),
+        "day": serializers.DateField(),
+    },
+)
+_APPLIED = inline_serializer(
+    "ChangesApplied",
+    {
+        "booked": _BOOKING.__class__(many=True),
+        "cancelled": _BOOKING.__class__(many=True),
+        "waiting_list": _CHANGE.__class__(many=True),
+        "unchanged": serializers.IntegerField(),
+        "receipt": serializers.IntegerField(allow_null=True),
+    },
+)
 
 
 @access(FAMILY_API)
@@ -64,38 +105,80 @@ class ReservationsView(APIView):
             raise Http404("Service inconnu pour ce module.")
         return service
 
-    @extend_schema(parameters=[
-        OpenApiParameter("service", str), OpenApiParameter("du", date), OpenApiParameter("au", date)],
-        responses=_GRID)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", str),
+            OpenApiParameter("du", date),
+            OpenApiParameter("au", date),
+        ],
+        responses=_GRID,
+    )
     def get(self, request):
         service = self._service(request.query_params.get("service"))
         today = timezone.now().astimezone(PARIS).date()
         try:
             start = date.fromisoformat(request.query_params.get("du") or today.isoformat())
-            end = date.fromisoformat(request.query_params.get("au")
-                                     or (start + timedelta(days=27)).isoformat())
+            end = date.fromisoformat(
+                request.query_params.get("au") or (start + timedelta(days=27)).isoformat()
+            )
         except ValueError:
             return problem(400, "Dates attendues au format AAAA-MM-JJ (du, au).")
         if end < start or (end - start).days > 92:
             return problem(400, "Choisissez une période de 93 jours au plus (du <= au).")
-        grid = grids.family_grid(children=grids.family_children(request.user), service=service,
-                                 start=start, end=end, now=timezone.now())
-        return Response({
-            "service": service.code,
-            "tracks": [{"child": t.child.pk, "child_name": t.child.first_name,
-                        "activity": t.activity.pk, "activity_name": t.activity.name}
-                       for t in grid.tracks],
-            "days": [{"day": row.day, "cells": [{
-                "child": c.track.child.pk, "activity": c.track.activity.pk,
-                "booked": c.checked, "status": c.status, "editable": c.editable,
-                "can_book": c.state.can_book, "can_cancel": c.state.can_cancel,
-                "waiting_list": c.state.waiting_list, "reason": c.state.reason.value,
-                "explanation": c.text} for c in row.cells]} for row in grid.rows],
-        })
+        grid = grids.family_grid(
+            children=grids.family_children(request.user),
+            service=service,
+            start=start,
+            end=end,
+            now=timezone.now(),
+        )
+        return Response(
+            {
+                "service": service.code,
+                "tracks": [
+                    {
+                        "child": t.child.pk,
+                        "child_name": t.child.first_name,
+                        "activity": t.activity.pk,
+                        "activity_name": t.activity.name,
+                    }
+                    for t in grid.tracks
+                ],
+                "days": [
+                    {
+                        "day": row.day,
+                        "cells": [
+                            {
+                                "child": c.track.child.pk,
+                                "activity": c.track.activity.pk,
+                                "booked": c.checked,
+                                "status": c.status,
+                                "editable": c.editable,
+                                "can_book": c.state.can_book,
+                                "can_cancel": c.state.can_cancel,
+                                "waiting_list": c.state.waiting_list,
+                                "reason": c.state.reason.value,
+                                "explanation": c.text,
+                            }
+                            for c in row.cells
+                        ],
+                    }
+                    for row in grid.rows
+                ],
+            }
+        )
 
-    @extend_schema(request=inline_serializer("ChangesRequest", {
-        "service": serializers.CharField(), "changes": _CHANGE.__class__(many=True),
-        "waiting_list": serializers.BooleanField(required=False)}), responses=_APPLIED)
+    @extend_schema(
+        request=inline_serializer(
+            "ChangesRequest",
+            {
+                "service": serializers.CharField(),
+                "changes": _CHANGE.__class__(many=True),
+                "waiting_list": serializers.BooleanField(required=False),
+            },
+        ),
+        responses=_APPLIED,
+    )
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         service = self._service(data.get("service"))
@@ -109,26 +192,50 @@ class ReservationsView(APIView):
         children = grids.family_children(request.user)
         household = children[0].household if children else None
         try:
-            result = apply_changes(children={c.pk: c for c in children}, service=service,
-                                   changes=changes, user=request.user, household=household,
-                                   join_waiting_list=bool(data.get("waiting_list")))
+            result = apply_changes(
+                children={c.pk: c for c in children},
+                service=service,
+                changes=changes,
+                user=request.user,
+                household=household,
+                join_waiting_list=bool(data.get("waiting_list")),
+            )
         except ChangesRefused as exc:
             status = 409 if exc.only_full else 422
-            return problem(status, exc.detail, title="Modification refusée", errors=[
-                {"child": e.change.child_id, "activity": e.change.activity_id,
-                 "day": e.change.day.isoformat(), "action": e.change.action.value,
-                 "kind": e.kind, "detail": e.message} for e in exc.errors])
+            return problem(
+                status,
+                exc.detail,
+                title="Modification refusée",
+                errors=[
+                    {
+                        "child": e.change.child_id,
+                        "activity": e.change.activity_id,
+                        "day": e.change.day.isoformat(),
+                        "action": e.change.action.value,
+                        "kind": e.kind,
+                        "detail": e.message,
+                    }
+                    for e in exc.errors
+                ],
+            )
         except OperationalError:  # a deadlock victim or a lost connection: nothing was saved
-            return problem(503, "Le service est très sollicité : rien n'a été enregistré, "
-                                "réessayez dans un instant.")
-        return Response({
-            "booked": [_row(b) for b in result.booked],
-            "cancelled": [_row(b) for b in result.cancelled],
-            "waiting_list": [{"child": w.child_id, "activity": w.slot.activity_id,
-                              "day": w.slot.day} for w in result.waiting],
-            "unchanged": result.unchanged,
-            "receipt": result.changeset.pk if result.changeset else None,
-        })
+            return problem(
+                503,
+                "Le service est très sollicité : rien n'a été enregistré, "
+                "réessayez dans un instant.",
+            )
+        return Response(
+            {
+                "booked": [_row(b) for b in result.booked],
+                "cancelled": [_row(b) for b in result.cancelled],
+                "waiting_list": [
+                    {"child": w.child_id, "activity": w.slot.activity_id, "day": w.slot.day}
+                    for w in result.waiting
+                ],
+                "unchanged": result.unchanged,
+                "receipt": result.changeset.pk if result.changeset else None,
+            }
+        )
 
 
 def _row(b):

@@ -15,6 +15,7 @@ Holiday SESSIONS are the school-holiday periods, each starting on its first
 opening day: `weeks_before_session` (Bondoufle: 4 weeks before the first day
 of the session) reads `session_start(day)`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Container, Iterator
@@ -104,8 +105,11 @@ class TownCalendar:
 
     @classmethod
     def for_town(cls, *, zone: str, department: str, closures=()) -> TownCalendar:
-        return cls(zone=zone, public_holidays=PublicHolidays.for_department(department),
-                   closures=tuple(closures))
+        return cls(
+            zone=zone,
+            public_holidays=PublicHolidays.for_department(department),
+            closures=tuple(closures),
+        )
 
     def kind_of(self, day: date) -> DayKind | None:
         """What sort of day it is for a child's activities, ignoring public
@@ -144,8 +148,7 @@ class TownCalendar:
         opening days; a period with no opening day at all is left out."""
         sessions = []
         for period in self.school_holidays.periods_between(start, end):
-            days = self.opening_days(period.first_day, period.last_day,
-                                     {DayKind.HOLIDAYS}, service)
+            days = self.opening_days(period.first_day, period.last_day, {DayKind.HOLIDAYS}, service)
             if days:
                 sessions.append(HolidaySession(period.name, period, days[0], days[-1]))
         return sessions

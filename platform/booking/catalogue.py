@@ -16,6 +16,7 @@ tenant_configs/schema.json `$defs.service_options`):
 
 The parsing is pure (`service_options`); `sync_activities` writes the rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -92,15 +93,22 @@ def service_options(options: Mapping | None, kind: str = "") -> ServiceOptions:
     kinds = o.get("day_kinds") or sorted(DEFAULT_DAY_KINDS.get(kind, {DayKind.WEEKDAY}))
     return ServiceOptions(
         sites=tuple(
-            SiteOption(s["code"], s["name"], s.get("address", ""),
-                       int(s.get("capacity", o.get("capacity", DEFAULT_CAPACITY))))
+            SiteOption(
+                s["code"],
+                s["name"],
+                s.get("address", ""),
+                int(s.get("capacity", o.get("capacity", DEFAULT_CAPACITY))),
+            )
             for s in o.get("sites") or ()
         ),
         capacity=int(o.get("capacity", DEFAULT_CAPACITY)),
         registration=o.get("registration", "auto"),
         documents=tuple(Document(d["code"], d["label"]) for d in o.get("documents") or ()),
-        eligibility=Eligibility(elig.get("min_age_months"), elig.get("max_age_months"),
-                                frozenset(elig.get("school_levels") or ())),
+        eligibility=Eligibility(
+            elig.get("min_age_months"),
+            elig.get("max_age_months"),
+            frozenset(elig.get("school_levels") or ()),
+        ),
         day_kinds=frozenset(DayKind(k) for k in kinds),
         waiting_mode=waiting.get("mode", "promote"),
         offer_hours=int(waiting.get("offer_hours", DEFAULT_OFFER_HOURS)),
@@ -115,8 +123,11 @@ def service_options(options: Mapping | None, kind: str = "") -> ServiceOptions:
 def options_of(service) -> ServiceOptions:
     from core.modules import service_kinds
 
-    return service_options(service.options, service.kind) if service.kind in service_kinds() \
+    return (
+        service_options(service.options, service.kind)
+        if service.kind in service_kinds()
         else service_options(service.options)
+    )
 
 
 def is_hourly(service) -> bool:
@@ -143,7 +154,8 @@ def sync_activities() -> None:
         sites: list[tuple[Site | None, int]] = []
         for s in opts.sites:
             site, _ = Site.objects.update_or_create(
-                code=s.code, defaults={"name": s.name, "address": s.address})
+                code=s.code, defaults={"name": s.name, "address": s.address}
+            )
             sites.append((site, s.capacity))
         if not sites:
             sites = [(None, opts.capacity)]
@@ -158,13 +170,17 @@ def sync_activities() -> None:
                 Activity.objects.update_or_create(
                     code=code,
                     defaults={
-                        "service": service, "site": site, "name": name,
-                        "default_capacity": capacity, "is_active": True,
+                        "service": service,
+                        "site": site,
+                        "name": name,
+                        "default_capacity": capacity,
+                        "is_active": True,
                         "min_age_months": opts.eligibility.min_age_months,
                         "max_age_months": opts.eligibility.max_age_months,
                         "school_levels": sorted(opts.eligibility.school_levels),
                         "day_kinds": sorted(opts.day_kinds),
-                        "starts_at": start, "ends_at": end,
+                        "starts_at": start,
+                        "ends_at": end,
                     },
                 )
     Activity.objects.exclude(code="").exclude(code__in=wanted).update(is_active=False)
@@ -177,8 +193,9 @@ def _booking_modules() -> frozenset[str]:
 
 
 def activity_eligibility(activity) -> Eligibility:
-    return Eligibility(activity.min_age_months, activity.max_age_months,
-                       frozenset(activity.school_levels or ()))
+    return Eligibility(
+        activity.min_age_months, activity.max_age_months, frozenset(activity.school_levels or ())
+    )
 
 
 def activity_day_kinds(activity) -> frozenset[DayKind]:

@@ -10,6 +10,7 @@ saved. A full day is a refusal unless the family asked for the waiting list.
 On success, one acknowledgement e-mail describes the submission (Castres:
 "un accusé de réception vous est transmis").
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -54,9 +55,11 @@ class ChangesRefused(Exception):
     @property
     def detail(self) -> str:
         n = len(self.errors)
-        head = ("Aucune modification n'a été enregistrée : "
-                + ("un jour ne peut pas être modifié." if n == 1
-                   else f"{n} jours ne peuvent pas être modifiés."))
+        head = "Aucune modification n'a été enregistrée : " + (
+            "un jour ne peut pas être modifié."
+            if n == 1
+            else f"{n} jours ne peuvent pas être modifiés."
+        )
         return head + " " + " ; ".join(e.message for e in self.errors[:10])
 
 
@@ -94,13 +97,25 @@ def apply_changes(
     result = ChangesApplied()
     if not changes:
         return result
-    activities = {a.pk: a for a in Activity.objects.filter(
-        service=service, is_active=True, pk__in={c.activity_id for c in changes})}
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(
+            service=service, is_active=True, pk__in={c.activity_id for c in changes}
+        )
+    }
     days = {c.day for c in changes}
-    slots = {(s.activity_id, s.day): s for s in DaySlot.objects.filter(
-        activity__in=list(activities.values()), day__in=days).select_related("activity__service")}
-    live = {(b.child_id, b.slot_id): b for b in Booking.objects.filter(
-        child_id__in=list(children), slot__in=list(slots.values()), status=Booking.Status.BOOKED)}
+    slots = {
+        (s.activity_id, s.day): s
+        for s in DaySlot.objects.filter(
+            activity__in=list(activities.values()), day__in=days
+        ).select_related("activity__service")
+    }
+    live = {
+        (b.child_id, b.slot_id): b
+        for b in Booking.objects.filter(
+            child_id__in=list(children), slot__in=list(slots.values()), status=Booking.Status.BOOKED
+        )
+    }
     registrations = _registrations(children, service, days)
     rules = selectors.rules_for(service)
     windows = selectors.windows_for(service)
@@ -118,8 +133,11 @@ def apply_changes(
             continue
         slot = slots.get((activity.pk, ch.day))
         booking = live.get((child.pk, slot.pk)) if slot else None
-        if ch.action is Action.BOOK and booking is not None or (
-                ch.action is Action.CANCEL and booking is None):
+        if (
+            ch.action is Action.BOOK
+            and booking is not None
+            or (ch.action is Action.CANCEL and booking is None)
+        ):
             result.unchanged += 1  # already in the wanted state
             continue
         if slot is None:
@@ -129,23 +147,34 @@ def apply_changes(
         if not staff:
             problem = None
             if ch.action is Action.BOOK:
-                problem = _registration_problem(registrations, child, ch.day) or \
-                    eligibility_problem(activity_eligibility(activity), birth_date=child.birth_date,
-                                        school_level=getattr(child, "school_class", ""), on=ch.day)
+                problem = _registration_problem(
+                    registrations, child, ch.day
+                ) or eligibility_problem(
+                    activity_eligibility(activity),
+                    birth_date=child.birth_date,
+                    school_level=getattr(child, "school_class", ""),
+                    on=ch.day,
+                )
             if problem:
                 errors.append(ChangeError(ch, f"{who} : {problem}."))
                 continue
             state = evaluate_cell(
-                day=ch.day, now=now, rules=rules, booked=ch.action is Action.CANCEL,
+                day=ch.day,
+                now=now,
+                rules=rules,
+                booked=ch.action is Action.CANCEL,
                 session_start=selectors.session_start_for(rules, ch.day, calendar, service.code),
-                windows=windows, full=slot.booked >= slot.capacity, service=service.code,
+                windows=windows,
+                full=slot.booked >= slot.capacity,
+                service=service.code,
                 holidays=holidays,
             )
             allowed = state.can_cancel if ch.action is Action.CANCEL else state.can_book
             if not allowed and state.waiting_list:
                 if not join_waiting_list:
-                    errors.append(ChangeError(ch, f"{who} : complet — liste d'attente possible.",
-                                              "full"))
+                    errors.append(
+                        ChangeError(ch, f"{who} : complet — liste d'attente possible.", "full")
+                    )
                     continue
                 wait = True
             elif not allowed:
@@ -177,17 +206,23 @@ def apply_changes(
                 with transaction.atomic():
                     taken = _take_place(slot.pk)
                     if taken:
-                        result.booked.append(Booking.objects.create(
-                            slot=slot, child=child, created_by=user))
+                        result.booked.append(
+                            Booking.objects.create(slot=slot, child=child, created_by=user)
+                        )
             except IntegrityError:  # the same child booked concurrently (double click)
                 result.unchanged += 1
                 continue
             if taken:
                 continue
             if not join_waiting_list:  # taken by another family since the check
-                errors.append(ChangeError(
-                    ch, f"{child.first_name}, {format_date(ch.day)} : complet — liste d'attente "
-                        "possible.", "full"))
+                errors.append(
+                    ChangeError(
+                        ch,
+                        f"{child.first_name}, {format_date(ch.day)} : complet — liste d'attente "
+                        "possible.",
+                        "full",
+                    )
+                )
                 continue
         result.waiting.append(_join_waiting_list(slot, child))
     if errors:
@@ -195,8 +230,9 @@ def apply_changes(
 
     if household is not None and result.count:
         lines = _lines(result, children)
-        result.changeset = ChangeSet.objects.create(household=household, submitted_by=user,
-                                                    summary=lines)
+        result.changeset = ChangeSet.objects.create(
+            household=household, submitted_by=user, summary=lines
+        )
         _acknowledge(result.changeset, service, user, lines)
     return result
 
@@ -206,7 +242,9 @@ def _registrations(children, service, days) -> dict[tuple[int, int], str]:
     return {
         (r.child_id, r.school_year): r.effective_status
         for r in Registration.objects.filter(
-            child_id__in=list(children), service=service, school_year__in=years,
+            child_id__in=list(children),
+            service=service,
+            school_year__in=years,
             status__in=[Registration.Status.ACCEPTED, Registration.Status.PENDING],
         ).select_related("demande")
     }
@@ -245,8 +283,14 @@ def _acknowledge(changeset: ChangeSet, service, user, lines: list[str]) -> None:
     if not to:
         return
     queue_mail(
-        to=to, subject=f"Vos réservations sont enregistrées ({service.name})",
+        to=to,
+        subject=f"Vos réservations sont enregistrées ({service.name})",
         template="booking/email/changes.txt",
-        context={"commune": connection.tenant, "service": service, "lines": lines,
-                 "changeset": changeset, "portal_url": portal_url()},
+        context={
+            "commune": connection.tenant,
+            "service": service,
+            "lines": lines,
+            "changeset": changeset,
+            "portal_url": portal_url(),
+        },
     )

@@ -19,6 +19,7 @@ Conventions, used everywhere in this module:
 - Rule `none` means "never online": no booking (booking rule) or no
   cancellation (cancellation rule); the family contacts the service.
 """
+
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
@@ -161,13 +162,25 @@ class NotOnline:
 
 
 Rule = (
-    DaysBefore | HoursBefore | WorkingDaysBefore | WeekdayPreviousWeek | DayOfPreviousMonth
-    | WeeksBeforeSession | NotOnline
+    DaysBefore
+    | HoursBefore
+    | WorkingDaysBefore
+    | WeekdayPreviousWeek
+    | DayOfPreviousMonth
+    | WeeksBeforeSession
+    | NotOnline
 )
 RULE_KINDS: dict[str, type] = {
     cls.kind: cls
-    for cls in (DaysBefore, HoursBefore, WorkingDaysBefore, WeekdayPreviousWeek,
-                DayOfPreviousMonth, WeeksBeforeSession, NotOnline)
+    for cls in (
+        DaysBefore,
+        HoursBefore,
+        WorkingDaysBefore,
+        WeekdayPreviousWeek,
+        DayOfPreviousMonth,
+        WeeksBeforeSession,
+        NotOnline,
+    )
 }
 
 
@@ -380,8 +393,10 @@ def describe_rule(rule: Rule) -> str:
             return f"au plus tard le {'1er' if nth == 1 else nth} du mois précédent à {t:%H:%M}"
         case WeeksBeforeSession(weeks=weeks, time=t):
             unit = "semaine" if weeks == 1 else "semaines"
-            return (f"au plus tard {weeks} {unit} avant le premier jour de la session "
-                    f"de vacances, à {t:%H:%M}")
+            return (
+                f"au plus tard {weeks} {unit} avant le premier jour de la session "
+                f"de vacances, à {t:%H:%M}"
+            )
         case NotOnline():
             return "jamais en ligne : contactez le service"
     raise TypeError(f"règle inconnue : {rule!r}")
@@ -446,7 +461,10 @@ class _Gate:
 
 
 def _window_gate(
-    day: date, now: datetime, windows: Iterable[ReservationWindow], windows_only: bool,
+    day: date,
+    now: datetime,
+    windows: Iterable[ReservationWindow],
+    windows_only: bool,
     service: str | None,
 ) -> _Gate:
     concerned = [
@@ -533,10 +551,7 @@ def evaluate_cell(
     else:
         raw_cancel = raw_book
     gate = _window_gate(day, now, tuple(windows), rules.windows_only, service)
-    too_far = (
-        rules.max_advance_days is not None
-        and (day - today).days > rules.max_advance_days
-    )
+    too_far = rules.max_advance_days is not None and (day - today).days > rules.max_advance_days
 
     common = Reason.PAST_DAY if day < today else (None if is_open else Reason.CLOSED)
 
@@ -599,8 +614,10 @@ def _explain(
             return f"délai dépassé depuis le {format_datetime(limit)}"
         case Reason.OUTSIDE_WINDOW:
             if gate.next_opening is not None:
-                return ("hors période de réservation (prochaine ouverture le "
-                        f"{format_datetime(gate.next_opening, weekday=False)})")
+                return (
+                    "hors période de réservation (prochaine ouverture le "
+                    f"{format_datetime(gate.next_opening, weekday=False)})"
+                )
             return "hors période de réservation"
         case Reason.CLOSED:
             return "pas d'accueil ce jour-là"

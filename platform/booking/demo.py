@@ -5,6 +5,7 @@ reservation period, registrations and a few bookings for the demo families.
 Families: the households' demo ("… [démo]") when present; otherwise one
 fictitious family per town, made here. Idempotent: a second run adds nothing.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -34,15 +35,21 @@ def load_module_demo(commune, module_code: str) -> None:
         return
     today = timezone.now().astimezone(PARIS).date()
     calendar = town_calendar()
-    activities = list(Activity.objects.filter(service__in=services, is_active=True)
-                      .select_related("service", "site"))
+    activities = list(
+        Activity.objects.filter(service__in=services, is_active=True).select_related(
+            "service", "site"
+        )
+    )
     if calendar is not None:
         for activity in activities:
             try:
-                open_days(activity=activity, calendar=calendar,
-                          start=today - datetime.timedelta(days=7),
-                          end=today + datetime.timedelta(weeks=WEEKS),
-                          kinds=activity_day_kinds(activity))
+                open_days(
+                    activity=activity,
+                    calendar=calendar,
+                    start=today - datetime.timedelta(days=7),
+                    end=today + datetime.timedelta(weeks=WEEKS),
+                    kinds=activity_day_kinds(activity),
+                )
             except SchoolCalendarUnavailable:  # beyond the offline school calendar
                 break
     if module_code == "alsh":
@@ -63,8 +70,12 @@ def load_module_demo(commune, module_code: str) -> None:
             if (today - child.birth_date).days >= 365 * 4 and service.module == "petite_enfance":
                 continue
             reg, created = Registration.objects.get_or_create(
-                child=child, service=service, school_year=year,
-                status=Registration.Status.ACCEPTED, defaults={"site": site})
+                child=child,
+                service=service,
+                school_year=year,
+                status=Registration.Status.ACCEPTED,
+                defaults={"site": site},
+            )
             if not created:
                 continue
             # A few booked days: Mondays and Thursdays of the next two weeks
@@ -74,14 +85,17 @@ def load_module_demo(commune, module_code: str) -> None:
             for activity in service_activities:
                 if activity.site_id != (site.pk if site else None):
                     continue
-                if is_hourly(service) and not (activity.starts_at and activity.starts_at.hour < 11
-                                               and activity.starts_at.hour >= 9):
+                if is_hourly(service) and not (
+                    activity.starts_at
+                    and activity.starts_at.hour < 11
+                    and activity.starts_at.hour >= 9
+                ):
                     continue
                 book_days(child=child, activity=activity, days=days, staff=True)
 
 
 def _summer_period(today, services) -> None:
-    """"Summer bookings open on 1 May at 08:30" (a default, not from a guide)."""
+    """ "Summer bookings open on 1 May at 08:30" (a default, not from a guide)."""
     year = today.year if today.month < 9 else today.year + 1
     label = f"Réservations de l'été {year}"
     if ReservationPeriod.objects.filter(label=label).exists():
@@ -90,7 +104,9 @@ def _summer_period(today, services) -> None:
         label=label,
         opens_at=datetime.datetime(year, 5, 1, 8, 30, tzinfo=PARIS),
         closes_at=datetime.datetime(year, 6, 15, 23, 59, tzinfo=PARIS),
-        first_day=datetime.date(year, 7, 1), last_day=datetime.date(year, 8, 31))
+        first_day=datetime.date(year, 7, 1),
+        last_day=datetime.date(year, 8, 31),
+    )
     period.services.set(services)
 
 
@@ -100,10 +116,13 @@ def _open_period(today, module_code, services) -> None:
         return
     period = ReservationPeriod.objects.create(
         label=label,
-        opens_at=datetime.datetime.combine(today - datetime.timedelta(days=1),
-                                           datetime.time(8, 30), tzinfo=PARIS),
-        closes_at=datetime.datetime.combine(today + datetime.timedelta(days=60),
-                                            datetime.time(23, 59), tzinfo=PARIS))
+        opens_at=datetime.datetime.combine(
+            today - datetime.timedelta(days=1), datetime.time(8, 30), tzinfo=PARIS
+        ),
+        closes_at=datetime.datetime.combine(
+            today + datetime.timedelta(days=60), datetime.time(23, 59), tzinfo=PARIS
+        ),
+    )
     period.services.set(services)
 
 
@@ -115,7 +134,8 @@ def _demo_children(commune, module_code) -> list:
         households = [_own_family(commune)]
     children = list(Child.objects.filter(household__in=households).order_by("id"))
     if module_code == "petite_enfance" and not any(
-            (timezone.localdate() - c.birth_date).days < 365 * 3 for c in children):
+        (timezone.localdate() - c.birth_date).days < 365 * 3 for c in children
+    ):
         children.append(_baby(households[0]))
     return children
 
@@ -127,17 +147,28 @@ def _own_family(commune):
     household = Household.objects.filter(name=OWN_FAMILY).first()
     if household is not None:
         return household
-    household = Household.objects.create(name=OWN_FAMILY, address_line="1 place de la Mairie",
-                                         postcode="00000", city=commune.name)
-    user = User.objects.filter(username=f"famille-demo-{commune.slug}").first() or \
-        User.objects.create_user(username=f"famille-demo-{commune.slug}",
-                                 email=f"famille.demo@{commune.slug}.example",
-                                 password=DEMO_PASSWORD, first_name="Alex", last_name="Exemple")
-    adult = Adult.objects.create(household=household, user=user, first_name="Alex",
-                                 last_name="Exemple", email=user.email)
-    for first, born in (("Camille", datetime.date(2017, 4, 12)), ("Sacha", datetime.date(2019, 9, 3))):
-        Child.objects.create(household=household, first_name=first, last_name="Exemple",
-                             birth_date=born).guardians.add(adult)
+    household = Household.objects.create(
+        name=OWN_FAMILY, address_line="1 place de la Mairie", postcode="00000", city=commune.name
+    )
+    user = User.objects.filter(
+        username=f"famille-demo-{commune.slug}"
+    ).first() or User.objects.create_user(
+        username=f"famille-demo-{commune.slug}",
+        email=f"famille.demo@{commune.slug}.example",
+        password=DEMO_PASSWORD,
+        first_name="Alex",
+        last_name="Exemple",
+    )
+    adult = Adult.objects.create(
+        household=household, user=user, first_name="Alex", last_name="Exemple", email=user.email
+    )
+    for first, born in (
+        ("Camille", datetime.date(2017, 4, 12)),
+        ("Sacha", datetime.date(2019, 9, 3)),
+    ):
+        Child.objects.create(
+            household=household, first_name=first, last_name="Exemple", birth_date=born
+        ).guardians.add(adult)
     return household
 
 
@@ -147,9 +178,11 @@ def _baby(household):
     existing = Child.objects.filter(household=household, first_name="Noé").first()
     if existing:
         return existing
-    child = Child.objects.create(household=household, first_name="Noé",
-                                 last_name=household.name.split()[1] if " " in household.name
-                                 else "Exemple",
-                                 birth_date=timezone.localdate() - datetime.timedelta(days=400))
+    child = Child.objects.create(
+        household=household,
+        first_name="Noé",
+        last_name=household.name.split()[1] if " " in household.name else "Exemple",
+        birth_date=timezone.localdate() - datetime.timedelta(days=400),
+    )
     child.guardians.add(*household.adults.all())
     return child

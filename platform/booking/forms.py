@@ -1,4 +1,5 @@
 """Forms of the booking pages (French labels; parsing only, rules live in services)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,7 +13,7 @@ WEEKDAY_CHOICES = [(0, "lundi"), (1, "mardi"), (2, "mercredi"), (3, "jeudi"), (4
 
 
 def parse_key(key: str) -> tuple[int, int, date] | None:
-    """"12:3:2027-03-17" -> (child 12, activity 3, day); None for anything else."""
+    """ "12:3:2027-03-17" -> (child 12, activity 3, day); None for anything else."""
     try:
         child, activity, day = key.split(":")
         return int(child), int(activity), date.fromisoformat(day)
@@ -25,20 +26,28 @@ def parse_keys(values) -> set[tuple[int, int, date]]:
 
 
 class PatternForm(forms.Form):
-    """"Réserver tous les lundis et jeudis de cette période"."""
+    """ "Réserver tous les lundis et jeudis de cette période"."""
 
-    enfants = forms.TypedMultipleChoiceField(label="Enfants", coerce=int,
-                                             widget=forms.CheckboxSelectMultiple)
-    jours = forms.TypedMultipleChoiceField(label="Jours de la semaine", coerce=int,
-                                           choices=WEEKDAY_CHOICES,
-                                           widget=forms.CheckboxSelectMultiple)
+    enfants = forms.TypedMultipleChoiceField(
+        label="Enfants", coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    jours = forms.TypedMultipleChoiceField(
+        label="Jours de la semaine",
+        coerce=int,
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
     du = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
     au = forms.DateField(label="Au (inclus)", widget=forms.DateInput(attrs={"type": "date"}))
-    action = forms.ChoiceField(label="Action", choices=[(Action.BOOK.value, "Réserver"),
-                                                       (Action.CANCEL.value, "Annuler")],
-                               widget=forms.RadioSelect, initial=Action.BOOK.value)
+    action = forms.ChoiceField(
+        label="Action",
+        choices=[(Action.BOOK.value, "Réserver"), (Action.CANCEL.value, "Annuler")],
+        widget=forms.RadioSelect,
+        initial=Action.BOOK.value,
+    )
     liste_attente = forms.BooleanField(
-        label="Si un jour est complet, demander une place sur liste d'attente", required=False)
+        label="Si un jour est complet, demander une place sur liste d'attente", required=False
+    )
 
     def __init__(self, *args, children=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,11 +66,17 @@ class PatternForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     reason = forms.ChoiceField(label="Motif", choices=Absence.Reason.choices)
-    comment = forms.CharField(label="Commentaire (facultatif)", required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label="Commentaire (facultatif)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     justification = forms.FileField(
-        label="Justificatif (PDF, JPEG ou PNG, 5 Mo au plus)", required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        label="Justificatif (PDF, JPEG ou PNG, 5 Mo au plus)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
 
     def __init__(self, *args, justification="optional", **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,12 +84,18 @@ class AbsenceForm(forms.Form):
             del self.fields["justification"]
         elif justification == "required":
             self.fields["justification"].required = True
-            self.fields["justification"].label = "Justificatif obligatoire (PDF, JPEG ou PNG, 5 Mo au plus)"
+            self.fields[
+                "justification"
+            ].label = "Justificatif obligatoire (PDF, JPEG ou PNG, 5 Mo au plus)"
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[(Absence.Decision.JUSTIFIED, "Accepter (justifiée)"),
-                                          (Absence.Decision.UNJUSTIFIED, "Refuser (non justifiée)")])
+    decision = forms.ChoiceField(
+        choices=[
+            (Absence.Decision.JUSTIFIED, "Accepter (justifiée)"),
+            (Absence.Decision.UNJUSTIFIED, "Refuser (non justifiée)"),
+        ]
+    )
     comment = forms.CharField(label="Message à la famille", required=False, max_length=2000)
 
 
@@ -95,10 +116,12 @@ class OpenDaysForm(forms.Form):
 
 class CapacityForm(forms.Form):
     capacity = forms.IntegerField(label="Places par jour", min_value=0, max_value=5000)
-    min_age_months = forms.IntegerField(label="Âge minimum (mois)", min_value=0, max_value=240,
-                                        required=False)
-    max_age_months = forms.IntegerField(label="Âge maximum (mois)", min_value=0, max_value=240,
-                                        required=False)
+    min_age_months = forms.IntegerField(
+        label="Âge minimum (mois)", min_value=0, max_value=240, required=False
+    )
+    max_age_months = forms.IntegerField(
+        label="Âge maximum (mois)", min_value=0, max_value=240, required=False
+    )
 
 
 def change_list(raw: list[dict]) -> tuple[list[Change], list[str]]:
@@ -106,11 +129,19 @@ def change_list(raw: list[dict]) -> tuple[list[Change], list[str]]:
     out, problems = [], []
     for i, item in enumerate(raw if isinstance(raw, list) else []):
         try:
-            out.append(Change(int(item["child"]), int(item["activity"]),
-                              date.fromisoformat(str(item["day"])), Action(item["action"])))
+            out.append(
+                Change(
+                    int(item["child"]),
+                    int(item["activity"]),
+                    date.fromisoformat(str(item["day"])),
+                    Action(item["action"]),
+                )
+            )
         except (KeyError, TypeError, ValueError):
-            problems.append(f"changes[{i}] : attendu {{child, activity, day (AAAA-MM-JJ), "
-                            "action (book ou cancel)}}.")
+            problems.append(
+                f"changes[{i}] : attendu {{child, activity, day (AAAA-MM-JJ), "
+                "action (book ou cancel)}}."
+            )
     if not isinstance(raw, list):
         problems.append("changes : une liste est attendue.")
     return out, problems
@@ -118,17 +149,29 @@ def change_list(raw: list[dict]) -> tuple[list[Change], list[str]]:
 
 class PeriodForm(forms.Form):
     label = forms.CharField(label="Libellé", max_length=160)
-    opens_at = forms.DateTimeField(label="Ouverture", input_formats=["%Y-%m-%dT%H:%M"],
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    closes_at = forms.DateTimeField(label="Fermeture (dernière minute incluse)",
-                                    input_formats=["%Y-%m-%dT%H:%M"],
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    first_day = forms.DateField(label="Premier jour concerné (facultatif)", required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label="Dernier jour concerné (facultatif)", required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
-    services = forms.MultipleChoiceField(label="Services (aucun : tous)", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+    opens_at = forms.DateTimeField(
+        label="Ouverture",
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    closes_at = forms.DateTimeField(
+        label="Fermeture (dernière minute incluse)",
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    first_day = forms.DateField(
+        label="Premier jour concerné (facultatif)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_day = forms.DateField(
+        label="Dernier jour concerné (facultatif)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    services = forms.MultipleChoiceField(
+        label="Services (aucun : tous)", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,10 +180,15 @@ class PeriodForm(forms.Form):
 
 class ClosureForm(forms.Form):
     label = forms.CharField(label="Libellé", max_length=160)
-    first_day = forms.DateField(label="Premier jour fermé", widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label="Dernier jour fermé", widget=forms.DateInput(attrs={"type": "date"}))
-    services = forms.MultipleChoiceField(label="Services (aucun : tous)", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+    first_day = forms.DateField(
+        label="Premier jour fermé", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_day = forms.DateField(
+        label="Dernier jour fermé", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    services = forms.MultipleChoiceField(
+        label="Services (aucun : tous)", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 `strftime("%A")` follows the process locale (C/English on our servers), so the
 names are spelled here: "samedi 1er mai 2027 à 08:30".
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -12,8 +13,18 @@ PARIS = ZoneInfo("Europe/Paris")
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 
 

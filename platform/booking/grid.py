@@ -7,6 +7,7 @@ The family grid is ONE screen for all the children of the signed-in adult
 are "tracks" — a child at one activity (one column per child for a day
 service; one per hour for occasional crèche care).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -98,54 +99,81 @@ def family_children(user) -> list:
 
     if not user.is_authenticated:
         return []
-    return list(Child.objects.filter(guardians__user=user).select_related("household")
-                .distinct().order_by("birth_date", "id"))
+    return list(
+        Child.objects.filter(guardians__user=user)
+        .select_related("household")
+        .distinct()
+        .order_by("birth_date", "id")
+    )
 
 
 def family_grid(*, children: list, service, start: date, end: date, now: datetime) -> Grid:
     grid = Grid(service=service, start=start, end=end, children=children)
     child_ids = [c.pk for c in children]
     years = {school_year_of(start), school_year_of(end)}
-    regs = [r for r in Registration.objects.filter(
-        child_id__in=child_ids, service=service, school_year__in=years,
-        status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED],
-    ).select_related("site", "demande").order_by("-school_year", "id")
-        if r.effective_status in (Registration.Status.PENDING, Registration.Status.ACCEPTED)]
+    regs = [
+        r
+        for r in Registration.objects.filter(
+            child_id__in=child_ids,
+            service=service,
+            school_year__in=years,
+            status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED],
+        )
+        .select_related("site", "demande")
+        .order_by("-school_year", "id")
+        if r.effective_status in (Registration.Status.PENDING, Registration.Status.ACCEPTED)
+    ]
     by_child: dict[int, list[Registration]] = defaultdict(list)
     for r in regs:
         by_child[r.child_id].append(r)
     grid.registrations = by_child
-    activities = list(Activity.objects.filter(service=service, is_active=True)
-                      .select_related("site").order_by("site__name", "starts_at", "name", "id"))
+    activities = list(
+        Activity.objects.filter(service=service, is_active=True)
+        .select_related("site")
+        .order_by("site__name", "starts_at", "name", "id")
+    )
     hourly = is_hourly(service)
     for child in children:
         child_regs = by_child.get(child.pk)
         if not child_regs:
             grid.unregistered.append(child)
             continue
-        site_id = next((r.site_id for r in child_regs if r.status == "accepted"),
-                       child_regs[0].site_id)
+        site_id = next(
+            (r.site_id for r in child_regs if r.status == "accepted"), child_regs[0].site_id
+        )
         for activity in activities:
             if site_id is not None and activity.site_id != site_id:
                 continue
-            label = child.first_name + (f" {activity.starts_at:%H:%M}" if hourly and
-                                        activity.starts_at else "")
+            label = child.first_name + (
+                f" {activity.starts_at:%H:%M}" if hourly and activity.starts_at else ""
+            )
             grid.tracks.append(Track(len(grid.tracks), child, activity, label))
     if not grid.tracks:
         return grid
 
     act_ids = {t.activity.pk for t in grid.tracks}
-    slots = {(s.activity_id, s.day): s for s in DaySlot.objects.filter(
-        activity_id__in=act_ids, day__range=(start, end))}
-    bookings = {(b.child_id, b.slot.activity_id, b.slot.day): b for b in Booking.objects.filter(
-        child_id__in=child_ids, slot__activity_id__in=act_ids, slot__day__range=(start, end),
-        status=Booking.Status.BOOKED).select_related("slot", "absence")}
-    entries = {(e.child_id, e.slot.activity_id, e.slot.day): e
-               for e in WaitingListEntry.objects.filter(
-                   child_id__in=child_ids, slot__activity_id__in=act_ids,
-                   slot__day__range=(start, end),
-                   status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
-               ).select_related("slot")}
+    slots = {
+        (s.activity_id, s.day): s
+        for s in DaySlot.objects.filter(activity_id__in=act_ids, day__range=(start, end))
+    }
+    bookings = {
+        (b.child_id, b.slot.activity_id, b.slot.day): b
+        for b in Booking.objects.filter(
+            child_id__in=child_ids,
+            slot__activity_id__in=act_ids,
+            slot__day__range=(start, end),
+            status=Booking.Status.BOOKED,
+        ).select_related("slot", "absence")
+    }
+    entries = {
+        (e.child_id, e.slot.activity_id, e.slot.day): e
+        for e in WaitingListEntry.objects.filter(
+            child_id__in=child_ids,
+            slot__activity_id__in=act_ids,
+            slot__day__range=(start, end),
+            status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
+        ).select_related("slot")
+    }
     rules = selectors.rules_for(service)
     windows = selectors.windows_for(service)
     calendar = selectors.town_calendar()
@@ -153,8 +181,9 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
     days = sorted({d for (_, d) in slots} | {k[2] for k in bookings})
     accepted = {(r.child_id, r.school_year) for r in regs if r.status == "accepted"}
     pending = {(r.child_id, r.school_year) for r in regs if r.status == "pending"}
-    session_starts = {d: selectors.session_start_for(rules, d, calendar, service.code)
-                      for d in days}
+    session_starts = {
+        d: selectors.session_start_for(rules, d, calendar, service.code) for d in days
+    }
     today = now.astimezone(PARIS).date()
     report_from = today - timedelta(days=options_of(service).report_days_after)
     for day in days:
@@ -167,14 +196,35 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
             entry = entries.get((child.pk, activity.pk, day))
             registered = (child.pk, year) in accepted
             state = evaluate_cell(
-                day=day, now=now, rules=rules, booked=booking is not None,
-                session_start=session_starts[day], windows=windows, is_open=slot is not None,
-                full=slot is not None and slot.booked >= slot.capacity, registered=registered,
-                service=service.code, holidays=holidays)
-            cell = _cell(track, day, slot, booking, entry, state, registered,
-                         (child.pk, year) in pending, year)
-            cell.can_report = (booking is not None and not state.can_cancel
-                               and cell.absence is None and day >= report_from)
+                day=day,
+                now=now,
+                rules=rules,
+                booked=booking is not None,
+                session_start=session_starts[day],
+                windows=windows,
+                is_open=slot is not None,
+                full=slot is not None and slot.booked >= slot.capacity,
+                registered=registered,
+                service=service.code,
+                holidays=holidays,
+            )
+            cell = _cell(
+                track,
+                day,
+                slot,
+                booking,
+                entry,
+                state,
+                registered,
+                (child.pk, year) in pending,
+                year,
+            )
+            cell.can_report = (
+                booking is not None
+                and not state.can_cancel
+                and cell.absence is None
+                and day >= report_from
+            )
             cells.append(cell)
             if entry is not None and entry.status == WaitingListEntry.Status.OFFERED:
                 grid.offers.append(cell)
@@ -187,12 +237,18 @@ def _cell(track, day, slot, booking, entry, state: CellState, registered, pendin
     if not registered and state.reason is Reason.NOT_REGISTERED and not pending:
         text = f"pas d'inscription pour l'année scolaire {school_year_label(year)}"
     problem = None
-    if booking is None and slot is not None and state.reason not in (Reason.PAST_DAY,
-                                                                     Reason.CLOSED):
+    if (
+        booking is None
+        and slot is not None
+        and state.reason not in (Reason.PAST_DAY, Reason.CLOSED)
+    ):
         child = track.child
-        problem = eligibility_problem(activity_eligibility(track.activity),
-                                      birth_date=child.birth_date,
-                                      school_level=getattr(child, "school_class", ""), on=day)
+        problem = eligibility_problem(
+            activity_eligibility(track.activity),
+            birth_date=child.birth_date,
+            school_level=getattr(child, "school_class", ""),
+            on=day,
+        )
     if booking is not None:
         status = "réservé"
         absence = getattr(booking, "absence", None)
@@ -250,13 +306,19 @@ def staff_day_list(*, activity: Activity, day: date) -> DayList:
     slot = DaySlot.objects.filter(activity=activity, day=day).first()
     bookings, waiting = [], []
     if slot is not None:
-        bookings = list(Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED)
-                        .select_related("child__household", "absence")
-                        .order_by("child__last_name", "child__first_name", "id"))
-        waiting = list(WaitingListEntry.objects.filter(
-            slot=slot, status__in=[WaitingListEntry.Status.WAITING,
-                                   WaitingListEntry.Status.OFFERED])
-            .select_related("child").order_by("created_at", "id"))
+        bookings = list(
+            Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED)
+            .select_related("child__household", "absence")
+            .order_by("child__last_name", "child__first_name", "id")
+        )
+        waiting = list(
+            WaitingListEntry.objects.filter(
+                slot=slot,
+                status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
+            )
+            .select_related("child")
+            .order_by("created_at", "id")
+        )
     return DayList(activity, day, slot, bookings, waiting)
 
 
@@ -269,12 +331,19 @@ class OccupancyRow:
 def occupancy(*, services, start: date, end: date) -> tuple[list[date], list[OccupancyRow]]:
     """Places, booked, remaining and waiting-list length per activity and day
     (one query for the slots, one for the activities)."""
-    activities = list(Activity.objects.filter(service__in=services, is_active=True)
-                      .select_related("service", "site").order_by("service__position", "name"))
+    activities = list(
+        Activity.objects.filter(service__in=services, is_active=True)
+        .select_related("service", "site")
+        .order_by("service__position", "name")
+    )
     slots = DaySlot.objects.filter(activity__in=activities, day__range=(start, end)).annotate(
-        waiting=Count("waiting_list", filter=Q(waiting_list__status__in=["waiting", "offered"])))
+        waiting=Count("waiting_list", filter=Q(waiting_list__status__in=["waiting", "offered"]))
+    )
     by_key = {(s.activity_id, s.day): s for s in slots}
     days = sorted({d for (_, d) in by_key})
-    rows = [OccupancyRow(a, [by_key.get((a.pk, d)) for d in days]) for a in activities
-            if any((a.pk, d) in by_key for d in days)]
+    rows = [
+        OccupancyRow(a, [by_key.get((a.pk, d)) for d in days])
+        for a in activities
+        if any((a.pk, d) in by_key for d in days)
+    ]
     return days, rows

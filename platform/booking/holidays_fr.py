@@ -8,6 +8,7 @@ Both come from libraries that work OFFLINE (docs/decisions/0100-french-holidays.
   we refuse to guess (`SchoolCalendarUnavailable`) rather than show holiday
   weeks as school days; upgrading the package extends it.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Printable day list (fpdf2, pure Python: docs/decisions/0800-fpdf2.md)."""
+
 from __future__ import annotations
 
 from fpdf import FPDF
@@ -15,10 +16,17 @@ def day_list_pdf(day_list, *, town: str) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     pdf.multi_cell(0, 8, _latin(f"{town} — Liste de présence"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 6, _latin(f"{day_list.activity.name}\n{format_date(day_list.day)}"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        _latin(f"{day_list.activity.name}\n{format_date(day_list.day)}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     slot = day_list.slot
-    places = f"{slot.booked} inscrits / {slot.capacity} places" if slot else "Pas d'accueil ce jour-là"
+    places = (
+        f"{slot.booked} inscrits / {slot.capacity} places" if slot else "Pas d'accueil ce jour-là"
+    )
     pdf.multi_cell(0, 6, _latin(places), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (60, 55, 30, 45)
@@ -29,9 +37,12 @@ def day_list_pdf(day_list, *, town: str) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     for b in day_list.bookings:
         absence = getattr(b, "absence", None)
-        row = (f"{b.child.last_name.upper()} {b.child.first_name}", b.child.household.name,
-               {"present": "oui", "absent": "non"}.get(b.attendance, "[   ]"),
-               absence.get_decision_display() if absence else "")
+        row = (
+            f"{b.child.last_name.upper()} {b.child.first_name}",
+            b.child.household.name,
+            {"present": "oui", "absent": "non"}.get(b.attendance, "[   ]"),
+            absence.get_decision_display() if absence else "",
+        )
         for w, text in zip(widths, row, strict=True):
             pdf.cell(w, 8, _latin(text)[:40], border=1)
         pdf.ln()
@@ -44,5 +55,11 @@ def day_list_pdf(day_list, *, town: str) -> bytes:
 
 
 def _latin(text: str) -> str:
-    return str(text).replace("—", "-").replace("’", "'").replace("œ", "oe").encode(
-        "latin-1", "replace").decode("latin-1")
+    return (
+        str(text)
+        .replace("—", "-")
+        .replace("’", "'")
+        .replace("œ", "oe")
+        .encode("latin-1", "replace")
+        .decode("latin-1")
+    )

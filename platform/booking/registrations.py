@@ -7,6 +7,7 @@ request (`demandes`) that staff accept in their inbox — accepting it runs
 `accept_from_demande` here. Required documents (`options.documents`) must come
 with the request.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,19 +33,27 @@ class RegistrationRefused(Exception):
 def register_demande_kind() -> None:
     from demandes import handlers
 
-    handlers.register(DEMANDE_KIND, label="Inscription à un service",
-                      apply=accept_from_demande)
+    handlers.register(DEMANDE_KIND, label="Inscription à un service", apply=accept_from_demande)
 
 
 def sites_of(service) -> list[Site]:
-    return list(Site.objects.filter(activities__service=service, activities__is_active=True)
-                .distinct().order_by("name"))
+    return list(
+        Site.objects.filter(activities__service=service, activities__is_active=True)
+        .distinct()
+        .order_by("name")
+    )
 
 
 @transaction.atomic
 def request_registration(
-    *, child, service, school_year: int, site: Site | None = None,
-    documents: Mapping[str, object] | None = None, user=None, now: datetime | None = None,
+    *,
+    child,
+    service,
+    school_year: int,
+    site: Site | None = None,
+    documents: Mapping[str, object] | None = None,
+    user=None,
+    now: datetime | None = None,
 ) -> Registration:
     now = now or timezone.now()
     documents = documents or {}
@@ -56,21 +65,33 @@ def request_registration(
         raise RegistrationRefused("Choisissez le lieu d'accueil.")
     _forget_refused(child, service, school_year)
     existing = Registration.objects.filter(
-        child=child, service=service, school_year=school_year,
-        status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED]).first()
+        child=child,
+        service=service,
+        school_year=school_year,
+        status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED],
+    ).first()
     if existing is not None:
-        what = "est déjà inscrit(e)" if existing.status == Registration.Status.ACCEPTED \
+        what = (
+            "est déjà inscrit(e)"
+            if existing.status == Registration.Status.ACCEPTED
             else "a déjà une demande en cours"
+        )
         raise RegistrationRefused(
-            f"{child.first_name} {what} pour {service.name} ({school_year_label(school_year)}).")
+            f"{child.first_name} {what} pour {service.name} ({school_year_label(school_year)})."
+        )
     activities = Activity.objects.filter(service=service, is_active=True, site=site)
     first_day = date(school_year, 9, 1)
     for activity in activities[:1]:
-        problem = eligibility_problem(activity_eligibility(activity), birth_date=child.birth_date,
-                                      school_level=getattr(child, "school_class", ""),
-                                      on=max(first_day, timezone.localdate(now)))
+        problem = eligibility_problem(
+            activity_eligibility(activity),
+            birth_date=child.birth_date,
+            school_level=getattr(child, "school_class", ""),
+            on=max(first_day, timezone.localdate(now)),
+        )
         if problem:
-            raise RegistrationRefused(f"{child.first_name} ne peut pas être inscrit(e) : {problem}.")
+            raise RegistrationRefused(
+                f"{child.first_name} ne peut pas être inscrit(e) : {problem}."
+            )
     checked = {}
     for doc in opts.documents:
         upload = documents.get(doc.code)
@@ -81,14 +102,25 @@ def request_registration(
         except ValidationError as exc:
             raise RegistrationRefused(f"{doc.label} : {exc.messages[0]}") from None
     registration = Registration.objects.create(
-        child=child, service=service, site=site, school_year=school_year, created_by=user,
-        status=Registration.Status.PENDING if opts.needs_validation else Registration.Status.ACCEPTED,
+        child=child,
+        service=service,
+        site=site,
+        school_year=school_year,
+        created_by=user,
+        status=Registration.Status.PENDING
+        if opts.needs_validation
+        else Registration.Status.ACCEPTED,
         decided_at=None if opts.needs_validation else now,
     )
     for doc, info in checked.values():
-        row = RegistrationDocument(registration=registration, code=doc.code, label=doc.label,
-                                   original_name=info.original_name,
-                                   content_type=info.content_type, size=info.size)
+        row = RegistrationDocument(
+            registration=registration,
+            code=doc.code,
+            label=doc.label,
+            original_name=info.original_name,
+            content_type=info.content_type,
+            size=info.size,
+        )
         row.file.save(info.stored_name, info.as_file(), save=False)
         row.save()
     if opts.needs_validation:
@@ -97,11 +129,17 @@ def request_registration(
         registration.demande = submit_demande(
             kind=DEMANDE_KIND,
             subject=f"Inscription de {child.first_name} {child.last_name} — {service.name} "
-                    f"({school_year_label(school_year)})",
-            submitted_by=user, household=child.household, child=child,
-            payload={"registration": registration.pk, "service": service.code,
-                     "school_year": school_year, "site": site.name if site else "",
-                     "documents": [d.label for d, _ in checked.values()]},
+            f"({school_year_label(school_year)})",
+            submitted_by=user,
+            household=child.household,
+            child=child,
+            payload={
+                "registration": registration.pk,
+                "service": service.code,
+                "school_year": school_year,
+                "site": site.name if site else "",
+                "documents": [d.label for d, _ in checked.values()],
+            },
             service_area=service.module,
         )
         registration.save(update_fields=["demande"])
@@ -113,12 +151,18 @@ def _forget_refused(child, service, school_year) -> None:
     """A pending registration whose request staff refused or the family withdrew
     (in the demandes inbox) follows its request."""
     for reg in Registration.objects.filter(
-        child=child, service=service, school_year=school_year,
-        status=Registration.Status.PENDING, demande__isnull=False,
+        child=child,
+        service=service,
+        school_year=school_year,
+        status=Registration.Status.PENDING,
+        demande__isnull=False,
     ).select_related("demande"):
         if reg.demande.status in ("refused", "cancelled"):
-            reg.status = (Registration.Status.REFUSED if reg.demande.status == "refused"
-                          else Registration.Status.CANCELLED)
+            reg.status = (
+                Registration.Status.REFUSED
+                if reg.demande.status == "refused"
+                else Registration.Status.CANCELLED
+            )
             reg.save(update_fields=["status"])
 
 
@@ -133,8 +177,9 @@ def accept_from_demande(demande, actor) -> None:
 
 
 @transaction.atomic
-def decide_registration(*, registration: Registration, accept: bool, actor,
-                        now: datetime | None = None) -> Registration:
+def decide_registration(
+    *, registration: Registration, accept: bool, actor, now: datetime | None = None
+) -> Registration:
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status != Registration.Status.PENDING:
         raise RegistrationRefused("Cette inscription a déjà été examinée.")
@@ -147,14 +192,21 @@ def decide_registration(*, registration: Registration, accept: bool, actor,
 
 
 @transaction.atomic
-def register_by_staff(*, child, service, school_year: int, site=None, actor=None,
-                      now: datetime | None = None) -> Registration:
+def register_by_staff(
+    *, child, service, school_year: int, site=None, actor=None, now: datetime | None = None
+) -> Registration:
     """Staff register a child directly (a crèche place given by the commission)."""
     registration, _ = Registration.objects.update_or_create(
-        child=child, service=service, school_year=school_year,
+        child=child,
+        service=service,
+        school_year=school_year,
         status__in=[Registration.Status.PENDING, Registration.Status.ACCEPTED],
-        defaults={"status": Registration.Status.ACCEPTED, "site": site, "decided_by": actor,
-                  "decided_at": now or timezone.now()},
+        defaults={
+            "status": Registration.Status.ACCEPTED,
+            "site": site,
+            "decided_by": actor,
+            "decided_at": now or timezone.now(),
+        },
     )
     return registration
 
@@ -169,16 +221,27 @@ def _notify(registration: Registration) -> None:
         return
     status = Registration.Status(registration.status).label
     queue_mail(
-        to=to, subject=f"Inscription de {child.first_name} — {registration.service.name} : {status}",
+        to=to,
+        subject=f"Inscription de {child.first_name} — {registration.service.name} : {status}",
         template="booking/email/registration.txt",
-        context={"commune": connection.tenant, "registration": registration, "child": child,
-                 "portal_url": portal_url()},
+        context={
+            "commune": connection.tenant,
+            "registration": registration,
+            "child": child,
+            "portal_url": portal_url(),
+        },
     )
 
 
 @transaction.atomic
-def staff_decide(*, registration: Registration, accept: bool, actor, message: str = "",
-                 now: datetime | None = None) -> Registration:
+def staff_decide(
+    *,
+    registration: Registration,
+    accept: bool,
+    actor,
+    message: str = "",
+    now: datetime | None = None,
+) -> Registration:
     """Staff accept or refuse a registration from the service's page. With a
     request in the demandes inbox, the decision goes through it (its history
     and e-mail); accepting it validates the registration (accept_from_demande)."""
@@ -193,8 +256,12 @@ def staff_decide(*, registration: Registration, accept: bool, actor, message: st
     change_status = getattr(demande_services, "change_status", None)
     if registration.demande_id and change_status is not None:
         try:
-            change_status(demande=registration.demande, action="accept" if accept else "refuse",
-                          actor=actor, message=message)
+            change_status(
+                demande=registration.demande,
+                action="accept" if accept else "refuse",
+                actor=actor,
+                message=message,
+            )
         except ValidationError as exc:
             raise RegistrationRefused(" ".join(exc.messages)) from None
         registration.refresh_from_db()

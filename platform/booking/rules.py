@@ -8,6 +8,7 @@
 
 Uploaded files are checked by documents.uploads (the one checker).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -59,8 +60,9 @@ class Eligibility:
         object.__setattr__(self, "school_levels", frozenset(self.school_levels))
 
 
-def eligibility_problem(rule: Eligibility, *, birth_date: date, school_level: str,
-                        on: date) -> str | None:
+def eligibility_problem(
+    rule: Eligibility, *, birth_date: date, school_level: str, on: date
+) -> str | None:
     """None when the child may attend on `on`, else the French reason.
     An unknown school level ("") does not exclude a child: staff check it."""
     age = age_in_months(birth_date, on)
@@ -102,8 +104,9 @@ class Change:
 Cell = tuple[int, int, date]  # (child_id, activity_id, day)
 
 
-def changes_from_grid(*, booked: Iterable[Cell], ticked: Iterable[Cell],
-                      shown: Iterable[Cell]) -> list[Change]:
+def changes_from_grid(
+    *, booked: Iterable[Cell], ticked: Iterable[Cell], shown: Iterable[Cell]
+) -> list[Change]:
     """A submitted grid: `shown` are the editable cells the page displayed,
     `ticked` those left ticked. A shown cell ticked and not booked is a booking;
     booked and not ticked, a cancellation. Cells not shown never change (a stale
@@ -114,8 +117,9 @@ def changes_from_grid(*, booked: Iterable[Cell], ticked: Iterable[Cell],
     return sorted(out)
 
 
-def mirror_changes(changes: Iterable[Change], *, source_child: int,
-                   targets: dict[int, dict[int, int]]) -> list[Change]:
+def mirror_changes(
+    changes: Iterable[Change], *, source_child: int, targets: dict[int, dict[int, int]]
+) -> list[Change]:
     """Castres: "appliquer les mêmes changements à un autre enfant". Each change
     of `source_child` is repeated for every target child, on the activity of
     the same service: `targets[child_id][source_activity_id] -> activity_id`
@@ -132,9 +136,10 @@ def mirror_changes(changes: Iterable[Change], *, source_child: int,
     return sorted(out)
 
 
-def pattern_days(open_days: Iterable[date], *, weekdays: Iterable[int], start: date,
-                 end: date) -> list[date]:
-    """"Réserver tous les lundis et jeudis de cette période": the opening days
+def pattern_days(
+    open_days: Iterable[date], *, weekdays: Iterable[int], start: date, end: date
+) -> list[date]:
+    """ "Réserver tous les lundis et jeudis de cette période": the opening days
     from start to end (included) falling on one of `weekdays` (0 = Monday)."""
     wanted = set(weekdays)
     return sorted({d for d in open_days if start <= d <= end and d.weekday() in wanted})

@@ -1,4 +1,5 @@
 """Read path of bookings (town schema). Callers scope `child` to the household first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,9 +32,12 @@ def windows_for(service) -> tuple[ReservationWindow, ...]:
     return tuple(
         ReservationWindow(
             # A limit is a whole minute (booking.deadlines): 23:59:59 typed by staff is 23:59.
-            opens_at=p.opens_at, closes_at=p.closes_at.replace(second=0, microsecond=0),
+            opens_at=p.opens_at,
+            closes_at=p.closes_at.replace(second=0, microsecond=0),
             services=frozenset({service.code}),
-            first_day=p.first_day, last_day=p.last_day, label=p.label,
+            first_day=p.first_day,
+            last_day=p.last_day,
+            label=p.label,
         )
         for p in periods
     )
@@ -51,8 +55,7 @@ def town_calendar() -> TownCalendar | None:
     if not zone:
         return None
     closures = [
-        ClosureDays(c.first_day, c.last_day, c.label,
-                    frozenset(s.code for s in c.services.all()))
+        ClosureDays(c.first_day, c.last_day, c.label, frozenset(s.code for s in c.services.all()))
         for c in Closure.objects.prefetch_related("services")
     ]
     try:
@@ -67,8 +70,11 @@ def family_emails(child_ids) -> dict[int, list[str]]:
     from families.models import Adult
 
     out: dict[int, list[str]] = {}
-    adults = Adult.objects.filter(children__in=list(child_ids)).select_related("user") \
+    adults = (
+        Adult.objects.filter(children__in=list(child_ids))
+        .select_related("user")
         .values_list("children", "email", "user__email")
+    )
     for child_id, email, account_email in adults:
         address = account_email or email
         if address and address not in out.setdefault(child_id, []):
@@ -82,8 +88,12 @@ def public_holidays():
     return PublicHolidays.for_department(code) if code else FRANCE
 
 
-def session_start_for(rules: ServiceDeadlines, day: date, calendar: TownCalendar | None,
-                      service_code: str | None = None) -> date | None:
+def session_start_for(
+    rules: ServiceDeadlines,
+    day: date,
+    calendar: TownCalendar | None,
+    service_code: str | None = None,
+) -> date | None:
     """First day of the holiday session holding `day`, when a rule needs it."""
     if calendar is None or not any(
         isinstance(r, WeeksBeforeSession) for r in (rules.booking, rules.cancellation)
@@ -115,7 +125,9 @@ def calendar_cells(*, child, activity, start: date, end: date, now: datetime) ->
     bookings = {
         b.slot.day: b
         for b in Booking.objects.filter(
-            child=child, slot__activity=activity, slot__day__range=(start, end),
+            child=child,
+            slot__activity=activity,
+            slot__day__range=(start, end),
             status=Booking.Status.BOOKED,
         ).select_related("slot")
     }
@@ -124,11 +136,16 @@ def calendar_cells(*, child, activity, start: date, end: date, now: datetime) ->
         slot = slots.get(day)
         booking = bookings.get(day)
         state = evaluate_cell(
-            day=day, now=now, rules=rules, booked=booking is not None,
+            day=day,
+            now=now,
+            rules=rules,
+            booked=booking is not None,
             session_start=session_start_for(rules, day, calendar, service.code),
-            windows=windows, is_open=slot is not None,
+            windows=windows,
+            is_open=slot is not None,
             full=slot is not None and slot.booked >= slot.capacity,
-            service=service.code, holidays=holidays,
+            service=service.code,
+            holidays=holidays,
         )
         cells.append(Cell(day, slot, booking, state))
     return cells

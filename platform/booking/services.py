@@ -11,6 +11,7 @@ Capacity (docs/decisions/0102-booking-capacity.md):
   list (the counter does not move), so no newcomer can take it in between.
 The deadline rules (booking.deadlines) are checked for families; staff bypass them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -96,8 +97,9 @@ def book_days(
     wanted = sorted(set(days))  # ascending: the lock order that prevents deadlocks
     slots = {s.day: s for s in DaySlot.objects.filter(activity=activity, day__in=wanted)}
     live = set(
-        Booking.objects.filter(child=child, slot__in=list(slots.values()),
-                               status=Booking.Status.BOOKED).values_list("slot__day", flat=True)
+        Booking.objects.filter(
+            child=child, slot__in=list(slots.values()), status=Booking.Status.BOOKED
+        ).values_list("slot__day", flat=True)
     )
     results = []
     for day in wanted:
@@ -110,9 +112,14 @@ def book_days(
             continue
         if not staff:
             state = evaluate_cell(
-                day=day, now=now, rules=rules, booked=False,
+                day=day,
+                now=now,
+                rules=rules,
+                booked=False,
                 session_start=selectors.session_start_for(rules, day, calendar, service.code),
-                windows=windows, service=service.code, holidays=holidays,
+                windows=windows,
+                service=service.code,
+                holidays=holidays,
             )
             if not state.can_book:
                 results.append(DayResult(day, DayStatus.REFUSED, state.explanation))
@@ -142,8 +149,9 @@ def _join_waiting_list(slot: DaySlot, child) -> WaitingListEntry:
         with transaction.atomic():
             return WaitingListEntry.objects.create(slot=slot, child=child)
     except IntegrityError:  # already waiting for that day
-        return WaitingListEntry.objects.get(slot=slot, child=child,
-                                            status=WaitingListEntry.Status.WAITING)
+        return WaitingListEntry.objects.get(
+            slot=slot, child=child, status=WaitingListEntry.Status.WAITING
+        )
 
 
 @transaction.atomic
@@ -163,10 +171,15 @@ def cancel_booking(
     service = slot.activity.service
     rules = selectors.rules_for(service)
     state = evaluate_cell(
-        day=slot.day, now=now, rules=rules, booked=True,
+        day=slot.day,
+        now=now,
+        rules=rules,
+        booked=True,
         session_start=selectors.session_start_for(
-            rules, slot.day, selectors.town_calendar(), service.code),
-        windows=selectors.windows_for(service), service=service.code,
+            rules, slot.day, selectors.town_calendar(), service.code
+        ),
+        windows=selectors.windows_for(service),
+        service=service.code,
         holidays=selectors.public_holidays(),
     )
     if not state.can_cancel and not staff:
@@ -210,8 +223,9 @@ def _next_waiting(slot: DaySlot, now: datetime) -> WaitingListEntry | None:
         )
         if entry is None:
             return None
-        if Booking.objects.filter(slot=slot, child_id=entry.child_id,
-                                  status=Booking.Status.BOOKED).exists():
+        if Booking.objects.filter(
+            slot=slot, child_id=entry.child_id, status=Booking.Status.BOOKED
+        ).exists():
             # Booked meanwhile (by staff): the entry has no purpose any more.
             entry.status = WaitingListEntry.Status.WITHDRAWN
             entry.resolved_at = now
@@ -229,9 +243,12 @@ def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
     entry.status = WaitingListEntry.Status.PROMOTED
     entry.save(update_fields=["status", "resolved_at"])
     booking = Booking.objects.create(slot=slot, child_id=entry.child_id, from_waiting_list=True)
-    notify_family(child_id=entry.child_id, template="booking/email/promoted.txt",
-                  subject="Une place s'est libérée : réservation confirmée",
-                  context={"slot": slot, "booking": booking})
+    notify_family(
+        child_id=entry.child_id,
+        template="booking/email/promoted.txt",
+        subject="Une place s'est libérée : réservation confirmée",
+        context={"slot": slot, "booking": booking},
+    )
     return booking
 
 
@@ -243,10 +260,12 @@ def _offer_next(slot: DaySlot, now: datetime, hours: int) -> WaitingListEntry | 
     entry.status = WaitingListEntry.Status.OFFERED
     entry.offer_expires_at = now + timedelta(hours=hours)
     entry.save(update_fields=["status", "offer_expires_at"])
-    notify_family(child_id=entry.child_id, template="booking/email/offer.txt",
-                  subject="Une place vous est proposée",
-                  context={"slot": slot, "entry": entry,
-                           "until": format_datetime(entry.offer_expires_at)})
+    notify_family(
+        child_id=entry.child_id,
+        template="booking/email/offer.txt",
+        subject="Une place vous est proposée",
+        context={"slot": slot, "entry": entry, "until": format_datetime(entry.offer_expires_at)},
+    )
     return entry
 
 
@@ -259,7 +278,8 @@ def accept_offer(*, entry: WaitingListEntry, now: datetime | None = None) -> Boo
         raise BookingRefused("Cette proposition n'est plus valable.")
     if entry.offer_expires_at and entry.offer_expires_at <= now:
         raise BookingRefused(
-            f"Cette proposition a expiré le {format_datetime(entry.offer_expires_at)}.")
+            f"Cette proposition a expiré le {format_datetime(entry.offer_expires_at)}."
+        )
     entry.status = WaitingListEntry.Status.PROMOTED
     entry.resolved_at = now
     entry.save(update_fields=["status", "resolved_at"])
@@ -267,12 +287,16 @@ def accept_offer(*, entry: WaitingListEntry, now: datetime | None = None) -> Boo
 
 
 @transaction.atomic
-def decline_offer(*, entry: WaitingListEntry, now: datetime | None = None,
-                  expired: bool = False) -> None:
+def decline_offer(
+    *, entry: WaitingListEntry, now: datetime | None = None, expired: bool = False
+) -> None:
     """The family declines (or lets expire) an offer: the next child gets it."""
     now = now or timezone.now()
-    entry = WaitingListEntry.objects.select_for_update().select_related(
-        "slot__activity__service").get(pk=entry.pk)
+    entry = (
+        WaitingListEntry.objects.select_for_update()
+        .select_related("slot__activity__service")
+        .get(pk=entry.pk)
+    )
     if entry.status != WaitingListEntry.Status.OFFERED:
         raise BookingRefused("Cette proposition n'est plus valable.")
     entry.status = WaitingListEntry.Status.EXPIRED if expired else WaitingListEntry.Status.WITHDRAWN
@@ -307,9 +331,17 @@ def notify_family(*, child_id: int, template: str, subject: str, context: dict) 
     if not to:
         return
     child = Child.objects.only("first_name", "last_name").get(pk=child_id)
-    queue_mail(to=to, subject=subject, template=template,
-               context={"commune": connection.tenant, "child": child,
-                        "portal_url": portal_url(), **context})
+    queue_mail(
+        to=to,
+        subject=subject,
+        template=template,
+        context={
+            "commune": connection.tenant,
+            "child": child,
+            "portal_url": portal_url(),
+            **context,
+        },
+    )
 
 
 def portal_url() -> str:
@@ -354,7 +386,8 @@ def promote_waiting(*, slot: DaySlot, now: datetime | None = None) -> list[Booki
     promoted = []
     while True:
         has_waiting = WaitingListEntry.objects.filter(
-            slot=slot, status=WaitingListEntry.Status.WAITING).exists()
+            slot=slot, status=WaitingListEntry.Status.WAITING
+        ).exists()
         if not has_waiting or not _take_place(slot.pk):
             return promoted
         if opts.waiting_mode == "offer":
@@ -372,8 +405,13 @@ def promote_waiting(*, slot: DaySlot, now: datetime | None = None) -> list[Booki
 
 @transaction.atomic
 def open_days(
-    *, activity: Activity, calendar: TownCalendar, start: date, end: date,
-    kinds: Iterable[DayKind], capacity: int | None = None,
+    *,
+    activity: Activity,
+    calendar: TownCalendar,
+    start: date,
+    end: date,
+    kinds: Iterable[DayKind],
+    capacity: int | None = None,
 ) -> int:
     """Create the day slots of an activity for its opening days (existing ones
     are kept). Returns how many were created."""
@@ -402,19 +440,31 @@ def set_capacity(*, activity: Activity, capacity: int) -> None:
 
 
 @transaction.atomic
-def set_eligibility(*, activity: Activity, min_age_months: int | None,
-                    max_age_months: int | None) -> None:
+def set_eligibility(
+    *, activity: Activity, min_age_months: int | None, max_age_months: int | None
+) -> None:
     """Ages accepted at an activity (months; empty: no limit)."""
-    if min_age_months is not None and max_age_months is not None and \
-            min_age_months > max_age_months:
+    if (
+        min_age_months is not None
+        and max_age_months is not None
+        and min_age_months > max_age_months
+    ):
         raise BookingRefused("L'âge minimum dépasse l'âge maximum.")
-    Activity.objects.filter(pk=activity.pk).update(min_age_months=min_age_months,
-                                                   max_age_months=max_age_months)
+    Activity.objects.filter(pk=activity.pk).update(
+        min_age_months=min_age_months, max_age_months=max_age_months
+    )
 
 
 @transaction.atomic
-def add_reservation_period(*, label: str, opens_at: datetime, closes_at: datetime,
-                           first_day: date | None, last_day: date | None, services=()):
+def add_reservation_period(
+    *,
+    label: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    first_day: date | None,
+    last_day: date | None,
+    services=(),
+):
     """A published reservation period ("summer bookings open on 1 May at 08:30")."""
     from booking.models import ReservationPeriod
 
@@ -422,15 +472,21 @@ def add_reservation_period(*, label: str, opens_at: datetime, closes_at: datetim
         raise BookingRefused("La période se ferme avant de s'ouvrir.")
     if first_day and last_day and first_day > last_day:
         raise BookingRefused("Le premier jour concerné est après le dernier.")
-    period = ReservationPeriod.objects.create(label=label[:160], opens_at=opens_at,
-                                              closes_at=closes_at, first_day=first_day,
-                                              last_day=last_day)
+    period = ReservationPeriod.objects.create(
+        label=label[:160],
+        opens_at=opens_at,
+        closes_at=closes_at,
+        first_day=first_day,
+        last_day=last_day,
+    )
     period.services.set(services)
     return period
 
 
 @transaction.atomic
-def add_closure(*, label: str, first_day: date, last_day: date, services=()) -> tuple[object, int, int]:
+def add_closure(
+    *, label: str, first_day: date, last_day: date, services=()
+) -> tuple[object, int, int]:
     """A town closure (e.g. the ALSH between Christmas and New Year). Opened days
     of the concerned services without any booking are removed; days already
     booked stay for staff to handle (returned count), nothing is cancelled
@@ -444,8 +500,9 @@ def add_closure(*, label: str, first_day: date, last_day: date, services=()) -> 
     slots = DaySlot.objects.filter(day__range=(first_day, last_day))
     if services:
         slots = slots.filter(activity__service__in=list(services))
-    empty = slots.filter(booked=0).exclude(bookings__isnull=False).exclude(
-        waiting_list__isnull=False)
+    empty = (
+        slots.filter(booked=0).exclude(bookings__isnull=False).exclude(waiting_list__isnull=False)
+    )
     removed = empty.count()
     empty.delete()
     return closure, removed, slots.count()

@@ -1,4 +1,5 @@
 """Periodic work of the booking core."""
+
 from celery import shared_task
 from django.db import connection
 from django_tenants.utils import tenant_context
@@ -14,7 +15,8 @@ def expire_waiting_offers() -> int:
 
     total = 0
     for commune in Commune.objects.exclude(schema_name="public").filter(
-            status=Commune.Status.ACTIVE):
+        status=Commune.Status.ACTIVE
+    ):
         with tenant_context(commune):
             total += expire_offers()
     connection.set_schema_to_public()

@@ -25,16 +25,28 @@ AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
 # (who, what the statement says): test_axe_everywhere's sweeps.
 AXE_SWEEPS = (
-    ("visitor", "toutes les pages publiques du portail, y compris la page d'une actualité et "
-                "une page d'information, pour un visiteur non connecté"),
-    ("family", "toutes les pages de l'espace privé des familles, y compris celles propres à un "
-               "dossier (fiche d'un enfant, détail d'une demande ou d'une facture, signalement "
-               "d'une absence), pour une famille connectée"),
-    ("agent", "toutes les pages de l'espace des agents ouvertes à leur service, pour un agent de "
-              "chaque service"),
-    ("town_admin", "toutes les pages de l'espace des agents de la commune, y compris les écrans de "
-                   "gestion d'un dossier (famille, demande, facture) et de configuration, pour un "
-                   "administrateur de la commune"),
+    (
+        "visitor",
+        "toutes les pages publiques du portail, y compris la page d'une actualité et "
+        "une page d'information, pour un visiteur non connecté",
+    ),
+    (
+        "family",
+        "toutes les pages de l'espace privé des familles, y compris celles propres à un "
+        "dossier (fiche d'un enfant, détail d'une demande ou d'une facture, signalement "
+        "d'une absence), pour une famille connectée",
+    ),
+    (
+        "agent",
+        "toutes les pages de l'espace des agents ouvertes à leur service, pour un agent de "
+        "chaque service",
+    ),
+    (
+        "town_admin",
+        "toutes les pages de l'espace des agents de la commune, y compris les écrans de "
+        "gestion d'un dossier (famille, demande, facture) et de configuration, pour un "
+        "administrateur de la commune",
+    ),
 )
 
 # (French page name, URL name)
@@ -52,10 +64,12 @@ CHECKED_PAGES = (
 
 # (what the statement says, the pytest node id of the browser test that does it)
 KEYBOARD_FLOWS = (
-    ("se connecter, réserver des jours dans le calendrier des réservations, puis payer la "
-     "facture de ces jours en ligne, jusqu'à la page du prestataire de paiement et au retour "
-     "sur le portail",
-     "tests/browser/test_keyboard_flow.py::test_a_family_books_and_pays_with_the_keyboard_only"),
+    (
+        "se connecter, réserver des jours dans le calendrier des réservations, puis payer la "
+        "facture de ces jours en ligne, jusqu'à la page du prestataire de paiement et au retour "
+        "sur le portail",
+        "tests/browser/test_keyboard_flow.py::test_a_family_books_and_pays_with_the_keyboard_only",
+    ),
 )
 
 NON_COMPLIANT = (

@@ -19,8 +19,13 @@ from core.models import Contact
 def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = False):
     from documents.views import attachment
 
-    return attachment(fieldfile.open("rb"), filename=filename, content_type=content_type,
-                      inline=inline, private=False)
+    return attachment(
+        fieldfile.open("rb"),
+        filename=filename,
+        content_type=content_type,
+        inline=inline,
+        private=False,
+    )
 
 
 @access(PUBLIC)

@@ -124,6 +124,8 @@ FAMILY_OBJECT = FAMILY_PAGE.but(family_b="not_found")
 # The same for the family API (permission IsFamily: staff are refused, 403).
 FAMILY_API = FAMILY_PAGE.but(staff="forbidden")
 FAMILY_API_OBJECT = FAMILY_API.but(family_b="not_found")
+
+
 # Town staff (second factor verified); `area` narrows agents to that service area.
 def STAFF(area: str | None = None) -> Access:  # noqa: N802 (reads as a preset)
     preset = _preset(area=area, anonymous="login", operator="login", family="forbidden")

@@ -1,4 +1,5 @@
 """API base: errors are RFC 9457 problem documents with a French `detail`."""
+
 from __future__ import annotations
 
 from django.http import JsonResponse

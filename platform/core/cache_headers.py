@@ -4,6 +4,7 @@ Why: the pages of a family hold children's names, health notes and invoices;
 a shared computer's browser cache or a misconfigured proxy must never keep
 them (shared/security.md, ASVS 8.2.1). Anonymous pages keep their headers.
 """
+
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 

@@ -1,4 +1,5 @@
 """Request/task context shared by logs, Sentry and helpers."""
+
 from contextvars import ContextVar
 
 # Slug of the town the current request or task runs for ("" = platform).

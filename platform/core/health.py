@@ -1,4 +1,5 @@
 """Dependency checks behind /health/ready/ (core.views.health_ready)."""
+
 from __future__ import annotations
 
 import logging

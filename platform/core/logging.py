@@ -1,4 +1,5 @@
 """Every log record carries the town it was written for (JSON field `town`)."""
+
 import logging
 
 from django.db import connection

@@ -18,6 +18,7 @@ samples there and /metrics (or the worker's exporter, see
 `start_worker_exporter`) adds them up. Cardinality: one series per town and
 label value; at tens of thousands of towns see docs/scaling.md.
 """
+
 from __future__ import annotations
 
 import logging

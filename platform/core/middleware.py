@@ -1,4 +1,5 @@
 """Input hygiene shared by every page and API."""
+
 from django.http import HttpResponseBadRequest
 
 from core.api import problem_response
@@ -32,6 +33,7 @@ class RejectNulBytesMiddleware:
             if content_type == "application/json":
                 return b"\\u0000" in request.body or b"\x00" in request.body
             if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                return any("\x00" in k or "\x00" in v
-                           for k, values in request.POST.lists() for v in values)
+                return any(
+                    "\x00" in k or "\x00" in v for k, values in request.POST.lists() for v in values
+                )
         return False

@@ -3,6 +3,7 @@
 They mirror the town's tenant_configs/<slug>.yaml (tenants.onboarding writes
 them); the service modules attach their own models to `Service`.
 """
+
 from django.db import models
 
 

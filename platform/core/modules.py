@@ -5,6 +5,7 @@ and declares its code, French label, the service kinds it offers and the JSON
 schema of its section in tenant_configs/<slug>.yaml. Nothing keeps a hand-made
 list: the registry is read from the installed apps.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,7 +56,5 @@ def module_codes() -> frozenset[str]:
 def service_kinds() -> dict[str, tuple[ServiceModuleConfig, ServiceKind]]:
     """kind code -> (its module, the kind)."""
     return {
-        kind.code: (module, kind)
-        for module in registry().values()
-        for kind in module.service_kinds
+        kind.code: (module, kind) for module in registry().values() for kind in module.service_kinds
     }

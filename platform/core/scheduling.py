@@ -13,6 +13,7 @@ town runs at the same offset every time (its logs line up day after day).
         schedule=crontab(hour=18, minute=0),
     )
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,6 +70,10 @@ def per_town_beat_entry(
     return {
         "task": DISPATCH_TASK,
         "schedule": schedule,
-        "kwargs": {"task_name": task_name, "window_seconds": window_seconds,
-                   "task_kwargs": kwargs or {}, "queue": queue},
+        "kwargs": {
+            "task_name": task_name,
+            "window_seconds": window_seconds,
+            "task_kwargs": kwargs or {},
+            "queue": queue,
+        },
     }

@@ -1,4 +1,5 @@
 """Pages shared by every town and the platform's own pages."""
+
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -13,9 +14,7 @@ from core.modules import registry
 def platform_home(request):
     from tenants.models import Commune
 
-    communes = Commune.objects.exclude(schema_name="public").filter(
-        status=Commune.Status.ACTIVE
-    )
+    communes = Commune.objects.exclude(schema_name="public").filter(status=Commune.Status.ACTIVE)
     return render(request, "portal/platform_home.html", {"communes": communes})
 
 
@@ -81,9 +80,7 @@ def town_home(request):
         "core/town_home.html",
         {
             "contacts": Contact.objects.all(),
-            "modules": [
-                (m, [s for s in services if s.module == m.module_code]) for m in enabled
-            ],
+            "modules": [(m, [s for s in services if s.module == m.module_code]) for m in enabled],
         },
     )
 

@@ -45,7 +45,9 @@ def simple_pdf(title: str, paragraphs: list[str]) -> bytes:
     """A one-page PDF for demo files; a blank titled page when WeasyPrint is unavailable
     (the demo must run on a bare machine, docs/decisions/0003)."""
     try:
-        return render_pdf("documents/editions/simple.html", {"title": title, "paragraphs": paragraphs})
+        return render_pdf(
+            "documents/editions/simple.html", {"title": title, "paragraphs": paragraphs}
+        )
     except EditionUnavailable:
         import io
 

@@ -106,7 +106,9 @@ def too_large_message(name: str, size: int, limit: int | None = None) -> str:
 
 
 def check_upload(
-    uploaded, *, allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
+    uploaded,
+    *,
+    allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
     limit: int | None = None,
 ) -> CheckedFile:
     """Check a Django UploadedFile; raise ValidationError (French) or return the
@@ -122,7 +124,10 @@ def check_upload(
 
 
 def check_bytes(
-    data: bytes, *, name: str, allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
+    data: bytes,
+    *,
+    name: str,
+    allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
     limit: int | None = None,
 ) -> CheckedFile:
     limit = limit or max_bytes()

@@ -1,5 +1,6 @@
 """Celery app. tenant-schemas-celery stamps each task with the schema it was
 sent from (`_schema_name` header) and the worker runs it in that schema."""
+
 import os
 
 from tenant_schemas_celery.app import CeleryApp

@@ -4,6 +4,7 @@
 a Unix socket under the data directory and survives this process, so later
 commands reuse it. As root, pgserver creates an OS user `pgserver` to run it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

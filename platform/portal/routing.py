@@ -8,6 +8,7 @@ serves every town (Django caches it per URLconf module) and `reverse()` yields
 TOWN_LOOKUP_TTL seconds. docs/decisions/0002-routing-middleware.md has the
 figures; bench/routing.py measures them.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The platform's own site (public schema): list of towns, operator console, health."""
+
 from django.contrib import admin
 from django.urls import path
 

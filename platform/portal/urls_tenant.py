@@ -4,6 +4,7 @@ Each service module's pages and API are included under a namespace equal to
 its module code, so portal.routing.ModuleGateMiddleware can switch them off
 per town.
 """
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 

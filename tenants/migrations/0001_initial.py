@@ -7,50 +7,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Commune',
+            name="Commune",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
-                ('name', models.CharField(max_length=120, verbose_name='nom')),
-                ('slug', models.SlugField(max_length=63, unique=True, verbose_name='chemin')),
-                ('insee_code', models.CharField(max_length=5, unique=True, verbose_name='code INSEE')),
-                ('department', models.CharField(max_length=80, verbose_name='département')),
-                ('department_code', models.CharField(max_length=3, verbose_name='n° de département')),
-                ('website', models.URLField(blank=True, verbose_name='site de la mairie')),
-                ('contact_label', models.CharField(max_length=160)),
-                ('contact_phone', models.CharField(blank=True, max_length=40)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('contact_address', models.CharField(blank=True, max_length=255)),
-                ('status', models.CharField(choices=[('active', 'active'), ('suspended', 'suspendue')], default='active', max_length=12)),
-                ('enabled_modules', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, default=list, size=None)),
-                ('config', models.JSONField(blank=True, default=dict, verbose_name='configuration validée')),
-                ('config_digest', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "schema_name",
+                    models.CharField(
+                        db_index=True,
+                        max_length=63,
+                        unique=True,
+                        validators=[django_tenants.postgresql_backend.base._check_schema_name],
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="nom")),
+                ("slug", models.SlugField(max_length=63, unique=True, verbose_name="chemin")),
+                (
+                    "insee_code",
+                    models.CharField(max_length=5, unique=True, verbose_name="code INSEE"),
+                ),
+                ("department", models.CharField(max_length=80, verbose_name="département")),
+                (
+                    "department_code",
+                    models.CharField(max_length=3, verbose_name="n° de département"),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="site de la mairie")),
+                ("contact_label", models.CharField(max_length=160)),
+                ("contact_phone", models.CharField(blank=True, max_length=40)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("contact_address", models.CharField(blank=True, max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "active"), ("suspended", "suspendue")],
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "enabled_modules",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=40),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "config",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="configuration validée"
+                    ),
+                ),
+                ("config_digest", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'commune',
-                'ordering': ['name'],
+                "verbose_name": "commune",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(db_index=True, max_length=253, unique=True)),
-                ('is_primary', models.BooleanField(db_index=True, default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='tenants.commune')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
+                ("is_primary", models.BooleanField(db_index=True, default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domains",
+                        to="tenants.commune",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "chemin d'accès",
+                "verbose_name": "chemin d'accès",
             },
         ),
     ]

@@ -5,47 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FailedTask',
+            name="FailedTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_name', models.CharField(max_length=200)),
-                ('schema_name', models.CharField(blank=True, max_length=63)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('exception', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_name", models.CharField(max_length=200)),
+                ("schema_name", models.CharField(blank=True, max_length=63)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("exception", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'tâche en échec',
-                'verbose_name_plural': 'tâches en échec',
-                'ordering': ['-created_at'],
+                "verbose_name": "tâche en échec",
+                "verbose_name_plural": "tâches en échec",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ConfigVersion',
+            name="ConfigVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('data', models.JSONField(verbose_name='configuration')),
-                ('digest', models.CharField(max_length=64)),
-                ('actor_display', models.CharField(blank=True, max_length=160, verbose_name='auteur')),
-                ('actor_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_schema', models.CharField(blank=True, max_length=63)),
-                ('source', models.CharField(blank=True, max_length=40, verbose_name='origine')),
-                ('message', models.CharField(blank=True, max_length=255, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='date')),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='config_versions', to='tenants.commune')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("data", models.JSONField(verbose_name="configuration")),
+                ("digest", models.CharField(max_length=64)),
+                (
+                    "actor_display",
+                    models.CharField(blank=True, max_length=160, verbose_name="auteur"),
+                ),
+                ("actor_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_schema", models.CharField(blank=True, max_length=63)),
+                ("source", models.CharField(blank=True, max_length=40, verbose_name="origine")),
+                ("message", models.CharField(blank=True, max_length=255, verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="date")),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="config_versions",
+                        to="tenants.commune",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'version de configuration',
-                'ordering': ['commune', '-number'],
-                'constraints': [models.UniqueConstraint(fields=('commune', 'number'), name='tenants_configversion_unique_number')],
+                "verbose_name": "version de configuration",
+                "ordering": ["commune", "-number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("commune", "number"), name="tenants_configversion_unique_number"
+                    )
+                ],
             },
         ),
     ]

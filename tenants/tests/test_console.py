@@ -1,4 +1,5 @@
 """The operator onboards and suspends towns from the public-schema console."""
+
 import pytest
 import yaml
 from django.conf import settings
@@ -11,7 +12,9 @@ from tenants.models import Commune
 def operator(db):
     from accounts.models import User
 
-    return User.objects.create_superuser("ops", "ops@example.org", "un-mot-de-passe-operateur", role="operator")
+    return User.objects.create_superuser(
+        "ops", "ops@example.org", "un-mot-de-passe-operateur", role="operator"
+    )
 
 
 @pytest.fixture
@@ -39,7 +42,9 @@ def test_operator_onboards_a_town_from_an_upload_and_it_serves(client):
 
 
 def test_bad_yaml_in_console_lists_problems_and_creates_nothing(client):
-    response = client.post("/admin/tenants/commune/integrer/", {"text": saint_test_yaml(slug="static")})
+    response = client.post(
+        "/admin/tenants/commune/integrer/", {"text": saint_test_yaml(slug="static")}
+    )
     assert response.status_code == 200
     assert "« static » est réservé par la plateforme" in response.content.decode()
     assert not Commune.objects.filter(name="Saint-Test").exists()

@@ -5,6 +5,7 @@ connections), so they create a handful of towns outside the test transaction
 and drop them afterwards; the extra migration comes from a temporary copy of
 core's migrations (MIGRATION_MODULES), never from the product.
 """
+
 import csv
 import io
 import shutil
@@ -34,11 +35,17 @@ def committed_towns(blocker, prefix, n=3):
         try:
             for i, schema in enumerate(schemas):
                 with transaction.atomic():
-                    save_new_town(Commune(
-                        schema_name=schema, slug=schema.replace("_", "-"), name=schema,
-                        insee_code=f"Z{prefix[:2]}{i}", department="Test", department_code="00",
-                        contact_label="Mairie",
-                    ))
+                    save_new_town(
+                        Commune(
+                            schema_name=schema,
+                            slug=schema.replace("_", "-"),
+                            name=schema,
+                            insee_code=f"Z{prefix[:2]}{i}",
+                            department="Test",
+                            department_code="00",
+                            contact_label="Mairie",
+                        )
+                    )
             yield schemas
         finally:
             connection.set_schema_to_public()
@@ -59,12 +66,16 @@ def extra_migration(tmp_path, settings, monkeypatch):
     """Call it to add one migration to core (creating PROBE_TABLE); returns its key.
 
     Called after the towns are created: they are made from the product's template."""
-    leaf = max(n for a, n in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
-               if a == "core")
+    leaf = max(
+        n
+        for a, n in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
+        if a == "core"
+    )
     package = tmp_path / "scale_probe_core_migrations"
     source = MigrationLoader(None).migrations_module("core")[0]
-    shutil.copytree(sys.modules[source].__path__[0], package,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        sys.modules[source].__path__[0], package, ignore=shutil.ignore_patterns("__pycache__")
+    )
     (package / "9000_scale_probe.py").write_text(
         "from django.db import migrations\n\n"
         "class Migration(migrations.Migration):\n"
@@ -92,10 +103,12 @@ def _run(*args):
 
 def _has_probe(schema):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL, "
-                       f'(SELECT count(*) FROM "{schema}".django_migrations '
-                       "WHERE name = '9000_scale_probe')",
-                       [f"{schema}.{PROBE_TABLE}"])
+        cursor.execute(
+            "SELECT to_regclass(%s) IS NOT NULL, "
+            f'(SELECT count(*) FROM "{schema}".django_migrations '
+            "WHERE name = '9000_scale_probe')",
+            [f"{schema}.{PROBE_TABLE}"],
+        )
         return cursor.fetchone()
 
 
@@ -112,8 +125,10 @@ def test_additive_migration_is_applied_to_every_town_in_parallel(blocker, extra_
         # post_migrate runs for migrated towns: a content type lost in one town comes back.
         town = towns[0]
         with connection.cursor() as cursor:
-            cursor.execute(f'DELETE FROM "{town}".auth_permission WHERE content_type_id IN (SELECT '
-                           f"id FROM \"{town}\".django_content_type WHERE model = 'contact')")
+            cursor.execute(
+                f'DELETE FROM "{town}".auth_permission WHERE content_type_id IN (SELECT '
+                f"id FROM \"{town}\".django_content_type WHERE model = 'contact')"
+            )
             cursor.execute(f"DELETE FROM \"{town}\".django_content_type WHERE model = 'contact'")
         probe = extra_migration()
         states = read_town_states(towns, code_migrations())
@@ -124,17 +139,16 @@ def test_additive_migration_is_applied_to_every_town_in_parallel(blocker, extra_
         assert out.count("core.9000_scale_probe") == 3
         assert all(_has_probe(t) == (True, 1) for t in towns)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM \"{town}\".django_content_type "
-                           "WHERE model = 'contact'")
+            cursor.execute(
+                f"SELECT count(*) FROM \"{town}\".django_content_type WHERE model = 'contact'"
+            )
             assert cursor.fetchone()[0] == 1
 
         again = _run(*towns, "--workers=2", "--no-template")
         assert "3 à jour, 0 migrée(s)" in again
 
 
-def test_a_failing_town_is_reported_and_the_others_are_migrated(
-    blocker, extra_migration, tmp_path
-):
+def test_a_failing_town_is_reported_and_the_others_are_migrated(blocker, extra_migration, tmp_path):
     with committed_towns(blocker, "fail") as towns, blocker.unblock():
         extra_migration()
         broken = towns[1]
@@ -143,8 +157,14 @@ def test_a_failing_town_is_reported_and_the_others_are_migrated(
         report = tmp_path / "report.csv"
         out = io.StringIO()
         with pytest.raises(CommandError, match=f"1 commune\\(s\\) en échec : {broken}"):
-            call_command("migrate_towns", *towns, "--workers=2", "--no-template",
-                         f"--report={report}", stdout=out)
+            call_command(
+                "migrate_towns",
+                *towns,
+                "--workers=2",
+                "--no-template",
+                f"--report={report}",
+                stdout=out,
+            )
         print(out.getvalue())
         assert f"{broken}: ÉCHEC (core.9000_scale_probe) : ProgrammingError" in out.getvalue()
         assert "already exists" in out.getvalue()
@@ -171,9 +191,11 @@ def test_max_failures_stops_later_waves(blocker, extra_migration):
 def test_state_reading_handles_odd_towns(db, castres):
     code = code_migrations()
     with connection.cursor() as cursor:
-        cursor.execute('CREATE SCHEMA zz_no_table')
-        cursor.execute(f"INSERT INTO {castres.schema_name}.django_migrations (app, name, applied) "
-                       "VALUES ('gone', '0001_removed_since', now())")
+        cursor.execute("CREATE SCHEMA zz_no_table")
+        cursor.execute(
+            f"INSERT INTO {castres.schema_name}.django_migrations (app, name, applied) "
+            "VALUES ('gone', '0001_removed_since', now())"
+        )
     states = read_town_states([castres.schema_name, "zz_no_table", "zz_missing"], code, chunk=2)
     assert states[castres.schema_name].unapplied == ()  # an unknown extra row is not "behind"
     assert set(states["zz_no_table"].unapplied) == code.nodes
@@ -184,13 +206,13 @@ def test_in_process_run_isolates_each_town_in_a_savepoint(db, castres, bondoufle
     extra_migration()
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {castres.schema_name}.{PROBE_TABLE} (note text)")
-    report = migrate_towns([castres.schema_name, bondoufle.schema_name], workers=1,
-                           post_migrate="plan")
+    report = migrate_towns(
+        [castres.schema_name, bondoufle.schema_name], workers=1, post_migrate="plan"
+    )
     assert [r.schema for r in report.failed] == [castres.schema_name]
     assert [r.schema for r in report.migrated] == [bondoufle.schema_name]
     assert _has_probe(bondoufle.schema_name) == (True, 1)
     assert Commune.objects.count() >= 2  # the test's transaction is still usable
-
 
 
 def test_indexed_introspection_lists_the_same_tables_as_django_tenants(db, castres, in_town):

@@ -1,4 +1,5 @@
 """Onboarding a town from tenant_configs/<slug>.yaml: validation, all-or-nothing, idempotence."""
+
 import time
 from pathlib import Path
 
@@ -122,7 +123,10 @@ BAD_FILES = {
     "reserved slug": (_bad(slug="admin"), "slug : « admin » est réservé par la plateforme"),
     "bad slug": (_bad(slug="Saint Test"), "slug : « Saint Test » n'a pas le format attendu."),
     "unknown key": (_bad(mayor="Jean"), "mayor : clé inconnue."),
-    "unknown module": (_bad(modules=["periscolaire", "piscine"]), "modules[1] : module « piscine » inconnu"),
+    "unknown module": (
+        _bad(modules=["periscolaire", "piscine"]),
+        "modules[1] : module « piscine » inconnu",
+    ),
     "kind of a disabled module": (
         _bad(modules=["periscolaire", "billing"]),
         "services[4].kind : le type « alsh_mercredi » appartient au module « alsh »",
@@ -136,13 +140,22 @@ BAD_FILES = {
         "services[0].deadlines.booking.days : clé obligatoire manquante.",
     ),
     "bad e-mail": (_bad(contact__email="pas-un-email"), "contact.email : « pas-un-email »"),
-    "bad phone": (_bad(contact__phone="12"), "contact.phone : « 12 » n'est pas un numéro de téléphone"),
-    "insee already used": (_bad(insee_code="81065"), "insee_code : déjà utilisé par la commune « castres »."),
+    "bad phone": (
+        _bad(contact__phone="12"),
+        "contact.phone : « 12 » n'est pas un numéro de téléphone",
+    ),
+    "insee already used": (
+        _bad(insee_code="81065"),
+        "insee_code : déjà utilisé par la commune « castres ».",
+    ),
     "slug of another town": (
         _bad(slug="castres", insee_code="99001"),
         "slug : « castres » est déjà le chemin de la commune",
     ),
-    "alias of another town": (_bad(aliases=["ville-castres"]), "aliases[0] : « ville-castres » est déjà le chemin"),
+    "alias of another town": (
+        _bad(aliases=["ville-castres"]),
+        "aliases[0] : « ville-castres » est déjà le chemin",
+    ),
     "secret in clear": (
         _bad(payment__secrets={"secret_test": "my-clear-secret"}),
         "payment.secrets.secret_test : attendu : le NOM d'une variable d'environnement",

@@ -1,5 +1,6 @@
 """Town template (tenants/template.py): a town replayed from the template is the
 same, object for object and row for row, as a town built by migrations."""
+
 import time
 
 import pytest
@@ -56,18 +57,24 @@ def test_town_from_template_equals_town_from_migrations(fresh_template):
     assert {"rel", "col", "con", "idx", "seq", "rows"} <= kinds
     assert any(i.startswith("rows django_content_type (") and "(0, None)" not in i for i in got)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM zz_by_template.django_migrations "
-                       "WHERE applied > now() - interval '1 minute'")
+        cursor.execute(
+            "SELECT count(*) FROM zz_by_template.django_migrations "
+            "WHERE applied > now() - interval '1 minute'"
+        )
         assert cursor.fetchone()[0] > 0  # applied = when the town was created, not the template
 
 
 def test_new_town_identity_columns_continue_after_template_rows(fresh_template):
     create_town_schema("zz_seq")
-    _sql("SET search_path TO zz_seq",
-         "INSERT INTO django_content_type (app_label, model) VALUES ('zz', 'zz')")
+    _sql(
+        "SET search_path TO zz_seq",
+        "INSERT INTO django_content_type (app_label, model) VALUES ('zz', 'zz')",
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(id) = (SELECT id FROM zz_seq.django_content_type "
-                       "WHERE app_label = 'zz'), count(*) FROM zz_seq.django_content_type")
+        cursor.execute(
+            "SELECT max(id) = (SELECT id FROM zz_seq.django_content_type "
+            "WHERE app_label = 'zz'), count(*) FROM zz_seq.django_content_type"
+        )
         is_last, count = cursor.fetchone()
     assert is_last and count > 1
 
@@ -160,8 +167,9 @@ def test_generator_reproduces_columns_constraints_indexes_comments_and_rows(db):
     script = generate_script("zz_source")
     replay(script, "zz_copy")
     assert describe_schema("zz_copy") == describe_schema("zz_source")
-    _sql("SET search_path TO zz_copy",
-         "INSERT INTO thing (code) VALUES ('new')")  # identity and serial continue after the rows
+    _sql(
+        "SET search_path TO zz_copy", "INSERT INTO thing (code) VALUES ('new')"
+    )  # identity and serial continue after the rows
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, legacy, qty FROM zz_copy.thing WHERE code = 'new'")
         assert cursor.fetchone() == (3, 3, 25)
@@ -182,8 +190,9 @@ UNSUPPORTED = {
 
 @pytest.mark.parametrize("statement", UNSUPPORTED.values(), ids=list(UNSUPPORTED))
 def test_unknown_objects_make_the_template_unusable_not_wrong(db, statement):
-    _sql("CREATE SCHEMA zz_odd", "SET search_path TO zz_odd", "CREATE TABLE base (id int)",
-         statement)
+    _sql(
+        "CREATE SCHEMA zz_odd", "SET search_path TO zz_odd", "CREATE TABLE base (id int)", statement
+    )
     with pytest.raises(TemplateUnsupported):
         generate_script("zz_odd")
 

@@ -5,6 +5,7 @@ Every later issue adds its flows here. Use the `live_town` fixture (not
 `live_server` alone): the live server flushes the public schema after each
 test, and `live_town` onboards the session towns again afterwards.
 """
+
 import json
 import os
 from pathlib import Path
@@ -26,7 +27,9 @@ def pytest_collection_modifyitems(items):
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             if not os.path.exists(CHROMIUM):
-                item.add_marker(pytest.mark.skip(reason="Chromium absent : apt-get install chromium"))
+                item.add_marker(
+                    pytest.mark.skip(reason="Chromium absent : apt-get install chromium")
+                )
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +39,16 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--headless=new",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -81,8 +92,10 @@ def axe():
         # the pages' Content-Security-Policy (docs/decisions/0301) stays enforced.
         pg.evaluate(source)
         # resultTypes: only the violations are detailed (faster on big pages).
-        options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)},
-                   "resultTypes": ["violations"]}
+        options = {
+            "runOnly": {"type": "tag", "values": list(AXE_TAGS)},
+            "resultTypes": ["violations"],
+        }
         if fragment:
             options["rules"] = {rule: {"enabled": False} for rule in DOCUMENT_RULES}
         result = pg.evaluate("async (options) => await axe.run(document, options)", options)

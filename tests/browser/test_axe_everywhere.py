@@ -13,6 +13,7 @@ its schema: nothing is left in the session towns.
 Who signs in comes from the accessibility statement's list
 (content.accessibility.AXE_SWEEPS): the statement says what is run here. One
 browser context per actor (one per service area for agents), pages reused."""
+
 from __future__ import annotations
 
 import pytest
@@ -51,19 +52,27 @@ def world(live_town, settings, tmp_path):
     use_tmp_media(settings, tmp_path)
     _drop(SLUG)  # left over by an interrupted run
     text = (settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text()
-    for old, new in (("slug: castres", f"slug: {SLUG}"),
-                     ("aliases: [ville-castres]", "aliases: []"),
-                     ('insee_code: "81065"', 'insee_code: "99998"')):
+    for old, new in (
+        ("slug: castres", f"slug: {SLUG}"),
+        ("aliases: [ville-castres]", "aliases: []"),
+        ('insee_code: "81065"', 'insee_code: "99998"'),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     town = onboard_yaml_text(text, source=f"{SLUG}.yaml").commune
     try:
-        values = {**town_constants(town),
-                  **build_household(town, key="alpha", last_name="Alpha", vault_id=1)}
+        values = {
+            **town_constants(town),
+            **build_household(town, key="alpha", last_name="Alpha", vault_id=1),
+        }
         staff = build_staff(town, "axe")
         connection.set_schema_to_public()
-        yield {"town": town, "values": values, "users": {"family_a": values["user"], **staff},
-               "platform": {"commune": Commune.objects.get(slug="castres")}}
+        yield {
+            "town": town,
+            "values": values,
+            "users": {"family_a": values["user"], **staff},
+            "platform": {"commune": Commune.objects.get(slug="castres")},
+        }
     finally:
         _drop(SLUG)
 
@@ -128,8 +137,9 @@ class Sweep:
                 login(client, self.world["town"], self.world["users"][who])
                 connection.set_schema_to_public()
                 cookie = client.cookies["sessionid"].value
-                context.add_cookies([{"name": "sessionid", "value": cookie,
-                                      "url": f"{self.base_url}/{SLUG}/"}])
+                context.add_cookies(
+                    [{"name": "sessionid", "value": cookie, "url": f"{self.base_url}/{SLUG}/"}]
+                )
             self.pages[who] = context.new_page()
         return self.pages[who]
 

@@ -6,6 +6,7 @@ provider's would; the browser's return only displays.
 The live server commits everything: this test writes its rows in Castres'
 schema and removes them afterwards (the flush only empties the public schema).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -13,9 +14,14 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-PAYZEN_SETTINGS = {"kind": "payzen", "options": {"vads_site_id": "00000000"},
-                   "secret_env": {"secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                                  "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION"}}
+PAYZEN_SETTINGS = {
+    "kind": "payzen",
+    "options": {"vads_site_id": "00000000"},
+    "secret_env": {
+        "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
+        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
+    },
+}
 
 
 @pytest.fixture
@@ -38,16 +44,19 @@ def castres_family(live_town, settings):
 
         purge_households([family.household.pk])
         Activity.objects.filter(name__startswith="Activité de test").filter(
-            slots__isnull=True).delete()
+            slots__isnull=True
+        ).delete()
         PaymentSettings.objects.update(**PAYZEN_SETTINGS)
     connection.set_schema_to_public()
 
 
 def test_castres_family_pays_through_the_dummy_provider_and_sees_it_paid(
-        page, live_town, castres_family, axe):
+    page, live_town, castres_family, axe
+):
     invoice = castres_family.invoice
-    page.context.add_cookies([{"name": "sessionid", "value": castres_family.cookie,
-                               "url": live_town.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": castres_family.cookie, "url": live_town.url}]
+    )
     page.goto(f"{live_town.url}/castres/billing/")
     row = page.locator(f"tr[data-invoice='{invoice.number}']")
     assert row.locator(".status").inner_text() == "à payer"

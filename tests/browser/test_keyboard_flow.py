@@ -13,6 +13,7 @@ The accessibility statement names this flow (content.accessibility).
 Rows written in Castres' schema are removed afterwards (the live server only
 flushes the public schema).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ INVISIBLE: set = set()  # every Tab stop passed on the way whose focus did not s
 
 
 # --- keyboard helpers -----------------------------------------------------------
+
 
 def focused(page) -> dict:
     """What has the focus: tag, name, value, id, text, role, type, checked."""
@@ -115,8 +117,9 @@ def use_skip_link(page):
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Tab")
     el = focused(page)
-    assert el["tag"] == "a" and el["href"] == "#contenu", \
+    assert el["tag"] == "a" and el["href"] == "#contenu", (
         f"first Tab stop is not the skip link: {el}"
+    )
     assert focus_is_visible(page)
     box = page.evaluate("() => document.activeElement.getBoundingClientRect().toJSON()")
     assert box["x"] >= 0 and box["y"] >= 0 and box["width"] > 0, f"skip link off screen: {box}"
@@ -124,11 +127,13 @@ def use_skip_link(page):
     assert page.evaluate("() => document.activeElement.id") == "contenu"
     page.keyboard.press("Tab")  # the Tab order goes on from the content, not the header
     inside = page.evaluate(
-        "() => document.getElementById('contenu').contains(document.activeElement)")
+        "() => document.getElementById('contenu').contains(document.activeElement)"
+    )
     assert inside, f"Tab after the skip link left the content: {focused(page)}"
 
 
 # --- the family -------------------------------------------------------------------
+
 
 def _today():
     from django.utils import timezone
@@ -156,30 +161,65 @@ def family(live_town, django_db_blocker, settings):
         castres = Commune.objects.get(slug="castres")
         with tenant_context(castres):
             previous_payments = PaymentSettings.objects.values(
-                "kind", "options", "secret_env").first()
+                "kind", "options", "secret_env"
+            ).first()
             PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
             user = User.objects.create_user(
-                username="clavier-castres", email="clavier@example.org", password=PASSWORD,
-                role=User.Role.FAMILY, first_name="Alex", last_name="Clavier")
-            household = Household.objects.create(name="Famille Clavier", address_line="1 rue Haute",
-                                                 postcode="81100", city="Castres")
-            adult = Adult.objects.create(household=household, user=user, first_name="Alex",
-                                         last_name="Clavier", email=user.email)
-            child = Child.objects.create(household=household, first_name="Camille",
-                                         last_name="Clavier", birth_date=date(2018, 5, 14))
+                username="clavier-castres",
+                email="clavier@example.org",
+                password=PASSWORD,
+                role=User.Role.FAMILY,
+                first_name="Alex",
+                last_name="Clavier",
+            )
+            household = Household.objects.create(
+                name="Famille Clavier", address_line="1 rue Haute", postcode="81100", city="Castres"
+            )
+            adult = Adult.objects.create(
+                household=household,
+                user=user,
+                first_name="Alex",
+                last_name="Clavier",
+                email=user.email,
+            )
+            child = Child.objects.create(
+                household=household,
+                first_name="Camille",
+                last_name="Clavier",
+                birth_date=date(2018, 5, 14),
+            )
             child.guardians.add(adult)
             service = Service.objects.get(code="restauration-scolaire")
             activity = Activity.objects.get(code="restauration-scolaire--ecole-centre")
             today = _today()
             days = [today + timedelta(days=n) for n in range(8, 22)]
-            slots = [DaySlot.objects.get_or_create(activity=activity, day=d,
-                                                   defaults={"capacity": 10})[0] for d in days]
+            slots = [
+                DaySlot.objects.get_or_create(activity=activity, day=d, defaults={"capacity": 10})[
+                    0
+                ]
+                for d in days
+            ]
             for year in sorted({school_year_of(d) for d in days}):
-                Registration.objects.create(child=child, service=service, site=activity.site,
-                                            school_year=year, status="accepted")
+                Registration.objects.create(
+                    child=child,
+                    service=service,
+                    site=activity.site,
+                    school_year=year,
+                    status="accepted",
+                )
         connection.set_schema_to_public()
-    fam = type("Family", (), {"commune": castres, "user": user, "household": household,
-                              "child": child, "activity": activity, "slots": slots})
+    fam = type(
+        "Family",
+        (),
+        {
+            "commune": castres,
+            "user": user,
+            "household": household,
+            "child": child,
+            "activity": activity,
+            "slots": slots,
+        },
+    )
     yield fam
     with django_db_blocker.unblock():
         with tenant_context(castres):
@@ -202,16 +242,20 @@ def _invoice_the_booked_days(fam, days):
     from modules.billing.testing import billed_month, issue_day, school_days
 
     with tenant_context(fam.commune):
-        booked = list(Booking.objects.filter(child=fam.child, status="booked")
-                      .select_related("slot").order_by("slot__day"))
+        booked = list(
+            Booking.objects.filter(child=fam.child, status="booked")
+            .select_related("slot")
+            .order_by("slot__day")
+        )
         assert [b.slot.day for b in booked] == days
         year, month = billed_month()
         taken = set(DaySlot.objects.filter(activity=fam.activity).values_list("day", flat=True))
-        free = [d for d in school_days(year, month) if d not in taken][:len(booked)]
+        free = [d for d in school_days(year, month) if d not in taken][: len(booked)]
         for b, day in zip(booked, free, strict=True):
             DaySlot.objects.filter(pk=b.slot_id).update(day=day)
-        services.run_month(commune=fam.commune, year=year, month=month, today=issue_day(),
-                           notify=False)
+        services.run_month(
+            commune=fam.commune, year=year, month=month, today=issue_day(), notify=False
+        )
         invoice = Invoice.objects.get(household=fam.household, year=year, month=month)
         assert invoice.lines.count() == len(booked)
     connection.set_schema_to_public()
@@ -249,7 +293,8 @@ def test_a_family_books_and_pays_with_the_keyboard_only(page, live_town, family,
     # (Which days: the first two open ones the grid offers, read from the page.)
     keys = page.eval_on_selector_all(
         f'input[name=cell][value^="{family.child.pk}:{family.activity.pk}:"]',
-        "boxes => boxes.filter(b => !b.disabled && !b.checked).map(b => b.value)")[:2]
+        "boxes => boxes.filter(b => !b.disabled && !b.checked).map(b => b.value)",
+    )[:2]
     assert len(keys) == 2, keys
     days = [date.fromisoformat(k.rsplit(":", 1)[1]) for k in keys]
     use_skip_link(page)

@@ -10,6 +10,7 @@ Days are chosen relative to today (Castres: 7 days, 23:59; Bondoufle: the
 Wednesday of the previous week). Rows written in the towns' schemas are
 removed after each test (the live server only flushes the public schema).
 """
+
 from __future__ import annotations
 
 import re
@@ -95,19 +96,35 @@ def _family(commune, name, firsts, service_code, site_code, days, capacity=10):
         user = UserFactory(username=name.lower(), email=f"{name.lower()}@example.org")
         household = HouseholdFactory(name=f"Famille {name}")
         adult = AdultFactory(household=household, user=user, last_name=name, email=user.email)
-        kids = [ChildFactory(household=household, first_name=f, last_name=name,
-                             guardians=[adult]) for f in firsts]
+        kids = [
+            ChildFactory(household=household, first_name=f, last_name=name, guardians=[adult])
+            for f in firsts
+        ]
         service = Service.objects.get(code=service_code)
         activity = Activity.objects.get(code=f"{service_code}--{site_code}")
         for d in days:
             DaySlot.objects.get_or_create(activity=activity, day=d, defaults={"capacity": capacity})
         for child in kids:
             for year in sorted({school_year_of(d) for d in days}):
-                Registration.objects.create(child=child, service=service, site=activity.site,
-                                            school_year=year, status="accepted")
+                Registration.objects.create(
+                    child=child,
+                    service=service,
+                    site=activity.site,
+                    school_year=year,
+                    status="accepted",
+                )
     connection.set_schema_to_public()
-    return type("F", (), {"user": user, "household": household, "children": kids,
-                          "service": service, "activity": activity})
+    return type(
+        "F",
+        (),
+        {
+            "user": user,
+            "household": household,
+            "children": kids,
+            "service": service,
+            "activity": activity,
+        },
+    )
 
 
 def _sign_in(page, live_town, commune, user):
@@ -116,11 +133,15 @@ def _sign_in(page, live_town, commune, user):
         client.force_login(user)
     connection.set_schema_to_public()
     page.context.clear_cookies()
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_town.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_town.url,
+            }
+        ]
+    )
 
 
 def _key(child, activity, day):
@@ -131,12 +152,24 @@ def _cell(page, key):
     return page.locator(f'td[data-cell="{key}"]')
 
 
-def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, towns, live_town, axe):
+def test_castres_family_books_two_children_cancels_and_reports_an_absence(
+    page, towns, live_town, axe
+):
     castres = towns["castres"]
     today = _today()
-    locked, first, second = today + timedelta(days=2), today + timedelta(days=10), today + timedelta(days=11)
-    fam = _family(castres, "Martin", ["Léa", "Hugo"], "restauration-scolaire", "ecole-centre",
-                  [locked, first, second])
+    locked, first, second = (
+        today + timedelta(days=2),
+        today + timedelta(days=10),
+        today + timedelta(days=11),
+    )
+    fam = _family(
+        castres,
+        "Martin",
+        ["Léa", "Hugo"],
+        "restauration-scolaire",
+        "ecole-centre",
+        [locked, first, second],
+    )
     lea, hugo = fam.children
     from booking.services import book_days
 
@@ -146,7 +179,9 @@ def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, 
 
     _sign_in(page, live_town, castres, fam.user)
     page.goto(f"{live_town.url}/castres/periscolaire/reservations/?service=restauration-scolaire")
-    assert page.get_by_role("heading", level=1).inner_text() == "Réservations — Restauration scolaire"
+    assert (
+        page.get_by_role("heading", level=1).inner_text() == "Réservations — Restauration scolaire"
+    )
     # One grid: a column per child.
     headers = page.locator("table.resa thead th").all_inner_texts()
     assert any(h.startswith("Léa") for h in headers) and any(h.startswith("Hugo") for h in headers)
@@ -155,11 +190,16 @@ def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, 
     assert "cell-locked" in greyed.get_attribute("class")
     assert re.search(r"délai dépassé depuis le \w+ \d+(er)? \w+ \d{4} à 23:59", greyed.inner_text())
     assert greyed.locator("input[type=checkbox]").is_disabled()
-    assert re.search(r"modifiable jusqu'au .* à 23:59", _cell(page, _key(hugo, fam.activity, first)).inner_text())
+    assert re.search(
+        r"modifiable jusqu'au .* à 23:59", _cell(page, _key(hugo, fam.activity, first)).inner_text()
+    )
     assert axe(page) == [], axe.format(axe(page))
 
-    for key in (_key(lea, fam.activity, first), _key(hugo, fam.activity, first),
-                _key(lea, fam.activity, second)):
+    for key in (
+        _key(lea, fam.activity, first),
+        _key(hugo, fam.activity, first),
+        _key(lea, fam.activity, second),
+    ):
         page.locator(f'input[name=cell][value="{key}"]').check()
     page.locator("#apercu").get_by_text("à réserver").first.wait_for()  # htmx preview
     page.get_by_role("button", name="Valider mes réservations").click()
@@ -172,8 +212,9 @@ def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, 
     with tenant_context(castres):
         from booking.models import Booking
 
-        assert set(Booking.objects.filter(status="booked").values_list("child__first_name", "slot__day")) == {
-            ("Léa", locked), ("Léa", first), ("Hugo", first)}
+        assert set(
+            Booking.objects.filter(status="booked").values_list("child__first_name", "slot__day")
+        ) == {("Léa", locked), ("Léa", first), ("Hugo", first)}
     connection.set_schema_to_public()
 
     # Too late to cancel the greyed day: report an absence with a PDF.
@@ -181,7 +222,8 @@ def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, 
     greyed.get_by_role("link", name=re.compile("Signaler une absence")).click()
     page.get_by_label("Motif").select_option("illness")
     page.get_by_label(re.compile("Justificatif")).set_input_files(
-        {"name": "certificat.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        {"name": "certificat.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     page.get_by_role("button", name="Envoyer le signalement").click()
     page.get_by_text("Absence signalée : le service va l'examiner.").wait_for()
     assert page.get_by_role("link", name="certificat.pdf").is_visible()
@@ -200,7 +242,9 @@ def test_castres_family_books_two_children_cancels_and_reports_an_absence(page, 
 def test_bondoufle_wednesday_less_than_a_week_ahead_is_refused(page, towns, live_town):
     bondoufle = towns["bondoufle"]
     today = _today()
-    near = next(today + timedelta(days=i) for i in range(7) if (today + timedelta(days=i)).weekday() == 2)
+    near = next(
+        today + timedelta(days=i) for i in range(7) if (today + timedelta(days=i)).weekday() == 2
+    )
     fam = _family(bondoufle, "Petit", ["Lina"], "alsh-mercredi", "alsh-bondoufle", [near])
     [lina] = fam.children
     _sign_in(page, live_town, bondoufle, fam.user)
@@ -229,8 +273,9 @@ def test_bondoufle_wednesday_less_than_a_week_ahead_is_refused(page, towns, live
 def test_waiting_listed_child_is_promoted_when_another_family_cancels(page, towns, live_town):
     castres = towns["castres"]
     day = _today() + timedelta(days=12)
-    durand = _family(castres, "Durand", ["Tom"], "restauration-scolaire", "ecole-centre", [day],
-                     capacity=1)
+    durand = _family(
+        castres, "Durand", ["Tom"], "restauration-scolaire", "ecole-centre", [day], capacity=1
+    )
     martin = _family(castres, "Martin", ["Léa"], "restauration-scolaire", "ecole-centre", [day])
     from booking.services import book_days
 
@@ -247,21 +292,30 @@ def test_waiting_listed_child_is_promoted_when_another_family_cancels(page, town
     page.get_by_role("button", name="Valider mes réservations").click()
     page.get_by_text("Aucune modification n'a été enregistrée.").wait_for()  # full: nothing saved
     page.locator(f'input[name=cell][value="{lea_key}"]').check()
-    page.get_by_label("Si un jour est complet, demander une place sur liste d'attente").first.check()
+    page.get_by_label(
+        "Si un jour est complet, demander une place sur liste d'attente"
+    ).first.check()
     page.get_by_role("button", name="Valider mes réservations").click()
     page.get_by_text("1 demande(s) en liste d'attente").wait_for()
     assert "en liste d'attente" in _cell(page, lea_key).inner_text()
 
     _sign_in(page, live_town, castres, durand.user)
     page.goto(grid)
-    page.locator(f'input[name=cell][value="{_key(durand.children[0], durand.activity, day)}"]').uncheck()
+    page.locator(
+        f'input[name=cell][value="{_key(durand.children[0], durand.activity, day)}"]'
+    ).uncheck()
     page.get_by_role("button", name="Valider mes réservations").click()
     page.get_by_text("1 jour(s) annulé(s)").wait_for()
-    assert any(m.subject == "Une place s'est libérée : réservation confirmée"
-               and m.to == ["martin@example.org"] for m in mail.outbox)
+    assert any(
+        m.subject == "Une place s'est libérée : réservation confirmée"
+        and m.to == ["martin@example.org"]
+        for m in mail.outbox
+    )
 
     _sign_in(page, live_town, castres, martin.user)
     page.goto(grid)
     cell = _cell(page, lea_key)
-    assert "réservé" in cell.inner_text() and "place obtenue sur liste d'attente" in cell.inner_text()
+    assert (
+        "réservé" in cell.inner_text() and "place obtenue sur liste d'attente" in cell.inner_text()
+    )
     assert page.locator(f'input[name=cell][value="{lea_key}"]').is_checked()

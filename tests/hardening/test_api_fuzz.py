@@ -35,7 +35,7 @@ TIME_BUDGET = 60.0  # seconds, the whole test
 # Operations whose schema is knowingly incomplete: only `not_a_server_error` is
 # checked there. Each entry says why; remove it when the schema is fixed.
 _SEX_BLANK = (
-    "families.api: Child.sex may be blank (\"\" = not given) but the schema's SexEnum "
+    'families.api: Child.sex may be blank ("" = not given) but the schema\'s SexEnum '
     "lists only F and M (no BlankEnum): families' serializer to fix"
 )
 KNOWN_INCOMPLETE_SCHEMAS: dict[tuple[str, str], str] = {
@@ -66,8 +66,7 @@ def _session_headers(commune, user) -> dict[str, str]:
     client.get(f"/{commune.slug}/mon-espace/")  # the csrftoken cookie
     session, csrf = client.cookies["sessionid"].value, client.cookies["csrftoken"].value
     # schemathesis' WSGI transport files cookies under the domain "localhost".
-    return {"cookies": {"sessionid": session, "csrftoken": csrf},
-            "headers": {"X-CSRFToken": csrf}}
+    return {"cookies": {"sessionid": session, "csrftoken": csrf}, "headers": {"X-CSRFToken": csrf}}
 
 
 def test_api_schema_fuzzing(castres, bondoufle):
@@ -88,8 +87,11 @@ def _fuzz(wsgi_app, sessions):
         headers, cookies = sessions[slug]["headers"], sessions[slug]["cookies"]
         schema = schemathesis.openapi.from_wsgi(f"/{slug}/api/schema/?format=json", wsgi_app)
         # The session is really used: the fuzzing runs signed in, not anonymous.
-        me = schema["/api/compte/moi/"]["GET"].Case().call(
-            base_url=f"http://localhost/{slug}", headers=headers, cookies=cookies)
+        me = (
+            schema["/api/compte/moi/"]["GET"]
+            .Case()
+            .call(base_url=f"http://localhost/{slug}", headers=headers, cookies=cookies)
+        )
         assert me.json()["authenticated"] is True, (me.request.url, dict(me.request.headers))
         for result in schema.get_all_operations():
             operation = result.ok()
@@ -101,7 +103,9 @@ def _fuzz(wsgi_app, sessions):
 
             @given(case=operation.as_strategy())
             @hypothesis.settings(
-                max_examples=MAX_EXAMPLES, deadline=None, database=None,
+                max_examples=MAX_EXAMPLES,
+                deadline=None,
+                database=None,
                 phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
                 suppress_health_check=list(HealthCheck),
             )
@@ -109,7 +113,9 @@ def _fuzz(wsgi_app, sessions):
                 nonlocal calls
                 calls += 1
                 response = case.call_and_validate(
-                    base_url=f"http://localhost/{slug}", headers=headers, cookies=cookies,
+                    base_url=f"http://localhost/{slug}",
+                    headers=headers,
+                    cookies=cookies,
                     checks=checks,
                 )
                 statuses[response.status_code] += 1
@@ -117,12 +123,15 @@ def _fuzz(wsgi_app, sessions):
             try:
                 run()
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported together
-                failures.append(f"{slug} {operation.method.upper()} {operation.path}: "
-                                f"{str(exc)[:800]}")
+                failures.append(
+                    f"{slug} {operation.method.upper()} {operation.path}: {str(exc)[:800]}"
+                )
             assert time.monotonic() - started < TIME_BUDGET, "budget de temps dépassé"
     assert operations >= 2 * 10, "le schéma OpenAPI n'a pas été énuméré"
     assert calls >= operations
-    print(f"fuzz: {operations} operations, {calls} requests, statuses {dict(statuses)}, "
-          f"{time.monotonic() - started:.1f} s")
+    print(
+        f"fuzz: {operations} operations, {calls} requests, statuses {dict(statuses)}, "
+        f"{time.monotonic() - started:.1f} s"
+    )
     assert statuses[200] > 0
     assert not failures, "\n\n".join(failures)

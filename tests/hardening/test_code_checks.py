@@ -23,7 +23,7 @@ REVIEWED_RAW_SQL = {
     ("modules/billing/services.py", "with cursor.cursor.copy("),
     ("platform/core/views.py", 'cursor.execute("SELECT 1")'),
     ("platform/core/health.py", 'cursor.execute("SELECT 1")'),
-    ("tenants/management/commands/rundemo.py", "c.execute(f'CREATE DATABASE \"{d[\"NAME\"]}\"')"),
+    ("tenants/management/commands/rundemo.py", 'c.execute(f\'CREATE DATABASE "{d["NAME"]}"\')'),
 }
 # Whole files whose job is catalog/DDL work on schema and table names (never
 # user input): every identifier goes through `_q()` (quote_ident rules) and
@@ -52,13 +52,20 @@ def test_no_raw_sql_outside_the_reviewed_list():
 
 def test_sentry_never_sends_personal_data():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "portal.settings.test",
-                "SENTRY_DSN": "https://public@sentry.invalid/1",
-                "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}"})
-    code = ("import django; django.setup(); import sentry_sdk;"
-            "print('PII=' + str(sentry_sdk.get_client().options['send_default_pii']))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+            "SENTRY_DSN": "https://public@sentry.invalid/1",
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
+        }
+    )
+    code = (
+        "import django; django.setup(); import sentry_sdk;"
+        "print('PII=' + str(sentry_sdk.get_client().options['send_default_pii']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert "PII=False" in out.stdout, out.stdout + out.stderr
 
 

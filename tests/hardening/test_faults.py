@@ -24,11 +24,22 @@ SCRIPT = ROOT / "tests" / "hardening" / "fault_scenarios.py"
 
 def _scenario(*args, env: dict, timeout: int = 240) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    clean.update({"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
-                  "DJANGO_SETTINGS_MODULE": "portal.settings.test", "LOG_LEVEL": "CRITICAL"})
+    clean.update(
+        {
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
+            "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+            "LOG_LEVEL": "CRITICAL",
+        }
+    )
     clean.update(env)
-    out = subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, env=clean,
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT=")]
     assert out.returncode == 0 and lines, out.stdout[-3000:] + out.stderr[-3000:]
     return json.loads(lines[-1].removeprefix("RESULT="))
@@ -46,13 +57,21 @@ def private_pg(tmp_path_factory):
     try:
         server.psql("CREATE DATABASE guichet_faults;")
         socket_dir = server.get_uri().split("host=")[-1].split("&")[0]
-        env = {"DATABASE_URL": f"postgres://postgres@/guichet_faults?host={socket_dir}",
-               "REDIS_URL": "", "CELERY_BROKER_URL": ""}
+        env = {
+            "DATABASE_URL": f"postgres://postgres@/guichet_faults?host={socket_dir}",
+            "REDIS_URL": "",
+            "CELERY_BROKER_URL": "",
+        }
         assert _scenario("setup", env=env)["ok"]
         yield str(pgdata), env
     finally:
-        pgexec("pg_ctl", ("-w", "-D", str(pgdata), "-m", "immediate", "stop"),
-               bin_path=server.bin_path, user=server.system_user, timeout=30)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(pgdata), "-m", "immediate", "stop"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+            timeout=30,
+        )
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
@@ -62,8 +81,20 @@ def test_bookings_survive_postgresql_restarts(private_pg):
     bookings (no half-done booking)."""
     pgdata, env = private_pg
     r = _scenario("pg-restart", pgdata, env=env)
-    print("pg-restart:", {k: r[k] for k in ("restarts", "attempts", "statuses", "errors",
-                                            "slot_booked", "succeeded_after_restart")})
+    print(
+        "pg-restart:",
+        {
+            k: r[k]
+            for k in (
+                "restarts",
+                "attempts",
+                "statuses",
+                "errors",
+                "slot_booked",
+                "succeeded_after_restart",
+            )
+        },
+    )
     assert [x["mode"] for x in r["restarts"]] == ["fast", "immediate"]
     succeeded, failed, live = set(r["succeeded"]), set(r["failed"]), set(r["live"])
     assert failed, "aucune erreur : la panne n'a pas eu lieu pendant la rafale"
@@ -109,14 +140,19 @@ def test_a_task_delivered_twice_has_one_effect(castres, in_town, mailoutbox):
     from notifications.tasks import flush_outboxes, send_outbox_message
 
     with in_town(castres):
-        queue_mail(to=["famille@example.org"], subject="Reçu", context={"commune": castres},
-                   template="demandes/email/notification.txt")
+        queue_mail(
+            to=["famille@example.org"],
+            subject="Reçu",
+            context={"commune": castres},
+            template="demandes/email/notification.txt",
+        )
         row = OutboxMessage.objects.get(subject="Reçu")
         assert send_outbox_message(row.pk) is True
         assert send_outbox_message(row.pk) is False  # the same message, redelivered
         send_outbox_message.apply(args=[row.pk])  # and through Celery's own call path
-        OutboxMessage.objects.filter(pk=row.pk).update(created_at=F("created_at") -
-                                                       timedelta(minutes=5))
+        OutboxMessage.objects.filter(pk=row.pk).update(
+            created_at=F("created_at") - timedelta(minutes=5)
+        )
     assert flush_outboxes() == 0
     assert flush_outboxes() == 0
     assert [m.subject for m in mailoutbox] == ["Reçu"]

@@ -64,8 +64,9 @@ def _signed_in_client(families, slug):
 
 def _assert_security_headers(url, response):
     policy = response.get("Content-Security-Policy", "")
-    framing_refused = "frame-ancestors 'none'" in policy or response.get(
-        "X-Frame-Options") == "DENY"
+    framing_refused = (
+        "frame-ancestors 'none'" in policy or response.get("X-Frame-Options") == "DENY"
+    )
     problems = []
     # 'none' (+ sandbox) is the stricter policy of file downloads (documents.views).
     if "default-src 'self'" not in policy and "default-src 'none'" not in policy:
@@ -169,8 +170,11 @@ def _openapi(client, slug) -> dict:
 def _fill(path: str, op: dict | None = None) -> str:
     """Path parameters filled with a value of their declared format (a UUID
     where the schema says so: a `1` would not even reach the view)."""
-    formats = {p["name"]: (p.get("schema") or {}).get("format")
-               for p in (op or {}).get("parameters", []) if p.get("in") == "path"}
+    formats = {
+        p["name"]: (p.get("schema") or {}).get("format")
+        for p in (op or {}).get("parameters", [])
+        if p.get("in") == "path"
+    }
 
     def value(m):
         return "00000000-0000-4000-8000-000000000001" if formats.get(m.group(1)) == "uuid" else "1"
@@ -278,20 +282,31 @@ def test_production_headers_and_cookies(castres):
     redirect, session and CSRF cookies Secure + SameSite, session HttpOnly."""
     d = connection.settings_dict
     host = d.get("HOST") or ""
-    db = (f"postgres://{d['USER']}@/{d['NAME']}?host={host}" if host.startswith("/")
-          else f"postgres://{d['USER']}@{host}:{d.get('PORT') or 5432}/{d['NAME']}")
+    db = (
+        f"postgres://{d['USER']}@/{d['NAME']}?host={host}"
+        if host.startswith("/")
+        else f"postgres://{d['USER']}@{host}:{d.get('PORT') or 5432}/{d['NAME']}"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
-        "SECRET_KEY": "prod-like-" + "k7Qz9vX2mN4pL8rT6wY1bC3dF5gH0jS" * 2,
-        "ALLOWED_HOSTS": "testserver",
-        "DATABASE_URL": db,
-        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
-        "CONN_MAX_AGE": "0",
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
-    })
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
+            "SECRET_KEY": "prod-like-" + "k7Qz9vX2mN4pL8rT6wY1bC3dF5gH0jS" * 2,
+            "ALLOWED_HOSTS": "testserver",
+            "DATABASE_URL": db,
+            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+            "CONN_MAX_AGE": "0",
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
+        }
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     line = [x for x in out.stdout.splitlines() if x.startswith("PROBE=")]
     assert line, out.stdout + out.stderr
     probe = json.loads(line[0].removeprefix("PROBE="))

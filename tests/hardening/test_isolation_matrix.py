@@ -57,14 +57,27 @@ TOWN_ACTORS = [a for a in ACTORS if a != "operator"]
 # World values that belong to a household: the URLs built from them are the
 # ones where Gamma's twin ids must show Gamma's rows in Bondoufle.
 HOUSEHOLD_OBJECTS = {  # (`booking@alsh` counts as `booking`)
-    "child", "member", "demande", "attachment", "document", "vault_item", "invoice",
-    "payment", "mandate", "household", "adult", "waiting_entry", "booking", "absence",
-    "registration_document", "application", "debit",
+    "child",
+    "member",
+    "demande",
+    "attachment",
+    "document",
+    "vault_item",
+    "invoice",
+    "payment",
+    "mandate",
+    "household",
+    "adult",
+    "waiting_entry",
+    "booking",
+    "absence",
+    "registration_document",
+    "application",
+    "debit",
 }
 LOGIN_PATHS = ("/compte/connexion/", "/admin/login/")
 # Tables a refused request may legitimately write (its session, the access log).
 WRITES_ALLOWED = {"django_session", "accounts_usersession", "audit_accessrecord"}
-
 
 
 def _view_label(callback) -> str:
@@ -155,8 +168,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     runs in a savepoint inside it)."""
     from tenants.models import Commune
 
-    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
-                              MULTITENANT_RELATIVE_MEDIA_ROOT="%s")
+    media = override_settings(
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")), MULTITENANT_RELATIVE_MEDIA_ROOT="%s"
+    )
     with django_db_blocker.unblock():
         media.enable()
         atomic = transaction.atomic()
@@ -168,25 +182,38 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             _align_sequences([town.schema_name, twin.schema_name])
             alpha = build_household(town, key="alpha", last_name="Alpha", vault_id=1)
             gamma = build_household(twin, key="gamma", last_name="Gamma", vault_id=1)
-            collisions = {k: (getattr(v, "pk", v), getattr(gamma[k], "pk", gamma[k]))
-                          for k, v in alpha.items()
-                          if not k.startswith("activity@")}  # activities: town config
+            collisions = {
+                k: (getattr(v, "pk", v), getattr(gamma[k], "pk", gamma[k]))
+                for k, v in alpha.items()
+                if not k.startswith("activity@")
+            }  # activities: town config
             differ = {k: ids for k, ids in collisions.items() if ids[0] != ids[1]}
             assert not differ, f"ids d'Alpha et de Gamma différents : {differ}"
-            beta = build_household(town, key="beta", last_name="Beta", vault_id=2,
-                                    content=False)
+            beta = build_household(town, key="beta", last_name="Beta", vault_id=2, content=False)
             staff = build_staff(town, "castres")
             twin_staff = build_staff(twin, "bondoufle", {k: u.pk for k, u in staff.items()})
             operator, device, user_ct = _operator()
             world = SimpleNamespace(
-                town=town, twin=twin, alpha=alpha, beta=beta, gamma=gamma, staff=staff,
-                twin_staff=twin_staff, operator=operator, device=device,
+                town=town,
+                twin=twin,
+                alpha=alpha,
+                beta=beta,
+                gamma=gamma,
+                staff=staff,
+                twin_staff=twin_staff,
+                operator=operator,
+                device=device,
                 values={
                     TOWN: {**town_constants(town), **alpha},
                     TWIN: {**town_constants(twin), **gamma},
-                    "platform": {"operator": operator, "user_content_type": user_ct,
-                                 "admin_app": "tenants", "admin_unknown": "tenants/commune",
-                                 "commune": town, "operator_device": device},
+                    "platform": {
+                        "operator": operator,
+                        "user_content_type": user_ct,
+                        "admin_app": "tenants",
+                        "admin_unknown": "tenants/commune",
+                        "commune": town,
+                        "operator_device": device,
+                    },
                 },
                 clients={},
             )
@@ -277,7 +304,8 @@ def _outcome(response, api) -> str:
     if api and status == 401:
         return "login"
     return {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method"}.get(
-        status, str(status))
+        status, str(status)
+    )
 
 
 def _matches(expected, got, api) -> bool:
@@ -347,8 +375,11 @@ def test_each_actor_gets_the_declared_outcome(world, entry):
             )
         if must_not_write:
             after = _writes()
-            written = {t: n - before.get(t, 0) for t, n in after.items()
-                       if n != before.get(t, 0) and t.split(".", 1)[1] not in WRITES_ALLOWED}
+            written = {
+                t: n - before.get(t, 0)
+                for t, n in after.items()
+                if n != before.get(t, 0) and t.split(".", 1)[1] not in WRITES_ALLOWED
+            }
             if written:
                 problems.append(f"{actor} {method.upper()} {target}: refusé mais a écrit {written}")
         return response
@@ -356,16 +387,23 @@ def test_each_actor_gets_the_declared_outcome(world, entry):
     has_get = gets(entry)
     if has_get:
         for actor in actors:
-            response = check(actor, "get", _actor_client(world, entry, actor), url,
-                             declared.outcome(actor))
+            response = check(
+                actor, "get", _actor_client(world, entry, actor), url, declared.outcome(actor)
+            )
             results[actor] = response
             if actor == "family_a" and response is not None and response.status_code == 200:
                 if b"Gamma" in _body(response):
                     problems.append(f"family_a GET {url}: la page montre Gamma (Bondoufle)")
     for method in _unsafe_methods(entry):
         for actor in _refused(declared, actors):
-            check(actor, method, _actor_client(world, entry, actor), url,
-                      declared.outcome(actor), must_not_write=True)
+            check(
+                actor,
+                method,
+                _actor_client(world, entry, actor),
+                url,
+                declared.outcome(actor),
+                must_not_write=True,
+            )
 
     clients = _clients(world)
     anonymous = declared.outcome("anonymous")
@@ -374,15 +412,26 @@ def test_each_actor_gets_the_declared_outcome(world, entry):
         # A session of another site is anonymous here: one such visitor per
         # route, in turn (Bondoufle's family, Bondoufle's admin, an operator).
         if entry.site == "town":
-            foreign = [("bondoufle_family", "twin_family"), ("bondoufle_admin", "twin_admin"),
-                       ("operator", "operator")][DECLARED.index(entry) % 3]
+            foreign = [
+                ("bondoufle_family", "twin_family"),
+                ("bondoufle_admin", "twin_admin"),
+                ("operator", "operator"),
+            ][DECLARED.index(entry) % 3]
         else:
             foreign = ("castres_admin", "town_admin")
-        check(foreign[0], method, _visitor(clients[foreign[1]]), url, anonymous,
-              must_not_write=method != "get")
+        check(
+            foreign[0],
+            method,
+            _visitor(clients[foreign[1]]),
+            url,
+            anonymous,
+            must_not_write=method != "get",
+        )
     # Colliding ids: Bondoufle's twin of the owner, on its own town's URL.
-    used = {declared.args.get(a) or DEFAULT_ARGS.get(a)
-            for a in re.findall(r"<(?:\w+:)?(\w+)>", entry.path)}
+    used = {
+        declared.args.get(a) or DEFAULT_ARGS.get(a)
+        for a in re.findall(r"<(?:\w+:)?(\w+)>", entry.path)
+    }
     used = {name.split("@")[0] for name in used if name}
     if entry.site == "town" and has_get and used & HOUSEHOLD_OBJECTS:
         staff_route = declared.outcome("family_a") != "ok"
@@ -434,7 +483,8 @@ def _form_fields(client, url) -> list[str]:
 
 
 JUNK_ENTRIES = [
-    e for e in DECLARED
+    e
+    for e in DECLARED
     if _unsafe_methods(e) and _first_admitted(e) and not any(s in e.id for s in JUNK_SKIPPED)
 ]
 
@@ -444,11 +494,21 @@ def test_junk_input_is_refused_or_handled_never_a_server_error(world, entry):
     actor = _first_admitted(entry)
     slug = TOWN if entry.site == "town" else None
     url = _url(world, entry, slug)
-    client = _visitor(_actor_client(world, entry, actor) if actor != "operator"
-                      else _clients(world)["operator"])
+    client = _visitor(
+        _actor_client(world, entry, actor) if actor != "operator" else _clients(world)["operator"]
+    )
     api = view_class(entry) is not None and "/api/" in url
     fields = ([] if api else _form_fields(client, url)) or [
-        "name", "title", "email", "date", "day", "quantity", "amount", "text", "message"]
+        "name",
+        "title",
+        "email",
+        "date",
+        "day",
+        "quantity",
+        "amount",
+        "text",
+        "message",
+    ]
     failures = []
     for method in _unsafe_methods(entry):
         for junk in JUNK_VALUES:
@@ -458,16 +518,19 @@ def test_junk_input_is_refused_or_handled_never_a_server_error(world, entry):
             sid = transaction.savepoint()
             try:
                 if api:
-                    response = client.generic(method.upper(), url, json.dumps(data),
-                                              content_type="application/json")
+                    response = client.generic(
+                        method.upper(), url, json.dumps(data), content_type="application/json"
+                    )
                 elif method == "post":
                     response = client.post(url, data)
                 else:
-                    response = client.generic(method.upper(), url, "",
-                                              content_type="application/x-www-form-urlencoded")
+                    response = client.generic(
+                        method.upper(), url, "", content_type="application/x-www-form-urlencoded"
+                    )
                 if response.status_code >= 500:
-                    failures.append(f"{method.upper()} {url} ({junk[:20]!r}): "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"{method.upper()} {url} ({junk[:20]!r}): {response.status_code}"
+                    )
             finally:
                 transaction.savepoint_rollback(sid)
                 connection.set_schema_to_public()

@@ -60,6 +60,7 @@ DEFAULT_ARGS = {
     "url": "admin_unknown",
 }
 
+
 # --- enumeration ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Entry:
@@ -141,21 +142,31 @@ def build_household(town, *, key, last_name, vault_id, content=True):
     with tenant_context(town):
         user, household, adult, child = fam.user, fam.household, fam.adult, fam.children[0]
         demande = Demande.objects.create(
-            kind="quotient_familial", subject=f"QF {last_name}", household=household,
-            submitted_by=user, service_area="billing", payload={"quotient_familial": 1},
+            kind="quotient_familial",
+            subject=f"QF {last_name}",
+            household=household,
+            submitted_by=user,
+            service_area="billing",
+            payload={"quotient_familial": 1},
         )
         event = DemandeEvent.objects.create(
             demande=demande, actor=user, to_status="submitted", message=f"attestation {last_name}"
         )
         attachment = Attachment(
-            event=event, stored_name=f"{key:x<32}.pdf"[:36], original_name=f"{last_name}.pdf",
-            content_type="application/pdf", size=len(_PDF),
+            event=event,
+            stored_name=f"{key:x<32}.pdf"[:36],
+            original_name=f"{last_name}.pdf",
+            content_type="application/pdf",
+            size=len(_PDF),
         )
         attachment.file.save(attachment.stored_name, _pdf("x.pdf"), save=False)
         attachment.save()
         document = documents.upload_document(
-            household=household, uploaded_by=user, uploaded_file=_pdf(f"{last_name}.pdf"),
-            kind="attestation_rc", title=f"Assurance {last_name}",
+            household=household,
+            uploaded_by=user,
+            uploaded_file=_pdf(f"{last_name}.pdf"),
+            kind="attestation_rc",
+            title=f"Assurance {last_name}",
         )
         # The vault's public ids (uuid) collide too: sealed with the chosen id.
         public_id = VaultItem._meta.get_field("public_id")
@@ -180,14 +191,20 @@ def build_household(town, *, key, last_name, vault_id, content=True):
                 service=service, name=f"Activité {module}", default_capacity=10
             )
             slots = [
-                DaySlot.objects.get_or_create(activity=activity, day=day + dt.timedelta(days=i),
-                                              defaults={"capacity": 10 if i < 2 else 0})[0]
+                DaySlot.objects.get_or_create(
+                    activity=activity,
+                    day=day + dt.timedelta(days=i),
+                    defaults={"capacity": 10 if i < 2 else 0},
+                )[0]
                 for i in range(3)
             ]
             booking = Booking.objects.create(slot=slots[0], child=child)
-            absence = Absence(booking=Booking.objects.create(slot=slots[1], child=child),
-                              reason="illness", justification_name="certificat.pdf",
-                              justification_type="application/pdf")
+            absence = Absence(
+                booking=Booking.objects.create(slot=slots[1], child=child),
+                reason="illness",
+                justification_name="certificat.pdf",
+                justification_type="application/pdf",
+            )
             absence.justification.save("certificat.pdf", _pdf("c.pdf"), save=False)
             absence.save()
             waiting = WaitingListEntry.objects.create(slot=slots[2], child=child)
@@ -195,50 +212,92 @@ def build_household(town, *, key, last_name, vault_id, content=True):
                 child=child, service=service, school_year=today.year, status="pending"
             )
             reg_doc = RegistrationDocument(
-                registration=registration, code="attestation", label="Attestation",
-                original_name=f"{last_name}.pdf", content_type="application/pdf", size=len(_PDF),
+                registration=registration,
+                code="attestation",
+                label="Attestation",
+                original_name=f"{last_name}.pdf",
+                content_type="application/pdf",
+                size=len(_PDF),
             )
             reg_doc.file.save("piece.pdf", _pdf("p.pdf"), save=False)
             reg_doc.save()
-            per_module.update({f"booking@{module}": booking, f"absence@{module}": absence,
-                               f"waiting_entry@{module}": waiting,
-                               f"registration_document@{module}": reg_doc,
-                               f"activity@{module}": activity})
+            per_module.update(
+                {
+                    f"booking@{module}": booking,
+                    f"absence@{module}": absence,
+                    f"waiting_entry@{module}": waiting,
+                    f"registration_document@{module}": reg_doc,
+                    f"activity@{module}": activity,
+                }
+            )
         application = CrecheApplication.objects.create(
-            household=household, child=child, submitted_by=user,
+            household=household,
+            child=child,
+            submitted_by=user,
             service=Service.objects.filter(module="petite_enfance").order_by("code").first(),
             desired_start=today + dt.timedelta(days=90),
         )
         now = timezone.now()
         invoice = Invoice.objects.create(
-            number=f"F-{key}", regie_code="regie", regie_name="Régie", household=household,
-            payer=adult, payer_name=f"Camille {last_name}", year=today.year, month=today.month,
-            invoice_date=today, due_date=today + dt.timedelta(days=30),
+            number=f"F-{key}",
+            regie_code="regie",
+            regie_name="Régie",
+            household=household,
+            payer=adult,
+            payer_name=f"Camille {last_name}",
+            year=today.year,
+            month=today.month,
+            invoice_date=today,
+            due_date=today + dt.timedelta(days=30),
             payment_opens_at=now - dt.timedelta(days=1),
             payment_closes_at=now + dt.timedelta(days=30),
             total=Decimal("42.00"),
         )
         payment = Payment.objects.create(
-            invoice=invoice, method="desk", provider="regie", transaction_id=f"T-{key}",
-            amount=Decimal("10.00"), paid_at=now, receipt_number=f"R-{key}",
+            invoice=invoice,
+            method="desk",
+            provider="regie",
+            transaction_id=f"T-{key}",
+            amount=Decimal("10.00"),
+            paid_at=now,
+            receipt_number=f"R-{key}",
         )
         mandate = Mandate.objects.create(
-            household=household, signed_by=user, rum=f"RUM-{key}", holder_name=last_name,
-            iban="FR7630006000011234567890189", signed_at=now, applies_from=today,
+            household=household,
+            signed_by=user,
+            rum=f"RUM-{key}",
+            holder_name=last_name,
+            iban="FR7630006000011234567890189",
+            signed_at=now,
+            applies_from=today,
         )
         export = SepaExport.objects.create(
             collection_date=today, message_id=f"M-{key}", xml=b"<xml/>", count=1, total=Decimal("1")
         )
         debit = DirectDebit.objects.create(
-            invoice=invoice, mandate=mandate, amount=Decimal("1.00"), collection_date=today,
+            invoice=invoice,
+            mandate=mandate,
+            amount=Decimal("1.00"),
+            collection_date=today,
             export=export,
         )
         values = {
-            "user": user, "household": household, "adult": adult, "child": child,
-            "member": fam.member, "demande": demande, "attachment": attachment,
-            "document": document, "vault_item": vault_item.public_id, **per_module,
-            "application": application, "invoice": invoice, "payment": payment,
-            "mandate": mandate, "sepa_export": export, "debit": debit,
+            "user": user,
+            "household": household,
+            "adult": adult,
+            "child": child,
+            "member": fam.member,
+            "demande": demande,
+            "attachment": attachment,
+            "document": document,
+            "vault_item": vault_item.public_id,
+            **per_module,
+            "application": application,
+            "invoice": invoice,
+            "payment": payment,
+            "mandate": mandate,
+            "sepa_export": export,
+            "debit": debit,
         }
         if content:
             values.update(build_content(town, last_name))
@@ -253,16 +312,21 @@ def build_content(town, last_name):
     news = NewsItem(title=f"Nouvelles {last_name}", image_alt="Affiche", **published)
     news.image.save("affiche.png", ContentFile(make_image()), save=False)
     news.save()
-    news_attachment = NewsAttachment(news=news, title="Programme", content_type="application/pdf",
-                                     size=len(_PDF))
+    news_attachment = NewsAttachment(
+        news=news, title="Programme", content_type="application/pdf", size=len(_PDF)
+    )
     news_attachment.file.save("programme.pdf", _pdf("programme.pdf"), save=False)
     news_attachment.save()
     reglement = Reglement(title=f"Règlement {last_name}", size=len(_PDF), **published)
     reglement.file.save("reglement.pdf", _pdf("reglement.pdf"), save=False)
     reglement.save()
     page = InfoPage.objects.create(title=f"Infos {last_name}", slug="infos-matrice", **published)
-    return {"news": news, "news_attachment": news_attachment, "reglement": reglement,
-            "page_slug": page.slug}
+    return {
+        "news": news,
+        "news_attachment": news_attachment,
+        "reglement": reglement,
+        "page_slug": page.slug,
+    }
 
 
 def town_constants(town):
@@ -273,24 +337,31 @@ def town_constants(town):
     connection.set_schema_to_public()
     return {
         "service_code": service,
-        "email_template": "booking/email/offer.txt", "content_kind": "actualites",
-        "config_version": 1, "year": timezone.localdate().year,
-        "debit_day": timezone.localdate().isoformat(), "token": "jeton-invalide",
+        "email_template": "booking/email/offer.txt",
+        "content_kind": "actualites",
+        "config_version": 1,
+        "year": timezone.localdate().year,
+        "debit_day": timezone.localdate().isoformat(),
+        "token": "jeton-invalide",
         "uidb64": "MQ",
     }
 
 
 def build_staff(town, prefix, pk_of=None):
     pk_of = pk_of or {}
-    staff = {f"agent_{area}": make_staff(town, username=f"{prefix}-{area}", areas=[area],
-                                         pk=pk_of.get(f"agent_{area}"))
-             for area in AREAS}
-    staff["manager"] = make_staff(town, username=f"{prefix}-resp", role="manager",
-                                  pk=pk_of.get("manager"))
-    staff["town_admin"] = make_staff(town, username=f"{prefix}-admin", role="town_admin",
-                                     pk=pk_of.get("town_admin"))
+    staff = {
+        f"agent_{area}": make_staff(
+            town, username=f"{prefix}-{area}", areas=[area], pk=pk_of.get(f"agent_{area}")
+        )
+        for area in AREAS
+    }
+    staff["manager"] = make_staff(
+        town, username=f"{prefix}-resp", role="manager", pk=pk_of.get("manager")
+    )
+    staff["town_admin"] = make_staff(
+        town, username=f"{prefix}-admin", role="town_admin", pk=pk_of.get("town_admin")
+    )
     return staff
-
 
 
 def area_of(entry):
@@ -329,7 +400,6 @@ def url_for(values, entry, slug):
     return prefix + path + query
 
 
-
 def view_class(entry):
     if entry.site != "town":
         return None
@@ -341,4 +411,3 @@ def gets(entry) -> bool:
     from the handlers of a class view."""
     cls = view_class(entry)
     return hasattr(cls, "get") if cls is not None else "get" in entry.declared.methods
-

@@ -8,253 +8,636 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('booking', '0002_booking_attendance_booking_cancelled_late_absence'),
-        ('families', '0001_initial'),
+        ("booking", "0002_booking_attendance_booking_cancelled_late_absence"),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Counter',
+            name="Counter",
             fields=[
-                ('name', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('value', models.PositiveBigIntegerField(default=0)),
+                ("name", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("value", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'compteur',
+                "verbose_name": "compteur",
             },
         ),
         migrations.CreateModel(
-            name='BillingPreference',
+            name="BillingPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('e_invoice', models.BooleanField(default=False, verbose_name='facture en ligne (plus de facture papier)')),
-                ('e_invoice_since', models.DateTimeField(blank=True, null=True)),
-                ('household', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='billing_preference', to='families.household')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "e_invoice",
+                    models.BooleanField(
+                        default=False, verbose_name="facture en ligne (plus de facture papier)"
+                    ),
+                ),
+                ("e_invoice_since", models.DateTimeField(blank=True, null=True)),
+                (
+                    "household",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="billing_preference",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'préférences de facturation',
+                "verbose_name": "préférences de facturation",
             },
         ),
         migrations.CreateModel(
-            name='InvoicingRun',
+            name="InvoicingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('month', models.PositiveSmallIntegerField()),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('invoices_created', models.PositiveIntegerField(default=0)),
-                ('lines_created', models.PositiveIntegerField(default=0)),
-                ('deferred', models.PositiveIntegerField(default=0, verbose_name='réservations en attente (absence à examiner)')),
-                ('problems', models.JSONField(blank=True, default=list)),
-                ('triggered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("month", models.PositiveSmallIntegerField()),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("invoices_created", models.PositiveIntegerField(default=0)),
+                ("lines_created", models.PositiveIntegerField(default=0)),
+                (
+                    "deferred",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="réservations en attente (absence à examiner)"
+                    ),
+                ),
+                ("problems", models.JSONField(blank=True, default=list)),
+                (
+                    "triggered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facturation mensuelle',
-                'ordering': ['-started_at'],
+                "verbose_name": "facturation mensuelle",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='numéro')),
-                ('kind', models.CharField(choices=[('invoice', 'facture'), ('corrective', 'facture rectificative'), ('credit', 'avoir')], default='invoice', max_length=12)),
-                ('regie_code', models.CharField(max_length=40, verbose_name='régie')),
-                ('regie_name', models.CharField(max_length=160, verbose_name='nom de la régie')),
-                ('payer_name', models.CharField(max_length=170, verbose_name='payeur')),
-                ('payer_email', models.EmailField(blank=True, max_length=254)),
-                ('payer_address', models.TextField(blank=True)),
-                ('year', models.PositiveSmallIntegerField(verbose_name='année facturée')),
-                ('month', models.PositiveSmallIntegerField(verbose_name='mois facturé')),
-                ('invoice_date', models.DateField(verbose_name='date de facture')),
-                ('due_date', models.DateField(verbose_name="date d'échéance")),
-                ('payment_opens_at', models.DateTimeField(verbose_name='paiement en ligne à partir du')),
-                ('payment_closes_at', models.DateTimeField(verbose_name="paiement en ligne jusqu'au")),
-                ('total', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('paper', models.BooleanField(default=True, verbose_name='envoi papier')),
-                ('reason', models.CharField(blank=True, max_length=255, verbose_name='motif (avoir, rectification)')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('to_pay', 'à payer'), ('partly_paid', 'partiellement payée'), ('paid', 'payée'), ('direct_debit', 'prélèvement programmé'), ('cancelled', 'annulée par avoir'), ('nothing_due', 'rien à payer'), ('credit', 'avoir')], default='to_pay', max_length=14)),
-                ('amount_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('amount_credited', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('corrects', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='billing.invoice', verbose_name='facture corrigée')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='families.household')),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='families.adult')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invoices', to='billing.invoicingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="numéro")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("invoice", "facture"),
+                            ("corrective", "facture rectificative"),
+                            ("credit", "avoir"),
+                        ],
+                        default="invoice",
+                        max_length=12,
+                    ),
+                ),
+                ("regie_code", models.CharField(max_length=40, verbose_name="régie")),
+                ("regie_name", models.CharField(max_length=160, verbose_name="nom de la régie")),
+                ("payer_name", models.CharField(max_length=170, verbose_name="payeur")),
+                ("payer_email", models.EmailField(blank=True, max_length=254)),
+                ("payer_address", models.TextField(blank=True)),
+                ("year", models.PositiveSmallIntegerField(verbose_name="année facturée")),
+                ("month", models.PositiveSmallIntegerField(verbose_name="mois facturé")),
+                ("invoice_date", models.DateField(verbose_name="date de facture")),
+                ("due_date", models.DateField(verbose_name="date d'échéance")),
+                (
+                    "payment_opens_at",
+                    models.DateTimeField(verbose_name="paiement en ligne à partir du"),
+                ),
+                (
+                    "payment_closes_at",
+                    models.DateTimeField(verbose_name="paiement en ligne jusqu'au"),
+                ),
+                ("total", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("paper", models.BooleanField(default=True, verbose_name="envoi papier")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="motif (avoir, rectification)"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("to_pay", "à payer"),
+                            ("partly_paid", "partiellement payée"),
+                            ("paid", "payée"),
+                            ("direct_debit", "prélèvement programmé"),
+                            ("cancelled", "annulée par avoir"),
+                            ("nothing_due", "rien à payer"),
+                            ("credit", "avoir"),
+                        ],
+                        default="to_pay",
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "amount_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                (
+                    "amount_credited",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "corrects",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="billing.invoice",
+                        verbose_name="facture corrigée",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="families.adult",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invoices",
+                        to="billing.invoicingrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facture',
-                'ordering': ['-invoice_date', '-id'],
+                "verbose_name": "facture",
+                "ordering": ["-invoice_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Mandate',
+            name="Mandate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rum', models.CharField(max_length=35, unique=True, verbose_name='référence unique de mandat (RUM)')),
-                ('holder_name', models.CharField(max_length=70, verbose_name='titulaire du compte')),
-                ('iban', models.CharField(max_length=34, verbose_name='IBAN')),
-                ('bic', models.CharField(blank=True, max_length=11, verbose_name='BIC')),
-                ('signed_at', models.DateTimeField(verbose_name='signé le')),
-                ('signed_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('applies_from', models.DateField(verbose_name="s'applique aux factures à partir du mois de")),
-                ('status', models.CharField(choices=[('active', 'actif'), ('revoked', 'révoqué')], default='active', max_length=10)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_collection_on', models.DateField(blank=True, null=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mandates', to='families.household')),
-                ('signed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rum",
+                    models.CharField(
+                        max_length=35, unique=True, verbose_name="référence unique de mandat (RUM)"
+                    ),
+                ),
+                (
+                    "holder_name",
+                    models.CharField(max_length=70, verbose_name="titulaire du compte"),
+                ),
+                ("iban", models.CharField(max_length=34, verbose_name="IBAN")),
+                ("bic", models.CharField(blank=True, max_length=11, verbose_name="BIC")),
+                ("signed_at", models.DateTimeField(verbose_name="signé le")),
+                ("signed_ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "applies_from",
+                    models.DateField(verbose_name="s'applique aux factures à partir du mois de"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "actif"), ("revoked", "révoqué")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_collection_on", models.DateField(blank=True, null=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mandates",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mandat de prélèvement',
-                'ordering': ['-signed_at'],
+                "verbose_name": "mandat de prélèvement",
+                "ordering": ["-signed_at"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentAttempt',
+            name="PaymentAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=30, unique=True)),
-                ('provider', models.CharField(max_length=20)),
-                ('provider_transaction_id', models.CharField(blank=True, max_length=120)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('status', models.CharField(choices=[('STARTED', 'commencé'), ('WAITING', 'en attente de confirmation'), ('PAID', 'payé'), ('ACCEPTED', 'autorisé'), ('DENIED', 'refusé'), ('CANCELLED', 'abandonné'), ('EXPIRED', 'expiré'), ('ERROR', 'erreur'), ('RECEIVED', 'reçu')], default='STARTED', max_length=10)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='billing.invoice')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(max_length=30, unique=True)),
+                ("provider", models.CharField(max_length=20)),
+                ("provider_transaction_id", models.CharField(blank=True, max_length=120)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("STARTED", "commencé"),
+                            ("WAITING", "en attente de confirmation"),
+                            ("PAID", "payé"),
+                            ("ACCEPTED", "autorisé"),
+                            ("DENIED", "refusé"),
+                            ("CANCELLED", "abandonné"),
+                            ("EXPIRED", "expiré"),
+                            ("ERROR", "erreur"),
+                            ("RECEIVED", "reçu"),
+                        ],
+                        default="STARTED",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attempts",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tentative de paiement en ligne',
-                'ordering': ['-started_at'],
+                "verbose_name": "tentative de paiement en ligne",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('online', 'carte bancaire en ligne'), ('direct_debit', 'prélèvement'), ('desk', 'à la régie')], max_length=14)),
-                ('provider', models.CharField(max_length=20)),
-                ('transaction_id', models.CharField(max_length=120)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('status', models.CharField(choices=[('valid', 'encaissé'), ('rejected', 'rejeté')], default='valid', max_length=10)),
-                ('paid_at', models.DateTimeField()),
-                ('test', models.BooleanField(default=False, verbose_name='paiement de test')),
-                ('bank_data', models.JSONField(blank=True, default=dict)),
-                ('receipt_number', models.CharField(max_length=20, unique=True)),
-                ('rejection_reason', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='billing.invoice')),
-                ('attempt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='billing.paymentattempt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("online", "carte bancaire en ligne"),
+                            ("direct_debit", "prélèvement"),
+                            ("desk", "à la régie"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("provider", models.CharField(max_length=20)),
+                ("transaction_id", models.CharField(max_length=120)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("valid", "encaissé"), ("rejected", "rejeté")],
+                        default="valid",
+                        max_length=10,
+                    ),
+                ),
+                ("paid_at", models.DateTimeField()),
+                ("test", models.BooleanField(default=False, verbose_name="paiement de test")),
+                ("bank_data", models.JSONField(blank=True, default=dict)),
+                ("receipt_number", models.CharField(max_length=20, unique=True)),
+                ("rejection_reason", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="billing.paymentattempt",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'paiement',
-                'ordering': ['-paid_at', '-id'],
+                "verbose_name": "paiement",
+                "ordering": ["-paid_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SepaExport',
+            name="SepaExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('collection_date', models.DateField(verbose_name='date de prélèvement')),
-                ('message_id', models.CharField(max_length=35)),
-                ('xml', models.BinaryField()),
-                ('count', models.PositiveIntegerField()),
-                ('total', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("collection_date", models.DateField(verbose_name="date de prélèvement")),
+                ("message_id", models.CharField(max_length=35)),
+                ("xml", models.BinaryField()),
+                ("count", models.PositiveIntegerField()),
+                ("total", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fichier de prélèvement',
-                'ordering': ['-created_at'],
+                "verbose_name": "fichier de prélèvement",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DirectDebit',
+            name="DirectDebit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('collection_date', models.DateField(verbose_name='date de prélèvement')),
-                ('sequence', models.CharField(blank=True, max_length=4)),
-                ('status', models.CharField(choices=[('scheduled', 'programmé'), ('exported', 'transmis à la banque'), ('rejected', 'rejeté'), ('cancelled', 'annulé')], default='scheduled', max_length=10)),
-                ('prenotified_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='direct_debits', to='billing.invoice')),
-                ('mandate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='debits', to='billing.mandate')),
-                ('export', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='debits', to='billing.sepaexport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("collection_date", models.DateField(verbose_name="date de prélèvement")),
+                ("sequence", models.CharField(blank=True, max_length=4)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "programmé"),
+                            ("exported", "transmis à la banque"),
+                            ("rejected", "rejeté"),
+                            ("cancelled", "annulé"),
+                        ],
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                ("prenotified_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="direct_debits",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "mandate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debits",
+                        to="billing.mandate",
+                    ),
+                ),
+                (
+                    "export",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debits",
+                        to="billing.sepaexport",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'prélèvement',
-                'ordering': ['collection_date', 'id'],
+                "verbose_name": "prélèvement",
+                "ordering": ["collection_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceLine',
+            name="InvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('charge', 'prestation'), ('reversal', 'annulation (avoir)')], default='charge', max_length=10)),
-                ('generation', models.PositiveSmallIntegerField(default=1)),
-                ('child_name', models.CharField(max_length=170, verbose_name='enfant')),
-                ('service_code', models.CharField(max_length=60)),
-                ('service_name', models.CharField(max_length=160, verbose_name='prestation')),
-                ('day', models.DateField(verbose_name='date')),
-                ('quantity', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=8)),
-                ('unit', models.CharField(default='séance', max_length=30)),
-                ('attendance', models.CharField(max_length=24)),
-                ('billed_percent', models.DecimalField(decimal_places=2, default=Decimal('100'), max_digits=5)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('explanation', models.TextField(blank=True, verbose_name='détail du prix')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('booking', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='billing_lines', to='booking.booking')),
-                ('child', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("charge", "prestation"), ("reversal", "annulation (avoir)")],
+                        default="charge",
+                        max_length=10,
+                    ),
+                ),
+                ("generation", models.PositiveSmallIntegerField(default=1)),
+                ("child_name", models.CharField(max_length=170, verbose_name="enfant")),
+                ("service_code", models.CharField(max_length=60)),
+                ("service_name", models.CharField(max_length=160, verbose_name="prestation")),
+                ("day", models.DateField(verbose_name="date")),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=8),
+                ),
+                ("unit", models.CharField(default="séance", max_length=30)),
+                ("attendance", models.CharField(max_length=24)),
+                (
+                    "billed_percent",
+                    models.DecimalField(decimal_places=2, default=Decimal("100"), max_digits=5),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("explanation", models.TextField(blank=True, verbose_name="détail du prix")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="billing_lines",
+                        to="booking.booking",
+                    ),
+                ),
+                (
+                    "child",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ligne de facture',
-                'ordering': ['invoice', 'position', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('kind', 'charge')), fields=('booking', 'generation'), name='billing_booking_billed_once_per_generation'), models.UniqueConstraint(condition=models.Q(('kind', 'reversal')), fields=('booking', 'generation'), name='billing_booking_reversed_once_per_generation')],
+                "verbose_name": "ligne de facture",
+                "ordering": ["invoice", "position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "charge")),
+                        fields=("booking", "generation"),
+                        name="billing_booking_billed_once_per_generation",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "reversal")),
+                        fields=("booking", "generation"),
+                        name="billing_booking_reversed_once_per_generation",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['household', 'status'], name='billing_inv_househo_168499_idx'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["household", "status"], name="billing_inv_househo_168499_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'invoice')), fields=('household', 'regie_code', 'year', 'month'), name='billing_one_invoice_per_month_and_regie'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "invoice")),
+                fields=("household", "regie_code", "year", "month"),
+                name="billing_one_invoice_per_month_and_regie",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('month__gte', 1), ('month__lte', 12)), name='billing_invoice_month_valid'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__gte", 1), ("month__lte", 12)),
+                name="billing_invoice_month_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mandate',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('household',), name='billing_one_active_mandate_per_household'),
+            model_name="mandate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("household",),
+                name="billing_one_active_mandate_per_household",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentattempt',
-            index=models.Index(fields=['provider', 'status'], name='billing_pay_provide_1af3d6_idx'),
+            model_name="paymentattempt",
+            index=models.Index(
+                fields=["provider", "status"], name="billing_pay_provide_1af3d6_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('provider', 'transaction_id'), name='billing_one_payment_per_provider_transaction'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                fields=("provider", "transaction_id"),
+                name="billing_one_payment_per_provider_transaction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='billing_payment_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="billing_payment_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='directdebit',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['scheduled', 'exported'])), fields=('invoice',), name='billing_one_live_debit_per_invoice'),
+            model_name="directdebit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["scheduled", "exported"])),
+                fields=("invoice",),
+                name="billing_one_live_debit_per_invoice",
+            ),
         ),
     ]

@@ -1,12 +1,13 @@
 """Online payment: contracts, the eopayment adapter and notification checks.
 
-    gateway = gateway_from_settings(PaymentSettings.objects.get())
-    redirect = gateway.start(PaymentRequest(amount=..., reference=..., email=...,
-                                            return_url=..., notification_url=...))
-    ...
-    notification = gateway.parse_notification(request.body)
-    result = verify_notification(notification, expected=ExpectedPayment(...))
+gateway = gateway_from_settings(PaymentSettings.objects.get())
+redirect = gateway.start(PaymentRequest(amount=..., reference=..., email=...,
+                                        return_url=..., notification_url=...))
+...
+notification = gateway.parse_notification(request.body)
+result = verify_notification(notification, expected=ExpectedPayment(...))
 """
+
 from .contracts import (
     ExpectedPayment,
     MalformedNotification,

@@ -2,6 +2,7 @@
 
 Nothing here knows eopayment; `gateway.py` translates both ways.
 """
+
 from __future__ import annotations
 
 import re

@@ -12,6 +12,7 @@ treasury; no signature: a payment is confirmed by querying PayFiP, see
 payfip.py). The legacy `tipi` backend is refused on purpose: eopayment reports
 its answers as signed without checking anything.
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,8 +78,9 @@ class EopaymentGateway:
     # --- requests -------------------------------------------------------
 
     def start(self, request: PaymentRequest) -> PaymentRedirect:
-        payment = self._payment(normal_return_url=request.return_url,
-                                automatic_return_url=request.notification_url)
+        payment = self._payment(
+            normal_return_url=request.return_url, automatic_return_url=request.notification_url
+        )
         minimal = payment.get_minimal_amount()
         if minimal is not None and request.amount < minimal:
             raise PaymentError(f"Le paiement en ligne demande au moins {euros(minimal)}.")
@@ -122,8 +124,10 @@ class EopaymentGateway:
         try:
             response = self._payment().response(raw, **kwargs)
         except (eopayment.ResponseError, KeyError, ValueError, TypeError) as exc:
-            log.warning("payment notification unreadable",
-                        extra={"provider": self.provider, "error": str(exc)})
+            log.warning(
+                "payment notification unreadable",
+                extra={"provider": self.provider, "error": str(exc)},
+            )
             raise MalformedNotification(
                 "Notification de paiement illisible : champs manquants ou invalides."
             ) from None
@@ -134,8 +138,9 @@ class EopaymentGateway:
         return self._payment().payment_status(transaction_id, transaction_date=started_at)
 
     def _payment(self, **url_options) -> eopayment.Payment:
-        return eopayment.Payment(self.kind, {**self.options, **url_options},
-                                 logger=_EOPAYMENT_LOGGER)
+        return eopayment.Payment(
+            self.kind, {**self.options, **url_options}, logger=_EOPAYMENT_LOGGER
+        )
 
 
 def gateway_from_settings(
@@ -214,8 +219,7 @@ def to_notification(provider: str, response) -> Notification:
     """eopayment's PaymentResponse -> our Notification (amount, currency and
     reference read where each provider puts them)."""
     bank = {
-        k: (v[0] if isinstance(v, list) and v else v)
-        for k, v in (response.bank_data or {}).items()
+        k: (v[0] if isinstance(v, list) and v else v) for k, v in (response.bank_data or {}).items()
     }
     transaction_id = str(response.transaction_id or "")
     if provider in ("payzen", "systempay"):

@@ -18,6 +18,7 @@ The job's loop (Celery beat, per town, over stored attempts) belongs to the
 invoicing issue; this module is its boundary: one call per attempt, returning
 a Notification for `verify_notification()` like any other provider's.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -6,6 +6,7 @@ Options are the provider's NON-secret settings (shop id, mode...). Secrets
 secret option to the NAME of the environment variable that holds it
 (payments/gateway.py reads the variable when it builds the gateway).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,12 @@ class Provider:
 
 _VADS = (
     Option("vads_site_id", "Identifiant de la boutique (8 chiffres)", required=True),
-    Option("vads_ctx_mode", "Mode", choices=(("TEST", "Test"), ("PRODUCTION", "Production")),
-           help="Test tant que la banque n'a pas validé la boutique."),
+    Option(
+        "vads_ctx_mode",
+        "Mode",
+        choices=(("TEST", "Test"), ("PRODUCTION", "Production")),
+        help="Test tant que la banque n'a pas validé la boutique.",
+    ),
 )
 _VADS_SECRETS = (
     Option("secret_test", "Clé de test", required=True),
@@ -42,29 +47,46 @@ PROVIDERS = {
     p.code: p
     for p in (
         Provider("none", "Pas de paiement en ligne"),
-        Provider("dummy", "Démonstration (aucun paiement réel)",
-                 options=(Option("origin", "Nom affiché sur la page de démonstration"),)),
-        Provider("payzen", "PayZen (Lyra)", options=_VADS, secrets=_VADS_SECRETS),
-        Provider("systempay", "Systempay (Caisse d'Épargne, Banque Populaire)",
-                 options=_VADS, secrets=_VADS_SECRETS),
         Provider(
-            "paybox", "Paybox (Verifone)",
+            "dummy",
+            "Démonstration (aucun paiement réel)",
+            options=(Option("origin", "Nom affiché sur la page de démonstration"),),
+        ),
+        Provider("payzen", "PayZen (Lyra)", options=_VADS, secrets=_VADS_SECRETS),
+        Provider(
+            "systempay",
+            "Systempay (Caisse d'Épargne, Banque Populaire)",
+            options=_VADS,
+            secrets=_VADS_SECRETS,
+        ),
+        Provider(
+            "paybox",
+            "Paybox (Verifone)",
             options=(
                 Option("site", "Numéro de site", required=True),
                 Option("rang", "Numéro de rang", required=True),
                 Option("identifiant", "Identifiant", required=True),
-                Option("platform", "Plateforme", choices=(
-                    ("test", "Test"), ("backup", "Secours"), ("prod", "Production"))),
+                Option(
+                    "platform",
+                    "Plateforme",
+                    choices=(("test", "Test"), ("backup", "Secours"), ("prod", "Production")),
+                ),
             ),
-            secrets=(Option("shared_secret", "Clé HMAC", required=True),
-                     Option("cle", "Clé (ancienne interface)")),
+            secrets=(
+                Option("shared_secret", "Clé HMAC", required=True),
+                Option("cle", "Clé (ancienne interface)"),
+            ),
         ),
         Provider(
-            "payfip_ws", "PayFiP (DGFiP, paiement des titres publics)",
+            "payfip_ws",
+            "PayFiP (DGFiP, paiement des titres publics)",
             options=(
                 Option("numcli", "Numéro de client PayFiP", required=True),
-                Option("saisie", "Mode", choices=(
-                    ("T", "Test"), ("X", "Activation"), ("W", "Production"))),
+                Option(
+                    "saisie",
+                    "Mode",
+                    choices=(("T", "Test"), ("X", "Activation"), ("W", "Production")),
+                ),
             ),
         ),
     )
@@ -77,8 +99,9 @@ FORBIDDEN_OPTIONS = {
     "automatic_return_url": "fixée par le portail pour chaque paiement",
     "consider_all_response_signed": "accepterait des réponses non signées",
 }
-_SECRET_WORDS = re.compile(r"secret|password|passwd|mot_?de_?passe|hmac|private|token|^cle$|_key$",
-                           re.IGNORECASE)
+_SECRET_WORDS = re.compile(
+    r"secret|password|passwd|mot_?de_?passe|hmac|private|token|^cle$|_key$", re.IGNORECASE
+)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -99,8 +122,9 @@ def payment_problems(payment: dict) -> list[str]:
     problems = []
     for name in payment.get("options") or {}:
         if name in FORBIDDEN_OPTIONS:
-            problems.append(f"payment.options.{name} : option interdite "
-                            f"({FORBIDDEN_OPTIONS[name]}).")
+            problems.append(
+                f"payment.options.{name} : option interdite ({FORBIDDEN_OPTIONS[name]})."
+            )
         elif name in secret_options or _SECRET_WORDS.search(name):
             problems.append(
                 f"payment.options.{name} : « {name} » est un secret : ne l'écrivez jamais dans "
@@ -110,10 +134,15 @@ def payment_problems(payment: dict) -> list[str]:
     for name, variable in (payment.get("secrets") or {}).items():
         if provider != "none" and name not in secret_options:
             expected = ", ".join(sorted(secret_options)) or "aucun"
-            problems.append(f"payment.secrets.{name} : « {name} » n'est pas un secret de ce "
-                            f"prestataire (secrets attendus : {expected}).")
-        elif isinstance(variable, str) and _ENV_NAME.match(variable) and \
-                looks_like_a_secret_value(variable):
+            problems.append(
+                f"payment.secrets.{name} : « {name} » n'est pas un secret de ce "
+                f"prestataire (secrets attendus : {expected})."
+            )
+        elif (
+            isinstance(variable, str)
+            and _ENV_NAME.match(variable)
+            and looks_like_a_secret_value(variable)
+        ):
             problems.append(
                 f"payment.secrets.{name} : cela ressemble à la valeur d'un secret, pas au nom "
                 "d'une variable d'environnement ; ne saisissez jamais le secret lui-même "

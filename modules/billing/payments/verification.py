@@ -4,6 +4,7 @@ eopayment reports a bad signature as `signed=False` instead of raising (its
 systempay/payzen and paybox backends): refusing unsigned answers is OUR job,
 and so is checking that what was paid is what the invoice asks.
 """
+
 from __future__ import annotations
 
 from ..pricing import euros

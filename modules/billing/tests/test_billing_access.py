@@ -6,6 +6,7 @@ own), anonymously (login) and by staff of another area.
 security.md: a portail famille let parents read other children's records by
 changing an id in the URL; every object URL is tested with another family's ids.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -44,39 +45,60 @@ STAFF_PAGES = {
     "billing:staff-desk-payment": ("billing/gestion/factures/{invoice}/encaissement/", ["post"]),
 }
 # Pages without an object id (lists scoped to the family itself).
-FAMILY_LISTS = ["billing/", "billing/factures/", "billing/prelevement/", "billing/attestations/",
-                "api/billing/factures/", "api/billing/mandats/"]  # (Bondoufle: no e-invoice page)
+FAMILY_LISTS = [
+    "billing/",
+    "billing/factures/",
+    "billing/prelevement/",
+    "billing/attestations/",
+    "api/billing/factures/",
+    "api/billing/mandats/",
+]  # (Bondoufle: no e-invoice page)
 
 
 def _family(town, last_name, pks=None):
     """A family with an invoice, a payment attempt, a payment and a mandate;
     `pks` forces the primary keys (to collide with another town's)."""
     pks = pks or {}
-    with_tables = {"invoice": "billing_invoice", "payment": "billing_payment",
-                   "mandate": "billing_mandate", "attempt": "billing_paymentattempt"}
+    with_tables = {
+        "invoice": "billing_invoice",
+        "payment": "billing_payment",
+        "mandate": "billing_mandate",
+        "attempt": "billing_paymentattempt",
+    }
     for key, table in with_tables.items():
         if key in pks:  # the next row of that table gets this id
             with connection.cursor() as cursor:
-                cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
-                               [table, pks[key]])
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, pks[key]]
+                )
     fam = make_invoiced_family(town, last_name=last_name, run=False)
     if town.slug == "bondoufle":
-        services.sign_mandate(household=fam.household, user=fam.user, iban=GOOD_IBAN,
-                              holder_name=f"A {last_name}")
+        services.sign_mandate(
+            household=fam.household, user=fam.user, iban=GOOD_IBAN, holder_name=f"A {last_name}"
+        )
     else:  # Castres offers no direct debit: a row as another version might have left
         from django.utils import timezone
 
-        Mandate.objects.create(household=fam.household, rum=f"CASTRES-TEST-{last_name}",
-                               holder_name=f"A {last_name}", iban=GOOD_IBAN,
-                               signed_at=timezone.now(), applies_from="2030-01-01")
+        Mandate.objects.create(
+            household=fam.household,
+            rum=f"CASTRES-TEST-{last_name}",
+            holder_name=f"A {last_name}",
+            iban=GOOD_IBAN,
+            signed_at=timezone.now(),
+            applies_from="2030-01-01",
+        )
     from modules.billing.testing import billed_month, issue_day
 
     year, month = billed_month()
     services.run_month(commune=town, year=year, month=month, today=issue_day(), notify=False)
     fam.invoice = Invoice.objects.get(household=fam.household)
     Mandate.objects.filter(household=fam.household).update(status="revoked")  # no debit: payable
-    fam.attempt = PaymentAttempt.objects.create(invoice=fam.invoice, reference=f"X{last_name}P001",
-                                                provider="payzen", amount=fam.invoice.total)
+    fam.attempt = PaymentAttempt.objects.create(
+        invoice=fam.invoice,
+        reference=f"X{last_name}P001",
+        provider="payzen",
+        amount=fam.invoice.total,
+    )
     fam.payment = services.record_desk_payment(invoice=fam.invoice, amount="1.00", by=None)
     Mandate.objects.filter(household=fam.household).update(status="active")
     fam.mandate = Mandate.objects.filter(household=fam.household).first()
@@ -93,17 +115,30 @@ def world(castres, bondoufle, in_town, settings):
         beta = _family(bondoufle, "Beta")
     with in_town(castres):
         # Castres's famille Gamma: primary keys equal to famille Alpha's in Bondoufle.
-        gamma = _family(castres, "Gamma", pks={"invoice": alpha.invoice.pk,
-                                                "payment": alpha.payment.pk,
-                                                "mandate": alpha.mandate.pk})
+        gamma = _family(
+            castres,
+            "Gamma",
+            pks={
+                "invoice": alpha.invoice.pk,
+                "payment": alpha.payment.pk,
+                "mandate": alpha.mandate.pk,
+            },
+        )
     assert (gamma.invoice.pk, gamma.payment.pk, gamma.mandate.pk) == (
-        alpha.invoice.pk, alpha.payment.pk, alpha.mandate.pk)
+        alpha.invoice.pk,
+        alpha.payment.pk,
+        alpha.mandate.pk,
+    )
     return alpha, beta, gamma
 
 
 def _paths(table, owner):
-    ids = {"invoice": owner.invoice.pk, "payment": owner.payment.pk, "mandate": owner.mandate.pk,
-           "ref": owner.attempt.reference}
+    ids = {
+        "invoice": owner.invoice.pk,
+        "payment": owner.payment.pk,
+        "mandate": owner.mandate.pk,
+        "ref": owner.attempt.reference,
+    }
     for name, (template, methods) in table.items():
         for method in methods:
             yield name, method, template.format(**ids)
@@ -117,18 +152,38 @@ def _call(client, method, url):
 
 def test_every_billing_url_is_in_the_matrix():
     resolver = get_resolver("portal.urls_tenant")
-    named = {f"billing:{n}" for n in resolver.namespace_dict["billing"][1].reverse_dict
-             if isinstance(n, str)}
-    named |= {f"api:billing:{n}" for n in
-              resolver.namespace_dict["api"][1].namespace_dict["billing"][1].reverse_dict
-              if isinstance(n, str)}
+    named = {
+        f"billing:{n}"
+        for n in resolver.namespace_dict["billing"][1].reverse_dict
+        if isinstance(n, str)
+    }
+    named |= {
+        f"api:billing:{n}"
+        for n in resolver.namespace_dict["api"][1].namespace_dict["billing"][1].reverse_dict
+        if isinstance(n, str)
+    }
     covered = set(FAMILY_PAGES) | set(FAMILY_API) | set(STAFF_PAGES)
-    without_ids = {"billing:home", "billing:simulator", "billing:invoices", "billing:e-invoice",
-                   "billing:mandate", "billing:attestations", "billing:attestation-pdf",
-                   "billing:payment-notify", "billing:demo-provider", "billing:staff",
-                   "billing:staff-run", "billing:staff-debits", "billing:staff-export",
-                   "billing:staff-export-file", "billing:staff-reject", "api:billing:info",
-                   "api:billing:simulator", "api:billing:invoices", "api:billing:mandates"}
+    without_ids = {
+        "billing:home",
+        "billing:simulator",
+        "billing:invoices",
+        "billing:e-invoice",
+        "billing:mandate",
+        "billing:attestations",
+        "billing:attestation-pdf",
+        "billing:payment-notify",
+        "billing:demo-provider",
+        "billing:staff",
+        "billing:staff-run",
+        "billing:staff-debits",
+        "billing:staff-export",
+        "billing:staff-export-file",
+        "billing:staff-reject",
+        "api:billing:info",
+        "api:billing:simulator",
+        "api:billing:invoices",
+        "api:billing:mandates",
+    }
     assert named - covered - without_ids == set()
 
 
@@ -141,14 +196,19 @@ def test_another_family_of_the_same_town_gets_404_everywhere(world, bondoufle, i
     # Nothing of Alpha's changed.
     with in_town(bondoufle):
         assert Mandate.objects.get(pk=alpha.mandate.pk).status == "active"
-        assert not PaymentAttempt.objects.filter(invoice=alpha.invoice).exclude(
-            pk=alpha.attempt.pk).exists()
+        assert (
+            not PaymentAttempt.objects.filter(invoice=alpha.invoice)
+            .exclude(pk=alpha.attempt.pk)
+            .exists()
+        )
     # Lists show Beta's own rows only.
     for path in FAMILY_LISTS:
         response = beta.client.get(f"/bondoufle/{path}")
         assert response.status_code == 200, path
-        assert alpha.invoice.number not in response.content.decode() or \
-            alpha.invoice.number == beta.invoice.number
+        assert (
+            alpha.invoice.number not in response.content.decode()
+            or alpha.invoice.number == beta.invoice.number
+        )
         assert alpha.mandate.rum not in response.content.decode(), path
 
 
@@ -172,8 +232,7 @@ def test_anonymous_visitors_are_sent_to_login(world):
     alpha, _, _ = world
     for name, method, path in _paths(FAMILY_PAGES, alpha):
         response = _call(Client(), method, f"/bondoufle/{path}")
-        assert response.status_code == 302 and response["Location"].startswith("/connexion/"), \
-            name
+        assert response.status_code == 302 and response["Location"].startswith("/connexion/"), name
     for name, method, path in _paths(FAMILY_API, alpha):
         assert _call(Client(), method, f"/bondoufle/{path}").status_code == 403, name
 
@@ -183,13 +242,15 @@ def test_staff_of_another_area_and_families_cannot_use_staff_pages(world, bondou
     from accounts.models import User
 
     with in_town(bondoufle):
-        other = User.objects.create_user(username="agent-alsh", password="x" * 20, role="agent",
-                                         service_areas=["alsh"])
+        other = User.objects.create_user(
+            username="agent-alsh", password="x" * 20, role="agent", service_areas=["alsh"]
+        )
     client = Client()
     force_login_verified(client, other, bondoufle)  # staff: with their second factor
     for name, method, path in _paths(STAFF_PAGES, alpha):
         assert _call(client, method, f"/bondoufle/{path}").status_code == 403, name
         assert _call(beta.client, method, f"/bondoufle/{path}").status_code == 403, name
     with in_town(bondoufle):
-        assert not Payment.objects.filter(invoice=alpha.invoice).exclude(
-            pk=alpha.payment.pk).exists()
+        assert (
+            not Payment.objects.filter(invoice=alpha.invoice).exclude(pk=alpha.payment.pk).exists()
+        )

@@ -9,6 +9,7 @@ helper connection; the test's own connection only reads).
   some roll back;
 - two monthly runs of the same town at once create each invoice once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,21 +54,26 @@ def setup_family(n_children=1, n_days=3):
 
     def go():
         household = Household.objects.create(name=NAME, city="Castres")
-        adult = Adult.objects.create(household=household, first_name="Zoé", last_name="Test",
-                                     email="zoe.test@example.org")
+        adult = Adult.objects.create(
+            household=household, first_name="Zoé", last_name="Test", email="zoe.test@example.org"
+        )
         year, month = billed_month()
         for i in range(n_children):
-            child = Child.objects.create(household=household, first_name=f"Enfant{i}",
-                                         last_name="Test", birth_date="2018-01-01")
+            child = Child.objects.create(
+                household=household,
+                first_name=f"Enfant{i}",
+                last_name="Test",
+                birth_date="2018-01-01",
+            )
             child.guardians.add(adult)
-            book(child, "restauration-scolaire", school_days(year, month, count=n_days),
-                 name=NAME)
+            book(child, "restauration-scolaire", school_days(year, month, count=n_days), name=NAME)
         from tenants.models import Commune
 
         castres = Commune.objects.get(slug="castres")
         connection.set_tenant(castres)
-        result = services.run_month(commune=castres, year=year, month=month,
-                                    today=issue_day(), notify=False)
+        result = services.run_month(
+            commune=castres, year=year, month=month, today=issue_day(), notify=False
+        )
         return household.pk, result.invoice_ids[0]
 
     return go
@@ -89,22 +95,36 @@ def start_attempt(invoice_id):
     """What the family's click does: a payment attempt opened with the provider."""
     invoice = Invoice.objects.get(pk=invoice_id)
     return services.start_online_payment(
-        invoice=invoice, user=None, return_url="https://portail.example/castres/billing/retour/",
-        notification_url="https://portail.example/castres/billing/paiement/notification/")
+        invoice=invoice,
+        user=None,
+        return_url="https://portail.example/castres/billing/retour/",
+        notification_url="https://portail.example/castres/billing/paiement/notification/",
+    )
 
 
 def payzen_ipn(redirect, amount_cents=None, **overrides):
     """The IPN PayZen posts back for this form, signed with the shop's key."""
     form = dict(redirect.fields)
     fields = {
-        "vads_amount": amount_cents or form["vads_amount"], "vads_auth_mode": "FULL",
-        "vads_auth_number": "3fb1c2", "vads_auth_result": "00", "vads_capture_delay": "0",
-        "vads_card_brand": "CB", "vads_card_number": "497010XXXXXX0014",
-        "vads_ctx_mode": "TEST", "vads_currency": "978", "vads_extra_result": "",
-        "vads_order_id": form["vads_order_id"], "vads_payment_config": "SINGLE",
-        "vads_result": "00", "vads_site_id": form["vads_site_id"],
-        "vads_trans_date": form["vads_trans_date"], "vads_trans_id": form["vads_trans_id"],
-        "vads_trans_status": "AUTHORISED", "vads_url_check_src": "PAY", "vads_version": "V2",
+        "vads_amount": amount_cents or form["vads_amount"],
+        "vads_auth_mode": "FULL",
+        "vads_auth_number": "3fb1c2",
+        "vads_auth_result": "00",
+        "vads_capture_delay": "0",
+        "vads_card_brand": "CB",
+        "vads_card_number": "497010XXXXXX0014",
+        "vads_ctx_mode": "TEST",
+        "vads_currency": "978",
+        "vads_extra_result": "",
+        "vads_order_id": form["vads_order_id"],
+        "vads_payment_config": "SINGLE",
+        "vads_result": "00",
+        "vads_site_id": form["vads_site_id"],
+        "vads_trans_date": form["vads_trans_date"],
+        "vads_trans_id": form["vads_trans_id"],
+        "vads_trans_status": "AUTHORISED",
+        "vads_url_check_src": "PAY",
+        "vads_version": "V2",
     }
     fields.update(overrides)
     fields["signature"] = payzen_signature(fields, PAYZEN_KEY)
@@ -114,8 +134,11 @@ def payzen_ipn(redirect, amount_cents=None, **overrides):
 def post_notification(body: str):
     def go():
         town = connection.tenant
-        response = Client().post("/castres/billing/paiement/notification/", data=body,
-                                 content_type="application/x-www-form-urlencoded")
+        response = Client().post(
+            "/castres/billing/paiement/notification/",
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+        )
         connection.set_tenant(town)  # the routing middleware leaves the public schema
         return response.status_code, response.content.decode()
 
@@ -135,7 +158,6 @@ def receipts():
 
 def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payzen_secret):
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-
         attempt, redirect = in_own_connection(castres, lambda: start_attempt(invoice_id))
         body = payzen_ipn(redirect)
         results = run_in_threads(castres, [post_notification(body) for _ in range(5)])
@@ -144,8 +166,10 @@ def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payz
         assert payments.count() == 1
         invoice = Invoice.objects.get(pk=invoice_id)
         assert (invoice.status, invoice.amount_paid) == ("paid", invoice.total)
-        assert payments.get().transaction_id == \
-            f"{dict(redirect.fields)['vads_trans_date']}_{dict(redirect.fields)['vads_trans_id']}"
+        assert (
+            payments.get().transaction_id
+            == f"{dict(redirect.fields)['vads_trans_date']}_{dict(redirect.fields)['vads_trans_id']}"
+        )
         assert len(receipts()) == 1
         assert receipts()[0].to == ["zoe.test@example.org"]
         # Five more, one after the other: still one payment, one receipt.
@@ -165,10 +189,13 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
 
     def back_to_payzen():
         PaymentSettings.objects.update(
-            kind="payzen", options={"vads_site_id": "00000000"},
-            secret_env={"secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION"})
-
+            kind="payzen",
+            options={"vads_site_id": "00000000"},
+            secret_env={
+                "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
+                "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
+            },
+        )
 
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
         in_own_connection(castres, to_dummy)
@@ -177,9 +204,15 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
             from urllib.parse import parse_qs, urlsplit
 
             query = {k: v[0] for k, v in parse_qs(urlsplit(redirect.url).query).items()}
-            body = urlencode({"transaction_id": query["transaction_id"],
-                              "orderid": query["orderid"], "amount": query["amount"],
-                              "signed": "1", "ok": "1"})
+            body = urlencode(
+                {
+                    "transaction_id": query["transaction_id"],
+                    "orderid": query["orderid"],
+                    "amount": query["amount"],
+                    "signed": "1",
+                    "ok": "1",
+                }
+            )
             results = run_in_threads(castres, [post_notification(body) for _ in range(5)])
             assert [code for code, _ in results] == [200] * 5, results
             assert Payment.objects.filter(invoice_id=invoice_id).count() == 1
@@ -190,7 +223,6 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
 
 def test_tampered_wrong_amount_and_unknown_reference_are_refused(castres, payzen_secret):
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-
         attempt, redirect = in_own_connection(castres, lambda: start_attempt(invoice_id))
         good = payzen_ipn(redirect)
         tampered = good.replace("vads_amount=", "vads_amount=1")
@@ -223,10 +255,22 @@ def test_invoice_numbers_stay_gapless_under_concurrency(castres):
                 if fail:
                     raise RuntimeError("rollback")
             return numbers
+
         return go
 
-    jobs = [take(n, fail) for n, fail in [(3, False), (2, True), (1, False), (5, False),
-                                          (4, True), (2, False), (1, True), (3, False)]]
+    jobs = [
+        take(n, fail)
+        for n, fail in [
+            (3, False),
+            (2, True),
+            (1, False),
+            (5, False),
+            (4, True),
+            (2, False),
+            (1, True),
+            (3, False),
+        ]
+    ]
     try:
         results = run_in_threads(castres, jobs)
         connection.set_tenant(castres)
@@ -234,7 +278,6 @@ def test_invoice_numbers_stay_gapless_under_concurrency(castres):
         assert taken == list(range(1, 15))  # 3 + 1 + 5 + 2 + 3, nothing lost to rollbacks
         assert Counter.objects.get(name=name).value == 14
     finally:
-
         in_own_connection(castres, lambda: Counter.objects.filter(name=name).delete())
 
 
@@ -248,8 +291,9 @@ def test_two_runs_of_one_town_at_once_invoice_once(castres):
         for n in range(3):
             household = Household.objects.create(name=f"{NAME} {n}")
             adult = Adult.objects.create(household=household, first_name="A", last_name="B")
-            child = Child.objects.create(household=household, first_name="C", last_name="B",
-                                         birth_date="2018-01-01")
+            child = Child.objects.create(
+                household=household, first_name="C", last_name="B", birth_date="2018-01-01"
+            )
             child.guardians.add(adult)
             book(child, "restauration-scolaire", school_days(year, month, count=2), name=NAME)
             ids.append(household.pk)
@@ -262,8 +306,9 @@ def test_two_runs_of_one_town_at_once_invoice_once(castres):
         Activity.objects.filter(name__startswith=NAME).delete()
 
     def go():
-        return services.run_month(commune=castres, year=year, month=month, today=issue_day(),
-                                  notify=False)
+        return services.run_month(
+            commune=castres, year=year, month=month, today=issue_day(), notify=False
+        )
 
     with committed(castres, setup, cleanup) as ids:
         results = run_in_threads(castres, [go, go])
@@ -294,14 +339,26 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
             attempt, _ = in_own_connection(castres, lambda: start_attempt(invoice_id))
             amount = int(attempt.amount * 100)
             old = attempt.started_at - timedelta(minutes=10)
-            in_own_connection(castres, lambda: PaymentAttempt.objects.filter(
-                pk=attempt.pk).update(started_at=old))
-            answer = SoapRecord(dattrans="21112026", heurtrans="1030", exer="2026",
-                                idOp="IDOP-TEST-1", mel="zoe.test@example.org",
-                                montant=str(amount), numauto="1", numcli="123456", objet="",
-                                refdet=attempt.reference, resultrans="P", saisie="T")
-            monkeypatch.setattr(PayFiP, "get_info_paiement", lambda self, idop, timeout=None:
-                                answer)
+            in_own_connection(
+                castres, lambda: PaymentAttempt.objects.filter(pk=attempt.pk).update(started_at=old)
+            )
+            answer = SoapRecord(
+                dattrans="21112026",
+                heurtrans="1030",
+                exer="2026",
+                idOp="IDOP-TEST-1",
+                mel="zoe.test@example.org",
+                montant=str(amount),
+                numauto="1",
+                numcli="123456",
+                objet="",
+                refdet=attempt.reference,
+                resultrans="P",
+                saisie="T",
+            )
+            monkeypatch.setattr(
+                PayFiP, "get_info_paiement", lambda self, idop, timeout=None: answer
+            )
             counts = in_own_connection(castres, reconcile_payments_for_town)
             connection.set_tenant(castres)
             assert (counts["checked"], counts["paid"]) == (1, 1)
@@ -312,6 +369,12 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
             assert Payment.objects.filter(invoice_id=invoice_id).count() == 1
         finally:
             in_own_connection(castres, settings_to("payzen", {"vads_site_id": "00000000"}))
-            in_own_connection(castres, lambda: PaymentSettings.objects.update(secret_env={
-                "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION"}))
+            in_own_connection(
+                castres,
+                lambda: PaymentSettings.objects.update(
+                    secret_env={
+                        "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
+                        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
+                    }
+                ),
+            )

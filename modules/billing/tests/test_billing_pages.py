@@ -1,5 +1,6 @@
 """Families' billing pages, the public simulator, PDFs, the payment redirect and
 the demo provider page, staff pages (Django test client, real PostgreSQL)."""
+
 from __future__ import annotations
 
 import re
@@ -66,7 +67,8 @@ def test_invoice_pdf_download_and_its_content(alpha, castres, in_town):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="facture-{alpha.invoice.number}.pdf"')
+        f'attachment; filename="facture-{alpha.invoice.number}.pdf"'
+    )
     assert response.content.startswith(b"%PDF-")
     # What the PDF is made of: town header, payer, month, dated lines per child,
     # totals, due date, how to pay.
@@ -74,13 +76,26 @@ def test_invoice_pdf_download_and_its_content(alpha, castres, in_town):
 
     with in_town(castres):
         _, invoicing = services.town_settings(castres)
-        ctx = pdf.invoice_context(alpha.invoice, castres, how_to_pay=invoicing.how_to_pay,
-                                  pay_url="https://portail.example/castres/billing/")
+        ctx = pdf.invoice_context(
+            alpha.invoice,
+            castres,
+            how_to_pay=invoicing.how_to_pay,
+            pay_url="https://portail.example/castres/billing/",
+        )
         html = render_to_string("billing/pdf/invoice.html", ctx)
-    for text in ("Castres", "110 boulevard Maréchal Joffre", "Alex Alpha", "1 rue Haute",
-                 alpha.invoice.period_label, "Camille Alpha", euros(alpha.invoice.total),
-                 f"{alpha.invoice.due_date:%d/%m/%Y}", "PayZen", "Reste à payer",
-                 f"{alpha.bookings[0].slot.day:%d/%m/%Y}"):
+    for text in (
+        "Castres",
+        "110 boulevard Maréchal Joffre",
+        "Alex Alpha",
+        "1 rue Haute",
+        alpha.invoice.period_label,
+        "Camille Alpha",
+        euros(alpha.invoice.total),
+        f"{alpha.invoice.due_date:%d/%m/%Y}",
+        "PayZen",
+        "Reste à payer",
+        f"{alpha.bookings[0].slot.day:%d/%m/%Y}",
+    ):
         assert text in html, text
 
 
@@ -106,14 +121,16 @@ def test_pay_redirects_to_the_providers_page_only(alpha, castres, in_town, monke
 
 def test_pay_without_the_providers_secret_is_a_french_message(alpha, monkeypatch):
     monkeypatch.delenv("CASTRES_PAYZEN_SECRET_TEST", raising=False)
-    response = alpha.client.post(f"/castres/billing/factures/{alpha.invoice.pk}/payer/",
-                                 follow=True)
+    response = alpha.client.post(
+        f"/castres/billing/factures/{alpha.invoice.pk}/payer/", follow=True
+    )
     assert "CASTRES_PAYZEN_SECRET_TEST" in response.content.decode()
     assert response.redirect_chain[-1][0].endswith(f"/factures/{alpha.invoice.pk}/")
 
 
-def test_dummy_provider_demo_page_round_trip(alpha, castres, in_town, monkeypatch,
-                                            django_capture_on_commit_callbacks):
+def test_dummy_provider_demo_page_round_trip(
+    alpha, castres, in_town, monkeypatch, django_capture_on_commit_callbacks
+):
     from core.models import PaymentSettings
     from modules.billing import fake_provider
 
@@ -133,8 +150,11 @@ def test_dummy_provider_demo_page_round_trip(alpha, castres, in_town, monkeypatc
         sent.append(request.data.decode())
         town = in_town
         del town
-        result = Client().post(urlsplit(request.full_url).path, data=request.data,
-                               content_type="application/x-www-form-urlencoded")
+        result = Client().post(
+            urlsplit(request.full_url).path,
+            data=request.data,
+            content_type="application/x-www-form-urlencoded",
+        )
         assert result.status_code == 200, result.content
 
         class Done:
@@ -167,16 +187,21 @@ def test_dummy_provider_demo_page_round_trip(alpha, castres, in_town, monkeypatc
 
 
 def test_demo_provider_page_is_off_in_production_settings_and_for_real_providers(
-        alpha, settings, castres, in_town):
-    assert alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1"
-                            ).status_code == 404  # Castres uses PayZen
+    alpha, settings, castres, in_town
+):
+    assert (
+        alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1").status_code
+        == 404
+    )  # Castres uses PayZen
     from core.models import PaymentSettings
 
     with in_town(castres):
         PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
     settings.BILLING_DEMO_PAYMENT_PAGE = False
-    assert alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1"
-                            ).status_code == 404
+    assert (
+        alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1").status_code
+        == 404
+    )
     from django.conf import settings as django_settings
 
     text = (django_settings.PLATFORM_DIR / "portal" / "settings" / "prod.py").read_text()
@@ -190,9 +215,10 @@ def test_browser_return_only_displays(alpha, castres, in_town, monkeypatch):
     with in_town(castres):
         attempt = PaymentAttempt.objects.get(invoice=alpha.invoice)
     # A "successful" return carrying forged provider fields changes nothing.
-    html = alpha.client.post(f"/castres/billing/paiement/retour/?ref={attempt.reference}",
-                             {"vads_result": "00", "vads_trans_status": "AUTHORISED"}
-                             ).content.decode()
+    html = alpha.client.post(
+        f"/castres/billing/paiement/retour/?ref={attempt.reference}",
+        {"vads_result": "00", "vads_trans_status": "AUTHORISED"},
+    ).content.decode()
     assert "en cours de confirmation" in html
     with in_town(castres):
         assert not Payment.objects.exists()
@@ -208,27 +234,38 @@ def test_payment_window_closed_or_not_open(alpha, castres, in_town):
         early = inv.payment_opens_at - timedelta(minutes=1)
         assert "était possible jusqu'au" in services.online_payment_refusal(inv, now=late)
         assert services.online_payment_refusal(inv, now=early) == (
-            f"Le paiement en ligne ouvrira le {moment_label(inv.payment_opens_at)}.")
+            f"Le paiement en ligne ouvrira le {moment_label(inv.payment_opens_at)}."
+        )
         with pytest.raises(services.BillingError, match="ouvrira le"):
-            services.start_online_payment(invoice=inv, user=alpha.user, return_url="x",
-                                          notification_url="y", now=early)
+            services.start_online_payment(
+                invoice=inv, user=alpha.user, return_url="x", notification_url="y", now=early
+            )
 
 
 def test_public_simulator_no_login_same_prices_as_billing(castres, in_town):
     client = Client()
     assert client.get("/castres/billing/simulateur/").status_code == 200
-    html = client.post("/castres/billing/simulateur/", {"mode": "qf", "qf": "650",
-                                                        "child_rank": "1", "resident": "on"}
-                       ).content.decode()
+    html = client.post(
+        "/castres/billing/simulateur/",
+        {"mode": "qf", "qf": "650", "child_rank": "1", "resident": "on"},
+    ).content.decode()
     with in_town(castres):
         tariffs, _ = services.town_settings(castres)
     expected = simulate(tariffs, day=timezone.localdate(), qf=650)
     canteen = next(s for s in expected.services if s.service_code == "restauration-scolaire")
     assert euros(canteen.line.amount) in html and canteen.line.explanation in html
     assert euros(expected.monthly_total) in html
-    html = client.post("/castres/billing/simulateur/", {
-        "mode": "revenus", "annual_income": "30000", "monthly_benefits": "100",
-        "children": "2", "child_rank": "1", "resident": "on"}).content.decode()
+    html = client.post(
+        "/castres/billing/simulateur/",
+        {
+            "mode": "revenus",
+            "annual_income": "30000",
+            "monthly_benefits": "100",
+            "children": "2",
+            "child_rank": "1",
+            "resident": "on",
+        },
+    ).content.decode()
     assert "/ 3 parts = 866 €" in html  # (30 000 / 12 + 100) / 3
 
 
@@ -241,12 +278,18 @@ def test_simulator_price_is_the_invoiced_price(alpha, castres, in_town):
     assert simulated.services[0].line.explanation == line.explanation
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"mode": "qf", "qf": "-5"}, "Le quotient familial ne peut pas être négatif."),
-    ({"mode": "qf", "qf": "beaucoup"}, "Saisissez un nombre entier d&#x27;euros"),
-    ({"mode": "revenus"}, "Indiquez les revenus annuels du foyer."),
-    ({"mode": "revenus", "annual_income": "abc", "children": "1"}, "Saisissez un montant en euros"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"mode": "qf", "qf": "-5"}, "Le quotient familial ne peut pas être négatif."),
+        ({"mode": "qf", "qf": "beaucoup"}, "Saisissez un nombre entier d&#x27;euros"),
+        ({"mode": "revenus"}, "Indiquez les revenus annuels du foyer."),
+        (
+            {"mode": "revenus", "annual_income": "abc", "children": "1"},
+            "Saisissez un montant en euros",
+        ),
+    ],
+)
 def test_simulator_bad_input_gets_french_messages(data, message):
     response = Client().post("/castres/billing/simulateur/", data)
     assert response.status_code == 200
@@ -255,20 +298,27 @@ def test_simulator_bad_input_gets_french_messages(data, message):
 
 def test_simulator_api(castres):
     client = Client()
-    ok = client.post("/castres/api/billing/simulateur/", {"qf": 650},
-                     content_type="application/json")
+    ok = client.post(
+        "/castres/api/billing/simulateur/", {"qf": 650}, content_type="application/json"
+    )
     assert ok.status_code == 200
     body = ok.json()
     assert body["qf"] == 650 and body["services"] and "monthly_total" in body
     # In the order of the town's YAML (Castres: the school restaurant first).
-    assert [s["service"] for s in body["services"]][:2] == ["restauration-scolaire",
-                                                             "accueil-matin"]
-    bad = client.post("/castres/api/billing/simulateur/", {"qf": -3},
-                      content_type="application/json")
+    assert [s["service"] for s in body["services"]][:2] == [
+        "restauration-scolaire",
+        "accueil-matin",
+    ]
+    bad = client.post(
+        "/castres/api/billing/simulateur/", {"qf": -3}, content_type="application/json"
+    )
     assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
     assert "ne peut pas être négatif" in str(bad.json()["errors"])
-    missing = client.post("/castres/api/billing/simulateur/", {"annual_income": 20000},
-                          content_type="application/json")
+    missing = client.post(
+        "/castres/api/billing/simulateur/",
+        {"annual_income": 20000},
+        content_type="application/json",
+    )
     assert missing.status_code == 400 and "nombre d'enfants" in missing.json()["detail"]
 
 
@@ -282,8 +332,9 @@ def test_family_api_lists_invoices_with_lines_and_explanations(alpha):
 
 
 def test_e_invoice_opt_in(alpha, castres, bondoufle, in_town):
-    response = alpha.client.post("/castres/billing/facture-en-ligne/", {"e_invoice": "on"},
-                                 follow=True)
+    response = alpha.client.post(
+        "/castres/billing/facture-en-ligne/", {"e_invoice": "on"}, follow=True
+    )
     assert "en ligne uniquement" in response.content.decode()
     with in_town(castres):
         assert alpha.household.billing_preference.e_invoice is True
@@ -300,8 +351,9 @@ def test_anonymous_and_staff_do_not_reach_family_pages(alpha, castres, in_town):
     from accounts.models import User
 
     with in_town(castres):
-        agent = User.objects.create_user(username="agent", password="x" * 20, role="agent",
-                                         service_areas=["billing"])
+        agent = User.objects.create_user(
+            username="agent", password="x" * 20, role="agent", service_areas=["billing"]
+        )
     staff = Client()
     force_login_verified(staff, agent, castres)
     assert staff.get(f"/castres/billing/factures/{alpha.invoice.pk}/").status_code == 404
@@ -311,10 +363,12 @@ def test_staff_run_credit_desk_payment_and_permissions(alpha, castres, in_town):
     from accounts.models import User
 
     with in_town(castres):
-        agent = User.objects.create_user(username="agent-f", password="x" * 20, role="agent",
-                                         service_areas=["billing"])
-        other = User.objects.create_user(username="agent-a", password="x" * 20, role="agent",
-                                         service_areas=["alsh"])
+        agent = User.objects.create_user(
+            username="agent-f", password="x" * 20, role="agent", service_areas=["billing"]
+        )
+        other = User.objects.create_user(
+            username="agent-a", password="x" * 20, role="agent", service_areas=["alsh"]
+        )
     staff, stranger = Client(), Client()
     force_login_verified(staff, agent, castres)
     force_login_verified(stranger, other, castres)
@@ -349,13 +403,18 @@ def test_fiscal_attestation_pdf(castres, in_town, login_path):
     from modules.billing.selectors import fiscal_attestation
 
     with in_town(castres):
-        fam = make_invoiced_family(castres, last_name="Gamma", service="creche",
-                                   birth_date=date(timezone.localdate().year - 3, 2, 1))
+        fam = make_invoiced_family(
+            castres,
+            last_name="Gamma",
+            service="creche",
+            birth_date=date(timezone.localdate().year - 3, 2, 1),
+        )
         services.record_desk_payment(invoice=fam.invoice, amount=fam.invoice.total, by=None)
         year = timezone.localdate().year
         attestation = fiscal_attestation(fam.household, year=year, today=timezone.localdate())
         assert [(c.name, c.amount) for c in attestation.children] == [
-            ("Camille Gamma", fam.invoice.total)]
+            ("Camille Gamma", fam.invoice.total)
+        ]
         client = Client()
         client.force_login(fam.user)
     page = client.get("/castres/billing/attestations/")
@@ -372,8 +431,12 @@ def test_api_schema_has_billing_and_no_warning(castres):
     response = Client().get("/castres/api/schema/")
     assert response.status_code == 200
     assert not GENERATOR_STATS  # no warning nor error from drf-spectacular
-    for path in ("/api/billing/factures/{id}/", "/api/billing/mandats/",
-                 "/api/billing/simulateur/", "/api/billing/factures/{id}/paiement/"):
+    for path in (
+        "/api/billing/factures/{id}/",
+        "/api/billing/mandats/",
+        "/api/billing/simulateur/",
+        "/api/billing/factures/{id}/paiement/",
+    ):
         assert path in response.content.decode()
 
 

@@ -1,5 +1,6 @@
 """Online payment adapter: real signed notifications, built with eopayment's
 own code and with the providers' documented algorithms."""
+
 from __future__ import annotations
 
 import base64
@@ -47,14 +48,18 @@ def settings(kind, options=None, secret_env=None):
 
 
 def request(amount="34.56", reference=REFERENCE, **kw):
-    return PaymentRequest(amount=D(amount), reference=reference,
-                          email="claire.martin@example.org",
-                          return_url="https://portail.example/castres/paiement/retour/",
-                          notification_url="https://portail.example/castres/paiement/notification/",
-                          **kw)
+    return PaymentRequest(
+        amount=D(amount),
+        reference=reference,
+        email="claire.martin@example.org",
+        return_url="https://portail.example/castres/paiement/retour/",
+        notification_url="https://portail.example/castres/paiement/notification/",
+        **kw,
+    )
 
 
 # --- PayZen / Systempay ----------------------------------------------------------
+
 
 def payzen_signature(fields: dict, key: str) -> str:
     """PayZen's documented algorithm, written independently of eopayment:
@@ -68,23 +73,39 @@ def payzen_signature(fields: dict, key: str) -> str:
 def payzen_gateway(kind="payzen", mode="TEST"):
     secret = f"secret_{mode.lower()}"
     return gateway_from_settings(
-        settings(kind, {"vads_site_id": "12345678", "vads_ctx_mode": mode},
-                 {secret: "CASTRES_PAYZEN_SECRET"}),
+        settings(
+            kind,
+            {"vads_site_id": "12345678", "vads_ctx_mode": mode},
+            {secret: "CASTRES_PAYZEN_SECRET"},
+        ),
         environ={"CASTRES_PAYZEN_SECRET": PAYZEN_KEY},
     )
 
 
-def payzen_ipn(amount_cents="3456", order_id=REFERENCE, currency="978", result="00",
-               mode="TEST", **overrides):
+def payzen_ipn(
+    amount_cents="3456", order_id=REFERENCE, currency="978", result="00", mode="TEST", **overrides
+):
     """The server-to-server notification PayZen posts, correctly signed."""
     fields = {
-        "vads_amount": amount_cents, "vads_auth_mode": "FULL", "vads_auth_number": "3fb1c2",
-        "vads_auth_result": result, "vads_capture_delay": "0", "vads_card_brand": "CB",
-        "vads_card_number": "497010XXXXXX0014", "vads_ctx_mode": mode,
-        "vads_currency": currency, "vads_extra_result": "", "vads_order_id": order_id,
-        "vads_payment_config": "SINGLE", "vads_result": result, "vads_site_id": "12345678",
-        "vads_trans_date": "20261121103015", "vads_trans_id": "a1B2c3",
-        "vads_trans_status": "AUTHORISED", "vads_url_check_src": "PAY", "vads_version": "V2",
+        "vads_amount": amount_cents,
+        "vads_auth_mode": "FULL",
+        "vads_auth_number": "3fb1c2",
+        "vads_auth_result": result,
+        "vads_capture_delay": "0",
+        "vads_card_brand": "CB",
+        "vads_card_number": "497010XXXXXX0014",
+        "vads_ctx_mode": mode,
+        "vads_currency": currency,
+        "vads_extra_result": "",
+        "vads_order_id": order_id,
+        "vads_payment_config": "SINGLE",
+        "vads_result": result,
+        "vads_site_id": "12345678",
+        "vads_trans_date": "20261121103015",
+        "vads_trans_id": "a1B2c3",
+        "vads_trans_status": "AUTHORISED",
+        "vads_url_check_src": "PAY",
+        "vads_version": "V2",
         "vads_effective_creation_date": "20261121103020",
     }
     fields.update(overrides)
@@ -92,8 +113,13 @@ def payzen_ipn(amount_cents="3456", order_id=REFERENCE, currency="978", result="
     return fields
 
 
-@pytest.mark.parametrize("kind,url", [("payzen", "https://secure.payzen.eu/vads-payment/"),
-                                      ("systempay", "https://paiement.systempay.fr/vads-payment/")])
+@pytest.mark.parametrize(
+    "kind,url",
+    [
+        ("payzen", "https://secure.payzen.eu/vads-payment/"),
+        ("systempay", "https://paiement.systempay.fr/vads-payment/"),
+    ],
+)
 def test_payzen_request_is_a_form_signed_with_hmac_sha256(kind, url):
     redirect = payzen_gateway(kind).start(request(description="Facture de novembre"))
     fields = dict(redirect.fields)
@@ -110,16 +136,28 @@ def test_payzen_request_is_a_form_signed_with_hmac_sha256(kind, url):
 def test_payzen_valid_ipn_is_verified():
     fields = payzen_ipn()
     # eopayment's own signing code agrees with the documented algorithm.
-    backend = eopayment.Payment("payzen", {"secret_test": PAYZEN_KEY,
-                                           "signature_algo": "hmac_sha256"}).backend
+    backend = eopayment.Payment(
+        "payzen", {"secret_test": PAYZEN_KEY, "signature_algo": "hmac_sha256"}
+    ).backend
     assert backend.signature(fields) == fields["signature"]
     n = payzen_gateway().parse_notification(urlencode(fields))
     assert (n.signed, n.result, n.order_id, n.amount, n.currency, n.test) == (
-        True, PaymentStatus.PAID, REFERENCE, D("34.56"), "EUR", True)
+        True,
+        PaymentStatus.PAID,
+        REFERENCE,
+        D("34.56"),
+        "EUR",
+        True,
+    )
     result = verify_notification(n, expected=EXPECTED, accept_test=True)
-    assert result == VerifiedPayment(provider="payzen", reference=REFERENCE,
-                                     transaction_id="20261121103015_a1B2c3",
-                                     result=PaymentStatus.PAID, amount=D("34.56"), test=True)
+    assert result == VerifiedPayment(
+        provider="payzen",
+        reference=REFERENCE,
+        transaction_id="20261121103015_a1B2c3",
+        result=PaymentStatus.PAID,
+        amount=D("34.56"),
+        test=True,
+    )
     assert result.paid
 
 
@@ -137,16 +175,23 @@ def test_payzen_test_payment_is_refused_in_production():
     assert "mode test" in result.message
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda f: f.update(vads_amount="1"),  # amount changed after signing
-    lambda f: f.update(vads_order_id="F2026110043"),
-    lambda f: f.update(signature=f["signature"][:-4] + "AAA="),
-    lambda f: f.update(signature=payzen_signature(f, "another-shop-key")),
-    # The legacy SHA-1 form of the signature is not accepted by an HMAC shop.
-    lambda f: f.update(signature=hashlib.sha1(
-        "+".join([*[f[k] for k in sorted(x for x in f if x.startswith("vads_"))],
-                  PAYZEN_KEY]).encode()).hexdigest()),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda f: f.update(vads_amount="1"),  # amount changed after signing
+        lambda f: f.update(vads_order_id="F2026110043"),
+        lambda f: f.update(signature=f["signature"][:-4] + "AAA="),
+        lambda f: f.update(signature=payzen_signature(f, "another-shop-key")),
+        # The legacy SHA-1 form of the signature is not accepted by an HMAC shop.
+        lambda f: f.update(
+            signature=hashlib.sha1(
+                "+".join(
+                    [*[f[k] for k in sorted(x for x in f if x.startswith("vads_"))], PAYZEN_KEY]
+                ).encode()
+            ).hexdigest()
+        ),
+    ],
+)
 def test_payzen_tampered_ipn_is_refused(tamper):
     fields = payzen_ipn()
     tamper(fields)
@@ -155,7 +200,8 @@ def test_payzen_tampered_ipn_is_refused(tamper):
     result = verify_notification(n, expected=EXPECTED, accept_test=True)
     assert result == RejectedNotification(  # ...we refuse
         RejectionReason.UNSIGNED,
-        "Notification refusée : la signature du prestataire de paiement est absente ou invalide.")
+        "Notification refusée : la signature du prestataire de paiement est absente ou invalide.",
+    )
 
 
 def test_payzen_wrong_amount_unknown_reference_and_currency():
@@ -176,7 +222,8 @@ def test_payzen_wrong_amount_unknown_reference_and_currency():
     # No invoice at all under that reference:
     n = gateway.parse_notification(urlencode(payzen_ipn()))
     assert verify_notification(n, expected=None, accept_test=True).reason is (
-        RejectionReason.UNKNOWN_REFERENCE)
+        RejectionReason.UNKNOWN_REFERENCE
+    )
 
 
 def test_payzen_refused_card_is_verified_but_not_paid():
@@ -198,8 +245,10 @@ def test_payzen_unsigned_or_garbled_notification():
 def test_repeated_ipn_gives_the_same_verified_payment():
     """PayZen retries its IPN: the caller keys the effect on transaction_id."""
     gateway, raw = payzen_gateway(), urlencode(payzen_ipn())
-    first, second = (verify_notification(gateway.parse_notification(raw), expected=EXPECTED,
-                                         accept_test=True) for _ in range(2))
+    first, second = (
+        verify_notification(gateway.parse_notification(raw), expected=EXPECTED, accept_test=True)
+        for _ in range(2)
+    )
     assert first == second
 
 
@@ -214,6 +263,7 @@ def test_secrets_never_reach_the_logs_or_repr(caplog):
 
 # --- dummy (demo) ------------------------------------------------------------------
 
+
 def dummy():
     return gateway_from_settings(settings("dummy"))
 
@@ -227,8 +277,9 @@ def test_dummy_request_and_notifications():
 
     def verify(**fields):
         raw = urlencode({"transaction_id": tid, "orderid": REFERENCE, "amount": "34.56", **fields})
-        return verify_notification(dummy().parse_notification(raw), expected=EXPECTED,
-                                   accept_test=True)
+        return verify_notification(
+            dummy().parse_notification(raw), expected=EXPECTED, accept_test=True
+        )
 
     ok = verify(ok="1", signed="1")
     assert isinstance(ok, VerifiedPayment) and ok.paid and ok.transaction_id == tid
@@ -239,10 +290,12 @@ def test_dummy_request_and_notifications():
     failed = verify(signed="1")
     assert failed.result is PaymentStatus.ERROR and not failed.paid
     # The demo backend is a test backend: refused unless the town is a demo.
-    raw = urlencode({"transaction_id": tid, "orderid": REFERENCE, "amount": "34.56", "ok": 1,
-                     "signed": 1})
+    raw = urlencode(
+        {"transaction_id": tid, "orderid": REFERENCE, "amount": "34.56", "ok": 1, "signed": 1}
+    )
     assert verify_notification(dummy().parse_notification(raw), expected=EXPECTED).reason is (
-        RejectionReason.TEST_MODE)
+        RejectionReason.TEST_MODE
+    )
     with pytest.raises(MalformedNotification):
         dummy().parse_notification("orderid=F1")
 
@@ -254,8 +307,11 @@ PAYBOX_HMAC_KEY = "0123456789ABCDEF" * 8  # 64-byte key, hex as in Paybox's back
 
 def paybox():
     return gateway_from_settings(
-        settings("paybox", {"site": "1999888", "rang": "32", "identifiant": "107904482"},
-                 {"shared_secret": "DONGES_PAYBOX_HMAC_KEY"}),
+        settings(
+            "paybox",
+            {"site": "1999888", "rang": "32", "identifiant": "107904482"},
+            {"shared_secret": "DONGES_PAYBOX_HMAC_KEY"},
+        ),
         environ={"DONGES_PAYBOX_HMAC_KEY": PAYBOX_HMAC_KEY},
     )
 
@@ -289,9 +345,13 @@ def paybox_trusts(monkeypatch, paybox_test_key):
 
 def paybox_ipn(key, *, montant="3456", reference=None, erreur="00000"):
     fields = {
-        "montant": montant, "reference": reference or f"2026-11-21T103015_ABCDEFGHJKMN!{REFERENCE}",
-        "code_autorisation": "XXXXXX", "erreur": erreur, "numero_appel": "0000123456",
-        "numero_transaction": "0000654321", "date_transaction": "20261121",
+        "montant": montant,
+        "reference": reference or f"2026-11-21T103015_ABCDEFGHJKMN!{REFERENCE}",
+        "code_autorisation": "XXXXXX",
+        "erreur": erreur,
+        "numero_appel": "0000123456",
+        "numero_transaction": "0000654321",
+        "date_transaction": "20261121",
         "heure_transaction": "10:30:15",
     }
     # What Paybox signs: the answer's variables, URL-encoded, in PBX_RETOUR order.
@@ -303,7 +363,12 @@ def paybox_ipn(key, *, montant="3456", reference=None, erreur="00000"):
 def test_paybox_ipn_signed_by_paybox_is_verified(paybox_trusts, paybox_test_key):
     n = paybox().parse_notification(urlencode(paybox_ipn(paybox_test_key)))
     assert (n.signed, n.result, n.order_id, n.amount, n.transaction_id) == (
-        True, PaymentStatus.PAID, REFERENCE, D("34.56"), "0000654321")
+        True,
+        PaymentStatus.PAID,
+        REFERENCE,
+        D("34.56"),
+        "0000654321",
+    )
     assert verify_notification(n, expected=EXPECTED).paid
 
 
@@ -335,6 +400,7 @@ def test_paybox_unsigned_and_wrong_amount(paybox_trusts, paybox_test_key):
 
 
 # --- PayFiP: no signature, confirmed by querying PayFiP ------------------------------
+
 
 class SoapRecord(dict):
     """What zeep returns: attribute access, iterable keys."""
@@ -369,18 +435,31 @@ def test_payfip_request_creates_an_operation(monkeypatch):
 
 
 def payfip_answer(resultrans="P", montant="3456", refdet=REFERENCE):
-    return SoapRecord(dattrans="21112026", heurtrans="1030", exer="2026", idOp="IDOP1",
-                      mel="claire.martin@example.org", montant=montant, numauto="123456",
-                      numcli="123456", objet="", refdet=refdet, resultrans=resultrans,
-                      saisie="W")
+    return SoapRecord(
+        dattrans="21112026",
+        heurtrans="1030",
+        exer="2026",
+        idOp="IDOP1",
+        mel="claire.martin@example.org",
+        montant=montant,
+        numauto="123456",
+        numcli="123456",
+        objet="",
+        refdet=refdet,
+        resultrans=resultrans,
+        saisie="W",
+    )
 
 
-@pytest.mark.parametrize("answer,status,reason", [
-    (payfip_answer(), PaymentStatus.PAID, None),
-    (payfip_answer(montant="3000"), PaymentStatus.PAID, RejectionReason.WRONG_AMOUNT),
-    (payfip_answer(refdet="F1"), PaymentStatus.PAID, RejectionReason.UNKNOWN_REFERENCE),
-    (payfip_answer(resultrans="R"), PaymentStatus.DENIED, None),
-])
+@pytest.mark.parametrize(
+    "answer,status,reason",
+    [
+        (payfip_answer(), PaymentStatus.PAID, None),
+        (payfip_answer(montant="3000"), PaymentStatus.PAID, RejectionReason.WRONG_AMOUNT),
+        (payfip_answer(refdet="F1"), PaymentStatus.PAID, RejectionReason.UNKNOWN_REFERENCE),
+        (payfip_answer(resultrans="R"), PaymentStatus.DENIED, None),
+    ],
+)
 def test_payfip_notification_is_confirmed_by_asking_payfip(monkeypatch, answer, status, reason):
     asked = []
 
@@ -397,8 +476,10 @@ def test_payfip_notification_is_confirmed_by_asking_payfip(monkeypatch, answer, 
     assert not needs_another_look(n)
 
 
-@pytest.mark.parametrize("age,status", [(timedelta(minutes=10), PaymentStatus.WAITING),
-                                        (timedelta(hours=3), PaymentStatus.EXPIRED)])
+@pytest.mark.parametrize(
+    "age,status",
+    [(timedelta(minutes=10), PaymentStatus.WAITING), (timedelta(hours=3), PaymentStatus.EXPIRED)],
+)
 def test_payfip_operation_in_progress_waits_then_expires(monkeypatch, age, status):
     def in_progress(self, idop, timeout=None):
         raise PayFiPError("P5", "paiement en cours")
@@ -427,29 +508,62 @@ def test_payfip_unreachable_is_a_french_error(monkeypatch):
 
 # --- building the gateway from the town's settings ------------------------------------
 
-@pytest.mark.parametrize("config,environ,message", [
-    (settings("none"), {}, "ne propose pas le paiement en ligne"),
-    (settings("tipi", {"numcli": "123456"}), {}, "« tipi » non pris en charge"),
-    (settings("payzen", {"vads_site_id": "12345678", "secret_test": "clair"}), {},
-     "Option secrète « secret_test » écrite en clair"),
-    (settings("payzen", {"vads_site_id": "12345678"},
-              {"secret_test": "CASTRES_PAYZEN_SECRET_TEST"}),
-     {}, "la variable d'environnement « CASTRES_PAYZEN_SECRET_TEST » (option « secret_test ») "
-         "n'est pas définie"),
-    (settings("payzen", {"vads_site_id": "12345678", "vads_ctx_mode": "PRODUCTION"},
-              {"secret_test": "T", "secret_production": "P"}), {"T": "abc"},
-     "« P » (option « secret_production ») n'est pas définie"),
-    (settings("payzen", {}, {"secret_test": "T"}), {"T": "abc"},
-     "option « vads_site_id » est obligatoire"),
-    (settings("payzen", {"vads_site_id": "12345678"}, {"secret_test": "T"}), {"T": "pas alnum!"},
-     "option « secret_test » invalide."),
-    (settings("paybox", {"site": "12", "rang": "32", "identifiant": "1"}, {"shared_secret": "K"}),
-     {"K": "00"}, "option « site » invalide (« 12 »)"),
-    (settings("dummy", {"consider_all_response_signed": True}), {}, "interdite"),
-    (settings("dummy", {"normal_return_url": "https://ailleurs.example/"}), {},
-     "fixée par le portail"),
-    (settings("payfip_ws", {"saisie": "T"}), {}, "« numcli » est obligatoire"),
-])
+
+@pytest.mark.parametrize(
+    "config,environ,message",
+    [
+        (settings("none"), {}, "ne propose pas le paiement en ligne"),
+        (settings("tipi", {"numcli": "123456"}), {}, "« tipi » non pris en charge"),
+        (
+            settings("payzen", {"vads_site_id": "12345678", "secret_test": "clair"}),
+            {},
+            "Option secrète « secret_test » écrite en clair",
+        ),
+        (
+            settings(
+                "payzen",
+                {"vads_site_id": "12345678"},
+                {"secret_test": "CASTRES_PAYZEN_SECRET_TEST"},
+            ),
+            {},
+            "la variable d'environnement « CASTRES_PAYZEN_SECRET_TEST » (option « secret_test ») "
+            "n'est pas définie",
+        ),
+        (
+            settings(
+                "payzen",
+                {"vads_site_id": "12345678", "vads_ctx_mode": "PRODUCTION"},
+                {"secret_test": "T", "secret_production": "P"},
+            ),
+            {"T": "abc"},
+            "« P » (option « secret_production ») n'est pas définie",
+        ),
+        (
+            settings("payzen", {}, {"secret_test": "T"}),
+            {"T": "abc"},
+            "option « vads_site_id » est obligatoire",
+        ),
+        (
+            settings("payzen", {"vads_site_id": "12345678"}, {"secret_test": "T"}),
+            {"T": "pas alnum!"},
+            "option « secret_test » invalide.",
+        ),
+        (
+            settings(
+                "paybox", {"site": "12", "rang": "32", "identifiant": "1"}, {"shared_secret": "K"}
+            ),
+            {"K": "00"},
+            "option « site » invalide (« 12 »)",
+        ),
+        (settings("dummy", {"consider_all_response_signed": True}), {}, "interdite"),
+        (
+            settings("dummy", {"normal_return_url": "https://ailleurs.example/"}),
+            {},
+            "fixée par le portail",
+        ),
+        (settings("payfip_ws", {"saisie": "T"}), {}, "« numcli » est obligatoire"),
+    ],
+)
 def test_configuration_errors_are_french_and_never_show_secrets(config, environ, message):
     with pytest.raises(PaymentConfigurationError) as exc:
         gateway_from_settings(config, environ=environ)
@@ -458,13 +572,16 @@ def test_configuration_errors_are_french_and_never_show_secrets(config, environ,
         assert f"« {secret} »" not in str(exc.value)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(reference="F-2026/42"), "Référence de paiement « F-2026/42 » invalide"),
-    (dict(reference="F" * 31), "1 à 30 lettres ou chiffres"),
-    (dict(amount="0"), "Montant à payer invalide"),
-    (dict(amount="12.345"), "au centime près"),
-    (dict(amount="100000.01"), "Montant à payer invalide"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(reference="F-2026/42"), "Référence de paiement « F-2026/42 » invalide"),
+        (dict(reference="F" * 31), "1 à 30 lettres ou chiffres"),
+        (dict(amount="0"), "Montant à payer invalide"),
+        (dict(amount="12.345"), "au centime près"),
+        (dict(amount="100000.01"), "Montant à payer invalide"),
+    ],
+)
 def test_payment_request_is_checked(kwargs, message):
     with pytest.raises(PaymentError, match=message):
         request(**kwargs)
@@ -477,8 +594,10 @@ def test_gateway_from_castres_payment_settings_row(castres, in_town):
 
     with in_town(castres):
         row = PaymentSettings.objects.get()
-    assert row.secret_env == {"secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                              "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION"}
+    assert row.secret_env == {
+        "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
+        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
+    }
     with pytest.raises(PaymentConfigurationError, match="CASTRES_PAYZEN_SECRET_TEST"):
         gateway_from_settings(row, environ={})
     gateway = gateway_from_settings(row, environ={"CASTRES_PAYZEN_SECRET_TEST": PAYZEN_KEY})
@@ -490,6 +609,7 @@ def test_gateway_from_the_donges_yaml():
     payment = yaml.safe_load((CONFIGS / "donges.yaml").read_text())["payment"]
     gateway = gateway_from_settings(
         settings(payment["provider"], payment["options"], payment["secrets"]),
-        environ={"DONGES_PAYBOX_HMAC_KEY": PAYBOX_HMAC_KEY})
+        environ={"DONGES_PAYBOX_HMAC_KEY": PAYBOX_HMAC_KEY},
+    )
     assert gateway.provider == "paybox"
     assert dict(gateway.start(request()).fields)["PBX_SITE"] == "1999888"

@@ -1,6 +1,7 @@
 """The monthly invoicing run on real PostgreSQL (Castres's real YAML): lines per
 rule, one invoice per payer and régie, gapless numbers, idempotent re-runs,
 immutability, credit notes and corrective invoices, direct-debit scheduling."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -55,11 +56,14 @@ def test_lines_follow_the_rules_and_explain_each_price(martin, castres):
     assert "absence non justifiée facturée 100 %" in lines[("Léa Martin", DAYS[1])].explanation
     assert "annulation hors délai" in lines[("Léa Martin", DAYS[2])].explanation
     justified = lines[("Hugo Martin", DAYS[0])]
-    assert justified.amount == D("0.00") and "absence justifiée, non facturée" in \
-        justified.explanation
+    assert (
+        justified.amount == D("0.00") and "absence justifiée, non facturée" in justified.explanation
+    )
     assert invoice.total == D("12.30")
-    assert (invoice.regie_code, invoice.regie_name) == ("periscolaire",
-                                                       "Régie scolaire et périscolaire")
+    assert (invoice.regie_code, invoice.regie_name) == (
+        "periscolaire",
+        "Régie scolaire et périscolaire",
+    )
     assert (invoice.payer, invoice.payer_name) == (martin.adult, "Claire Martin")
     assert (invoice.invoice_date, invoice.due_date) == (TODAY, date(2026, 11, 30))
     assert invoice.status == Invoice.Status.TO_PAY
@@ -72,15 +76,24 @@ def test_one_invoice_per_payer_per_regie_and_gapless_numbers(martin, castres):
     book(lea, "alsh-mercredi", [date(2026, 10, 7)])
     book(lea, "creche", [date(2026, 10, 8)])
     other = HouseholdFactory(name="Famille Petit")
-    noe = ChildFactory(household=other, first_name="Noé", last_name="Petit",
-                       guardians=[AdultFactory(household=other, first_name="Paul")])
+    noe = ChildFactory(
+        household=other,
+        first_name="Noé",
+        last_name="Petit",
+        guardians=[AdultFactory(household=other, first_name="Paul")],
+    )
     book(noe, "restauration-scolaire", DAYS[:1])
     result = run(castres)
     assert result.invoices == 4
     invoices = Invoice.objects.order_by("number")
-    assert sorted((i.household_id, i.regie_code) for i in invoices) == sorted([
-        (martin.household.pk, "periscolaire"), (martin.household.pk, "alsh"),
-        (martin.household.pk, "petite-enfance"), (other.pk, "periscolaire")])
+    assert sorted((i.household_id, i.regie_code) for i in invoices) == sorted(
+        [
+            (martin.household.pk, "periscolaire"),
+            (martin.household.pk, "alsh"),
+            (martin.household.pk, "petite-enfance"),
+            (other.pk, "periscolaire"),
+        ]
+    )
     numbers = [int(i.number.split("-")[1]) for i in invoices]
     assert all(i.number.startswith("F2026-") for i in invoices)
     assert numbers == list(range(numbers[0], numbers[0] + 4))
@@ -144,13 +157,15 @@ def test_issued_invoice_is_immutable_in_the_model_and_the_database(martin, castr
     with pytest.raises(ImmutableInvoiceError):
         line.save()
     # Bulk writes go through the querysets, which refuse them too.
-    for attempt in (lambda: Invoice.objects.filter(pk=invoice.pk).update(total=D("1.00")),
-                    lambda: Invoice.objects.filter(pk=invoice.pk).update(payer_name="X"),
-                    lambda: Invoice.objects.bulk_update([invoice], ["total"]),
-                    lambda: Invoice.objects.filter(pk=invoice.pk).delete(),
-                    lambda: InvoiceLine.objects.filter(invoice=invoice).update(amount=0),
-                    lambda: invoice.lines.update(amount=0),
-                    lambda: InvoiceLine.objects.filter(invoice=invoice).delete()):
+    for attempt in (
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(total=D("1.00")),
+        lambda: Invoice.objects.filter(pk=invoice.pk).update(payer_name="X"),
+        lambda: Invoice.objects.bulk_update([invoice], ["total"]),
+        lambda: Invoice.objects.filter(pk=invoice.pk).delete(),
+        lambda: InvoiceLine.objects.filter(invoice=invoice).update(amount=0),
+        lambda: invoice.lines.update(amount=0),
+        lambda: InvoiceLine.objects.filter(invoice=invoice).delete(),
+    ):
         with pytest.raises(ImmutableInvoiceError, match="émise"):
             attempt()
     invoice.refresh_from_db()
@@ -172,16 +187,23 @@ def test_credit_note_and_corrective_invoice_instead_of_an_edit(martin, castres):
     with pytest.raises(services.BillingValidationError, match="motif"):
         services.issue_corrective_invoice(invoice=invoice, reason=" ", today=date(2026, 11, 12))
     credit, corrective = services.issue_corrective_invoice(
-        invoice=invoice, reason="Absence justifiée après facturation", today=date(2026, 11, 12))
+        invoice=invoice, reason="Absence justifiée après facturation", today=date(2026, 11, 12)
+    )
     invoice.refresh_from_db()
     assert (credit.kind, credit.total, credit.corrects) == ("credit", D("-12.30"), invoice)
     assert credit.number.startswith("A2026-")
     assert [line.amount for line in credit.lines.all()] == [D("-4.10")] * 3
     assert (corrective.kind, corrective.total, corrective.corrects) == (
-        "corrective", D("8.20"), invoice)
+        "corrective",
+        D("8.20"),
+        invoice,
+    )
     assert {line.generation for line in corrective.lines.all()} == {2}
     assert (invoice.status, invoice.amount_credited, invoice.balance) == (
-        "cancelled", D("12.30"), D("0.00"))
+        "cancelled",
+        D("12.30"),
+        D("0.00"),
+    )
     with pytest.raises(services.BillingError, match="déjà été annulée"):
         services.issue_credit_note(invoice=invoice, reason="encore")
     with pytest.raises(services.BillingError, match="autre avoir"):
@@ -201,7 +223,8 @@ def test_credited_booking_left_out_of_a_correction_is_billed_again_later(martin,
 
     Absence.objects.create(booking=b, reason="illness", decision="pending")
     credit, corrective = services.issue_corrective_invoice(
-        invoice=Invoice.objects.get(), reason="Absence signalée", today=date(2026, 11, 12))
+        invoice=Invoice.objects.get(), reason="Absence signalée", today=date(2026, 11, 12)
+    )
     assert corrective is None  # nothing billable until staff decide
     b.absence.decision = "unjustified"
     b.absence.save()
@@ -210,27 +233,35 @@ def test_credited_booking_left_out_of_a_correction_is_billed_again_later(martin,
     assert line.invoice.month == 11
 
 
-def test_e_invoice_and_direct_debit_at_invoicing(castres, bondoufle, in_town,
-                                                django_capture_on_commit_callbacks):
+def test_e_invoice_and_direct_debit_at_invoicing(
+    castres, bondoufle, in_town, django_capture_on_commit_callbacks
+):
     with in_town(castres):
         household = HouseholdFactory()
         adult = AdultFactory(household=household, email="a@example.org")
-        book(ChildFactory(household=household, guardians=[adult]), "restauration-scolaire",
-             DAYS[:1])
+        book(
+            ChildFactory(household=household, guardians=[adult]), "restauration-scolaire", DAYS[:1]
+        )
         services.set_e_invoice(household=household, enabled=True, by=None)
         run(castres)
         assert Invoice.objects.get(household=household).paper is False
         with pytest.raises(services.BillingError, match="prélèvement"):
-            services.sign_mandate(household=household, user=None,
-                                  iban="FR7630006000011234567890189", holder_name="A")
+            services.sign_mandate(
+                household=household, user=None, iban="FR7630006000011234567890189", holder_name="A"
+            )
     with in_town(bondoufle):
         household = HouseholdFactory(city="Bondoufle")
         adult = AdultFactory(household=household, email="b@example.org")
-        book(ChildFactory(household=household, guardians=[adult]), "restauration-scolaire",
-             DAYS[:2])
-        mandate = services.sign_mandate(household=household, user=None,
-                                        iban="FR76 3000 6000 0112 3456 7890 189",
-                                        holder_name="  Anne   Durand ", today=date(2026, 10, 1))
+        book(
+            ChildFactory(household=household, guardians=[adult]), "restauration-scolaire", DAYS[:2]
+        )
+        mandate = services.sign_mandate(
+            household=household,
+            user=None,
+            iban="FR76 3000 6000 0112 3456 7890 189",
+            holder_name="  Anne   Durand ",
+            today=date(2026, 10, 1),
+        )
         assert (mandate.holder_name, mandate.applies_from) == ("Anne Durand", date(2026, 10, 1))
         with pytest.raises(services.BillingError, match="facture en ligne"):
             services.set_e_invoice(household=household, enabled=True, by=None)
@@ -242,7 +273,8 @@ def test_e_invoice_and_direct_debit_at_invoicing(castres, bondoufle, in_town,
         # Bondoufle pays at 30 days: due 08/12, >= 14 days after the notice.
         assert (debit.collection_date, debit.amount) == (date(2026, 12, 8), invoice.total)
         assert services.online_payment_refusal(invoice) == (
-            "Cette facture sera payée par prélèvement automatique le 08/12/2026.")
+            "Cette facture sera payée par prélèvement automatique le 08/12/2026."
+        )
     # The notice e-mail is the SEPA pre-notification.
     notice = next(m for m in mail.outbox if m.to == ["b@example.org"])
     assert "prélevée sur votre compte le 08/12/2026" in notice.body
@@ -266,8 +298,11 @@ def test_non_resident_surcharge_from_the_household_city(castres, in_town):
     from modules.billing.selectors import household_facts
 
     with in_town(castres):
-        here, there, unknown = (HouseholdFactory(city="CASTRES"), HouseholdFactory(city="Albi"),
-                                HouseholdFactory(city=""))
+        here, there, unknown = (
+            HouseholdFactory(city="CASTRES"),
+            HouseholdFactory(city="Albi"),
+            HouseholdFactory(city=""),
+        )
         facts = household_facts([here.pk, there.pk, unknown.pk], commune=castres)
         assert [facts[h.pk].resident for h in (here, there, unknown)] == [True, False, True]
 
@@ -276,8 +311,9 @@ def test_lines_written_by_copy_keep_odd_characters(castres, in_town):
     with in_town(castres):
         household = HouseholdFactory()
         adult = AdultFactory(household=household)
-        child = ChildFactory(household=household, first_name="Zoé\tà\\b", last_name="N'Guyen\nX",
-                             guardians=[adult])
+        child = ChildFactory(
+            household=household, first_name="Zoé\tà\\b", last_name="N'Guyen\nX", guardians=[adult]
+        )
         book(child, "restauration-scolaire", DAYS[:1])
         run(castres)
         line = InvoiceLine.objects.get(invoice__household=household)
@@ -319,8 +355,12 @@ def test_unpaid_by_month_counts_what_families_still_owe(martin, castres):
 def test_household_qf_and_named_payer_are_used(martin, castres):
     """The households model's quotient familial and payer (when set) drive the run."""
     lea, _ = martin.children
-    other = AdultFactory(household=martin.household, first_name="Marc", last_name="Martin",
-                         email="marc.martin@example.org")
+    other = AdultFactory(
+        household=martin.household,
+        first_name="Marc",
+        last_name="Martin",
+        email="marc.martin@example.org",
+    )
     martin.household.quotient_familial = 650
     martin.household.payer = other
     martin.household.save()

@@ -1,4 +1,5 @@
 """`module_settings.billing`: JSON schema (apps.py) and parser (tariffs.py)."""
+
 from __future__ import annotations
 
 import copy
@@ -70,12 +71,18 @@ def test_town_rules_apply_and_versions_override_them():
 
 def test_the_example_of_the_brief_with_donges_tariffs():
     settings = billing_settings_from_town_config(town("donges"))
-    got = price_session(settings.tariff("restauration-scolaire"), day=date(2026, 11, 17),
-                        qf=740, child_rank=2)
+    got = price_session(
+        settings.tariff("restauration-scolaire"), day=date(2026, 11, 17), qf=740, child_rank=2
+    )
     assert got.explanation == "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; 2e enfant −10 % : 2,88 €"
-    sick = price_session(settings.tariff("multi-accueil-regulier"), day=date(2026, 11, 19),
-                         qf=740, attendance=Attendance.ILLNESS, illness_start=date(2026, 11, 17),
-                         quantity=8)
+    sick = price_session(
+        settings.tariff("multi-accueil-regulier"),
+        day=date(2026, 11, 19),
+        qf=740,
+        attendance=Attendance.ILLNESS,
+        illness_start=date(2026, 11, 17),
+        quantity=8,
+    )
     assert sick.amount == D("14.80")  # 3rd carence day of 3: 8 h × 1,85 €
 
 
@@ -92,31 +99,42 @@ def with_version(**changes):
     return section
 
 
-@pytest.mark.parametrize("section,fragment", [
-    ({}, "'services' is a required property"),
-    ({"services": {"Cantine": {"versions": []}}}, "does not match"),
-    (with_version(applies_from="1/9/2026"), "does not match"),
-    (with_version(kind="forfait"), "is not one of"),
-    (with_version(kind="grid"), "'grid' is a required property"),
-    (with_version(kind="effort_rate"), "'rate_percent' is a required property"),
-    (with_version(price=-1), "less than the minimum"),
-    (with_version(sibling_reductions={"1": 10}), "does not match"),
-    (with_version(absences={"carence_days": 2, "autre": 1}), "Additional properties"),
-    (with_version(non_resident_surcharge_percent=500), "greater than the maximum"),
-])
+@pytest.mark.parametrize(
+    "section,fragment",
+    [
+        ({}, "'services' is a required property"),
+        ({"services": {"Cantine": {"versions": []}}}, "does not match"),
+        (with_version(applies_from="1/9/2026"), "does not match"),
+        (with_version(kind="forfait"), "is not one of"),
+        (with_version(kind="grid"), "'grid' is a required property"),
+        (with_version(kind="effort_rate"), "'rate_percent' is a required property"),
+        (with_version(price=-1), "less than the minimum"),
+        (with_version(sibling_reductions={"1": 10}), "does not match"),
+        (with_version(absences={"carence_days": 2, "autre": 1}), "Additional properties"),
+        (with_version(non_resident_surcharge_percent=500), "greater than the maximum"),
+    ],
+)
 def test_schema_refuses(section, fragment):
     assert any(fragment in e for e in schema_errors(section)), schema_errors(section)
 
 
-@pytest.mark.parametrize("changes,fragment", [
-    (dict(price=3.205), "deux décimales au plus"),
-    (dict(applies_from="2026-02-30"), "« 2026-02-30 » n'est pas une date"),
-    (dict(kind="grid", grid=[{"up_to": 900, "price": 1}, {"up_to": 600, "price": 2},
-                             {"price": 3}]), "croissantes"),
-    (dict(kind="grid", grid=[{"up_to": 900, "price": 1}]), "dernière tranche"),
-    (dict(kind="effort_rate", rate_percent=1, floor=9, ceiling=4), "plancher"),
-    (dict(sibling_reductions={1: 10}), "rang"),
-])
+@pytest.mark.parametrize(
+    "changes,fragment",
+    [
+        (dict(price=3.205), "deux décimales au plus"),
+        (dict(applies_from="2026-02-30"), "« 2026-02-30 » n'est pas une date"),
+        (
+            dict(
+                kind="grid",
+                grid=[{"up_to": 900, "price": 1}, {"up_to": 600, "price": 2}, {"price": 3}],
+            ),
+            "croissantes",
+        ),
+        (dict(kind="grid", grid=[{"up_to": 900, "price": 1}]), "dernière tranche"),
+        (dict(kind="effort_rate", rate_percent=1, floor=9, ceiling=4), "plancher"),
+        (dict(sibling_reductions={1: 10}), "rang"),
+    ],
+)
 def test_parser_refuses_with_french_messages(changes, fragment):
     with pytest.raises(BillingConfigError) as exc:
         parse_billing_settings(with_version(**changes))
@@ -165,7 +183,14 @@ def test_onboarding_validation_reports_billing_problems_in_french():
     with pytest.raises(ConfigError) as exc:
         validate(data, source="castres.yaml")
     messages = [str(p) for p in exc.value.problems]
-    assert ("module_settings.billing.services.etudes-dirigees.versions[0].price : "
-            "clé obligatoire manquante.") in messages
-    assert any(m.startswith("module_settings.billing.services.creche.versions[0].kind : "
-                            "« forfait » n'est pas permis") for m in messages)
+    assert (
+        "module_settings.billing.services.etudes-dirigees.versions[0].price : "
+        "clé obligatoire manquante."
+    ) in messages
+    assert any(
+        m.startswith(
+            "module_settings.billing.services.creche.versions[0].kind : "
+            "« forfait » n'est pas permis"
+        )
+        for m in messages
+    )

@@ -7,65 +7,215 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('booking', '0003_catalogue_registrations_offers_closures'),
-        ('core', '0001_initial'),
-        ('demandes', '0001_initial'),
-        ('families', '0001_initial'),
+        ("booking", "0003_catalogue_registrations_offers_closures"),
+        ("core", "0001_initial"),
+        ("demandes", "0001_initial"),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrecheApplication',
+            name="CrecheApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expected_child_name', models.CharField(blank=True, max_length=80, verbose_name='enfant à naître (prénom, si connu)')),
-                ('desired_start', models.DateField(verbose_name="date d'accueil souhaitée")),
-                ('weekdays', django.contrib.postgres.fields.ArrayField(base_field=models.PositiveSmallIntegerField(), default=list, size=None, verbose_name="jours d'accueil souhaités (0 = lundi)")),
-                ('hours_per_week', models.PositiveSmallIntegerField(default=0, verbose_name='heures par semaine')),
-                ('comment', models.TextField(blank=True, verbose_name='précisions')),
-                ('status', models.CharField(choices=[('submitted', 'envoyée'), ('appointment', 'rendez-vous fixé'), ('commission', 'présentée en commission'), ('accepted', 'place attribuée'), ('waiting', "en liste d'attente"), ('refused', 'non retenue'), ('cancelled', 'annulée')], default='submitted', max_length=12)),
-                ('appointment_at', models.DateTimeField(blank=True, null=True, verbose_name='rendez-vous')),
-                ('appointment_place', models.CharField(blank=True, max_length=160, verbose_name='lieu du rendez-vous')),
-                ('commission_date', models.DateField(blank=True, null=True, verbose_name='date de la commission')),
-                ('decision_note', models.TextField(blank=True, verbose_name='décision (message à la famille)')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='début du contrat')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('demande', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='demandes.demande')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.household')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.service')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='booking.site')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "expected_child_name",
+                    models.CharField(
+                        blank=True, max_length=80, verbose_name="enfant à naître (prénom, si connu)"
+                    ),
+                ),
+                ("desired_start", models.DateField(verbose_name="date d'accueil souhaitée")),
+                (
+                    "weekdays",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.PositiveSmallIntegerField(),
+                        default=list,
+                        size=None,
+                        verbose_name="jours d'accueil souhaités (0 = lundi)",
+                    ),
+                ),
+                (
+                    "hours_per_week",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="heures par semaine"),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="précisions")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "envoyée"),
+                            ("appointment", "rendez-vous fixé"),
+                            ("commission", "présentée en commission"),
+                            ("accepted", "place attribuée"),
+                            ("waiting", "en liste d'attente"),
+                            ("refused", "non retenue"),
+                            ("cancelled", "annulée"),
+                        ],
+                        default="submitted",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "appointment_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="rendez-vous"),
+                ),
+                (
+                    "appointment_place",
+                    models.CharField(
+                        blank=True, max_length=160, verbose_name="lieu du rendez-vous"
+                    ),
+                ),
+                (
+                    "commission_date",
+                    models.DateField(blank=True, null=True, verbose_name="date de la commission"),
+                ),
+                (
+                    "decision_note",
+                    models.TextField(blank=True, verbose_name="décision (message à la famille)"),
+                ),
+                (
+                    "start_date",
+                    models.DateField(blank=True, null=True, verbose_name="début du contrat"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "demande",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="demandes.demande",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.service",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="booking.site",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pré-inscription en crèche',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "pré-inscription en crèche",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LeaveDeclaration',
+            name="LeaveDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_day', models.DateField(verbose_name='premier jour')),
-                ('last_day', models.DateField(verbose_name='dernier jour')),
-                ('comment', models.CharField(blank=True, max_length=255, verbose_name='commentaire')),
-                ('cancelled_days', models.PositiveSmallIntegerField(default=0, verbose_name='jours libérés')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child')),
-                ('declared_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_day", models.DateField(verbose_name="premier jour")),
+                ("last_day", models.DateField(verbose_name="dernier jour")),
+                (
+                    "comment",
+                    models.CharField(blank=True, max_length=255, verbose_name="commentaire"),
+                ),
+                (
+                    "cancelled_days",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="jours libérés"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "declared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'déclaration de congés',
-                'ordering': ['-first_day', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('first_day__lte', models.F('last_day'))), name='petite_enfance_leave_ordered')],
+                "verbose_name": "déclaration de congés",
+                "ordering": ["-first_day", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("first_day__lte", models.F("last_day"))),
+                        name="petite_enfance_leave_ordered",
+                    )
+                ],
             },
         ),
     ]

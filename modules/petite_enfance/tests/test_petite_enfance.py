@@ -1,5 +1,6 @@
 """Petite enfance at Bondoufle: occasional care by the hour, pre-registration,
 appointment and commission decision, "congés" for regular care."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -32,10 +33,12 @@ def baby(bondoufle, in_town):
         user = UserFactory(username="bernard", email="bernard@example.org")
         household = HouseholdFactory(name="Famille Bernard")
         adult = AdultFactory(household=household, user=user, email=user.email)
-        child = ChildFactory(household=household, first_name="Noé", birth_date=date(2026, 1, 5),
-                             guardians=[adult])
-        yield type("Baby", (), {"commune": bondoufle, "user": user, "household": household,
-                                "child": child})
+        child = ChildFactory(
+            household=household, first_name="Noé", birth_date=date(2026, 1, 5), guardians=[adult]
+        )
+        yield type(
+            "Baby", (), {"commune": bondoufle, "user": user, "household": household, "child": child}
+        )
 
 
 def test_occasional_care_is_booked_by_the_hour(baby, in_town):
@@ -50,14 +53,24 @@ def test_occasional_care_is_booked_by_the_hour(baby, in_town):
         changes = [Change(baby.child.pk, a.pk, TUE, Action.BOOK) for a in hours[1:3]]
         # 48 hours before the day starts (a default for Bondoufle).
         with pytest.raises(ChangesRefused, match="délai dépassé"):
-            apply_changes(children={baby.child.pk: baby.child}, service=service, changes=changes,
-                          now=paris(2027, 3, 14, 1))
-        result = apply_changes(children={baby.child.pk: baby.child}, service=service,
-                               changes=changes, now=paris(2027, 3, 13, 23))
+            apply_changes(
+                children={baby.child.pk: baby.child},
+                service=service,
+                changes=changes,
+                now=paris(2027, 3, 14, 1),
+            )
+        result = apply_changes(
+            children={baby.child.pk: baby.child},
+            service=service,
+            changes=changes,
+            now=paris(2027, 3, 13, 23),
+        )
         assert [(b.slot.activity.starts_at.hour) for b in result.booked] == [9, 10]
 
 
-def test_pre_registration_appointment_and_commission(baby, in_town, django_capture_on_commit_callbacks):
+def test_pre_registration_appointment_and_commission(
+    baby, in_town, django_capture_on_commit_callbacks
+):
     from core.models import Service
     from demandes.models import Demande
 
@@ -67,17 +80,37 @@ def test_pre_registration_appointment_and_commission(baby, in_town, django_captu
         for i in range(10):
             DaySlot.objects.create(activity=activity, day=MON + timedelta(days=i), capacity=2)
         with pytest.raises(PetiteEnfanceRefused, match="au moins un jour"):
-            submit_application(household=baby.household, service=service, desired_start=MON,
-                               weekdays=[], hours_per_week=20, child=baby.child, user=baby.user)
-        application = submit_application(household=baby.household, service=service,
-                                         desired_start=MON, weekdays=[0, 3], hours_per_week=20,
-                                         child=baby.child, user=baby.user)
+            submit_application(
+                household=baby.household,
+                service=service,
+                desired_start=MON,
+                weekdays=[],
+                hours_per_week=20,
+                child=baby.child,
+                user=baby.user,
+            )
+        application = submit_application(
+            household=baby.household,
+            service=service,
+            desired_start=MON,
+            weekdays=[0, 3],
+            hours_per_week=20,
+            child=baby.child,
+            user=baby.user,
+        )
         assert Demande.objects.get(kind="creche_preinscription").household == baby.household
         staff = make_staff("rpe", areas=["petite_enfance"])
-        record_appointment(application=application, at=paris(2027, 2, 1, 10), place="RPE",
-                           actor=staff)
-        record_decision(application=application, decision="accepted", actor=staff,
-                        note="Bienvenue !", commission_date=date(2027, 2, 10), now=paris(2027, 2, 10))
+        record_appointment(
+            application=application, at=paris(2027, 2, 1, 10), place="RPE", actor=staff
+        )
+        record_decision(
+            application=application,
+            decision="accepted",
+            actor=staff,
+            note="Bienvenue !",
+            commission_date=date(2027, 2, 10),
+            now=paris(2027, 2, 10),
+        )
         application.refresh_from_db()
         assert application.status == CrecheApplication.Status.ACCEPTED
         assert Registration.objects.get(child=baby.child, service=service).status == "accepted"
@@ -87,8 +120,11 @@ def test_pre_registration_appointment_and_commission(baby, in_town, django_captu
             record_decision(application=application, decision="refused", actor=staff)
     bodies = [m.body for m in mail.outbox]
     assert any("Rendez-vous fixé le lundi 1er février 2027 à 10:00 — RPE." in b for b in bodies)
-    assert any("Décision de la commission : place attribuée. Début de l'accueil le lundi "
-               "15 mars 2027. Bienvenue !" in b for b in bodies)
+    assert any(
+        "Décision de la commission : place attribuée. Début de l'accueil le lundi "
+        "15 mars 2027. Bienvenue !" in b
+        for b in bodies
+    )
 
 
 def test_conges_free_the_regular_days_within_the_deadline(baby, in_town):
@@ -100,20 +136,37 @@ def test_conges_free_the_regular_days_within_the_deadline(baby, in_town):
         register([baby.child], service, activity.site)
         for d in (MON, TUE, THU):
             DaySlot.objects.create(activity=activity, day=d, capacity=2)
-            Booking.objects.create(slot=DaySlot.objects.get(activity=activity, day=d),
-                                   child=baby.child)
+            Booking.objects.create(
+                slot=DaySlot.objects.get(activity=activity, day=d), child=baby.child
+            )
         DaySlot.objects.filter(activity=activity).update(booked=1)
         # Bondoufle regular care: 14 days ahead (a default): 16 March closes on 2 March.
         with pytest.raises(PetiteEnfanceRefused, match="délai dépassé"):
-            declare_leave(child=baby.child, service=service, first_day=MON, last_day=THU,
-                          now=paris(2027, 3, 3, 9))
+            declare_leave(
+                child=baby.child,
+                service=service,
+                first_day=MON,
+                last_day=THU,
+                now=paris(2027, 3, 3, 9),
+            )
         assert Booking.objects.filter(status="booked").count() == 3
-        leave = declare_leave(child=baby.child, service=service, first_day=MON, last_day=THU,
-                              now=paris(2027, 2, 28, 9), user=baby.user)
+        leave = declare_leave(
+            child=baby.child,
+            service=service,
+            first_day=MON,
+            last_day=THU,
+            now=paris(2027, 2, 28, 9),
+            user=baby.user,
+        )
         assert leave.cancelled_days == 3
         assert not Booking.objects.filter(status="booked").exists()
         assert not Booking.objects.filter(cancelled_late=True).exists()
         with pytest.raises(PetiteEnfanceRefused, match="Aucun jour"):
-            declare_leave(child=baby.child, service=service, first_day=MON, last_day=THU,
-                          now=paris(2027, 2, 28, 9))
+            declare_leave(
+                child=baby.child,
+                service=service,
+                first_day=MON,
+                last_day=THU,
+                now=paris(2027, 2, 28, 9),
+            )
         assert LeaveDeclaration.objects.count() == 1

@@ -7,96 +7,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('families', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("families", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActivationKey',
+            name="ActivationKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(db_index=True, max_length=4, verbose_name='début de la clé')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(verbose_name='expire le')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='utilisée le')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='annulée le')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(db_index=True, max_length=4, verbose_name="début de la clé"),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(verbose_name="expire le")),
+                (
+                    "used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="utilisée le"),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="annulée le"),
+                ),
             ],
             options={
-                'verbose_name': "clé d'activation",
-                'verbose_name_plural': "clés d'activation",
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "clé d'activation",
+                "verbose_name_plural": "clés d'activation",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='UserSession',
+            name="UserSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_key', models.CharField(max_length=40, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user_agent', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("session_key", models.CharField(max_length=40, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("user_agent", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'verbose_name': 'session',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "session",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='address_line',
-            field=models.CharField(blank=True, max_length=255, verbose_name='adresse'),
+            model_name="user",
+            name="address_line",
+            field=models.CharField(blank=True, max_length=255, verbose_name="adresse"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='city',
-            field=models.CharField(blank=True, max_length=120, verbose_name='commune'),
+            model_name="user",
+            name="city",
+            field=models.CharField(blank=True, max_length=120, verbose_name="commune"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='email_verified_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='adresse e-mail confirmée le'),
+            model_name="user",
+            name="email_verified_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="adresse e-mail confirmée le"
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='phone',
-            field=models.CharField(blank=True, max_length=20, verbose_name='téléphone'),
+            model_name="user",
+            name="phone",
+            field=models.CharField(blank=True, max_length=20, verbose_name="téléphone"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='postcode',
-            field=models.CharField(blank=True, max_length=5, verbose_name='code postal'),
+            model_name="user",
+            name="postcode",
+            field=models.CharField(blank=True, max_length=5, verbose_name="code postal"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='previous_login',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='connexion précédente'),
+            model_name="user",
+            name="previous_login",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="connexion précédente"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('username'), name='accounts_user_username_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("username"),
+                name="accounts_user_username_ci_unique",
+            ),
         ),
         migrations.AddField(
-            model_name='activationkey',
-            name='adult',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activation_keys', to='families.adult'),
+            model_name="activationkey",
+            name="adult",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="activation_keys",
+                to="families.adult",
+            ),
         ),
         migrations.AddField(
-            model_name='activationkey',
-            name='created_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="activationkey",
+            name="created_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='activationkey',
-            name='used_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="activationkey",
+            name="used_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='usersession',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to=settings.AUTH_USER_MODEL),
+            model_name="usersession",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="sessions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

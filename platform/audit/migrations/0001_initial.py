@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,21 +14,46 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='date')),
-                ('actor_label', models.CharField(blank=True, max_length=200, verbose_name='auteur')),
-                ('action', models.CharField(db_index=True, max_length=60, verbose_name='action')),
-                ('household_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='foyer concerné')),
-                ('target', models.CharField(blank=True, max_length=120, verbose_name='objet')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='détail')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="date"),
+                ),
+                (
+                    "actor_label",
+                    models.CharField(blank=True, max_length=200, verbose_name="auteur"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=60, verbose_name="action")),
+                (
+                    "household_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="foyer concerné"
+                    ),
+                ),
+                ("target", models.CharField(blank=True, max_length=120, verbose_name="objet")),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="détail")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'entrée du journal des accès',
-                'verbose_name_plural': 'journal des accès',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "entrée du journal des accès",
+                "verbose_name_plural": "journal des accès",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,123 +6,269 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('families', '0001_initial'),
+        ("core", "0001_initial"),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160, verbose_name='nom')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=160, verbose_name="nom")),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="adresse")),
             ],
             options={
-                'verbose_name': "lieu d'accueil",
-                'ordering': ['name', 'id'],
+                "verbose_name": "lieu d'accueil",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160, verbose_name='nom')),
-                ('default_capacity', models.PositiveIntegerField(default=0, verbose_name='places par jour')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='core.service')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='booking.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=160, verbose_name="nom")),
+                (
+                    "default_capacity",
+                    models.PositiveIntegerField(default=0, verbose_name="places par jour"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="core.service",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="booking.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activité',
-                'ordering': ['name', 'id'],
+                "verbose_name": "activité",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DaySlot',
+            name="DaySlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='jour')),
-                ('capacity', models.PositiveIntegerField(verbose_name='places')),
-                ('booked', models.PositiveIntegerField(default=0, verbose_name='places prises')),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='slots', to='booking.activity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="jour")),
+                ("capacity", models.PositiveIntegerField(verbose_name="places")),
+                ("booked", models.PositiveIntegerField(default=0, verbose_name="places prises")),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="slots",
+                        to="booking.activity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "journée d'accueil",
-                'ordering': ['day', 'id'],
+                "verbose_name": "journée d'accueil",
+                "ordering": ["day", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('booked', 'réservé'), ('cancelled', 'annulé')], default='booked', max_length=10)),
-                ('from_waiting_list', models.BooleanField(default=False, verbose_name="issue de la liste d'attente")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='families.child')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='booking.dayslot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("booked", "réservé"), ("cancelled", "annulé")],
+                        default="booked",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "from_waiting_list",
+                    models.BooleanField(default=False, verbose_name="issue de la liste d'attente"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="booking.dayslot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réservation',
-                'ordering': ['slot__day', 'id'],
+                "verbose_name": "réservation",
+                "ordering": ["slot__day", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ReservationPeriod',
+            name="ReservationPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, max_length=160, verbose_name='libellé')),
-                ('opens_at', models.DateTimeField(verbose_name='ouverture')),
-                ('closes_at', models.DateTimeField(verbose_name='fermeture (dernière minute incluse)')),
-                ('first_day', models.DateField(blank=True, null=True, verbose_name='premier jour concerné')),
-                ('last_day', models.DateField(blank=True, null=True, verbose_name='dernier jour concerné')),
-                ('services', models.ManyToManyField(blank=True, help_text='Aucun : tous les services.', related_name='+', to='core.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=160, verbose_name="libellé")),
+                ("opens_at", models.DateTimeField(verbose_name="ouverture")),
+                (
+                    "closes_at",
+                    models.DateTimeField(verbose_name="fermeture (dernière minute incluse)"),
+                ),
+                (
+                    "first_day",
+                    models.DateField(blank=True, null=True, verbose_name="premier jour concerné"),
+                ),
+                (
+                    "last_day",
+                    models.DateField(blank=True, null=True, verbose_name="dernier jour concerné"),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Aucun : tous les services.",
+                        related_name="+",
+                        to="core.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'période de réservation',
-                'ordering': ['opens_at', 'id'],
+                "verbose_name": "période de réservation",
+                "ordering": ["opens_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WaitingListEntry',
+            name="WaitingListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('waiting', 'en attente'), ('promoted', 'place attribuée'), ('withdrawn', 'retirée')], default='waiting', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='waiting_list', to='booking.dayslot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "en attente"),
+                            ("promoted", "place attribuée"),
+                            ("withdrawn", "retirée"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="waiting_list",
+                        to="booking.dayslot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "demande en liste d'attente",
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "demande en liste d'attente",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='dayslot',
-            constraint=models.UniqueConstraint(fields=('activity', 'day'), name='booking_slot_one_per_day'),
+            model_name="dayslot",
+            constraint=models.UniqueConstraint(
+                fields=("activity", "day"), name="booking_slot_one_per_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dayslot',
-            constraint=models.CheckConstraint(condition=models.Q(('booked__lte', models.F('capacity'))), name='booking_slot_not_overbooked'),
+            model_name="dayslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("booked__lte", models.F("capacity"))),
+                name="booking_slot_not_overbooked",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'booked')), fields=('slot', 'child'), name='booking_one_live_booking_per_child_and_day'),
+            model_name="booking",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "booked")),
+                fields=("slot", "child"),
+                name="booking_one_live_booking_per_child_and_day",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservationperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('opens_at__lte', models.F('closes_at'))), name='booking_period_opens_before_closing'),
+            model_name="reservationperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("opens_at__lte", models.F("closes_at"))),
+                name="booking_period_opens_before_closing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitinglistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waiting')), fields=('slot', 'child'), name='booking_one_waiting_entry_per_child_and_day'),
+            model_name="waitinglistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "waiting")),
+                fields=("slot", "child"),
+                name="booking_one_waiting_entry_per_child_and_day",
+            ),
         ),
     ]

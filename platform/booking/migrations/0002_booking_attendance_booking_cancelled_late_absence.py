@@ -6,39 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0001_initial'),
+        ("booking", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='attendance',
-            field=models.CharField(choices=[('pending', 'non pointé'), ('present', 'présent'), ('absent', 'absent')], default='pending', max_length=10, verbose_name='pointage'),
+            model_name="booking",
+            name="attendance",
+            field=models.CharField(
+                choices=[("pending", "non pointé"), ("present", "présent"), ("absent", "absent")],
+                default="pending",
+                max_length=10,
+                verbose_name="pointage",
+            ),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='cancelled_late',
-            field=models.BooleanField(default=False, verbose_name='annulation hors délai'),
+            model_name="booking",
+            name="cancelled_late",
+            field=models.BooleanField(default=False, verbose_name="annulation hors délai"),
         ),
         migrations.CreateModel(
-            name='Absence',
+            name="Absence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('illness', 'maladie'), ('family', 'raison familiale'), ('other', 'autre')], max_length=10, verbose_name='motif')),
-                ('comment', models.TextField(blank=True, verbose_name='commentaire')),
-                ('justification', models.FileField(blank=True, upload_to='absences/', verbose_name='justificatif')),
-                ('decision', models.CharField(choices=[('pending', 'à examiner'), ('justified', 'justifiée'), ('unjustified', 'non justifiée')], default='pending', max_length=12)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reported_at', models.DateTimeField(auto_now_add=True)),
-                ('booking', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='absence', to='booking.booking')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("illness", "maladie"),
+                            ("family", "raison familiale"),
+                            ("other", "autre"),
+                        ],
+                        max_length=10,
+                        verbose_name="motif",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="commentaire")),
+                (
+                    "justification",
+                    models.FileField(
+                        blank=True, upload_to="absences/", verbose_name="justificatif"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "à examiner"),
+                            ("justified", "justifiée"),
+                            ("unjustified", "non justifiée"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("reported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="absence",
+                        to="booking.booking",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'absence',
+                "verbose_name": "absence",
             },
         ),
     ]

@@ -7,153 +7,304 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0002_booking_attendance_booking_cancelled_late_absence'),
-        ('core', '0001_initial'),
-        ('demandes', '0001_initial'),
-        ('families', '0001_initial'),
+        ("booking", "0002_booking_attendance_booking_cancelled_late_absence"),
+        ("core", "0001_initial"),
+        ("demandes", "0001_initial"),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='activity',
-            options={'ordering': ['name', 'starts_at', 'id'], 'verbose_name': 'activité'},
+            name="activity",
+            options={"ordering": ["name", "starts_at", "id"], "verbose_name": "activité"},
         ),
         migrations.AddField(
-            model_name='absence',
-            name='justification_name',
-            field=models.CharField(blank=True, max_length=120, verbose_name='nom du fichier envoyé'),
+            model_name="absence",
+            name="justification_name",
+            field=models.CharField(
+                blank=True, max_length=120, verbose_name="nom du fichier envoyé"
+            ),
         ),
         migrations.AddField(
-            model_name='absence',
-            name='justification_type',
+            model_name="absence",
+            name="justification_type",
             field=models.CharField(blank=True, max_length=60),
         ),
         migrations.AddField(
-            model_name='absence',
-            name='staff_comment',
-            field=models.TextField(blank=True, verbose_name='réponse du service'),
+            model_name="absence",
+            name="staff_comment",
+            field=models.TextField(blank=True, verbose_name="réponse du service"),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='code',
-            field=models.CharField(blank=True, db_index=True, max_length=140, verbose_name='code'),
+            model_name="activity",
+            name="code",
+            field=models.CharField(blank=True, db_index=True, max_length=140, verbose_name="code"),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='day_kinds',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=12), blank=True, default=list, size=None, verbose_name="jours d'ouverture"),
+            model_name="activity",
+            name="day_kinds",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=12),
+                blank=True,
+                default=list,
+                size=None,
+                verbose_name="jours d'ouverture",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='ends_at',
-            field=models.TimeField(blank=True, null=True, verbose_name='fin'),
+            model_name="activity",
+            name="ends_at",
+            field=models.TimeField(blank=True, null=True, verbose_name="fin"),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='max_age_months',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='âge maximum (mois)'),
+            model_name="activity",
+            name="max_age_months",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="âge maximum (mois)"
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='min_age_months',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='âge minimum (mois)'),
+            model_name="activity",
+            name="min_age_months",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="âge minimum (mois)"
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='school_levels',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=4), blank=True, default=list, size=None, verbose_name='niveaux scolaires'),
+            model_name="activity",
+            name="school_levels",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(max_length=4),
+                blank=True,
+                default=list,
+                size=None,
+                verbose_name="niveaux scolaires",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='starts_at',
-            field=models.TimeField(blank=True, null=True, verbose_name='début'),
+            model_name="activity",
+            name="starts_at",
+            field=models.TimeField(blank=True, null=True, verbose_name="début"),
         ),
         migrations.AddField(
-            model_name='site',
-            name='code',
-            field=models.SlugField(blank=True, max_length=60, verbose_name='code'),
+            model_name="site",
+            name="code",
+            field=models.SlugField(blank=True, max_length=60, verbose_name="code"),
         ),
         migrations.AddField(
-            model_name='waitinglistentry',
-            name='offer_expires_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name="proposition valable jusqu'au"),
+            model_name="waitinglistentry",
+            name="offer_expires_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="proposition valable jusqu'au"
+            ),
         ),
         migrations.AlterField(
-            model_name='waitinglistentry',
-            name='status',
-            field=models.CharField(choices=[('waiting', 'en attente'), ('offered', 'place proposée'), ('promoted', 'place attribuée'), ('withdrawn', 'retirée'), ('expired', 'proposition expirée')], default='waiting', max_length=10),
+            model_name="waitinglistentry",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("waiting", "en attente"),
+                    ("offered", "place proposée"),
+                    ("promoted", "place attribuée"),
+                    ("withdrawn", "retirée"),
+                    ("expired", "proposition expirée"),
+                ],
+                default="waiting",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='ChangeSet',
+            name="ChangeSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('summary', models.JSONField(default=list)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.household')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("summary", models.JSONField(default=list)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.household",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'envoi de modifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "envoi de modifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('school_year', models.PositiveSmallIntegerField(verbose_name='année scolaire (année de la rentrée)')),
-                ('status', models.CharField(choices=[('pending', 'en attente de validation'), ('accepted', 'validée'), ('refused', 'refusée'), ('cancelled', 'annulée')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='families.child')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('demande', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='demandes.demande')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='core.service')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='booking.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "school_year",
+                    models.PositiveSmallIntegerField(
+                        verbose_name="année scolaire (année de la rentrée)"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "en attente de validation"),
+                            ("accepted", "validée"),
+                            ("refused", "refusée"),
+                            ("cancelled", "annulée"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "demande",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="demandes.demande",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="core.service",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="booking.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inscription',
-                'ordering': ['-school_year', 'service__position', 'id'],
+                "verbose_name": "inscription",
+                "ordering": ["-school_year", "service__position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RegistrationDocument',
+            name="RegistrationDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60)),
-                ('label', models.CharField(max_length=160)),
-                ('file', models.FileField(max_length=200, upload_to='inscriptions/')),
-                ('original_name', models.CharField(max_length=120)),
-                ('content_type', models.CharField(max_length=60)),
-                ('size', models.PositiveIntegerField()),
-                ('registration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='booking.registration')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60)),
+                ("label", models.CharField(max_length=160)),
+                ("file", models.FileField(max_length=200, upload_to="inscriptions/")),
+                ("original_name", models.CharField(max_length=120)),
+                ("content_type", models.CharField(max_length=60)),
+                ("size", models.PositiveIntegerField()),
+                (
+                    "registration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="booking.registration",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "pièce d'inscription",
-                'ordering': ['id'],
+                "verbose_name": "pièce d'inscription",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Closure',
+            name="Closure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=160, verbose_name='libellé')),
-                ('first_day', models.DateField(verbose_name='premier jour')),
-                ('last_day', models.DateField(verbose_name='dernier jour')),
-                ('services', models.ManyToManyField(blank=True, related_name='+', to='core.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=160, verbose_name="libellé")),
+                ("first_day", models.DateField(verbose_name="premier jour")),
+                ("last_day", models.DateField(verbose_name="dernier jour")),
+                (
+                    "services",
+                    models.ManyToManyField(blank=True, related_name="+", to="core.service"),
+                ),
             ],
             options={
-                'verbose_name': 'fermeture',
-                'ordering': ['first_day', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('first_day__lte', models.F('last_day'))), name='booking_closure_ordered')],
+                "verbose_name": "fermeture",
+                "ordering": ["first_day", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("first_day__lte", models.F("last_day"))),
+                        name="booking_closure_ordered",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'accepted'])), fields=('child', 'service', 'school_year'), name='booking_one_live_registration'),
+            model_name="registration",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "accepted"])),
+                fields=("child", "service", "school_year"),
+                name="booking_one_live_registration",
+            ),
         ),
     ]

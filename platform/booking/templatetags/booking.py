@@ -1,4 +1,5 @@
 """French dates in templates, independent of the OS locale (booking.french)."""
+
 from datetime import date, datetime
 
 from django import template

@@ -1,6 +1,7 @@
 """Fixtures of the reservation tests: Famille Martin à Castres registered to the
 school restaurant (site « Groupe scolaire du centre », synced from castres.yaml)
 with a few opened days in March 2027, and helpers to sign people in."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +12,12 @@ from django_tenants.utils import tenant_context
 
 from documents.testing import make_pdf
 
-MON_15, TUE_16, THU_18, FRI_19 = date(2027, 3, 15), date(2027, 3, 16), date(2027, 3, 18), date(2027, 3, 19)
+MON_15, TUE_16, THU_18, FRI_19 = (
+    date(2027, 3, 15),
+    date(2027, 3, 16),
+    date(2027, 3, 18),
+    date(2027, 3, 19),
+)
 MON_22, THU_25 = date(2027, 3, 22), date(2027, 3, 25)
 DAYS = (MON_15, TUE_16, THU_18, FRI_19, MON_22, THU_25)
 
@@ -29,8 +35,13 @@ def meals(family, in_town):
         for d in DAYS:
             DaySlot.objects.create(activity=activity, day=d, capacity=3)
         for child in family.children:
-            Registration.objects.create(child=child, service=service, site=activity.site,
-                                        school_year=2026, status=Registration.Status.ACCEPTED)
+            Registration.objects.create(
+                child=child,
+                service=service,
+                site=activity.site,
+                school_year=2026,
+                status=Registration.Status.ACCEPTED,
+            )
         family.service, family.activity = service, activity
         yield family
 
@@ -42,26 +53,38 @@ def other_family(name="Durand", *, children=1, email=None):
     user = UserFactory(username=name.lower(), email=email or f"{name.lower()}@example.org")
     household = HouseholdFactory(name=f"Famille {name}")
     adult = AdultFactory(household=household, user=user, last_name=name, email=user.email)
-    kids = [ChildFactory(household=household, last_name=name, guardians=[adult])
-            for _ in range(children)]
-    return type("Family", (), {"user": user, "household": household, "adult": adult,
-                               "children": kids})
+    kids = [
+        ChildFactory(household=household, last_name=name, guardians=[adult])
+        for _ in range(children)
+    ]
+    return type(
+        "Family", (), {"user": user, "household": household, "adult": adult, "children": kids}
+    )
 
 
 def register(children, service, site=None, year=2026):
     from booking.models import Registration
 
     for child in children:
-        Registration.objects.create(child=child, service=service, site=site, school_year=year,
-                                    status=Registration.Status.ACCEPTED)
+        Registration.objects.create(
+            child=child,
+            service=service,
+            site=site,
+            school_year=year,
+            status=Registration.Status.ACCEPTED,
+        )
 
 
 def make_staff(username="agent", role="agent", areas=("periscolaire",)):
     from accounts.models import User
 
-    return User.objects.create_user(username=username, email=f"{username}@mairie.example",
-                                    password="mot-de-passe-de-test-assez-long", role=role,
-                                    service_areas=list(areas))
+    return User.objects.create_user(
+        username=username,
+        email=f"{username}@mairie.example",
+        password="mot-de-passe-de-test-assez-long",
+        role=role,
+        service_areas=list(areas),
+    )
 
 
 def login(client, commune, user) -> None:

@@ -1,4 +1,5 @@
 """Shared helpers for the booking tests (plain functions, no database)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

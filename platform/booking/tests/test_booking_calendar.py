@@ -1,4 +1,5 @@
 """Opening days from the school calendar (zones A/B/C), public holidays and closures."""
+
 from __future__ import annotations
 
 import socket
@@ -27,7 +28,10 @@ C = TownCalendar(zone="C")  # Castres (Toulouse), Bondoufle (Versailles)
 def test_school_week_with_armistice_day():
     # Week of 8 November 2027 (zone C, after the Toussaint): Thursday 11 is a public holiday.
     assert C.opening_days(date(2027, 11, 8), date(2027, 11, 14), SCHOOL) == [
-        date(2027, 11, 8), date(2027, 11, 9), date(2027, 11, 12)]
+        date(2027, 11, 8),
+        date(2027, 11, 9),
+        date(2027, 11, 12),
+    ]
     assert C.opening_days(date(2027, 11, 8), date(2027, 11, 14), WEDNESDAY) == [date(2027, 11, 10)]
     assert C.opening_days(date(2027, 11, 8), date(2027, 11, 14), HOLIDAYS) == []
 
@@ -83,16 +87,30 @@ def test_creche_runs_every_weekday_in_holidays_too():
 
 
 def test_town_closures_per_service():
-    calendar = TownCalendar(zone="C", closures=(
-        Closure(date(2027, 12, 27), date(2027, 12, 31), "fermeture de fin d'année",
-                {"alsh-vacances"}),
-    ))
-    noel = calendar.opening_days(date(2027, 12, 18), date(2028, 1, 2), HOLIDAYS,
-                                 service="alsh-vacances")
-    assert noel == [date(2027, 12, 20), date(2027, 12, 21), date(2027, 12, 22),
-                    date(2027, 12, 23), date(2027, 12, 24)]
+    calendar = TownCalendar(
+        zone="C",
+        closures=(
+            Closure(
+                date(2027, 12, 27),
+                date(2027, 12, 31),
+                "fermeture de fin d'année",
+                {"alsh-vacances"},
+            ),
+        ),
+    )
+    noel = calendar.opening_days(
+        date(2027, 12, 18), date(2028, 1, 2), HOLIDAYS, service="alsh-vacances"
+    )
+    assert noel == [
+        date(2027, 12, 20),
+        date(2027, 12, 21),
+        date(2027, 12, 22),
+        date(2027, 12, 23),
+        date(2027, 12, 24),
+    ]
     assert date(2027, 12, 28) in calendar.opening_days(
-        date(2027, 12, 18), date(2028, 1, 2), {DayKind.WEEKDAY}, service="creche")
+        date(2027, 12, 18), date(2028, 1, 2), {DayKind.WEEKDAY}, service="creche"
+    )
 
 
 def test_holiday_sessions_and_their_first_day():
@@ -150,8 +168,11 @@ def test_school_holidays_data_ships_in_the_wheel_and_loads_offline(monkeypatch):
 @given(day=st.dates(date(1991, 1, 1), date(2028, 8, 31)), zone=st.sampled_from("ABC"))
 def test_kinds_partition_open_weekdays(day, zone):
     calendar = TownCalendar(zone=zone)
-    kinds = [k for k in (DayKind.SCHOOL_DAY, DayKind.WEDNESDAY, DayKind.HOLIDAYS)
-             if calendar.is_open(day, {k})]
+    kinds = [
+        k
+        for k in (DayKind.SCHOOL_DAY, DayKind.WEDNESDAY, DayKind.HOLIDAYS)
+        if calendar.is_open(day, {k})
+    ]
     if day.weekday() >= 5 or day in FRANCE:
         assert kinds == [] and not calendar.is_open(day, {DayKind.WEEKDAY})
     else:

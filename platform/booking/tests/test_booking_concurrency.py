@@ -7,6 +7,7 @@ the session towns live in. So rows are written by a helper thread on its own
 connection (autocommit) in Castres' schema, and deleted afterwards; the test's
 own connection only reads (READ COMMITTED sees them).
 """
+
 from __future__ import annotations
 
 import random
@@ -36,11 +37,17 @@ def committed_castres(castres, n_children: int, capacity: int, days=DAYS[:1]):
 
     def setup():
         household = Household.objects.create(name=NAME)
-        activity = Activity.objects.create(service=Service.objects.get(code="alsh-mercredi"),
-                                           name=NAME, default_capacity=capacity)
+        activity = Activity.objects.create(
+            service=Service.objects.get(code="alsh-mercredi"), name=NAME, default_capacity=capacity
+        )
         children = Child.objects.bulk_create(
-            Child(household=household, first_name=f"Enfant{i}", last_name="Test",
-                  birth_date=date(2018, 1, 1)) for i in range(n_children)
+            Child(
+                household=household,
+                first_name=f"Enfant{i}",
+                last_name="Test",
+                birth_date=date(2018, 1, 1),
+            )
+            for i in range(n_children)
         )
         slots = [DaySlot.objects.create(activity=activity, day=d, capacity=capacity) for d in days]
         return activity, children, slots
@@ -76,10 +83,17 @@ def test_capacity_plus_fifty_simultaneous_bookings(castres):
     capacity, extra = 5, 50
     day = DAYS[0]
     with committed_castres(castres, capacity + extra, capacity) as (activity, children, (slot,)):
-        results = run_together(castres, [
-            (lambda child=child: book_days(child=child, activity=activity, days=[day], now=EARLY))
-            for child in children
-        ])
+        results = run_together(
+            castres,
+            [
+                (
+                    lambda child=child: book_days(
+                        child=child, activity=activity, days=[day], now=EARLY
+                    )
+                )
+                for child in children
+            ],
+        )
         outcomes = Counter(r.days[0].status for r in results)
         assert outcomes == {DayStatus.BOOKED: capacity, DayStatus.FULL: extra}
         slot.refresh_from_db()
@@ -97,8 +111,11 @@ def test_several_days_in_any_order_never_deadlock(castres):
         for child in children:
             days = list(DAYS)
             rng.shuffle(days)
-            jobs.append(lambda child=child, days=days: book_days(
-                child=child, activity=activity, days=days, now=EARLY))
+            jobs.append(
+                lambda child=child, days=days: book_days(
+                    child=child, activity=activity, days=days, now=EARLY
+                )
+            )
         results = run_together(castres, jobs)
         per_day = Counter(d.day for r in results for d in r.days if d.status is DayStatus.BOOKED)
         assert per_day == {d: capacity for d in DAYS}
@@ -117,18 +134,23 @@ def test_simultaneous_cancellations_promote_distinct_children_in_order(castres):
             for child in booked:
                 book_days(child=child, activity=activity, days=[day], now=EARLY)
             for child in queue:  # one after the other: a known order
-                book_days(child=child, activity=activity, days=[day], now=EARLY,
-                          join_waiting_list=True)
+                book_days(
+                    child=child, activity=activity, days=[day], now=EARLY, join_waiting_list=True
+                )
 
         in_own_connection(castres, fill)
         bookings = list(Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED))
-        results = run_together(castres, [
-            (lambda b=b: cancel_booking(booking=b, now=EARLY)) for b in bookings
-        ])
+        results = run_together(
+            castres, [(lambda b=b: cancel_booking(booking=b, now=EARLY)) for b in bookings]
+        )
         promoted = {r.promoted.child_id for r in results}
         assert promoted == {c.id for c in queue[:capacity]}  # the first five, each once
         slot.refresh_from_db()
         assert slot.booked == capacity
         assert Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED).count() == capacity
-        assert WaitingListEntry.objects.filter(
-            slot=slot, status=WaitingListEntry.Status.WAITING).count() == waiting - capacity
+        assert (
+            WaitingListEntry.objects.filter(
+                slot=slot, status=WaitingListEntry.Status.WAITING
+            ).count()
+            == waiting - capacity
+        )

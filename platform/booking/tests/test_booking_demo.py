@@ -1,5 +1,6 @@
 """Demo data of the booking modules (rundemo): idempotent, fictitious family when
 the households' demo is absent, days opened, registrations and bookings."""
+
 from booking.demo import OWN_FAMILY, load_module_demo
 from booking.models import Booking, DaySlot, Registration
 
@@ -15,5 +16,8 @@ def test_demo_data_is_loaded_once(castres, in_town):
         assert all(counts), counts
         for module in ("periscolaire", "alsh", "petite_enfance"):
             load_module_demo(castres, module)
-        assert (DaySlot.objects.count(), Registration.objects.count(),
-                Booking.objects.count()) == counts
+        assert (
+            DaySlot.objects.count(),
+            Registration.objects.count(),
+            Booking.objects.count(),
+        ) == counts

@@ -1,4 +1,5 @@
 """`deadlines` sections of the YAML -> typed rules; bad sections -> French errors."""
+
 from __future__ import annotations
 
 import json
@@ -64,10 +65,14 @@ PARSED = [
     ({"rule": "days_before", "days": 7}, DaysBefore(7, time(23, 59))),
     ({"rule": "days_before", "days": 0, "time": "10:00"}, DaysBefore(0, time(10, 0))),
     ({"rule": "hours_before", "hours": 72}, HoursBefore(72)),
-    ({"rule": "working_days_before", "days": 16, "skip_weekdays": ["wednesday", "saturday"]},
-     WorkingDaysBefore(16, time(23, 59), frozenset({2, 5}))),
-    ({"rule": "weekday_previous_week", "weekday": "sunday", "time": "18:30"},
-     WeekdayPreviousWeek(6, time(18, 30))),
+    (
+        {"rule": "working_days_before", "days": 16, "skip_weekdays": ["wednesday", "saturday"]},
+        WorkingDaysBefore(16, time(23, 59), frozenset({2, 5})),
+    ),
+    (
+        {"rule": "weekday_previous_week", "weekday": "sunday", "time": "18:30"},
+        WeekdayPreviousWeek(6, time(18, 30)),
+    ),
     ({"rule": "day_of_previous_month", "day": 20}, DayOfPreviousMonth(20)),
     ({"rule": "weeks_before_session", "weeks": 4}, WeeksBeforeSession(4)),
     ({"rule": "none"}, NotOnline()),
@@ -80,45 +85,82 @@ def test_parse_each_rule_kind(data, rule):
 
 
 def test_parse_whole_section():
-    rules = parse_deadlines({
-        "booking": {"rule": "days_before", "days": 2, "time": "10:00"},
-        "cancellation": {"rule": "none"},
-        "windows_only": True,
-        "max_advance_days": 90,
-    })
+    rules = parse_deadlines(
+        {
+            "booking": {"rule": "days_before", "days": 2, "time": "10:00"},
+            "cancellation": {"rule": "none"},
+            "windows_only": True,
+            "max_advance_days": 90,
+        }
+    )
     assert rules == ServiceDeadlines(
-        booking=DaysBefore(2, time(10, 0)), cancellation=NotOnline(), windows_only=True,
-        max_advance_days=90, separate_cancellation=True,
+        booking=DaysBefore(2, time(10, 0)),
+        cancellation=NotOnline(),
+        windows_only=True,
+        max_advance_days=90,
+        separate_cancellation=True,
     )
 
 
 BAD = [
     ({"booking": {"rule": "la_veille"}}, "deadlines.booking.rule", "n'est pas une règle connue"),
     ({"booking": {"rule": "days_before"}}, "deadlines.booking.days", "clé obligatoire manquante"),
-    ({"booking": {"rule": "days_before", "days": 7, "time": "24:00"}}, "deadlines.booking.time",
-     "n'est pas une heure"),
-    ({"booking": {"rule": "days_before", "days": 7, "time": "9h"}}, "deadlines.booking.time",
-     "n'est pas une heure"),
+    (
+        {"booking": {"rule": "days_before", "days": 7, "time": "24:00"}},
+        "deadlines.booking.time",
+        "n'est pas une heure",
+    ),
+    (
+        {"booking": {"rule": "days_before", "days": 7, "time": "9h"}},
+        "deadlines.booking.time",
+        "n'est pas une heure",
+    ),
     ({"booking": {"rule": "days_before", "days": -1}}, "deadlines.booking", "entre 0 et 365"),
     ({"booking": {"rule": "days_before", "days": "7"}}, "deadlines.booking", "nombre entier"),
     ({"booking": {"rule": "days_before", "days": True}}, "deadlines.booking", "nombre entier"),
-    ({"booking": {"rule": "hours_before", "hours": 72, "time": "10:00"}},
-     "deadlines.booking.time", "clé inconnue"),
-    ({"booking": {"rule": "weekday_previous_week", "weekday": "mercredi"}},
-     "deadlines.booking.weekday", "n'est pas un jour"),
-    ({"booking": {"rule": "day_of_previous_month", "day": 31}}, "deadlines.booking",
-     "entre 1 et 28"),
-    ({"booking": {"rule": "working_days_before", "days": 3,
-                  "skip_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"]}},
-     "deadlines.booking", "aucun jour ne compterait"),
-    ({"booking": {"rule": "none"}, "cancellation": {"rule": "weeks_before_session", "weeks": 0}},
-     "deadlines.cancellation", "entre 1 et 26"),
+    (
+        {"booking": {"rule": "hours_before", "hours": 72, "time": "10:00"}},
+        "deadlines.booking.time",
+        "clé inconnue",
+    ),
+    (
+        {"booking": {"rule": "weekday_previous_week", "weekday": "mercredi"}},
+        "deadlines.booking.weekday",
+        "n'est pas un jour",
+    ),
+    (
+        {"booking": {"rule": "day_of_previous_month", "day": 31}},
+        "deadlines.booking",
+        "entre 1 et 28",
+    ),
+    (
+        {
+            "booking": {
+                "rule": "working_days_before",
+                "days": 3,
+                "skip_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            }
+        },
+        "deadlines.booking",
+        "aucun jour ne compterait",
+    ),
+    (
+        {"booking": {"rule": "none"}, "cancellation": {"rule": "weeks_before_session", "weeks": 0}},
+        "deadlines.cancellation",
+        "entre 1 et 26",
+    ),
     ({}, "deadlines.booking", "clé obligatoire manquante"),
     ({"booking": {"rule": "none"}, "delai": 3}, "deadlines.delai", "clé inconnue"),
-    ({"booking": {"rule": "none"}, "windows_only": "oui"}, "deadlines.windows_only",
-     "true ou false"),
-    ({"booking": {"rule": "none"}, "max_advance_days": 0}, "deadlines.max_advance_days",
-     "entre 1 et 730"),
+    (
+        {"booking": {"rule": "none"}, "windows_only": "oui"},
+        "deadlines.windows_only",
+        "true ou false",
+    ),
+    (
+        {"booking": {"rule": "none"}, "max_advance_days": 0},
+        "deadlines.max_advance_days",
+        "entre 1 et 730",
+    ),
     ("7 jours", "deadlines", "doit être un objet"),
 ]
 
@@ -141,8 +183,9 @@ def test_what_parses_is_valid_for_the_json_schema(data, rule):
     assert not list(_schema_validator().iter_errors({"booking": data}))
 
 
-@pytest.mark.parametrize(("data", "key", "message"),
-                         [b for b in BAD if b[2] != "aucun jour ne compterait"])
+@pytest.mark.parametrize(
+    ("data", "key", "message"), [b for b in BAD if b[2] != "aucun jour ne compterait"]
+)
 def test_what_the_json_schema_refuses_does_not_parse(data, key, message):
     # Same contract as tenant_configs/schema.json (checked at onboarding); the one
     # rule only the code knows is a skip_weekdays list that leaves no working day.

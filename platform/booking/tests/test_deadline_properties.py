@@ -3,6 +3,7 @@
 Rules are generated as YAML dicts, within tenant_configs/schema.json, then parsed:
 what a town may write is what is exercised.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -33,24 +34,39 @@ def _with_time(base: dict, t) -> dict:
 
 
 rule_dicts = st.one_of(
-    st.builds(lambda n, t: _with_time({"rule": "days_before", "days": n}, t),
-              st.integers(0, 365), st.none() | times),
+    st.builds(
+        lambda n, t: _with_time({"rule": "days_before", "days": n}, t),
+        st.integers(0, 365),
+        st.none() | times,
+    ),
     st.builds(lambda n: {"rule": "hours_before", "hours": n}, st.integers(1, 8760)),
     st.builds(
         lambda n, t, skip: _with_time(
-            {"rule": "working_days_before", "days": n,
-             **({"skip_weekdays": skip} if skip else {})}, t),
-        st.integers(1, 120), st.none() | times,
+            {"rule": "working_days_before", "days": n, **({"skip_weekdays": skip} if skip else {})},
+            t,
+        ),
+        st.integers(1, 120),
+        st.none() | times,
         # At least one of Monday..Friday must remain a working day.
         st.lists(weekdays, unique=True, max_size=7).filter(
-            lambda s: not {"monday", "tuesday", "wednesday", "thursday", "friday"} <= set(s)),
+            lambda s: not {"monday", "tuesday", "wednesday", "thursday", "friday"} <= set(s)
+        ),
     ),
-    st.builds(lambda w, t: _with_time({"rule": "weekday_previous_week", "weekday": w}, t),
-              weekdays, st.none() | times),
-    st.builds(lambda n, t: _with_time({"rule": "day_of_previous_month", "day": n}, t),
-              st.integers(1, 28), st.none() | times),
-    st.builds(lambda n, t: _with_time({"rule": "weeks_before_session", "weeks": n}, t),
-              st.integers(1, 26), st.none() | times),
+    st.builds(
+        lambda w, t: _with_time({"rule": "weekday_previous_week", "weekday": w}, t),
+        weekdays,
+        st.none() | times,
+    ),
+    st.builds(
+        lambda n, t: _with_time({"rule": "day_of_previous_month", "day": n}, t),
+        st.integers(1, 28),
+        st.none() | times,
+    ),
+    st.builds(
+        lambda n, t: _with_time({"rule": "weeks_before_session", "weeks": n}, t),
+        st.integers(1, 26),
+        st.none() | times,
+    ),
     st.just({"rule": "none"}),
 )
 
@@ -104,9 +120,15 @@ def _editable(state, booked: bool) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.data(), section=deadline_sections(windows_only=False, max_advance=False),
-       day=days, booked=st.booleans(), full=mostly_false, registered=mostly_true,
-       is_open=mostly_true)
+@given(
+    data=st.data(),
+    section=deadline_sections(windows_only=False, max_advance=False),
+    day=days,
+    booked=st.booleans(),
+    full=mostly_false,
+    registered=mostly_true,
+    is_open=mostly_true,
+)
 def test_editable_at_t_means_editable_at_any_earlier_time(
     data, section, day, booked, full, registered, is_open
 ):
@@ -117,10 +139,20 @@ def test_editable_at_t_means_editable_at_any_earlier_time(
     rule = rules.cancellation if booked else rules.booking
     limit = limit_for(rule, day, session_start=session_start)
     t = data.draw(instants(day, near=limit))
-    earlier = t - timedelta(microseconds=data.draw(
-        st.integers(0, 10 * 60 * 10**6) | st.integers(0, 400 * 86_400 * 10**6)))
-    kw = dict(day=day, rules=rules, booked=booked, session_start=session_start, full=full,
-              registered=registered, is_open=is_open)
+    earlier = t - timedelta(
+        microseconds=data.draw(
+            st.integers(0, 10 * 60 * 10**6) | st.integers(0, 400 * 86_400 * 10**6)
+        )
+    )
+    kw = dict(
+        day=day,
+        rules=rules,
+        booked=booked,
+        session_start=session_start,
+        full=full,
+        registered=registered,
+        is_open=is_open,
+    )
     editable = _editable(evaluate_cell(now=t, **kw), booked)
     event(f"editable at t: {editable}")
     if editable:
@@ -175,26 +207,44 @@ def windows(draw, around: date, now: datetime):
         first = draw(st.none() | st.just(around - timedelta(days=draw(st.integers(0, 30)))))
         last = draw(st.none() | st.just(around + timedelta(days=draw(st.integers(0, 30)))))
         services = draw(st.sets(st.sampled_from(["cantine", "alsh"]), max_size=2))
-        out.append(ReservationWindow(opens_at=opens, closes_at=closes, services=services,
-                                     first_day=first, last_day=last))
+        out.append(
+            ReservationWindow(
+                opens_at=opens, closes_at=closes, services=services, first_day=first, last_day=last
+            )
+        )
     return out
 
 
 @settings(max_examples=500, deadline=None)
-@given(data=st.data(), section=deadline_sections(), day=days, booked=st.booleans(),
-       full=mostly_false, registered=mostly_true, is_open=mostly_true,
-       service=st.sampled_from([None, "cantine", "alsh"]))
+@given(
+    data=st.data(),
+    section=deadline_sections(),
+    day=days,
+    booked=st.booleans(),
+    full=mostly_false,
+    registered=mostly_true,
+    is_open=mostly_true,
+    service=st.sampled_from([None, "cantine", "alsh"]),
+)
 def test_evaluation_never_raises_and_is_coherent(
     data, section, day, booked, full, registered, is_open, service
 ):
     rules = parse_deadlines(section)
     session_start = data.draw(session_starts(day))
-    limit = limit_for(rules.cancellation if booked else rules.booking, day,
-                      session_start=session_start)
+    limit = limit_for(
+        rules.cancellation if booked else rules.booking, day, session_start=session_start
+    )
     now = data.draw(instants(day, near=limit))
     state = evaluate_cell(
-        day=day, now=now, rules=rules, booked=booked, session_start=session_start,
-        windows=data.draw(windows(day, now)), is_open=is_open, full=full, registered=registered,
+        day=day,
+        now=now,
+        rules=rules,
+        booked=booked,
+        session_start=session_start,
+        windows=data.draw(windows(day, now)),
+        is_open=is_open,
+        full=full,
+        registered=registered,
         service=service,
     )
     assert isinstance(state.reason, Reason)

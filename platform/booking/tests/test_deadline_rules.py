@@ -6,6 +6,7 @@ Sunday 31 October (03:00 -> 02:00); Easter Monday 29 March, Ascension Thursday
 6 May, Whit Monday 17 May. In 2026, 1 May and 8 May are Fridays, Ascension is
 Thursday 14 May, Whit Monday 25 May.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, time, timedelta
@@ -35,11 +36,23 @@ HOUR = timedelta(hours=1)
 
 def check_boundary(rules, day, limit, *, session_start=None, booked=False, **kw):
     """Allowed up to limit's 59th second included, refused from the next minute."""
-    before = evaluate_cell(day=day, now=last_instant_of_minute(limit), rules=rules,
-                           booked=booked, session_start=session_start, **kw)
-    after = evaluate_cell(day=day, now=limit.replace(second=0) + timedelta(minutes=1),
-                          rules=rules, booked=booked, session_start=session_start, **kw)
-    assert (before.can_cancel if booked else before.can_book), before
+    before = evaluate_cell(
+        day=day,
+        now=last_instant_of_minute(limit),
+        rules=rules,
+        booked=booked,
+        session_start=session_start,
+        **kw,
+    )
+    after = evaluate_cell(
+        day=day,
+        now=limit.replace(second=0) + timedelta(minutes=1),
+        rules=rules,
+        booked=booked,
+        session_start=session_start,
+        **kw,
+    )
+    assert before.can_cancel if booked else before.can_book, before
     assert before.reason is Reason.OK
     assert not (after.can_cancel if booked else after.can_book), after
     assert after.reason is Reason.PAST_DEADLINE
@@ -52,10 +65,10 @@ CASTRES_CASES = [
     # (day, expected limit, UTC offset of the limit in hours)
     (date(2027, 3, 17), paris(2027, 3, 10, 23, 59), 1),  # the example "mercredi 10 mars 2027"
     (date(2027, 3, 30), paris(2027, 3, 23, 23, 59), 1),  # day after DST start, limit before
-    (date(2027, 4, 4), paris(2027, 3, 28, 23, 59), 2),   # limit on the DST-start Sunday
+    (date(2027, 4, 4), paris(2027, 3, 28, 23, 59), 2),  # limit on the DST-start Sunday
     (date(2027, 11, 2), paris(2027, 10, 26, 23, 59), 2),  # day after DST end, limit before
     (date(2027, 11, 7), paris(2027, 10, 31, 23, 59), 1),  # limit on the DST-end Sunday
-    (date(2027, 1, 4), paris(2026, 12, 28, 23, 59), 1),   # across new year
+    (date(2027, 1, 4), paris(2026, 12, 28, 23, 59), 1),  # across new year
 ]
 
 
@@ -92,7 +105,7 @@ def test_booked_cell_can_cancel_but_not_book():
 
 BONDOUFLE_WEDNESDAYS = [
     (date(2027, 3, 17), paris(2027, 3, 10, 23, 59)),
-    (date(2027, 3, 31), paris(2027, 3, 24, 23, 59)),   # across DST start
+    (date(2027, 3, 31), paris(2027, 3, 24, 23, 59)),  # across DST start
     (date(2027, 11, 10), paris(2027, 11, 3, 23, 59)),
     (date(2027, 11, 3), paris(2027, 10, 27, 23, 59)),  # across DST end
 ]
@@ -110,20 +123,21 @@ def test_weekday_previous_week_for_other_days_of_the_week():
     # Monday 15 March 2027 and Sunday 21 March: the previous week's Wednesday is 10 March.
     assert limit_for(rule, date(2027, 3, 15)) == paris(2027, 3, 10, 23, 59)
     assert limit_for(rule, date(2027, 3, 21)) == paris(2027, 3, 10, 23, 59)
-    friday = parse_deadlines({"booking": {"rule": "weekday_previous_week", "weekday": "sunday",
-                                          "time": "18:00"}}).booking
+    friday = parse_deadlines(
+        {"booking": {"rule": "weekday_previous_week", "weekday": "sunday", "time": "18:00"}}
+    ).booking
     assert limit_for(friday, date(2027, 3, 17)) == paris(2027, 3, 14, 18, 0)
 
 
 BONDOUFLE_SESSIONS = [
     # (a day of the session, first opening day, limit) — zone C (académie de Versailles)
-    (date(2027, 11, 3), date(2027, 10, 25), paris(2027, 9, 27, 23, 59)),   # Toussaint 2027
+    (date(2027, 11, 3), date(2027, 10, 25), paris(2027, 9, 27, 23, 59)),  # Toussaint 2027
     (date(2027, 10, 25), date(2027, 10, 25), paris(2027, 9, 27, 23, 59)),
-    (date(2028, 2, 25), date(2028, 2, 14), paris(2028, 1, 17, 23, 59)),    # hiver 2028
+    (date(2028, 2, 25), date(2028, 2, 14), paris(2028, 1, 17, 23, 59)),  # hiver 2028
     # Printemps 2028 starts on Saturday 15 April; Monday 17 is Easter Monday,
     # so the session's first day is Tuesday 18 April.
     (date(2028, 4, 26), date(2028, 4, 18), paris(2028, 3, 21, 23, 59)),
-    (date(2027, 8, 20), date(2027, 7, 5), paris(2027, 6, 7, 23, 59)),      # été 2027
+    (date(2027, 8, 20), date(2027, 7, 5), paris(2027, 6, 7, 23, 59)),  # été 2027
 ]
 
 
@@ -150,7 +164,7 @@ def test_every_day_of_a_session_shares_its_limit():
 
 CHALONNES_CASES = [
     # (day, limit = last allowed minute)
-    (date(2027, 3, 18), paris(2027, 3, 14, 23, 59)),   # no DST change: Monday 00:00 - 72 h
+    (date(2027, 3, 18), paris(2027, 3, 14, 23, 59)),  # no DST change: Monday 00:00 - 72 h
     # Tuesday 30 March 00:00 CEST minus 72 real hours = Friday 26 March 23:00 CET.
     (date(2027, 3, 30), paris(2027, 3, 26, 22, 59)),
     # Tuesday 2 November 00:00 CET minus 72 real hours = Saturday 30 October 01:00 CEST.
@@ -172,13 +186,15 @@ def test_chalonnes_seventy_two_real_hours(day, limit):
 
 def test_chalonnes_registration_must_be_validated_first():
     rules = real_rules("chalonnes", "goulidons")
-    state = evaluate_cell(day=date(2027, 3, 17), now=paris(2027, 3, 1), rules=rules,
-                          booked=False, registered=False)
+    state = evaluate_cell(
+        day=date(2027, 3, 17), now=paris(2027, 3, 1), rules=rules, booked=False, registered=False
+    )
     assert state.reason is Reason.NOT_REGISTERED and not state.can_book
     assert state.explanation == "inscription au service pas encore validée"
 
 
 # --- Bassens: windows_only + its default of 7 days -----------------------------
+
 
 def _bassens_windows():
     from booking.deadlines import ReservationWindow
@@ -191,15 +207,27 @@ def _bassens_windows():
 
 BASSENS_CASES = [
     # (now, reason, explanation)
-    (paris(2027, 4, 30, 12), Reason.OUTSIDE_WINDOW,
-     "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)"),
-    (paris(2027, 5, 1, 8, 29, 59, 999_999), Reason.OUTSIDE_WINDOW,
-     "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)"),
+    (
+        paris(2027, 4, 30, 12),
+        Reason.OUTSIDE_WINDOW,
+        "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)",
+    ),
+    (
+        paris(2027, 5, 1, 8, 29, 59, 999_999),
+        Reason.OUTSIDE_WINDOW,
+        "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)",
+    ),
     (paris(2027, 5, 1, 8, 30), Reason.OK, "modifiable jusqu'au lundi 31 mai 2027 à 23:59"),
-    (paris(2027, 5, 31, 23, 59, 59, 999_999), Reason.OK,
-     "modifiable jusqu'au lundi 31 mai 2027 à 23:59"),
-    (paris(2027, 6, 1, 0, 0), Reason.OUTSIDE_WINDOW,
-     "hors période de réservation (prochaine ouverture le 16 août 2027 à 08:30)"),
+    (
+        paris(2027, 5, 31, 23, 59, 59, 999_999),
+        Reason.OK,
+        "modifiable jusqu'au lundi 31 mai 2027 à 23:59",
+    ),
+    (
+        paris(2027, 6, 1, 0, 0),
+        Reason.OUTSIDE_WINDOW,
+        "hors période de réservation (prochaine ouverture le 16 août 2027 à 08:30)",
+    ),
 ]
 
 
@@ -208,8 +236,14 @@ def test_bassens_reservation_periods(now, reason, text):
     rules = real_rules("bassens", "restauration-scolaire")
     assert rules.windows_only
     for booked in (False, True):
-        state = evaluate_cell(day=date(2027, 6, 14), now=now, rules=rules, booked=booked,
-                              windows=_bassens_windows(), service="restauration-scolaire")
+        state = evaluate_cell(
+            day=date(2027, 6, 14),
+            now=now,
+            rules=rules,
+            booked=booked,
+            windows=_bassens_windows(),
+            service="restauration-scolaire",
+        )
         assert state.reason is reason
         assert state.explanation == text
         assert (state.can_cancel if booked else state.can_book) is (reason is Reason.OK)
@@ -221,12 +255,18 @@ def test_bassens_deadline_still_applies_inside_a_window():
     # Wednesday 19 May 2027: window open, but 7 days before is Wednesday 12 May.
     check_boundary(rules, date(2027, 5, 19), paris(2027, 5, 12, 23, 59), windows=windows)
     # The window closes before the limit: it is what the family sees.
-    state = evaluate_cell(day=date(2027, 9, 6), now=paris(2027, 8, 20), rules=rules,
-                          booked=False, windows=windows)
+    state = evaluate_cell(
+        day=date(2027, 9, 6), now=paris(2027, 8, 20), rules=rules, booked=False, windows=windows
+    )
     assert state.book_until == paris(2027, 8, 27, 18, 0)
     assert state.explanation == "modifiable jusqu'au vendredi 27 août 2027 à 18:00"
-    late = evaluate_cell(day=date(2027, 9, 6), now=paris(2027, 8, 27, 18, 1), rules=rules,
-                         booked=False, windows=windows)
+    late = evaluate_cell(
+        day=date(2027, 9, 6),
+        now=paris(2027, 8, 27, 18, 1),
+        rules=rules,
+        booked=False,
+        windows=windows,
+    )
     assert late.reason is Reason.OUTSIDE_WINDOW
     assert late.explanation == "hors période de réservation"
 
@@ -241,13 +281,26 @@ def test_window_for_another_service_does_not_open_this_one():
     from booking.deadlines import ReservationWindow
 
     rules = real_rules("bassens", "restauration-scolaire")
-    window = ReservationWindow(opens_at=paris(2027, 5, 1), closes_at=paris(2027, 5, 31, 23, 59),
-                               services={"alsh-vacances"})
-    state = evaluate_cell(day=date(2027, 6, 14), now=paris(2027, 5, 2), rules=rules, booked=False,
-                          windows=[window], service="restauration-scolaire")
+    window = ReservationWindow(
+        opens_at=paris(2027, 5, 1), closes_at=paris(2027, 5, 31, 23, 59), services={"alsh-vacances"}
+    )
+    state = evaluate_cell(
+        day=date(2027, 6, 14),
+        now=paris(2027, 5, 2),
+        rules=rules,
+        booked=False,
+        windows=[window],
+        service="restauration-scolaire",
+    )
     assert state.reason is Reason.OUTSIDE_WINDOW
-    opened = evaluate_cell(day=date(2027, 6, 14), now=paris(2027, 5, 2), rules=rules,
-                           booked=False, windows=[window], service="alsh-vacances")
+    opened = evaluate_cell(
+        day=date(2027, 6, 14),
+        now=paris(2027, 5, 2),
+        rules=rules,
+        booked=False,
+        windows=[window],
+        service="alsh-vacances",
+    )
     assert opened.can_book
 
 
@@ -257,19 +310,29 @@ def test_summer_opening_date_applies_to_a_town_without_windows_only():
     from booking.deadlines import ReservationWindow
 
     rules = real_rules("castres", "alsh-vacances")
-    summer = ReservationWindow(opens_at=paris(2027, 5, 1, 8, 30),
-                               closes_at=paris(2027, 6, 30, 23, 59),
-                               first_day=date(2027, 7, 5), last_day=date(2027, 8, 31))
-    early = evaluate_cell(day=date(2027, 7, 12), now=paris(2027, 4, 20), rules=rules,
-                          booked=False, windows=[summer])
+    summer = ReservationWindow(
+        opens_at=paris(2027, 5, 1, 8, 30),
+        closes_at=paris(2027, 6, 30, 23, 59),
+        first_day=date(2027, 7, 5),
+        last_day=date(2027, 8, 31),
+    )
+    early = evaluate_cell(
+        day=date(2027, 7, 12), now=paris(2027, 4, 20), rules=rules, booked=False, windows=[summer]
+    )
     assert early.explanation == (
         "hors période de réservation (prochaine ouverture le 1er mai 2027 à 08:30)"
     )
-    opened = evaluate_cell(day=date(2027, 7, 12), now=paris(2027, 5, 1, 8, 30), rules=rules,
-                           booked=False, windows=[summer])
+    opened = evaluate_cell(
+        day=date(2027, 7, 12),
+        now=paris(2027, 5, 1, 8, 30),
+        rules=rules,
+        booked=False,
+        windows=[summer],
+    )
     assert opened.can_book and opened.book_until == paris(2027, 6, 30, 23, 59)
-    june = evaluate_cell(day=date(2027, 6, 16), now=paris(2027, 4, 20), rules=rules,
-                         booked=False, windows=[summer])
+    june = evaluate_cell(
+        day=date(2027, 6, 16), now=paris(2027, 4, 20), rules=rules, booked=False, windows=[summer]
+    )
     assert june.can_book and june.book_until == paris(2027, 6, 9, 23, 59)
 
 
@@ -278,18 +341,22 @@ def test_summer_opening_date_applies_to_a_town_without_windows_only():
 MOSELLE, TARN = PublicHolidays.for_department("57"), PublicHolidays.for_department("81")
 WORKING_DAY_CASES = [
     # (rule, day, public holidays, expected limit day)
-    (WorkingDaysBefore(1), date(2026, 5, 11), FRANCE, date(2026, 5, 7)),   # Fri 8 May skipped
-    (WorkingDaysBefore(1), date(2026, 5, 4), FRANCE, date(2026, 4, 30)),   # Fri 1 May skipped
+    (WorkingDaysBefore(1), date(2026, 5, 11), FRANCE, date(2026, 5, 7)),  # Fri 8 May skipped
+    (WorkingDaysBefore(1), date(2026, 5, 4), FRANCE, date(2026, 4, 30)),  # Fri 1 May skipped
     (WorkingDaysBefore(1), date(2026, 5, 15), FRANCE, date(2026, 5, 13)),  # Ascension skipped
-    (WorkingDaysBefore(1), date(2027, 5, 7), FRANCE, date(2027, 5, 5)),    # Ascension 2027
+    (WorkingDaysBefore(1), date(2027, 5, 7), FRANCE, date(2027, 5, 5)),  # Ascension 2027
     (WorkingDaysBefore(1), date(2027, 5, 18), FRANCE, date(2027, 5, 14)),  # Whit Monday
     (WorkingDaysBefore(1), date(2027, 3, 30), FRANCE, date(2027, 3, 26)),  # Easter Monday
     (WorkingDaysBefore(1), date(2026, 5, 11), frozenset(), date(2026, 5, 8)),
     # 16 working days' notice (a town quoted in the press): four holidays in May 2026.
     (WorkingDaysBefore(16), date(2026, 5, 29), FRANCE, date(2026, 5, 4)),
     (WorkingDaysBefore(16), date(2026, 5, 29), frozenset(), date(2026, 5, 7)),
-    (WorkingDaysBefore(3, skip_weekdays=frozenset({2})), date(2026, 5, 22), FRANCE,
-     date(2026, 5, 18)),
+    (
+        WorkingDaysBefore(3, skip_weekdays=frozenset({2})),
+        date(2026, 5, 22),
+        FRANCE,
+        date(2026, 5, 18),
+    ),
     # Alsace-Moselle: Good Friday (26 March 2027) is a public holiday in Moselle only.
     (WorkingDaysBefore(1), date(2027, 3, 30), MOSELLE, date(2027, 3, 25)),
     (WorkingDaysBefore(1), date(2027, 3, 30), TARN, date(2027, 3, 26)),
@@ -305,20 +372,32 @@ def test_working_days_before(rule, day, holidays, expected):
 
 
 def test_working_days_parsed_from_yaml():
-    rules = parse_deadlines({"booking": {"rule": "working_days_before", "days": 3, "time": "12:00",
-                                         "skip_weekdays": ["wednesday"]}})
+    rules = parse_deadlines(
+        {
+            "booking": {
+                "rule": "working_days_before",
+                "days": 3,
+                "time": "12:00",
+                "skip_weekdays": ["wednesday"],
+            }
+        }
+    )
     assert rules.booking == WorkingDaysBefore(3, time(12, 0), frozenset({2}))
     assert limit_for(rules.booking, date(2026, 5, 22)) == paris(2026, 5, 18, 12, 0)
 
 
 # --- day of the previous month ------------------------------------------------
 
-@pytest.mark.parametrize(("rule", "day", "limit"), [
-    (DayOfPreviousMonth(20), date(2027, 3, 10), paris(2027, 2, 20, 23, 59)),
-    (DayOfPreviousMonth(20), date(2027, 3, 31), paris(2027, 2, 20, 23, 59)),
-    (DayOfPreviousMonth(1, time(12, 0)), date(2027, 1, 15), paris(2026, 12, 1, 12, 0)),
-    (DayOfPreviousMonth(28), date(2027, 4, 1), paris(2027, 3, 28, 23, 59)),  # DST-start Sunday
-])
+
+@pytest.mark.parametrize(
+    ("rule", "day", "limit"),
+    [
+        (DayOfPreviousMonth(20), date(2027, 3, 10), paris(2027, 2, 20, 23, 59)),
+        (DayOfPreviousMonth(20), date(2027, 3, 31), paris(2027, 2, 20, 23, 59)),
+        (DayOfPreviousMonth(1, time(12, 0)), date(2027, 1, 15), paris(2026, 12, 1, 12, 0)),
+        (DayOfPreviousMonth(28), date(2027, 4, 1), paris(2027, 3, 28, 23, 59)),  # DST-start Sunday
+    ],
+)
 def test_day_of_previous_month(rule, day, limit):
     assert limit_for(rule, day) == limit
     check_boundary(ServiceDeadlines(booking=rule, cancellation=rule), day, limit)
@@ -326,10 +405,14 @@ def test_day_of_previous_month(rule, day, limit):
 
 # --- days_before with a time: same day, DST gap and overlap ---------------------
 
+
 def test_days_before_zero_allows_same_day_until_the_time():
     rule = DaysBefore(0, time(10, 0))
-    check_boundary(ServiceDeadlines(booking=rule, cancellation=rule), date(2027, 3, 17),
-                   paris(2027, 3, 17, 10, 0))
+    check_boundary(
+        ServiceDeadlines(booking=rule, cancellation=rule),
+        date(2027, 3, 17),
+        paris(2027, 3, 17, 10, 0),
+    )
 
 
 def test_donges_two_days_before_ten_oclock():
@@ -359,8 +442,9 @@ def test_now_in_another_timezone_is_the_same_instant():
     # 3 March 2027 23:59:30 in Paris is 22:59:30 UTC.
     now = paris(2027, 3, 3, 23, 59, 30).astimezone(UTC)
     assert evaluate_cell(day=date(2027, 3, 10), now=now, rules=rules, booked=False).can_book
-    assert not evaluate_cell(day=date(2027, 3, 10), now=now + timedelta(seconds=30),
-                             rules=rules, booked=False).can_book
+    assert not evaluate_cell(
+        day=date(2027, 3, 10), now=now + timedelta(seconds=30), rules=rules, booked=False
+    ).can_book
 
 
 def test_naive_now_is_refused():
@@ -373,11 +457,14 @@ def test_naive_now_is_refused():
 
 # --- a separate cancellation rule, and `none` -----------------------------------
 
+
 def test_separate_cancellation_rule():
-    rules = parse_deadlines({
-        "booking": {"rule": "days_before", "days": 2, "time": "10:00"},
-        "cancellation": {"rule": "working_days_before", "days": 16},
-    })
+    rules = parse_deadlines(
+        {
+            "booking": {"rule": "days_before", "days": 2, "time": "10:00"},
+            "cancellation": {"rule": "working_days_before", "days": 16},
+        }
+    )
     day = date(2026, 5, 29)
     assert rules.separate_cancellation
     book = check_boundary(rules, day, paris(2026, 5, 27, 10, 0))[0]
@@ -393,8 +480,9 @@ def test_absent_cancellation_means_same_as_booking():
 
 
 def test_cancellation_none_means_no_cancellation():
-    rules = parse_deadlines({"booking": {"rule": "days_before", "days": 7},
-                             "cancellation": {"rule": "none"}})
+    rules = parse_deadlines(
+        {"booking": {"rule": "days_before", "days": 7}, "cancellation": {"rule": "none"}}
+    )
     booked = evaluate_cell(day=date(2027, 3, 17), now=paris(2027, 3, 1), rules=rules, booked=True)
     assert booked.reason is Reason.CANCELLATION_NOT_ALLOWED and not booked.can_cancel
     assert booked.cancel_until is None
@@ -407,8 +495,9 @@ def test_cancellation_none_means_no_cancellation():
 
 
 def test_booking_none_means_no_online_booking():
-    rules = parse_deadlines({"booking": {"rule": "none"},
-                             "cancellation": {"rule": "days_before", "days": 14}})
+    rules = parse_deadlines(
+        {"booking": {"rule": "none"}, "cancellation": {"rule": "days_before", "days": 14}}
+    )
     assert limit_for(NotOnline(), date(2027, 3, 17)) is None
     free = evaluate_cell(day=date(2027, 3, 17), now=paris(2027, 3, 1), rules=rules, booked=False)
     assert free.reason is Reason.BOOKING_NOT_ALLOWED and not free.can_book
@@ -420,6 +509,7 @@ def test_booking_none_means_no_online_booking():
 
 # --- the other reasons ---------------------------------------------------------
 
+
 def _castres(**kw):
     rules = kw.pop("rules", None) or real_rules("castres", "alsh-mercredi")
     kw.setdefault("day", date(2027, 3, 17))
@@ -428,17 +518,23 @@ def _castres(**kw):
     return evaluate_cell(rules=rules, **kw)
 
 
-@pytest.mark.parametrize(("kw", "reason", "text"), [
-    ({"is_open": False}, Reason.CLOSED, "pas d'accueil ce jour-là"),
-    ({"is_open": False, "booked": True}, Reason.CLOSED, "pas d'accueil ce jour-là"),
-    ({"full": True}, Reason.FULL_WAITING_LIST, "complet — liste d'attente possible"),
-    ({"registered": False}, Reason.NOT_REGISTERED, "inscription au service pas encore validée"),
-    ({"day": date(2027, 2, 24)}, Reason.PAST_DAY, "journée passée"),
-    ({"day": date(2027, 2, 24), "booked": True}, Reason.PAST_DAY, "journée passée"),
-    # Full but past the deadline: the waiting list cannot help any more.
-    ({"full": True, "now": paris(2027, 3, 12)}, Reason.PAST_DEADLINE,
-     "délai dépassé depuis le mercredi 10 mars 2027 à 23:59"),
-])
+@pytest.mark.parametrize(
+    ("kw", "reason", "text"),
+    [
+        ({"is_open": False}, Reason.CLOSED, "pas d'accueil ce jour-là"),
+        ({"is_open": False, "booked": True}, Reason.CLOSED, "pas d'accueil ce jour-là"),
+        ({"full": True}, Reason.FULL_WAITING_LIST, "complet — liste d'attente possible"),
+        ({"registered": False}, Reason.NOT_REGISTERED, "inscription au service pas encore validée"),
+        ({"day": date(2027, 2, 24)}, Reason.PAST_DAY, "journée passée"),
+        ({"day": date(2027, 2, 24), "booked": True}, Reason.PAST_DAY, "journée passée"),
+        # Full but past the deadline: the waiting list cannot help any more.
+        (
+            {"full": True, "now": paris(2027, 3, 12)},
+            Reason.PAST_DEADLINE,
+            "délai dépassé depuis le mercredi 10 mars 2027 à 23:59",
+        ),
+    ],
+)
 def test_other_reasons(kw, reason, text):
     state = _castres(**kw)
     assert state.reason is reason

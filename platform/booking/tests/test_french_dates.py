@@ -1,4 +1,5 @@
 """French date formatting, whatever the process locale."""
+
 from __future__ import annotations
 
 import locale
@@ -10,15 +11,18 @@ from booking.french import format_date, format_datetime
 from booking.tests.helpers import paris
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (date(2027, 5, 1), "samedi 1er mai 2027"),
-    (date(2027, 3, 10), "mercredi 10 mars 2027"),
-    (date(2027, 2, 2), "mardi 2 février 2027"),
-    (date(2027, 8, 15), "dimanche 15 août 2027"),
-    (date(2027, 12, 31), "vendredi 31 décembre 2027"),
-    (date(2027, 11, 1), "lundi 1er novembre 2027"),
-    (date(2027, 6, 3), "jeudi 3 juin 2027"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (date(2027, 5, 1), "samedi 1er mai 2027"),
+        (date(2027, 3, 10), "mercredi 10 mars 2027"),
+        (date(2027, 2, 2), "mardi 2 février 2027"),
+        (date(2027, 8, 15), "dimanche 15 août 2027"),
+        (date(2027, 12, 31), "vendredi 31 décembre 2027"),
+        (date(2027, 11, 1), "lundi 1er novembre 2027"),
+        (date(2027, 6, 3), "jeudi 3 juin 2027"),
+    ],
+)
 def test_format_date(value, text):
     assert format_date(value) == text
 

@@ -1,5 +1,6 @@
 """Registrations (auto, validated by the service with documents), absences with
 justification and staff decision, attendance, and the catalogue synced from YAML."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,15 +30,18 @@ def _pdf(name="certificat.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
-def test_automatic_registration_is_accepted_at_once(family, in_town, django_capture_on_commit_callbacks):
+def test_automatic_registration_is_accepted_at_once(
+    family, in_town, django_capture_on_commit_callbacks
+):
     from core.models import Service
 
     lea = family.children[0]
     with in_town(family.commune), django_capture_on_commit_callbacks(execute=True):
         service = Service.objects.get(code="accueil-soir")
         site = Site.objects.get(code="ecole-lameilhe")
-        reg = request_registration(child=lea, service=service, school_year=2026, site=site,
-                                   user=family.user)
+        reg = request_registration(
+            child=lea, service=service, school_year=2026, site=site, user=family.user
+        )
         assert reg.status == Registration.Status.ACCEPTED and reg.site == site
         with pytest.raises(RegistrationRefused, match="déjà inscrit"):
             request_registration(child=lea, service=service, school_year=2026, site=site)
@@ -55,20 +59,39 @@ def test_validated_registration_with_documents_through_a_demande(family, in_town
     lea = family.children[0]
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {**service.options, "registration": "validation", "documents": [
-            {"code": "responsabilite-civile", "label": "Attestation de responsabilité civile"},
-            {"code": "vaccinations", "label": "Copie des vaccins à jour"}]}
+        service.options = {
+            **service.options,
+            "registration": "validation",
+            "documents": [
+                {"code": "responsabilite-civile", "label": "Attestation de responsabilité civile"},
+                {"code": "vaccinations", "label": "Copie des vaccins à jour"},
+            ],
+        }
         service.save()
         with pytest.raises(RegistrationRefused, match="Pièce manquante : Copie des vaccins"):
-            request_registration(child=lea, service=service, school_year=2026,
-                                 documents={"responsabilite-civile": _pdf()})
+            request_registration(
+                child=lea,
+                service=service,
+                school_year=2026,
+                documents={"responsabilite-civile": _pdf()},
+            )
         with pytest.raises(RegistrationRefused, match="Formats acceptés"):
-            request_registration(child=lea, service=service, school_year=2026, documents={
-                "responsabilite-civile": _pdf(),
-                "vaccinations": SimpleUploadedFile("v.pdf", b"MZ\x90 not a pdf")})
-        reg = request_registration(child=lea, service=service, school_year=2026, user=family.user,
-                                   documents={"responsabilite-civile": _pdf(),
-                                              "vaccinations": _pdf("vaccins.pdf")})
+            request_registration(
+                child=lea,
+                service=service,
+                school_year=2026,
+                documents={
+                    "responsabilite-civile": _pdf(),
+                    "vaccinations": SimpleUploadedFile("v.pdf", b"MZ\x90 not a pdf"),
+                },
+            )
+        reg = request_registration(
+            child=lea,
+            service=service,
+            school_year=2026,
+            user=family.user,
+            documents={"responsabilite-civile": _pdf(), "vaccinations": _pdf("vaccins.pdf")},
+        )
         assert reg.status == Registration.Status.PENDING
         docs = RegistrationDocument.objects.filter(registration=reg)
         assert {d.original_name for d in docs} == {"certificat.pdf", "vaccins.pdf"}
@@ -89,31 +112,44 @@ def _booked_day(family, in_town, day=MON_15):
     from booking.models import DaySlot
 
     DaySlot.objects.create(activity=activity, day=day, capacity=10)
-    return book_days(child=family.children[0], activity=activity, days=[day], staff=True) \
-        .days[0].booking, service
+    return book_days(child=family.children[0], activity=activity, days=[day], staff=True).days[
+        0
+    ].booking, service
 
 
-def test_absence_with_a_pdf_then_staff_decision(family, in_town, django_capture_on_commit_callbacks):
+def test_absence_with_a_pdf_then_staff_decision(
+    family, in_town, django_capture_on_commit_callbacks
+):
     with in_town(family.commune), django_capture_on_commit_callbacks(execute=True):
         booking, _ = _booked_day(family, in_town)
         with pytest.raises(BookingRefused, match="peut encore être annulé sans frais"):
             report_absence(booking=booking, reason="illness", now=paris(2027, 3, 1))
-        absence = report_absence(booking=booking, reason="illness", comment="Fièvre",
-                                 upload=_pdf("certificat-medical.pdf"), user=family.user,
-                                 now=paris(2027, 3, 14, 20))
+        absence = report_absence(
+            booking=booking,
+            reason="illness",
+            comment="Fièvre",
+            upload=_pdf("certificat-medical.pdf"),
+            user=family.user,
+            now=paris(2027, 3, 14, 20),
+        )
         assert absence.decision == Absence.Decision.PENDING
         assert absence.justification_name == "certificat-medical.pdf"
         assert absence.justification_type == "application/pdf"
         with pytest.raises(BookingRefused, match="déjà signalée"):
             report_absence(booking=booking, reason="illness", now=paris(2027, 3, 14, 20))
         staff = make_staff()
-        decide_absence(absence=absence, decision="justified", actor=staff, comment="Bon rétablissement")
+        decide_absence(
+            absence=absence, decision="justified", actor=staff, comment="Bon rétablissement"
+        )
         with pytest.raises(BookingRefused, match="déjà été examinée"):
             decide_absence(absence=absence, decision="unjustified", actor=staff)
         absence.refresh_from_db()
         # What billing reads (modules.billing): the decision, the attendance, the late flag.
         assert (absence.decision, absence.booking.attendance, absence.booking.cancelled_late) == (
-            "justified", "pending", False)
+            "justified",
+            "pending",
+            False,
+        )
     subjects = [m.subject for m in mail.outbox]
     assert subjects == ["Signalement d'absence reçu", "Absence examinée : justifiée"]
     assert "Bon rétablissement" in mail.outbox[1].body
@@ -147,7 +183,9 @@ def test_catalogue_synced_from_the_yaml(castres, bondoufle, in_town):
     with in_town(castres):
         meals = Activity.objects.filter(service__code="restauration-scolaire", is_active=True)
         assert {(a.site.name, a.default_capacity) for a in meals} == {
-            ("Groupe scolaire du centre", 120), ("Groupe scolaire de Lameilhé", 90)}
+            ("Groupe scolaire du centre", 120),
+            ("Groupe scolaire de Lameilhé", 90),
+        }
         a = meals.get(site__code="ecole-centre")
         assert (a.min_age_months, a.max_age_months, a.day_kinds) == (30, 155, ["school_day"])
     with in_town(bondoufle):
@@ -164,8 +202,12 @@ def test_sync_switches_off_what_left_the_file(castres, in_town):
 
     with in_town(castres):
         service = Service.objects.get(code="accueil-matin")
-        service.options = {**service.options, "sites": [
-            {"code": "ecole-centre", "name": "Groupe scolaire du centre", "capacity": 100}]}
+        service.options = {
+            **service.options,
+            "sites": [
+                {"code": "ecole-centre", "name": "Groupe scolaire du centre", "capacity": 100}
+            ],
+        }
         service.save()
         sync_activities()
         active = Activity.objects.filter(service=service, is_active=True)
@@ -180,18 +222,31 @@ def test_school_year_registration_does_not_cover_the_next_one(family, in_town):
         service = Service.objects.get(code="restauration-scolaire")
         site = Site.objects.get(code="ecole-centre")
         request_registration(child=family.children[0], service=service, school_year=2026, site=site)
-        assert request_registration(child=family.children[0], service=service, school_year=2027,
-                                    site=site).school_year_label == "2027-2028"
+        assert (
+            request_registration(
+                child=family.children[0], service=service, school_year=2027, site=site
+            ).school_year_label
+            == "2027-2028"
+        )
 
 
-@pytest.mark.parametrize("options, key, message", [
-    ({"capacit": 3}, "services[0].options.capacit", "clé inconnue."),
-    ({"registration": "manuelle"}, "services[0].options.registration", "n'est pas permis"),
-    ({"sites": [{"code": "Ecole A", "name": "A"}]}, "services[0].options.sites[0].code",
-     "n'a pas le format attendu."),
-    ({"hours": {"opens": "8h", "closes": "18:00"}}, "services[0].options.hours.opens",
-     "n'a pas le format attendu."),
-])
+@pytest.mark.parametrize(
+    "options, key, message",
+    [
+        ({"capacit": 3}, "services[0].options.capacit", "clé inconnue."),
+        ({"registration": "manuelle"}, "services[0].options.registration", "n'est pas permis"),
+        (
+            {"sites": [{"code": "Ecole A", "name": "A"}]},
+            "services[0].options.sites[0].code",
+            "n'a pas le format attendu.",
+        ),
+        (
+            {"hours": {"opens": "8h", "closes": "18:00"}},
+            "services[0].options.hours.opens",
+            "n'a pas le format attendu.",
+        ),
+    ],
+)
 def test_service_options_are_validated_at_onboarding(db, options, key, message):
     import yaml
     from django.conf import settings
@@ -202,25 +257,35 @@ def test_service_options_are_validated_at_onboarding(db, options, key, message):
     data["services"][0]["options"] = options
     with pytest.raises(ConfigError) as exc:
         validate(data, source="castres.yaml")
-    assert any(p.key == key and message in p.message for p in exc.value.problems), \
+    assert any(p.key == key and message in p.message for p in exc.value.problems), (
         exc.value.problems
+    )
 
 
-def test_staff_validate_registrations_with_their_documents(client, family, in_town,
-                                                           django_capture_on_commit_callbacks):
+def test_staff_validate_registrations_with_their_documents(
+    client, family, in_town, django_capture_on_commit_callbacks
+):
     from booking.tests.conftest import login
     from core.models import Service
 
     lea, hugo = family.children
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {**service.options, "registration": "validation", "documents": [
-            {"code": "vaccinations", "label": "Copie des vaccins à jour"}]}
+        service.options = {
+            **service.options,
+            "registration": "validation",
+            "documents": [{"code": "vaccinations", "label": "Copie des vaccins à jour"}],
+        }
         service.save()
-        first = request_registration(child=lea, service=service, school_year=2026,
-                                     documents={"vaccinations": _pdf("vaccins.pdf")})
-        second = request_registration(child=hugo, service=service, school_year=2026,
-                                      documents={"vaccinations": _pdf()})
+        first = request_registration(
+            child=lea,
+            service=service,
+            school_year=2026,
+            documents={"vaccinations": _pdf("vaccins.pdf")},
+        )
+        second = request_registration(
+            child=hugo, service=service, school_year=2026, documents={"vaccinations": _pdf()}
+        )
         doc = first.documents.get()
         agent = make_staff(areas=["alsh"])
     login(client, family.commune, agent)
@@ -230,14 +295,19 @@ def test_staff_validate_registrations_with_their_documents(client, family, in_to
     assert download["Content-Disposition"].startswith('attachment; filename="vaccins.pdf"')
     assert download["X-Content-Type-Options"] == "nosniff"
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/castres/alsh/gestion/inscriptions/", {"inscription": first.pk,
-                                                             "decision": "accept"})
-        refused = client.post("/castres/alsh/gestion/inscriptions/",
-                              {"inscription": second.pk, "decision": "refuse"}, follow=True)
+        client.post(
+            "/castres/alsh/gestion/inscriptions/", {"inscription": first.pk, "decision": "accept"}
+        )
+        refused = client.post(
+            "/castres/alsh/gestion/inscriptions/",
+            {"inscription": second.pk, "decision": "refuse"},
+            follow=True,
+        )
     assert "Indiquez le motif du refus" in refused.content.decode()
-    client.post("/castres/alsh/gestion/inscriptions/", {"inscription": second.pk,
-                                                         "decision": "refuse",
-                                                         "message": "Dossier incomplet"})
+    client.post(
+        "/castres/alsh/gestion/inscriptions/",
+        {"inscription": second.pk, "decision": "refuse", "message": "Dossier incomplet"},
+    )
     with in_town(family.commune):
         first.refresh_from_db()
         second.refresh_from_db()

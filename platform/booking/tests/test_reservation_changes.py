@@ -1,5 +1,6 @@
 """All-or-nothing reservation changes, waiting lists (promotion and offers),
 acknowledgement e-mails — Castres' school restaurant (7 days, 23:59)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,9 +21,15 @@ LATE = paris(2027, 3, 10, 12)  # 15 and 16 March are past their limit, 18 March 
 
 def _apply(fam, changes, *, now=EARLY, user=None, waiting=False, children=None):
     kids = children or fam.children
-    return apply_changes(children={c.pk: c for c in kids}, service=fam.service, changes=changes,
-                         user=user or fam.user, household=kids[0].household, now=now,
-                         join_waiting_list=waiting)
+    return apply_changes(
+        children={c.pk: c for c in kids},
+        service=fam.service,
+        changes=changes,
+        user=user or fam.user,
+        household=kids[0].household,
+        now=now,
+        join_waiting_list=waiting,
+    )
 
 
 def _book(fam, child, *days):
@@ -33,7 +40,9 @@ def _slot(fam, day):
     return DaySlot.objects.get(activity=fam.activity, day=day)
 
 
-def test_two_children_in_one_submission_with_one_receipt(meals, in_town, django_capture_on_commit_callbacks):
+def test_two_children_in_one_submission_with_one_receipt(
+    meals, in_town, django_capture_on_commit_callbacks
+):
     lea, hugo = meals.children
     with in_town(meals.commune), django_capture_on_commit_callbacks(execute=True):
         result = _apply(meals, _book(meals, lea, MON_15, THU_18) + _book(meals, hugo, MON_15))
@@ -41,19 +50,25 @@ def test_two_children_in_one_submission_with_one_receipt(meals, in_town, django_
         assert _slot(meals, MON_15).booked == 2
         receipt = ChangeSet.objects.get()
         assert receipt.household == meals.household
-        assert "Léa — lundi 15 mars 2027 — Restauration scolaire — Groupe scolaire du centre : réservé" in receipt.summary
+        assert (
+            "Léa — lundi 15 mars 2027 — Restauration scolaire — Groupe scolaire du centre : réservé"
+            in receipt.summary
+        )
     assert [m.to for m in mail.outbox] == [["claire.martin@example.org"]]
     assert "Accusé de réception n°" in mail.outbox[0].body
     assert "Hugo — lundi 15 mars 2027" in mail.outbox[0].body
 
 
-def test_one_late_day_refuses_the_whole_submission(meals, in_town, django_capture_on_commit_callbacks):
+def test_one_late_day_refuses_the_whole_submission(
+    meals, in_town, django_capture_on_commit_callbacks
+):
     lea, _ = meals.children
     with in_town(meals.commune), django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(ChangesRefused) as exc:
             _apply(meals, _book(meals, lea, MON_15, THU_18), now=LATE)
         assert [e.message for e in exc.value.errors] == [
-            "Léa, lundi 15 mars 2027 : délai dépassé depuis le lundi 8 mars 2027 à 23:59."]
+            "Léa, lundi 15 mars 2027 : délai dépassé depuis le lundi 8 mars 2027 à 23:59."
+        ]
         assert exc.value.detail.startswith("Aucune modification n'a été enregistrée")
         assert not Booking.objects.exists()
         assert _slot(meals, THU_18).booked == 0
@@ -65,8 +80,10 @@ def test_cancel_and_book_in_one_go(meals, in_town):
     lea, _ = meals.children
     with in_town(meals.commune):
         _apply(meals, _book(meals, lea, MON_22))
-        result = _apply(meals, [Change(lea.pk, meals.activity.pk, MON_22, Action.CANCEL)]
-                        + _book(meals, lea, FRI_19))
+        result = _apply(
+            meals,
+            [Change(lea.pk, meals.activity.pk, MON_22, Action.CANCEL)] + _book(meals, lea, FRI_19),
+        )
         assert [b.slot.day for b in result.cancelled] == [MON_22]
         assert [b.slot.day for b in result.booked] == [FRI_19]
         assert _slot(meals, MON_22).booked == 0
@@ -84,30 +101,39 @@ def test_registration_is_required_for_that_school_year(meals, in_town):
         with pytest.raises(ChangesRefused) as exc:
             _apply(meals, _book(meals, hugo, MON_15))
         assert exc.value.errors[0].message == (
-            "Hugo, lundi 15 mars 2027 : inscription au service pas encore validée.")
+            "Hugo, lundi 15 mars 2027 : inscription au service pas encore validée."
+        )
         Registration.objects.filter(child=hugo).delete()
         with pytest.raises(ChangesRefused) as exc:
             _apply(meals, _book(meals, hugo, MON_15))
         assert exc.value.errors[0].message.endswith(
-            "pas d'inscription à ce service pour l'année scolaire 2026-2027.")
+            "pas d'inscription à ce service pour l'année scolaire 2026-2027."
+        )
         # Another service's activity cannot be booked through this one.
         other = Service.objects.get(code="accueil-soir")
         with pytest.raises(ChangesRefused):
-            apply_changes(children={lea.pk: lea}, service=other, now=EARLY,
-                          changes=_book(meals, lea, MON_15))
+            apply_changes(
+                children={lea.pk: lea}, service=other, now=EARLY, changes=_book(meals, lea, MON_15)
+            )
 
 
 def test_too_old_child_is_refused(meals, in_town):
     from tests.factories import ChildFactory
 
     with in_town(meals.commune):
-        teen = ChildFactory(household=meals.household, first_name="Zoé",
-                            birth_date=meals.children[0].birth_date.replace(year=2010),
-                            guardians=[meals.adult])
+        teen = ChildFactory(
+            household=meals.household,
+            first_name="Zoé",
+            birth_date=meals.children[0].birth_date.replace(year=2010),
+            guardians=[meals.adult],
+        )
         register([teen], meals.service, meals.activity.site)
         with pytest.raises(ChangesRefused) as exc:
             _apply(meals, _book(meals, teen, MON_15), children=[teen])
-        assert exc.value.errors[0].message == "Zoé, lundi 15 mars 2027 : accueil jusqu'à 12 ans inclus."
+        assert (
+            exc.value.errors[0].message
+            == "Zoé, lundi 15 mars 2027 : accueil jusqu'à 12 ans inclus."
+        )
 
 
 def test_full_day_offers_the_waiting_list_and_nothing_partial(meals, in_town):
@@ -115,14 +141,20 @@ def test_full_day_offers_the_waiting_list_and_nothing_partial(meals, in_town):
     with in_town(meals.commune):
         others = other_family(children=2)
         register(others.children, meals.service, meals.activity.site)
-        _apply(meals, _book(meals, others.children[0], MON_15)
-               + _book(meals, others.children[1], MON_15), children=others.children,
-               user=others.user)
+        _apply(
+            meals,
+            _book(meals, others.children[0], MON_15) + _book(meals, others.children[1], MON_15),
+            children=others.children,
+            user=others.user,
+        )
         _apply(meals, _book(meals, lea, MON_15))  # the third and last place
         with pytest.raises(ChangesRefused) as exc:
             _apply(meals, _book(meals, hugo, MON_15, THU_18))
         assert exc.value.only_full
-        assert exc.value.errors[0].message == "Hugo, lundi 15 mars 2027 : complet — liste d'attente possible."
+        assert (
+            exc.value.errors[0].message
+            == "Hugo, lundi 15 mars 2027 : complet — liste d'attente possible."
+        )
         assert not Booking.objects.filter(child=hugo).exists()  # not even 18 March
         result = _apply(meals, _book(meals, hugo, MON_15, THU_18), waiting=True)
         assert [b.slot.day for b in result.booked] == [THU_18]
@@ -131,16 +163,26 @@ def test_full_day_offers_the_waiting_list_and_nothing_partial(meals, in_town):
 
 
 def test_cancellation_promotes_the_first_waiting_child_and_mails_its_family(
-        meals, in_town, django_capture_on_commit_callbacks):
+    meals, in_town, django_capture_on_commit_callbacks
+):
     lea, hugo = meals.children
     with in_town(meals.commune):
         others = other_family(children=2, email="durand@example.org")
         register(others.children, meals.service, meals.activity.site)
         _apply(meals, _book(meals, lea, MON_15) + _book(meals, hugo, MON_15))
-        _apply(meals, _book(meals, others.children[0], MON_15), children=others.children,
-               user=others.user)
-        _apply(meals, _book(meals, others.children[1], MON_15), children=others.children,
-               user=others.user, waiting=True)
+        _apply(
+            meals,
+            _book(meals, others.children[0], MON_15),
+            children=others.children,
+            user=others.user,
+        )
+        _apply(
+            meals,
+            _book(meals, others.children[1], MON_15),
+            children=others.children,
+            user=others.user,
+            waiting=True,
+        )
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             result = _apply(meals, [Change(hugo.pk, meals.activity.pk, MON_15, Action.CANCEL)])
@@ -148,22 +190,31 @@ def test_cancellation_promotes_the_first_waiting_child_and_mails_its_family(
         assert _slot(meals, MON_15).booked == 3
         subjects = {m.subject: m.to for m in mail.outbox}
         assert subjects["Une place s'est libérée : réservation confirmée"] == ["durand@example.org"]
-        assert "lundi 15 mars 2027" in next(m.body for m in mail.outbox if m.to == ["durand@example.org"])
+        assert "lundi 15 mars 2027" in next(
+            m.body for m in mail.outbox if m.to == ["durand@example.org"]
+        )
 
 
 def test_time_limited_offer_then_next_family(meals, in_town, django_capture_on_commit_callbacks):
     lea, hugo = meals.children
     with in_town(meals.commune):
-        meals.service.options = {**meals.service.options,
-                                 "waiting_list": {"mode": "offer", "offer_hours": 24}}
+        meals.service.options = {
+            **meals.service.options,
+            "waiting_list": {"mode": "offer", "offer_hours": 24},
+        }
         meals.service.save()
         DaySlot.objects.filter(activity=meals.activity, day=MON_15).update(capacity=1)
         others = other_family(children=2)
         register(others.children, meals.service, meals.activity.site)
         _apply(meals, _book(meals, lea, MON_15))
         for child in others.children:
-            _apply(meals, _book(meals, child, MON_15), children=others.children, user=others.user,
-                   waiting=True)
+            _apply(
+                meals,
+                _book(meals, child, MON_15),
+                children=others.children,
+                user=others.user,
+                waiting=True,
+            )
         with django_capture_on_commit_callbacks(execute=True):
             result = cancel_booking(booking=Booking.objects.get(child=lea), now=EARLY)
         assert result.promoted is None and result.offered.child_id == others.children[0].pk

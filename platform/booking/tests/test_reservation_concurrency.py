@@ -2,6 +2,7 @@
 same three days (each in its own order) at the same instant for 8 places a
 day. Exactly 8 families get their three days, the others nothing at all; no
 deadlock, no overbooking. Committed rows, as in test_booking_concurrency."""
+
 from __future__ import annotations
 
 import random
@@ -36,11 +37,18 @@ def test_simultaneous_submissions_are_all_or_nothing(castres):
         household = Household.objects.create(name=NAME)
         activity = Activity.objects.create(service=service, name=NAME, default_capacity=capacity)
         children = Child.objects.bulk_create(
-            Child(household=household, first_name=f"Enfant{i}", last_name="Test",
-                  birth_date=date(2018, 1, 1)) for i in range(families))
+            Child(
+                household=household,
+                first_name=f"Enfant{i}",
+                last_name="Test",
+                birth_date=date(2018, 1, 1),
+            )
+            for i in range(families)
+        )
         Registration.objects.bulk_create(
             Registration(child=c, service=service, school_year=2026, status="accepted")
-            for c in children)
+            for c in children
+        )
         for d in DAYS:
             DaySlot.objects.create(activity=activity, day=d, capacity=capacity)
         return service, activity, children
@@ -59,9 +67,12 @@ def test_simultaneous_submissions_are_all_or_nothing(castres):
 
         def submit(child, days):
             try:
-                result = apply_changes(children={child.pk: child}, service=service, now=EARLY,
-                                       changes=[Change(child.pk, activity.pk, d, Action.BOOK)
-                                                for d in days])
+                result = apply_changes(
+                    children={child.pk: child},
+                    service=service,
+                    now=EARLY,
+                    changes=[Change(child.pk, activity.pk, d, Action.BOOK) for d in days],
+                )
                 return len(result.booked)
             except ChangesRefused as exc:
                 assert exc.only_full
@@ -75,11 +86,16 @@ def test_simultaneous_submissions_are_all_or_nothing(castres):
         results = run_together(castres, jobs)
         assert Counter(results) == {3: capacity, 0: families - capacity}
         connection.set_tenant(castres)
-        per_child = Counter(Booking.objects.filter(slot__activity=activity, status="booked")
-                            .values_list("child_id", flat=True))
+        per_child = Counter(
+            Booking.objects.filter(slot__activity=activity, status="booked").values_list(
+                "child_id", flat=True
+            )
+        )
         assert set(per_child.values()) == {3}  # never a partial submission
-        assert list(DaySlot.objects.filter(activity=activity).values_list("booked", flat=True)) \
+        assert (
+            list(DaySlot.objects.filter(activity=activity).values_list("booked", flat=True))
             == [capacity] * 3
+        )
     finally:
         in_own_connection(castres, cleanup)
         connection.set_schema_to_public()

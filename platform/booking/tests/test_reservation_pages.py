@@ -1,5 +1,6 @@
 """Family grid, staff lists and the reservation API over HTTP (Castres), with
 frozen time; constant query counts; problem bodies in French; access scoping."""
+
 from __future__ import annotations
 
 import json
@@ -53,40 +54,65 @@ def test_grid_shows_every_child_and_why_each_day_is_locked(client, meals):
     for child in (lea, hugo):
         assert f'value="{_key(child, meals.activity, THU_18)}"' in page  # editable
         assert f'name="shown" value="{_key(child, meals.activity, MON_15)}"' not in page  # locked
-    assert response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
+    assert (
+        response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
+    )
 
 
 @freeze_time(NOW)
-def test_grid_submission_books_both_children_and_redirects(client, meals, in_town,
-                                                           django_capture_on_commit_callbacks):
+def test_grid_submission_books_both_children_and_redirects(
+    client, meals, in_town, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     lea, hugo = meals.children
     login(client, meals.commune, meals.user)
-    keys = [_key(lea, meals.activity, THU_18), _key(hugo, meals.activity, THU_18),
-            _key(lea, meals.activity, FRI_19)]
+    keys = [
+        _key(lea, meals.activity, THU_18),
+        _key(hugo, meals.activity, THU_18),
+        _key(lea, meals.activity, FRI_19),
+    ]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15",
-                                      "shown": keys + [_key(hugo, meals.activity, FRI_19)],
-                                      "cell": keys})
+        response = client.post(
+            GRID,
+            {
+                "service": "restauration-scolaire",
+                "semaine": "2027-03-15",
+                "shown": keys + [_key(hugo, meals.activity, FRI_19)],
+                "cell": keys,
+            },
+        )
     assert response.status_code == 302
     with in_town(meals.commune):
         assert Booking.objects.filter(status="booked").count() == 3
     assert len(mail.outbox) == 1
     # Unticking a shown day cancels it; days not shown never change.
-    response = client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15",
-                                  "shown": keys, "cell": keys[:2]})
+    response = client.post(
+        GRID,
+        {
+            "service": "restauration-scolaire",
+            "semaine": "2027-03-15",
+            "shown": keys,
+            "cell": keys[:2],
+        },
+    )
     with in_town(meals.commune):
-        assert set(Booking.objects.filter(status="booked").values_list("slot__day", flat=True)) == {THU_18}
+        assert set(Booking.objects.filter(status="booked").values_list("slot__day", flat=True)) == {
+            THU_18
+        }
 
 
 @freeze_time(NOW)
-def test_stale_page_past_the_deadline_is_refused_in_french_and_nothing_saved(client, meals, in_town):
+def test_stale_page_past_the_deadline_is_refused_in_french_and_nothing_saved(
+    client, meals, in_town
+):
     lea, _ = meals.children
     login(client, meals.commune, meals.user)
     keys = [_key(lea, meals.activity, MON_15), _key(lea, meals.activity, THU_18)]
-    response = client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15",
-                                  "shown": keys, "cell": keys})
+    response = client.post(
+        GRID,
+        {"service": "restauration-scolaire", "semaine": "2027-03-15", "shown": keys, "cell": keys},
+    )
     assert response.status_code == 422
     page = _text(response)
     assert "Aucune modification n'a été enregistrée." in page
@@ -100,27 +126,51 @@ def test_castres_copy_changes_to_another_child(client, meals, in_town):
     lea, hugo = meals.children
     login(client, meals.commune, meals.user)
     key = _key(lea, meals.activity, MON_22)
-    client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15", "shown": [key],
-                       "cell": [key], "copie_de": str(lea.pk), "copie_vers": [str(hugo.pk)]})
+    client.post(
+        GRID,
+        {
+            "service": "restauration-scolaire",
+            "semaine": "2027-03-15",
+            "shown": [key],
+            "cell": [key],
+            "copie_de": str(lea.pk),
+            "copie_vers": [str(hugo.pk)],
+        },
+    )
     with in_town(meals.commune):
         assert set(Booking.objects.values_list("child_id", "slot__day")) == {
-            (lea.pk, MON_22), (hugo.pk, MON_22)}
+            (lea.pk, MON_22),
+            (hugo.pk, MON_22),
+        }
 
 
 @freeze_time(NOW)
 def test_pattern_books_mondays_and_thursdays_and_skips_locked_days(client, meals, in_town):
     lea, hugo = meals.children
     login(client, meals.commune, meals.user)
-    response = client.post(GRID, {
-        "pattern": "1", "service": "restauration-scolaire", "semaine": "2027-03-15",
-        "enfants": [str(lea.pk), str(hugo.pk)], "jours": ["0", "3"], "du": "2027-03-15",
-        "au": "2027-03-31", "action": "book"}, follow=True)
+    response = client.post(
+        GRID,
+        {
+            "pattern": "1",
+            "service": "restauration-scolaire",
+            "semaine": "2027-03-15",
+            "enfants": [str(lea.pk), str(hugo.pk)],
+            "jours": ["0", "3"],
+            "du": "2027-03-15",
+            "au": "2027-03-31",
+            "action": "book",
+        },
+        follow=True,
+    )
     page = _text(response)
     assert "Modifications enregistrées : 6 jour(s) réservé(s)" in page
     assert "Jours non modifiables, laissés tels quels" in page
     with in_town(meals.commune):
-        assert set(Booking.objects.values_list("slot__day", flat=True)) == {THU_18, MON_22,
-                                                                          date(2027, 3, 25)}
+        assert set(Booking.objects.values_list("slot__day", flat=True)) == {
+            THU_18,
+            MON_22,
+            date(2027, 3, 25),
+        }
 
 
 @freeze_time(NOW)
@@ -128,9 +178,16 @@ def test_htmx_preview_is_a_dry_run(client, meals, in_town):
     lea, _ = meals.children
     login(client, meals.commune, meals.user)
     key = _key(lea, meals.activity, THU_18)
-    response = client.post("/castres/periscolaire/reservations/apercu/",
-                           {"service": "restauration-scolaire", "semaine": "2027-03-15",
-                            "shown": [key], "cell": [key]}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        "/castres/periscolaire/reservations/apercu/",
+        {
+            "service": "restauration-scolaire",
+            "semaine": "2027-03-15",
+            "shown": [key],
+            "cell": [key],
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert "Léa, jeudi 18 mars 2027 : à réserver" in _text(response)
     with in_town(meals.commune):
         assert not Booking.objects.exists()
@@ -151,8 +208,9 @@ def _grow(meals, in_town):
         booking = Booking.objects.filter(child=third).first()
         Absence.objects.create(booking=booking, reason="illness")
         DaySlot.objects.filter(activity=meals.activity, day=MON_22).update(capacity=0)
-        WaitingListEntry.objects.create(slot=DaySlot.objects.get(activity=meals.activity, day=MON_22),
-                                        child=third)
+        WaitingListEntry.objects.create(
+            slot=DaySlot.objects.get(activity=meals.activity, day=MON_22), child=third
+        )
 
 
 @freeze_time(NOW)
@@ -161,6 +219,7 @@ def test_family_grid_issues_a_constant_number_of_queries(client, meals, in_town)
         Booking.objects.all().delete()
         DaySlot.objects.filter(activity=meals.activity).exclude(day__in=[THU_18]).delete()
         from booking.models import Registration
+
         Registration.objects.filter(child=meals.children[1]).delete()
     login(client, meals.commune, meals.user)
     client.get(GRID)  # warm caches (URL resolver, content types)
@@ -195,12 +254,17 @@ def test_staff_day_list_pointage_csv_pdf_and_constant_queries(client, meals, in_
     assert "3 inscrits pour 3 places" in page and "Liste d'attente" not in page
     with in_town(meals.commune):
         booking = Booking.objects.filter(slot__day=MON_15).first()
-    response = client.post(f"/castres/periscolaire/gestion/pointage/{booking.pk}/",
-                           {"attendance": "present"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/castres/periscolaire/gestion/pointage/{booking.pk}/",
+        {"attendance": "present"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200 and 'aria-pressed="true"' in _text(response)
     csv = client.get(url.replace("/jour/?", "/jour/liste.csv?"))
     assert csv["Content-Type"].startswith("text/csv")
-    assert "Présent" in csv.content.decode("utf-8-sig") or "présent" in csv.content.decode("utf-8-sig")
+    assert "Présent" in csv.content.decode("utf-8-sig") or "présent" in csv.content.decode(
+        "utf-8-sig"
+    )
     pdf = client.get(url.replace("/jour/?", "/jour/liste.pdf?"))
     assert pdf.content.startswith(b"%PDF")
     occupancy = _text(client.get("/castres/periscolaire/gestion/?du=2027-03-15&au=2027-03-26"))
@@ -211,8 +275,11 @@ def test_family_cannot_reach_staff_pages_nor_another_familys_booking(client, mea
     with in_town(meals.commune):
         others = other_family()
         register(others.children, meals.service, meals.activity.site)
-        theirs = book_days(child=others.children[0], activity=meals.activity, days=[MON_15],
-                           staff=True).days[0].booking
+        theirs = (
+            book_days(child=others.children[0], activity=meals.activity, days=[MON_15], staff=True)
+            .days[0]
+            .booking
+        )
     login(client, meals.commune, meals.user)
     assert client.get("/castres/periscolaire/gestion/").status_code == 403
     assert client.get(f"/castres/periscolaire/absences/signaler/{theirs.pk}/").status_code == 404
@@ -228,19 +295,29 @@ def test_family_cannot_reach_staff_pages_nor_another_familys_booking(client, mea
 def test_api_refuses_past_deadline_with_a_french_problem_and_saves_nothing(client, meals, in_town):
     lea, _ = meals.children
     login(client, meals.commune, meals.user)
-    body = {"service": "restauration-scolaire", "changes": [
-        {"child": lea.pk, "activity": meals.activity.pk, "day": "2027-03-18", "action": "book"},
-        {"child": lea.pk, "activity": meals.activity.pk, "day": "2027-03-16", "action": "book"}]}
+    body = {
+        "service": "restauration-scolaire",
+        "changes": [
+            {"child": lea.pk, "activity": meals.activity.pk, "day": "2027-03-18", "action": "book"},
+            {"child": lea.pk, "activity": meals.activity.pk, "day": "2027-03-16", "action": "book"},
+        ],
+    }
     response = client.post(API, json.dumps(body), content_type="application/json")
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
     assert problem["title"] == "Modification refusée"
     assert problem["detail"].startswith("Aucune modification n'a été enregistrée")
-    assert problem["errors"] == [{
-        "child": lea.pk, "activity": meals.activity.pk, "day": "2027-03-16", "action": "book",
-        "kind": "rule",
-        "detail": "Léa, mardi 16 mars 2027 : délai dépassé depuis le mardi 9 mars 2027 à 23:59."}]
+    assert problem["errors"] == [
+        {
+            "child": lea.pk,
+            "activity": meals.activity.pk,
+            "day": "2027-03-16",
+            "action": "book",
+            "kind": "rule",
+            "detail": "Léa, mardi 16 mars 2027 : délai dépassé depuis le mardi 9 mars 2027 à 23:59.",
+        }
+    ]
     with in_town(meals.commune):
         assert not Booking.objects.exists()
 
@@ -251,13 +328,18 @@ def test_api_refuses_over_capacity_with_409_then_books(client, meals, in_town):
     with in_town(meals.commune):
         DaySlot.objects.filter(activity=meals.activity, day=THU_18).update(capacity=1)
     login(client, meals.commune, meals.user)
-    body = {"service": "restauration-scolaire", "changes": [
-        {"child": c.pk, "activity": meals.activity.pk, "day": "2027-03-18", "action": "book"}
-        for c in (lea, hugo)]}
+    body = {
+        "service": "restauration-scolaire",
+        "changes": [
+            {"child": c.pk, "activity": meals.activity.pk, "day": "2027-03-18", "action": "book"}
+            for c in (lea, hugo)
+        ],
+    }
     response = client.post(API, json.dumps(body), content_type="application/json")
     assert response.status_code == 409
     assert response.json()["errors"][0]["detail"] == (
-        "Hugo, jeudi 18 mars 2027 : complet — liste d'attente possible.")
+        "Hugo, jeudi 18 mars 2027 : complet — liste d'attente possible."
+    )
     with in_town(meals.commune):
         assert not Booking.objects.exists()
         assert DaySlot.objects.get(activity=meals.activity, day=THU_18).booked == 0
@@ -272,7 +354,9 @@ def test_api_refuses_over_capacity_with_409_then_books(client, meals, in_town):
 
 def test_api_bad_input_and_anonymous(client, meals):
     login(client, meals.commune, meals.user)
-    bad = client.post(API, json.dumps({"changes": [{"child": "x"}]}), content_type="application/json")
+    bad = client.post(
+        API, json.dumps({"changes": [{"child": "x"}]}), content_type="application/json"
+    )
     assert bad.status_code == 400 and bad.json()["errors"]
     client.logout()
     with tenant_context(meals.commune):
@@ -295,36 +379,66 @@ def test_catalogue_managers_publish_periods_and_closures_agents_only_read(client
     with in_town(meals.commune):
         agent = make_staff()
         manager = make_staff("responsable", role="manager", areas=[])
-        Booking.objects.create(slot=DaySlot.objects.get(activity=meals.activity, day=MON_15),
-                               child=meals.children[0])
+        Booking.objects.create(
+            slot=DaySlot.objects.get(activity=meals.activity, day=MON_15), child=meals.children[0]
+        )
     login(client, meals.commune, agent)
     assert "Consultation seulement" in _text(client.get(url))
     assert client.post(url, {"what": "closure"}).status_code == 403
     login(client, meals.commune, manager)
-    response = client.post(url, {
-        "what": "period", "label": "Été 2027", "opens_at": "2027-05-01T08:30",
-        "closes_at": "2027-06-15T23:59", "first_day": "2027-07-07", "last_day": "2027-08-31",
-        "services": ["restauration-scolaire"]}, follow=True)
+    response = client.post(
+        url,
+        {
+            "what": "period",
+            "label": "Été 2027",
+            "opens_at": "2027-05-01T08:30",
+            "closes_at": "2027-06-15T23:59",
+            "first_day": "2027-07-07",
+            "last_day": "2027-08-31",
+            "services": ["restauration-scolaire"],
+        },
+        follow=True,
+    )
     assert "Période de réservation publiée." in _text(response)
-    response = client.post(url, {"what": "closure", "label": "Pont de l'Ascension",
-                                 "first_day": "2027-03-15", "last_day": "2027-03-19"}, follow=True)
+    response = client.post(
+        url,
+        {
+            "what": "closure",
+            "label": "Pont de l'Ascension",
+            "first_day": "2027-03-15",
+            "last_day": "2027-03-19",
+        },
+        follow=True,
+    )
     page = _text(response)
     assert "Fermeture enregistrée : 3 journée(s) ouverte(s) retirée(s)." in page
     assert "1 journée(s) ont déjà des réservations" in page
-    response = client.post(url, {"what": "capacity", "activite": meals.activity.pk,
-                                 "capacity": "42", "min_age_months": "36",
-                                 "max_age_months": ""}, follow=True)
+    response = client.post(
+        url,
+        {
+            "what": "capacity",
+            "activite": meals.activity.pk,
+            "capacity": "42",
+            "min_age_months": "36",
+            "max_age_months": "",
+        },
+        follow=True,
+    )
     assert "places par jour et âges modifiés" in _text(response)
     with in_town(meals.commune):
         period = ReservationPeriod.objects.get()
         assert period.opens_at.isoformat() == "2027-05-01T06:30:00+00:00"  # 08:30 in Paris
         assert [s.code for s in period.services.all()] == ["restauration-scolaire"]
         assert Closure.objects.get().label == "Pont de l'Ascension"
-        assert set(DaySlot.objects.filter(activity=meals.activity).values_list("day", flat=True)) \
-            == {MON_15, MON_22, date(2027, 3, 25)}
+        assert set(
+            DaySlot.objects.filter(activity=meals.activity).values_list("day", flat=True)
+        ) == {MON_15, MON_22, date(2027, 3, 25)}
         meals.activity.refresh_from_db()
-        assert (meals.activity.default_capacity, meals.activity.min_age_months,
-                meals.activity.max_age_months) == (42, 36, None)
+        assert (
+            meals.activity.default_capacity,
+            meals.activity.min_age_months,
+            meals.activity.max_age_months,
+        ) == (42, 36, None)
 
 
 @freeze_time(NOW)
@@ -333,23 +447,43 @@ def test_another_familys_ids_are_refused_everywhere(client, meals, in_town):
     with in_town(meals.commune):
         others = other_family()
         register(others.children, meals.service, meals.activity.site)
-        theirs = book_days(child=others.children[0], activity=meals.activity, days=[MON_15],
-                           staff=True).days[0].booking
+        theirs = (
+            book_days(child=others.children[0], activity=meals.activity, days=[MON_15], staff=True)
+            .days[0]
+            .booking
+        )
         absence = Absence.objects.create(booking=theirs, reason="illness")
         DaySlot.objects.filter(activity=meals.activity, day=THU_18).update(capacity=0)
         entry = WaitingListEntry.objects.create(
-            slot=DaySlot.objects.get(activity=meals.activity, day=THU_18), child=others.children[0])
+            slot=DaySlot.objects.get(activity=meals.activity, day=THU_18), child=others.children[0]
+        )
     login(client, meals.commune, meals.user)
-    assert client.post(f"/castres/periscolaire/reservations/liste-attente/{entry.pk}/",
-                       {"action": "retirer"}).status_code == 404
-    assert client.get(f"/castres/periscolaire/absences/{absence.pk}/justificatif/").status_code == 404
+    assert (
+        client.post(
+            f"/castres/periscolaire/reservations/liste-attente/{entry.pk}/", {"action": "retirer"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/castres/periscolaire/absences/{absence.pk}/justificatif/").status_code == 404
+    )
     # Grid and API: their child is unknown here, nothing changes.
     key = _key(others.children[0], meals.activity, THU_18)
-    client.post(GRID, {"service": "restauration-scolaire", "semaine": "2027-03-15",
-                       "shown": [key], "cell": []})
-    body = {"service": "restauration-scolaire", "changes": [
-        {"child": others.children[0].pk, "activity": meals.activity.pk, "day": "2027-03-15",
-         "action": "cancel"}]}
+    client.post(
+        GRID,
+        {"service": "restauration-scolaire", "semaine": "2027-03-15", "shown": [key], "cell": []},
+    )
+    body = {
+        "service": "restauration-scolaire",
+        "changes": [
+            {
+                "child": others.children[0].pk,
+                "activity": meals.activity.pk,
+                "day": "2027-03-15",
+                "action": "cancel",
+            }
+        ],
+    }
     response = client.post(API, json.dumps(body), content_type="application/json")
     assert response.status_code == 422
     assert response.json()["errors"][0]["kind"] == "unknown"

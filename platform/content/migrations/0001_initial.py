@@ -9,142 +9,322 @@ import content.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InfoPage',
+            name="InfoPage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'brouillon'), ('published', 'publié')], default='draft', max_length=10, verbose_name='état')),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now, help_text="Le contenu n'est visible du public qu'à partir de cette date.", verbose_name='date de publication')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='mis à jour le')),
-                ('title', models.CharField(max_length=200, verbose_name='titre')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='adresse')),
-                ('summary', models.CharField(blank=True, max_length=300, verbose_name='résumé')),
-                ('body', models.TextField(blank=True, verbose_name='texte')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "brouillon"), ("published", "publié")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="Le contenu n'est visible du public qu'à partir de cette date.",
+                        verbose_name="date de publication",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="mis à jour le")),
+                ("title", models.CharField(max_length=200, verbose_name="titre")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="adresse")),
+                ("summary", models.CharField(blank=True, max_length=300, verbose_name="résumé")),
+                ("body", models.TextField(blank=True, verbose_name="texte")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordre")),
             ],
             options={
-                'verbose_name': "page d'information",
-                'ordering': ['position', 'title'],
+                "verbose_name": "page d'information",
+                "ordering": ["position", "title"],
             },
         ),
         migrations.CreateModel(
-            name='MenuSite',
+            name="MenuSite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='restaurant scolaire')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=120, unique=True, verbose_name="restaurant scolaire"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'restaurant scolaire',
-                'ordering': ['position', 'name'],
+                "verbose_name": "restaurant scolaire",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='NewsItem',
+            name="NewsItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'brouillon'), ('published', 'publié')], default='draft', max_length=10, verbose_name='état')),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now, help_text="Le contenu n'est visible du public qu'à partir de cette date.", verbose_name='date de publication')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='mis à jour le')),
-                ('title', models.CharField(max_length=200, verbose_name='titre')),
-                ('summary', models.CharField(blank=True, max_length=300, verbose_name='chapeau')),
-                ('body', models.TextField(blank=True, verbose_name='texte')),
-                ('image', models.FileField(blank=True, max_length=200, upload_to=content.models._content_path, verbose_name='image')),
-                ('image_alt', models.CharField(blank=True, help_text="Décrit l'image pour les personnes qui ne la voient pas (RGAA, critère 1.1).", max_length=250, verbose_name="texte alternatif de l'image")),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "brouillon"), ("published", "publié")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="Le contenu n'est visible du public qu'à partir de cette date.",
+                        verbose_name="date de publication",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="mis à jour le")),
+                ("title", models.CharField(max_length=200, verbose_name="titre")),
+                ("summary", models.CharField(blank=True, max_length=300, verbose_name="chapeau")),
+                ("body", models.TextField(blank=True, verbose_name="texte")),
+                (
+                    "image",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        upload_to=content.models._content_path,
+                        verbose_name="image",
+                    ),
+                ),
+                (
+                    "image_alt",
+                    models.CharField(
+                        blank=True,
+                        help_text="Décrit l'image pour les personnes qui ne la voient pas (RGAA, critère 1.1).",
+                        max_length=250,
+                        verbose_name="texte alternatif de l'image",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'actualité',
-                'ordering': ['-published_at', '-id'],
+                "verbose_name": "actualité",
+                "ordering": ["-published_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='NewsAttachment',
+            name="NewsAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='intitulé')),
-                ('file', models.FileField(max_length=200, upload_to=content.models._content_path, verbose_name='fichier')),
-                ('content_type', models.CharField(max_length=40)),
-                ('size', models.PositiveIntegerField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('news', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='content.newsitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="intitulé")),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200,
+                        upload_to=content.models._content_path,
+                        verbose_name="fichier",
+                    ),
+                ),
+                ("content_type", models.CharField(max_length=40)),
+                ("size", models.PositiveIntegerField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "news",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="content.newsitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document joint',
-                'ordering': ['position', 'id'],
+                "verbose_name": "document joint",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reglement',
+            name="Reglement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'brouillon'), ('published', 'publié')], default='draft', max_length=10, verbose_name='état')),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now, help_text="Le contenu n'est visible du public qu'à partir de cette date.", verbose_name='date de publication')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='mis à jour le')),
-                ('title', models.CharField(max_length=200, verbose_name='titre')),
-                ('summary', models.CharField(blank=True, max_length=300, verbose_name='résumé')),
-                ('file', models.FileField(max_length=200, upload_to=content.models._content_path, verbose_name='fichier PDF')),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='core.service', verbose_name='service concerné')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "brouillon"), ("published", "publié")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="Le contenu n'est visible du public qu'à partir de cette date.",
+                        verbose_name="date de publication",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="mis à jour le")),
+                ("title", models.CharField(max_length=200, verbose_name="titre")),
+                ("summary", models.CharField(blank=True, max_length=300, verbose_name="résumé")),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200,
+                        upload_to=content.models._content_path,
+                        verbose_name="fichier PDF",
+                    ),
+                ),
+                ("size", models.PositiveIntegerField(default=0)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="core.service",
+                        verbose_name="service concerné",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'règlement intérieur',
-                'verbose_name_plural': 'règlements intérieurs',
-                'ordering': ['title'],
+                "verbose_name": "règlement intérieur",
+                "verbose_name_plural": "règlements intérieurs",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='WeeklyMenu',
+            name="WeeklyMenu",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'brouillon'), ('published', 'publié')], default='draft', max_length=10, verbose_name='état')),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now, help_text="Le contenu n'est visible du public qu'à partir de cette date.", verbose_name='date de publication')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='mis à jour le')),
-                ('week_start', models.DateField(verbose_name='semaine du (lundi)')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='remarque')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='menus', to='content.menusite')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "brouillon"), ("published", "publié")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="Le contenu n'est visible du public qu'à partir de cette date.",
+                        verbose_name="date de publication",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="mis à jour le")),
+                ("week_start", models.DateField(verbose_name="semaine du (lundi)")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="remarque")),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="menus",
+                        to="content.menusite",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'menu de la semaine',
-                'ordering': ['-week_start', 'site__position'],
+                "verbose_name": "menu de la semaine",
+                "ordering": ["-week_start", "site__position"],
             },
         ),
         migrations.CreateModel(
-            name='MenuDay',
+            name="MenuDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='jour')),
-                ('starter', models.CharField(blank=True, max_length=200, verbose_name='entrée')),
-                ('main', models.CharField(blank=True, max_length=200, verbose_name='plat')),
-                ('side', models.CharField(blank=True, max_length=200, verbose_name='accompagnement')),
-                ('dairy', models.CharField(blank=True, max_length=200, verbose_name='produit laitier')),
-                ('dessert', models.CharField(blank=True, max_length=200, verbose_name='dessert')),
-                ('allergens', models.CharField(blank=True, max_length=300, verbose_name='allergènes')),
-                ('menu', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='content.weeklymenu')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="jour")),
+                ("starter", models.CharField(blank=True, max_length=200, verbose_name="entrée")),
+                ("main", models.CharField(blank=True, max_length=200, verbose_name="plat")),
+                (
+                    "side",
+                    models.CharField(blank=True, max_length=200, verbose_name="accompagnement"),
+                ),
+                (
+                    "dairy",
+                    models.CharField(blank=True, max_length=200, verbose_name="produit laitier"),
+                ),
+                ("dessert", models.CharField(blank=True, max_length=200, verbose_name="dessert")),
+                (
+                    "allergens",
+                    models.CharField(blank=True, max_length=300, verbose_name="allergènes"),
+                ),
+                (
+                    "menu",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="content.weeklymenu",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
         migrations.AddConstraint(
-            model_name='weeklymenu',
-            constraint=models.UniqueConstraint(fields=('site', 'week_start'), name='content_menu_site_week'),
+            model_name="weeklymenu",
+            constraint=models.UniqueConstraint(
+                fields=("site", "week_start"), name="content_menu_site_week"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='menuday',
-            constraint=models.UniqueConstraint(fields=('menu', 'date'), name='content_menu_day'),
+            model_name="menuday",
+            constraint=models.UniqueConstraint(fields=("menu", "date"), name="content_menu_day"),
         ),
     ]

@@ -2,6 +2,7 @@
 journey it lists names a browser test that is there, each axe sweep is one
 that tests/browser/test_axe_everywhere.py runs (it takes them from the same
 list), and the statement page shows them."""
+
 import ast
 from pathlib import Path
 
@@ -12,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _test_functions(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    return {n.name for n in tree.body
-            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return {
+        n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+    }
 
 
 def test_each_keyboard_flow_names_an_existing_browser_test():

@@ -4,58 +4,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=120, verbose_name='service')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='téléphone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('hours', models.CharField(blank=True, max_length=255, verbose_name='horaires')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=120, verbose_name="service")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="téléphone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="adresse")),
+                ("hours", models.CharField(blank=True, max_length=255, verbose_name="horaires")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'contact',
-                'ordering': ['position', 'id'],
+                "verbose_name": "contact",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentSettings',
+            name="PaymentSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=30, verbose_name='prestataire')),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('secret_env', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=30, verbose_name="prestataire")),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("secret_env", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name': 'paiement en ligne',
+                "verbose_name": "paiement en ligne",
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=160, verbose_name='nom')),
-                ('kind', models.CharField(max_length=60, verbose_name='type')),
-                ('module', models.CharField(max_length=40, verbose_name='module')),
-                ('description', models.TextField(blank=True)),
-                ('deadlines', models.JSONField(default=dict, verbose_name='règles de délai')),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('is_active', models.BooleanField(default=True, verbose_name='actif')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=160, verbose_name="nom")),
+                ("kind", models.CharField(max_length=60, verbose_name="type")),
+                ("module", models.CharField(max_length=40, verbose_name="module")),
+                ("description", models.TextField(blank=True)),
+                ("deadlines", models.JSONField(default=dict, verbose_name="règles de délai")),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("is_active", models.BooleanField(default=True, verbose_name="actif")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'service',
-                'ordering': ['position', 'id'],
+                "verbose_name": "service",
+                "ordering": ["position", "id"],
             },
         ),
     ]

@@ -8,8 +8,11 @@ def test_nul_in_query_string_of_an_api(client, castres):
 
 
 def test_nul_in_a_json_body(client, castres):
-    response = client.post("/castres/api/alsh/reservations/", data='{"service": "a\\u0000"}',
-                           content_type="application/json")
+    response = client.post(
+        "/castres/api/alsh/reservations/",
+        data='{"service": "a\\u0000"}',
+        content_type="application/json",
+    )
     assert response.status_code == 400
 
 

@@ -4,20 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('demandes', '0002_event_internal_attachment'),
+        ("demandes", "0002_event_internal_attachment"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='demandeevent',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('draft', 'brouillon'), ('submitted', 'envoyée'), ('in_review', "en cours d'examen"), ('accepted', 'acceptée'), ('refused', 'refusée'), ('cancelled', 'annulée')], max_length=12),
+            model_name="demandeevent",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("draft", "brouillon"),
+                    ("submitted", "envoyée"),
+                    ("in_review", "en cours d'examen"),
+                    ("accepted", "acceptée"),
+                    ("refused", "refusée"),
+                    ("cancelled", "annulée"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='demandeevent',
-            name='to_status',
-            field=models.CharField(blank=True, choices=[('draft', 'brouillon'), ('submitted', 'envoyée'), ('in_review', "en cours d'examen"), ('accepted', 'acceptée'), ('refused', 'refusée'), ('cancelled', 'annulée')], max_length=12),
+            model_name="demandeevent",
+            name="to_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("draft", "brouillon"),
+                    ("submitted", "envoyée"),
+                    ("in_review", "en cours d'examen"),
+                    ("accepted", "acceptée"),
+                    ("refused", "refusée"),
+                    ("cancelled", "annulée"),
+                ],
+                max_length=12,
+            ),
         ),
     ]

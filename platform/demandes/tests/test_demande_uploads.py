@@ -1,6 +1,7 @@
 """Attachments of a request's messages go through the one upload checker
 (documents.uploads) with the 5 Mo cap: type from the bytes, size, empty file,
 server-generated storage name, cleaned display name."""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,15 +36,18 @@ def test_a_script_named_pdf_is_refused():
 
 def test_size_cap_and_empty_file():
     with pytest.raises(ValidationError, match="5 Mo"):
-        check_upload(SimpleUploadedFile("a.pdf", b"%PDF-" + b"0" * ATTACHMENT_MAX_BYTES),
-                     limit=ATTACHMENT_MAX_BYTES)
+        check_upload(
+            SimpleUploadedFile("a.pdf", b"%PDF-" + b"0" * ATTACHMENT_MAX_BYTES),
+            limit=ATTACHMENT_MAX_BYTES,
+        )
     with pytest.raises(ValidationError, match="vide"):
         check_upload(SimpleUploadedFile("a.pdf", b""), limit=ATTACHMENT_MAX_BYTES)
 
 
 def test_server_generates_the_stored_name():
-    checked = check_upload(SimpleUploadedFile("../../etc/passwd.pdf", make_pdf()),
-                           limit=ATTACHMENT_MAX_BYTES)
+    checked = check_upload(
+        SimpleUploadedFile("../../etc/passwd.pdf", make_pdf()), limit=ATTACHMENT_MAX_BYTES
+    )
     assert "/" not in checked.stored_name and checked.stored_name.endswith(".pdf")
     assert len(checked.stored_name) == 36
     assert checked.original_name == "passwd.pdf"

@@ -10,84 +10,220 @@ import documents.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('demandes', '0001_initial'),
-        ('families', '0001_initial'),
+        ("demandes", "0001_initial"),
+        ("families", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('attestation_rc', "Attestation d'assurance responsabilité civile"), ('carnet_vaccination', 'Carnet de vaccination (pages des vaccins)'), ('justificatif_domicile', 'Justificatif de domicile de moins de 3 mois'), ('avis_imposition', "Avis d'imposition"), ('attestation_caf', 'Attestation CAF ou MSA (quotient familial)'), ('certificat_medical', 'Certificat médical'), ('livret_famille', 'Livret de famille'), ('autorite_parentale', "Justificatif de l'autorité parentale (jugement)"), ('justificatif_absence', "Justificatif d'absence"), ('autre', 'Autre document')], max_length=40, verbose_name='type')),
-                ('title', models.CharField(blank=True, max_length=120, verbose_name='intitulé')),
-                ('file', models.FileField(max_length=200, upload_to=documents.models._document_path, verbose_name='fichier')),
-                ('content_type', models.CharField(max_length=40)),
-                ('size', models.PositiveIntegerField(verbose_name='taille (octets)')),
-                ('sha256', models.CharField(max_length=64)),
-                ('issued_on', models.DateField(blank=True, null=True, verbose_name='date du document')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name="valable jusqu'au")),
-                ('status', models.CharField(choices=[('to_check', 'à vérifier'), ('valid', 'validé'), ('rejected', 'refusé')], default='to_check', max_length=10, verbose_name='statut')),
-                ('rejection_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_for', models.DateField(blank=True, null=True)),
-                ('from_vault', models.BooleanField(default=False, verbose_name='versé depuis le coffre-fort')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='déposé le')),
-                ('child', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='documents', to='families.child', verbose_name='enfant concerné')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='families.household', verbose_name='foyer')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("attestation_rc", "Attestation d'assurance responsabilité civile"),
+                            ("carnet_vaccination", "Carnet de vaccination (pages des vaccins)"),
+                            (
+                                "justificatif_domicile",
+                                "Justificatif de domicile de moins de 3 mois",
+                            ),
+                            ("avis_imposition", "Avis d'imposition"),
+                            ("attestation_caf", "Attestation CAF ou MSA (quotient familial)"),
+                            ("certificat_medical", "Certificat médical"),
+                            ("livret_famille", "Livret de famille"),
+                            (
+                                "autorite_parentale",
+                                "Justificatif de l'autorité parentale (jugement)",
+                            ),
+                            ("justificatif_absence", "Justificatif d'absence"),
+                            ("autre", "Autre document"),
+                        ],
+                        max_length=40,
+                        verbose_name="type",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=120, verbose_name="intitulé")),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200,
+                        upload_to=documents.models._document_path,
+                        verbose_name="fichier",
+                    ),
+                ),
+                ("content_type", models.CharField(max_length=40)),
+                ("size", models.PositiveIntegerField(verbose_name="taille (octets)")),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "issued_on",
+                    models.DateField(blank=True, null=True, verbose_name="date du document"),
+                ),
+                (
+                    "valid_until",
+                    models.DateField(blank=True, null=True, verbose_name="valable jusqu'au"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("to_check", "à vérifier"),
+                            ("valid", "validé"),
+                            ("rejected", "refusé"),
+                        ],
+                        default="to_check",
+                        max_length=10,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("rejection_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_for", models.DateField(blank=True, null=True)),
+                (
+                    "from_vault",
+                    models.BooleanField(default=False, verbose_name="versé depuis le coffre-fort"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="déposé le")),
+                (
+                    "child",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="documents",
+                        to="families.child",
+                        verbose_name="enfant concerné",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="families.household",
+                        verbose_name="foyer",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pièce justificative',
-                'verbose_name_plural': 'pièces justificatives',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "pièce justificative",
+                "verbose_name_plural": "pièces justificatives",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DocumentUse',
+            name="DocumentUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('attached_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('demande', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='document_uses', to='demandes.demande')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='documents.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "attached_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "demande",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="document_uses",
+                        to="demandes.demande",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="uses",
+                        to="documents.document",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pièce jointe à une demande',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "pièce jointe à une demande",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='VaultItem',
+            name="VaultItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('file', models.FileField(max_length=200, upload_to=documents.models._vault_path)),
-                ('metadata', models.BinaryField()),
-                ('size', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("file", models.FileField(max_length=200, upload_to=documents.models._vault_path)),
+                ("metadata", models.BinaryField()),
+                ("size", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.household",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['status', 'created_at'], name='documents_d_status_64808e_idx'),
+            model_name="document",
+            index=models.Index(
+                fields=["status", "created_at"], name="documents_d_status_64808e_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['household', 'kind'], name='documents_d_househo_996818_idx'),
+            model_name="document",
+            index=models.Index(fields=["household", "kind"], name="documents_d_househo_996818_idx"),
         ),
         migrations.AddConstraint(
-            model_name='documentuse',
-            constraint=models.UniqueConstraint(fields=('document', 'demande'), name='documents_use_unique'),
+            model_name="documentuse",
+            constraint=models.UniqueConstraint(
+                fields=("document", "demande"), name="documents_use_unique"
+            ),
         ),
     ]

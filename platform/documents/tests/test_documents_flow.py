@@ -346,7 +346,10 @@ def test_no_reminder_when_a_newer_document_replaces_it(family, media, in_town):
 
 
 def test_a_decision_must_be_valid_or_rejected(vaccination, agent_client):
-    response = agent_client.post(f"/castres/api/gestion/justificatifs/{vaccination.pk}/decision/",
-                                 {"status": "to_check"}, content_type="application/json")
+    response = agent_client.post(
+        f"/castres/api/gestion/justificatifs/{vaccination.pk}/decision/",
+        {"status": "to_check"},
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "Décision inconnue : choisissez « validé » ou « refusé »."

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,47 +14,96 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160, verbose_name='nom du foyer')),
-                ('address_line', models.CharField(blank=True, max_length=255, verbose_name='adresse')),
-                ('postcode', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=120, verbose_name='commune')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=160, verbose_name="nom du foyer")),
+                (
+                    "address_line",
+                    models.CharField(blank=True, max_length=255, verbose_name="adresse"),
+                ),
+                (
+                    "postcode",
+                    models.CharField(blank=True, max_length=5, verbose_name="code postal"),
+                ),
+                ("city", models.CharField(blank=True, max_length=120, verbose_name="commune")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'foyer',
+                "verbose_name": "foyer",
             },
         ),
         migrations.CreateModel(
-            name='Adult',
+            name="Adult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=80, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=80, verbose_name='nom')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='téléphone')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='adult', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adults', to='families.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=80, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=80, verbose_name="nom")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="téléphone")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="adult",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adults",
+                        to="families.household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'responsable légal',
+                "verbose_name": "responsable légal",
             },
         ),
         migrations.CreateModel(
-            name='Child',
+            name="Child",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=80, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=80, verbose_name='nom')),
-                ('birth_date', models.DateField(verbose_name='date de naissance')),
-                ('guardians', models.ManyToManyField(blank=True, related_name='children', to='families.adult')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='children', to='families.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=80, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=80, verbose_name="nom")),
+                ("birth_date", models.DateField(verbose_name="date de naissance")),
+                (
+                    "guardians",
+                    models.ManyToManyField(
+                        blank=True, related_name="children", to="families.adult"
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="families.household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enfant',
-                'ordering': ['birth_date', 'id'],
+                "verbose_name": "enfant",
+                "ordering": ["birth_date", "id"],
             },
         ),
     ]

@@ -2,114 +2,251 @@
 
 import django.core.validators
 import django.db.models.deletion
-import families.validators
 from django.db import migrations, models
+
+import families.validators
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('families', '0001_initial'),
+        ("families", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='adult',
-            options={'ordering': ['id'], 'verbose_name': 'responsable légal'},
+            name="adult",
+            options={"ordering": ["id"], "verbose_name": "responsable légal"},
         ),
         migrations.AddField(
-            model_name='child',
-            name='school',
-            field=models.CharField(blank=True, max_length=120, verbose_name='école'),
+            model_name="child",
+            name="school",
+            field=models.CharField(blank=True, max_length=120, verbose_name="école"),
         ),
         migrations.AddField(
-            model_name='child',
-            name='school_class',
-            field=models.CharField(blank=True, max_length=30, verbose_name='classe'),
+            model_name="child",
+            name="school_class",
+            field=models.CharField(blank=True, max_length=30, verbose_name="classe"),
         ),
         migrations.AddField(
-            model_name='child',
-            name='sex',
-            field=models.CharField(blank=True, choices=[('F', 'fille'), ('M', 'garçon')], max_length=1, verbose_name='sexe'),
+            model_name="child",
+            name="sex",
+            field=models.CharField(
+                blank=True,
+                choices=[("F", "fille"), ("M", "garçon")],
+                max_length=1,
+                verbose_name="sexe",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='allocataire_number',
-            field=models.CharField(blank=True, max_length=13, validators=[families.validators.validate_allocataire_number], verbose_name="numéro d'allocataire"),
+            model_name="household",
+            name="allocataire_number",
+            field=models.CharField(
+                blank=True,
+                max_length=13,
+                validators=[families.validators.validate_allocataire_number],
+                verbose_name="numéro d'allocataire",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='allocataire_regime',
-            field=models.CharField(blank=True, choices=[('caf', 'CAF'), ('msa', 'MSA'), ('none', 'non allocataire')], max_length=8, verbose_name='régime allocataire'),
+            model_name="household",
+            name="allocataire_regime",
+            field=models.CharField(
+                blank=True,
+                choices=[("caf", "CAF"), ("msa", "MSA"), ("none", "non allocataire")],
+                max_length=8,
+                verbose_name="régime allocataire",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='payer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='families.adult', verbose_name='payeur'),
+            model_name="household",
+            name="payer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="families.adult",
+                verbose_name="payeur",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='qf_date',
-            field=models.DateField(blank=True, null=True, verbose_name='date du justificatif'),
+            model_name="household",
+            name="qf_date",
+            field=models.DateField(blank=True, null=True, verbose_name="date du justificatif"),
         ),
         migrations.AddField(
-            model_name='household',
-            name='qf_source',
-            field=models.CharField(blank=True, choices=[('caf', 'attestation CAF'), ('msa', 'attestation MSA'), ('avis_imposition', "avis d'imposition (calcul par la mairie)")], max_length=20, verbose_name='source du quotient familial'),
+            model_name="household",
+            name="qf_source",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("caf", "attestation CAF"),
+                    ("msa", "attestation MSA"),
+                    ("avis_imposition", "avis d'imposition (calcul par la mairie)"),
+                ],
+                max_length=20,
+                verbose_name="source du quotient familial",
+            ),
         ),
         migrations.AddField(
-            model_name='household',
-            name='quotient_familial',
-            field=models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(100000)], verbose_name='quotient familial'),
+            model_name="household",
+            name="quotient_familial",
+            field=models.PositiveIntegerField(
+                blank=True,
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(100000)],
+                verbose_name="quotient familial",
+            ),
         ),
         migrations.AlterField(
-            model_name='adult',
-            name='phone',
-            field=models.CharField(blank=True, max_length=20, validators=[families.validators.validate_phone], verbose_name='téléphone'),
+            model_name="adult",
+            name="phone",
+            field=models.CharField(
+                blank=True,
+                max_length=20,
+                validators=[families.validators.validate_phone],
+                verbose_name="téléphone",
+            ),
         ),
         migrations.AlterField(
-            model_name='household',
-            name='postcode',
-            field=models.CharField(blank=True, max_length=5, validators=[families.validators.validate_postcode], verbose_name='code postal'),
+            model_name="household",
+            name="postcode",
+            field=models.CharField(
+                blank=True,
+                max_length=5,
+                validators=[families.validators.validate_postcode],
+                verbose_name="code postal",
+            ),
         ),
         migrations.CreateModel(
-            name='EntourageMember',
+            name="EntourageMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=80, verbose_name='prénom')),
-                ('last_name', models.CharField(max_length=80, verbose_name='nom')),
-                ('relationship', models.CharField(blank=True, max_length=60, verbose_name="lien avec l'enfant")),
-                ('phone', models.CharField(max_length=20, validators=[families.validators.validate_phone], verbose_name='téléphone')),
-                ('can_pick_up', models.BooleanField(default=False, verbose_name="autorisé à venir chercher l'enfant")),
-                ('emergency_contact', models.BooleanField(default=False, verbose_name="à prévenir en cas d'urgence")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entourage', to='families.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=80, verbose_name="prénom")),
+                ("last_name", models.CharField(max_length=80, verbose_name="nom")),
+                (
+                    "relationship",
+                    models.CharField(blank=True, max_length=60, verbose_name="lien avec l'enfant"),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        max_length=20,
+                        validators=[families.validators.validate_phone],
+                        verbose_name="téléphone",
+                    ),
+                ),
+                (
+                    "can_pick_up",
+                    models.BooleanField(
+                        default=False, verbose_name="autorisé à venir chercher l'enfant"
+                    ),
+                ),
+                (
+                    "emergency_contact",
+                    models.BooleanField(default=False, verbose_name="à prévenir en cas d'urgence"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entourage",
+                        to="families.household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "membre de l'entourage",
-                'ordering': ['last_name', 'first_name', 'id'],
+                "verbose_name": "membre de l'entourage",
+                "ordering": ["last_name", "first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HealthSheet',
+            name="HealthSheet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('allergies', models.TextField(blank=True, verbose_name='allergies')),
-                ('diet', models.CharField(choices=[('standard', 'sans régime particulier'), ('sans_viande', 'repas sans viande'), ('medical', 'régime médical (voir PAI)')], default='standard', max_length=12, verbose_name='régime alimentaire')),
-                ('pai', models.BooleanField(default=False, verbose_name="PAI (projet d'accueil individualisé)")),
-                ('pai_details', models.TextField(blank=True, verbose_name='précisions sur le PAI')),
-                ('vaccinations_up_to_date', models.BooleanField(default=False, verbose_name='vaccinations obligatoires à jour')),
-                ('doctor_name', models.CharField(blank=True, max_length=120, verbose_name='médecin traitant')),
-                ('doctor_phone', models.CharField(blank=True, max_length=20, validators=[families.validators.validate_phone], verbose_name='téléphone du médecin')),
-                ('photo_allowed', models.BooleanField(default=False, verbose_name='autorisation de photographier')),
-                ('may_leave_alone', models.BooleanField(default=False, verbose_name='autorisation de partir seul')),
-                ('transport_allowed', models.BooleanField(default=False, verbose_name='autorisation de transport')),
-                ('emergency_care_allowed', models.BooleanField(default=False, verbose_name="autorisation d'intervention médicale d'urgence")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('child', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='health', to='families.child')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("allergies", models.TextField(blank=True, verbose_name="allergies")),
+                (
+                    "diet",
+                    models.CharField(
+                        choices=[
+                            ("standard", "sans régime particulier"),
+                            ("sans_viande", "repas sans viande"),
+                            ("medical", "régime médical (voir PAI)"),
+                        ],
+                        default="standard",
+                        max_length=12,
+                        verbose_name="régime alimentaire",
+                    ),
+                ),
+                (
+                    "pai",
+                    models.BooleanField(
+                        default=False, verbose_name="PAI (projet d'accueil individualisé)"
+                    ),
+                ),
+                ("pai_details", models.TextField(blank=True, verbose_name="précisions sur le PAI")),
+                (
+                    "vaccinations_up_to_date",
+                    models.BooleanField(
+                        default=False, verbose_name="vaccinations obligatoires à jour"
+                    ),
+                ),
+                (
+                    "doctor_name",
+                    models.CharField(blank=True, max_length=120, verbose_name="médecin traitant"),
+                ),
+                (
+                    "doctor_phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=20,
+                        validators=[families.validators.validate_phone],
+                        verbose_name="téléphone du médecin",
+                    ),
+                ),
+                (
+                    "photo_allowed",
+                    models.BooleanField(
+                        default=False, verbose_name="autorisation de photographier"
+                    ),
+                ),
+                (
+                    "may_leave_alone",
+                    models.BooleanField(default=False, verbose_name="autorisation de partir seul"),
+                ),
+                (
+                    "transport_allowed",
+                    models.BooleanField(default=False, verbose_name="autorisation de transport"),
+                ),
+                (
+                    "emergency_care_allowed",
+                    models.BooleanField(
+                        default=False, verbose_name="autorisation d'intervention médicale d'urgence"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "child",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="health",
+                        to="families.child",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fiche sanitaire',
+                "verbose_name": "fiche sanitaire",
             },
         ),
     ]

@@ -3,13 +3,14 @@
 Per-environment files (dev, test, prod) only override; see docs/operations.md
 for every variable.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE
 from celery.schedules import crontab
+from csp.constants import NONCE
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]  # platform/ (a source root)
 BASE_DIR = PLATFORM_DIR.parent  # repository root
@@ -76,7 +77,10 @@ TENANT_MODEL = "tenants.Commune"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 # accounts' activation keys point at families.Adult, so they exist only in
 # town schemas (accounts.routers answers first; django-tenants' router decides the rest).
-DATABASE_ROUTERS = ["accounts.routers.TownOnlyModelsRouter", "django_tenants.routers.TenantSyncRouter"]
+DATABASE_ROUTERS = [
+    "accounts.routers.TownOnlyModelsRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]
 # Set the schema search_path once per town switch instead of before every query
 # (halves the round trips: bench/opening_rush.py, docs/decisions/0803).
 TENANT_LIMIT_SET_CALLS = True
@@ -197,7 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     # Transactional outbox: re-sends e-mails whose immediate send was lost
     # (broker down at commit time). docs/decisions/0500-mail-outbox.md
     "notifications-flush-outboxes": {
-        "task": "notifications.tasks.flush_outboxes", "schedule": 60.0,
+        "task": "notifications.tasks.flush_outboxes",
+        "schedule": 60.0,
     },
     # One dispatcher per job sends one task per town (tenant-schemas-celery).
     "documents-expiry-reminders": {
@@ -237,8 +242,10 @@ STORAGES = {
 # CNIL deliberation 2022-100 and OWASP ASVS: length over composition, no
 # composition rules, long passphrases accepted, common passwords refused.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "accounts.validators.FrenchCommonPasswordValidator"},
@@ -295,7 +302,9 @@ SPECTACULAR_SETTINGS = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Guichet Famille <ne-pas-repondre@guichet-famille.fr>")
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL", default="Guichet Famille <ne-pas-repondre@guichet-famille.fr>"
+)
 
 # --- Security defaults (prod tightens) -------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -371,13 +380,17 @@ BILLING_ACCEPT_TEST_PAYMENTS = env.bool("BILLING_ACCEPT_TEST_PAYMENTS", default=
 BILLING_DEMO_PAYMENT_PAGE = env.bool("BILLING_DEMO_PAYMENT_PAGE", default=True)
 # --- Documents, private vault, personal data (docs/decisions/0700-0703) -----
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
-DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int("DOCUMENT_HOUSEHOLD_QUOTA_BYTES", default=200 * 1024 * 1024)
+DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int(
+    "DOCUMENT_HOUSEHOLD_QUOTA_BYTES", default=200 * 1024 * 1024
+)
 VAULT_HOUSEHOLD_QUOTA_BYTES = env.int("VAULT_HOUSEHOLD_QUOTA_BYTES", default=100 * 1024 * 1024)
 # Unix socket of a clamd daemon; empty = no antivirus scan.
 CLAMD_SOCKET = env("CLAMD_SOCKET", default="")
 # Master key of the private vault ("coffre-fort"): each family's key is derived
 # from it (HKDF). Losing it loses every vault; `check --deploy` refuses the default.
-VAULT_MASTER_KEY = env("VAULT_MASTER_KEY", default="dev-only-vault-master-key-change-me-in-production")
+VAULT_MASTER_KEY = env(
+    "VAULT_MASTER_KEY", default="dev-only-vault-master-key-change-me-in-production"
+)
 # Families inactive this long are purged (a town may shorten/lengthen it in its YAML).
 PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=3)
 
@@ -386,8 +399,31 @@ TENANT_CONFIGS_DIR = Path(env("TENANT_CONFIGS_DIR", default=str(BASE_DIR / "tena
 
 # First path segments that can never be a town's slug (public top-level paths).
 RESERVED_SLUGS = [
-    "admin", "api", "static", "media", "health", "metrics", "operateur", "operator",
-    "accounts", "compte", "comptes", "communes", "public", "www", "robots.txt",
-    "favicon.ico", "sitemap.xml", "security.txt", ".well-known", "__debug__",
-    "login", "logout", "static-files", "docs", "aide", "status", "mentions-legales",
+    "admin",
+    "api",
+    "static",
+    "media",
+    "health",
+    "metrics",
+    "operateur",
+    "operator",
+    "accounts",
+    "compte",
+    "comptes",
+    "communes",
+    "public",
+    "www",
+    "robots.txt",
+    "favicon.ico",
+    "sitemap.xml",
+    "security.txt",
+    ".well-known",
+    "__debug__",
+    "login",
+    "logout",
+    "static-files",
+    "docs",
+    "aide",
+    "status",
+    "mentions-legales",
 ]

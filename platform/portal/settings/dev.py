@@ -1,4 +1,5 @@
 """Local development and the `make run` demo."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

@@ -3,6 +3,7 @@
 `manage.py check --deploy --fail-level WARNING` passes with these settings
 (tests/test_deploy_settings.py). docs/deploy.md lists every variable.
 """
+
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -10,9 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 # Checked BEFORE base is imported: without DATABASE_URL, base would start the
 # embedded development PostgreSQL, which has no place in production.
 if not os.environ.get("DATABASE_URL"):
-    raise ImproperlyConfigured(
-        "DATABASE_URL est obligatoire en production (portal.settings.prod)."
-    )
+    raise ImproperlyConfigured("DATABASE_URL est obligatoire en production (portal.settings.prod).")
 
 from .base import *  # noqa: E402,F401,F403
 from .base import DATABASES, LOGGING, REDIS_URL, STORAGES, env  # noqa: E402
@@ -43,9 +42,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- Static files: hashed names, compressed, served by nginx or WhiteNoise --
-STORAGES["staticfiles"] = {
-    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 STATIC_ROOT = env("STATIC_ROOT", default=str(STATIC_ROOT))  # noqa: F405
 
 # --- Mail: a real SMTP relay unless told otherwise --------------------------

@@ -1,4 +1,5 @@
 """Test settings: real PostgreSQL (DATABASE_URL or embedded), real Redis when REDIS_URL is set."""
+
 from .base import *  # noqa: F401,F403
 from .base import env
 

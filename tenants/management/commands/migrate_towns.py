@@ -7,6 +7,7 @@ failed town (every town with -v 2) and exits non-zero when a town failed.
 Then refreshes the town template (tenants/template.py) when the code's
 migrations changed. Run `manage.py migrate_schemas --shared` first.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,30 +30,63 @@ class Command(BaseCommand):
     help = "Migre les schémas des communes en retard, en parallèle (rapport par commune)."
 
     def add_arguments(self, parser):
-        parser.add_argument("schemas", nargs="*",
-                            help="schémas à migrer (défaut : toutes les communes)")
-        parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="processus en parallèle, une connexion chacun "
-                                 "(défaut : %(default)s)")
-        parser.add_argument("--wave-size", type=int, default=200,
-                            help="communes par vague (défaut : %(default)s)")
-        parser.add_argument("--max-failures", type=int, default=None,
-                            help="après ce nombre d'échecs, les vagues suivantes ne sont "
-                                 "pas lancées")
-        parser.add_argument("--lock-timeout", default="30s",
-                            help="attente maximale d'un verrou par commune (défaut : %(default)s)")
-        parser.add_argument("--post-migrate", choices=["all", "plan"], default="all",
-                            help="signal post_migrate pour toutes les applications (comme migrate) "
-                                 "ou seulement celles dont une migration a tourné")
+        parser.add_argument(
+            "schemas", nargs="*", help="schémas à migrer (défaut : toutes les communes)"
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help="processus en parallèle, une connexion chacun (défaut : %(default)s)",
+        )
+        parser.add_argument(
+            "--wave-size", type=int, default=200, help="communes par vague (défaut : %(default)s)"
+        )
+        parser.add_argument(
+            "--max-failures",
+            type=int,
+            default=None,
+            help="après ce nombre d'échecs, les vagues suivantes ne sont pas lancées",
+        )
+        parser.add_argument(
+            "--lock-timeout",
+            default="30s",
+            help="attente maximale d'un verrou par commune (défaut : %(default)s)",
+        )
+        parser.add_argument(
+            "--post-migrate",
+            choices=["all", "plan"],
+            default="all",
+            help="signal post_migrate pour toutes les applications (comme migrate) "
+            "ou seulement celles dont une migration a tourné",
+        )
         parser.add_argument("--report", help="écrit un rapport CSV (une ligne par commune)")
-        parser.add_argument("--no-template", action="store_true",
-                            help="ne pas rafraîchir le modèle de création des communes")
+        parser.add_argument(
+            "--no-template",
+            action="store_true",
+            help="ne pas rafraîchir le modèle de création des communes",
+        )
 
-    def handle(self, *args, schemas, workers, wave_size, max_failures, lock_timeout, post_migrate,
-               report, no_template, verbosity, **options):
+    def handle(
+        self,
+        *args,
+        schemas,
+        workers,
+        wave_size,
+        max_failures,
+        lock_timeout,
+        post_migrate,
+        report,
+        no_template,
+        verbosity,
+        **options,
+    ):
         connection.set_schema_to_public()
-        towns = list(Commune.objects.exclude(schema_name="public").order_by("schema_name")
-                     .values_list("schema_name", flat=True))
+        towns = list(
+            Commune.objects.exclude(schema_name="public")
+            .order_by("schema_name")
+            .values_list("schema_name", flat=True)
+        )
         if schemas:
             unknown = sorted(set(schemas) - set(towns))
             if unknown:
@@ -62,23 +96,36 @@ class Command(BaseCommand):
         public = read_town_states(["public"], code_migrations())["public"]
         if public.unapplied:
             # Shared tables first: a town's migration may rely on them.
-            self.stderr.write(self.style.WARNING(
-                f"Le schéma public a {len(public.unapplied)} migration(s) en attente : lancez "
-                "d'abord « manage.py migrate_schemas --shared »."))
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Le schéma public a {len(public.unapplied)} migration(s) en attente : lancez "
+                    "d'abord « manage.py migrate_schemas --shared »."
+                )
+            )
 
         def show(result: TownResult) -> None:
             if result.status == "failed":
                 where = f" ({result.failed_migration})" if result.failed_migration else ""
                 self.stdout.write(
-                    self.style.ERROR(f"{result.schema}: ÉCHEC{where} : {result.error}"))
+                    self.style.ERROR(f"{result.schema}: ÉCHEC{where} : {result.error}")
+                )
             elif verbosity >= 1:
-                self.stdout.write(f"{result.schema}: migrée ({len(result.applied)} migration(s) "
-                                  f"en {result.seconds:.2f} s) {', '.join(result.applied)}")
+                self.stdout.write(
+                    f"{result.schema}: migrée ({len(result.applied)} migration(s) "
+                    f"en {result.seconds:.2f} s) {', '.join(result.applied)}"
+                )
 
         started = time.perf_counter()
-        outcome = migrate_towns(towns, workers=workers, wave_size=wave_size,
-                                max_failures=max_failures, lock_timeout=lock_timeout,
-                                post_migrate=post_migrate, verbosity=verbosity, on_result=show)
+        outcome = migrate_towns(
+            towns,
+            workers=workers,
+            wave_size=wave_size,
+            max_failures=max_failures,
+            lock_timeout=lock_timeout,
+            post_migrate=post_migrate,
+            verbosity=verbosity,
+            on_result=show,
+        )
         if verbosity >= 2:
             for schema in outcome.up_to_date:
                 self.stdout.write(f"{schema}: à jour")
@@ -116,8 +163,16 @@ class Command(BaseCommand):
             w = csv.writer(f)
             w.writerow(["schema", "status", "migrations", "seconds", "failed_migration", "error"])
             for r in outcome.results:
-                w.writerow([r.schema, r.status, " ".join(r.applied), f"{r.seconds:.3f}",
-                            r.failed_migration, r.error])
+                w.writerow(
+                    [
+                        r.schema,
+                        r.status,
+                        " ".join(r.applied),
+                        f"{r.seconds:.3f}",
+                        r.failed_migration,
+                        r.error,
+                    ]
+                )
             for s in outcome.up_to_date:
                 w.writerow([s, "up-to-date", "", "", "", ""])
             for s in outcome.not_attempted:

@@ -1,4 +1,5 @@
 """manage.py onboard_commune tenant_configs/castres.yaml [...] | --all"""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="fichiers YAML de communes")
-        parser.add_argument("--all", action="store_true", help="tous les fichiers de tenant_configs/")
+        parser.add_argument(
+            "--all", action="store_true", help="tous les fichiers de tenant_configs/"
+        )
 
     def handle(self, *args, files, all, **options):
         if all:

@@ -1,5 +1,6 @@
 """The `make run` entry point: migrate, onboard the launch towns, load demo
 data, then serve on 127.0.0.1:$PORT. Idempotent: a second run reuses it all."""
+
 import os
 
 from django.conf import settings
@@ -23,7 +24,9 @@ class Command(BaseCommand):
     help = "Prépare la démonstration (5 communes, données fictives) et lance le serveur."
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-serve", action="store_true", help="préparer sans lancer le serveur")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="préparer sans lancer le serveur"
+        )
 
     def handle(self, *args, no_serve, **options):
         _create_database_if_missing()
@@ -75,7 +78,12 @@ def _create_database_if_missing() -> None:
         if "does not exist" not in str(exc):
             raise
     d = connection.settings_dict
-    params = {"dbname": "postgres", "user": d["USER"], "host": d["HOST"] or None,
-              "port": d["PORT"] or None, "password": d["PASSWORD"] or None}
+    params = {
+        "dbname": "postgres",
+        "user": d["USER"],
+        "host": d["HOST"] or None,
+        "port": d["PORT"] or None,
+        "password": d["PASSWORD"] or None,
+    }
     with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as c:
         c.execute(f'CREATE DATABASE "{d["NAME"]}"')
