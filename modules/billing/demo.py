@@ -62,6 +62,7 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
             services.run_month(commune=commune, year=year, month=month, today=issued, notify=False)
             if (year, month) != older:
                 continue
+            started = timezone.now()
             for paid in Invoice.objects.filter(
                 year=year, month=month, status=Invoice.Status.TO_PAY
             ):
@@ -71,6 +72,10 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                     by=None,
                     reference=f"démonstration {paid.number}",
                 )
+            # Demo receipts are not sent (as families.demo does with its e-mails).
+            from notifications.models import OutboxMessage
+
+            OutboxMessage.objects.filter(created_at__gte=started).update(sent_at=timezone.now())
 
 
 def _household(pk):

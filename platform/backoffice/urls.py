@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import config_views, service_views, town_views, views
+from backoffice import config_views, identity, service_views, town_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
     path("configuration/commune/", town_views.town_settings, name="config-town"),
+    path("configuration/identite/", identity.identity, name="config-identity"),
     path(
         "configuration/donnees-personnelles/",
         town_views.data_protection,
