@@ -98,7 +98,7 @@ def _serve(tmp_path, pgdata, port, moment: str, name: str):
         stdout=open(log_path, "w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 1800  # a loaded CI machine: onboarding takes minutes
     while time.monotonic() < deadline:
         assert proc.poll() is None, log_path.read_text()[-3000:]
         try:
@@ -120,6 +120,10 @@ def _check_demo(base: str, today: date) -> None:
         assert f'href="/{slug}/"' in home
         status, page, _ = anonymous.open(f"/{slug}/")
         assert status == 200 and f"portail famille de {name}" in page and contact in page, slug
+
+    # DEBUG is off in the demo: a mistyped address gets the product's own 404 page.
+    status, missing, _ = anonymous.open("/castres/page-qui-n-existe-pas/")
+    assert status == 404 and "URLconf" not in missing and 'lang="fr"' in missing
 
     family = Browser(base)
     family.open("/castres/compte/connexion/")
@@ -169,6 +173,21 @@ def _check_demo(base: str, today: date) -> None:
     assert status == 200 and "/castres/billing/paiement/retour/" in url, back[-2000:]
     assert "reçu. Merci" in back
     assert family.json(f"/castres/api/billing/factures/{invoice}/")["status"] == "paid"
+
+
+def test_links_written_outside_a_request_use_the_port_the_demo_serves_on():
+    """E-mail and PDF links (SITE_URL) follow PORT when SITE_URL is unset."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(PORT="8191", DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    env.pop("SITE_URL", None)
+    code = (
+        "import os, manage; os.environ['DJANGO_SETTINGS_MODULE'] = 'portal.settings.dev'; "
+        "from django.conf import settings; print(settings.SITE_URL)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "http://127.0.0.1:8191", out.stderr
 
 
 @pytest.mark.slow

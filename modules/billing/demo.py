@@ -36,6 +36,7 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     newer = previous_month(issued)
     older = previous_month(date(*newer, 1))
     tariffs, invoicing = services.town_settings(commune)
+    started = timezone.now()
     for year, month in (older, newer):
         if Invoice.objects.filter(year=year, month=month).exists():
             continue
@@ -61,8 +62,8 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                 services.set_e_invoice(household=_household(households[0]), enabled=True, by=None)
             services.run_month(commune=commune, year=year, month=month, today=issued, notify=False)
             if (year, month) != older:
+                _not_sent(started)
                 continue
-            started = timezone.now()
             for paid in Invoice.objects.filter(
                 year=year, month=month, status=Invoice.Status.TO_PAY
             ):
@@ -72,10 +73,14 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                     by=None,
                     reference=f"démonstration {paid.number}",
                 )
-            # Demo receipts are not sent (as families.demo does with its e-mails).
-            from notifications.models import OutboxMessage
+            _not_sent(started)
 
-            OutboxMessage.objects.filter(created_at__gte=started).update(sent_at=timezone.now())
+
+def _not_sent(since) -> None:
+    """Demo mandates and receipts are not e-mailed (as families.demo's e-mails)."""
+    from notifications.models import OutboxMessage
+
+    OutboxMessage.objects.filter(created_at__gte=since).update(sent_at=timezone.now())
 
 
 def _household(pk):
