@@ -121,7 +121,8 @@ def take(base: str) -> None:
         _follow(page, ("Factures", "Mes factures"), f"{base}/{TOWN}/billing/factures/")
         _shot(page, "famille-3-factures-390")
         page.goto(f"{base}/{TOWN}/billing/factures/")
-        to_pay = page.locator("a[href*='/billing/factures/']").filter(has_text="F20")
+        rows = page.locator("tr, li, .card").filter(has_text="à payer")
+        to_pay = rows.locator("a[href*='/billing/factures/']")
         if to_pay.count():
             to_pay.first.click()
             page.wait_for_load_state()
@@ -134,12 +135,14 @@ def take(base: str) -> None:
         else:
             print("Aucune facture à payer en ligne : capture du paiement omise.")
         page.context.close()
-        for width, height in ((390, 844), (1280, 800)):
-            page = new_page(browser, width=width, height=height)
-            _sign_in(page, base, AGENT)
-            page.goto(f"{base}/{TOWN}/gestion/")
-            _shot(page, f"agent-accueil-gestion-{width}")
-            page.context.close()
+        page = new_page(browser, width=390, height=844)
+        _sign_in(page, base, AGENT)  # one sign-in: a TOTP code is accepted once
+        page.goto(f"{base}/{TOWN}/gestion/")
+        _shot(page, "agent-accueil-gestion-390")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.reload()
+        _shot(page, "agent-accueil-gestion-1280")
+        page.context.close()
         browser.close()
 
 
