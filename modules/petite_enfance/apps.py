@@ -23,3 +23,16 @@ class PetiteEnfanceConfig(StaffHubMixin, ServiceModuleConfig):
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [
+            *super().staff_nav(request),
+            NavEntry(
+                "Commission des places — Petite enfance",
+                "petite_enfance:staff-applications",
+                order=45,
+                area=self.module_code,
+            ),
+        ]
