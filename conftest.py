@@ -14,6 +14,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+# `--clock=ISO` / GUICHET_TEST_CLOCK: the whole session at a moved date (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

@@ -18,6 +18,19 @@ BASE_DIR = PLATFORM_DIR.parent  # repository root
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Tests only: a test session with a moved clock (tests/clock.py, `pytest --clock`)
+# hands its shift to the processes it starts (gunicorn, Celery worker, manage.py),
+# whatever their settings. time-machine is a dev dependency; never set in production.
+if env("GUICHET_TEST_CLOCK_SHIFT", default=""):
+    import datetime as _dt
+
+    import time_machine as _time_machine
+
+    _moved = _dt.datetime.now(_dt.UTC) + _dt.timedelta(
+        seconds=env.float("GUICHET_TEST_CLOCK_SHIFT")
+    )
+    _time_machine.travel(_moved, tick=True).start()
+
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-" + "x" * 40)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
