@@ -26,6 +26,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
         onboard_session_towns()
 
 
+def pytest_configure(config):
+    """Without DATABASE_URL the session runs on the embedded server: child
+    processes (gunicorn, Celery workers, benchmarks, probes) inherit its FULL
+    connection settings (socket directory included), never a default host."""
+    import os
+
+    from django.conf import settings
+
+    from portal.embedded_db import database_url
+
+    if not os.environ.get("DATABASE_URL") and settings.configured:
+        os.environ["DATABASE_URL"] = database_url(settings.DATABASES["default"])
+
+
+def pytest_unconfigure(config):
+    """The embedded server this session started is stopped with it."""
+    from portal.embedded_db import stop_started_servers
+
+    stop_started_servers()
+
+
 def pytest_collection_modifyitems(items):
     # Browser tests run last: Django's live server flushes the public schema.
     items.sort(key=lambda item: "tests/browser/" in str(item.fspath))

@@ -1,4 +1,4 @@
-"""Move the whole test session's clock (docs/decisions/0004-time-machine.md).
+"""Move the whole test session's clock (docs/decisions/0005-time-machine-test-clock.md).
 
     pytest --clock=2028-02-29T23:30 Europe/Paris
     GUICHET_TEST_CLOCK="+1y1m" make test
