@@ -145,3 +145,14 @@ def test_tariff_form_shows_only_the_chosen_type(castres_admin):
     assert re.findall(r'<fieldset data-show-when="kind=(\w+)">', page) == ["flat"]
     assert "<noscript>" in page and 'name="choose"' in page
     assert "Ce champ est obligatoire" not in page  # choosing validates nothing
+
+
+def test_operator_sign_in_speaks_french(client, castres):
+    from accounts.admin_site import OperatorLoginForm
+
+    for message in OperatorLoginForm.otp_error_messages.values():
+        assert "Please" not in str(message) and "device" not in str(message)
+    response = client.post("/admin/login/", {"username": "personne", "password": "x"})
+    page = _page(response)
+    for english in ("Please", "Forbidden", "Choose", "OTP Token"):
+        assert english not in page, english

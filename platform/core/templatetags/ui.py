@@ -26,9 +26,20 @@ def euros(value) -> str:
     return _euros(value)
 
 
+def _day(value):
+    """A date, a datetime, or an ISO text ("2026-12-07", as the YAML keeps them)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
 @register.filter
 def date_fr(value) -> str:
     """date -> "lundi 7 décembre 2026"; a datetime is read in Paris time."""
+    value = _day(value)
     if isinstance(value, datetime):
         return format_datetime(value).split(" à ")[0]
     return format_date(value) if isinstance(value, date) else ""
@@ -37,6 +48,7 @@ def date_fr(value) -> str:
 @register.filter
 def date_court(value) -> str:
     """date -> "lun. 7 déc."."""
+    value = _day(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(PARIS)
     return format_short_date(value) if isinstance(value, date) else ""
