@@ -40,3 +40,9 @@ class BackofficeConfig(AppConfig):
             roles=("town_admin",),
             group="Administration",
         )
+        register(
+            "Guide des composants",
+            "backoffice:styleguide",
+            group="Aide",
+            description="Boutons, champs, tableaux, badges : les composants des pages du portail.",
+        )

@@ -49,6 +49,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's widget templates, read by core.ui_forms (FORM_RENDERER)
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: the CSP allows no CDN
@@ -150,6 +151,11 @@ TEMPLATES = [
     }
 ]
 
+# Every form wears the design system's classes (docs/design-system.md).
+FORM_RENDERER = "core.ui_forms.UIFormRenderer"
+# A refused CSRF check: a French page (403) in the town's style.
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
+
 WSGI_APPLICATION = "portal.wsgi.application"
 
 # --- Database -------------------------------------------------------------
@@ -242,6 +248,8 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The design system (ui/ui.css, ui/ui.js): platform/portal/static.
+STATICFILES_DIRS = [PLATFORM_DIR / "portal" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded files are stored under MEDIA_ROOT/<schema>/ (one folder per town).
