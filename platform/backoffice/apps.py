@@ -18,4 +18,5 @@ class BackofficeConfig(AppConfig):
                 NavEntry("Configuration", "backoffice:config", order=95),
                 NavEntry("Journal des accès", "audit:journal", order=96),
             ]
+        entries.append(NavEntry("Guide des composants", "backoffice:styleguide", order=99))
         return entries

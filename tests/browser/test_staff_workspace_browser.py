@@ -27,12 +27,13 @@ def _shot(page, name):
 
 
 def _wipe_town():
+    from test_reservations_flows import _wipe
+
     from audit.models import AuditEntry
     from families.models import Household
     from modules.billing.maintenance import purge_household_billing
     from modules.billing.models import InvoicingRun
     from notifications.models import OutboxMessage
-    from test_reservations_flows import _wipe
 
     purge_household_billing(list(Household.objects.values_list("pk", flat=True)))
     InvoicingRun.objects.all().delete()
