@@ -19,23 +19,30 @@ from core.access import GET_POST, TOWN_ADMIN, access
 from core.identity import DEFAULTS, LABELS
 
 LOGO_MAX_BYTES = 1024 * 1024
-_COLOUR_HELP = "Format #rrggbb. Le texte blanc doit rester lisible dessus (contraste AA : 4,5:1)."
+_PRIMARY_HELP = (
+    "Format #rrggbb. Fond de l'en-tête et des boutons sous un texte blanc : contraste "
+    "d'au moins 4,5:1 (WCAG AA)."
+)
+_ACCENT_HELP = (
+    "Format #rrggbb. Fond clair des cartes sous le texte noir et les liens : contraste "
+    "d'au moins 4,5:1 (WCAG AA)."
+)
 
 
 class IdentityForm(forms.Form):
     primary_color = forms.RegexField(
         label="Couleur principale (en-tête, boutons, liens)",
         regex=r"^#[0-9a-fA-F]{6}$",
-        error_messages={"invalid": "Couleur attendue au format #rrggbb (ex. #1d4f91)."},
+        error_messages={"invalid": "Couleur attendue au format #rrggbb (ex. #0b4f8a)."},
         widget=forms.TextInput(attrs={"type": "color"}),
-        help_text=_COLOUR_HELP,
+        help_text=_PRIMARY_HELP,
     )
     accent_color = forms.RegexField(
-        label="Couleur d'accent",
+        label="Couleur d'accent (fonds clairs des cartes et tableaux)",
         regex=r"^#[0-9a-fA-F]{6}$",
-        error_messages={"invalid": "Couleur attendue au format #rrggbb (ex. #8a3b12)."},
+        error_messages={"invalid": "Couleur attendue au format #rrggbb (ex. #eef4fa)."},
         widget=forms.TextInput(attrs={"type": "color"}),
-        help_text=_COLOUR_HELP,
+        help_text=_ACCENT_HELP,
     )
     logo = forms.FileField(
         label="Logo (PNG ou JPEG, 1 Mo au plus)",

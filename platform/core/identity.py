@@ -2,11 +2,13 @@
 `identity` in tenant_configs/<slug>.yaml) and the WCAG AA contrast rule they
 must pass. Pure: no Django import.
 
-How the colours are used (ui.css): `--color-primary` fills primary buttons and
-the header, with white text on it, and colours links on the white page;
-`--color-accent` does the same for secondary accents. Both must therefore
-reach WCAG AA against white: a contrast ratio of at least 4.5:1 (normal text,
-success criterion 1.4.3).
+How ui.css uses them (contract B, docs/design-system.md):
+- `--color-primary` fills the header and primary buttons under white text, and
+  colours links on the white page: it needs 4.5:1 against white;
+- `--color-accent` is a soft background (cards, tiles, table heads) under the
+  body text (#1b1b1b) and under links in the primary colour: it needs 4.5:1
+  against both. So the PAIR is checked, not each colour alone.
+4.5:1 is WCAG 2.x AA for normal text (success criterion 1.4.3).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import re
 
 AA_NORMAL_TEXT = 4.5
 WHITE = "#ffffff"
-# The platform's own colours (a town that chose none).
-DEFAULTS = {"primary_color": "#1d4f91", "accent_color": "#8a3b12"}
+INK = "#1b1b1b"  # ui.css --color-ink: the body text
+# ui.css's own colours (a town that chose none).
+DEFAULTS = {"primary_color": "#0b4f8a", "accent_color": "#eef4fa"}
 LABELS = {"primary_color": "couleur principale", "accent_color": "couleur d'accent"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -46,22 +49,53 @@ def ratio_label(ratio: float) -> str:
 
 
 def colour_problems(identity: dict) -> list[tuple[str, str]]:
-    """(key, French message) for each colour below WCAG AA against white text
-    and the white page; empty when both are readable."""
+    """(key, French message) for each colour that would make text unreadable
+    (below WCAG AA); empty when the pair is readable. A colour left out is
+    checked as its default."""
+    identity = identity or {}
+    chosen = {
+        key: identity[key].lower() if is_colour(identity.get(key)) else default
+        for key, default in DEFAULTS.items()
+    }
+    primary, accent = chosen["primary_color"], chosen["accent_color"]
+    checks = (
+        (
+            "primary_color",
+            primary,
+            WHITE,
+            "le blanc (texte des boutons et de l'en-tête, fond des pages)",
+            "plus foncée",
+        ),
+        (
+            "accent_color",
+            accent,
+            INK,
+            "le texte noir posé dessus (cartes, en-têtes de tableaux)",
+            "plus claire",
+        ),
+        (
+            "accent_color",
+            accent,
+            primary,
+            f"la couleur principale {primary} (liens posés dessus)",
+            "plus claire, ou une couleur principale plus foncée",
+        ),
+    )
     problems = []
-    for key in ("primary_color", "accent_color"):
-        colour = (identity or {}).get(key)
-        if colour is None or not is_colour(colour):
-            continue  # absent: the default; malformed: the JSON schema says so
-        ratio = contrast_ratio(colour, WHITE)
+    for n, (key, colour, against, what, advice) in enumerate(checks):
+        if n == 2 and "accent_color" not in identity:
+            key = "primary_color"  # the pair, when only the primary colour was chosen
+        if key not in identity or any(p[0] == key for p in problems):
+            continue  # only the colours the town chose; one message per colour
+        ratio = contrast_ratio(colour, against)
         if ratio < AA_NORMAL_TEXT:
             problems.append(
                 (
                     key,
-                    f"la {LABELS[key]} {colour.lower()} n'offre qu'un contraste de "
-                    f"{ratio_label(ratio)} avec le blanc (texte des boutons, fond des pages) ; "
-                    "il faut au moins 4,5:1 (niveau AA des règles d'accessibilité WCAG) pour que "
-                    "tout le monde puisse lire. Choisissez une couleur plus foncée.",
+                    f"la {LABELS[key]} {colour} n'offre qu'un contraste de {ratio_label(ratio)} "
+                    f"avec {what} ; il faut au moins 4,5:1 (niveau AA des règles "
+                    f"d'accessibilité WCAG) pour que tout le monde puisse lire. Choisissez une "
+                    f"couleur {advice}.",
                 )
             )
     return problems

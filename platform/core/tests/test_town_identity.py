@@ -51,13 +51,18 @@ def test_contrast_ratio_follows_wcag(a, b, ratio):
 
 
 def test_colours_below_aa_are_refused_in_french_and_never_applied():
-    assert colour_problems({"primary_color": "#767676", "accent_color": "#1d4f91"}) == []
+    assert colour_problems({"primary_color": "#767676", "accent_color": "#fdf1e6"}) == []
     [(key, message)] = colour_problems({"primary_color": "#777777"})  # 4,48:1
     assert key == "primary_color"
     assert "4,4:1" in message and "au moins 4,5:1" in message and "WCAG" in message
     assert ratio_label(4.499) == "4,4:1"
-    assert colours_of({"identity": {"primary_color": "#FFCC00"}})["primary_color"] == "#1d4f91"
-    assert colours_of({"identity": {"accent_color": "#0B5D3B"}})["accent_color"] == "#0b5d3b"
+    assert colours_of({"identity": {"primary_color": "#FFCC00"}})["primary_color"] == "#0b4f8a"
+    assert colours_of({"identity": {"accent_color": "#FDF1E6"}})["accent_color"] == "#fdf1e6"
+    # The accent is a soft background under black text and primary-coloured links.
+    [(key, message)] = colour_problems({"accent_color": "#7a1f5c"})
+    assert key == "accent_color" and "texte noir" in message and "plus claire" in message
+    [(key, message)] = colour_problems({"primary_color": "#5b7fa8", "accent_color": "#dde8f3"})[1:]
+    assert key == "accent_color" and "couleur principale #5b7fa8" in message
 
 
 def test_contacts_naming_one_desk_are_merged():
@@ -113,7 +118,7 @@ def test_town_admin_sets_logo_and_colours_and_family_pages_show_them(
         "/castres/gestion/configuration/identite/",
         {
             "primary_color": "#0B5D3B",
-            "accent_color": "#7a1f5c",
+            "accent_color": "#fdf1e6",
             "logo": SimpleUploadedFile("logo.png", png(), content_type="image/png"),
         },
     )
@@ -123,21 +128,21 @@ def test_town_admin_sets_logo_and_colours_and_family_pages_show_them(
     login(parent, castres, family.user)
     for path in ("/castres/", "/castres/mon-espace/"):
         html = parent.get(path).content.decode()
-        assert "--color-primary: #0b5d3b;" in html and "--color-accent: #7a1f5c;" in html, path
+        assert "--color-primary: #0b5d3b;" in html and "--color-accent: #fdf1e6;" in html, path
         assert '<img class="brand-logo" src="/castres/identite/logo/?v=' in html, path
     logo = Client().get("/castres/identite/logo/")
     assert logo.status_code == 200 and logo["Content-Type"] == "image/png"
     # The upload checker stores a clean re-encoding of the image.
     assert b"".join(logo.streaming_content).startswith(b"\x89PNG\r\n\x1a\n")
     castres.refresh_from_db()
-    assert castres.config["identity"] == {"primary_color": "#0b5d3b", "accent_color": "#7a1f5c"}
+    assert castres.config["identity"] == {"primary_color": "#0b5d3b", "accent_color": "#fdf1e6"}
 
 
 @pytest.mark.django_db
 def test_low_contrast_pair_or_unsafe_logo_is_refused_in_french(castres, castres_admin, media):
     refused = castres_admin.post(
         "/castres/gestion/configuration/identite/",
-        {"primary_color": "#ffcc00", "accent_color": "#7a1f5c"},
+        {"primary_color": "#ffcc00", "accent_color": "#fdf1e6"},
     )
     html = refused.content.decode()
     assert refused.status_code == 422
@@ -148,8 +153,8 @@ def test_low_contrast_pair_or_unsafe_logo_is_refused_in_french(castres, castres_
     bad_logo = castres_admin.post(
         "/castres/gestion/configuration/identite/",
         {
-            "primary_color": "#1d4f91",
-            "accent_color": "#8a3b12",
+            "primary_color": "#0b4f8a",
+            "accent_color": "#eef4fa",
             "logo": SimpleUploadedFile(
                 "logo.png", b"<svg onload=alert(1)>", content_type="image/png"
             ),
