@@ -51,7 +51,7 @@ def test_contrast_ratio_follows_wcag(a, b, ratio):
 
 
 def test_colours_below_aa_are_refused_in_french_and_never_applied():
-    assert colour_problems({"primary_color": "#767676", "accent_color": "#fdf1e6"}) == []
+    assert colour_problems({"primary_color": "#0b5d3b", "accent_color": "#fdf1e6"}) == []
     [(key, message)] = colour_problems({"primary_color": "#777777"})  # 4,48:1
     assert key == "primary_color"
     assert "4,4:1" in message and "au moins 4,5:1" in message and "WCAG" in message
