@@ -308,7 +308,8 @@ def _semantic_problems(data: dict) -> list[Problem]:
             problems.append(
                 Problem(
                     f"services[{i}].kind",
-                    f"« {kind} » n'est pas un type de service connu (choix : {', '.join(sorted(kinds))}).",
+                    f"« {kind} » n'est pas un type de service connu "
+                    f"(choix : {', '.join(sorted(kinds))}).",
                 )
             )
         elif kinds[kind][0].module_code not in data["modules"]:
