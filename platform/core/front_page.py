@@ -57,7 +57,7 @@ def registration_date(today: date) -> KeyDate:
 def key_dates(now: datetime, today: date, services) -> list[KeyDate]:
     """The next reservation periods (opening or closing), the next registration
     opening, then each service's reservation deadline rule."""
-    from booking.deadlines import describe_rule
+    from booking.deadlines import DeadlineConfigError, describe_rule
     from booking.models import ReservationPeriod
     from booking.selectors import rules_for
 
@@ -70,10 +70,13 @@ def key_dates(now: datetime, today: date, services) -> list[KeyDate]:
             dates.append(KeyDate(period.closes_at.date(), f"Fin des réservations : {name}"))
     dates.append(registration_date(today))
     dates.sort(key=lambda d: d.day or today)
+    rules: dict[str, list[str]] = {}  # one line per rule, naming its services
     for service in services:
         try:
             rule = describe_rule(rules_for(service).booking)
-        except Exception:  # a service without deadlines (validated at onboarding)
+        except (DeadlineConfigError, TypeError):  # a service without deadlines
             continue
-        dates.append(KeyDate(None, f"{service.name} : réservation {rule}"))
+        rules.setdefault(rule, []).append(service.name)
+    for rule, names in rules.items():
+        dates.append(KeyDate(None, f"{', '.join(names)} : réservation {rule}"))
     return dates

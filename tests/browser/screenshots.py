@@ -112,6 +112,8 @@ def take(base: str) -> None:
     with sync_playwright() as p:
         browser = launch(p)
         page = new_page(browser, width=390, height=844)
+        page.goto(f"{base}/{TOWN}/")
+        _shot(page, "commune-accueil-390")
         _sign_in(page, base, FAMILY)
         page.goto(f"{base}/{TOWN}/mon-espace/")
         _shot(page, "famille-1-tableau-de-bord-390")
