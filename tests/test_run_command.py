@@ -72,9 +72,49 @@ class Browser:
         return next(c.value for c in self.jar if c.name == "csrftoken")
 
 
+def _signed_in(base: str, slug: str) -> Browser:
+    """README's famille.martin signed in to one town (a session is per town)."""
+    family = Browser(base)
+    family.open(f"/{slug}/compte/connexion/")
+    status, page, url = family.open(
+        f"/{slug}/compte/connexion/",
+        {"csrfmiddlewaretoken": family.csrf(), "identifier": FAMILY[0], "password": FAMILY[1]},
+    )
+    assert status == 200 and "/connexion/" not in url, (slug, page[-2000:])
+    return family
+
+
+def _invoices(family: Browser, slug: str) -> tuple[list, list]:
+    """(payable online now, paid) invoices of the signed-in household."""
+    invoices = family.json(f"/{slug}/api/billing/factures/")
+    invoices = invoices.get("results", invoices) if isinstance(invoices, dict) else invoices
+    due = [i for i in invoices if i["status"] == "to_pay" and i["online_payment"]["possible"]]
+    return due, [i for i in invoices if i["status"] == "paid"]
+
+
+def _pay(family: Browser, slug: str, invoice: int) -> str:
+    """Pay an invoice online as the family would; returns the provider page's path."""
+    family.open(f"/{slug}/billing/factures/{invoice}/")
+    status, page, url = family.open(
+        f"/{slug}/billing/factures/{invoice}/payer/", {"csrfmiddlewaretoken": family.csrf()}
+    )
+    if "vers-prestataire" in page:  # a form to post to the provider: the simulator
+        action, fields = _form(page, "vers-prestataire")
+        status, page, url = family.open(action, fields)
+        assert status == 200 and "Démonstration, aucun paiement réel" in page, (slug, page)
+    else:  # the dummy backend's demo page (billing's fake_provider)
+        action, fields = url, _form(page, 'name="decision"')[1]
+    status, back, url = family.open(action, {**fields, "decision": "pay"})
+    assert status == 200 and f"/{slug}/billing/paiement/retour/" in url, (slug, back[-2000:])
+    assert "reçu. Merci" in back, slug
+    assert family.json(f"/{slug}/api/billing/factures/{invoice}/")["status"] == "paid", slug
+    return urllib.parse.urlsplit(action).path
+
+
 def _form(page: str, marker: str) -> tuple[str, dict]:
     form = next(f for f in re.findall(r"<form.*?</form>", page, re.S) if marker in f)
-    action = htmllib.unescape(re.search(r'action="([^"]*)"', form).group(1))
+    found = re.search(r'<form[^>]*action="([^"]*)"', form)
+    action = htmllib.unescape(found.group(1)) if found else ""
     fields = {
         htmllib.unescape(n): htmllib.unescape(v)
         for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
@@ -125,21 +165,11 @@ def _check_demo(base: str, today: date) -> None:
     status, missing, _ = anonymous.open("/castres/page-qui-n-existe-pas/")
     assert status == 404 and "URLconf" not in missing and 'lang="fr"' in missing
 
-    family = Browser(base)
-    family.open("/castres/compte/connexion/")
-    status, dashboard, url = family.open(
-        "/castres/compte/connexion/",
-        {"csrfmiddlewaretoken": family.csrf(), "identifier": FAMILY[0], "password": FAMILY[1]},
-    )
-    assert status == 200 and "/connexion/" not in url, dashboard[-2000:]
+    family = _signed_in(base, "castres")
     status, dashboard, _ = family.open("/castres/mon-espace/")
     assert status == 200 and "Léa" in dashboard and "Hugo" in dashboard
-
-    invoices = family.json("/castres/api/billing/factures/")
-    invoices = invoices.get("results", invoices) if isinstance(invoices, dict) else invoices
-    due = [i for i in invoices if i["status"] == "to_pay" and i["online_payment"]["possible"]]
-    paid = [i for i in invoices if i["status"] == "paid"]
-    assert due and paid, invoices
+    due, paid = _invoices(family, "castres")
+    assert due and paid, (due, paid)
     amount = due[0]["balance"].replace(".", ",")
     status, listing, _ = family.open("/castres/billing/factures/")
     assert amount in listing.replace("\u202f", "").replace("\u00a0", " "), amount
@@ -159,20 +189,18 @@ def _check_demo(base: str, today: date) -> None:
     year = today.year if today.month >= 9 else today.year - 1
     assert status == 200 and f"{year}-{year + 1}" in registrations and "validée" in registrations
 
-    # Paying through the simulator (PayZen's form, signed IPN, return).
-    invoice = due[0]["id"]
-    status, page, _ = family.open(f"/castres/billing/factures/{invoice}/")
-    status, redirect, _ = family.open(
-        f"/castres/billing/factures/{invoice}/payer/", {"csrfmiddlewaretoken": family.csrf()}
-    )
-    action, fields = _form(redirect, "vers-prestataire")
-    assert action == "/simulateur-paiement/payzen/", action
-    status, bank_page, _ = family.open(action, fields)
-    assert status == 200 and "Démonstration, aucun paiement réel" in bank_page
-    status, back, url = family.open(action, {**fields, "decision": "pay"})
-    assert status == 200 and "/castres/billing/paiement/retour/" in url, back[-2000:]
-    assert "reçu. Merci" in back
-    assert family.json(f"/castres/api/billing/factures/{invoice}/")["status"] == "paid"
+    # Every town takes a payment: Castres through the simulator's PayZen (form,
+    # signed IPN, return), Donges its Paybox (signed form, RSA-signed answer),
+    # Bassens the demo page of eopayment's dummy backend.
+    assert _pay(family, "castres", due[0]["id"]) == "/simulateur-paiement/payzen/"
+    for slug, provider_page in (
+        ("donges", "/simulateur-paiement/paybox/"),
+        ("bassens", "/bassens/billing/paiement/demo/"),
+    ):
+        other = _signed_in(base, slug)
+        due, paid = _invoices(other, slug)
+        assert due and paid, (slug, due, paid)
+        assert _pay(other, slug, due[0]["id"]) == provider_page
 
 
 def test_links_written_outside_a_request_use_the_port_the_demo_serves_on():
