@@ -28,8 +28,8 @@ from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
 from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
+from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
-from core.backoffice import entries_for
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
@@ -76,21 +76,15 @@ def _apply(request, data, message):
 @staff_required()
 def home(request):
     today = timezone.localdate()
-    groups: dict[str, list] = {}
-    for entry, url in entries_for(request.user, request.commune):
-        groups.setdefault(entry.group, []).append((entry, url))
-    unpaid = (
-        selectors.unpaid_amounts()
-        if request.user.works_in("billing") and "billing" in request.commune.enabled_modules
-        else None
-    )
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
     return render(
         request,
         "backoffice/home.html",
         {
-            "groups": groups,
+            "groups": contributions.grouped(contributions.staff_nav(request)),
+            "counters": contributions.staff_counters(request),
+            "cards": contributions.staff_home_cards(request),
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
                 per_day, title="Réservations par jour (14 prochains jours)"
@@ -102,10 +96,6 @@ def home(request):
                 unit=" %",
                 max_value=100,
             ),
-            "unpaid": unpaid,
-            "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €")
-            if unpaid
-            else "",
         },
     )
 
@@ -274,7 +264,7 @@ def config(request):
         "backoffice/config.html",
         {
             "data": data,
-            "email_overrides": len(data.get("email_templates") or {}),
+            "pages": contributions.backoffice_config_pages(request),
             "modules": registry(),
             "services": data.get("services", []),
         },
