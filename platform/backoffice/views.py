@@ -8,9 +8,7 @@ configuration change goes through tenants.services.apply_town_config.
 from __future__ import annotations
 
 import copy
-import csv
 import datetime
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -30,6 +28,7 @@ from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
 from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
+from core.exports import spreadsheet_response
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
@@ -186,32 +185,9 @@ def _demande_rows(user):
 
 def _export(rows, columns, name, fmt):
     stamp = timezone.localdate().isoformat()
-    filename = f"{name}-{connection.tenant.slug}-{stamp}.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        # Semicolons and a BOM: what French spreadsheet software opens correctly.
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        response = HttpResponse(
-            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(name[:31])
-        ws.append(columns)
-        for row in rows:
-            ws.append(row)
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return spreadsheet_response(
+        columns, rows, filename=f"{name}-{connection.tenant.slug}-{stamp}", fmt=fmt, sheet=name
+    )
 
 
 @access(STAFF())
