@@ -39,16 +39,20 @@ from accounts.services import SignupData
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens, read_email_token
 from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, STAFF, access
+from core.french import Noun
 
 DEFAULT_KEY_LABEL = "clé Enfance"
 
 
-def key_label(commune) -> str:
+def key_label(commune) -> Noun:
     """What the town calls its activation key: "clé Enfance" (Bondoufle),
     "clé espace citoyens/enfance" (Donges), "code personnel" (Castres).
-    Read from `accounts.activation_key_label` in the town's YAML when present."""
+    Read from `accounts.activation_key_label` in the town's YAML when present.
+    A `core.french.Noun`: templates write `{{ key_label.un }}` (« une clé
+    Enfance », « un code personnel »), `.le`, `.ce`, `.du`, `.Le`."""
     config = getattr(commune, "config", None) or {}
-    return (config.get("accounts") or {}).get("activation_key_label") or DEFAULT_KEY_LABEL
+    word = (config.get("accounts") or {}).get("activation_key_label") or DEFAULT_KEY_LABEL
+    return Noun.of(word)
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -475,7 +479,7 @@ def staff_issue_key_view(request, adult_id):
     adult = selectors.adult_without_account(adult_id=adult_id)
     form = KeyIssueForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choisissez comment remettre la clé.")
+        messages.error(request, f"Choisissez comment remettre {key_label(request.tenant).le}.")
         return redirect("accounts:staff_keys")
     by_email = form.cleaned_data["delivery"] == "email"
     try:
@@ -486,7 +490,9 @@ def staff_issue_key_view(request, adult_id):
         messages.error(request, error.messages[0])
         return redirect("accounts:staff_keys")
     if by_email:
-        messages.success(request, f"La clé a été envoyée à {adult.email}.")
+        noun = key_label(request.tenant)
+        sent = "envoyée" if noun.feminine else "envoyé"
+        messages.success(request, f"{noun.Le} a été {sent} à {adult.email}.")
         return redirect("accounts:staff_keys")
     # The key in clear exists only in this response: printed, never stored.
     return _private(

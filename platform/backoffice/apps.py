@@ -39,6 +39,14 @@ class BackofficeConfig(Contributor, AppConfig):
                 roles=ADMIN,
                 group="Administration",
             ),
+            NavEntry(
+                "Guide des composants",
+                "backoffice:styleguide",
+                order=950,
+                group="Aide",
+                description="Boutons, champs, tableaux, badges : les composants "
+                "des pages du portail.",
+            ),
         ]
 
     def backoffice_config_pages(self, request):

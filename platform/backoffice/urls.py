@@ -1,10 +1,11 @@
 from django.urls import path
 
-from backoffice import config_views, service_views, town_views, views
+from backoffice import config_views, service_views, styleguide, town_views, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("styleguide/", styleguide.styleguide, name="styleguide"),
     path("familles/", views.families, name="families"),
     path("familles/<int:pk>/", views.family, name="family"),
     path("exports/", views.exports, name="exports"),

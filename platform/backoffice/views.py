@@ -234,15 +234,31 @@ def _config(request) -> dict:
 @never_cache
 @town_admin_required
 def config(request):
+    from backoffice.forms import RULE_CHOICES
+    from core.modules import service_kinds
+
     data = request.commune.config
+    modules, kinds, rules = registry(), service_kinds(), dict(RULE_CHOICES)
+    # French labels, never the YAML's codes (rule kinds, module and service kinds).
+    services = [
+        {
+            **s,
+            "kind_label": kinds[s["kind"]][1].label if s.get("kind") in kinds else s.get("kind"),
+            "rule_label": rules.get(((s.get("deadlines") or {}).get("booking") or {}).get("rule")),
+        }
+        for s in data.get("services", [])
+    ]
     return render(
         request,
         "backoffice/config.html",
         {
             "data": data,
             "pages": contributions.backoffice_config_pages(request),
-            "modules": registry(),
-            "services": data.get("services", []),
+            "modules": modules,
+            "module_labels": [
+                modules[c].module_label for c in data.get("modules", []) if c in modules
+            ],
+            "services": services,
         },
     )
 
