@@ -1,4 +1,4 @@
-from backoffice.charts import bar_chart
+from backoffice.charts import bar_chart, french_number
 from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
 
@@ -85,7 +85,9 @@ BILLING_SETTINGS_SCHEMA = {
         },
         "regies": {
             "type": "array",
-            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description": (
+                "Régies (une facture par payeur et par régie) ; par défaut une par module"
+            ),
             "items": {
                 "type": "object",
                 "additionalProperties": False,
@@ -247,38 +249,24 @@ class BillingConfig(ServiceModuleConfig):
     def family_dashboard_cards(self, request, household):
         return [DashboardCard("billing/_dashboard_card.html", order=20)]
 
-    def staff_nav(self, request):
-        return [
-            NavEntry(
-                "Facturation",
-                "backoffice:billing",
-                order=50,
-                area="billing",
-                description="Tarifs en vigueur et impayés.",
-            ),
-            NavEntry(
-                "Factures et encaissements",
-                "billing:staff",
-                order=51,
-                area="billing",
-                match="billing:staff billing:staff-invoice billing:staff-debits",
-                description="Facturer un mois, avoirs, encaissements, prélèvements.",
-            ),
-        ]
-
     def staff_home_cards(self, request):
         if not request.user.works_in("billing"):
             return []  # the figure is computed only for those who see it
         from .selectors import unpaid_by_month  # models: not importable while apps load
 
         unpaid = unpaid_by_month()
-        svg = bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €") if unpaid else ""
+        svg = (
+            bar_chart(unpaid, title="Impayés par mois de facturation", unit="\u00a0€", decimals=2)
+            if unpaid
+            else ""
+        )
+        rows = [(month, french_number(v, 2) + "\u00a0€") for month, v in unpaid]
         return [
             DashboardCard(
                 "billing/_staff_unpaid_card.html",
                 order=50,
                 area="billing",
-                context={"unpaid": unpaid, "unpaid_svg": svg},
+                context={"unpaid": rows, "unpaid_svg": svg},
             )
         ]
 
@@ -312,3 +300,72 @@ class BillingConfig(ServiceModuleConfig):
         from .demo import load_demo_data
 
         load_demo_data(commune)
+
+    def ready(self) -> None:
+        from documents.personal_data import register_retention
+
+        register_retention(
+            "billing.DeskPayment",
+            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
+            "(code de commerce, art. L123-22).",
+        )
+
+    def staff_family_sections(self, request, household) -> list:
+        """The family record's « Factures et paiements » section, with the desk
+        payment form (agents of billing, managers, admins)."""
+        if not request.user.works_in("billing"):
+            return []
+        from .staff_views import family_section
+
+        return [family_section(request, household)]
+
+    def staff_nav(self, request) -> list:
+        from core.contributions import NavEntry
+
+        return [
+            NavEntry(
+                "Facturation",
+                "backoffice:billing",
+                order=69,
+                area="billing",
+                description="Tarifs en vigueur et impayés.",
+            ),
+            NavEntry("Factures", "billing:staff", order=70, area="billing"),
+            NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
+            NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),
+        ]
+
+    def staff_counters(self, request) -> list:
+        """Unpaid invoices past their due date; direct debits the bank rejected."""
+        if not request.user.works_in("billing"):
+            return []
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from core.contributions import Counter
+
+        from .models import DirectDebit, Invoice
+
+        overdue = Invoice.objects.filter(
+            status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+            due_date__lt=timezone.localdate(),
+        ).count()
+        rejected = DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED).count()
+        return [
+            Counter(
+                "Factures impayées après l'échéance",
+                overdue,
+                reverse("billing:staff") + "?statut=en-retard",
+                area="billing",
+                tone="danger" if overdue else "ok",
+                order=70,
+            ),
+            Counter(
+                "Prélèvements rejetés par la banque",
+                rejected,
+                reverse("billing:staff-debits") + "#rejets",
+                area="billing",
+                tone="danger" if rejected else "ok",
+                order=71,
+            ),
+        ]

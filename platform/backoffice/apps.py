@@ -10,44 +10,18 @@ class BackofficeConfig(Contributor, AppConfig):
     verbose_name = "Gestion de la commune"
 
     def staff_nav(self, request):
-        return [
-            NavEntry(
-                "Familles",
-                "backoffice:families",
-                order=20,
-                match="backoffice:families backoffice:family",
-                description="Rechercher une famille, un enfant, un e-mail.",
-            ),
-            NavEntry(
-                "Exports",
-                "backoffice:exports",
-                order=30,
-                description="Familles et demandes en CSV ou XLSX.",
-            ),
-            NavEntry(
-                "Configuration de la commune",
-                "backoffice:config",
-                order=900,
-                roles=ADMIN,
-                group="Administration",
-                description="Modules, services, délais, contacts, paiement, tarifs.",
-            ),
-            NavEntry(
-                "Historique de la configuration",
-                "backoffice:history",
-                order=910,
-                roles=ADMIN,
-                group="Administration",
-            ),
-            NavEntry(
-                "Guide des composants",
-                "backoffice:styleguide",
-                order=950,
-                group="Aide",
-                description="Boutons, champs, tableaux, badges : les composants "
-                "des pages du portail.",
-            ),
+        entries = [
+            NavEntry("Travail à faire", "backoffice:home", order=0),
+            NavEntry("Familles", "backoffice:families", order=3),
+            NavEntry("Exports", "backoffice:exports", order=90),
         ]
+        if request.user.role == "town_admin":
+            entries += [
+                NavEntry("Configuration", "backoffice:config", order=95),
+                NavEntry("Journal des accès", "audit:journal", order=96),
+            ]
+        entries.append(NavEntry("Guide des composants", "backoffice:styleguide", order=99))
+        return entries
 
     def backoffice_config_pages(self, request):
         data = request.commune.config

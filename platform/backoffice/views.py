@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
-from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
 from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
@@ -74,15 +73,22 @@ def _apply(request, data, message):
 @never_cache
 @staff_required()
 def home(request):
+    """The work queue: counters of what is waiting, each for the person's
+    areas and linking to the filtered list (contributed by the apps through
+    their AppConfig, core.contributions), then the figures of the coming days."""
+    from core.contributions import staff_counters
+
     today = timezone.localdate()
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
+    counters = staff_counters(request)
     return render(
         request,
         "backoffice/home.html",
         {
-            "groups": contributions.grouped(contributions.staff_nav(request)),
-            "counters": contributions.staff_counters(request),
+            "today": today,
+            "counters": counters,
+            "waiting": sum(c.count for c in counters if c.tone in ("warn", "danger")),
             "cards": contributions.staff_home_cards(request),
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
@@ -94,6 +100,7 @@ def home(request):
                 title="Taux d'occupation par lieu (7 prochains jours)",
                 unit=" %",
                 max_value=100,
+                decimals=0,
             ),
         },
     )
@@ -110,22 +117,6 @@ def families(request):
     q = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.search_households(q), PAGE).get_page(request.GET.get("page"))
     return render(request, "backoffice/families.html", {"form": form, "page": page, "q": q})
-
-
-@access(STAFF(), pk="household")
-@never_cache
-@staff_required()
-def family(request, pk):
-    household = selectors.household_file(pk)
-    AccessLog.objects.create(user=request.user, household=household)
-    return render(
-        request,
-        "backoffice/family.html",
-        {
-            "household": household,
-            "demandes": list(selectors.demandes_of(household, request.user)),
-        },
-    )
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -183,8 +174,9 @@ def _demande_rows(user):
         ]
 
 
-def _export(rows, columns, name, fmt):
-    stamp = timezone.localdate().isoformat()
+def tabular_response(rows, columns, name, fmt, *, stamp: str = ""):
+    """A CSV or XLSX download `<name>-<town>-<stamp>` (core.exports: formulas neutralised)."""
+    stamp = stamp or timezone.localdate().isoformat()
     return spreadsheet_response(
         columns, rows, filename=f"{name}-{connection.tenant.slug}-{stamp}", fmt=fmt, sheet=name
     )
@@ -194,14 +186,14 @@ def _export(rows, columns, name, fmt):
 @never_cache
 @staff_required()
 def export_families(request, fmt):
-    return _export(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
+    return tabular_response(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
 
 
 @access(STAFF())
 @never_cache
 @staff_required()
 def export_demandes(request, fmt):
-    return _export(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
+    return tabular_response(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
 
 
 # --- billing overview (agents of billing, managers, admins) ------------------------------

@@ -4,7 +4,7 @@ module switched off for a town has none of them (ModuleGateMiddleware)."""
 
 from django.urls import path
 
-from booking.views import family, staff
+from booking.views import checkin, family, staff
 
 
 def module_patterns(module_code: str) -> list:
@@ -25,12 +25,12 @@ def module_patterns(module_code: str) -> list:
             "absences/<int:absence_id>/justificatif/", family.absence_file, kw, name="absence-file"
         ),
         path("gestion/", staff.staff_occupancy, kw, name="staff-occupancy"),
-        path("gestion/jour/", staff.staff_day, kw, name="staff-day"),
+        path("gestion/jour/", checkin.staff_day, kw, name="staff-day"),
         path("gestion/jour/liste.csv", staff.staff_day_csv, kw, name="staff-day-csv"),
-        path("gestion/jour/liste.pdf", staff.staff_day_pdf, kw, name="staff-day-pdf"),
+        path("gestion/jour/liste.pdf", checkin.staff_day_pdf, kw, name="staff-day-pdf"),
         path(
             "gestion/pointage/<int:booking_id>/",
-            staff.staff_attendance,
+            checkin.staff_attendance,
             kw,
             name="staff-attendance",
         ),

@@ -138,6 +138,11 @@ class Contributor:
     def staff_home_cards(self, request) -> list[DashboardCard]:
         return []
 
+    def staff_family_sections(self, request, household) -> list:
+        """Sections of a family's record in the back-office (objects with
+        `template`, `context`, `order`)."""
+        return []
+
     def backoffice_config_pages(self, request) -> list[NavEntry]:
         return []
 
@@ -248,6 +253,12 @@ def staff_counters(request) -> list[Counter]:
 
 def staff_home_cards(request) -> list[DashboardCard]:
     return _staff_only(request, _collect(request, "staff_home_cards"))
+
+
+def staff_family_sections(request, household) -> list:
+    if not getattr(getattr(request, "user", None), "is_town_staff", False):
+        return []
+    return _collect(request, "staff_family_sections", household)
 
 
 def backoffice_config_pages(request) -> list[NavEntry]:

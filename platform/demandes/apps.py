@@ -8,12 +8,28 @@ class DemandesConfig(Contributor, AppConfig):
     verbose_name = "Demandes"
 
     def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Demandes", "demandes:inbox", order=5)]
+
+    def staff_counters(self, request):
+        from django.urls import reverse
+
+        from core.contributions import Counter
+        from demandes.models import Demande
+        from demandes.selectors import demandes_for_staff
+
+        waiting = (
+            demandes_for_staff(request.user)
+            .filter(status__in=[Demande.Status.SUBMITTED, Demande.Status.IN_REVIEW])
+            .count()
+        )
         return [
-            NavEntry(
-                "Demandes des familles",
-                "demandes:inbox",
-                order=10,
-                match="demandes:*",
-                description="Boîte de réception des demandes.",
+            Counter(
+                "Demandes à traiter",
+                waiting,
+                reverse("demandes:inbox"),
+                tone="warn" if waiting else "ok",
+                order=1,
             )
         ]

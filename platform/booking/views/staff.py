@@ -11,11 +11,10 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from booking import absences as absence_services
@@ -23,14 +22,12 @@ from booking import grid as grids
 from booking import selectors
 from booking.catalogue import activity_day_kinds
 from booking.forms import (
-    AttendanceForm,
     CapacityForm,
     ClosureForm,
     DecisionForm,
     OpenDaysForm,
     PeriodForm,
 )
-from booking.pdf import day_list_pdf
 from booking.registrations import RegistrationRefused, staff_decide
 from booking.services import (
     BookingRefused,
@@ -41,7 +38,7 @@ from booking.services import (
     set_eligibility,
 )
 from booking.views.shared import today
-from core.access import GET_POST, MODULE, POST, STAFF, access
+from core.access import GET_POST, MODULE, STAFF, access
 from core.exports import spreadsheet_response
 from core.modules import registry
 
@@ -100,26 +97,6 @@ def _staff_activity(request, module_code):
     return activity, activities
 
 
-@access(STAFF(MODULE))
-@_staff
-def staff_day(request, module_code):
-    activity, activities = _staff_activity(request, module_code)
-    day = _date_param(request, "jour", today())
-    day_list = grids.staff_day_list(activity=activity, day=day) if activity else None
-    return render(
-        request,
-        "booking/staff_day.html",
-        {
-            "module_code": module_code,
-            "module": registry().get(module_code),
-            "activities": activities,
-            "activity": activity,
-            "day": day,
-            "list": day_list,
-        },
-    )
-
-
 @access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_csv(request, module_code):
@@ -140,42 +117,6 @@ def staff_day_csv(request, module_code):
         for b in day_list.bookings
     )
     return spreadsheet_response(DAY_LIST_COLUMNS, rows, filename=f"liste-{activity.pk}-{day}")
-
-
-@access(STAFF(MODULE), query="activite={activity}")
-@_staff
-def staff_day_pdf(request, module_code):
-    activity, _ = _staff_activity(request, module_code)
-    if activity is None:
-        raise Http404
-    day = _date_param(request, "jour", today())
-    day_list = grids.staff_day_list(activity=activity, day=day)
-    response = HttpResponse(
-        day_list_pdf(day_list, town=request.commune.name), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="liste-{activity.pk}-{day}.pdf"'
-    return response
-
-
-@access(STAFF(MODULE), methods=POST)
-@_staff
-@require_POST
-def staff_attendance(request, module_code, booking_id):
-    booking = selectors.staff_booking(module_code, booking_id)
-    form = AttendanceForm(request.POST)
-    if form.is_valid():
-        try:
-            absence_services.mark_attendance(
-                booking=booking, attendance=form.cleaned_data["attendance"], actor=request.user
-            )
-        except BookingRefused as exc:
-            messages.error(request, str(exc))
-    if request.htmx:
-        return render(
-            request, "booking/_attendance_row.html", {"b": booking, "module_code": module_code}
-        )
-    url = reverse(f"{module_code}:staff-day")
-    return redirect(f"{url}?activite={booking.slot.activity_id}&jour={booking.slot.day}")
 
 
 @access(STAFF(MODULE), methods=GET_POST)

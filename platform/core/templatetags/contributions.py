@@ -16,12 +16,6 @@ def render_card(context, card):
 
 
 @register.simple_tag(takes_context=True)
-def staff_nav(context):
-    """`{% staff_nav as entries %}`: the staff menu (core.contributions.staff_nav)."""
-    return contributions.staff_nav(context["request"])
-
-
-@register.simple_tag(takes_context=True)
 def family_nav(context):
     """`{% family_nav as entries %}`: the family menu (core.contributions.family_nav)."""
     return contributions.family_nav(context["request"])
