@@ -216,6 +216,10 @@ def _resolved(request, entries: list[NavEntry]) -> list[NavEntry]:
     return out
 
 
+def _is_staff(request) -> bool:
+    return getattr(getattr(request, "user", None), "is_town_staff", False)
+
+
 def _staff_only(request, items: list) -> list:
     user = getattr(request, "user", None)
     return [
@@ -244,24 +248,32 @@ def family_calendar_entries(request, household, start: date, end: date) -> list[
 
 
 def staff_nav(request) -> list[NavEntry]:
+    if not _is_staff(request):
+        return []  # staff hooks never run for a family or a visitor
     return _resolved(request, _staff_only(request, _collect(request, "staff_nav")))
 
 
 def staff_counters(request) -> list[Counter]:
+    if not _is_staff(request):
+        return []
     return _staff_only(request, _collect(request, "staff_counters"))
 
 
 def staff_home_cards(request) -> list[DashboardCard]:
+    if not _is_staff(request):
+        return []
     return _staff_only(request, _collect(request, "staff_home_cards"))
 
 
 def staff_family_sections(request, household) -> list:
-    if not getattr(getattr(request, "user", None), "is_town_staff", False):
+    if not _is_staff(request):
         return []
     return _collect(request, "staff_family_sections", household)
 
 
 def backoffice_config_pages(request) -> list[NavEntry]:
+    if not _is_staff(request):
+        return []
     entries = _collect(request, "backoffice_config_pages")
     return _resolved(request, _staff_only(request, entries))
 
