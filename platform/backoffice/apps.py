@@ -28,6 +28,13 @@ class BackofficeConfig(Contributor, AppConfig):
         zone = data.get("school_holiday_zone", "")
         return [
             NavEntry(
+                "Identité de la commune",
+                "backoffice:config-identity",
+                order=5,
+                roles=ADMIN,
+                description="logo et couleurs des pages",
+            ),
+            NavEntry(
                 "Réglages de la commune",
                 "backoffice:config-town",
                 order=10,
