@@ -83,7 +83,9 @@ BILLING_SETTINGS_SCHEMA = {
         },
         "regies": {
             "type": "array",
-            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description": (
+                "Régies (une facture par payeur et par régie) ; par défaut une par module"
+            ),
             "items": {
                 "type": "object",
                 "additionalProperties": False,
@@ -207,6 +209,20 @@ class BillingConfig(ServiceModuleConfig):
     # Billing offers no service of its own: it prices the other modules' ones.
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
+
+    def ready(self) -> None:
+        from .payers import register_demande_kind
+        from .retention import register_retentions
+
+        register_demande_kind()
+        register_retentions()
+
+    def family_calendar_entries(self, request, household, start, end) -> list:
+        """« Payé par : foyer de Michel Lefort » on the booked days of children
+        of separated parents (those with a payer rule), for the family calendar."""
+        from .calendar import family_calendar_entries
+
+        return family_calendar_entries(request, household, start, end)
 
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what

@@ -30,7 +30,7 @@ from core.mail import queue_mail
 
 from . import numbering, rules, selectors
 from .french import day_label, moment_label, month_label, of_month
-from .lines import DraftInvoice, build_drafts, month_bounds
+from .lines import DraftInvoice, assign_payers, build_drafts, month_bounds
 from .models import (
     BillingPreference,
     DirectDebit,
@@ -161,6 +161,7 @@ LINE_COLUMNS = (
     "amount",
     "explanation",
     "position",
+    "share_part",
 )
 
 
@@ -188,7 +189,8 @@ def run_month(
         # One run per town at a time (a re-run waits, then finds nothing to do).
         numbering.lock("monthly-run")
         run = InvoicingRun.objects.create(year=year, month=month, triggered_by=by)
-        facts = selectors.billable_facts(until=last)
+        # Who pays each day (separated parents: the child's payer rule).
+        facts = assign_payers(selectors.billable_facts(until=last), selectors.payer_rules())
         illness = selectors.illness_days(
             (f.child_id for f in facts if f.absence_reason == "illness"),
             since=first - timedelta(days=62),
@@ -454,7 +456,7 @@ def _line_rows(invoices, drafts, generations):
                 f"{line.child_id}\t{esc(line.child_name)}\t{esc(line.service_code)}\t"
                 f"{esc(line.service_name)}\t{line.day.isoformat()}\t{line.quantity:f}\t"
                 f"{esc(line.unit)}\t{esc(line.attendance)}\t{line.billed_percent:f}\t"
-                f"{line.amount:f}\t{esc(line.explanation)}\t{pos}"
+                f"{line.amount:f}\t{esc(line.explanation)}\t{pos}\t{line.share_part}"
             )
 
 
@@ -541,6 +543,7 @@ def issue_credit_note(
                 kind=InvoiceLine.Kind.REVERSAL,
                 booking_id=line.booking_id,
                 generation=line.generation,
+                share_part=line.share_part,
                 child_id=line.child_id,
                 child_name=line.child_name,
                 service_code=line.service_code,
@@ -578,10 +581,20 @@ def issue_corrective_invoice(
             line.booking_id: line.generation
             for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE, booking__isnull=False)
         }
+        parts = {
+            (line.booking_id, line.share_part)
+            for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE, booking__isnull=False)
+        }
         facts = selectors.booking_facts(charges)
         households = selectors.household_facts({invoice.household_id}, commune=commune)
-        # The corrected invoice's household pays, whatever happened since.
-        facts = [_with_household(f, invoice.household_id) for f in facts]
+        # The corrected invoice's household pays the same days (or the same
+        # share of a split day), whatever happened since.
+        facts = assign_payers(facts, selectors.payer_rules({f.child_id for f in facts}))
+        facts = [
+            _with_household(f, invoice.household_id)
+            for f in facts
+            if (f.booking_id, f.share_part) in parts
+        ]
         built = build_drafts(
             facts,
             households=households,
@@ -628,7 +641,10 @@ def _refresh_state(invoice: Invoice) -> None:
     paid = (
         invoice.payments.filter(status=Payment.Status.VALID).aggregate(s=Sum("amount"))["s"] or ZERO
     )
-    scheduled = invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).exists()
+    scheduled = (
+        invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).exists()
+        or invoice.payments.filter(status=Payment.Status.SCHEDULED).exists()
+    )
     invoice.amount_paid = paid
     invoice.status = rules.invoice_status(
         kind=invoice.kind,
@@ -1082,7 +1098,9 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
             total=file.total,
             created_by=by,
         )
-        paid_at = timezone.now()
+        # The money arrives on the collection date, not today: the payment is
+        # "scheduled" until then (settle_direct_debits), dated when received.
+        paid_at = collection_moment(collection_date)
         for debit in debits:
             debit.status = DirectDebit.Status.EXPORTED
             debit.export = export
@@ -1094,15 +1112,49 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
                 provider="sepa",
                 transaction_id=f"{export.message_id}:{debit.pk}",
                 amount=debit.amount,
+                status=Payment.Status.SCHEDULED,
                 paid_at=paid_at,
-                receipt_number=numbering.receipt_number(paid_at.year),
+                receipt_number=numbering.receipt_number(collection_date.year),
             )
             _refresh_state(Invoice.objects.select_for_update().get(pk=debit.invoice_id))
     return export
 
 
+def collection_moment(collection_date: date) -> datetime:
+    """When a debit's money is received: noon (town time) of the collection date."""
+    return timezone.make_aware(datetime.combine(collection_date, datetime.min.time())) + timedelta(
+        hours=12
+    )
+
+
+def settle_direct_debits(*, today: date | None = None) -> int:
+    """Daily: debits whose collection date has come are paid (unless the bank
+    rejected them before: their payment is already "rejected")."""
+    today = today or timezone.localdate()
+    settled = 0
+    due = Payment.objects.filter(
+        status=Payment.Status.SCHEDULED, paid_at__lt=collection_moment(today) + timedelta(hours=12)
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            payment = (
+                Payment.objects.select_for_update()
+                .filter(pk=pk, status=Payment.Status.SCHEDULED)
+                .first()
+            )
+            if payment is None:
+                continue
+            payment.status = Payment.Status.VALID
+            payment.save(update_fields=["status"])
+            _refresh_state(Invoice.objects.select_for_update().get(pk=payment.invoice_id))
+            settled += 1
+    return settled
+
+
 def record_debit_rejection(*, debit: DirectDebit, reason: str, by=None) -> DirectDebit:
-    """The bank returned a debit (R-transaction): the invoice is to pay again."""
+    """The bank returned a debit (R-transaction), before the collection date
+    (the payment never becomes paid) or after it (the payment is reversed):
+    the invoice is to pay again and the family is told, in French."""
     reason = (reason or "").strip()
     if not reason:
         raise BillingValidationError(

@@ -18,6 +18,8 @@ urlpatterns = [
     path("prelevement/", views.mandate, name="mandate"),
     path("prelevement/<int:pk>/revoquer/", views.mandate_revoke, name="mandate-revoke"),
     path("attestations/", views.attestations, name="attestations"),
+    path("garde-partagee/", views.shared_custody, name="shared-custody"),
+    path("garde-partagee/<int:pk>/", views.shared_custody_propose, name="shared-custody-propose"),
     path("attestations/<int:year>/", views.attestation_pdf, name="attestation-pdf"),
     # Town staff
     path("gestion/", staff_views.dashboard, name="staff"),
@@ -30,6 +32,8 @@ urlpatterns = [
         name="staff-desk-payment",
     ),
     path("gestion/prelevements/", staff_views.debits, name="staff-debits"),
+    path("gestion/payeurs/", staff_views.payer_rules, name="staff-payer-rules"),
+    path("gestion/payeurs/<int:pk>/", staff_views.payer_rule, name="staff-payer-rule"),
     path("gestion/prelevements/<str:day>/export/", staff_views.export_debits, name="staff-export"),
     path("gestion/fichiers/<int:pk>/", staff_views.export_file, name="staff-export-file"),
     path("gestion/prelevements/<int:pk>/rejet/", staff_views.reject_debit, name="staff-reject"),

@@ -59,8 +59,22 @@ def _page(request, template: str, context: dict, **kwargs):
     nav = {
         "offers_debit": invoicing.direct_debit is not None,
         "offers_e_invoice": invoicing.e_invoice,
+        "shared_custody": _has_shared_child(request.user),
     }
     return render(request, template, {**nav, **context}, **kwargs)
+
+
+def _has_shared_child(user) -> bool:
+    """One query: does a child of this account have a representative in another household?"""
+    from django.db.models import Exists, OuterRef
+
+    from families.models import Child
+    from families.selectors import children_of
+
+    elsewhere = Child.guardians.through.objects.filter(child_id=OuterRef("pk")).exclude(
+        adult__household_id=OuterRef("household_id")
+    )
+    return children_of(user).filter(Exists(elsewhere)).exists()
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -72,12 +86,10 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 def status_label(invoice: Invoice) -> str:
     if invoice.status == Invoice.Status.DIRECT_DEBIT:
-        debit = next(
-            (d for d in invoice.direct_debits.all() if d.status == DirectDebit.Status.SCHEDULED),
-            None,
-        )
+        live = (DirectDebit.Status.SCHEDULED, DirectDebit.Status.EXPORTED)
+        debit = next((d for d in invoice.direct_debits.all() if d.status in live), None)
         if debit:
-            return f"prélèvement programmé le {day_label(debit.collection_date)}"
+            return f"prélèvement prévu le {day_label(debit.collection_date)}"
     return invoice.get_status_display()
 
 
@@ -461,3 +473,90 @@ def attestation_pdf(request, year: int):
 
 def attempt_query(attempt: PaymentAttempt) -> str:
     return urlencode({"ref": attempt.reference})
+
+
+# --- separated parents: who pays which days -------------------------------------------
+
+
+def _shared_children_of(user):
+    """The account's children who belong to two households (separated parents)."""
+    from families.selectors import children_of
+
+    from .payers import child_households
+
+    out = []
+    for child in children_of(user):
+        households = child_households(child)
+        if len(households) > 1:
+            out.append((child, households))
+    return out
+
+
+@access(FAMILY_PAGE)
+@family_required
+def shared_custody(request):
+    """« Garde partagée » : the rule of each shared child and who pays the
+    coming booked days (« payé par : foyer de Michel Lefort »)."""
+    from datetime import timedelta
+
+    from .calendar import payer_entries
+    from .payers import describe_rule
+
+    today = timezone.localdate()
+    days = {}
+    for booking, payer in payer_entries(request.user, today, today + timedelta(days=56)):
+        days.setdefault(booking.child_id, []).append(
+            {
+                "day": day_label(booking.slot.day),
+                "service": booking.slot.activity.service.name,
+                "payer": payer,
+            }
+        )
+    children = [
+        {"child": child, "rule": describe_rule(child), "days": days.get(child.pk, [])}
+        for child, _ in _shared_children_of(request.user)
+    ]
+    return _page(request, "billing/shared_custody.html", {"children": children})
+
+
+@access(FAMILY_OBJECT, methods=GET_POST, pk="child")
+@family_required
+def shared_custody_propose(request, pk: int):
+    """A parent proposes the rule; staff accept it in the requests inbox."""
+    from django.core.exceptions import ValidationError
+
+    from .forms import PayerRuleForm
+    from .payers import household_names, propose_payer_rule
+
+    found = [(c, h) for c, h in _shared_children_of(request.user) if c.pk == pk]
+    if not found:
+        raise Http404("Enfant introuvable.")
+    child, households = found[0]
+    names = household_names([h.pk for h in households])
+    household = selectors.family_household(request.user)
+    form = PayerRuleForm(
+        request.POST or None,
+        initial={"household_a": household.pk},
+        households=households,
+        names=names,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            propose_payer_rule(
+                child=child, household=household, data=form.cleaned_data, user=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                "Votre proposition est envoyée au service facturation : vous serez prévenu de "
+                "sa décision.",
+            )
+            return redirect("billing:shared-custody")
+    return _page(
+        request,
+        "billing/shared_custody_form.html",
+        {"child": child, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -329,6 +329,11 @@ class RegistrationDocument(models.Model):
     registration = models.ForeignKey(
         Registration, on_delete=models.CASCADE, related_name="documents"
     )
+    # The family's stored document it uses (deposited once, reused; a new
+    # upload is stored there too). The file is the stored document's.
+    document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     code = models.SlugField(max_length=60)
     label = models.CharField(max_length=160)
     file = models.FileField(upload_to="inscriptions/", max_length=200)

@@ -135,6 +135,24 @@ def upload_document(
 
 
 @transaction.atomic
+def store_checked_document(
+    *, household, uploaded_by, checked: CheckedFile, kind: str, title: str = "", child=None
+) -> Document:
+    """Keep a file another form already checked (a registration paper) with the
+    family's documents, so it is offered next time instead of a new upload."""
+    return _create_document(
+        household=household,
+        uploaded_by=uploaded_by,
+        checked=checked,
+        kind=kind,
+        title=title,
+        child=child,
+        issued_on=None,
+        valid_until=None,
+    )
+
+
+@transaction.atomic
 def review_document(*, document: Document, reviewer, status: str, reason: str = "") -> Document:
     if status not in (Document.Status.VALID, Document.Status.REJECTED):
         raise ValidationError(
