@@ -193,8 +193,8 @@ class PayerRuleForm(forms.Form):
         max_value=99,
         error_messages={
             "invalid": "Saisissez un nombre entier, par exemple 50.",
-            "min_value": "La part doit être comprise entre 1 et 99 %.",
-            "max_value": "La part doit être comprise entre 1 et 99 %.",
+            "min_value": "La part doit être comprise entre 1 et 99 %%.",
+            "max_value": "La part doit être comprise entre 1 et 99 %%.",
         },
     )
 

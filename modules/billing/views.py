@@ -525,13 +525,15 @@ def shared_custody_propose(request, pk: int):
     """A parent proposes the rule; staff accept it in the requests inbox."""
     from django.core.exceptions import ValidationError
 
-    from .forms import PayerRuleForm
-    from .payers import household_names, propose_payer_rule
+    from families.selectors import child_of
 
-    found = [(c, h) for c, h in _shared_children_of(request.user) if c.pk == pk]
-    if not found:
-        raise Http404("Enfant introuvable.")
-    child, households = found[0]
+    from .forms import PayerRuleForm
+    from .payers import child_households, household_names, propose_payer_rule
+
+    child = child_of(request.user, pk)  # another family's child: 404
+    households = child_households(child)
+    if len(households) < 2:
+        return _page(request, "billing/shared_custody_form.html", {"child": child, "form": None})
     names = household_names([h.pk for h in households])
     household = selectors.family_household(request.user)
     form = PayerRuleForm(
