@@ -47,9 +47,26 @@ def rule_for(child) -> payer_rules.Rule | None:
 
 
 def describe_rule(child) -> str:
-    rule = rule_for(child)
-    ids = [h.pk for h in child_households(child)]
-    return payer_rules.describe(rule, household_names(ids))
+    return describe_rules([child])[child.pk]
+
+
+def describe_rules(children) -> dict[int, str]:
+    """child id -> its rule in one French sentence; four queries whatever the
+    number of children (the staff list)."""
+    from families.models import Child
+
+    children = list(children)
+    rules = selectors.payer_rules([c.pk for c in children])
+    ids = {c.household_id for c in children}
+    for rule in rules.values():
+        ids |= {rule.household_a, rule.household_b} - {None}
+    ids |= set(
+        Child.guardians.through.objects.filter(child_id__in=[c.pk for c in children]).values_list(
+            "adult__household_id", flat=True
+        )
+    )
+    names = household_names(ids)
+    return {c.pk: payer_rules.describe(rules.get(c.pk), names) for c in children}
 
 
 def day_payers(children, start: date, end: date, bookings) -> dict[int, str]:

@@ -257,7 +257,7 @@ def _shared_children():
             )
         )
         .filter(Q(other__gt=0) | Q(pk__in=PayerRule.objects.values("child_id")))
-        .select_related("household", "payer_rule")
+        .select_related("household")
         .order_by("last_name", "first_name", "id")
     )
 
@@ -269,10 +269,11 @@ def payer_rules(request):
     from . import payers
 
     children = list(_shared_children()[:500])
+    rules = payers.describe_rules(children)
     return render(
         request,
         "billing/staff/payer_rules.html",
-        {"rows": [{"child": c, "rule": payers.describe_rule(c)} for c in children]},
+        {"rows": [{"child": c, "rule": rules[c.pk]} for c in children]},
     )
 
 

@@ -478,18 +478,17 @@ def attempt_query(attempt: PaymentAttempt) -> str:
 # --- separated parents: who pays which days -------------------------------------------
 
 
-def _shared_children_of(user):
-    """The account's children who belong to two households (separated parents)."""
+def _shared_children_of(user) -> list:
+    """The account's children who belong to two households (separated parents); two queries."""
+    from families.models import Child
     from families.selectors import children_of
 
-    from .payers import child_households
-
-    out = []
-    for child in children_of(user):
-        households = child_households(child)
-        if len(households) > 1:
-            out.append((child, households))
-    return out
+    children = list(children_of(user))
+    links = Child.guardians.through.objects.filter(child_id__in=[c.pk for c in children])
+    others: dict[int, set] = {}
+    for child_id, household_id in links.values_list("child_id", "adult__household_id"):
+        others.setdefault(child_id, set()).add(household_id)
+    return [c for c in children if others.get(c.pk, set()) - {c.household_id}]
 
 
 @access(FAMILY_PAGE)
@@ -500,7 +499,7 @@ def shared_custody(request):
     from datetime import timedelta
 
     from .calendar import payer_entries
-    from .payers import describe_rule
+    from .payers import describe_rules
 
     today = timezone.localdate()
     days = {}
@@ -512,9 +511,11 @@ def shared_custody(request):
                 "payer": payer,
             }
         )
+    shared = _shared_children_of(request.user)
+    rules = describe_rules(shared)
     children = [
-        {"child": child, "rule": describe_rule(child), "days": days.get(child.pk, [])}
-        for child, _ in _shared_children_of(request.user)
+        {"child": child, "rule": rules[child.pk], "days": days.get(child.pk, [])}
+        for child in shared
     ]
     return _page(request, "billing/shared_custody.html", {"children": children})
 

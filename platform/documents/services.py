@@ -121,11 +121,10 @@ def upload_document(
     issued_on: dt.date | None = None,
     valid_until: dt.date | None = None,
 ) -> Document:
-    checked = check_upload(uploaded_file)
-    return _create_document(
+    return store_checked_document(
         household=household,
         uploaded_by=uploaded_by,
-        checked=checked,
+        checked=check_upload(uploaded_file),
         kind=kind,
         title=title,
         child=child,
@@ -136,10 +135,19 @@ def upload_document(
 
 @transaction.atomic
 def store_checked_document(
-    *, household, uploaded_by, checked: CheckedFile, kind: str, title: str = "", child=None
+    *,
+    household,
+    uploaded_by,
+    checked: CheckedFile,
+    kind: str,
+    title: str = "",
+    child=None,
+    issued_on: dt.date | None = None,
+    valid_until: dt.date | None = None,
 ) -> Document:
-    """Keep a file another form already checked (a registration paper) with the
-    family's documents, so it is offered next time instead of a new upload."""
+    """Keep a checked file with the family's documents (an upload on the
+    documents page, or a registration paper: offered next time instead of a
+    new upload)."""
     return _create_document(
         household=household,
         uploaded_by=uploaded_by,
@@ -147,8 +155,8 @@ def store_checked_document(
         kind=kind,
         title=title,
         child=child,
-        issued_on=None,
-        valid_until=None,
+        issued_on=issued_on,
+        valid_until=valid_until,
     )
 
 

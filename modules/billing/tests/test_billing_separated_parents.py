@@ -246,3 +246,26 @@ def test_a_parent_proposes_a_rule_through_a_request_staff_accept_it(parents, in_
         assert (rule.kind, rule.percent_a, rule.household_b_id) == ("split", 40, p.other.pk)
     # Another family's child: 404.
     assert p.michel_client.get("/castres/billing/garde-partagee/999999/").status_code == 404
+
+
+def test_the_staff_list_reads_a_constant_number_of_queries(parents, in_town):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AdultFactory, ChildFactory, HouseholdFactory
+
+    p = parents
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = p.staff.get("/castres/billing/gestion/payeurs/")
+        assert response.status_code == 200
+        return len(queries)
+
+    small = count()
+    with in_town(p.commune):
+        for i in range(6):
+            mother = AdultFactory(household=HouseholdFactory(name=f"Mère {i}"))
+            father = AdultFactory(household=HouseholdFactory(name=f"Père {i}"))
+            ChildFactory(household=mother.household, guardians=[mother, father])
+    assert count() == small
