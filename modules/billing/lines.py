@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from .payer_rules import HUNDRED, Rule, payer_shares, share_amount
+from .payer_rules import HUNDRED, KIND_LABELS, Rule, payer_shares, share_amount
 from .pricing import Attendance, BillingSettings, PriceLine, PricingError, price_session
 from .town_settings import InvoicingSettings, Regie
 
@@ -59,6 +59,7 @@ class BookingFact(NamedTuple):
     # is two facts, parts 1 and 2; a whole day is part 0 at 100 %).
     share: Decimal = Decimal(100)
     share_part: int = 0
+    payer_note: str = ""  # why this household pays the day (the child's payer rule)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,10 @@ def assign_payers(facts: Iterable[BookingFact], rules: Mapping[int, Rule]) -> li
         ):
             out.append(
                 fact._replace(
-                    household_id=share.household_id, share=share.percent, share_part=share.part
+                    household_id=share.household_id,
+                    share=share.percent,
+                    share_part=share.part,
+                    payer_note=f"payé par votre foyer (garde partagée : {KIND_LABELS[rule.kind]})",
                 )
             )
     return out
@@ -277,6 +281,8 @@ def build_drafts(
             billed_percent = (billed_percent * fact.share / HUNDRED).quantize(Decimal("0.01"))
             amount = share_amount(amount, fact.share)
             explanation = f"{explanation} ; part de votre foyer : {fact.share:f} %"
+        if fact.payer_note:
+            explanation = f"{explanation} ; {fact.payer_note}"
         draft.lines.append(
             DraftLine(
                 booking_id=fact.booking_id,

@@ -78,7 +78,6 @@ class ChangesApplied:
         return len(self.booked) + len(self.cancelled) + len(self.waiting)
 
 
-@transaction.atomic
 def _resident(child, memo: dict) -> bool | None:
     """Does the child's household live in the town (residence rules)? Once per household."""
     from django.db import connection
@@ -93,6 +92,7 @@ def _resident(child, memo: dict) -> bool | None:
     return memo[child.household_id]
 
 
+@transaction.atomic
 def apply_changes(
     *,
     children: Mapping[int, object],

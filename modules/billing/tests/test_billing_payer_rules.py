@@ -231,4 +231,5 @@ def test_a_split_day_is_billed_once_per_share_with_the_share_in_the_explanation(
     assert lines[A].amount == D("0.25") and lines[A].share_part == 1
     assert lines[B].amount == D("3.00") and lines[B].share_part == 2
     assert "part de votre foyer : 25 %" in lines[A].explanation
+    assert "payé par votre foyer (garde partagée : partage en pourcentage" in lines[A].explanation
     assert lines[A].billed_percent == D("25.00")
