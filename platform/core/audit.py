@@ -29,6 +29,7 @@ ERASURE = "personal_data.erasure"
 RETENTION_PURGE = "personal_data.retention_purge"
 EXPORT = "personal_data.export"
 ELIGIBILITY_OVERRIDE = "eligibility.override"
+VIEW_HEALTH = "health.view"
 
 LABELS = {
     VIEW_DOCUMENT: "consultation d'une pièce justificative",
@@ -40,6 +41,7 @@ LABELS = {
     RETENTION_PURGE: "purge automatique (durée de conservation dépassée)",
     EXPORT: "export de ses données par la famille",
     ELIGIBILITY_OVERRIDE: "dérogation aux conditions d'accueil (âge, résidence)",
+    VIEW_HEALTH: "consultation des données de santé (liste du jour, pointage)",
 }
 
 
