@@ -259,15 +259,6 @@ class BillingConfig(ServiceModuleConfig):
 
         load_demo_data(commune)
 
-    def ready(self) -> None:
-        from documents.personal_data import register_retention
-
-        register_retention(
-            "billing.DeskPayment",
-            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
-            "(code de commerce, art. L123-22).",
-        )
-
     def staff_family_sections(self, request, household) -> list:
         """The family record's « Factures et paiements » section, with the desk
         payment form (agents of billing, managers, admins)."""

@@ -83,3 +83,8 @@ def register_retentions() -> None:
         detach=("booking", "child"),
     )
     register_retention("billing.Payment", reason=PAYMENT_REASON, anonymise=anonymise_payments)
+    register_retention(
+        "billing.DeskPayment",
+        reason="Encaissements au guichet : pièces comptables conservées 10 ans "
+        "(code de commerce, art. L123-22).",
+    )

@@ -393,8 +393,29 @@ def family_section(request, household, form=None) -> Section:
             ],
             "desk_form": form or DeskPaymentForm(invoices=open_invoices),
             "action": reverse("billing:staff-family-desk-payment", args=[household.pk]),
+            "payer_rules": _payer_rules_of(household),
         },
     )
+
+
+def _payer_rules_of(household) -> list[dict]:
+    """The household's children shared with another household, and who pays
+    their days (links to the rule on each child's record)."""
+    from django.db.models import Q
+
+    from families.models import Child
+
+    from . import payers
+
+    children = list(
+        Child.objects.filter(Q(household=household) | Q(guardians__household=household))
+        .distinct()
+        .order_by("birth_date", "id")
+    )
+    shared = {c.pk for c in _shared_children().filter(pk__in=[c.pk for c in children])}
+    children = [c for c in children if c.pk in shared]
+    rules = payers.describe_rules(children) if children else {}
+    return [{"child": c, "rule": rules[c.pk]} for c in children]
 
 
 def _payments():

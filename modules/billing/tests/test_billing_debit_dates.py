@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
-from freezegun import freeze_time
 
 from accounts.testing import force_login_verified
 from modules.billing import selectors, services
@@ -63,7 +63,7 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
     bondoufle, in_town, staff, settings
 ):
     settings.LOGIN_URL = "/connexion/"
-    with freeze_time("2026-12-07 10:00:00"):
+    with time_machine.travel("2026-12-07 10:00:00+00:00", tick=False):
         with in_town(bondoufle):
             fam = _family_with_debit(bondoufle, "Janvier")
         agent = _client(staff, bondoufle)
@@ -83,12 +83,12 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
         page = family.get("/bondoufle/billing/").content.decode()
         assert "prélèvement prévu le 06/01/2027" in page
     # The daily job before the date changes nothing...
-    with freeze_time("2027-01-05 06:00:00"), in_town(bondoufle):
+    with time_machine.travel("2027-01-05 06:00:00+00:00", tick=False), in_town(bondoufle):
         assert services.settle_direct_debits() == 0
         fam.invoice.refresh_from_db()
         assert fam.invoice.status == Invoice.Status.DIRECT_DEBIT
     # ...on the collection date the money is received.
-    with freeze_time("2027-01-06 06:00:00"), in_town(bondoufle):
+    with time_machine.travel("2027-01-06 06:00:00+00:00", tick=False), in_town(bondoufle):
         assert services.settle_direct_debits() == 1
         assert services.settle_direct_debits() == 0  # idempotent
         fam.invoice.refresh_from_db()
@@ -102,7 +102,7 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
             fam.household, year=2027, today=date(2028, 1, 10)
         )
         assert attestation_2027.year == 2027
-    with freeze_time("2028-01-10 10:00:00"):
+    with time_machine.travel("2028-01-10 10:00:00+00:00", tick=False):
         family = Client()
         with in_town(bondoufle):
             family.force_login(fam.user)
@@ -114,11 +114,11 @@ def test_a_rejection_before_the_date_leaves_the_invoice_unpaid_and_tells_the_fam
     bondoufle, in_town, staff, settings, django_capture_on_commit_callbacks
 ):
     settings.LOGIN_URL = "/connexion/"
-    with freeze_time("2026-12-07 10:00:00"):
+    with time_machine.travel("2026-12-07 10:00:00+00:00", tick=False):
         with in_town(bondoufle):
             fam = _family_with_debit(bondoufle, "Rejet")
             services.export_direct_debits(collection_date=COLLECTION, by=None)
-    with freeze_time("2027-01-04 10:00:00"):
+    with time_machine.travel("2027-01-04 10:00:00+00:00", tick=False):
         agent = _client(staff, bondoufle)
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
@@ -134,7 +134,7 @@ def test_a_rejection_before_the_date_leaves_the_invoice_unpaid_and_tells_the_fam
         assert [m.subject for m in mail.outbox if "prélèvement rejeté" in m.subject]
         assert "AC04 compte clôturé" in mail.outbox[-1].body
     # The collection date passes: still unpaid, nothing counted.
-    with freeze_time("2027-01-07 06:00:00"), in_town(bondoufle):
+    with time_machine.travel("2027-01-07 06:00:00+00:00", tick=False), in_town(bondoufle):
         assert services.settle_direct_debits() == 0
         fam.invoice.refresh_from_db()
         assert fam.invoice.status == Invoice.Status.TO_PAY
@@ -142,12 +142,12 @@ def test_a_rejection_before_the_date_leaves_the_invoice_unpaid_and_tells_the_fam
 
 def test_a_rejection_after_collection_reverses_the_payment(bondoufle, in_town, settings):
     settings.LOGIN_URL = "/connexion/"
-    with freeze_time("2026-12-07 10:00:00"), in_town(bondoufle):
+    with time_machine.travel("2026-12-07 10:00:00+00:00", tick=False), in_town(bondoufle):
         fam = _family_with_debit(bondoufle, "Retour")
         services.export_direct_debits(collection_date=COLLECTION, by=None)
-    with freeze_time("2027-01-06 06:00:00"), in_town(bondoufle):
+    with time_machine.travel("2027-01-06 06:00:00+00:00", tick=False), in_town(bondoufle):
         services.settle_direct_debits()
-    with freeze_time("2027-01-12 10:00:00"), in_town(bondoufle):
+    with time_machine.travel("2027-01-12 10:00:00+00:00", tick=False), in_town(bondoufle):
         mail.outbox.clear()
         services.record_debit_rejection(debit=fam.debit, reason="MD06 contestation")
         fam.invoice.refresh_from_db()

@@ -12,15 +12,15 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+import time_machine
 from django.test import Client
-from freezegun import freeze_time
 
 from booking.tests.conftest import login, make_staff
 
 pytestmark = pytest.mark.django_db
 
-BOOKING_TIME = "2027-03-10 11:00:00"  # UTC; the days below are open for booking
-RUN_TIME = "2027-04-02 08:00:00"
+BOOKING_TIME = "2027-03-10 11:00:00+00:00"  # UTC; the days below are open for booking
+RUN_TIME = "2027-04-02 08:00:00+00:00"
 GRID = "/castres/periscolaire/reservations/?service=accueil-soir&semaine={week}"
 MON_15, THU_18, FRI_19 = date(2027, 3, 15), date(2027, 3, 18), date(2027, 3, 19)
 MON_22, TUE_23, THU_25 = date(2027, 3, 22), date(2027, 3, 23), date(2027, 3, 25)
@@ -128,7 +128,7 @@ def test_each_parent_pays_the_days_they_booked_at_their_own_qf(parents, in_town)
     _set_rule(p, {"kind": "booker", "household_a": p.home.pk, "household_b": p.other.pk})
     assert "Le parent qui réserve" in _text(p.staff.get("/castres/billing/gestion/payeurs/"))
 
-    with freeze_time(BOOKING_TIME):
+    with time_machine.travel(BOOKING_TIME, tick=False):
         _login_all(p)
         _book(p.michel_client, p, [THU_18, FRI_19])
         _book(p.elise_client, p, [MON_22, TUE_23, THU_25])
@@ -138,7 +138,7 @@ def test_each_parent_pays_the_days_they_booked_at_their_own_qf(parents, in_town)
         assert "payé par : foyer d'Élise Boulanger" in page or (
             "payé par : foyer de Élise Boulanger" in page
         )
-    with freeze_time(RUN_TIME):
+    with time_machine.travel(RUN_TIME, tick=False):
         _login_all(p)
         _run(p)
         with in_town(p.commune):
@@ -181,7 +181,7 @@ def test_each_parent_pays_the_days_they_booked_at_their_own_qf(parents, in_town)
         assert (
             selectors.fiscal_attestation(p.home, year=2027, today=date(2028, 1, 15)).children == ()
         )
-    with freeze_time("2028-01-15 10:00:00"):
+    with time_machine.travel("2028-01-15 10:00:00+00:00", tick=False):
         _login_all(p)
         assert "2027" in _text(p.michel_client.get("/castres/billing/attestations/"))
         assert "Attestation 2027" not in _text(p.elise_client.get("/castres/billing/attestations/"))
@@ -201,11 +201,11 @@ def test_with_alternate_weeks_days_follow_the_calendar_whoever_books(parents, in
             "reference_monday": MON_15.isoformat(),
         },
     )
-    with freeze_time(BOOKING_TIME):
+    with time_machine.travel(BOOKING_TIME, tick=False):
         _login_all(p)
         _book(p.michel_client, p, [THU_18, MON_22])  # Michel books in both weeks
         _book(p.elise_client, p, [TUE_23])  # Élise books in Michel's week
-    with freeze_time(RUN_TIME):
+    with time_machine.travel(RUN_TIME, tick=False):
         _login_all(p)
         _run(p)
     with in_town(p.commune):

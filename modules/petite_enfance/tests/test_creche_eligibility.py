@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
-from freezegun import freeze_time
 
 from booking.models import Activity, Booking, DaySlot
 from booking.tests.conftest import login, make_staff
@@ -54,7 +54,7 @@ def _regular():
 
 def test_a_nine_year_old_cannot_be_pre_registered_through_the_form(family, in_town):
     client = Client()
-    with freeze_time("2027-02-01 10:00:00"):
+    with time_machine.travel("2027-02-01 10:00:00+00:00", tick=False):
         login(client, family.commune, family.user)
         response = client.post(
             "/bondoufle/petite-enfance/pre-inscription/",
