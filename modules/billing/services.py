@@ -649,6 +649,12 @@ def gateway_for_town():
     row = PaymentSettings.objects.first()
     if row is None:
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")
+    if getattr(settings, "PAYMENT_SIMULATOR", False):  # DEMO ONLY: prod.py refuses it
+        from paysim import keys
+
+        return gateway_from_settings(
+            row, simulator_url=keys.PATH, paybox_public_key=keys.paybox_public_key_pem()
+        )
     return gateway_from_settings(row)
 
 
@@ -878,35 +884,6 @@ def check_payfip_attempt(
         return "expired"
     outcome = apply_notification(notification=notification)
     return outcome.kind if outcome.kind != "already_recorded" else "paid"
-
-
-def record_desk_payment(*, invoice: Invoice, amount: Decimal, by, reference: str = "") -> Payment:
-    """A payment made at the régie's desk (cheque, cash), entered by staff."""
-    amount = Decimal(amount)
-    with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if amount <= 0 or amount > invoice.balance:
-            raise BillingValidationError(
-                {
-                    "amount": (
-                        "Montant invalide : entre 0,01 € et le reste à payer "
-                        f"({euros(invoice.balance)})."
-                    )
-                }
-            )
-        n = numbering.receipt_number(timezone.localdate().year)
-        payment = Payment.objects.create(
-            invoice=invoice,
-            method=Payment.Method.DESK,
-            provider="regie",
-            transaction_id=reference or n,
-            amount=amount,
-            paid_at=timezone.now(),
-            receipt_number=n,
-        )
-        _refresh_state(invoice)
-        _queue_receipt(payment, invoice)
-    return payment
 
 
 # --- e-invoice ----------------------------------------------------------------------------

@@ -68,6 +68,14 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+def _home(user) -> str:
+    """Where a signed-in person starts: town staff on their work queue
+    (/<town>/gestion/), everyone else on their account."""
+    if getattr(user, "is_town_staff", False):
+        return reverse("backoffice:home")
+    return reverse("accounts:account")
+
+
 def _private(response):
     """Pages with personal data: never stored by a browser or proxy cache."""
     response["Cache-Control"] = "no-store"
@@ -391,7 +399,7 @@ def otp_setup_view(request):
     if request.method == "POST" and form.is_valid():
         if otp.verify(request, device, form.cleaned_data["token"]):
             messages.success(request, "La double authentification est activée pour votre compte.")
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+            return HttpResponseRedirect(_safe_next(request, _home(request.user)))
         form.add_error(
             "token",
             "Ce code n'est pas valable. Vérifiez l'heure de votre téléphone "
@@ -421,7 +429,7 @@ def otp_verify_view(request):
     if device is None:
         return redirect(reverse("accounts:otp_setup") + _next_query(request))
     if otp.is_verified(user):
-        return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+        return HttpResponseRedirect(_safe_next(request, _home(request.user)))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # django-otp doubles a wait after each wrong code (1 s, 2 s, 4 s...).
@@ -431,7 +439,7 @@ def otp_verify_view(request):
                 "token", "Trop d'essais : patientez quelques secondes avant de réessayer."
             )
         elif otp.verify(request, device, form.cleaned_data["token"]):
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+            return HttpResponseRedirect(_safe_next(request, _home(request.user)))
         else:
             form.add_error("token", "Ce code n'est pas valable.")
     return _private(
