@@ -27,6 +27,7 @@ from booking import absences as absence_services
 from booking import grid as grids
 from booking.catalogue import is_hourly, options_of
 from booking.changes import ChangesRefused, apply_changes
+from booking.checkin import checkin_list
 from booking.forms import (
     AbsenceForm,
     CapacityForm,
@@ -632,7 +633,7 @@ def staff_day_csv(request, module_code):
     if activity is None:
         raise Http404
     day = _date_param(request, "jour", _today())
-    day_list = grids.staff_day_list(activity=activity, day=day)
+    day_list = checkin_list(activity=activity, day=day)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="liste-{activity.pk}-{day}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with accents correctly
@@ -640,7 +641,7 @@ def staff_day_csv(request, module_code):
     writer.writerow(
         ["Nom", "Prénom", "Foyer", "Pointage", "Absence signalée", "Issu de la liste d'attente"]
     )
-    for b in day_list.bookings:
+    for b in (row.booking for row in day_list.rows):
         absence = getattr(b, "absence", None)
         writer.writerow(
             [
