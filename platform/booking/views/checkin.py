@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from booking import checkin
 from booking.models import Attendance, Booking
 from booking.services import BookingRefused
-from booking.views import _staff, _staff_activity
+from booking.views.staff import _staff, _staff_activity
 from core.access import MODULE, POST, STAFF, access
 from core.modules import registry
 
