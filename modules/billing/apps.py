@@ -237,6 +237,12 @@ class BillingConfig(ServiceModuleConfig):
             return []  # the old file no longer parses: nothing reliable to compare with
         return retroactive_changes(old, new, today=timezone.localdate())
 
+    def family_day_prices(self, household, queries, *, commune):
+        """core.day_prices: what a day costs a family (calendar, basket, absences)."""
+        from .day_prices import family_day_prices
+
+        return family_day_prices(household, queries, commune=commune)
+
     def load_demo_data(self, commune) -> None:
         """Invoices of the past month for the demo families (modules/billing/demo.py)."""
         from .demo import load_demo_data
