@@ -63,7 +63,10 @@ def consequence_text(*, what: str, unjustified=None, justified=None, justificati
     if justification == "none":
         return f"facturé {_euros(unjustified.amount)} (ce service ne prend pas de justificatif)"
     if justified is None or justified.amount == unjustified.amount:
-        return f"facturé {_euros(unjustified.amount)}, même justifié"
+        carence = justified is not None and "carence" in justified.explanation
+        return f"facturé {_euros(unjustified.amount)}, même justifié" + (
+            " (jour de carence)" if carence else ""
+        )
     if justified.amount == 0:
         return (
             f"non facturé si le service accepte le justificatif ; sinon facturé "
