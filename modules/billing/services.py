@@ -722,7 +722,9 @@ def start_grouped_payment(
     ids = sorted({i.pk for i in invoices})
     with transaction.atomic():
         locked = list(
-            Invoice.objects.select_for_update().filter(pk__in=ids).order_by("invoice_date", "id")
+            Invoice.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("invoice_date", "year", "month", "id")
         )
         payable = [i for i in locked if online_payment_refusal(i, now=now) is None]
         if not payable:
@@ -849,7 +851,7 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
                 return_content=n.return_content,
             )
         # A grouped payment (« Tout payer ») is spread over its invoices, oldest first.
-        shares = list(attempt.shares.order_by("invoice__invoice_date", "invoice_id"))
+        shares = list(attempt.shares.order_by("id"))  # created oldest first
         if shares:
             invoices = {
                 i.pk: i
