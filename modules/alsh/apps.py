@@ -1,7 +1,8 @@
+from booking.contributions import BookingModuleContributions
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class AlshConfig(ServiceModuleConfig):
+class AlshConfig(BookingModuleContributions, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.alsh"
     label = "alsh"

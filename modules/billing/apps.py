@@ -237,6 +237,21 @@ class BillingConfig(ServiceModuleConfig):
             return []  # the old file no longer parses: nothing reliable to compare with
         return retroactive_changes(old, new, today=timezone.localdate())
 
+    def family_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Factures", "billing:invoices", 40, match="billing/")]
+
+    def family_dashboard_cards(self, request, household):
+        from core.contributions import DashboardCard
+
+        from .pricing import euros
+        from .selectors import amount_due
+
+        due, count = amount_due(household)
+        context = {"due": due, "due_label": euros(due), "count": count}
+        return [DashboardCard("billing/family/_card_due.html", 20, context)]
+
     def family_day_prices(self, household, queries, *, commune):
         """core.day_prices: what a day costs a family (calendar, basket, absences)."""
         from .day_prices import family_day_prices

@@ -1,7 +1,8 @@
+from booking.contributions import BookingModuleContributions
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PeriscolaireConfig(ServiceModuleConfig):
+class PeriscolaireConfig(BookingModuleContributions, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.periscolaire"
     label = "periscolaire"

@@ -1,7 +1,8 @@
+from booking.contributions import BookingModuleContributions
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PetiteEnfanceConfig(ServiceModuleConfig):
+class PetiteEnfanceConfig(BookingModuleContributions, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.petite_enfance"
     label = "petite_enfance"

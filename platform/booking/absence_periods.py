@@ -302,14 +302,11 @@ def decide_declaration(
     *, declaration: AbsenceDeclaration, decision: str, actor, comment: str = ""
 ) -> list[Absence]:
     """Staff: the same decision for every day of the declaration still pending."""
-    pending = list(
-        declaration.absences.filter(decision=Absence.Decision.PENDING).order_by("pk")
-    )
+    pending = list(declaration.absences.filter(decision=Absence.Decision.PENDING).order_by("pk"))
     if not pending:
         raise BookingRefused("Cette déclaration a déjà été examinée.")
     return [
-        decide_absence(absence=a, decision=decision, actor=actor, comment=comment)
-        for a in pending
+        decide_absence(absence=a, decision=decision, actor=actor, comment=comment) for a in pending
     ]
 
 

@@ -71,6 +71,8 @@ def dashboard(request):
         adult = selectors.adult_of(request.user)
     except Http404:
         return render(request, "families/unlinked.html", status=200)
+    from core.contributions import family_dashboard_cards
+
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))
     return render(
@@ -81,6 +83,8 @@ def dashboard(request):
             "household": adult.household,
             "demandes": demandes,
             "children": children,
+            # What each enabled app puts on the dashboard (the hub names none).
+            "cards": family_dashboard_cards(request, adult.household),
         },
     )
 

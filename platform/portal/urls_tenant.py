@@ -32,6 +32,7 @@ urlpatterns = [
     path("", views.town_home, name="town-home"),
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
+    path("mon-espace/", include("booking.family_urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
     path("", include("content.urls")),
