@@ -31,6 +31,7 @@ def purge_household_billing(household_ids) -> None:
     from .models import (
         AttemptShare,
         BillingPreference,
+        DeskPayment,
         DirectDebit,
         Invoice,
         InvoiceLine,
@@ -50,6 +51,7 @@ def purge_household_billing(household_ids) -> None:
         )
         Payment.objects.filter(invoice__in=invoices).delete()
         AttemptShare.objects.filter(invoice__in=invoices).delete()
+        DeskPayment.objects.filter(household_id__in=ids).delete()
         PaymentAttempt.objects.filter(invoice__in=invoices).delete()
         DirectDebit.objects.filter(invoice__in=invoices).delete()
         SepaExport.objects.filter(pk__in=exports, debits__isnull=True).delete()

@@ -1,8 +1,9 @@
 from booking.contributions import BookingModuleContributions
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PetiteEnfanceConfig(BookingModuleContributions, ServiceModuleConfig):
+class PetiteEnfanceConfig(BookingModuleContributions, StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.petite_enfance"
     label = "petite_enfance"
@@ -23,3 +24,16 @@ class PetiteEnfanceConfig(BookingModuleContributions, ServiceModuleConfig):
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [
+            *super().staff_nav(request),
+            NavEntry(
+                "Commission des places — Petite enfance",
+                "petite_enfance:staff-applications",
+                order=45,
+                area=self.module_code,
+            ),
+        ]

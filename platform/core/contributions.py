@@ -94,7 +94,8 @@ def _staff_allowed(request, entries):
 
 
 def family_nav(request) -> list[NavEntry]:
-    return sorted(_collect(request, "family_nav"), key=lambda e: (e.order, e.label))
+    entries = dict.fromkeys(_collect(request, "family_nav"))  # the same entry once
+    return sorted(entries, key=lambda e: (e.order, e.label))
 
 
 def family_dashboard_cards(request, household) -> list[DashboardCard]:
@@ -107,7 +108,7 @@ def family_calendar_entries(request, household, start: date, end: date) -> list[
 
 
 def staff_nav(request) -> list[NavEntry]:
-    entries = _staff_allowed(request, _collect(request, "staff_nav"))
+    entries = [e for e in _staff_allowed(request, _collect(request, "staff_nav")) if e.url]
     return sorted(entries, key=lambda e: (e.order, e.label))
 
 

@@ -91,7 +91,3 @@ def module_home(request, module_code):
         raise Http404
     services = Service.objects.filter(is_active=True, module=module_code)
     return render(request, "core/module_home.html", {"module": module, "services": services})
-
-
-def not_found(request, exception=None):
-    return render(request, "portal/404.html", status=404)

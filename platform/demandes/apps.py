@@ -21,3 +21,30 @@ class DemandesConfig(AppConfig):
             ).order_by("-updated_at")[:5]
         )
         return [DashboardCard("demandes/family/_card_open.html", 40, {"open_demandes": open_})]
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Demandes", "demandes:inbox", order=5)]
+
+    def staff_counters(self, request):
+        from django.urls import reverse
+
+        from core.contributions import Counter
+        from demandes.models import Demande
+        from demandes.selectors import demandes_for_staff
+
+        waiting = (
+            demandes_for_staff(request.user)
+            .filter(status__in=[Demande.Status.SUBMITTED, Demande.Status.IN_REVIEW])
+            .count()
+        )
+        return [
+            Counter(
+                "Demandes à traiter",
+                waiting,
+                reverse("demandes:inbox"),
+                tone="warn" if waiting else "ok",
+                order=1,
+            )
+        ]
