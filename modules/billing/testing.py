@@ -59,7 +59,7 @@ def book(
     name="Activité de test",
 ):
     """Bookings of `child` on `days`; absence=(reason, decision) adds an Absence."""
-    from booking.models import Absence, AbsenceDeclaration, Booking, ChangeSet, DaySlot
+    from booking.models import Absence, Booking, DaySlot
 
     activity = activity_for(service_code, name)
     bookings = []

@@ -7,20 +7,20 @@ calendar lines."""
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from freezegun import freeze_time
 
 from booking.models import Absence, Activity, Booking, DaySlot, Registration
 from booking.tests.conftest import DAYS, MON_15, MON_22, THU_18, TUE_16, login
 
 pytestmark = pytest.mark.django_db
 
-NOW = "2027-03-01 08:00:00"  # UTC, Monday 1 March 2027: every day of DAYS is bookable
+NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 1 March 2027: every day of DAYS is bookable
 CAL = "/castres/mon-espace/reservations/?vue=mois&date=2027-03-15"
 
 
@@ -70,7 +70,7 @@ def _invoice(household, *, n=1, total="69.70"):
     )
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_dashboard_shows_bookings_amount_due_and_open_request_with_one_tap_links(
     client, both, in_town
 ):
@@ -139,7 +139,7 @@ def _grow(both, in_town, children: int, months: int):
             book_days(child=kid, activity=both.evening, days=days, staff=True)
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_dashboard_and_calendar_query_counts_do_not_grow_with_children_or_months(
     client, both, in_town
 ):
@@ -158,7 +158,7 @@ def test_dashboard_and_calendar_query_counts_do_not_grow_with_children_or_months
     assert counts[(CAL, 0)] == counts[(CAL, 1)], counts
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_calendar_basket_for_two_services_two_children_in_one_confirmation(
     client, both, in_town, django_capture_on_commit_callbacks
 ):
@@ -207,7 +207,7 @@ def test_calendar_basket_for_two_services_two_children_in_one_confirmation(
         assert Booking.objects.filter(status="booked").count() == 16
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_weekly_pattern_and_copy_to_the_other_child_fill_the_basket(client, both, in_town):
     lea, hugo = both.children
     login(client, both.commune, both.user)
@@ -236,7 +236,9 @@ def test_weekly_pattern_and_copy_to_the_other_child_fill_the_basket(client, both
     assert "Confirmer 8 changements" in text
 
 
-@freeze_time("2027-03-14 19:00:00")  # Sunday evening: 15-18 March can no longer be cancelled
+@time_machine.travel(
+    datetime(2027, 3, 14, 19, 0, tzinfo=UTC), tick=False
+)  # Sunday evening: 15-18 March can no longer be cancelled
 def test_absence_over_three_days_in_one_form(client, both, in_town, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -275,7 +277,7 @@ def test_absence_over_three_days_in_one_form(client, both, in_town, settings, tm
         assert Absence.objects.filter(declaration__child=lea).count() == 6
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize("module", ["periscolaire", "alsh", "petite_enfance", "billing"])
 def test_a_module_switched_off_shows_no_entry_card_or_calendar_line(client, both, in_town, module):
     from booking.services import book_days
