@@ -260,20 +260,27 @@ def invoice_pdf(request, pk: int):
 def pay(request, pk: int):
     """Start an online payment: the browser goes to the provider's page."""
     invoice = selectors.family_invoice(request.user, pk)
+    back = redirect("billing:invoice", pk=invoice.pk)
+    return _pay_with(request, services.start_online_payment, back, invoice=invoice)
+
+
+def _pay_with(request, start, back, **what):
+    """Open the payment (`start`: one invoice or several) and send the browser
+    to the provider; any refusal is a French message on `back`, never the
+    technical cause of an unusable configuration (a missing secret...)."""
     try:
-        attempt, target = services.start_online_payment(
-            invoice=invoice,
+        _, target = start(
+            **what,
             user=request.user,
             return_url=request.build_absolute_uri(reverse("billing:payment-return")),
             notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
         )
     except PaymentConfigurationError:
-        # Never the technical cause (a missing secret...): other ways to pay.
         messages.error(request, services.online_payment_unavailable(request.commune))
-        return redirect("billing:invoice", pk=invoice.pk)
+        return back
     except (services.BillingError, PaymentError) as exc:
         messages.error(request, str(exc))
-        return redirect("billing:invoice", pk=invoice.pk)
+        return back
     return _to_provider(request, target)
 
 
@@ -295,20 +302,8 @@ def pay_all(request):
     """« Tout payer »: one payment for every invoice left to pay, oldest first."""
     household = selectors.family_household(request.user)
     invoices = list(selectors.payable_invoices(household))
-    try:
-        _, target = services.start_grouped_payment(
-            invoices=invoices,
-            user=request.user,
-            return_url=request.build_absolute_uri(reverse("billing:payment-return")),
-            notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
-        )
-    except PaymentConfigurationError:
-        messages.error(request, services.online_payment_unavailable(request.commune))
-        return redirect("billing:invoices")
-    except (services.BillingError, PaymentError) as exc:
-        messages.error(request, str(exc))
-        return redirect("billing:invoices")
-    return _to_provider(request, target)
+    back = redirect("billing:invoices")
+    return _pay_with(request, services.start_grouped_payment, back, invoices=invoices)
 
 
 def demo_page_enabled() -> bool:
