@@ -5,47 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_desk_payments'),
+        ("billing", "0002_desk_payments"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttemptShare',
+            name="AttemptShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
             ],
             options={
-                'verbose_name': "facture d'un paiement groupé",
-                'ordering': ['id'],
+                "verbose_name": "facture d'un paiement groupé",
+                "ordering": ["id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='payment',
-            name='billing_one_payment_per_provider_transaction',
+            model_name="payment",
+            name="billing_one_payment_per_provider_transaction",
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('provider', 'transaction_id', 'invoice'), name='billing_one_payment_per_provider_transaction'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                fields=("provider", "transaction_id", "invoice"),
+                name="billing_one_payment_per_provider_transaction",
+            ),
         ),
         migrations.AddField(
-            model_name='attemptshare',
-            name='attempt',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shares', to='billing.paymentattempt'),
+            model_name="attemptshare",
+            name="attempt",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shares",
+                to="billing.paymentattempt",
+            ),
         ),
         migrations.AddField(
-            model_name='attemptshare',
-            name='invoice',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.invoice'),
+            model_name="attemptshare",
+            name="invoice",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="billing.invoice"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attemptshare',
-            constraint=models.UniqueConstraint(fields=('attempt', 'invoice'), name='billing_share_once'),
+            model_name="attemptshare",
+            constraint=models.UniqueConstraint(
+                fields=("attempt", "invoice"), name="billing_share_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attemptshare',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='billing_share_positive'),
+            model_name="attemptshare",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="billing_share_positive"
+            ),
         ),
     ]

@@ -6,38 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0004_attendancemark'),
-        ('families', '0002_household_details_health_entourage'),
+        ("booking", "0004_attendancemark"),
+        ("families", "0002_household_details_health_entourage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AbsenceDeclaration',
+            name="AbsenceDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_day', models.DateField(verbose_name='premier jour')),
-                ('last_day', models.DateField(verbose_name='dernier jour')),
-                ('reason', models.CharField(choices=[('illness', 'maladie'), ('family', 'raison familiale'), ('other', 'autre')], max_length=10, verbose_name='motif')),
-                ('comment', models.TextField(blank=True, verbose_name='commentaire')),
-                ('reported_at', models.DateTimeField(auto_now_add=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='families.child')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_day", models.DateField(verbose_name="premier jour")),
+                ("last_day", models.DateField(verbose_name="dernier jour")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("illness", "maladie"),
+                            ("family", "raison familiale"),
+                            ("other", "autre"),
+                        ],
+                        max_length=10,
+                        verbose_name="motif",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="commentaire")),
+                ("reported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="families.child",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "déclaration d'absence",
-                'ordering': ['-reported_at', '-id'],
+                "verbose_name": "déclaration d'absence",
+                "ordering": ["-reported_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='absence',
-            name='declaration',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='absences', to='booking.absencedeclaration'),
+            model_name="absence",
+            name="declaration",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="absences",
+                to="booking.absencedeclaration",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='absencedeclaration',
-            constraint=models.CheckConstraint(condition=models.Q(('first_day__lte', models.F('last_day'))), name='booking_declaration_ordered'),
+            model_name="absencedeclaration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_day__lte", models.F("last_day"))),
+                name="booking_declaration_ordered",
+            ),
         ),
     ]
