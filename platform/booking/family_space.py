@@ -179,8 +179,15 @@ def family_nav(request) -> list[NavEntry]:
     if not booking_modules(request):
         return []
     return [
-        NavEntry("Réservations", "famille-reservations:calendar", 20, match="mon-espace/reserv"),
-        NavEntry("Absences", "famille-reservations:absences", 30, match="mon-espace/absences"),
+        NavEntry(
+            "Réservations",
+            "famille-reservations:calendar",
+            20,
+            match="famille-reservations:calendar",
+        ),
+        NavEntry(
+            "Absences", "famille-reservations:absences", 30, match="famille-reservations:absences"
+        ),
     ]
 
 

@@ -1,26 +1,11 @@
 from django.apps import AppConfig
 
+from core.contributions import Contributor, NavEntry
 
-class DemandesConfig(AppConfig):
+
+class DemandesConfig(Contributor, AppConfig):
     name = "demandes"
     verbose_name = "Demandes"
-
-    def family_nav(self, request):
-        from core.contributions import NavEntry
-
-        return [NavEntry("Demandes", "families:demandes", 70, match="mon-espace/demandes")]
-
-    def family_dashboard_cards(self, request, household):
-        from core.contributions import DashboardCard
-        from demandes.models import Demande
-
-        open_ = list(
-            Demande.objects.filter(
-                household=household,
-                status__in=[Demande.Status.SUBMITTED, Demande.Status.IN_REVIEW],
-            ).order_by("-updated_at")[:5]
-        )
-        return [DashboardCard("demandes/family/_card_open.html", 40, {"open_demandes": open_})]
 
     def staff_nav(self, request):
         from core.contributions import NavEntry

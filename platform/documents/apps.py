@@ -8,7 +8,7 @@ class DocumentsConfig(AppConfig):
     def family_nav(self, request):
         from core.contributions import NavEntry
 
-        return [NavEntry("Documents", "documents:list", 50, match="mes-documents")]
+        return [NavEntry("Documents", "documents:list", 50, match="documents:*")]
 
     def family_dashboard_cards(self, request, household):
         from datetime import timedelta

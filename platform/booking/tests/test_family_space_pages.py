@@ -95,11 +95,11 @@ def test_dashboard_shows_bookings_amount_due_and_open_request_with_one_tap_links
     for label, url in (
         ("Réservations", "/castres/mon-espace/reservations/"),
         ("Absences", "/castres/mon-espace/absences/"),
-        ("Factures", "/castres/billing/factures/"),
+        ("Factures", "/castres/billing/"),
         ("Documents", "/castres/mes-documents/"),
         ("Ma famille", "/castres/mon-espace/famille/"),
-        ("Demandes", "/castres/mon-espace/demandes/"),
-        ("Mon compte", "/castres/mon-espace/coordonnees/"),
+        ("Mes demandes", "/castres/mon-espace/demandes/"),
+        ("Mes coordonnées", "/castres/mon-espace/coordonnees/"),
     ):
         assert f'<a href="{url}">{label}</a>' in page, label
     assert 'href="/castres/coffre-fort/"' in page  # the vault, one tap away
