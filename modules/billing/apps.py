@@ -251,9 +251,9 @@ class BillingConfig(ServiceModuleConfig):
         from .pricing import euros
         from .selectors import amount_due  # models: not importable while apps load
 
-        due, count = amount_due(household)
+        due, count = amount_due(household) if household is not None else (0, 0)
         context = {"due": due, "due_label": euros(due), "count": count}
-        return [DashboardCard("billing/family/_card_due.html", order=20, context=context)]
+        return [DashboardCard("billing/_dashboard_card.html", order=20, context=context)]
 
     def family_day_prices(self, household, queries, *, commune):
         """core.day_prices: what a day costs a family (calendar, basket, absences)."""

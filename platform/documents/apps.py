@@ -19,6 +19,8 @@ class DocumentsConfig(AppConfig):
         from core.contributions import DashboardCard
         from documents.models import Document
 
+        if household is None:
+            return []
         soon = timezone.localdate() + timedelta(days=30)
         to_act = list(
             Document.objects.filter(household=household)

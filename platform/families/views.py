@@ -72,7 +72,6 @@ def dashboard(request):
         adult = selectors.adult_of(request.user)
     except Http404:
         return render(request, "families/unlinked.html", status=200)
-    from core.contributions import family_dashboard_cards
 
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))

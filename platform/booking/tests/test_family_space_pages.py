@@ -323,7 +323,7 @@ def test_a_module_switched_off_shows_no_entry_card_or_calendar_line(client, both
     after = seen(off)
     if module == "billing":
         assert before.prices and not after.prices
-        assert "billing/family/_card_due.html" in before.cards - after.cards
+        assert "billing/_dashboard_card.html" in before.cards - after.cards
         assert "Factures" in before.nav - after.nav
     else:
         assert not (after.services & codes)
