@@ -524,9 +524,7 @@ def staff_issue_key_view(request, adult_id):
 
 def _unlinked_only(request):
     """None for an account with no family file yet; else where to send it."""
-    from families.models import Adult
-
-    if request.user.is_town_staff or Adult.objects.filter(user=request.user).exists():
+    if request.user.is_town_staff or getattr(request.user, "adult", None) is not None:
         return redirect("families:dashboard")
     return None
 
