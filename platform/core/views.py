@@ -95,3 +95,34 @@ def module_home(request, module_code):
 
 def not_found(request, exception=None):
     return render(request, "portal/404.html", status=404)
+
+
+def server_error(request):
+    """Every 500: a French page (HTML) or a problem document (API), carrying the
+    Sentry event id so that a family or an agent can quote it. Nothing here may
+    touch the database (it may be what failed)."""
+    import sentry_sdk
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from core.api import problem_response, server_error_body
+
+    event_id = sentry_sdk.last_event_id() or ""
+    if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
+        body = server_error_body(event_id)
+        return problem_response(500, body.pop("detail"), **_extra(body))
+    try:
+        html = loader.render_to_string("500.html", {"sentry_event_id": event_id})
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        reference = f"<p>Référence de l'erreur : <code>{event_id}</code></p>" if event_id else ""
+        html = (
+            '<!doctype html><html lang="fr"><meta charset="utf-8">'
+            "<title>Erreur du serveur</title><h1>Une erreur inattendue s'est produite</h1>"
+            "<p>L'équipe technique est prévenue. Réessayez dans quelques minutes.</p>"
+            f"{reference}</html>"
+        )
+    return HttpResponseServerError(html)
+
+
+def _extra(body: dict) -> dict:
+    return {k: v for k, v in body.items() if k not in ("type", "title", "status")}
