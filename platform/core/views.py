@@ -94,7 +94,15 @@ def module_home(request, module_code):
 
 
 def not_found(request, exception=None):
+    if _wants_problem(request):  # an API path no view matched: still a problem document
+        from core.api import problem_response
+
+        return problem_response(404, "Cette adresse de l'API n'existe pas.")
     return render(request, "portal/404.html", status=404)
+
+
+def _wants_problem(request) -> bool:
+    return request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", "")
 
 
 def server_error(request):
@@ -107,8 +115,9 @@ def server_error(request):
 
     from core.api import problem_response, server_error_body
 
-    event_id = sentry_sdk.last_event_id() or ""
-    if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
+    # The event captured for THIS request (Sentry's per-request scope), if Sentry is on.
+    event_id = (sentry_sdk.last_event_id() or "") if sentry_sdk.get_client().dsn else ""
+    if _wants_problem(request):
         body = server_error_body(event_id)
         return problem_response(500, body.pop("detail"), **_extra(body))
     try:

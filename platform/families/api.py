@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
 from core.access import FAMILY_API, FAMILY_API_OBJECT, access
-from core.api import BoundedJSONParser, problem
+from core.api import problem
+from core.parsers import BoundedJSONParser
 from demandes import handlers
 from demandes import rules as demande_rules
 from demandes.models import Attachment, Demande, DemandeEvent

@@ -285,7 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     # JSON bounded in size and depth, strict Unicode: a 400 in French, never a 500.
     "DEFAULT_PARSER_CLASSES": [
-        "core.api.BoundedJSONParser",
+        "core.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
