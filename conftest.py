@@ -14,6 +14,9 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+# `--clock=ISO` / GUICHET_TEST_CLOCK: the whole session at a moved date (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
@@ -21,6 +24,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         onboard_session_towns()
+
+
+def pytest_configure(config):
+    """Without DATABASE_URL the session runs on the embedded server: child
+    processes (gunicorn, Celery workers, benchmarks, probes) inherit its FULL
+    connection settings (socket directory included), never a default host."""
+    import os
+
+    from django.conf import settings
+
+    from portal.embedded_db import database_url
+
+    if not os.environ.get("DATABASE_URL") and settings.configured:
+        os.environ["DATABASE_URL"] = database_url(settings.DATABASES["default"])
+
+
+def pytest_unconfigure(config):
+    """The embedded server this session started is stopped with it."""
+    from portal.embedded_db import stop_started_servers
+
+    stop_started_servers()
 
 
 def pytest_collection_modifyitems(items):

@@ -29,6 +29,7 @@ on the machine).
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -41,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -48,11 +50,39 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 sys.path.append(str(ROOT / "platform"))
 ALL_MODULES = {"periscolaire", "alsh", "petite_enfance", "billing"}
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x")
+
+
+@functools.cache
+def base_url() -> str:
+    """DATABASE_URL, else the embedded server `make run` and `make test` use
+    (never a guessed 127.0.0.1:5432)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    from portal.embedded_db import embedded_database_url
+
+    return embedded_database_url(Path(os.environ.get("EMBEDDED_PGDATA") or ROOT / ".pgdata"))
 
 
 def database_url(db_name: str) -> str:
-    return BASE_URL.rsplit("/", 1)[0] + "/" + db_name
+    """base_url() with another database name; every other setting kept (socket
+    directory, port, options)."""
+    parts = urllib.parse.urlsplit(base_url())
+    return urllib.parse.urlunsplit(parts._replace(path="/" + db_name))
+
+
+def _libpq_env(db_url: str) -> dict:
+    """PGHOST/PGPORT/PGUSER/PGPASSWORD for command-line tools (pgbench)."""
+    import environ
+
+    d = environ.Env.db_url_config(db_url)
+    options = d.get("OPTIONS") or {}
+    pairs = {
+        "PGHOST": options.get("host") or d.get("HOST"),
+        "PGPORT": options.get("port") or d.get("PORT"),
+        "PGUSER": d.get("USER"),
+        "PGPASSWORD": d.get("PASSWORD"),
+    }
+    return {k: str(v) for k, v in pairs.items() if v}
 
 
 def server_env(db_url: str) -> dict:
@@ -374,14 +404,9 @@ def pgbench(info: dict, concurrency: int, seconds: int, db_name: str) -> float:
     lines.append("COMMIT;")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write("\n".join(lines) + "\n")
-    host = re.search(r"@([^:/]+)", BASE_URL).group(1)
     out = subprocess.run(
         [
             "pgbench",
-            "-h",
-            host,
-            "-U",
-            "postgres",
             "-n",
             "-c",
             str(concurrency),
@@ -396,6 +421,7 @@ def pgbench(info: dict, concurrency: int, seconds: int, db_name: str) -> float:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **_libpq_env(database_url(db_name))},
     )
     os.unlink(f.name)
     return float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))

@@ -30,11 +30,9 @@ pytestmark = [
 
 
 def _test_database_url() -> str:
-    d = connection.settings_dict
-    host = d.get("HOST") or ""
-    if host.startswith("/"):  # embedded server: Unix socket
-        return f"postgres://{d['USER']}@/{d['NAME']}?host={host}"
-    return f"postgres://{d['USER']}@{host}:{d.get('PORT') or 5432}/{d['NAME']}"
+    from portal.embedded_db import database_url
+
+    return database_url(connection.settings_dict)
 
 
 def _start(args, tmp_path, **extra_env):

@@ -32,20 +32,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def database_url(settings_dict) -> str:
-    password = settings_dict["PASSWORD"]
-    auth = settings_dict["USER"] + (f":{password}" if password else "")
-    return (
-        f"postgres://{auth}@{settings_dict['HOST'] or '127.0.0.1'}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-
-
 @pytest.fixture
 def server(settings, tmp_path):
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL n'est pas défini")
     from django.db import connection
+
+    from portal.embedded_db import database_url
 
     port = free_port()
     env = {

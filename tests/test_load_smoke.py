@@ -73,7 +73,9 @@ def test_opening_rush_smoke_no_5xx_no_overbooking(rush_town):
     info = in_own_connection(
         None, lambda: bench.populate(rush_town, FAMILIES, PLACES, DAYS, ceiling=False)
     )
-    info["database_url"] = bench.database_url(connection.settings_dict["NAME"])
+    from portal.embedded_db import database_url
+
+    info["database_url"] = database_url(connection.settings_dict)
 
     result = bench.rush_and_count(
         info, workers=WORKERS, port=bench.free_port(), concurrency=CONCURRENCY

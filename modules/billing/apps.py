@@ -83,7 +83,9 @@ BILLING_SETTINGS_SCHEMA = {
         },
         "regies": {
             "type": "array",
-            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description": (
+                "Régies (une facture par payeur et par régie) ; par défaut une par module"
+            ),
             "items": {
                 "type": "object",
                 "additionalProperties": False,
@@ -246,3 +248,65 @@ class BillingConfig(ServiceModuleConfig):
         from .demo import load_demo_data
 
         load_demo_data(commune)
+
+    def ready(self) -> None:
+        from documents.personal_data import register_retention
+
+        register_retention(
+            "billing.DeskPayment",
+            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
+            "(code de commerce, art. L123-22).",
+        )
+
+    def staff_family_sections(self, request, household) -> list:
+        """The family record's « Factures et paiements » section, with the desk
+        payment form (agents of billing, managers, admins)."""
+        if not request.user.works_in("billing"):
+            return []
+        from .staff_views import family_section
+
+        return [family_section(request, household)]
+
+    def staff_nav(self, request) -> list:
+        from core.contributions import NavEntry
+
+        return [
+            NavEntry("Factures", "billing:staff", order=70, area="billing"),
+            NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
+            NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),
+        ]
+
+    def staff_counters(self, request) -> list:
+        """Unpaid invoices past their due date; direct debits the bank rejected."""
+        if not request.user.works_in("billing"):
+            return []
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from core.contributions import Counter
+
+        from .models import DirectDebit, Invoice
+
+        overdue = Invoice.objects.filter(
+            status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+            due_date__lt=timezone.localdate(),
+        ).count()
+        rejected = DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED).count()
+        return [
+            Counter(
+                "Factures impayées après l'échéance",
+                overdue,
+                reverse("billing:staff") + "?statut=en-retard",
+                area="billing",
+                tone="danger" if overdue else "ok",
+                order=70,
+            ),
+            Counter(
+                "Prélèvements rejetés par la banque",
+                rejected,
+                reverse("billing:staff-debits") + "#rejets",
+                area="billing",
+                tone="danger" if rejected else "ok",
+                order=71,
+            ),
+        ]

@@ -54,9 +54,9 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
             household_id=households[0], year=year, month=month, status=Invoice.Status.TO_PAY
         ).first()
         if paid:
-            services.record_desk_payment(
-                invoice=paid, amount=paid.balance, by=None, reference="démonstration"
-            )
+            from .desk import pay_invoice_at_desk
+
+            pay_invoice_at_desk(invoice=paid, amount=paid.balance, by=None, note="démonstration")
 
 
 def _household(pk):

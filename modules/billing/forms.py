@@ -133,11 +133,48 @@ class RejectionForm(forms.Form):
 
 
 class DeskPaymentForm(forms.Form):
-    amount = forms.DecimalField(
-        label="Montant reçu (€)",
-        min_value=Decimal("0.01"),
-        max_digits=10,
-        decimal_places=2,
-        error_messages={"invalid": "Montant en euros attendu."},
+    """Money received at the desk, allocated explicitly to the household's open
+    invoices (one amount field per invoice, `invoice_<pk>`). The hidden
+    idempotency key makes a double submit record one payment."""
+
+    means = forms.ChoiceField(
+        label="Moyen de paiement",
+        choices=[],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez le moyen de paiement.",
+            "invalid_choice": "Choisissez le moyen de paiement dans la liste.",
+        },
     )
-    reference = forms.CharField(label="Référence (n° de chèque…)", max_length=60, required=False)
+    cheque_number = forms.CharField(label="Numéro du chèque", max_length=30, required=False)
+    bank = forms.CharField(label="Banque", max_length=80, required=False)
+    reference = forms.CharField(
+        label="Référence (titre CESU, ticket de carte…)", max_length=80, required=False
+    )
+    note = forms.CharField(label="Commentaire", max_length=255, required=False)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        import uuid
+
+        from .models import DeskPayment
+        from .pricing import euros
+
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        self.fields["means"].choices = DeskPayment.Means.choices
+        self.invoices = list(invoices)
+        for inv in self.invoices:
+            self.fields[f"invoice_{inv.pk}"] = forms.CharField(
+                label=f"Facture {inv.number} ({inv.period_label}), reste à payer "
+                f"{euros(inv.balance)}",
+                required=False,
+                max_length=14,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+
+    def allocations(self) -> list[tuple[int, str]]:
+        return [(inv.pk, self.cleaned_data.get(f"invoice_{inv.pk}") or "") for inv in self.invoices]
+
+    def invoice_fields(self):
+        return [(inv, self[f"invoice_{inv.pk}"]) for inv in self.invoices]

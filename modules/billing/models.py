@@ -12,7 +12,9 @@ Rules:
 - a booking is billed once per generation (UniqueConstraint on charge lines):
   re-running a month cannot bill it twice;
 - one payment per provider transaction id (UniqueConstraint): a replayed
-  notification cannot pay twice.
+  notification cannot pay twice. A desk payment has its own reference
+  (`DeskPayment`: means, cheque number, bank) and an idempotency key; its
+  allocations' transaction id is our own receipt number, never what staff type.
 Writes go through services.py only.
 """
 
@@ -363,6 +365,61 @@ class PaymentAttempt(models.Model):
         return self.reference
 
 
+class DeskPayment(models.Model):
+    """Money handed over at the régie's desk (cash, cheque, CESU, chèques
+    vacances, card on the desk terminal), entered by staff. Its own reference
+    (cheque number, bank) is NEVER a provider transaction id: the same cheque
+    number may be typed twice (a warning, not an error). It is allocated
+    explicitly to one or more invoices of one household: one `Payment` per
+    invoice, pointing here. `idempotency_key` (one per rendered form) makes a
+    double submit record one operation."""
+
+    class Means(models.TextChoices):
+        CASH = "cash", "espèces"
+        CHEQUE = "cheque", "chèque"
+        CESU = "cesu", "CESU"
+        ANCV = "ancv", "chèques vacances ANCV"
+        CARD = "card", "carte bancaire au guichet"
+
+    household = models.ForeignKey(
+        "families.Household", on_delete=models.PROTECT, related_name="desk_payments"
+    )
+    means = models.CharField("moyen de paiement", max_length=8, choices=Means.choices)
+    cheque_number = models.CharField("numéro du chèque", max_length=30, blank=True)
+    bank = models.CharField("banque", max_length=80, blank=True)
+    reference = models.CharField("référence (titre, ticket…)", max_length=80, blank=True)
+    amount = models.DecimalField("montant reçu", max_digits=10, decimal_places=2)
+    receipt_number = models.CharField("numéro de reçu", max_length=20, unique=True)
+    idempotency_key = models.UUIDField(unique=True)
+    received_at = models.DateTimeField("reçu le")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_by_label = models.CharField("agent", max_length=200, blank=True)
+    note = models.CharField("commentaire", max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "encaissement au guichet"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_desk_payment_positive"),
+        ]
+        indexes = [models.Index(fields=["means", "cheque_number"])]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def means_label(self) -> str:
+        label = self.get_means_display()
+        if self.means == self.Means.CHEQUE and self.cheque_number:
+            label += f" n° {self.cheque_number}"
+            if self.bank:
+                label += f" ({self.bank})"
+        return label
+
+
 class Payment(models.Model):
     class Method(models.TextChoices):
         ONLINE = "online", "carte bancaire en ligne"
@@ -388,6 +445,10 @@ class Payment(models.Model):
     bank_data = models.JSONField(default=dict, blank=True)
     receipt_number = models.CharField(max_length=20, unique=True)
     rejection_reason = models.CharField(max_length=255, blank=True)
+    # A desk payment's allocation to this invoice (means, cheque number, bank there).
+    desk_payment = models.ForeignKey(
+        DeskPayment, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -404,6 +465,14 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
+
+    @property
+    def how_label(self) -> str:
+        """« chèque n° 1234567 (Banque Postale) », « carte bancaire en ligne »...
+        (select_related("desk_payment") in lists)."""
+        if self.desk_payment_id:
+            return f"{self.desk_payment.means_label}, à la régie"
+        return self.get_method_display()
 
 
 class Mandate(models.Model):

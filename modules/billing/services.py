@@ -899,35 +899,6 @@ def check_payfip_attempt(
     return outcome.kind if outcome.kind != "already_recorded" else "paid"
 
 
-def record_desk_payment(*, invoice: Invoice, amount: Decimal, by, reference: str = "") -> Payment:
-    """A payment made at the régie's desk (cheque, cash), entered by staff."""
-    amount = Decimal(amount)
-    with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if amount <= 0 or amount > invoice.balance:
-            raise BillingValidationError(
-                {
-                    "amount": (
-                        "Montant invalide : entre 0,01 € et le reste à payer "
-                        f"({euros(invoice.balance)})."
-                    )
-                }
-            )
-        n = numbering.receipt_number(timezone.localdate().year)
-        payment = Payment.objects.create(
-            invoice=invoice,
-            method=Payment.Method.DESK,
-            provider="regie",
-            transaction_id=reference or n,
-            amount=amount,
-            paid_at=timezone.now(),
-            receipt_number=n,
-        )
-        _refresh_state(invoice)
-        _queue_receipt(payment, invoice)
-    return payment
-
-
 # --- e-invoice ----------------------------------------------------------------------------
 
 

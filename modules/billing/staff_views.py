@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -16,14 +18,16 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from core.access import POST, STAFF, access
 
-from . import selectors, services
+from . import desk, regie, selectors, services
 from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
-from .french import day_label, of_month
+from .french import day_label, long_day, of_month
 from .lines import previous_month
 from .models import DirectDebit, Invoice, InvoicingRun, SepaExport
 from .payments import PaymentError
 from .pricing import euros
 from .sepa import SepaError
+
+OVERDUE = "en-retard"
 
 
 def billing_staff(view):
@@ -39,6 +43,11 @@ def dashboard(request):
     status = request.GET.get("statut", "")
     if status in Invoice.Status.values:
         qs = qs.filter(status=status)
+    elif status == OVERDUE:  # the staff home's counter
+        qs = qs.filter(
+            status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+            due_date__lt=timezone.localdate(),
+        )
     page = Paginator(qs.order_by("-id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -47,7 +56,7 @@ def dashboard(request):
             "form": form,
             "runs": InvoicingRun.objects.all()[:10],
             "page": page,
-            "statuses": Invoice.Status.choices,
+            "statuses": [*Invoice.Status.choices, (OVERDUE, "impayée après l'échéance")],
             "status": status,
             "rows": [{"i": i, "total": euros(i.total), "balance": euros(i.balance)} for i in page],
         },
@@ -94,10 +103,13 @@ def invoice(request, pk: int):
                 {"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
                 for line in inv.lines.all()
             ],
-            "payments": [{"p": p, "amount": euros(p.amount)} for p in inv.payments.all()],
+            "payments": [
+                {"p": p, "amount": euros(p.amount)}
+                for p in inv.payments.select_related("desk_payment")
+            ],
             "corrections": inv.corrections.all(),
             "credit_form": CreditForm(),
-            "desk_form": DeskPaymentForm(),
+            "desk_form": DeskPaymentForm(invoices=[inv]),
         },
     )
 
@@ -133,22 +145,48 @@ def credit(request, pk: int):
 @require_POST
 def desk_payment(request, pk: int):
     inv = selectors.staff_invoice(pk)
-    form = DeskPaymentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Montant en euros attendu.")
-        return redirect("billing:staff-invoice", pk=inv.pk)
-    try:
-        services.record_desk_payment(
-            invoice=inv,
-            amount=form.cleaned_data["amount"],
-            by=request.user,
-            reference=form.cleaned_data["reference"],
-        )
-    except services.BillingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Paiement enregistré.")
+    form = DeskPaymentForm(request.POST, invoices=[inv])
+    record_desk_form(request, form, household=inv.household_id)
     return redirect("billing:staff-invoice", pk=inv.pk)
+
+
+def record_desk_form(request, form, *, household):
+    """Validate and record a desk payment form; the outcome as messages.
+    Returns the DeskOutcome, or None when refused."""
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, error[0])
+        return None
+    data = form.cleaned_data
+    try:
+        outcome = desk.record_desk_payment(
+            household=household,
+            means=data["means"],
+            allocations=form.allocations(),
+            by=request.user,
+            idempotency_key=data["idempotency_key"],
+            cheque_number=data["cheque_number"],
+            bank=data["bank"],
+            reference=data["reference"],
+            note=data["note"],
+        )
+    except services.BillingValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+        return None
+    d = outcome.desk_payment
+    if outcome.created:
+        messages.success(
+            request, f"Paiement de {euros(d.amount)} enregistré : reçu {d.receipt_number}."
+        )
+    else:
+        messages.info(
+            request,
+            f"Ce paiement était déjà enregistré (reçu {d.receipt_number}) : rien n'a été ajouté.",
+        )
+    for warning in outcome.warnings:
+        messages.warning(request, warning)
+    return outcome
 
 
 @access(STAFF("billing"))
@@ -177,6 +215,12 @@ def debits(request):
                 for d in scheduled
             ],
             "exported": [{"d": d, "amount": euros(d.amount)} for d in exported],
+            "rejected": [
+                {"d": d, "amount": euros(d.amount)}
+                for d in DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED)
+                .select_related("invoice", "mandate")
+                .order_by("-collection_date", "-id")[:200]
+            ],
             "exports": [{"e": e, "total": euros(e.total)} for e in SepaExport.objects.all()[:20]],
             "rejection_form": RejectionForm(),
         },
@@ -237,3 +281,136 @@ def reject_debit(request, pk: int):
     else:
         messages.success(request, "Rejet enregistré : la facture est de nouveau à payer.")
     return redirect("billing:staff-debits")
+
+
+# --- régie closing statement --------------------------------------------------------------
+
+
+def _statement_day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("jour", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement(request):
+    day = _statement_day(request)
+    statement = regie.daily_statement(day)
+    return render(
+        request,
+        "billing/staff/regie.html",
+        {
+            "day": day,
+            "day_label": long_day(day),
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "statement": statement,
+            "regies": [
+                {
+                    "r": r,
+                    "total": euros(r.total),
+                    "means": [{"m": m, "total": euros(m.total)} for m in r.means_rows],
+                    "payments": [
+                        {
+                            "p": p,
+                            "amount": euros(p.amount),
+                            "means": regie.MEANS_LABELS.get(regie.means_of(p), ""),
+                        }
+                        for p in r.payments
+                    ],
+                }
+                for r in statement.regies
+            ],
+            "total": euros(statement.total),
+        },
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement_csv(request):
+    from backoffice.views import tabular_response
+
+    day = _statement_day(request)
+    return tabular_response(
+        regie.csv_rows(regie.daily_statement(day)),
+        regie.CSV_COLUMNS,
+        "etat-de-regie",
+        "csv",
+        stamp=day.isoformat(),
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement_pdf(request):
+    from .pdf import regie_statement_pdf as render_statement
+
+    day = _statement_day(request)
+    response = HttpResponse(
+        render_statement(regie.daily_statement(day), request.commune),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="etat-de-regie-{day}.pdf"'
+    return response
+
+
+# --- the family record's section and the desk payment for a household ----------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: dict
+    order: int = 50
+
+
+def family_section(request, household, form=None) -> Section:
+    invoices = list(
+        Invoice.objects.filter(household=household)
+        .prefetch_related(Prefetch("payments", queryset=_payments()))
+        .order_by("-year", "-month", "-id")[:24]
+    )
+    open_invoices = [
+        i
+        for i in invoices
+        if i.kind != Invoice.Kind.CREDIT and i.balance > 0 and i.status != Invoice.Status.CANCELLED
+    ]
+    return Section(
+        "billing/staff/_family_section.html",
+        {
+            "household": household,
+            "invoices": [
+                {
+                    "i": i,
+                    "total": euros(i.total),
+                    "balance": euros(i.balance),
+                    "payments": [{"p": p, "amount": euros(p.amount)} for p in i.payments.all()],
+                }
+                for i in invoices
+            ],
+            "desk_form": form or DeskPaymentForm(invoices=open_invoices),
+            "action": reverse("billing:staff-family-desk-payment", args=[household.pk]),
+        },
+    )
+
+
+def _payments():
+    from .models import Payment
+
+    return Payment.objects.select_related("desk_payment").order_by("paid_at", "id")
+
+
+@access(STAFF("billing"), methods=POST)
+@billing_staff
+@require_POST
+def family_desk_payment(request, household_pk: int):
+    from families.models import Household
+
+    household = get_object_or_404(Household, pk=household_pk)
+    invoices = Invoice.objects.filter(household=household).exclude(kind=Invoice.Kind.CREDIT)
+    form = DeskPaymentForm(request.POST, invoices=[i for i in invoices if i.balance > 0])
+    record_desk_form(request, form, household=household)
+    return redirect(reverse("backoffice:family", args=[household.pk]) + "#factures")

@@ -214,7 +214,7 @@ def invoice_detail(request, pk: int):
         }
         for line in invoice.lines.all()
     ]
-    payments = invoice.payments.filter(status=Payment.Status.VALID)
+    payments = invoice.payments.filter(status=Payment.Status.VALID).select_related("desk_payment")
     return _page(
         request,
         "billing/invoice_detail.html",

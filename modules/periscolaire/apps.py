@@ -1,7 +1,8 @@
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PeriscolaireConfig(ServiceModuleConfig):
+class PeriscolaireConfig(StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.periscolaire"
     label = "periscolaire"

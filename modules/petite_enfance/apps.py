@@ -1,7 +1,8 @@
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PetiteEnfanceConfig(ServiceModuleConfig):
+class PetiteEnfanceConfig(StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.petite_enfance"
     label = "petite_enfance"
@@ -22,3 +23,16 @@ class PetiteEnfanceConfig(ServiceModuleConfig):
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [
+            *super().staff_nav(request),
+            NavEntry(
+                "Commission des places — Petite enfance",
+                "petite_enfance:staff-applications",
+                order=45,
+                area=self.module_code,
+            ),
+        ]

@@ -170,12 +170,12 @@ class SignupForm(PlainLabels, forms.Form):
         ),
     )
 
-    def __init__(self, *args, request, key_label: str = "", **kwargs):
+    def __init__(self, *args, request, key_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
         self.throttled = False
         if key_label:
-            self.fields["activation_key"].label = key_label[0].upper() + key_label[1:]
+            self.fields["activation_key"].label = key_label.capital
 
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"].strip())

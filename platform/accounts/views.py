@@ -39,16 +39,20 @@ from accounts.services import SignupData
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens, read_email_token
 from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, STAFF, access
+from core.french import Noun
 
 DEFAULT_KEY_LABEL = "clé Enfance"
 
 
-def key_label(commune) -> str:
+def key_label(commune) -> Noun:
     """What the town calls its activation key: "clé Enfance" (Bondoufle),
     "clé espace citoyens/enfance" (Donges), "code personnel" (Castres).
-    Read from `accounts.activation_key_label` in the town's YAML when present."""
+    Read from `accounts.activation_key_label` in the town's YAML when present.
+    A `core.french.Noun`: templates write `{{ key_label.un }}` (« une clé
+    Enfance », « un code personnel »), `.le`, `.ce`, `.du`, `.Le`."""
     config = getattr(commune, "config", None) or {}
-    return (config.get("accounts") or {}).get("activation_key_label") or DEFAULT_KEY_LABEL
+    word = (config.get("accounts") or {}).get("activation_key_label") or DEFAULT_KEY_LABEL
+    return Noun.of(word)
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -62,6 +66,14 @@ def _safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+def _home(user) -> str:
+    """Where a signed-in person starts: town staff on their work queue
+    (/<town>/gestion/), everyone else on their account."""
+    if getattr(user, "is_town_staff", False):
+        return reverse("backoffice:home")
+    return reverse("accounts:account")
 
 
 def _private(response):
@@ -387,7 +399,7 @@ def otp_setup_view(request):
     if request.method == "POST" and form.is_valid():
         if otp.verify(request, device, form.cleaned_data["token"]):
             messages.success(request, "La double authentification est activée pour votre compte.")
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+            return HttpResponseRedirect(_safe_next(request, _home(request.user)))
         form.add_error(
             "token",
             "Ce code n'est pas valable. Vérifiez l'heure de votre téléphone "
@@ -417,7 +429,7 @@ def otp_verify_view(request):
     if device is None:
         return redirect(reverse("accounts:otp_setup") + _next_query(request))
     if otp.is_verified(user):
-        return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+        return HttpResponseRedirect(_safe_next(request, _home(request.user)))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # django-otp doubles a wait after each wrong code (1 s, 2 s, 4 s...).
@@ -427,7 +439,7 @@ def otp_verify_view(request):
                 "token", "Trop d'essais : patientez quelques secondes avant de réessayer."
             )
         elif otp.verify(request, device, form.cleaned_data["token"]):
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:account")))
+            return HttpResponseRedirect(_safe_next(request, _home(request.user)))
         else:
             form.add_error("token", "Ce code n'est pas valable.")
     return _private(
@@ -475,7 +487,7 @@ def staff_issue_key_view(request, adult_id):
     adult = selectors.adult_without_account(adult_id=adult_id)
     form = KeyIssueForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choisissez comment remettre la clé.")
+        messages.error(request, f"Choisissez comment remettre {key_label(request.tenant).le}.")
         return redirect("accounts:staff_keys")
     by_email = form.cleaned_data["delivery"] == "email"
     try:
@@ -486,7 +498,9 @@ def staff_issue_key_view(request, adult_id):
         messages.error(request, error.messages[0])
         return redirect("accounts:staff_keys")
     if by_email:
-        messages.success(request, f"La clé a été envoyée à {adult.email}.")
+        noun = key_label(request.tenant)
+        sent = "envoyée" if noun.feminine else "envoyé"
+        messages.success(request, f"{noun.Le} a été {sent} à {adult.email}.")
         return redirect("accounts:staff_keys")
     # The key in clear exists only in this response: printed, never stored.
     return _private(

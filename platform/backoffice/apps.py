@@ -5,38 +5,18 @@ class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = "Gestion de la commune"
 
-    def ready(self):
-        from core.backoffice import register
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
 
-        register(
-            "Demandes des familles",
-            "demandes:inbox",
-            description="Boîte de réception des demandes.",
-        )
-        register(
-            "Familles",
-            "backoffice:families",
-            description="Rechercher une famille, un enfant, un e-mail.",
-        )
-        register(
-            "Exports", "backoffice:exports", description="Familles et demandes en CSV ou XLSX."
-        )
-        register(
-            "Facturation",
-            "backoffice:billing",
-            area="billing",
-            description="Tarifs en vigueur et impayés.",
-        )
-        register(
-            "Configuration de la commune",
-            "backoffice:config",
-            roles=("town_admin",),
-            group="Administration",
-            description="Modules, services, délais, contacts, paiement, tarifs.",
-        )
-        register(
-            "Historique de la configuration",
-            "backoffice:history",
-            roles=("town_admin",),
-            group="Administration",
-        )
+        entries = [
+            NavEntry("Travail à faire", "backoffice:home", order=0),
+            NavEntry("Familles", "backoffice:families", order=3),
+            NavEntry("Exports", "backoffice:exports", order=90),
+        ]
+        if request.user.role == "town_admin":
+            entries += [
+                NavEntry("Configuration", "backoffice:config", order=95),
+                NavEntry("Journal des accès", "audit:journal", order=96),
+            ]
+        entries.append(NavEntry("Guide des composants", "backoffice:styleguide", order=99))
+        return entries

@@ -294,11 +294,14 @@ def tariff_version(request, code):
     problems: list[tuple[str, str]] = []
     simulation = ""
     if request.method == "POST":
-        adding = "save" not in request.POST and "simulate" not in request.POST
+        # Neither saving, simulating nor showing another type's fields: a row is added.
+        adding = not {"save", "simulate", "choose"} & set(request.POST)
         post = _with_more_rows(request.POST, "grid") if adding else request.POST
-        form = TariffVersionForm(post)
+        # « Afficher les champs de ce type » (no JavaScript): the same values, unchecked.
+        choosing = "choose" in request.POST
+        form = TariffVersionForm(initial=post.dict()) if choosing else TariffVersionForm(post)
         grid = BracketFormSet(post, prefix="grid")
-        if not adding and form.is_valid() and grid.is_valid():
+        if not choosing and not adding and form.is_valid() and grid.is_valid():
             rows = [f.value() for f in grid.forms if not f.cleaned_data.get("DELETE")]
             rows = [r for r in rows if r is not None]
             version = form.version(rows)

@@ -7,6 +7,7 @@ from django import forms
 
 from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES
 from core.mail_templates import BODY_MAX, SUBJECT_MAX
+from core.ui_forms import FollowsChoice
 
 
 def change_reason() -> forms.CharField:
@@ -40,7 +41,7 @@ class ModulesForm(forms.Form):
         self.fields["modules"].choices = choices
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(FollowsChoice, forms.Form):
     name = forms.CharField(label="Nom affiché aux familles", max_length=160)
     description = forms.CharField(
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -62,6 +63,9 @@ class ServiceForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     message = change_reason()
+
+    # Only the chosen rule's settings are shown (with or without JavaScript).
+    follows = {"rule": RULE_FIELDS}
 
     def rule_values(self) -> dict:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
@@ -370,7 +374,14 @@ KIND_CHOICES = [
 ]
 
 
-class TariffVersionForm(forms.Form):
+TARIFF_FIELDS = {
+    "grid": (),
+    "effort_rate": ("rate_percent", "floor", "ceiling"),
+    "flat": ("price",),
+}
+
+
+class TariffVersionForm(FollowsChoice, forms.Form):
     applies_from = forms.DateField(
         label="S'applique à partir du",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -398,6 +409,13 @@ class TariffVersionForm(forms.Form):
     )
     message = change_reason()
 
+    # Only the chosen type's fields are shown (with or without JavaScript).
+    follows = {"kind": TARIFF_FIELDS}
+
+    @property
+    def chosen_kind(self) -> str:
+        return self.chosen("kind")
+
     def clean_applies_from(self):
         from django.utils import timezone
 
@@ -412,8 +430,7 @@ class TariffVersionForm(forms.Form):
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
-        needed = {"effort_rate": ("rate_percent", "floor", "ceiling"), "flat": ("price",)}
-        for name in needed.get(kind, ()):
+        for name in TARIFF_FIELDS.get(kind, ()):
             if data.get(name) is None and name not in self.errors:
                 self.add_error(name, "Ce champ est obligatoire pour ce type de tarif.")
         return data

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from backoffice import config_views, service_views, town_views, views
+from backoffice import config_views, family_views, service_views, styleguide, town_views, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("styleguide/", styleguide.styleguide, name="styleguide"),
     path("familles/", views.families, name="families"),
-    path("familles/<int:pk>/", views.family, name="family"),
+    path("familles/<int:pk>/", family_views.family, name="family"),
+    path("familles/<int:pk>/agir/", family_views.family_act, name="family-act"),
     path("exports/", views.exports, name="exports"),
     path("exports/familles.csv", views.export_families, {"fmt": "csv"}, name="export-families-csv"),
     path(

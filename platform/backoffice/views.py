@@ -26,10 +26,8 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
-from backoffice.models import AccessLog
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
-from core.backoffice import entries_for
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
@@ -75,10 +73,12 @@ def _apply(request, data, message):
 @never_cache
 @staff_required()
 def home(request):
+    """The work queue: counters of what is waiting, each for the person's
+    areas and linking to the filtered list (contributed by the apps through
+    their AppConfig, core.contributions), then the figures of the coming days."""
+    from core.contributions import staff_counters
+
     today = timezone.localdate()
-    groups: dict[str, list] = {}
-    for entry, url in entries_for(request.user, request.commune):
-        groups.setdefault(entry.group, []).append((entry, url))
     unpaid = (
         selectors.unpaid_amounts()
         if request.user.works_in("billing") and "billing" in request.commune.enabled_modules
@@ -86,11 +86,14 @@ def home(request):
     )
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
+    counters = staff_counters(request)
     return render(
         request,
         "backoffice/home.html",
         {
-            "groups": groups,
+            "today": today,
+            "counters": counters,
+            "waiting": sum(c.count for c in counters if c.tone in ("warn", "danger")),
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
                 per_day, title="Réservations par jour (14 prochains jours)"
@@ -101,9 +104,13 @@ def home(request):
                 title="Taux d'occupation par lieu (7 prochains jours)",
                 unit=" %",
                 max_value=100,
+                decimals=0,
             ),
-            "unpaid": unpaid,
-            "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €")
+            "unpaid": [(m, charts.french_number(v, 2) + "\u00a0€") for m, v in unpaid or []],
+            "show_unpaid": unpaid is not None,
+            "unpaid_svg": charts.bar_chart(
+                unpaid, title="Impayés par mois de facturation", unit="\u00a0€", decimals=2
+            )
             if unpaid
             else "",
         },
@@ -121,22 +128,6 @@ def families(request):
     q = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.search_households(q), PAGE).get_page(request.GET.get("page"))
     return render(request, "backoffice/families.html", {"form": form, "page": page, "q": q})
-
-
-@access(STAFF(), pk="household")
-@never_cache
-@staff_required()
-def family(request, pk):
-    household = selectors.household_file(pk)
-    AccessLog.objects.create(user=request.user, household=household)
-    return render(
-        request,
-        "backoffice/family.html",
-        {
-            "household": household,
-            "demandes": list(selectors.demandes_of(household, request.user)),
-        },
-    )
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -194,8 +185,9 @@ def _demande_rows(user):
         ]
 
 
-def _export(rows, columns, name, fmt):
-    stamp = timezone.localdate().isoformat()
+def tabular_response(rows, columns, name, fmt, *, stamp: str = ""):
+    """A CSV (semicolons, BOM) or XLSX download of `rows`: the one export helper."""
+    stamp = stamp or timezone.localdate().isoformat()
     filename = f"{name}-{connection.tenant.slug}-{stamp}.{fmt}"
     if fmt == "csv":
         buffer = io.StringIO()
@@ -228,14 +220,14 @@ def _export(rows, columns, name, fmt):
 @never_cache
 @staff_required()
 def export_families(request, fmt):
-    return _export(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
+    return tabular_response(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
 
 
 @access(STAFF())
 @never_cache
 @staff_required()
 def export_demandes(request, fmt):
-    return _export(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
+    return tabular_response(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
 
 
 # --- billing overview (agents of billing, managers, admins) ------------------------------
@@ -268,15 +260,31 @@ def _config(request) -> dict:
 @never_cache
 @town_admin_required
 def config(request):
+    from backoffice.forms import RULE_CHOICES
+    from core.modules import service_kinds
+
     data = request.commune.config
+    modules, kinds, rules = registry(), service_kinds(), dict(RULE_CHOICES)
+    # French labels, never the YAML's codes (rule kinds, module and service kinds).
+    services = [
+        {
+            **s,
+            "kind_label": kinds[s["kind"]][1].label if s.get("kind") in kinds else s.get("kind"),
+            "rule_label": rules.get(((s.get("deadlines") or {}).get("booking") or {}).get("rule")),
+        }
+        for s in data.get("services", [])
+    ]
     return render(
         request,
         "backoffice/config.html",
         {
             "data": data,
             "email_overrides": len(data.get("email_templates") or {}),
-            "modules": registry(),
-            "services": data.get("services", []),
+            "modules": modules,
+            "module_labels": [
+                modules[c].module_label for c in data.get("modules", []) if c in modules
+            ],
+            "services": services,
         },
     )
 

@@ -48,14 +48,26 @@ class DeadlineConfigError(ValueError):
 # --- rule kinds ----------------------------------------------------------------
 
 
+# What a town admin reads: the settings' French names, never the YAML's keys.
+SETTING_LABELS = {
+    "days": "Le nombre de jours",
+    "hours": "Le nombre d'heures",
+    "weeks": "Le nombre de semaines",
+    "day": "Le jour du mois",
+    "weekday": "Le jour de la semaine",
+    "max_advance_days": "Le nombre de jours d'avance",
+}
+
+
 def _check_int(name: str, value: object, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"« {name} » doit être un nombre entier entre {low} et {high}.")
+        label = SETTING_LABELS.get(name, f"« {name} »")
+        raise ValueError(f"{label} doit être un nombre entier entre {low} et {high}.")
 
 
 def _check_time(value: object) -> None:
     if not isinstance(value, time) or value.second or value.microsecond or value.tzinfo:
-        raise ValueError("« time » doit être une heure HH:MM.")
+        raise ValueError("L'heure limite doit être une heure au format HH:MM (par exemple 18:00).")
 
 
 @dataclass(frozen=True)

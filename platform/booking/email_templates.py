@@ -103,4 +103,26 @@ TEMPLATES = {
             "portal_url": _URL,
         },
     ),
+    "booking/email/staff_change.txt": EmailTemplate(
+        name="booking/email/staff_change.txt",
+        label="Réservations — changement fait par le service (téléphone, guichet)",
+        subject="<Changement> par le service : <prénom>, <jour>",
+        variables={
+            **_CHILD,
+            "what": "ce qui a été fait (« réservation enregistrée », « annulation hors délai "
+            "enregistrée »…)",
+            **_SLOT_VARS,
+            "late": "vrai si le changement dépasse la date limite habituelle",
+            "reason": "motif indiqué par l'agent",
+            **_PORTAL,
+        },
+        sample={
+            "child": {"first_name": "Léa"},
+            "what": "réservation hors délai enregistrée",
+            "slot": _SLOT,
+            "late": True,
+            "reason": "Appel de la maman : reprise du travail",
+            "portal_url": _URL,
+        },
+    ),
 }

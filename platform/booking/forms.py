@@ -6,7 +6,7 @@ from datetime import date
 
 from django import forms
 
-from booking.models import Absence, Attendance
+from booking.models import Absence
 from booking.rules import Action, Change
 
 WEEKDAY_CHOICES = [(0, "lundi"), (1, "mardi"), (2, "mercredi"), (3, "jeudi"), (4, "vendredi")]
@@ -97,10 +97,6 @@ class DecisionForm(forms.Form):
         ]
     )
     comment = forms.CharField(label="Message à la famille", required=False, max_length=2000)
-
-
-class AttendanceForm(forms.Form):
-    attendance = forms.ChoiceField(choices=Attendance.choices)
 
 
 class OpenDaysForm(forms.Form):

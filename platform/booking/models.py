@@ -132,6 +132,29 @@ class Booking(models.Model):
         return f"{self.child} — {self.slot}"
 
 
+class AttendanceMark(models.Model):
+    """One check-in mark tapped on a tablet at the door. The tablet makes up
+    `mark_id` when the agent taps and queues the mark while offline: a
+    replayed queue sends the same ids again, and each mark counts once."""
+
+    mark_id = models.UUIDField(unique=True)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="marks")
+    attendance = models.CharField("pointage", max_length=10, choices=Attendance.choices)
+    marked_at = models.DateTimeField("pointé le")  # when tapped (the tablet's clock, bounded)
+    received_at = models.DateTimeField(auto_now_add=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["booking", "marked_at", "id"]
+        verbose_name = "pointage reçu"
+        indexes = [models.Index(fields=["booking", "-marked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.attendance} {self.mark_id}"
+
+
 class WaitingListEntry(models.Model):
     """A request for a place on a full day, served first come, first served."""
 

@@ -4,7 +4,7 @@ module switched off for a town has none of them (ModuleGateMiddleware)."""
 
 from django.urls import path
 
-from booking import views
+from booking import checkin_views, views
 
 
 def module_patterns(module_code: str) -> list:
@@ -25,12 +25,12 @@ def module_patterns(module_code: str) -> list:
             "absences/<int:absence_id>/justificatif/", views.absence_file, kw, name="absence-file"
         ),
         path("gestion/", views.staff_occupancy, kw, name="staff-occupancy"),
-        path("gestion/jour/", views.staff_day, kw, name="staff-day"),
+        path("gestion/jour/", checkin_views.staff_day, kw, name="staff-day"),
         path("gestion/jour/liste.csv", views.staff_day_csv, kw, name="staff-day-csv"),
-        path("gestion/jour/liste.pdf", views.staff_day_pdf, kw, name="staff-day-pdf"),
+        path("gestion/jour/liste.pdf", checkin_views.staff_day_pdf, kw, name="staff-day-pdf"),
         path(
             "gestion/pointage/<int:booking_id>/",
-            views.staff_attendance,
+            checkin_views.staff_attendance,
             kw,
             name="staff-attendance",
         ),

@@ -29,7 +29,6 @@ from booking.catalogue import is_hourly, options_of
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import (
     AbsenceForm,
-    AttendanceForm,
     CapacityForm,
     DecisionForm,
     OpenDaysForm,
@@ -624,26 +623,6 @@ def _staff_activity(request, module_code):
     return activity, activities
 
 
-@access(STAFF(MODULE))
-@_staff
-def staff_day(request, module_code):
-    activity, activities = _staff_activity(request, module_code)
-    day = _date_param(request, "jour", _today())
-    day_list = grids.staff_day_list(activity=activity, day=day) if activity else None
-    return render(
-        request,
-        "booking/staff_day.html",
-        {
-            "module_code": module_code,
-            "module": registry().get(module_code),
-            "activities": activities,
-            "activity": activity,
-            "day": day,
-            "list": day_list,
-        },
-    )
-
-
 @access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_csv(request, module_code):
@@ -674,48 +653,6 @@ def staff_day_csv(request, module_code):
             ]
         )
     return response
-
-
-@access(STAFF(MODULE), query="activite={activity}")
-@_staff
-def staff_day_pdf(request, module_code):
-    from booking.pdf import day_list_pdf
-
-    activity, _ = _staff_activity(request, module_code)
-    if activity is None:
-        raise Http404
-    day = _date_param(request, "jour", _today())
-    day_list = grids.staff_day_list(activity=activity, day=day)
-    response = HttpResponse(
-        day_list_pdf(day_list, town=request.commune.name), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="liste-{activity.pk}-{day}.pdf"'
-    return response
-
-
-@access(STAFF(MODULE), methods=POST)
-@_staff
-@require_POST
-def staff_attendance(request, module_code, booking_id):
-    booking = get_object_or_404(
-        Booking.objects.select_related("child__household", "slot__activity", "absence"),
-        pk=booking_id,
-        slot__activity__service__module=module_code,
-    )
-    form = AttendanceForm(request.POST)
-    if form.is_valid():
-        try:
-            absence_services.mark_attendance(
-                booking=booking, attendance=form.cleaned_data["attendance"], actor=request.user
-            )
-        except BookingRefused as exc:
-            messages.error(request, str(exc))
-    if request.htmx:
-        return render(
-            request, "booking/_attendance_row.html", {"b": booking, "module_code": module_code}
-        )
-    url = reverse(f"{module_code}:staff-day")
-    return redirect(f"{url}?activite={booking.slot.activity_id}&jour={booking.slot.day}")
 
 
 @access(STAFF(MODULE), methods=GET_POST)

@@ -4,3 +4,30 @@ from django.apps import AppConfig
 class DemandesConfig(AppConfig):
     name = "demandes"
     verbose_name = "Demandes"
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Demandes", "demandes:inbox", order=5)]
+
+    def staff_counters(self, request):
+        from django.urls import reverse
+
+        from core.contributions import Counter
+        from demandes.models import Demande
+        from demandes.selectors import demandes_for_staff
+
+        waiting = (
+            demandes_for_staff(request.user)
+            .filter(status__in=[Demande.Status.SUBMITTED, Demande.Status.IN_REVIEW])
+            .count()
+        )
+        return [
+            Counter(
+                "Demandes à traiter",
+                waiting,
+                reverse("demandes:inbox"),
+                tone="warn" if waiting else "ok",
+                order=1,
+            )
+        ]

@@ -13,3 +13,25 @@ class DocumentsConfig(AppConfig):
         register(
             "erasure", label="Effacement de mes données personnelles", apply=apply_erasure_demande
         )
+
+    def staff_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Justificatifs", "documents:staff-list", order=8)]
+
+    def staff_counters(self, request):
+        from django.urls import reverse
+
+        from core.contributions import Counter
+        from documents.models import Document
+
+        waiting = Document.objects.filter(status=Document.Status.TO_CHECK).count()
+        return [
+            Counter(
+                "Justificatifs à vérifier",
+                waiting,
+                reverse("documents:staff-list") + "?statut=to_check",
+                tone="warn" if waiting else "ok",
+                order=5,
+            )
+        ]

@@ -43,5 +43,8 @@ urlpatterns = [
     for code, module in sorted(registry().items())
 ]
 
-handler404 = "core.views.not_found"
-handler500 = "core.views.server_error"
+# French pages in the town's style; problem documents under /api/ (core.error_pages).
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.not_found"
+handler500 = "core.error_pages.server_error"

@@ -28,9 +28,9 @@ from tests.hardening.enumerate import TOWNS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-# Generated examples per operation: ~20 operations x 2 towns stay under 60 s.
+# Generated examples per operation (~20 operations x 2 towns): the work is
+# bounded by this count, never by a clock (the time is printed, not asserted).
 MAX_EXAMPLES = 8
-TIME_BUDGET = 60.0  # seconds, the whole test
 
 # Operations whose schema is knowingly incomplete: only `not_a_server_error` is
 # checked there. Each entry says why; remove it when the schema is fixed.
@@ -109,14 +109,16 @@ def _fuzz(wsgi_app, sessions):
                 phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
                 suppress_health_check=list(HealthCheck),
             )
+            # run() is called at once, inside this iteration: the loop variables it
+            # reads are the current ones (hypothesis allows no extra bound arguments).
             def run(case):
                 nonlocal calls
                 calls += 1
                 response = case.call_and_validate(
-                    base_url=f"http://localhost/{slug}",
-                    headers=headers,
-                    cookies=cookies,
-                    checks=checks,
+                    base_url=f"http://localhost/{slug}",  # noqa: B023
+                    headers=headers,  # noqa: B023
+                    cookies=cookies,  # noqa: B023
+                    checks=checks,  # noqa: B023
                 )
                 statuses[response.status_code] += 1
 
@@ -126,7 +128,6 @@ def _fuzz(wsgi_app, sessions):
                 failures.append(
                     f"{slug} {operation.method.upper()} {operation.path}: {str(exc)[:800]}"
                 )
-            assert time.monotonic() - started < TIME_BUDGET, "budget de temps dépassé"
     assert operations >= 2 * 10, "le schéma OpenAPI n'a pas été énuméré"
     assert calls >= operations
     print(

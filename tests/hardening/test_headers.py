@@ -280,13 +280,10 @@ print("PROBE=" + json.dumps(out))
 def test_production_headers_and_cookies(castres):
     """portal.settings.prod on the real test database: HSTS one year, HTTPS
     redirect, session and CSRF cookies Secure + SameSite, session HttpOnly."""
-    d = connection.settings_dict
-    host = d.get("HOST") or ""
-    db = (
-        f"postgres://{d['USER']}@/{d['NAME']}?host={host}"
-        if host.startswith("/")
-        else f"postgres://{d['USER']}@{host}:{d.get('PORT') or 5432}/{d['NAME']}"
-    )
+    from portal.embedded_db import database_url
+
+    # ALL the connection settings (the embedded server's socket is in OPTIONS).
+    db = database_url(connection.settings_dict)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
         {

@@ -16,6 +16,7 @@ from django.urls import get_resolver
 
 from accounts.testing import force_login_verified
 from modules.billing import services
+from modules.billing.desk import pay_invoice_at_desk
 from modules.billing.models import Invoice, Mandate, Payment, PaymentAttempt
 from modules.billing.testing import make_invoiced_family
 
@@ -99,7 +100,7 @@ def _family(town, last_name, pks=None):
         provider="payzen",
         amount=fam.invoice.total,
     )
-    fam.payment = services.record_desk_payment(invoice=fam.invoice, amount="1.00", by=None)
+    fam.payment = pay_invoice_at_desk(invoice=fam.invoice, amount="1.00", by=None)
     Mandate.objects.filter(household=fam.household).update(status="active")
     fam.mandate = Mandate.objects.filter(household=fam.household).first()
     fam.client = Client()
@@ -179,6 +180,10 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:staff-export",
         "billing:staff-export-file",
         "billing:staff-reject",
+        "billing:staff-regie",
+        "billing:staff-regie-csv",
+        "billing:staff-regie-pdf",
+        "billing:staff-family-desk-payment",  # a household: tests/hardening matrix
         "api:billing:info",
         "api:billing:simulator",
         "api:billing:invoices",

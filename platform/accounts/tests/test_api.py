@@ -1,6 +1,8 @@
 """API of the sign-in state, and the town's OpenAPI schema still generating."""
 
-from freezegun import freeze_time
+from datetime import UTC, datetime
+
+import time_machine
 
 PASSWORD = "mot-de-passe-de-test-assez-long"
 
@@ -22,11 +24,11 @@ def test_me_when_anonymous(client, castres):
 
 
 def test_me_when_signed_in_shows_the_previous_login(client, family):
-    with freeze_time("2026-11-19 11:06:00"):
+    with time_machine.travel(datetime(2026, 11, 19, 11, 6, tzinfo=UTC), tick=False):
         client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
     # The page is read under the same frozen clock: the session's lifetime is
     # measured against that clock, never against the real today.
-    with freeze_time("2026-11-21 08:00:00"):
+    with time_machine.travel(datetime(2026, 11, 21, 8, 0, tzinfo=UTC), tick=False):
         client.post("/castres/compte/connexion/", {"identifier": "martin", "password": PASSWORD})
         data = client.get("/castres/api/compte/moi/").json()
     assert data["authenticated"] and data["username"] == "martin" and data["role"] == "family"

@@ -2,12 +2,12 @@
 never lock anyone out for good, sessions renewed and ended server-side, and
 a town's session worthless in another town."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
 from django.utils import timezone
-from freezegun import freeze_time
 
 from accounts.models import User, UserSession
 from accounts.testing import text
@@ -60,16 +60,16 @@ def test_repeated_failures_slow_down_then_the_right_password_works(client, famil
     throttled = sign_in(client, "martin")  # even the right password waits
     assert throttled.status_code == 429
     assert "Trop de tentatives. Par sécurité, réessayez dans 1 minute." in text(throttled)
-    with freeze_time(timezone.now() + timedelta(seconds=31)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=31), tick=False):
         assert sign_in(client, "martin").status_code == 302
 
 
 def test_delays_grow_but_are_capped_no_permanent_lockout(client, family):
     now = timezone.now()
     for i in range(40):  # a stranger hammering the account for hours
-        with freeze_time(now + timedelta(minutes=16 * i)):
+        with time_machine.travel(now + timedelta(minutes=16 * i), tick=False):
             sign_in(client, "claire.martin@example.org", "mauvais mot de passe")
-    with freeze_time(now + timedelta(minutes=16 * 40)):
+    with time_machine.travel(now + timedelta(minutes=16 * 40), tick=False):
         assert sign_in(client, "martin").status_code == 302
 
 
@@ -129,10 +129,12 @@ def test_logout_is_post_only_and_ends_the_session_server_side(client, family, ca
 
 
 def test_header_shows_the_sign_in_before_this_one(client, family, castres, in_town):
-    with freeze_time("2026-11-19 11:06:00"):  # 12:06 in Paris
+    with time_machine.travel(
+        datetime(2026, 11, 19, 11, 6, tzinfo=UTC), tick=False
+    ):  # 12:06 in Paris
         sign_in(client, "martin")
         client.post("/castres/compte/deconnexion/")
-    with freeze_time("2026-11-21 08:00:00"):
+    with time_machine.travel(datetime(2026, 11, 21, 8, 0, tzinfo=UTC), tick=False):
         sign_in(client, "martin")
         page = text(client.get("/castres/compte/"))
     assert "Dernière connexion le 19/11/2026 à 12:06" in page

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from freezegun import freeze_time
 
 from accounts.testing import text, totp_now
 from tests.factories import UserFactory
@@ -38,9 +38,9 @@ def test_staff_without_device_is_sent_to_enrolment_and_enrols(client, staff_user
     bad = client.post("/castres/compte/double-authentification/", {"token": "000000"})
     assert "Ce code n'est pas valable" in text(bad)
     # django-otp makes the next try wait 1 s after a wrong code:
-    with freeze_time(timezone.now() + timedelta(seconds=2)), in_town(castres):
+    with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False), in_town(castres):
         code = totp_now(TOTPDevice.objects.get(pk=device.pk))
-    with freeze_time(timezone.now() + timedelta(seconds=2)):
+    with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False):
         done = client.post("/castres/compte/double-authentification/", {"token": code})
     assert done.status_code == 302
     assert client.get("/castres/api/compte/moi/").json()["second_factor_verified"] is True

@@ -5,9 +5,9 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
-from freezegun import freeze_time
 
 from accounts.models import ActivationKey, User
 from accounts.services import issue_activation_key
@@ -257,7 +257,7 @@ def test_reused_key_is_refused(send, castres, in_town, adult_key):
 
 def test_expired_key_is_refused(send, castres, in_town, adult_key):
     _, key, plain = adult_key
-    with freeze_time(key.expires_at + timedelta(minutes=1)):
+    with time_machine.travel(key.expires_at + timedelta(minutes=1), tick=False):
         response = send("post", SIGNUP, form(activation_key=plain))
     html = text(response)
     assert "Cette clé a expiré le" in html
@@ -293,7 +293,7 @@ def test_ten_wrong_keys_are_throttled_even_the_right_one_then_it_works(
     assert blocked.status_code == 429 and "Trop de tentatives" in text(blocked)
     with in_town(castres):
         assert not User.objects.exists()
-    with freeze_time(timezone.now() + timedelta(hours=1, minutes=1)):
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1), tick=False):
         assert send("post", SIGNUP, form(activation_key=plain)).status_code == 302
 
 
@@ -322,7 +322,7 @@ def test_unconfirmed_signup_expires_and_frees_the_key_and_address(
 ):
     adult, key, plain = adult_key
     send("post", SIGNUP, form(activation_key=plain))
-    with freeze_time(timezone.now() + timedelta(hours=73)):
+    with time_machine.travel(timezone.now() + timedelta(hours=73), tick=False):
         # The old link no longer works...
         assert send("get", "/" + link_from(mail.outbox[0])).status_code == 400
         # ...and the same family can start again with the same key and address.

@@ -4,13 +4,13 @@ frozen time; constant query counts; problem bodies in French; access scoping."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
-from freezegun import freeze_time
 
 from booking.models import Absence, Booking, DaySlot, WaitingListEntry
 from booking.services import book_days
@@ -26,7 +26,7 @@ from booking.tests.conftest import (
     register,
 )
 
-NOW = "2027-03-10 11:00:00"  # UTC: 12:00 in Paris; 15-16 March are past their limit
+NOW = datetime(2027, 3, 10, 11, 0, tzinfo=UTC)  # 12:00 in Paris; 15-16 March are past their limit
 GRID = "/castres/periscolaire/reservations/?service=restauration-scolaire&semaine=2027-03-15"
 API = "/castres/api/periscolaire/reservations/"
 
@@ -41,7 +41,7 @@ def _text(response):
     return html.unescape(response.content.decode())
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_grid_shows_every_child_and_why_each_day_is_locked(client, meals):
     login(client, meals.commune, meals.user)
     response = client.get(GRID)
@@ -59,7 +59,7 @@ def test_grid_shows_every_child_and_why_each_day_is_locked(client, meals):
     )
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_grid_submission_books_both_children_and_redirects(
     client, meals, in_town, django_capture_on_commit_callbacks
 ):
@@ -102,7 +102,7 @@ def test_grid_submission_books_both_children_and_redirects(
         }
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_stale_page_past_the_deadline_is_refused_in_french_and_nothing_saved(
     client, meals, in_town
 ):
@@ -121,7 +121,7 @@ def test_stale_page_past_the_deadline_is_refused_in_french_and_nothing_saved(
         assert not Booking.objects.exists()
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_castres_copy_changes_to_another_child(client, meals, in_town):
     lea, hugo = meals.children
     login(client, meals.commune, meals.user)
@@ -144,7 +144,7 @@ def test_castres_copy_changes_to_another_child(client, meals, in_town):
         }
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_pattern_books_mondays_and_thursdays_and_skips_locked_days(client, meals, in_town):
     lea, hugo = meals.children
     login(client, meals.commune, meals.user)
@@ -173,7 +173,7 @@ def test_pattern_books_mondays_and_thursdays_and_skips_locked_days(client, meals
         }
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_htmx_preview_is_a_dry_run(client, meals, in_town):
     lea, _ = meals.children
     login(client, meals.commune, meals.user)
@@ -213,7 +213,7 @@ def _grow(meals, in_town):
         )
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_family_grid_issues_a_constant_number_of_queries(client, meals, in_town):
     with in_town(meals.commune):
         Booking.objects.all().delete()
@@ -237,7 +237,7 @@ def test_family_grid_issues_a_constant_number_of_queries(client, meals, in_town)
     assert len(big) == len(small), [q["sql"] for q in big.captured_queries]
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_staff_day_list_pointage_csv_pdf_and_constant_queries(client, meals, in_town):
     with in_town(meals.commune):
         staff = make_staff()
@@ -291,7 +291,7 @@ def test_family_cannot_reach_staff_pages_nor_another_familys_booking(client, mea
     assert client.get("/castres/periscolaire/gestion/").status_code == 403
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_api_refuses_past_deadline_with_a_french_problem_and_saves_nothing(client, meals, in_town):
     lea, _ = meals.children
     login(client, meals.commune, meals.user)
@@ -315,14 +315,16 @@ def test_api_refuses_past_deadline_with_a_french_problem_and_saves_nothing(clien
             "day": "2027-03-16",
             "action": "book",
             "kind": "rule",
-            "detail": "Léa, mardi 16 mars 2027 : délai dépassé depuis le mardi 9 mars 2027 à 23:59.",
+            "detail": (
+                "Léa, mardi 16 mars 2027 : délai dépassé depuis le mardi 9 mars 2027 à 23:59."
+            ),
         }
     ]
     with in_town(meals.commune):
         assert not Booking.objects.exists()
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_api_refuses_over_capacity_with_409_then_books(client, meals, in_town):
     lea, hugo = meals.children
     with in_town(meals.commune):
@@ -441,7 +443,7 @@ def test_catalogue_managers_publish_periods_and_closures_agents_only_read(client
         ) == (42, 36, None)
 
 
-@freeze_time(NOW)
+@time_machine.travel(NOW, tick=False)
 def test_another_familys_ids_are_refused_everywhere(client, meals, in_town):
     """security.md: every object URL tried with another family's ids."""
     with in_town(meals.commune):

@@ -18,6 +18,19 @@ BASE_DIR = PLATFORM_DIR.parent  # repository root
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Tests only: a test session with a moved clock (tests/clock.py, `pytest --clock`)
+# hands its shift to the processes it starts (gunicorn, Celery worker, manage.py),
+# whatever their settings. time-machine is a dev dependency; never set in production.
+if env("GUICHET_TEST_CLOCK_SHIFT", default=""):
+    import datetime as _dt
+
+    import time_machine as _time_machine
+
+    _moved = _dt.datetime.now(_dt.UTC) + _dt.timedelta(
+        seconds=env.float("GUICHET_TEST_CLOCK_SHIFT")
+    )
+    _time_machine.travel(_moved, tick=True).start()
+
 # Development defaults: prod.py refuses them (and any value containing "change-me").
 KNOWN_SECRET_KEY_DEFAULT = "dev-insecure-change-me-" + "x" * 40
 KNOWN_VAULT_MASTER_KEY_DEFAULT = "dev-only-vault-master-key-change-me-in-production"
@@ -39,6 +52,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's widget templates, read by core.ui_forms (FORM_RENDERER)
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: the CSP allows no CDN
@@ -140,6 +154,11 @@ TEMPLATES = [
     }
 ]
 
+# Every form wears the design system's classes (docs/design-system.md).
+FORM_RENDERER = "core.ui_forms.UIFormRenderer"
+# A refused CSRF check: a French page (403) in the town's style.
+CSRF_FAILURE_VIEW = "core.error_pages.csrf_failure"
+
 WSGI_APPLICATION = "portal.wsgi.application"
 
 # --- Database -------------------------------------------------------------
@@ -232,6 +251,8 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The design system (ui/ui.css, ui/ui.js): platform/portal/static.
+STATICFILES_DIRS = [PLATFORM_DIR / "portal" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded files are stored under MEDIA_ROOT/<schema>/ (one folder per town).

@@ -1,0 +1,23 @@
+"""The staff navigation, from the apps' contributions (core.contributions)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("backoffice/_staff_nav.html", takes_context=True)
+def staff_nav(context):
+    from core.contributions import staff_nav as collect
+
+    request = context.get("request")
+    if request is None or not getattr(request.user, "is_town_staff", False):
+        return {"entries": []}
+    path = request.path
+    entries = []
+    for entry in collect(request):
+        from django.urls import reverse
+
+        url = reverse(entry.url_name)
+        current = path == url or (url.rstrip("/").count("/") > 2 and path.startswith(url))
+        entries.append({"label": entry.label, "url": url, "current": current})
+    return {"entries": entries}

@@ -1,0 +1,107 @@
+"""The design system's template helpers (`{% load ui %}`), docs/design-system.md.
+
+Filters: `euros` (« 202,13 € »), `date_fr` (« lundi 7 décembre 2026 »),
+`date_court` (« lun. 7 déc. »), `date_heure_fr` (« lundi 7 décembre 2026 à
+08:30 »), `nombre` (« 1 234,5 »); the town's words with their article:
+`{{ key_label|le }}` (« le code personnel », « la clé Enfance »), `|un`, `|du`,
+`|ce`. Tag: `{% field form.x %}` renders one field with label, help, error
+and the control, all with the component classes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+from django.template.loader import render_to_string
+
+from core.french import PARIS, Noun, format_date, format_datetime, format_short_date
+from core.french import euros as _euros
+
+register = template.Library()
+
+
+@register.filter
+def euros(value) -> str:
+    """Decimal("202.13") -> "202,13 €" (no-break spaces); None -> ""."""
+    return _euros(value)
+
+
+def _day(value):
+    """A date, a datetime, or an ISO text ("2026-12-07", as the YAML keeps them)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+@register.filter
+def date_fr(value) -> str:
+    """date -> "lundi 7 décembre 2026"; a datetime is read in Paris time."""
+    value = _day(value)
+    if isinstance(value, datetime):
+        return format_datetime(value).split(" à ")[0]
+    return format_date(value) if isinstance(value, date) else ""
+
+
+@register.filter
+def date_court(value) -> str:
+    """date -> "lun. 7 déc."."""
+    value = _day(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(PARIS)
+    return format_short_date(value) if isinstance(value, date) else ""
+
+
+@register.filter
+def date_heure_fr(value) -> str:
+    """aware datetime -> "lundi 7 décembre 2026 à 08:30" (Paris time)."""
+    return format_datetime(value) if isinstance(value, datetime) else ""
+
+
+def _noun(value) -> Noun:
+    return value if isinstance(value, Noun) else Noun.of(str(value or ""))
+
+
+@register.filter
+def le(value) -> str:
+    """ "code personnel" -> "le code personnel"; "clé Enfance" -> "la clé Enfance"."""
+    return _noun(value).le
+
+
+@register.filter
+def un(value) -> str:
+    """ "code personnel" -> "un code personnel"; "clé Enfance" -> "une clé Enfance"."""
+    return _noun(value).un
+
+
+@register.filter
+def du(value) -> str:
+    """ "code personnel" -> "du code personnel"; "clé" -> "de la clé"."""
+    return _noun(value).du
+
+
+@register.filter
+def ce(value) -> str:
+    """ "code personnel" -> "ce code personnel"; "clé" -> "cette clé"."""
+    return _noun(value).ce
+
+
+@register.filter
+def capfirst_fr(value) -> str:
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
+
+
+@register.simple_tag
+def field(bound_field, mark_required=False, css=""):
+    """`{% field form.email %}`: label, help, errors and the control of one
+    field (ui/field.html, the same template `{{ form }}` uses for each field).
+    `mark_required=True` writes « (obligatoire) » after a required field's label;
+    `css` adds classes on the wrapper (e.g. "field--inline")."""
+    if bound_field is None or bound_field == "":
+        return ""
+    return render_to_string(
+        "ui/field.html", {"field": bound_field, "mark_required": mark_required, "css": css}
+    )
