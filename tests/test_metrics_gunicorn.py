@@ -20,9 +20,11 @@ from django.db import connection
 
 from modules.billing.tests.test_billing_payments import PAYZEN_KEY, payzen_ipn
 from tests.support import in_own_connection
-from tests.test_load_smoke import SLUG, _bench, rush_town  # noqa: F401 (fixture)
+from tests import test_load_smoke
+from tests.test_load_smoke import SLUG, _bench
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+rush_town = test_load_smoke.rush_town  # the same committed town (a fixture)
 
 FAMILIES, PLACES, DAYS = 8, 3, 2
 
