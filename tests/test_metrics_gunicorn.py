@@ -19,8 +19,8 @@ import pytest
 from django.db import connection
 
 from modules.billing.tests.test_billing_payments import PAYZEN_KEY, payzen_ipn
-from tests.support import in_own_connection
 from tests import test_load_smoke
+from tests.support import in_own_connection
 from tests.test_load_smoke import SLUG, _bench
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
