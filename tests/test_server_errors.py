@@ -52,7 +52,9 @@ def sentry():
     )
     yield _Ingest.events
     sentry_sdk.get_client().close(timeout=2)
-    sentry_sdk.init(dsn=None)
+    sentry_sdk.get_global_scope().set_client(None)  # as before: Sentry off
+    for scope in (sentry_sdk.get_isolation_scope(), sentry_sdk.get_current_scope()):
+        scope.remove_tag("town")
     server.shutdown()
 
 
