@@ -650,6 +650,12 @@ def gateway_for_town():
     row = PaymentSettings.objects.first()
     if row is None:
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")
+    if getattr(settings, "PAYMENT_SIMULATOR", False):  # DEMO ONLY: prod.py refuses it
+        from paysim import keys
+
+        return gateway_from_settings(
+            row, simulator_url=keys.PATH, paybox_public_key=keys.paybox_public_key_pem()
+        )
     return gateway_from_settings(row)
 
 

@@ -24,15 +24,8 @@ class PetiteEnfanceConfig(StaffHubMixin, ServiceModuleConfig):
 
         load_module_demo(commune, self.module_code)
 
-    def staff_nav(self, request):
-        from core.contributions import NavEntry
-
+    def staff_tabs(self):
         return [
-            *super().staff_nav(request),
-            NavEntry(
-                "Commission des places — Petite enfance",
-                "petite_enfance:staff-applications",
-                order=45,
-                area=self.module_code,
-            ),
+            *super().staff_tabs(),
+            ("Commission des places", "petite_enfance:staff-applications"),
         ]

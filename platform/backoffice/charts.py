@@ -24,15 +24,21 @@ def french_number(value: float, decimals: int | None = None) -> str:
     return text.replace(",", NBSP).replace(".", ",")
 
 
-def nice_max(top: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at least `top` (a scale people read)."""
-    if top <= 0:
+def nice_step(raw: float, *, integer: bool = False) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at least `raw` (whole numbers for counts)."""
+    if raw <= 0:
         return 1
-    power = 10 ** math.floor(math.log10(top))
+    power = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
-        if step * power >= top:
-            return step * power
+        value = step * power
+        if value >= raw and (not integer or float(value).is_integer()):
+            return value
     return 10 * power
+
+
+def nice_max(top: float, *, integer: bool = False) -> float:
+    """A scale top of four equal, readable steps (0, 1, 2, 3, 4 — 0, 2 €, 4 €...)."""
+    return 4 * nice_step(top / 4, integer=integer)
 
 
 def bar_chart(
@@ -47,7 +53,8 @@ def bar_chart(
 ) -> str:
     if not points:
         return mark_safe(f'<p class="muted">{escape(title)} : aucune donnée.</p>')
-    top = max_value or nice_max(max((v for _, v in points), default=0))
+    integer = all(float(v).is_integer() for _, v in points)
+    top = max_value or nice_max(max((v for _, v in points), default=0), integer=integer)
     left, bottom, top_pad, gap = 64, 36, 16, 6
     plot_w = width - left - 8
     slot = plot_w / len(points)
@@ -56,6 +63,9 @@ def bar_chart(
 
     def shown(v):
         return f"{french_number(v, decimals)}{unit}"
+
+    def tick(v):
+        return f"{french_number(v, 0 if float(v).is_integer() else decimals)}{unit}"
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
@@ -69,7 +79,7 @@ def bar_chart(
             f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de" '
             'stroke-width="1"/>'
             f'<text x="{left - 6}" y="{y + 3:.1f}" font-size="10" text-anchor="end" '
-            f'fill="#1b1b1b">{escape(shown(value))}</text>'
+            f'fill="#1b1b1b">{escape(tick(value))}</text>'
         )
     for i, (label, value) in enumerate(points):
         h = usable * (min(value, top) / top) if top else 0

@@ -27,7 +27,7 @@ class StaffBookForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["child"].choices = [(c.pk, c.first_name) for c in children]
         self.fields["activity"].choices = [
-            (a.pk, a.name + (f" — {a.site.name}" if a.site else "")) for a in activities
+            (a.pk, a.name) for a in activities
         ]
 
 

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from backoffice import config_views, family_views, service_views, styleguide, town_views, views
+from backoffice import (
+    config_views,
+    family_views,
+    identity,
+    service_views,
+    styleguide,
+    town_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -39,6 +47,7 @@ urlpatterns = [
     ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
     path("configuration/commune/", town_views.town_settings, name="config-town"),
+    path("configuration/identite/", identity.identity, name="config-identity"),
     path(
         "configuration/donnees-personnelles/",
         town_views.data_protection,

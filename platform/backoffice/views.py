@@ -93,7 +93,8 @@ def home(request):
         {
             "today": today,
             "counters": counters,
-            "waiting": sum(c.count for c in counters if c.tone in ("warn", "danger")),
+            "busy": [c for c in counters if c.count],
+            "idle": [c for c in counters if not c.count],
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
                 per_day, title="Réservations par jour (14 prochains jours)"

@@ -15,15 +15,29 @@ class StaffHubMixin:
     module_label: str
 
     def staff_nav(self, request):
+        """One entry per module in the staff navigation; its pages are tabs."""
         from core.contributions import NavEntry
 
-        code, label = self.module_code, self.module_label
+        code = self.module_code
         return [
-            NavEntry(f"Listes du jour — {label}", f"{code}:staff-day", order=20, area=code),
-            NavEntry(f"Absences — {label}", f"{code}:staff-absences", order=30, area=code),
-            NavEntry(f"Inscriptions — {label}", f"{code}:staff-registrations", order=40, area=code),
-            NavEntry(f"Occupation — {label}", f"{code}:staff-occupancy", order=50, area=code),
-            NavEntry(f"Catalogue — {label}", f"{code}:staff-catalogue", order=60, area=code),
+            NavEntry(
+                self.module_label,
+                f"{code}:staff-day",
+                order=20,
+                area=code,
+                match=f"/{code.replace('_', '-')}/gestion/",
+            )
+        ]
+
+    def staff_tabs(self) -> list[tuple[str, str]]:
+        """(label, url name) of the module's staff pages (booking/_staff_tabs.html)."""
+        code = self.module_code
+        return [
+            ("Listes du jour et pointage", f"{code}:staff-day"),
+            ("Absences à examiner", f"{code}:staff-absences"),
+            ("Inscriptions à valider", f"{code}:staff-registrations"),
+            ("Occupation", f"{code}:staff-occupancy"),
+            ("Catalogue", f"{code}:staff-catalogue"),
         ]
 
     def staff_counters(self, request):

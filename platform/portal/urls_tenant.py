@@ -30,6 +30,8 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.town_home, name="town-home"),
+    path("identite/logo/", views.town_logo, name="town-logo"),
+    path("identite/favicon.svg", views.town_favicon, name="town-favicon"),
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
     path("compte/", include("accounts.urls")),

@@ -233,7 +233,7 @@ def test_agent_demo_works_from_the_queue_to_the_regie(browser, live_town, axe, c
 
     [subject] = _db(demo.commune, mail_to_family)
     assert "hors délai" in subject
-    expect(page.locator("#historique")).to_contain_text("Appel de la maman")
+    expect(page.locator("section[aria-labelledby=historique]")).to_contain_text("Appel de la maman")
 
     # 5. A cash payment at the desk for the invoice.
     page.get_by_text("Enregistrer un paiement au guichet").click()

@@ -100,7 +100,8 @@ def test_invoice_pdf_download_and_its_content(alpha, castres, in_town):
         assert text in html, text
 
 
-def test_pay_redirects_to_the_providers_page_only(alpha, castres, in_town, monkeypatch):
+def test_pay_redirects_to_the_providers_page_only(alpha, castres, in_town, monkeypatch, settings):
+    settings.PAYMENT_SIMULATOR = False  # as in production: PayZen's own page
     monkeypatch.setenv("CASTRES_PAYZEN_SECRET_TEST", "TestKey0123456789abcdef")
     response = alpha.client.post(f"/castres/billing/factures/{alpha.invoice.pk}/payer/")
     assert response.status_code == 200

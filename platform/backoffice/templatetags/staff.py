@@ -1,6 +1,7 @@
 """The staff navigation, from the apps' contributions (core.contributions)."""
 
 from django import template
+from django.urls import reverse
 
 register = template.Library()
 
@@ -15,9 +16,7 @@ def staff_nav(context):
     path = request.path
     entries = []
     for entry in collect(request):
-        from django.urls import reverse
-
         url = reverse(entry.url_name)
-        current = path == url or (url.rstrip("/").count("/") > 2 and path.startswith(url))
+        current = (entry.match and entry.match in path) or path == url
         entries.append({"label": entry.label, "url": url, "current": current})
     return {"entries": entries}

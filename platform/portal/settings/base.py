@@ -37,8 +37,9 @@ KNOWN_VAULT_MASTER_KEY_DEFAULT = "dev-only-vault-master-key-change-me-in-product
 SECRET_KEY = env("SECRET_KEY", default=KNOWN_SECRET_KEY_DEFAULT)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-# Absolute base used for links written outside a request (e-mails, PDFs).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute base used for links written outside a request (e-mails, PDFs); the
+# demo's default follows the port it serves on (`PORT=8080 make run`).
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
 
 # --- Apps -----------------------------------------------------------------
 # SHARED_APPS live in the public schema (which towns exist, operators);
@@ -408,6 +409,10 @@ BILLING_ACCEPT_TEST_PAYMENTS = env.bool("BILLING_ACCEPT_TEST_PAYMENTS", default=
 # DEMO ONLY: our local stand-in for the dummy provider's page
 # (modules/billing/fake_provider.py); prod.py switches it off.
 BILLING_DEMO_PAYMENT_PAGE = env.bool("BILLING_DEMO_PAYMENT_PAGE", default=True)
+# DEMO ONLY: the local payment-provider simulator at /simulateur-paiement/
+# (platform/paysim): PayZen/Systempay and Paybox in their real protocols, demo
+# keys. Off by default; dev.py (the demo) and test.py switch it on, prod.py refuses it.
+PAYMENT_SIMULATOR = env.bool("PAYMENT_SIMULATOR", default=False)
 # --- Documents, private vault, personal data (docs/decisions/0700-0703) -----
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int(
@@ -451,6 +456,7 @@ RESERVED_SLUGS = [
     "sitemap.xml",
     "security.txt",
     ".well-known",
+    "simulateur-paiement",
     "__debug__",
     "login",
     "logout",

@@ -106,3 +106,10 @@ LOGGING["root"]["level"] = env("LOG_LEVEL", default="INFO")
 # Billing: no demo payment page, no test-mode payment, ever in production.
 BILLING_DEMO_PAYMENT_PAGE = False
 BILLING_ACCEPT_TEST_PAYMENTS = False
+# Nor the payment-provider simulator (platform/paysim): asking for it is an error.
+if env.bool("PAYMENT_SIMULATOR", default=False):
+    raise ImproperlyConfigured(
+        "PAYMENT_SIMULATOR est réservé à la démonstration : le simulateur de paiement "
+        "n'est jamais servi en production (portal.settings.prod)."
+    )
+PAYMENT_SIMULATOR = False
