@@ -1,3 +1,5 @@
+from backoffice.charts import bar_chart, french_number
+from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
 
 # JSON schema of `module_settings.billing` in tenant_configs/<slug>.yaml,
@@ -243,6 +245,60 @@ class BillingConfig(ServiceModuleConfig):
             return []  # the old file no longer parses: nothing reliable to compare with
         return retroactive_changes(old, new, today=timezone.localdate())
 
+    # --- contribution points (core.contributions): only for towns with billing on ---
+
+    def family_nav(self, request):
+        return [NavEntry("Factures", "billing:home", order=40, match="billing:*")]
+
+    def family_dashboard_cards(self, request, household):
+        return [DashboardCard("billing/_dashboard_card.html", order=20)]
+
+    def staff_home_cards(self, request):
+        if not request.user.works_in("billing"):
+            return []  # the figure is computed only for those who see it
+        from .selectors import unpaid_by_month  # models: not importable while apps load
+
+        unpaid = unpaid_by_month()
+        svg = (
+            bar_chart(unpaid, title="Impayés par mois de facturation", unit="\u00a0€", decimals=2)
+            if unpaid
+            else ""
+        )
+        rows = [(month, french_number(v, 2) + "\u00a0€") for month, v in unpaid]
+        return [
+            DashboardCard(
+                "billing/_staff_unpaid_card.html",
+                order=50,
+                area="billing",
+                context={"unpaid": rows, "unpaid_svg": svg},
+            )
+        ]
+
+    def backoffice_config_pages(self, request):
+        provider = (request.commune.config.get("payment") or {}).get("provider") or "aucun"
+        admin = ("town_admin",)
+        return [
+            NavEntry(
+                "Paiement en ligne",
+                "backoffice:config-payment",
+                order=40,
+                roles=admin,
+                description=provider,
+            ),
+            NavEntry(
+                "Tarifs et règles de facturation",
+                "backoffice:config-tariffs",
+                order=50,
+                roles=admin,
+            ),
+            NavEntry(
+                "Régies et prélèvement automatique",
+                "backoffice:config-billing",
+                order=60,
+                roles=admin,
+            ),
+        ]
+
     def load_demo_data(self, commune) -> None:
         """Invoices of the past month for the demo families (modules/billing/demo.py)."""
         from .demo import load_demo_data
@@ -271,6 +327,13 @@ class BillingConfig(ServiceModuleConfig):
         from core.contributions import NavEntry
 
         return [
+            NavEntry(
+                "Facturation",
+                "backoffice:billing",
+                order=69,
+                area="billing",
+                description="Tarifs en vigueur et impayés.",
+            ),
             NavEntry("Factures", "billing:staff", order=70, area="billing"),
             NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
             NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),

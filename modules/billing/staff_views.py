@@ -307,22 +307,7 @@ def regie_statement(request):
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "statement": statement,
-            "regies": [
-                {
-                    "r": r,
-                    "total": euros(r.total),
-                    "means": [{"m": m, "total": euros(m.total)} for m in r.means_rows],
-                    "payments": [
-                        {
-                            "p": p,
-                            "amount": euros(p.amount),
-                            "means": regie.MEANS_LABELS.get(regie.means_of(p), ""),
-                        }
-                        for p in r.payments
-                    ],
-                }
-                for r in statement.regies
-            ],
+            "regies": regie.display(statement),
             "total": euros(statement.total),
         },
     )

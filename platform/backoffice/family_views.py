@@ -27,30 +27,15 @@ from backoffice.family_forms import (
     StaffValidateForm,
 )
 from backoffice.models import AccessLog
-from core import audit
+from core import audit, contributions
 from core.access import POST, STAFF, access
 
 HEALTH_AREA = "sante"
 
 
 def family_sections(request, household) -> list:
-    """Sections contributed by apps (AppConfig.staff_family_sections(request,
-    household) -> list of objects with `template`, `context`, `order`), for the
-    modules the town has switched on."""
-    from django.apps import apps
-
-    from core.modules import ServiceModuleConfig
-
-    enabled = set(getattr(request.commune, "enabled_modules", ()) or ())
-    sections = []
-    for config in apps.get_app_configs():
-        hook = getattr(config, "staff_family_sections", None)
-        if hook is None:
-            continue
-        if isinstance(config, ServiceModuleConfig) and config.module_code not in enabled:
-            continue
-        sections.extend(hook(request, household) or [])
-    return sorted(sections, key=lambda s: getattr(s, "order", 100))
+    """Sections contributed by apps to a family's record (core.contributions)."""
+    return contributions.staff_family_sections(request, household)
 
 
 @access(STAFF(), pk="household")

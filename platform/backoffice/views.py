@@ -8,9 +8,7 @@ configuration change goes through tenants.services.apply_town_config.
 from __future__ import annotations
 
 import copy
-import csv
 import datetime
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -27,7 +25,9 @@ from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
 from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
+from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
+from core.exports import spreadsheet_response
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
@@ -79,11 +79,6 @@ def home(request):
     from core.contributions import staff_counters
 
     today = timezone.localdate()
-    unpaid = (
-        selectors.unpaid_amounts()
-        if request.user.works_in("billing") and "billing" in request.commune.enabled_modules
-        else None
-    )
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
     counters = staff_counters(request)
@@ -95,6 +90,7 @@ def home(request):
             "counters": counters,
             "busy": [c for c in counters if c.count],
             "idle": [c for c in counters if not c.count],
+            "cards": contributions.staff_home_cards(request),
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
                 per_day, title="Réservations par jour (14 prochains jours)"
@@ -107,13 +103,6 @@ def home(request):
                 max_value=100,
                 decimals=0,
             ),
-            "unpaid": [(m, charts.french_number(v, 2) + "\u00a0€") for m, v in unpaid or []],
-            "show_unpaid": unpaid is not None,
-            "unpaid_svg": charts.bar_chart(
-                unpaid, title="Impayés par mois de facturation", unit="\u00a0€", decimals=2
-            )
-            if unpaid
-            else "",
         },
     )
 
@@ -187,34 +176,11 @@ def _demande_rows(user):
 
 
 def tabular_response(rows, columns, name, fmt, *, stamp: str = ""):
-    """A CSV (semicolons, BOM) or XLSX download of `rows`: the one export helper."""
+    """A CSV or XLSX download `<name>-<town>-<stamp>` (core.exports: formulas neutralised)."""
     stamp = stamp or timezone.localdate().isoformat()
-    filename = f"{name}-{connection.tenant.slug}-{stamp}.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        # Semicolons and a BOM: what French spreadsheet software opens correctly.
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        response = HttpResponse(
-            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(name[:31])
-        ws.append(columns)
-        for row in rows:
-            ws.append(row)
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return spreadsheet_response(
+        columns, rows, filename=f"{name}-{connection.tenant.slug}-{stamp}", fmt=fmt, sheet=name
+    )
 
 
 @access(STAFF())
@@ -280,7 +246,7 @@ def config(request):
         "backoffice/config.html",
         {
             "data": data,
-            "email_overrides": len(data.get("email_templates") or {}),
+            "pages": contributions.backoffice_config_pages(request),
             "modules": modules,
             "module_labels": [
                 modules[c].module_label for c in data.get("modules", []) if c in modules

@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
+from core.contributions import Contributor, NavEntry
 
-class DemandesConfig(AppConfig):
+
+class DemandesConfig(Contributor, AppConfig):
     name = "demandes"
     verbose_name = "Demandes"
 

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core import contributions
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, access
 from demandes import handlers
 from demandes import rules as demande_rules
@@ -81,6 +82,7 @@ def dashboard(request):
             "household": adult.household,
             "demandes": demandes,
             "children": children,
+            "cards": contributions.family_dashboard_cards(request, adult.household),
         },
     )
 
