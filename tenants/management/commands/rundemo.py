@@ -136,10 +136,7 @@ def refuse_unsafe_target(*, database: bool = False) -> None:
     database holding a town the demo did not create."""
     from django.core.management.base import CommandError
 
-    if (
-        settings.SETTINGS_MODULE.endswith(".prod")
-        or getattr(settings, "BILLING_ACCEPT_TEST_PAYMENTS", True) is False
-    ):
+    if settings.SETTINGS_MODULE.endswith(".prod"):
         raise CommandError(
             "rundemo refuse les réglages de production (portal.settings.prod) : la démonstration "
             "crée des comptes dont les mots de passe sont publiés."
