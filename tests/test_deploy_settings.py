@@ -128,3 +128,17 @@ def test_deploy_check_refuses_a_town_whose_payment_secret_is_not_set(castres, mo
     assert castres_errors[0].id == "billing.E001"
     monkeypatch.setenv("CASTRES_PAYZEN_SECRET_TEST", "AtestSecretFromTheEnvironment1")
     assert not [e for e in payment_secrets_are_set(None) if "« castres »" in e.msg]
+
+
+@pytest.mark.django_db
+def test_swagger_page_scripts_carry_the_csp_nonce(client, castres):
+    """Our own CSP blocked the Swagger page's inline initialiser: every script
+    of /api/docs/ now carries the response's nonce."""
+    import re
+
+    response = client.get("/castres/api/docs/")
+    assert response.status_code == 200
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    scripts = re.findall(r"<script\b[^>]*>", response.content.decode())
+    assert len(scripts) >= 3
+    assert all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
