@@ -81,8 +81,8 @@ def retentions() -> dict[str, Retention]:
 # Declared here for models other issues add: they apply as soon as the model exists.
 register_retention(
     "billing.Invoice",
-    reason="Factures émises : pièces comptables conservées 10 ans (code de commerce, art. L123-22 ; "
-    "instruction budgétaire et comptable M57).",
+    reason="Factures émises : pièces comptables conservées 10 ans (code de commerce, "
+    "art. L123-22 ; instruction budgétaire et comptable M57).",
 )
 register_retention(
     "billing.Payment",
