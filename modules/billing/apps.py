@@ -214,7 +214,15 @@ class BillingConfig(ServiceModuleConfig):
 
     def ready(self):
         super().ready()
+        from documents.personal_data import register_retention
+
         from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
+
+        register_retention(
+            "billing.DeskPayment",
+            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
+            "(code de commerce, art. L123-22).",
+        )
 
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
@@ -316,15 +324,6 @@ class BillingConfig(ServiceModuleConfig):
         from .demo import load_demo_data
 
         load_demo_data(commune)
-
-    def ready(self) -> None:
-        from documents.personal_data import register_retention
-
-        register_retention(
-            "billing.DeskPayment",
-            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
-            "(code de commerce, art. L123-22).",
-        )
 
     def staff_family_sections(self, request, household) -> list:
         """The family record's « Factures et paiements » section, with the desk
