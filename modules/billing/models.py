@@ -373,6 +373,26 @@ class PaymentAttempt(models.Model):
         return self.reference
 
 
+class AttemptShare(models.Model):
+    """One invoice paid by a grouped payment attempt (« Tout payer »): the share
+    of the attempt's amount it receives, oldest invoice first."""
+
+    attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="shares")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "facture d'un paiement groupé"
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "invoice"], name="billing_share_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_share_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} — {self.invoice}"
+
+
 class DeskPayment(models.Model):
     """Money handed over at the régie's desk (cash, cheque, CESU, chèques
     vacances, card on the desk terminal), entered by staff. Its own reference
@@ -466,9 +486,10 @@ class Payment(models.Model):
         ordering = ["-paid_at", "-id"]
         verbose_name = "paiement"
         constraints = [
-            # A replayed or concurrent notification cannot record a second payment.
+            # A replayed or concurrent notification cannot record a second payment
+            # (a grouped payment records one row per invoice it pays).
             models.UniqueConstraint(
-                fields=["provider", "transaction_id"],
+                fields=["provider", "transaction_id", "invoice"],
                 name="billing_one_payment_per_provider_transaction",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),

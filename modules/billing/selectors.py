@@ -362,3 +362,21 @@ def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestatio
         ),
         issued_on=f"{today:%d/%m/%Y}",
     )
+
+
+def amount_due(household) -> tuple[Decimal, int]:
+    """(what the household has left to pay, how many invoices), in one query."""
+    from django.db.models import Count, F, Sum
+
+    row = Invoice.objects.filter(
+        household=household,
+        status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+    ).aggregate(due=Sum(F("total") - F("amount_paid") - F("amount_credited")), n=Count("id"))
+    return row["due"] or Decimal(0), row["n"]
+
+
+def payable_invoices(household):
+    return Invoice.objects.filter(
+        household=household,
+        status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+    ).order_by("invoice_date", "year", "month", "id")

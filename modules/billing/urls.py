@@ -10,6 +10,7 @@ urlpatterns = [
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
     path("factures/<int:pk>/payer/", views.pay, name="pay"),
+    path("factures/tout-payer/", views.pay_all, name="pay-all"),
     path("paiement/retour/", views.payment_return, name="payment-return"),
     path("paiement/notification/", views.payment_notify, name="payment-notify"),
     path("paiement/demo/", fake_provider.demo_provider, name="demo-provider"),

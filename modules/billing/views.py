@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
@@ -199,11 +200,19 @@ def invoices(request):
     qs = selectors.family_invoices(request.user).prefetch_related("direct_debits")
     household = selectors.family_household(request.user)
     _, invoicing = services.town_settings(request.commune)
+    rows = [invoice_row(i, now=now) for i in qs]
+    unavailable = services.online_payment_unavailable(request.commune)
+    due, count = selectors.amount_due(household)
     return _page(
         request,
         "billing/invoices.html",
         {
-            "rows": [invoice_row(i, now=now) for i in qs],
+            "rows": rows,
+            "due": due,
+            "due_label": euros(due),
+            "due_count": count,
+            "payable_count": sum(1 for r in rows if r["payable"]),
+            "unavailable": unavailable,
             "invoicing": invoicing,
             "e_invoice": getattr(
                 getattr(household, "billing_preference", None), "e_invoice", False
@@ -232,6 +241,7 @@ def invoice_detail(request, pk: int):
         "billing/invoice_detail.html",
         {
             "row": invoice_row(invoice),
+            "unavailable": services.online_payment_unavailable(request.commune),
             "invoice": invoice,
             "lines": lines,
             "payments": [
@@ -262,16 +272,31 @@ def invoice_pdf(request, pk: int):
 def pay(request, pk: int):
     """Start an online payment: the browser goes to the provider's page."""
     invoice = selectors.family_invoice(request.user, pk)
+    back = redirect("billing:invoice", pk=invoice.pk)
+    return _pay_with(request, services.start_online_payment, back, invoice=invoice)
+
+
+def _pay_with(request, start, back, **what):
+    """Open the payment (`start`: one invoice or several) and send the browser
+    to the provider; any refusal is a French message on `back`, never the
+    technical cause of an unusable configuration (a missing secret...)."""
     try:
-        attempt, target = services.start_online_payment(
-            invoice=invoice,
+        _, target = start(
+            **what,
             user=request.user,
             return_url=request.build_absolute_uri(reverse("billing:payment-return")),
             notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
         )
+    except PaymentConfigurationError:
+        messages.error(request, services.online_payment_unavailable(request.commune))
+        return back
     except (services.BillingError, PaymentError) as exc:
         messages.error(request, str(exc))
-        return redirect("billing:invoice", pk=invoice.pk)
+        return back
+    return _to_provider(request, target)
+
+
+def _to_provider(request, target):
     if target.is_form:
         return render(request, "billing/redirect_form.html", {"target": target})
     url = target.url
@@ -280,6 +305,17 @@ def pay(request, pk: int):
         # the demo and the browser tests use our local stand-in (fake_provider.py).
         url = reverse("billing:demo-provider") + "?" + urlsplit(url).query
     return HttpResponseRedirect(url)
+
+
+@access(FAMILY_PAGE, methods=POST)
+@family_required
+@require_POST
+def pay_all(request):
+    """« Tout payer »: one payment for every invoice left to pay, oldest first."""
+    household = selectors.family_household(request.user)
+    invoices = list(selectors.payable_invoices(household))
+    back = redirect("billing:invoices")
+    return _pay_with(request, services.start_grouped_payment, back, invoices=invoices)
 
 
 def demo_page_enabled() -> bool:
@@ -300,9 +336,16 @@ def payment_return(request):
     if attempt.provider == "payfip_ws" and attempt.status in ("STARTED", "WAITING", "RECEIVED"):
         services.check_payfip_attempt(attempt)
         attempt.refresh_from_db()
-    payment = attempt.payments.filter(status=Payment.Status.VALID).first()
-    if payment:
-        state, text = "paid", f"Paiement de {euros(payment.amount)} reçu. Merci !"
+    paid = [p for p in attempt.payments.all() if p.status == Payment.Status.VALID]
+    if paid:
+        total = sum((p.amount for p in paid), Decimal(0))
+        state, text = "paid", f"Paiement de {euros(total)} reçu. Merci !"
+        if len(paid) > 1:
+            text += (
+                " Il règle "
+                + ", ".join(f"la facture {p.invoice.number} ({euros(p.amount)})" for p in paid)
+                + "."
+            )
     elif attempt.status in ("STARTED", "WAITING", "RECEIVED", "ACCEPTED"):
         state, text = (
             "waiting",
