@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0002_desk_payments"),
+        ("billing", "0003_family_space"),
         ("booking", "0003_catalogue_registrations_offers_closures"),
         ("families", "0002_household_details_health_entourage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

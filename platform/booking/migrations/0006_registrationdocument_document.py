@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0004_attendancemark"),
+        ("booking", "0005_family_space"),
         ("documents", "0001_initial"),
     ]
 
