@@ -212,6 +212,10 @@ class BillingConfig(ServiceModuleConfig):
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
 
+    def ready(self):
+        super().ready()
+        from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
+
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
         already applied (no retroactivity)."""

@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core import metrics
 from core.mail import queue_mail
 
 from . import numbering, rules, selectors
@@ -763,6 +764,10 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
                     "reference": n.order_id,
                 },
             )
+            metrics.record_refused_notification(
+                provider=n.provider, reason=_reason_label(verdict.reason)
+            )
+            metrics.record_payment(provider=n.provider, outcome="rejected")
             return NotificationOutcome("rejected", verdict.message)
         if Payment.objects.filter(provider=n.provider, transaction_id=n.transaction_id).exists():
             return NotificationOutcome(
@@ -773,6 +778,9 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
         attempt.last_checked_at = timezone.now()
         attempt.save(update_fields=["status", "last_checked_at", "updated_at"])
         if not verdict.paid:
+            metrics.after_commit(
+                metrics.record_payment, provider=n.provider, outcome=str(verdict.result).lower()
+            )
             return NotificationOutcome(
                 "not_paid",
                 f"Paiement non abouti ({verdict.result}).",
@@ -798,9 +806,20 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
             )
         _refresh_state(invoice)
         _queue_receipt(payment, invoice)
+        metrics.after_commit(
+            metrics.record_payment,
+            provider=n.provider,
+            outcome="paid",
+            amount_cents=int(payment.amount * 100),
+        )
     return NotificationOutcome(
         "paid", "Paiement enregistré.", payment_id=payment.pk, return_content=n.return_content
     )
+
+
+def _reason_label(reason) -> str:
+    """A metric label from a rejection reason (an enum member or a string)."""
+    return str(getattr(reason, "value", reason) or "other").lower()[:40]
 
 
 def _queue_receipt(payment: Payment, invoice: Invoice) -> None:

@@ -26,7 +26,13 @@ from booking.deadlines import evaluate_cell
 from booking.french import format_date
 from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration, WaitingListEntry
 from booking.rules import Action, Change, eligibility_problem, school_year_label, school_year_of
-from booking.services import _join_waiting_list, _take_place, hand_over_place, portal_url
+from booking.services import (
+    _join_waiting_list,
+    _take_place,
+    count_bookings,
+    hand_over_place,
+    portal_url,
+)
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ def apply_changes(
                 continue
         plan.append((ch, slot, booking, wait))
     if errors:
+        _count_refused(service, errors)
         raise ChangesRefused(errors)
 
     for ch, slot, booking, wait in plan:  # already in (activity, day) order
@@ -226,7 +233,10 @@ def apply_changes(
                 continue
         result.waiting.append(_join_waiting_list(slot, child))
     if errors:
+        _count_refused(service, errors)
         raise ChangesRefused(errors)  # rolls back every place taken above
+    count_bookings(service.module, ok=len(result.booked), waiting=len(result.waiting))
+    count_bookings(service.module, action="cancelled", ok=len(result.cancelled))
 
     if household is not None and result.count:
         lines = _lines(result, children)
@@ -235,6 +245,13 @@ def apply_changes(
         )
         _acknowledge(result.changeset, service, user, lines)
     return result
+
+
+def _count_refused(service, errors: list[ChangeError]) -> None:
+    for action in (Action.BOOK, Action.CANCEL):
+        refused = sum(e.change.action is action for e in errors)
+        name = "cancelled" if action is Action.CANCEL else "created"
+        count_bookings(service.module, action=name, refused=refused)
 
 
 def _registrations(children, service, days) -> dict[tuple[int, int], str]:

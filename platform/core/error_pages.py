@@ -83,7 +83,9 @@ def server_error(request):
         try:
             import sentry_sdk
 
-            event_id = sentry_sdk.last_event_id()
+            # The event Sentry captured for THIS request (its per-request scope);
+            # without a DSN nothing was sent, so there is no id to quote.
+            event_id = sentry_sdk.last_event_id() if sentry_sdk.get_client().dsn else None
         except Exception:  # noqa: BLE001
             event_id = None
     extra = {"sentry_event_id": event_id} if event_id else {}
