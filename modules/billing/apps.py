@@ -212,9 +212,18 @@ class BillingConfig(ServiceModuleConfig):
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
 
-    def ready(self):
+    def ready(self) -> None:
         super().ready()
+        # Imported once apps are loaded (they import models).
+        from documents.personal_data import register_retention
+
         from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
+
+        register_retention(
+            "billing.DeskPayment",
+            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
+            "(code de commerce, art. L123-22).",
+        )
 
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
@@ -304,15 +313,6 @@ class BillingConfig(ServiceModuleConfig):
         from .demo import load_demo_data
 
         load_demo_data(commune)
-
-    def ready(self) -> None:
-        from documents.personal_data import register_retention
-
-        register_retention(
-            "billing.DeskPayment",
-            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
-            "(code de commerce, art. L123-22).",
-        )
 
     def staff_family_sections(self, request, household) -> list:
         """The family record's « Factures et paiements » section, with the desk
