@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install worker beat bench lint clean-demo
+.PHONY: run test install worker beat bench lint clean-demo screenshots
 
 # Re-installed when dependencies change or a top-level package appears (the
 # editable install maps packages by name).
@@ -33,6 +33,11 @@ node_modules/axe-core: package.json
 	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent && touch $@; \
 	else echo "npm absent : les contrôles d'accessibilité axe-core seront ignorés."; fi
 
+## Screenshots of the family pages (390 px) and the staff home, in test-artifacts/screenshots/
+## (starts the demo on a free port; SCREENSHOTS_URL=http://127.0.0.1:8000 to use a running one).
+screenshots: install
+	$(PY) tests/browser/screenshots.py $(if $(SCREENSHOTS_URL),--url $(SCREENSHOTS_URL))
+
 worker: install
 	$(VENV)/bin/celery -A portal worker --loglevel=INFO
 
@@ -44,6 +49,8 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 clean-demo:
 	rm -rf .pgdata media

@@ -15,6 +15,10 @@ for p in (str(ROOT), str(ROOT / "platform")):
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+    if sys.argv[1:2] == ["rundemo"]:
+        # The demo shows the product's own error pages, never Django's debug page
+        # (static files through WhiteNoise); DEBUG=true make run turns it back on.
+        os.environ.setdefault("DEBUG", "false")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

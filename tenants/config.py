@@ -195,6 +195,10 @@ def _french(error: jsonschema.ValidationError) -> Problem:
             f"« {error.instance} » n'est pas un numéro de téléphone "
             "(ex. 05 63 62 43 44 ou +33 5 63 62 43 44).",
         )
+    if v == "pattern" and key.startswith("identity."):
+        return Problem(
+            key, f"« {error.instance} » n'est pas une couleur (attendu : #rrggbb, ex. #1d4f91)."
+        )
     if v == "pattern":
         return Problem(key, f"« {error.instance} » n'a pas le format attendu.")
     if v == "minProperties":
@@ -269,6 +273,11 @@ def _semantic_problems(data: dict) -> list[Problem]:
         if alias.lower() in settings.RESERVED_SLUGS:
             problems.append(Problem(f"aliases[{i}]", f"« {alias} » est réservé par la plateforme."))
 
+    from core.identity import colour_problems
+
+    for key, message in colour_problems(data.get("identity") or {}):
+        problems.append(Problem(f"identity.{key}", message))
+
     known_modules = module_codes()
     for i, code in enumerate(data["modules"]):
         if code not in known_modules:
@@ -299,7 +308,8 @@ def _semantic_problems(data: dict) -> list[Problem]:
             problems.append(
                 Problem(
                     f"services[{i}].kind",
-                    f"« {kind} » n'est pas un type de service connu (choix : {', '.join(sorted(kinds))}).",
+                    f"« {kind} » n'est pas un type de service connu "
+                    f"(choix : {', '.join(sorted(kinds))}).",
                 )
             )
         elif kinds[kind][0].module_code not in data["modules"]:

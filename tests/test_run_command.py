@@ -1,13 +1,30 @@
 """The README's run command on a machine without PostgreSQL nor Redis: the real
 entry point (`manage.py rundemo`, what `make run` calls) with DATABASE_URL and
-REDIS_URL unset, so it uses the embedded PostgreSQL and eager Celery."""
+REDIS_URL unset, so it uses the embedded PostgreSQL and eager Celery.
 
+The demo must work on ANY day (issue #13): the command runs twice with its
+clock moved (`--date`, time-machine), on 31 December at 23:30 and then on
+14 July of next year on the same database (a demo made in winter, opened
+again in summer). Each time, over HTTP through the running server: every town
+answers; README's famille.martin signs in to Castres and sees two children,
+their bookings and an amount due; there are bookable days and validated
+registrations; and paying the invoice through the payment simulator (PayZen's
+protocol, our real adapter) marks it paid.
+"""
+
+import html as htmllib
+import http.cookiejar
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +37,7 @@ TOWNS = {
     "donges": ("Donges", "02 40 45 79 79"),
     "chalonnes": ("Chalonnes-sur-Loire", "aps@chalonnes-sur-loire.fr"),
 }
+FAMILY = ("famille.martin", "une belle journée à la piscine")  # README.md
 
 
 def _free_port() -> int:
@@ -28,54 +46,170 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+class Browser:
+    """A cookie-keeping HTTP client (follows redirects, like a browser)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def open(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        url = path if path.startswith("http") else self.base + path
+        try:
+            with self.opener.open(url, data=body, timeout=30) as r:
+                return r.status, r.read().decode(), r.geturl()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), url
+
+    def json(self, path: str):
+        status, text, _ = self.open(path)
+        assert status == 200, (path, status, text[:500])
+        return json.loads(text)
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
 
 
-@pytest.mark.slow
-def test_run_command_serves_every_launch_town_on_embedded_postgres(tmp_path):
-    port = _free_port()
-    pgdata = tmp_path / "pgdata"
+def _form(page: str, marker: str) -> tuple[str, dict]:
+    form = next(f for f in re.findall(r"<form.*?</form>", page, re.S) if marker in f)
+    action = htmllib.unescape(re.search(r'action="([^"]*)"', form).group(1))
+    fields = {
+        htmllib.unescape(n): htmllib.unescape(v)
+        for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    }
+    return action, fields
+
+
+def _serve(tmp_path, pgdata, port, moment: str, name: str):
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+        and not k.endswith(("_PAYZEN_SECRET_TEST", "_PAYBOX_HMAC_KEY"))
     }
     env.update(PORT=str(port), EMBEDDED_PGDATA=str(pgdata), MEDIA_ROOT=str(tmp_path / "media"))
-    log = open(tmp_path / "run.log", "w")
+    log_path = tmp_path / f"{name}.log"
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "rundemo"],
+        [sys.executable, "manage.py", "rundemo", "--date", moment],
         cwd=ROOT,
         env=env,
-        stdout=log,
+        stdout=open(log_path, "w"),
         stderr=subprocess.STDOUT,
     )
+    deadline = time.monotonic() + 1800  # a loaded CI machine: onboarding takes minutes
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_path.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as r:
+                if r.status == 200:
+                    return proc, log_path
+        except OSError:
+            pass
+        time.sleep(1)
+    proc.terminate()
+    raise AssertionError(log_path.read_text()[-3000:])
+
+
+def _check_demo(base: str, today: date) -> None:
+    anonymous = Browser(base)
+    status, home, _ = anonymous.open("/")
+    assert status == 200
+    for slug, (name, contact) in TOWNS.items():
+        assert f'href="/{slug}/"' in home
+        status, page, _ = anonymous.open(f"/{slug}/")
+        assert status == 200 and f"portail famille de {name}" in page and contact in page, slug
+
+    # DEBUG is off in the demo: a mistyped address gets the product's own 404 page.
+    status, missing, _ = anonymous.open("/castres/page-qui-n-existe-pas/")
+    assert status == 404 and "URLconf" not in missing and 'lang="fr"' in missing
+
+    family = Browser(base)
+    family.open("/castres/compte/connexion/")
+    status, dashboard, url = family.open(
+        "/castres/compte/connexion/",
+        {"csrfmiddlewaretoken": family.csrf(), "identifier": FAMILY[0], "password": FAMILY[1]},
+    )
+    assert status == 200 and "/connexion/" not in url, dashboard[-2000:]
+    status, dashboard, _ = family.open("/castres/mon-espace/")
+    assert status == 200 and "Léa" in dashboard and "Hugo" in dashboard
+
+    invoices = family.json("/castres/api/billing/factures/")
+    invoices = invoices.get("results", invoices) if isinstance(invoices, dict) else invoices
+    due = [i for i in invoices if i["status"] == "to_pay" and i["online_payment"]["possible"]]
+    paid = [i for i in invoices if i["status"] == "paid"]
+    assert due and paid, invoices
+    amount = due[0]["balance"].replace(".", ",")
+    status, listing, _ = family.open("/castres/billing/factures/")
+    assert amount in listing.replace("\u202f", "").replace("\u00a0", " "), amount
+
+    # Bookings past and coming, and days still bookable, for both children.
+    for module in ("periscolaire", "alsh"):
+        grid = family.json(
+            f"/castres/api/{module}/reservations/?du={today - timedelta(days=30)}"
+            f"&au={today + timedelta(days=60)}"
+        )
+        cells = [(d["day"], c) for d in grid["days"] for c in d["cells"]]
+        booked = {day for day, c in cells if c["booked"]}
+        assert any(day < today.isoformat() for day in booked), module
+        assert any(c["can_book"] for day, c in cells if day > today.isoformat()), module
+        assert len({t["child_name"] for t in grid["tracks"]}) == 2, grid["tracks"]
+    status, registrations, _ = family.open("/castres/periscolaire/inscriptions/")
+    year = today.year if today.month >= 9 else today.year - 1
+    assert status == 200 and f"{year}-{year + 1}" in registrations and "validée" in registrations
+
+    # Paying through the simulator (PayZen's form, signed IPN, return).
+    invoice = due[0]["id"]
+    status, page, _ = family.open(f"/castres/billing/factures/{invoice}/")
+    status, redirect, _ = family.open(
+        f"/castres/billing/factures/{invoice}/payer/", {"csrfmiddlewaretoken": family.csrf()}
+    )
+    action, fields = _form(redirect, "vers-prestataire")
+    assert action == "/simulateur-paiement/payzen/", action
+    status, bank_page, _ = family.open(action, fields)
+    assert status == 200 and "Démonstration, aucun paiement réel" in bank_page
+    status, back, url = family.open(action, {**fields, "decision": "pay"})
+    assert status == 200 and "/castres/billing/paiement/retour/" in url, back[-2000:]
+    assert "reçu. Merci" in back
+    assert family.json(f"/castres/api/billing/factures/{invoice}/")["status"] == "paid"
+
+
+def test_links_written_outside_a_request_use_the_port_the_demo_serves_on():
+    """E-mail and PDF links (SITE_URL) follow PORT when SITE_URL is unset."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(PORT="8191", DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    env.pop("SITE_URL", None)
+    code = (
+        "import os, manage; os.environ['DJANGO_SETTINGS_MODULE'] = 'portal.settings.dev'; "
+        "from django.conf import settings; print(settings.SITE_URL)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "http://127.0.0.1:8191", out.stderr
+
+
+@pytest.mark.slow
+def test_run_command_gives_a_working_demo_on_any_date(tmp_path):
+    today = date.today()
+    moments = (
+        (date(today.year, 12, 31), f"{today.year}-12-31T23:30"),
+        (date(today.year + 1, 7, 14), f"{today.year + 1}-07-14T10:00"),
+    )
+    pgdata = tmp_path / "pgdata"
     try:
-        deadline = time.monotonic() + 300
-        status = None
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+        for n, (day, moment) in enumerate(moments):
+            port = _free_port()
+            proc, log_path = _serve(tmp_path, pgdata, port, moment, f"run{n}")
             try:
-                status, _ = _get(f"http://127.0.0.1:{port}/health/")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        assert status == 200, (tmp_path / "run.log").read_text()[-3000:]
-        status, home = _get(f"http://127.0.0.1:{port}/")
-        assert status == 200
-        for slug, (name, contact) in TOWNS.items():
-            assert f'href="/{slug}/"' in home
-            status, page = _get(f"http://127.0.0.1:{port}/{slug}/")
-            assert status == 200 and f"portail famille de {name}" in page and contact in page, slug
+                _check_demo(f"http://127.0.0.1:{port}", day)
+            except AssertionError as exc:
+                raise AssertionError(f"{moment}: {exc}\n{log_path.read_text()[-3000:]}") from exc
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
         from portal.embedded_db import is_running, stop_embedded
 
         stop_embedded(pgdata)  # the server outlives `rundemo`: stopped here

@@ -1,3 +1,5 @@
+from backoffice.charts import bar_chart, french_number
+from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
 
 # JSON schema of `module_settings.billing` in tenant_configs/<slug>.yaml,
@@ -83,7 +85,9 @@ BILLING_SETTINGS_SCHEMA = {
         },
         "regies": {
             "type": "array",
-            "description": "Régies (une facture par payeur et par régie) ; par défaut une par module",
+            "description": (
+                "Régies (une facture par payeur et par régie) ; par défaut une par module"
+            ),
             "items": {
                 "type": "object",
                 "additionalProperties": False,
@@ -208,6 +212,22 @@ class BillingConfig(ServiceModuleConfig):
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
 
+    def ready(self) -> None:
+        super().ready()
+        from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
+        from .payers import register_demande_kind
+        from .retention import register_retentions
+
+        register_demande_kind()
+        register_retentions()  # invoices, lines, payments, desk payments
+
+    def family_calendar_entries(self, request, household, start, end) -> list:
+        """« Payé par : foyer de Michel Lefort » on the booked days of children
+        of separated parents (those with a payer rule), for the family calendar."""
+        from .calendar import family_calendar_entries
+
+        return family_calendar_entries(request, household, start, end)
+
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
         already applied (no retroactivity)."""
@@ -237,8 +257,134 @@ class BillingConfig(ServiceModuleConfig):
             return []  # the old file no longer parses: nothing reliable to compare with
         return retroactive_changes(old, new, today=timezone.localdate())
 
+    # --- contribution points (core.contributions): only for towns with billing on ---
+
+    def family_nav(self, request):
+        return [NavEntry("Factures", "billing:home", order=40, match="billing:*")]
+
+    def family_dashboard_cards(self, request, household):
+        """The amount due with one « Payer » (all invoices, oldest first)."""
+        from .pricing import euros
+        from .selectors import amount_due  # models: not importable while apps load
+
+        due, count = amount_due(household) if household is not None else (0, 0)
+        context = {"due": due, "due_label": euros(due), "count": count}
+        return [DashboardCard("billing/_dashboard_card.html", order=20, context=context)]
+
+    def family_day_prices(self, household, queries, *, commune):
+        """core.day_prices: what a day costs a family (calendar, basket, absences)."""
+        from .day_prices import family_day_prices
+
+        return family_day_prices(household, queries, commune=commune)
+
+    def staff_home_cards(self, request):
+        if not request.user.works_in("billing"):
+            return []  # the figure is computed only for those who see it
+        from .selectors import unpaid_by_month  # models: not importable while apps load
+
+        unpaid = unpaid_by_month()
+        svg = (
+            bar_chart(unpaid, title="Impayés par mois de facturation", unit="\u00a0€", decimals=2)
+            if unpaid
+            else ""
+        )
+        rows = [(month, french_number(v, 2) + "\u00a0€") for month, v in unpaid]
+        return [
+            DashboardCard(
+                "billing/_staff_unpaid_card.html",
+                order=50,
+                area="billing",
+                context={"unpaid": rows, "unpaid_svg": svg},
+            )
+        ]
+
+    def backoffice_config_pages(self, request):
+        provider = (request.commune.config.get("payment") or {}).get("provider") or "aucun"
+        admin = ("town_admin",)
+        return [
+            NavEntry(
+                "Paiement en ligne",
+                "backoffice:config-payment",
+                order=40,
+                roles=admin,
+                description=provider,
+            ),
+            NavEntry(
+                "Tarifs et règles de facturation",
+                "backoffice:config-tariffs",
+                order=50,
+                roles=admin,
+            ),
+            NavEntry(
+                "Régies et prélèvement automatique",
+                "backoffice:config-billing",
+                order=60,
+                roles=admin,
+            ),
+        ]
+
     def load_demo_data(self, commune) -> None:
         """Invoices of the past month for the demo families (modules/billing/demo.py)."""
         from .demo import load_demo_data
 
         load_demo_data(commune)
+
+    def staff_family_sections(self, request, household) -> list:
+        """The family record's « Factures et paiements » section, with the desk
+        payment form (agents of billing, managers, admins)."""
+        if not request.user.works_in("billing"):
+            return []
+        from .staff_views import family_section
+
+        return [family_section(request, household)]
+
+    def staff_nav(self, request) -> list:
+        from core.contributions import NavEntry
+
+        return [
+            NavEntry(
+                "Facturation",
+                "backoffice:billing",
+                order=69,
+                area="billing",
+                description="Tarifs en vigueur et impayés.",
+            ),
+            NavEntry("Factures", "billing:staff", order=70, area="billing"),
+            NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
+            NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),
+        ]
+
+    def staff_counters(self, request) -> list:
+        """Unpaid invoices past their due date; direct debits the bank rejected."""
+        if not request.user.works_in("billing"):
+            return []
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from core.contributions import Counter
+
+        from .models import DirectDebit, Invoice
+
+        overdue = Invoice.objects.filter(
+            status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+            due_date__lt=timezone.localdate(),
+        ).count()
+        rejected = DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED).count()
+        return [
+            Counter(
+                "Factures impayées après l'échéance",
+                overdue,
+                reverse("billing:staff") + "?statut=en-retard",
+                area="billing",
+                tone="danger" if overdue else "ok",
+                order=70,
+            ),
+            Counter(
+                "Prélèvements rejetés par la banque",
+                rejected,
+                reverse("billing:staff-debits") + "#rejets",
+                area="billing",
+                tone="danger" if rejected else "ok",
+                order=71,
+            ),
+        ]

@@ -1,13 +1,16 @@
 """Demo invoices for `make run` (fictitious data, Faker fr_FR).
 
-The past month is invoiced from the demo families' bookings when the other
-modules' demo data made some; otherwise three fictitious families with a
-month of school-restaurant bookings are created first. Then: one invoice
-paid, one to pay, one paid by direct debit (when the town offers it).
-Idempotent: nothing is done when the past month is already invoiced.
+The two months before yesterday's are invoiced (dated yesterday, so their
+online-payment window is open whatever the hour) from the demo families'
+bookings (platform/booking/demo.py books them); otherwise three fictitious
+families with a month of school-restaurant bookings are created first. Then
+the older invoice of each demo household is paid at the desk and the newer
+one stays to pay online; one household pays by direct debit when the town
+offers it. Idempotent per month: a month already invoiced is left alone, and
+a run on a later day invoices the months that ended since.
 
 Fictitious families created here sign in with `facturation-<town>-<n>` /
-DEMO_PASSWORD (modules/billing/README.md).
+DEMO_PASSWORD (README.md, modules/billing/README.md).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-DEMO_PASSWORD = "demo-famille-2026"
+DEMO_PASSWORD = "demo-famille-2026"  # demo only, printed in README.md
 DEMO_ACTIVITY = "Restauration scolaire (démonstration facturation)"
 
 
@@ -25,38 +28,57 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     from booking.models import Booking
 
     from . import services
+    from .desk import pay_invoice_at_desk
     from .lines import month_bounds, previous_month
-    from .models import Invoice
+    from .models import Invoice, Mandate
 
     today = today or timezone.localdate()
-    year, month = previous_month(today)
-    if Invoice.objects.filter(year=year, month=month).exists():
-        return
-    first, last = month_bounds(year, month)
+    issued = today - timedelta(days=1)  # the payment window opened yesterday
+    newer = previous_month(issued)
+    older = previous_month(date(*newer, 1))
     tariffs, invoicing = services.town_settings(commune)
-    with transaction.atomic():
-        households = list(
-            Booking.objects.filter(slot__day__gte=first, slot__day__lte=last)
-            .values_list("child__household_id", flat=True)
-            .distinct()
-            .order_by("child__household_id")[:3]
-        )
-        if not households:
-            households = _fictitious_families(commune, tariffs, first, last)
-        if not households:
-            return
-        if invoicing.direct_debit and len(households) >= 3:
-            _demo_mandate(commune, households[2], invoicing, first)
-        if invoicing.e_invoice:
-            services.set_e_invoice(household=_household(households[0]), enabled=True, by=None)
-        services.run_month(commune=commune, year=year, month=month, today=today, notify=False)
-        paid = Invoice.objects.filter(
-            household_id=households[0], year=year, month=month, status=Invoice.Status.TO_PAY
-        ).first()
-        if paid:
-            services.record_desk_payment(
-                invoice=paid, amount=paid.balance, by=None, reference="démonstration"
+    started = timezone.now()
+    for year, month in (older, newer):
+        if Invoice.objects.filter(year=year, month=month).exists():
+            continue
+        first, last = month_bounds(year, month)
+        with transaction.atomic():
+            households = list(
+                Booking.objects.filter(slot__day__gte=first, slot__day__lte=last)
+                .values_list("child__household_id", flat=True)
+                .distinct()
+                .order_by("child__household_id")
             )
+            if not households and (year, month) == newer:
+                households = _fictitious_families(commune, tariffs, first, last)
+            if not households:
+                continue
+            if (
+                invoicing.direct_debit
+                and len(households) >= 3
+                and not Mandate.objects.filter(household_id=households[2]).exists()
+            ):
+                _demo_mandate(commune, households[2], invoicing, first)
+            if invoicing.e_invoice:
+                services.set_e_invoice(household=_household(households[0]), enabled=True, by=None)
+            services.run_month(commune=commune, year=year, month=month, today=issued, notify=False)
+            if (year, month) != older:
+                _not_sent(started)
+                continue
+            for paid in Invoice.objects.filter(
+                year=year, month=month, status=Invoice.Status.TO_PAY
+            ):
+                pay_invoice_at_desk(
+                    invoice=paid, amount=paid.balance, by=None, note="démonstration"
+                )
+            _not_sent(started)
+
+
+def _not_sent(since) -> None:
+    """Demo mandates and receipts are not e-mailed (as families.demo's e-mails)."""
+    from notifications.models import OutboxMessage
+
+    OutboxMessage.objects.filter(created_at__gte=since).update(sent_at=timezone.now())
 
 
 def _household(pk):

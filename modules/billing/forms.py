@@ -133,11 +133,111 @@ class RejectionForm(forms.Form):
 
 
 class DeskPaymentForm(forms.Form):
-    amount = forms.DecimalField(
-        label="Montant reçu (€)",
-        min_value=Decimal("0.01"),
-        max_digits=10,
-        decimal_places=2,
-        error_messages={"invalid": "Montant en euros attendu."},
+    """Money received at the desk, allocated explicitly to the household's open
+    invoices (one amount field per invoice, `invoice_<pk>`). The hidden
+    idempotency key makes a double submit record one payment."""
+
+    means = forms.ChoiceField(
+        label="Moyen de paiement",
+        choices=[],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez le moyen de paiement.",
+            "invalid_choice": "Choisissez le moyen de paiement dans la liste.",
+        },
     )
-    reference = forms.CharField(label="Référence (n° de chèque…)", max_length=60, required=False)
+    cheque_number = forms.CharField(label="Numéro du chèque", max_length=30, required=False)
+    bank = forms.CharField(label="Banque", max_length=80, required=False)
+    reference = forms.CharField(
+        label="Référence (titre CESU, ticket de carte…)", max_length=80, required=False
+    )
+    note = forms.CharField(label="Commentaire", max_length=255, required=False)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        import uuid
+
+        from .models import DeskPayment
+        from .pricing import euros
+
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        self.fields["means"].choices = DeskPayment.Means.choices
+        self.invoices = list(invoices)
+        for inv in self.invoices:
+            self.fields[f"invoice_{inv.pk}"] = forms.CharField(
+                label=f"Facture {inv.number} ({inv.period_label}), reste à payer "
+                f"{euros(inv.balance)}",
+                required=False,
+                max_length=14,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+
+    def allocations(self) -> list[tuple[int, str]]:
+        return [(inv.pk, self.cleaned_data.get(f"invoice_{inv.pk}") or "") for inv in self.invoices]
+
+    def invoice_fields(self):
+        return [(inv, self[f"invoice_{inv.pk}"]) for inv in self.invoices]
+
+
+WEEKDAY_CHOICES = [
+    (0, "lundi"),
+    (1, "mardi"),
+    (2, "mercredi"),
+    (3, "jeudi"),
+    (4, "vendredi"),
+    (5, "samedi"),
+    (6, "dimanche"),
+]
+
+
+class PayerRuleForm(forms.Form):
+    """Who pays a child's days (separated parents); checked by payers._clean."""
+
+    kind = forms.ChoiceField(
+        label="Qui paie les journées ?",
+        widget=forms.RadioSelect,
+        choices=[
+            ("booker", "Le parent qui réserve une journée la paie"),
+            ("alternate_weeks", "Une semaine sur deux (garde alternée)"),
+            ("weekdays", "Selon les jours de la semaine"),
+            ("split", "Chaque journée est partagée en pourcentage"),
+            ("home", "Un seul foyer paie tout"),
+        ],
+        error_messages={"required": "Choisissez une règle."},
+    )
+    household_a = forms.TypedChoiceField(label="Foyer A", coerce=int)
+    household_b = forms.TypedChoiceField(
+        label="Foyer B", coerce=int, required=False, empty_value=None
+    )
+    reference_monday = forms.DateField(
+        label="Garde alternée : un lundi d'une semaine passée chez le foyer A",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Date attendue au format JJ/MM/AAAA."},
+    )
+    weekdays_a = forms.TypedMultipleChoiceField(
+        label="Jours payés par le foyer A",
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    percent_a = forms.IntegerField(
+        label="Partage : part du foyer A (en %)",
+        required=False,
+        min_value=1,
+        max_value=99,
+        error_messages={
+            "invalid": "Saisissez un nombre entier, par exemple 50.",
+            "min_value": "La part doit être comprise entre 1 et 99 %%.",
+            "max_value": "La part doit être comprise entre 1 et 99 %%.",
+        },
+    )
+
+    def __init__(self, *args, households=(), names=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = names or {}
+        choices = [(h.pk, names.get(h.pk, h.name)) for h in households]
+        self.fields["household_a"].choices = choices
+        self.fields["household_b"].choices = [("", "—"), *choices]

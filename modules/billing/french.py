@@ -28,3 +28,10 @@ def moment_label(moment: datetime) -> str:
     """'08/11/2026 à 09:30' in the town's time zone (Europe/Paris)."""
     local = timezone.localtime(moment)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def long_day(day: date) -> str:
+    """'lundi 7 décembre 2026'."""
+    from booking.french import format_date
+
+    return format_date(day)

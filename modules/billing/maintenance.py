@@ -29,7 +29,9 @@ def maintenance():
 def purge_household_billing(household_ids) -> None:
     """Delete every billing row of these households (retention purge, tests)."""
     from .models import (
+        AttemptShare,
         BillingPreference,
+        DeskPayment,
         DirectDebit,
         Invoice,
         InvoiceLine,
@@ -48,6 +50,8 @@ def purge_household_billing(household_ids) -> None:
             .values_list("export_id", flat=True)
         )
         Payment.objects.filter(invoice__in=invoices).delete()
+        AttemptShare.objects.filter(invoice__in=invoices).delete()
+        DeskPayment.objects.filter(household_id__in=ids).delete()
         PaymentAttempt.objects.filter(invoice__in=invoices).delete()
         DirectDebit.objects.filter(invoice__in=invoices).delete()
         SepaExport.objects.filter(pk__in=exports, debits__isnull=True).delete()

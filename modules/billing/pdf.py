@@ -107,3 +107,18 @@ def attestation_pdf(attestation, commune) -> bytes:
             "total": euros(attestation.total),
         },
     )
+
+
+def regie_statement_pdf(statement, commune) -> bytes:
+    from .french import long_day
+    from .regie import display
+
+    return render_pdf(
+        "billing/pdf/regie.html",
+        {
+            "town": _town(commune),
+            "day": long_day(statement.day),
+            "regies": display(statement),
+            "total": euros(statement.total),
+        },
+    )

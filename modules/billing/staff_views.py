@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
-from core.access import POST, STAFF, access
+from core.access import GET_POST, POST, STAFF, access
 
-from . import selectors, services
+from . import desk, regie, selectors, services
 from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
-from .french import day_label, of_month
+from .french import day_label, long_day, of_month
 from .lines import previous_month
 from .models import DirectDebit, Invoice, InvoicingRun, SepaExport
 from .payments import PaymentError
 from .pricing import euros
 from .sepa import SepaError
+
+OVERDUE = "en-retard"
 
 
 def billing_staff(view):
@@ -39,6 +43,11 @@ def dashboard(request):
     status = request.GET.get("statut", "")
     if status in Invoice.Status.values:
         qs = qs.filter(status=status)
+    elif status == OVERDUE:  # the staff home's counter
+        qs = qs.filter(
+            status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+            due_date__lt=timezone.localdate(),
+        )
     page = Paginator(qs.order_by("-id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -47,7 +56,7 @@ def dashboard(request):
             "form": form,
             "runs": InvoicingRun.objects.all()[:10],
             "page": page,
-            "statuses": Invoice.Status.choices,
+            "statuses": [*Invoice.Status.choices, (OVERDUE, "impayée après l'échéance")],
             "status": status,
             "rows": [{"i": i, "total": euros(i.total), "balance": euros(i.balance)} for i in page],
         },
@@ -94,10 +103,13 @@ def invoice(request, pk: int):
                 {"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
                 for line in inv.lines.all()
             ],
-            "payments": [{"p": p, "amount": euros(p.amount)} for p in inv.payments.all()],
+            "payments": [
+                {"p": p, "amount": euros(p.amount)}
+                for p in inv.payments.select_related("desk_payment")
+            ],
             "corrections": inv.corrections.all(),
             "credit_form": CreditForm(),
-            "desk_form": DeskPaymentForm(),
+            "desk_form": DeskPaymentForm(invoices=[inv]),
         },
     )
 
@@ -133,22 +145,48 @@ def credit(request, pk: int):
 @require_POST
 def desk_payment(request, pk: int):
     inv = selectors.staff_invoice(pk)
-    form = DeskPaymentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Montant en euros attendu.")
-        return redirect("billing:staff-invoice", pk=inv.pk)
-    try:
-        services.record_desk_payment(
-            invoice=inv,
-            amount=form.cleaned_data["amount"],
-            by=request.user,
-            reference=form.cleaned_data["reference"],
-        )
-    except services.BillingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Paiement enregistré.")
+    form = DeskPaymentForm(request.POST, invoices=[inv])
+    record_desk_form(request, form, household=inv.household_id)
     return redirect("billing:staff-invoice", pk=inv.pk)
+
+
+def record_desk_form(request, form, *, household):
+    """Validate and record a desk payment form; the outcome as messages.
+    Returns the DeskOutcome, or None when refused."""
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, error[0])
+        return None
+    data = form.cleaned_data
+    try:
+        outcome = desk.record_desk_payment(
+            household=household,
+            means=data["means"],
+            allocations=form.allocations(),
+            by=request.user,
+            idempotency_key=data["idempotency_key"],
+            cheque_number=data["cheque_number"],
+            bank=data["bank"],
+            reference=data["reference"],
+            note=data["note"],
+        )
+    except services.BillingValidationError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+        return None
+    d = outcome.desk_payment
+    if outcome.created:
+        messages.success(
+            request, f"Paiement de {euros(d.amount)} enregistré : reçu {d.receipt_number}."
+        )
+    else:
+        messages.info(
+            request,
+            f"Ce paiement était déjà enregistré (reçu {d.receipt_number}) : rien n'a été ajouté.",
+        )
+    for warning in outcome.warnings:
+        messages.warning(request, warning)
+    return outcome
 
 
 @access(STAFF("billing"))
@@ -177,6 +215,12 @@ def debits(request):
                 for d in scheduled
             ],
             "exported": [{"d": d, "amount": euros(d.amount)} for d in exported],
+            "rejected": [
+                {"d": d, "amount": euros(d.amount)}
+                for d in DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED)
+                .select_related("invoice", "mandate")
+                .order_by("-collection_date", "-id")[:200]
+            ],
             "exports": [{"e": e, "total": euros(e.total)} for e in SepaExport.objects.all()[:20]],
             "rejection_form": RejectionForm(),
         },
@@ -237,3 +281,233 @@ def reject_debit(request, pk: int):
     else:
         messages.success(request, "Rejet enregistré : la facture est de nouveau à payer.")
     return redirect("billing:staff-debits")
+
+
+# --- régie closing statement --------------------------------------------------------------
+
+
+def _statement_day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("jour", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement(request):
+    day = _statement_day(request)
+    statement = regie.daily_statement(day)
+    return render(
+        request,
+        "billing/staff/regie.html",
+        {
+            "day": day,
+            "day_label": long_day(day),
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "statement": statement,
+            "regies": regie.display(statement),
+            "total": euros(statement.total),
+        },
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement_csv(request):
+    from backoffice.views import tabular_response
+
+    day = _statement_day(request)
+    return tabular_response(
+        regie.csv_rows(regie.daily_statement(day)),
+        regie.CSV_COLUMNS,
+        "etat-de-regie",
+        "csv",
+        stamp=day.isoformat(),
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def regie_statement_pdf(request):
+    from .pdf import regie_statement_pdf as render_statement
+
+    day = _statement_day(request)
+    response = HttpResponse(
+        render_statement(regie.daily_statement(day), request.commune),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="etat-de-regie-{day}.pdf"'
+    return response
+
+
+# --- the family record's section and the desk payment for a household ----------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: dict
+    order: int = 50
+
+
+def family_section(request, household, form=None) -> Section:
+    invoices = list(
+        Invoice.objects.filter(household=household)
+        .prefetch_related(Prefetch("payments", queryset=_payments()))
+        .order_by("-year", "-month", "-id")[:24]
+    )
+    open_invoices = [
+        i
+        for i in invoices
+        if i.kind != Invoice.Kind.CREDIT and i.balance > 0 and i.status != Invoice.Status.CANCELLED
+    ]
+    return Section(
+        "billing/staff/_family_section.html",
+        {
+            "household": household,
+            "invoices": [
+                {
+                    "i": i,
+                    "total": euros(i.total),
+                    "balance": euros(i.balance),
+                    "payments": [{"p": p, "amount": euros(p.amount)} for p in i.payments.all()],
+                }
+                for i in invoices
+            ],
+            "desk_form": form or DeskPaymentForm(invoices=open_invoices),
+            "action": reverse("billing:staff-family-desk-payment", args=[household.pk]),
+            "payer_rules": _payer_rules_of(household),
+        },
+    )
+
+
+def _payer_rules_of(household) -> list[dict]:
+    """The household's children shared with another household, and who pays
+    their days (links to the rule on each child's record)."""
+    from django.db.models import Q
+
+    from families.models import Child
+
+    from . import payers
+
+    children = list(
+        Child.objects.filter(Q(household=household) | Q(guardians__household=household))
+        .distinct()
+        .order_by("birth_date", "id")
+    )
+    shared = {c.pk for c in _shared_children().filter(pk__in=[c.pk for c in children])}
+    children = [c for c in children if c.pk in shared]
+    rules = payers.describe_rules(children) if children else {}
+    return [{"child": c, "rule": rules[c.pk]} for c in children]
+
+
+def _payments():
+    from .models import Payment
+
+    return Payment.objects.select_related("desk_payment").order_by("paid_at", "id")
+
+
+@access(STAFF("billing"), methods=POST)
+@billing_staff
+@require_POST
+def family_desk_payment(request, household_pk: int):
+    from families.models import Household
+
+    household = get_object_or_404(Household, pk=household_pk)
+    invoices = Invoice.objects.filter(household=household).exclude(kind=Invoice.Kind.CREDIT)
+    form = DeskPaymentForm(request.POST, invoices=[i for i in invoices if i.balance > 0])
+    record_desk_form(request, form, household=household)
+    return redirect(reverse("backoffice:family", args=[household.pk]) + "#factures")
+
+
+# --- who pays the days of children of separated parents ----------------------------
+
+
+def _shared_children():
+    """Children with legal representatives in two households (or a rule already)."""
+    from django.db.models import Count, F, Q
+
+    from families.models import Child
+
+    from .models import PayerRule
+
+    return (
+        Child.objects.annotate(
+            other=Count(
+                "guardians", filter=~Q(guardians__household_id=F("household_id")), distinct=True
+            )
+        )
+        .filter(Q(other__gt=0) | Q(pk__in=PayerRule.objects.values("child_id")))
+        .select_related("household")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def payer_rules(request):
+    """Children of separated parents and who pays their days."""
+    from . import payers
+
+    children = list(_shared_children()[:500])
+    rules = payers.describe_rules(children)
+    return render(
+        request,
+        "billing/staff/payer_rules.html",
+        {"rows": [{"child": c, "rule": rules[c.pk]} for c in children]},
+    )
+
+
+@access(STAFF("billing"), methods=GET_POST, pk="child")
+@billing_staff
+def payer_rule(request, pk: int):
+    """Set the rule on the child's record (applies to the invoices to come)."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from families.models import Child
+
+    from . import payers
+    from .forms import PayerRuleForm
+    from .models import PayerRule
+
+    child = get_object_or_404(Child.objects.select_related("household"), pk=pk)
+    households = payers.child_households(child)
+    names = payers.household_names([h.pk for h in households])
+    current = PayerRule.objects.filter(child=child).first()
+    initial = {"household_a": child.household_id}
+    if current:
+        initial = {
+            "kind": current.kind,
+            "household_a": current.household_a_id,
+            "household_b": current.household_b_id,
+            "weekdays_a": current.weekdays_a,
+            "reference_monday": current.reference_monday,
+            "percent_a": current.percent_a,
+        }
+    form = PayerRuleForm(request.POST or None, initial=initial, households=households, names=names)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payers.set_payer_rule(child=child, data=form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                f"Règle enregistrée pour {child.first_name} : elle s'applique aux prochaines "
+                "factures.",
+            )
+            return redirect("billing:staff-payer-rules")
+    return render(
+        request,
+        "billing/staff/payer_rule.html",
+        {
+            "child": child,
+            "form": form,
+            "households": [(h, names.get(h.pk, h.name)) for h in households],
+            "rule": payers.describe_rule(child),
+        },
+        status=400 if form.errors else 200,
+    )

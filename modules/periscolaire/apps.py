@@ -1,7 +1,9 @@
+from booking.contributions import BookingModuleContributions
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PeriscolaireConfig(ServiceModuleConfig):
+class PeriscolaireConfig(BookingModuleContributions, StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.periscolaire"
     label = "periscolaire"

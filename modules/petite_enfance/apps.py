@@ -1,7 +1,9 @@
+from booking.contributions import BookingModuleContributions
+from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PetiteEnfanceConfig(ServiceModuleConfig):
+class PetiteEnfanceConfig(BookingModuleContributions, StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.petite_enfance"
     label = "petite_enfance"
@@ -22,3 +24,9 @@ class PetiteEnfanceConfig(ServiceModuleConfig):
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)
+
+    def staff_tabs(self):
+        return [
+            *super().staff_tabs(),
+            ("Commission des places", "petite_enfance:staff-applications"),
+        ]

@@ -39,7 +39,16 @@ class TownCookiePathMiddleware:
 
 
 # What a signed-in staff account may reach before giving its code.
-OTP_OPEN_VIEWS = frozenset({"accounts:otp_setup", "accounts:otp_verify", "accounts:logout"})
+OTP_OPEN_VIEWS = frozenset(
+    {
+        "accounts:otp_setup",
+        "accounts:otp_verify",
+        "accounts:logout",
+        # The town's public logo and favicon, shown on the second-factor page too.
+        "town-logo",
+        "town-favicon",
+    }
+)
 
 
 class SecondFactorMiddleware:

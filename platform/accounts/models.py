@@ -24,6 +24,9 @@ class User(AbstractUser):
         PERISCOLAIRE = "periscolaire", "scolaire et périscolaire"
         ALSH = "alsh", "ALSH"
         BILLING = "billing", "facturation"
+        # Not a service: who may read children's health data on the day lists
+        # (allergies, PAI, diet), with the service's own area.
+        HEALTH = "sante", "données de santé (allergies, PAI)"
 
     email = models.EmailField("adresse e-mail", blank=True)
     role = models.CharField("rôle", max_length=12, choices=Role.choices, default=Role.FAMILY)

@@ -1,48 +1,81 @@
 from django.apps import AppConfig
 
+from core.contributions import Contributor, NavEntry
 
-class BackofficeConfig(AppConfig):
+ADMIN = ("town_admin",)
+
+
+class BackofficeConfig(Contributor, AppConfig):
     name = "backoffice"
     verbose_name = "Gestion de la commune"
 
-    def ready(self):
-        from core.backoffice import register
+    def staff_nav(self, request):
+        entries = [
+            NavEntry("Travail à faire", "backoffice:home", order=0),
+            NavEntry("Familles", "backoffice:families", order=3),
+            NavEntry("Exports", "backoffice:exports", order=90),
+        ]
+        if request.user.role == "town_admin":
+            entries += [
+                NavEntry("Configuration", "backoffice:config", order=95),
+                NavEntry("Journal des accès", "audit:journal", order=96),
+            ]
+        entries.append(NavEntry("Guide des composants", "backoffice:styleguide", order=99))
+        return entries
 
-        register(
-            "Demandes des familles",
-            "demandes:inbox",
-            description="Boîte de réception des demandes.",
-        )
-        register(
-            "Familles",
-            "backoffice:families",
-            description="Rechercher une famille, un enfant, un e-mail.",
-        )
-        register(
-            "Exports", "backoffice:exports", description="Familles et demandes en CSV ou XLSX."
-        )
-        register(
-            "Facturation",
-            "backoffice:billing",
-            area="billing",
-            description="Tarifs en vigueur et impayés.",
-        )
-        register(
-            "Configuration de la commune",
-            "backoffice:config",
-            roles=("town_admin",),
-            group="Administration",
-            description="Modules, services, délais, contacts, paiement, tarifs.",
-        )
-        register(
-            "Historique de la configuration",
-            "backoffice:history",
-            roles=("town_admin",),
-            group="Administration",
-        )
-        register(
-            "Guide des composants",
-            "backoffice:styleguide",
-            group="Aide",
-            description="Boutons, champs, tableaux, badges : les composants des pages du portail.",
-        )
+    def backoffice_config_pages(self, request):
+        data = request.commune.config
+        zone = data.get("school_holiday_zone", "")
+        return [
+            NavEntry(
+                "Identité de la commune",
+                "backoffice:config-identity",
+                order=5,
+                roles=ADMIN,
+                description="logo et couleurs des pages",
+            ),
+            NavEntry(
+                "Réglages de la commune",
+                "backoffice:config-town",
+                order=10,
+                roles=ADMIN,
+                description=f"site, zone de vacances {zone}, alias, clé d'activation, "
+                "modifications faites par les familles",
+            ),
+            NavEntry(
+                "Mentions légales et données personnelles",
+                "backoffice:config-data-protection",
+                order=20,
+                roles=ADMIN,
+            ),
+            NavEntry(
+                "Contacts",
+                "backoffice:config-contacts",
+                order=30,
+                roles=ADMIN,
+                description=_contacts_summary(data),
+            ),
+            NavEntry(
+                "Textes des e-mails",
+                "backoffice:config-emails",
+                order=90,
+                roles=ADMIN,
+                description=_emails_summary(data),
+            ),
+        ]
+
+
+def _contacts_summary(data: dict) -> str:
+    label = (data.get("contact") or {}).get("label", "")
+    others = len(data.get("contacts") or [])
+    if others:
+        return f"{label} et {others} autre{'s' if others > 1 else ''}"
+    return label
+
+
+def _emails_summary(data: dict) -> str:
+    n = len(data.get("email_templates") or {})
+    if not n:
+        return "textes par défaut"
+    s = "s" if n > 1 else ""
+    return f"{n} texte{s} propre{s} à la commune"

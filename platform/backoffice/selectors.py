@@ -94,3 +94,54 @@ def unpaid_amounts() -> list[tuple[str, float]]:
     from modules.billing.selectors import unpaid_by_month
 
     return unpaid_by_month()
+
+
+# --- the family record: everything in one place, constant query counts ------------------
+
+
+def family_bookings(household, today: date, *, past_days: int = 14, next_days: int = 60):
+    """The household's bookings around today (one query)."""
+    from booking.models import Booking
+
+    return list(
+        Booking.objects.filter(
+            child__household=household,
+            slot__day__gte=today - timedelta(days=past_days),
+            slot__day__lte=today + timedelta(days=next_days),
+        )
+        .select_related("child", "slot__activity__service", "absence")
+        .order_by("slot__day", "child__first_name", "id")[:300]
+    )
+
+
+def family_registrations(household):
+    from booking.models import Registration
+
+    return list(
+        Registration.objects.filter(child__household=household)
+        .select_related("child", "service", "site")
+        .order_by("-school_year", "child__first_name", "id")[:100]
+    )
+
+
+def family_documents(household):
+    from documents.models import Document
+
+    return list(
+        Document.objects.filter(household=household)
+        .select_related("child")
+        .order_by("-created_at", "-id")[:100]
+    )
+
+
+def bookable_activities(user):
+    """Activities staff may book for a family: those of the modules they work in."""
+    from booking.models import Activity
+
+    return [
+        a
+        for a in Activity.objects.filter(is_active=True)
+        .select_related("service", "site")
+        .order_by("service__position", "name")
+        if user.works_in(a.service.module)
+    ]

@@ -1,13 +1,22 @@
 from django.urls import path
 
-from backoffice import config_views, service_views, styleguide, town_views, views
+from backoffice import (
+    config_views,
+    family_views,
+    identity,
+    service_views,
+    styleguide,
+    town_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
     path("styleguide/", styleguide.styleguide, name="styleguide"),
     path("familles/", views.families, name="families"),
-    path("familles/<int:pk>/", views.family, name="family"),
+    path("familles/<int:pk>/", family_views.family, name="family"),
+    path("familles/<int:pk>/agir/", family_views.family_act, name="family-act"),
     path("exports/", views.exports, name="exports"),
     path("exports/familles.csv", views.export_families, {"fmt": "csv"}, name="export-families-csv"),
     path(
@@ -38,6 +47,7 @@ urlpatterns = [
     ),
     path("configuration/services/<slug:code>/apercu/", views.config_preview, name="config-preview"),
     path("configuration/commune/", town_views.town_settings, name="config-town"),
+    path("configuration/identite/", identity.identity, name="config-identity"),
     path(
         "configuration/donnees-personnelles/",
         town_views.data_protection,

@@ -8,9 +8,7 @@ configuration change goes through tenants.services.apply_town_config.
 from __future__ import annotations
 
 import copy
-import csv
 import datetime
-import io
 from functools import wraps
 
 from django.contrib import messages
@@ -26,13 +24,13 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
-from backoffice.models import AccessLog
-from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
+from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
-from core.backoffice import entries_for
+from core.exports import spreadsheet_response
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
+from tenants.service_rules import preview_sentence, problems_by_prefix, rule_from_fields
 from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, restore_version
 
 PAGE = 50
@@ -75,22 +73,24 @@ def _apply(request, data, message):
 @never_cache
 @staff_required()
 def home(request):
+    """The work queue: counters of what is waiting, each for the person's
+    areas and linking to the filtered list (contributed by the apps through
+    their AppConfig, core.contributions), then the figures of the coming days."""
+    from core.contributions import staff_counters
+
     today = timezone.localdate()
-    groups: dict[str, list] = {}
-    for entry, url in entries_for(request.user, request.commune):
-        groups.setdefault(entry.group, []).append((entry, url))
-    unpaid = (
-        selectors.unpaid_amounts()
-        if request.user.works_in("billing") and "billing" in request.commune.enabled_modules
-        else None
-    )
     per_day = selectors.bookings_per_day(today)
     occupancy = selectors.occupancy_per_site(today)
+    counters = staff_counters(request)
     return render(
         request,
         "backoffice/home.html",
         {
-            "groups": groups,
+            "today": today,
+            "counters": counters,
+            "busy": [c for c in counters if c.count],
+            "idle": [c for c in counters if not c.count],
+            "cards": contributions.staff_home_cards(request),
             "per_day": per_day,
             "per_day_svg": charts.bar_chart(
                 per_day, title="Réservations par jour (14 prochains jours)"
@@ -101,11 +101,8 @@ def home(request):
                 title="Taux d'occupation par lieu (7 prochains jours)",
                 unit=" %",
                 max_value=100,
+                decimals=0,
             ),
-            "unpaid": unpaid,
-            "unpaid_svg": charts.bar_chart(unpaid, title="Impayés par mois (euros)", unit=" €")
-            if unpaid
-            else "",
         },
     )
 
@@ -121,22 +118,6 @@ def families(request):
     q = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.search_households(q), PAGE).get_page(request.GET.get("page"))
     return render(request, "backoffice/families.html", {"form": form, "page": page, "q": q})
-
-
-@access(STAFF(), pk="household")
-@never_cache
-@staff_required()
-def family(request, pk):
-    household = selectors.household_file(pk)
-    AccessLog.objects.create(user=request.user, household=household)
-    return render(
-        request,
-        "backoffice/family.html",
-        {
-            "household": household,
-            "demandes": list(selectors.demandes_of(household, request.user)),
-        },
-    )
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -194,48 +175,26 @@ def _demande_rows(user):
         ]
 
 
-def _export(rows, columns, name, fmt):
-    stamp = timezone.localdate().isoformat()
-    filename = f"{name}-{connection.tenant.slug}-{stamp}.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        # Semicolons and a BOM: what French spreadsheet software opens correctly.
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        response = HttpResponse(
-            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(name[:31])
-        ws.append(columns)
-        for row in rows:
-            ws.append(row)
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def tabular_response(rows, columns, name, fmt, *, stamp: str = ""):
+    """A CSV or XLSX download `<name>-<town>-<stamp>` (core.exports: formulas neutralised)."""
+    stamp = stamp or timezone.localdate().isoformat()
+    return spreadsheet_response(
+        columns, rows, filename=f"{name}-{connection.tenant.slug}-{stamp}", fmt=fmt, sheet=name
+    )
 
 
 @access(STAFF())
 @never_cache
 @staff_required()
 def export_families(request, fmt):
-    return _export(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
+    return tabular_response(_family_rows(), FAMILY_COLUMNS, "familles", fmt)
 
 
 @access(STAFF())
 @never_cache
 @staff_required()
 def export_demandes(request, fmt):
-    return _export(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
+    return tabular_response(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
 
 
 # --- billing overview (agents of billing, managers, admins) ------------------------------
@@ -287,7 +246,7 @@ def config(request):
         "backoffice/config.html",
         {
             "data": data,
-            "email_overrides": len(data.get("email_templates") or {}),
+            "pages": contributions.backoffice_config_pages(request),
             "modules": modules,
             "module_labels": [
                 modules[c].module_label for c in data.get("modules", []) if c in modules

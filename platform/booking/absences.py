@@ -19,7 +19,7 @@ from booking import selectors
 from booking.catalogue import options_of
 from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
-from booking.models import Absence, Attendance, Booking
+from booking.models import Absence, Booking
 from booking.services import BookingRefused, portal_url
 from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
@@ -116,18 +116,16 @@ def decide_absence(
     return absence
 
 
-@transaction.atomic
 def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking:
-    """Check-in on the staff tablet: present, absent, or back to not checked."""
-    if attendance not in Attendance.values:
-        raise BookingRefused("Pointage inconnu.")
-    updated = Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
-        attendance=attendance
-    )
-    if not updated:
-        raise BookingRefused("Cette réservation a été annulée.")
-    booking.attendance = attendance
-    return booking
+    """Check-in on the staff tablet: present, absent, or back to not checked
+    (one mark, booking.checkin.record_mark: the one write path of attendance)."""
+    import uuid
+
+    from booking.checkin import record_mark
+
+    return record_mark(
+        booking=booking, attendance=attendance, mark_id=uuid.uuid4(), actor=actor
+    ).booking
 
 
 def _notify(absence: Absence) -> None:

@@ -1,9 +1,14 @@
 """Demo rows of a booking module (`manage.py rundemo` calls each enabled
-module's `load_demo_data`): opened days for the coming weeks, a summer
-reservation period, registrations and a few bookings for the demo families.
+module's `load_demo_data`): opened days from the start of the month before
+last to the coming weeks, open reservation periods, this school year's
+registrations, past and future bookings (Mondays, Wednesdays, Thursdays) and one
+absence for the demo families.
 
-Families: the households' demo ("… [démo]") when present; otherwise one
-fictitious family per town, made here. Idempotent: a second run adds nothing.
+Everything is computed from today, and every run tops the demo up for the
+day it runs on (a demo database made in December still has bookable days,
+registrations and open periods in July). Families: families.demo's households
+(README's Martin family included); otherwise one fictitious family per town,
+made here. A second run on the same day adds nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +21,26 @@ from django.utils import timezone
 from booking.catalogue import activity_day_kinds, is_hourly
 from booking.french import PARIS
 from booking.holidays_fr import SchoolCalendarUnavailable
-from booking.models import Activity, Registration, ReservationPeriod
+from booking.models import Absence, Activity, Booking, Registration, ReservationPeriod
 from booking.rules import school_year_of
 from booking.selectors import town_calendar
-from booking.services import book_days, open_days
+from booking.services import BookingRefused, book_days, open_days
 
-DEMO_PASSWORD = "demo-famille-2026"  # demo only (as families.demo)
+DEMO_PASSWORD = "demo-famille-2026"  # demo only (as families.demo), printed in README.md
 OWN_FAMILY = "Famille Exemple (démo réservations)"
 WEEKS = 9
+BOOKED_WEEKDAYS = (0, 2, 3)  # Mondays, Wednesdays (ALSH) and Thursdays
+
+
+def first_demo_day(today: datetime.date) -> datetime.date:
+    """The first day of the month before last: billing's demo invoices the two
+    months before yesterday's (modules/billing/demo.py), from these bookings."""
+    month = today.month - 2 if today.day > 1 else today.month - 3
+    year = today.year
+    while month < 1:
+        month += 12
+        year -= 1
+    return datetime.date(year, month, 1)
 
 
 @transaction.atomic
@@ -46,7 +63,7 @@ def load_module_demo(commune, module_code: str) -> None:
                 open_days(
                     activity=activity,
                     calendar=calendar,
-                    start=today - datetime.timedelta(days=7),
+                    start=first_demo_day(today),
                     end=today + datetime.timedelta(weeks=WEEKS),
                     kinds=activity_day_kinds(activity),
                 )
@@ -58,7 +75,15 @@ def load_module_demo(commune, module_code: str) -> None:
     if windowed:  # Bassens: bookings only during published periods
         _open_period(today, module_code, windowed)
     children = _demo_children(commune, module_code)
-    year = school_year_of(today)
+    # Registered for every school year the booked days fall in (from July, the
+    # coming one too: September's days are bookable in summer).
+    years = sorted({school_year_of(today), school_year_of(today + datetime.timedelta(weeks=WEEKS))})
+    past = [
+        first_demo_day(today) + datetime.timedelta(days=i)
+        for i in range((today - first_demo_day(today)).days)
+    ]
+    coming = [today + datetime.timedelta(days=i) for i in range(1, 15)]
+    days = [d for d in past + coming if d.weekday() in BOOKED_WEEKDAYS]
     for service in services:
         service_activities = [a for a in activities if a.service_id == service.pk]
         if not service_activities or service.kind == "creche_reguliere":
@@ -69,19 +94,16 @@ def load_module_demo(commune, module_code: str) -> None:
                 continue
             if (today - child.birth_date).days >= 365 * 4 and service.module == "petite_enfance":
                 continue
-            reg, created = Registration.objects.get_or_create(
-                child=child,
-                service=service,
-                school_year=year,
-                status=Registration.Status.ACCEPTED,
-                defaults={"site": site},
-            )
-            if not created:
-                continue
-            # A few booked days: Mondays and Thursdays of the next two weeks
-            # (morning hours only for occasional crèche care).
-            days = [today + datetime.timedelta(days=i) for i in range(1, 15)]
-            days = [d for d in days if d.weekday() in (0, 3)]
+            for year in years:
+                Registration.objects.get_or_create(
+                    child=child,
+                    service=service,
+                    school_year=year,
+                    status=Registration.Status.ACCEPTED,
+                    defaults={"site": site},
+                )
+            # Booked days, past and coming (morning hours only for occasional
+            # crèche care); days already booked stay as they are.
             for activity in service_activities:
                 if activity.site_id != (site.pk if site else None):
                     continue
@@ -92,44 +114,96 @@ def load_module_demo(commune, module_code: str) -> None:
                 ):
                     continue
                 book_days(child=child, activity=activity, days=days, staff=True)
+    _absence(children, [s for s in services if s.kind != "creche_reguliere"])
+
+
+def _absence(children, services) -> None:
+    """One absence (illness) on a recent booked day of each demo household's
+    eldest child, reported through the booking service when its rules allow
+    it, else recorded as the family would have reported it."""
+    by_household = {}
+    for child in children:
+        by_household.setdefault(child.household_id, child)
+    for child in by_household.values():
+        bookings = Booking.objects.filter(
+            child=child, status=Booking.Status.BOOKED, slot__activity__service__in=services
+        )
+        if Absence.objects.filter(booking__child__household_id=child.household_id).exists():
+            continue
+        booking = bookings.filter(slot__day__lt=timezone.localdate()).order_by("-slot__day").first()
+        if booking is None:
+            continue
+        user = child.household.adults.exclude(user=None).values_list("user", flat=True).first()
+        try:
+            report_absence(booking=booking, reason=Absence.Reason.ILLNESS, user_id=user)
+        except BookingRefused:
+            Absence.objects.create(
+                booking=booking,
+                reason=Absence.Reason.ILLNESS,
+                comment="Fièvre (démonstration).",
+                reported_by_id=user,
+            )
+
+
+def report_absence(*, booking, reason, user_id) -> None:
+    from accounts.models import User
+    from booking.absences import report_absence as report
+
+    report(
+        booking=booking,
+        reason=reason,
+        comment="Fièvre (démonstration).",
+        user=User.objects.filter(pk=user_id).first(),
+    )
 
 
 def _summer_period(today, services) -> None:
-    """ "Summer bookings open on 1 May at 08:30" (a default, not from a guide)."""
+    """ "Summer bookings open on 1 May at 08:30 and close on 15 June" (a default,
+    not from a guide); during the summer itself the demo keeps them open until
+    a week before the last day, so July and August show bookable days."""
     year = today.year if today.month < 9 else today.year + 1
     label = f"Réservations de l'été {year}"
-    if ReservationPeriod.objects.filter(label=label).exists():
-        return
-    period = ReservationPeriod.objects.create(
+    closes = datetime.datetime(year, 6, 15, 23, 59, tzinfo=PARIS)
+    if today > closes.date():
+        closes = datetime.datetime(year, 8, 24, 23, 59, tzinfo=PARIS)
+    period, created = ReservationPeriod.objects.get_or_create(
         label=label,
-        opens_at=datetime.datetime(year, 5, 1, 8, 30, tzinfo=PARIS),
-        closes_at=datetime.datetime(year, 6, 15, 23, 59, tzinfo=PARIS),
-        first_day=datetime.date(year, 7, 1),
-        last_day=datetime.date(year, 8, 31),
+        defaults={
+            "opens_at": datetime.datetime(year, 5, 1, 8, 30, tzinfo=PARIS),
+            "closes_at": closes,
+            "first_day": datetime.date(year, 7, 1),
+            "last_day": datetime.date(year, 8, 31),
+        },
     )
-    period.services.set(services)
+    if created:
+        period.services.set(services)
+    elif period.closes_at < closes:
+        ReservationPeriod.objects.filter(pk=period.pk).update(closes_at=closes)
 
 
 def _open_period(today, module_code, services) -> None:
+    """A reservation period open from yesterday for 60 days (moved forward when
+    the demo runs again after it closed)."""
     label = f"Période de réservation ({module_code}, démo)"
-    if ReservationPeriod.objects.filter(label=label).exists():
-        return
-    period = ReservationPeriod.objects.create(
-        label=label,
-        opens_at=datetime.datetime.combine(
-            today - datetime.timedelta(days=1), datetime.time(8, 30), tzinfo=PARIS
-        ),
-        closes_at=datetime.datetime.combine(
-            today + datetime.timedelta(days=60), datetime.time(23, 59), tzinfo=PARIS
-        ),
+    opens = datetime.datetime.combine(
+        today - datetime.timedelta(days=1), datetime.time(8, 30), tzinfo=PARIS
     )
-    period.services.set(services)
+    closes = datetime.datetime.combine(
+        today + datetime.timedelta(days=60), datetime.time(23, 59), tzinfo=PARIS
+    )
+    period = ReservationPeriod.objects.filter(label=label).first()
+    if period is None:
+        period = ReservationPeriod.objects.create(label=label, opens_at=opens, closes_at=closes)
+        period.services.set(services)
+    elif period.closes_at < closes - datetime.timedelta(days=30) or period.opens_at > opens:
+        ReservationPeriod.objects.filter(pk=period.pk).update(opens_at=opens, closes_at=closes)
 
 
 def _demo_children(commune, module_code) -> list:
-    from families.models import Child, Household
+    from families.demo import demo_households
+    from families.models import Child
 
-    households = list(Household.objects.filter(name__endswith="[démo]"))
+    households = demo_households()
     if not households:
         households = [_own_family(commune)]
     children = list(Child.objects.filter(household__in=households).order_by("id"))
@@ -162,10 +236,9 @@ def _own_family(commune):
     adult = Adult.objects.create(
         household=household, user=user, first_name="Alex", last_name="Exemple", email=user.email
     )
-    for first, born in (
-        ("Camille", datetime.date(2017, 4, 12)),
-        ("Sacha", datetime.date(2019, 9, 3)),
-    ):
+    from families.demo import born as born_on
+
+    for first, born in (("Camille", born_on(9, 4, 12)), ("Sacha", born_on(7, 9, 3))):
         Child.objects.create(
             household=household, first_name=first, last_name="Exemple", birth_date=born
         ).guardians.add(adult)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
+from booking.calendar import Closure as ClosureDays
 from booking.calendar import TownCalendar
 from booking.deadlines import (
     CellState,
@@ -18,7 +20,18 @@ from booking.deadlines import (
     parse_deadlines,
 )
 from booking.holidays_fr import FRANCE, PublicHolidays, SchoolCalendarUnavailable
-from booking.models import Booking, DaySlot, ReservationPeriod
+from booking.models import (
+    Absence,
+    Activity,
+    Booking,
+    Closure,
+    DaySlot,
+    Registration,
+    RegistrationDocument,
+    ReservationPeriod,
+    WaitingListEntry,
+)
+from core.models import Service
 
 
 def rules_for(service) -> ServiceDeadlines:
@@ -46,9 +59,6 @@ def windows_for(service) -> tuple[ReservationWindow, ...]:
 def town_calendar() -> TownCalendar | None:
     """The current town's calendar, from its validated configuration and its
     closures (one query)."""
-    from booking.calendar import Closure as ClosureDays
-    from booking.models import Closure
-
     config = getattr(connection.tenant, "config", None) or {}
     zone = config.get("school_holiday_zone")
     department = (config.get("department") or {}).get("code", "")
@@ -149,3 +159,153 @@ def calendar_cells(*, child, activity, start: date, end: date, now: datetime) ->
         )
         cells.append(Cell(day, slot, booking, state))
     return cells
+
+
+# --- reads of the booking pages (booking/views/) ----------------------------------------
+# Family reads take the signed-in account's children (booking.grid.family_children):
+# another household's ids find nothing (404). Staff reads are scoped to one module.
+
+
+def module_services(module_code: str) -> list:
+    return list(Service.objects.filter(module=module_code, is_active=True))
+
+
+def module_activities(module_code: str, *, active_only: bool = False) -> list:
+    qs = Activity.objects.filter(service__module=module_code)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(qs.select_related("service", "site").order_by("service__position", "name"))
+
+
+def registered_children(children, service) -> list:
+    """Those of `children` registered to `service` (one query)."""
+    ids = set(
+        Registration.objects.filter(child__in=children, service=service).values_list(
+            "child_id", flat=True
+        )
+    )
+    return [c for c in children if c.pk in ids]
+
+
+def family_registrations(children, services) -> list:
+    return list(
+        Registration.objects.filter(child__in=children, service__in=services)
+        .select_related("service", "site", "child", "demande")
+        .order_by("-school_year", "id")
+    )
+
+
+def family_waiting_entry(children, module_code: str, entry_id: int):
+    return get_object_or_404(
+        WaitingListEntry.objects.select_related("slot__activity__service"),
+        pk=entry_id,
+        child__in=children,
+        slot__activity__service__module=module_code,
+    )
+
+
+def family_bookings_around(children, module_code: str, today: date, days: int = 14) -> list:
+    """Booked days of the children in the module, `days` before and after today."""
+    return list(
+        Booking.objects.filter(
+            child__in=children,
+            status=Booking.Status.BOOKED,
+            slot__activity__service__module=module_code,
+            slot__day__range=(today - timedelta(days=days), today + timedelta(days=days)),
+        )
+        .select_related("slot__activity__service", "child", "absence")
+        .order_by("slot__day", "id")
+    )
+
+
+def family_older_absences(children, module_code: str, *, exclude, limit: int = 20) -> list:
+    return list(
+        Absence.objects.filter(
+            booking__child__in=children,
+            booking__slot__activity__service__module=module_code,
+        )
+        .exclude(booking__in=exclude)
+        .select_related("booking__slot__activity", "booking__child")
+        .order_by("-booking__slot__day")[:limit]
+    )
+
+
+def family_booking(children, module_code: str, booking_id: int):
+    return get_object_or_404(
+        Booking.objects.select_related("slot__activity__service", "child"),
+        pk=booking_id,
+        child__in=children,
+        status=Booking.Status.BOOKED,
+        slot__activity__service__module=module_code,
+    )
+
+
+def absence_with_file(module_code: str, absence_id: int, *, children=None):
+    """An absence of the module; `children` given (a family): only theirs."""
+    qs = Absence.objects.select_related("booking__slot__activity__service").filter(
+        pk=absence_id, booking__slot__activity__service__module=module_code
+    )
+    if children is not None:
+        qs = qs.filter(booking__child__in=children)
+    return get_object_or_404(qs)
+
+
+def staff_booking(module_code: str, booking_id: int):
+    return get_object_or_404(
+        Booking.objects.select_related("child__household", "slot__activity", "absence"),
+        pk=booking_id,
+        slot__activity__service__module=module_code,
+    )
+
+
+def staff_absence(module_code: str, absence_id: int):
+    return get_object_or_404(
+        Absence, pk=absence_id, booking__slot__activity__service__module=module_code
+    )
+
+
+def pending_absences(module_code: str, limit: int = 200) -> list:
+    return list(
+        Absence.objects.filter(
+            booking__slot__activity__service__module=module_code,
+            decision=Absence.Decision.PENDING,
+        )
+        .select_related("booking__slot__activity", "booking__child__household")
+        .order_by("booking__slot__day", "id")[:limit]
+    )
+
+
+def staff_registration(module_code: str, registration_id: int):
+    return get_object_or_404(
+        Registration.objects.select_related("demande"),
+        pk=registration_id,
+        service__module=module_code,
+    )
+
+
+def pending_registrations(module_code: str) -> list:
+    return [
+        r
+        for r in Registration.objects.filter(
+            service__module=module_code,
+            status=Registration.Status.PENDING,
+        )
+        .select_related("child__household", "service", "site", "demande")
+        .prefetch_related("documents")
+        .order_by("created_at", "id")
+        if r.effective_status == Registration.Status.PENDING
+    ]
+
+
+def registration_document(module_code: str, document_id: int):
+    return get_object_or_404(
+        RegistrationDocument, pk=document_id, registration__service__module=module_code
+    )
+
+
+def recent_periods(limit: int = 20):
+    return ReservationPeriod.objects.prefetch_related("services").order_by("-opens_at")[:limit]
+
+
+def recent_closures(limit: int = 20):
+    return Closure.objects.prefetch_related("services").order_by("-first_day")[:limit]

@@ -98,9 +98,22 @@ def _menu(site, monday, days, now):
         )
 
 
+def _menus(now) -> None:
+    """This week's and next week's menus (a later run adds the weeks since)."""
+    site = MenuSite.objects.order_by("position", "pk").first() or MenuSite.objects.create(
+        name="Restaurant scolaire des écoles publiques", position=0
+    )
+    monday = week_start(timezone.localdate())
+    for start, days in ((monday, MENUS), (monday + dt.timedelta(days=7), MENUS_NEXT)):
+        if not WeeklyMenu.objects.filter(site=site, week_start=start).exists():
+            _menu(site, start, days, now)
+
+
 @transaction.atomic
 def load(commune) -> None:
-    if NewsItem.objects.exists():
+    """The demo public space; every run makes sure this week's menus exist."""
+    _menus(timezone.now())
+    if NewsItem.objects.filter(title__startswith="Rentrée scolaire").exists():
         return
     now = timezone.now()
     year = timezone.localdate().year
@@ -110,8 +123,10 @@ def load(commune) -> None:
         title=f"Rentrée scolaire {school_year}",
         summary="Horaires des écoles, accueils périscolaires et prochaines vacances.",
         body=(
-            "<p>Les écoles de la commune accueillent les enfants dès 8 h 30. Les accueils périscolaires du "
-            "matin et du soir reprennent dès le premier jour.</p><ul><li>Inscriptions et réservations : "
+            "<p>Les écoles de la commune accueillent les enfants dès 8 h 30. Les accueils "
+            "périscolaires du "
+            "matin et du soir reprennent dès le premier jour.</p><ul><li>Inscriptions et "
+            "réservations : "
             "sur votre espace famille.</li><li>Menus de la restauration scolaire : rubrique "
             "« Menus ».</li></ul>"
         ),
@@ -121,14 +136,18 @@ def load(commune) -> None:
     guide = NewsItem.objects.create(
         title=f"Guide de l'enfance {school_year}",
         summary="Tout ce qu'il faut savoir pour préparer sereinement l'année de vos enfants.",
-        body="<p>Le guide présente les services, les tarifs et les démarches. Il est téléchargeable ci-dessous.</p>",
+        body=(
+            "<p>Le guide présente les services, les tarifs et les démarches. Il est "
+            "téléchargeable ci-dessous.</p>"
+        ),
         status="published",
         published_at=now - dt.timedelta(days=10),
     )
     guide_pdf = simple_pdf(
         f"Guide de l'enfance {school_year} — {commune.name}",
         [
-            "Ce guide présente les services municipaux de l'enfance : restauration scolaire, accueils "
+            "Ce guide présente les services municipaux de l'enfance : restauration scolaire, "
+            "accueils "
             "périscolaires, accueils de loisirs et petite enfance.",
             "Document de démonstration : contenu fictif.",
         ],
@@ -146,19 +165,16 @@ def load(commune) -> None:
         body="<p>Brouillon : non visible du public.</p>",
     )
 
-    site = MenuSite.objects.create(name="Restaurant scolaire des écoles publiques", position=0)
-    monday = week_start(timezone.localdate())
-    _menu(site, monday, MENUS, now)
-    _menu(site, monday + dt.timedelta(days=7), MENUS_NEXT, now)
-
     InfoPage.objects.create(
         title="Comment fonctionne l'espace famille",
         slug="fonctionnement",
         position=0,
         summary="Créer son compte, réserver, payer, transmettre ses documents.",
         body=(
-            "<h2>Espace public</h2><p>Actualités, menus, tarifs et règlements sont consultables sans compte.</p>"
-            "<h2>Espace privé</h2><p>Avec votre compte : inscriptions, réservations, absences, factures, "
+            "<h2>Espace public</h2><p>Actualités, menus, tarifs et règlements sont consultables "
+            "sans compte.</p>"
+            "<h2>Espace privé</h2><p>Avec votre compte : inscriptions, réservations, absences, "
+            "factures, "
             "pièces justificatives et coffre-fort personnel.</p>"
         ),
         status="published",
@@ -170,9 +186,11 @@ def load(commune) -> None:
         position=1,
         summary="Prix du repas selon le quotient familial (exemple de démonstration).",
         body=(
-            "<table><caption>Prix d'un repas (démonstration)</caption><thead><tr><th scope='col'>Quotient "
+            "<table><caption>Prix d'un repas (démonstration)</caption><thead><tr><th "
+            "scope='col'>Quotient "
             "familial</th><th scope='col'>Prix du repas</th></tr></thead><tbody>"
-            "<tr><td>jusqu'à 500 €</td><td>1,00 €</td></tr><tr><td>de 501 à 900 €</td><td>2,40 €</td></tr>"
+            "<tr><td>jusqu'à 500 €</td><td>1,00 €</td></tr><tr><td>de 501 à 900 €</td><td>2,40 "
+            "€</td></tr>"
             "<tr><td>plus de 900 €</td><td>3,80 €</td></tr></tbody></table>"
         ),
         status="published",
@@ -181,10 +199,13 @@ def load(commune) -> None:
     rules_pdf = simple_pdf(
         f"Règlement intérieur de la restauration scolaire — {commune.name}",
         [
-            "Article 1 — Le service de restauration scolaire accueille les enfants scolarisés dans les écoles "
+            "Article 1 — Le service de restauration scolaire accueille les enfants scolarisés "
+            "dans les écoles "
             "publiques de la commune.",
-            "Article 2 — Les repas sont réservés sur l'espace famille dans les délais indiqués pour chaque service.",
-            "Article 3 — Les absences sont signalées sur l'espace famille ; un justificatif peut être demandé.",
+            "Article 2 — Les repas sont réservés sur l'espace famille dans les délais indiqués "
+            "pour chaque service.",
+            "Article 3 — Les absences sont signalées sur l'espace famille ; un justificatif peut "
+            "être demandé.",
             "Document de démonstration : contenu fictif.",
         ],
     )

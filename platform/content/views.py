@@ -127,7 +127,10 @@ def reglement_file(request, pk):
 
 @access(PUBLIC)
 def contacts(request):
-    return render(request, "content/contacts.html", {"contacts": Contact.objects.all()})
+    from core.front_page import merged_contacts
+
+    contacts = merged_contacts(Contact.objects.all())  # each desk once
+    return render(request, "content/contacts.html", {"contacts": contacts})
 
 
 def _data_protection(commune) -> dict:

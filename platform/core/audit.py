@@ -7,7 +7,9 @@ data-protection officer (role town_admin) reads the journal on
 with `actor=None`.
 
     from core import audit
-    audit.record(actor=request.user, action=audit.VIEW_DOCUMENT, household=doc.household, target=doc)
+    audit.record(
+        actor=request.user, action=audit.VIEW_DOCUMENT, household=doc.household, target=doc
+    )
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ VIEW_ERASURE_PLAN = "personal_data.erasure_plan"
 ERASURE = "personal_data.erasure"
 RETENTION_PURGE = "personal_data.retention_purge"
 EXPORT = "personal_data.export"
+ELIGIBILITY_OVERRIDE = "eligibility.override"
+VIEW_HEALTH = "health.view"
 
 LABELS = {
     VIEW_DOCUMENT: "consultation d'une pièce justificative",
@@ -36,6 +40,8 @@ LABELS = {
     ERASURE: "effacement des données d'une famille",
     RETENTION_PURGE: "purge automatique (durée de conservation dépassée)",
     EXPORT: "export de ses données par la famille",
+    ELIGIBILITY_OVERRIDE: "dérogation aux conditions d'accueil (âge, résidence)",
+    VIEW_HEALTH: "consultation des données de santé (liste du jour, pointage)",
 }
 
 

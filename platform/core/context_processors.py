@@ -1,3 +1,32 @@
 def town(request):
-    """`commune` in every template: the current town, or None on the platform site."""
-    return {"commune": getattr(request, "commune", None)}
+    """`commune` in every template: the current town, or None on the platform
+    site; `town_identity`: its colours (only those it chose) and logo URL."""
+    commune = getattr(request, "commune", None)
+    return {"commune": commune, "town_identity": _identity(commune) if commune else None}
+
+
+def _identity(commune) -> dict:
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from core.identity import colours_of
+
+    chosen = (commune.config or {}).get("identity") or {}
+    colours = colours_of(commune.config)
+    # One query a day per town at most: the upload clears this key.
+    stamp = cache.get(LOGO_CACHE_KEY)
+    if stamp is None:
+        from core.models import TownLogo
+
+        logo = TownLogo.objects.only("uploaded_at").first()
+        stamp = f"{logo.uploaded_at:%Y%m%d%H%M%S}" if logo else ""
+        cache.set(LOGO_CACHE_KEY, stamp, 86400)
+    return {
+        "primary": colours["primary_color"] if "primary_color" in chosen else "",
+        "accent": colours["accent_color"] if "accent_color" in chosen else "",
+        "logo_url": f"{reverse('town-logo')}?v={stamp}" if stamp else "",
+        "favicon_url": reverse("town-favicon"),
+    }
+
+
+LOGO_CACHE_KEY = "town-logo-stamp"  # per town: cache keys carry the schema

@@ -66,3 +66,23 @@ class PaymentSettings(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+
+class TownLogo(models.Model):
+    """The town's logo (at most one row), sent by its admin from the back-office
+    (/<slug>/gestion/configuration/identite/), checked by documents.uploads like
+    every upload (PNG or JPEG only: no SVG, which may carry scripts). Its
+    colours are in the configuration (`identity`, core.identity)."""
+
+    image = models.FileField("logo", upload_to="identite/")
+    content_type = models.CharField(max_length=60)
+    uploaded_at = models.DateTimeField("envoyé le", auto_now=True)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "logo de la commune"
+
+    def __str__(self) -> str:
+        return f"Logo envoyé le {self.uploaded_at:%d/%m/%Y}"

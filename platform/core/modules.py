@@ -13,6 +13,8 @@ from functools import cache
 
 from django.apps import AppConfig, apps
 
+from core.contributions import Contributor
+
 
 @dataclass(frozen=True)
 class ServiceKind:
@@ -21,8 +23,9 @@ class ServiceKind:
     booking_unit: str = "day"  # "day" or "slot" (hourly crèche care)
 
 
-class ServiceModuleConfig(AppConfig):
-    """Base AppConfig of a pluggable service module."""
+class ServiceModuleConfig(Contributor, AppConfig):
+    """Base AppConfig of a pluggable service module. Its contribution hooks
+    (core.contributions) are read only for the towns that switched it on."""
 
     module_code: str = ""
     module_label: str = ""

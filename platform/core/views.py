@@ -8,13 +8,12 @@ from django.views.decorators.cache import never_cache
 from core.access import PUBLIC, access
 from core.models import Contact, Service
 from core.modules import registry
+from core.towns import active_towns
 
 
 @access(PUBLIC)
 def platform_home(request):
-    from tenants.models import Commune
-
-    communes = Commune.objects.exclude(schema_name="public").filter(status=Commune.Status.ACTIVE)
+    communes = active_towns().order_by("name")
     return render(request, "portal/platform_home.html", {"communes": communes})
 
 
@@ -72,6 +71,12 @@ def metrics(request):
 
 @access(PUBLIC)
 def town_home(request):
+    """The town's front page: what the portal offers, sign in / create my
+    space, the next key dates, news (content's tag), contacts each once."""
+    from django.utils import timezone
+
+    from core.front_page import key_dates, merged_contacts
+
     modules = registry()
     services = list(Service.objects.filter(is_active=True))
     enabled = [modules[c] for c in request.commune.enabled_modules if c in modules]
@@ -79,10 +84,49 @@ def town_home(request):
         request,
         "core/town_home.html",
         {
-            "contacts": Contact.objects.all(),
+            "contacts": merged_contacts(Contact.objects.all()),
             "modules": [(m, [s for s in services if s.module == m.module_code]) for m in enabled],
+            "key_dates": key_dates(timezone.now(), timezone.localdate(), services),
         },
     )
+
+
+@access(PUBLIC, everyone="not_found")  # no logo uploaded in the matrix's town
+def town_logo(request):
+    """The logo its admin uploaded (checked PNG or JPEG), cached a day: its
+    URL carries the upload time, so a new logo is a new URL."""
+    from django.http import FileResponse
+
+    from core.models import TownLogo
+
+    logo = TownLogo.objects.first()
+    if logo is None or not logo.image:
+        raise Http404
+    response = FileResponse(logo.image.open("rb"), content_type=logo.content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@access(PUBLIC)
+def town_favicon(request):
+    """An SVG favicon in the town's colour with its initial (no upload needed)."""
+    from django.http import HttpResponse
+    from django.utils.html import escape
+
+    from core.identity import colours_of
+
+    colour = colours_of(request.commune.config)["primary_color"]
+    initial = escape((request.commune.name or "?")[:1].upper())
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        f'<rect width="64" height="64" rx="14" fill="{colour}"/>'
+        '<text x="32" y="45" font-family="sans-serif" font-size="38" font-weight="700" '
+        f'text-anchor="middle" fill="#ffffff">{initial}</text></svg>'
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def module_home(request, module_code):

@@ -1,6 +1,7 @@
-"""Demo supporting documents for the demo families of a town (fictitious files;
-run inside its schema by `manage.py rundemo`, after the families' demo data).
-Idempotent: households that already have documents are left alone."""
+"""Demo supporting documents and a private-vault item for the demo families of
+a town (fictitious files; run inside its schema by `manage.py rundemo`, after
+the families' demo data). README's Martin family is always among them.
+Idempotent: households that already have documents (a vault item) are left alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from documents import services
 from documents.editions import simple_pdf
-from documents.models import Document
+from documents.models import Document, VaultItem
 
 DEMO = "Document de démonstration : contenu fictif."
 
@@ -25,11 +26,22 @@ class _Upload(io.BytesIO):
 
 @transaction.atomic
 def load(commune, *, households: int = 2) -> int:
+    from families.demo import MARTIN, demo_households
     from families.models import Household
 
     today = timezone.localdate()
     created = 0
-    for household in Household.objects.order_by("pk")[:households]:
+    chosen = [h for h in demo_households() if h.name == MARTIN]
+    chosen += [h for h in demo_households() if h.name != MARTIN][: max(households - len(chosen), 0)]
+    chosen = chosen or list(Household.objects.order_by("pk")[:households])
+    for household in chosen:
+        if not VaultItem.objects.filter(household=household).exists():
+            title = "Copie du livret de famille"
+            services.vault_store(
+                household=household,
+                uploaded_file=_Upload(simple_pdf(title, [DEMO]), "livret-de-famille.pdf"),
+                title=title,
+            )
         if Document.objects.filter(household=household).exists():
             continue
         adult = household.adults.exclude(user=None).select_related("user").first()

@@ -3,7 +3,13 @@
 
 Three households: a couple with two children, separated parents sharing one
 child (each household its own payer and quotient familial), a single parent.
-Their requests go through the real services, in every status.
+Their requests go through the real services, in every status. Every date
+is computed from today (children's ages, quotient dates), so the demo reads
+the same whatever the day it is loaded on.
+
+`load_martin` gives README's « Famille Martin (démo) » (accounts.demo) its two
+children; `demo_households()` lists the households every other demo loader
+fills (bookings, absences, invoices, documents).
 """
 
 from __future__ import annotations
@@ -22,13 +28,71 @@ from demandes.services import change_status
 from families.models import Adult, Child, EntourageMember, HealthSheet, Household
 from families.services import add_guardian, request_change
 
-DEMO_PASSWORD = "demo-famille-2026"  # demo only, like rundemo's operator password
+# Demo only, printed in README.md and docs/demo-accounts.md (the accounts of these households).
+DEMO_PASSWORD = "demo-famille-2026"
+MARTIN = "Famille Martin (démo)"  # accounts.demo's household of README's famille.martin
 STAFF_USERNAME = "agent.demo"  # accounts.demo's agent (with its TOTP device), when loaded first
 MARKER = "[démo]"  # in Household.name: a second run does nothing
 
 
+def demo_households() -> list[Household]:
+    """The fictitious households the demo fills: the « … [démo] » ones first,
+    then README's Martin family (so a loader that adds a baby to the first
+    household leaves the Martins with their two children)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    return list(
+        Household.objects.filter(Q(name__endswith=MARKER) | Q(name=MARTIN))
+        .annotate(
+            martin=Case(
+                When(name=MARTIN, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+        .order_by("martin", "pk")
+    )
+
+
+def born(years_at_rentree: int, month: int, day: int) -> datetime.date:
+    """A birth date giving a child `years_at_rentree` years at this school
+    year's rentrée (so a CM1 pupil stays in CM1 whatever today is)."""
+    today = timezone.localdate()
+    rentree = today.year if today.month >= 9 else today.year - 1
+    return datetime.date(rentree - years_at_rentree, month, day)
+
+
+def load_martin(commune) -> None:
+    """README's famille.martin: two children (CM1 and grande section) with their
+    health sheets, in the household accounts.demo made. Idempotent."""
+    household = Household.objects.filter(name=MARTIN).first()
+    if household is None or household.children.exists():
+        return
+    claire = household.adults.exclude(user=None).order_by("pk").first()
+    if claire is None:
+        return
+    if household.payer_id is None:
+        household.payer = claire
+        household.quotient_familial = 850
+        household.qf_source = "caf"
+        household.qf_date = timezone.localdate() - datetime.timedelta(days=120)
+        household.allocataire_regime = "caf"
+        household.allocataire_number = "1234567"
+        household.postcode = _postcode(commune, Faker("fr_FR"))
+        household.save()
+    fake = Faker("fr_FR")
+    fake.seed_instance(7)
+    for first, years, birth, school, klass, sex in (
+        ("Léa", 9, (3, 14), "École élémentaire Jean Moulin", "CM1", Child.Sex.FEMALE),
+        ("Hugo", 5, (10, 2), "École maternelle Les Tilleuls", "GS", Child.Sex.MALE),
+    ):
+        child = _child(fake, household, claire, first, "Martin", born(years, *birth), school, klass)
+        child.sex = sex
+        child.save(update_fields=["sex"])
+        child.guardians.add(*household.adults.all())
+
+
 def load(commune) -> None:
     """Create the demo families in the current town's schema (idempotent)."""
+    load_martin(commune)
     if Household.objects.filter(name__endswith=MARKER).exists():
         return
     seed = int(hashlib.sha256(commune.slug.encode()).hexdigest()[:8], 16)
@@ -74,7 +138,7 @@ def _household(fake, commune, last_name, qf):
         allocataire_number=fake.numerify("#######"),
         quotient_familial=qf,
         qf_source="caf",
-        qf_date=datetime.date(2026, 1, 10),
+        qf_date=timezone.localdate() - datetime.timedelta(days=330),
     )
 
 
@@ -87,7 +151,10 @@ def _postcode(commune, fake) -> str:
 def _adult(fake, household, first, last, *, account=True, payer=False):
     local = f"{slugify(first)}.{slugify(last)}.{household.pk}"
     email = f"{local}@example.org"
-    user = _user(local, email, first, last) if account else None
+    # famille.demo.1 … famille.demo.4, in the order the households are made
+    # (README.md lists them, password DEMO_PASSWORD).
+    number = User.objects.filter(username__startswith="famille.demo.").count() + 1
+    user = _user(f"famille.demo.{number}", email, first, last) if account else None
     adult = Adult.objects.create(
         household=household,
         user=user,
@@ -142,7 +209,7 @@ def _qf(adult, qf):
         payload={
             "quotient_familial": qf,
             "qf_source": "caf",
-            "qf_date": "2026-09-01",
+            "qf_date": (timezone.localdate() - datetime.timedelta(days=90)).isoformat(),
             "allocataire_regime": "caf",
             "allocataire_number": adult.household.allocataire_number,
         },
@@ -160,7 +227,7 @@ def _couple(fake, commune, staff):
         mother,
         fake.first_name_female(),
         last,
-        datetime.date(2017, 4, 12),
+        born(9, 4, 12),
         "École élémentaire Jean Moulin",
         "CM1",
         allergies="arachide",
@@ -174,7 +241,7 @@ def _couple(fake, commune, staff):
         mother,
         fake.first_name_male(),
         last,
-        datetime.date(2020, 9, 3),
+        born(4, 9, 3),
         "École maternelle Les Tilleuls",
         "MS",
         may_leave_alone=False,
@@ -192,7 +259,7 @@ def _couple(fake, commune, staff):
         payload={
             "first_name": fake.first_name_female(),
             "last_name": last,
-            "birth_date": "2025-06-01",
+            "birth_date": (timezone.localdate() - datetime.timedelta(days=540)).isoformat(),
             "adult_id": mother.pk,
         },
     )
@@ -210,7 +277,7 @@ def _separated(fake, commune, staff):
         mother,
         fake.first_name_male(),
         father_last,
-        datetime.date(2016, 2, 20),
+        born(10, 2, 20),
         "École élémentaire Jean Moulin",
         "CM2",
     )
@@ -230,7 +297,7 @@ def _single(fake, commune, staff):
         father,
         fake.first_name_female(),
         last,
-        datetime.date(2019, 11, 5),
+        born(6, 11, 5),
         "École primaire Pasteur",
         "CP",
         diet="sans_viande",

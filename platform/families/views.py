@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core import contributions
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, access
 from demandes import handlers
 from demandes import rules as demande_rules
@@ -71,6 +72,7 @@ def dashboard(request):
         adult = selectors.adult_of(request.user)
     except Http404:
         return render(request, "families/unlinked.html", status=200)
+
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))
     return render(
@@ -81,6 +83,7 @@ def dashboard(request):
             "household": adult.household,
             "demandes": demandes,
             "children": children,
+            "cards": contributions.family_dashboard_cards(request, adult.household),
         },
     )
 

@@ -1,7 +1,8 @@
 """The platform's own site (public schema): list of towns, operator console, health."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from accounts.admin_site import OperatorAdminSite
 from core import views
@@ -35,6 +36,8 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
+if settings.PAYMENT_SIMULATOR:  # DEMO ONLY (platform/paysim); prod.py refuses it
+    urlpatterns.append(path("simulateur-paiement/", include("paysim.urls")))
 
 # French pages in the town's style; problem documents under /api/ (core.error_pages).
 handler400 = "core.error_pages.bad_request"

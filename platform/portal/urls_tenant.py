@@ -30,8 +30,11 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.town_home, name="town-home"),
+    path("identite/logo/", views.town_logo, name="town-logo"),
+    path("identite/favicon.svg", views.town_favicon, name="town-favicon"),
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
+    path("mon-espace/", include("booking.family_urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
     path("", include("content.urls")),

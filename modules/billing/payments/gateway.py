@@ -74,6 +74,11 @@ class EopaymentGateway:
     provider: str
     kind: str  # eopayment's backend name
     options: Mapping[str, Any] = field(repr=False)  # holds the secrets: kept out of repr
+    # DEMO ONLY (settings.PAYMENT_SIMULATOR, never in production): the local
+    # provider simulator (platform/paysim) stands for the bank's pages, and
+    # Paybox answers are verified against its demo public key.
+    simulator_url: str = ""
+    paybox_public_key: str = field(default="", repr=False)
 
     # --- requests -------------------------------------------------------
 
@@ -94,9 +99,12 @@ class EopaymentGateway:
         if kind == eopayment.URL:
             return PaymentRedirect(transaction_id=str(transaction_id), url=data, method="GET")
         if kind == eopayment.FORM:
+            url = data.url
+            if self.simulator_url:  # the bank's page is the demo simulator's
+                url = self.simulator_url + ("paybox/" if self.provider == "paybox" else "payzen/")
             return PaymentRedirect(
                 transaction_id=str(transaction_id),
-                url=data.url,
+                url=url,
                 method=data.method.upper(),
                 fields=tuple((f["name"], f["value"]) for f in data.fields),
             )
@@ -131,6 +139,8 @@ class EopaymentGateway:
             raise MalformedNotification(
                 "Notification de paiement illisible : champs manquants ou invalides."
             ) from None
+        if self.provider == "paybox" and self.paybox_public_key and response.signed is not True:
+            response.signed = _paybox_signed(raw, self.paybox_public_key, server_to_server)
         return to_notification(self.provider, response)
 
     def payment_status(self, transaction_id: str, *, started_at=None) -> Any:
@@ -144,11 +154,19 @@ class EopaymentGateway:
 
 
 def gateway_from_settings(
-    settings, *, environ: Mapping[str, str] | None = None
+    settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    simulator_url: str = "",
+    paybox_public_key: str = "",
 ) -> EopaymentGateway:
     """Build the gateway of a town from its PaymentSettings row (or any object
     with `kind`, `options` and `secret_env`). Raise PaymentConfigurationError
-    (French) when online payment cannot work."""
+    (French) when online payment cannot work.
+
+    simulator_url, paybox_public_key: DEMO ONLY (billing.services passes them
+    when settings.PAYMENT_SIMULATOR is on): the bank's pages are the local
+    simulator's, which signs Paybox answers with a demo key."""
     environ = os.environ if environ is None else environ
     provider = settings.kind
     if provider == "none":
@@ -212,7 +230,51 @@ def gateway_from_settings(
             raise PaymentConfigurationError(
                 f"Paiement en ligne : option « {name} » invalide{shown}."
             )
-    return EopaymentGateway(provider=provider, kind=EOPAYMENT_KIND[provider], options=options)
+    return EopaymentGateway(
+        provider=provider,
+        kind=EOPAYMENT_KIND[provider],
+        options=options,
+        simulator_url=simulator_url,
+        paybox_public_key=paybox_public_key if provider == "paybox" else "",
+    )
+
+
+# The variables of Paybox's answer to its server-to-server call, in the order it
+# signs them (eopayment's PBX_RETOUR).
+_PAYBOX_CALLBACK_KEYS = (
+    "montant",
+    "reference",
+    "code_autorisation",
+    "erreur",
+    "numero_appel",
+    "numero_transaction",
+    "date_transaction",
+    "heure_transaction",
+)
+
+
+def _paybox_signed(raw: str, public_key: str, server_to_server: bool) -> bool:
+    """Paybox's SHA1withRSA check (eopayment's `verify`) against another public
+    key than Paybox's own: the demo simulator's. Same signed string as
+    eopayment's paybox backend builds."""
+    import base64
+    from urllib.parse import parse_qsl, quote
+
+    from eopayment.paybox import verify
+
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    values = dict(pairs)
+    try:
+        signature = base64.b64decode(values["signature"])
+        if server_to_server:
+            data = "&".join(f"{k}={quote(values[k])}" for k in _PAYBOX_CALLBACK_KEYS)
+        else:
+            data = "&".join(
+                f"{k}={quote(v)}" for k, v in pairs[: [k for k, _ in pairs].index("signature")]
+            )
+        return bool(verify(data, signature, key=public_key))
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def to_notification(provider: str, response) -> Notification:

@@ -16,6 +16,7 @@ from django.urls import get_resolver
 
 from accounts.testing import force_login_verified
 from modules.billing import services
+from modules.billing.desk import pay_invoice_at_desk
 from modules.billing.models import Invoice, Mandate, Payment, PaymentAttempt
 from modules.billing.testing import make_invoiced_family
 
@@ -32,6 +33,7 @@ FAMILY_PAGES = {
     "billing:receipt-pdf": ("billing/paiements/{payment}/recu/", ["get"]),
     "billing:mandate-revoke": ("billing/prelevement/{mandate}/revoquer/", ["post"]),
     "billing:payment-return": ("billing/paiement/retour/?ref={ref}", ["get", "post"]),
+    "billing:shared-custody-propose": ("billing/garde-partagee/{child}/", ["get", "post"]),
 }
 FAMILY_API = {
     "api:billing:invoice": ("api/billing/factures/{invoice}/", ["get"]),
@@ -43,6 +45,7 @@ STAFF_PAGES = {
     "billing:staff-invoice": ("billing/gestion/factures/{invoice}/", ["get"]),
     "billing:staff-credit": ("billing/gestion/factures/{invoice}/avoir/", ["post"]),
     "billing:staff-desk-payment": ("billing/gestion/factures/{invoice}/encaissement/", ["post"]),
+    "billing:staff-payer-rule": ("billing/gestion/payeurs/{child}/", ["get", "post"]),
 }
 # Pages without an object id (lists scoped to the family itself).
 FAMILY_LISTS = [
@@ -50,6 +53,7 @@ FAMILY_LISTS = [
     "billing/factures/",
     "billing/prelevement/",
     "billing/attestations/",
+    "billing/garde-partagee/",
     "api/billing/factures/",
     "api/billing/mandats/",
 ]  # (Bondoufle: no e-invoice page)
@@ -99,7 +103,7 @@ def _family(town, last_name, pks=None):
         provider="payzen",
         amount=fam.invoice.total,
     )
-    fam.payment = services.record_desk_payment(invoice=fam.invoice, amount="1.00", by=None)
+    fam.payment = pay_invoice_at_desk(invoice=fam.invoice, amount="1.00", by=None)
     Mandate.objects.filter(household=fam.household).update(status="active")
     fam.mandate = Mandate.objects.filter(household=fam.household).first()
     fam.client = Client()
@@ -138,6 +142,7 @@ def _paths(table, owner):
         "payment": owner.payment.pk,
         "mandate": owner.mandate.pk,
         "ref": owner.attempt.reference,
+        "child": owner.child.pk,
     }
     for name, (template, methods) in table.items():
         for method in methods:
@@ -171,6 +176,8 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:mandate",
         "billing:attestations",
         "billing:attestation-pdf",
+        "billing:shared-custody",
+        "billing:staff-payer-rules",
         "billing:payment-notify",
         "billing:demo-provider",
         "billing:staff",
@@ -179,6 +186,10 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:staff-export",
         "billing:staff-export-file",
         "billing:staff-reject",
+        "billing:staff-regie",
+        "billing:staff-regie-csv",
+        "billing:staff-regie-pdf",
+        "billing:staff-family-desk-payment",  # a household: tests/hardening matrix
         "api:billing:info",
         "api:billing:simulator",
         "api:billing:invoices",

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 
 from modules.billing import services
+from modules.billing.desk import pay_invoice_at_desk
 from modules.billing.models import (
     DirectDebit,
     ImmutableInvoiceError,
@@ -348,7 +349,7 @@ def test_unpaid_by_month_counts_what_families_still_owe(martin, castres):
     book(martin.children[0], "restauration-scolaire", DAYS[:2])
     run(castres)
     invoice = Invoice.objects.get(household=martin.household)
-    services.record_desk_payment(invoice=invoice, amount=D("1.00"), by=None)
+    pay_invoice_at_desk(invoice=invoice, amount=D("1.00"), by=None)
     assert ("11/2026", 7.2) in unpaid_by_month()
 
 

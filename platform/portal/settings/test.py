@@ -13,3 +13,5 @@ LOG_LEVEL = env("LOG_LEVEL", default="WARNING")
 LOGGING["root"]["level"] = LOG_LEVEL  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The demo's payment-provider simulator is tested (platform/paysim/tests).
+PAYMENT_SIMULATOR = env.bool("PAYMENT_SIMULATOR", default=True)

@@ -27,9 +27,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="préparer sans lancer le serveur"
         )
+        parser.add_argument(
+            "--date",
+            default=os.environ.get("DEMO_DATE", ""),
+            help=(
+                "jouer la démonstration à cette date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM, heure de "
+                "Paris ; variable DEMO_DATE) : l'horloge du processus part de cet instant"
+            ),
+        )
 
-    def handle(self, *args, no_serve, **options):
+    def handle(self, *args, no_serve, date, **options):
+        refuse_unsafe_target()  # published passwords: never on production or real towns
+        if date:
+            _travel_to(date)
         _create_database_if_missing()
+        refuse_unsafe_target(database=True)
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         call_command("onboard_commune", all=True, stdout=self.stdout)
@@ -37,15 +49,9 @@ class Command(BaseCommand):
         accounts_demo.load_operator(OPERATOR_USERNAME)
         for commune in Commune.objects.exclude(schema_name="public"):
             with tenant_context(commune):
-                accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune
-                families_demo.load(commune)  # three more households, demandes decided by agent.demo
-                for code in commune.enabled_modules:
-                    module = registry().get(code)
-                    if module:
-                        module.load_demo_data(commune)
-                content_demo.load(commune)
-                documents_demo.load(commune)
+                load_town_demo(commune)
         connection.set_schema_to_public()
+        _demo_payment_secrets()
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         port = os.environ.get("PORT", "8000")
@@ -64,6 +70,90 @@ class Command(BaseCommand):
             User.objects.create_superuser(
                 OPERATOR_USERNAME, "operateur@guichet-famille.example", OPERATOR_PASSWORD
             )
+
+
+def load_town_demo(commune) -> None:
+    """Every demo loader of one town, in its schema. Each builds its rows from
+    today and tops them up on a later day (bookable days, payable invoices,
+    open registrations on any date)."""
+    accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune
+    families_demo.load(commune)  # Martin children, three more households, their demandes
+    for code in commune.enabled_modules:
+        module = registry().get(code)
+        if module:
+            module.load_demo_data(commune)
+    content_demo.load(commune)
+    documents_demo.load(commune)
+
+
+def _demo_payment_secrets() -> None:
+    """Every town can take a payment in the demo: the secret environment
+    variables its payment settings name (CASTRES_PAYZEN_SECRET_TEST...) get the
+    payment simulator's demo keys when unset (platform/paysim)."""
+    if not settings.PAYMENT_SIMULATOR:
+        return
+    from core.models import PaymentSettings
+    from paysim import keys
+
+    for commune in Commune.objects.exclude(schema_name="public"):
+        with tenant_context(commune):
+            for row in PaymentSettings.objects.all():
+                for option, variable in (row.secret_env or {}).items():
+                    if option in keys.SECRETS:
+                        os.environ.setdefault(variable, keys.SECRETS[option])
+    connection.set_schema_to_public()
+
+
+def _travel_to(value: str) -> None:
+    """Move this process's clock (time-machine, ticking) to `value`, Paris time:
+    how the demo and its test are checked on another day (July, 31 December,
+    29 February). The server keeps that clock while it runs."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.core.management.base import CommandError
+
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"Date invalide « {value} » : écrivez AAAA-MM-JJ ou AAAA-MM-JJTHH:MM."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Paris"))
+    time_machine.travel(moment, tick=True).start()
+
+
+def demo_slugs() -> set[str]:
+    """The towns the demo creates: one per tenant_configs/*.yaml."""
+    return {p.stem for p in settings.TENANT_CONFIGS_DIR.glob("*.yaml")}
+
+
+def refuse_unsafe_target(*, database: bool = False) -> None:
+    """The demo creates an operator with a published password and staff with a
+    published TOTP secret: refuse production settings, and (`database`) any
+    database holding a town the demo did not create."""
+    from django.core.management.base import CommandError
+
+    if settings.SETTINGS_MODULE.endswith(".prod"):
+        raise CommandError(
+            "rundemo refuse les réglages de production (portal.settings.prod) : la démonstration "
+            "crée des comptes dont les mots de passe sont publiés."
+        )
+    if not database:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.tenants_commune')")
+        if cursor.fetchone()[0] is None:
+            return  # a new database
+        cursor.execute("SELECT slug FROM public.tenants_commune WHERE schema_name <> 'public'")
+        foreign = sorted({row[0] for row in cursor.fetchall()} - demo_slugs())
+    if foreign:
+        raise CommandError(
+            "rundemo refuse cette base : elle contient des communes que la démonstration n'a pas "
+            f"créées ({', '.join(foreign[:10])}). Utilisez une base dédiée à la démonstration."
+        )
 
 
 def _create_database_if_missing() -> None:

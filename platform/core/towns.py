@@ -1,0 +1,30 @@
+"""The towns, seen from the kernel: django-tenants' tenant model (settings.TENANT_MODEL,
+tenants.Commune) reached through `get_tenant_model()`, so no platform package
+imports `tenants` (the town configuration layer sits above them: docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+from django_tenants.utils import get_public_schema_name, get_tenant_model
+
+
+def active_towns():
+    """Every active town (public schema), by slug: what per-town jobs walk."""
+    town = get_tenant_model()
+    return (
+        town.objects.exclude(schema_name=get_public_schema_name())
+        .filter(status=town.Status.ACTIVE)
+        .order_by("slug")
+    )
+
+
+def config_of_schema(schema: str) -> dict:
+    """A town's validated configuration from its schema name ({} when unknown)."""
+    town = get_tenant_model()
+    return town.objects.filter(schema_name=schema).values_list("config", flat=True).first() or {}
+
+
+# Sent (no arguments) after a town is created, renamed, suspended or given new
+# paths; the routing cache (portal.routing.towns) listens and forgets its lookups.
+towns_changed = Signal()

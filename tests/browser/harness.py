@@ -1,0 +1,28 @@
+"""The one way this project drives a browser: Debian's /usr/bin/chromium
+(never a downloaded one), headless, with these flags. Used by the browser
+tests' fixtures (conftest.py) and by `make screenshots` (screenshots.py)."""
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = (
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(LAUNCH_ARGS))
+
+
+def new_page(browser, *, width: int = 390, height: int = 844):
+    """A French, Paris-time page at the given viewport (390x844: a phone)."""
+    context = browser.new_context(
+        locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": width, "height": height}
+    )
+    context.set_default_timeout(15_000)
+    return context.new_page()
