@@ -215,8 +215,6 @@ class BillingConfig(ServiceModuleConfig):
     def ready(self) -> None:
         super().ready()
         # Imported once apps are loaded (they import models).
-        from documents.personal_data import register_retention
-
         from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
         from .payers import register_demande_kind
         from .retention import register_retentions
@@ -230,12 +228,6 @@ class BillingConfig(ServiceModuleConfig):
         from .calendar import family_calendar_entries
 
         return family_calendar_entries(request, household, start, end)
-
-        register_retention(
-            "billing.DeskPayment",
-            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
-            "(code de commerce, art. L123-22).",
-        )
 
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
