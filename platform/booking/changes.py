@@ -84,6 +84,20 @@ class ChangesApplied:
         return len(self.booked) + len(self.cancelled) + len(self.waiting)
 
 
+def _resident(child, memo: dict) -> bool | None:
+    """Does the child's household live in the town (residence rules)? Once per household."""
+    from django.db import connection
+
+    from booking.rules import is_resident
+    from families.models import Household
+
+    if child.household_id not in memo:
+        city = Household.objects.filter(pk=child.household_id).values_list("city", flat=True)
+        city = city.first()
+        memo[child.household_id] = is_resident(city or "", connection.tenant.name)
+    return memo[child.household_id]
+
+
 @transaction.atomic
 def apply_changes(
     *,
@@ -107,7 +121,7 @@ def apply_changes(
         a.pk: a
         for a in Activity.objects.filter(
             service=service, is_active=True, pk__in={c.activity_id for c in changes}
-        )
+        ).select_related("service")
     }
     days = {c.day for c in changes}
     slots = {
@@ -128,6 +142,7 @@ def apply_changes(
     calendar = selectors.town_calendar()
     holidays = selectors.public_holidays()
 
+    residence: dict[int, bool | None] = {}
     errors: list[ChangeError] = []
     plan: list[tuple[Change, DaySlot, Booking | None, bool]] = []  # (change, slot, live, wait)
     for ch in changes:
@@ -160,6 +175,7 @@ def apply_changes(
                     birth_date=child.birth_date,
                     school_level=getattr(child, "school_class", ""),
                     on=ch.day,
+                    resident=_resident(child, residence),
                 )
             if problem:
                 errors.append(ChangeError(ch, f"{who} : {problem}."))

@@ -129,7 +129,7 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
     grid.registrations = by_child
     activities = list(
         Activity.objects.filter(service=service, is_active=True)
-        .select_related("site")
+        .select_related("service", "site")
         .order_by("site__name", "starts_at", "name", "id")
     )
     hourly = is_hourly(service)

@@ -124,7 +124,33 @@ def upload_document(
     issued_on: dt.date | None = None,
     valid_until: dt.date | None = None,
 ) -> Document:
-    checked = check_upload(uploaded_file)
+    return store_checked_document(
+        household=household,
+        uploaded_by=uploaded_by,
+        checked=check_upload(uploaded_file),
+        kind=kind,
+        title=title,
+        child=child,
+        issued_on=issued_on,
+        valid_until=valid_until,
+    )
+
+
+@transaction.atomic
+def store_checked_document(
+    *,
+    household,
+    uploaded_by,
+    checked: CheckedFile,
+    kind: str,
+    title: str = "",
+    child=None,
+    issued_on: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> Document:
+    """Keep a checked file with the family's documents (an upload on the
+    documents page, or a registration paper: offered next time instead of a
+    new upload)."""
     return _create_document(
         household=household,
         uploaded_by=uploaded_by,

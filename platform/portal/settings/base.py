@@ -221,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.dispatch_payment_reconciliation",
         "schedule": 15 * 60.0,
     },
+    # A direct debit is paid on its collection date (not when the file is made).
+    "billing-debit-settlement": {
+        "task": "billing.tasks.dispatch_debit_settlement",
+        "schedule": crontab(hour=6, minute=0),
+    },
     # Transactional outbox: re-sends e-mails whose immediate send was lost
     # (broker down at commit time). docs/decisions/0500-mail-outbox.md
     "notifications-flush-outboxes": {
