@@ -214,6 +214,7 @@ class BillingConfig(ServiceModuleConfig):
 
     def ready(self) -> None:
         super().ready()
+        # Imported once apps are loaded (they import models).
         from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
         from .payers import register_demande_kind
         from .retention import register_retentions

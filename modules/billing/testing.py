@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from tests.support import in_own_connection
+from core.testing import in_own_connection
 
 from .lines import previous_month
 

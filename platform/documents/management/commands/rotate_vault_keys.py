@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
-from tenants.models import Commune
+from core.towns import all_towns
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         from documents import vault
 
         connection.set_schema_to_public()
-        towns = Commune.objects.exclude(schema_name="public").order_by("slug")
+        towns = all_towns()
         if slugs:
             towns = towns.filter(slug__in=slugs)
         towns = list(towns)
