@@ -1,7 +1,8 @@
 """Routing cost per request: our TownRoutingMiddleware vs django-tenants'
 TenantSubfolderMiddleware, with 1,000 towns and 140+ routes.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet_bench python bench/routing.py [--towns 1000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet_bench \
+        python bench/routing.py [--towns 1000]
 
 Measures middleware + URL resolution (what routing costs before a view runs),
 in one process, warm. Prints p50/p95/mean in milliseconds. The towns are public

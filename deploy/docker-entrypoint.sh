@@ -1,6 +1,13 @@
 #!/bin/sh
-# Guichet Famille container entry point: web | worker | beat | migrate | manage ARGS | any command.
+# Guichet Famille container entry point:
+#   web | worker | beat | migrate | check | manage ARGS | any command.
 set -eu
+
+# Production settings refuse to start without their secrets (portal.settings.prod);
+# the deploy check refuses the rest (unsafe settings, missing payment secrets...).
+deploy_check() {
+  python manage.py check --deploy --fail-level WARNING
+}
 
 # prometheus_client multi-process mode: one file per process, emptied at start.
 if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
@@ -11,10 +18,12 @@ fi
 case "${1:-web}" in
   web)
     shift || true
+    deploy_check
     exec gunicorn --config /app/deploy/gunicorn.conf.py portal.wsgi "$@"
     ;;
   worker)
     shift
+    deploy_check
     # Counters of the worker's processes are exported on CELERY_METRICS_PORT.
     export CELERY_METRICS_PORT="${CELERY_METRICS_PORT:-9808}"
     exec celery -A portal worker --loglevel="${LOG_LEVEL:-INFO}" \
@@ -22,16 +31,22 @@ case "${1:-web}" in
     ;;
   beat)
     shift
+    deploy_check
     # Exactly ONE beat per deployment (compose: one container; helm: replicas 1, Recreate).
     exec celery -A portal beat --loglevel="${LOG_LEVEL:-INFO}" \
       --schedule=/tmp/celerybeat-schedule --pidfile= "$@"
     ;;
   migrate)
     shift
-    # Public schema first, then every town's schema (django-tenants).
+    deploy_check
+    # Public schema first, then only the towns that are behind, in parallel, one
+    # line per town, then the town template is refreshed (docs/operations.md).
     python manage.py migrate_schemas --shared --noinput
-    exec python manage.py migrate_schemas --tenant --noinput \
-      --executor="${MIGRATE_EXECUTOR:-standard}" "$@"
+    exec python manage.py migrate_towns --workers="${MIGRATE_WORKERS:-2}" "$@"
+    ;;
+  check)
+    shift
+    exec python manage.py check --deploy --fail-level WARNING "$@"
     ;;
   manage)
     shift

@@ -98,3 +98,6 @@ class FailedTask(models.Model):
         ordering = ["-created_at"]
         verbose_name = "tâche en échec"
         verbose_name_plural = "tâches en échec"
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.schema_name or 'public'})"

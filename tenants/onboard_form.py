@@ -24,13 +24,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import slugify
 
-from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES, rule_from_fields
-from backoffice.service_forms import new_service
 from core.modules import registry
 from tenants.config import ConfigError
+from tenants.service_rules import RULE_FIELDS, WEEKDAY_CHOICES, new_service, rule_from_fields
 
 # The deadline rules the form offers (tenant_configs/schema.json `$defs.rule`);
-# which fields each one uses: backoffice.rules.RULE_FIELDS.
+# which fields each one uses: tenants.service_rules.RULE_FIELDS.
 RULES = {
     "days_before": "N jours avant le jour réservé, à 23:59",
     "working_days_before": "N jours ouvrés avant, à 23:59",

@@ -20,6 +20,7 @@ from django_tenants.utils import tenant_context
 from booking.catalogue import sync_activities
 from core.models import Contact, PaymentSettings, Service
 from core.modules import service_kinds
+from core.towns import towns_changed
 from tenants.config import (
     ConfigError,
     Problem,
@@ -240,6 +241,4 @@ def _sync_town_rows(config: TownConfig) -> None:
 
 
 def _forget_cached_route() -> None:
-    from portal.routing import towns
-
-    towns.clear()
+    towns_changed.send(sender=None)  # portal.routing's cache listens

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from backoffice.rules import preview_sentence, rule_from_fields
+from tenants.service_rules import preview_sentence, rule_from_fields
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,10 @@ def test_beat_health_check_reads_the_schedule_files_age(tmp_path, monkeypatch):
     assert not healthcheck.beat_ok(pattern=pattern)  # beat never wrote it
     schedule = tmp_path / "celerybeat-schedule.db"
     schedule.write_bytes(b"")
+    # The file's age is read against Python's clock: stamp it with that clock
+    # (the file system's own is not moved by `pytest --clock`).
+    now = time.time()
+    os.utime(schedule, (now, now))
     assert healthcheck.beat_ok(pattern=pattern)
     old = time.time() - 3600
     os.utime(schedule, (old, old))

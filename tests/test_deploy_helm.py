@@ -26,6 +26,8 @@ DEFAULT_SECRETS = [
     "secrets.databaseUrl=postgres://guichet:ci@postgresql:5432/guichet",
     "--set",
     "secrets.redisUrl=redis://redis:6379/0",
+    "--set",
+    "secrets.vaultMasterKey=ci-only-vault-key-not-a-secret-xxxxxxxx",
 ]
 
 pytestmark = pytest.mark.slow
@@ -129,6 +131,11 @@ def test_web_worker_beat_and_the_migration_hook(rendered):
         "gf-guichet-famille-web": ["web"],
         "gf-guichet-famille-worker": ["worker"],
     }
+    # Each pod runs the deploy check first (unsafe settings or a missing secret: no start).
+    for name, d in deployments.items():
+        init = d["spec"]["template"]["spec"]["initContainers"]
+        assert [c["args"] for c in init] == [["check"]], name
+        assert init[0]["envFrom"] == d["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     beat = deployments["gf-guichet-famille-beat"]["spec"]
     assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
 
@@ -136,6 +143,8 @@ def test_web_worker_beat_and_the_migration_hook(rendered):
     annotations = job["metadata"]["annotations"]
     assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    job_env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "MIGRATE_WORKERS", "value": "2"} in job_env
     # What the job reads exists as hooks of lower weight (first install: the
     # release's own ConfigMap and Secret are not there yet).
     env_from = job["spec"]["template"]["spec"]["containers"][0]["envFrom"]

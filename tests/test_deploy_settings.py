@@ -87,3 +87,58 @@ def test_signed_in_pages_are_never_stored(client, family, in_town):
     assert signed_in.status_code == 200
     cache_control = signed_in["Cache-Control"]
     assert "no-store" in cache_control and "private" in cache_control
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("VAULT_MASTER_KEY", None),
+        ("VAULT_MASTER_KEY", "dev-only-vault-master-key-change-me-in-production"),
+        ("VAULT_MASTER_KEY", "change-me"),
+        ("VAULT_MASTER_KEY", "short"),
+        ("SECRET_KEY", None),
+        ("SECRET_KEY", "change-me"),
+        ("SECRET_KEY", "dev-insecure-change-me-" + "x" * 40),
+    ],
+)
+def test_production_refuses_a_missing_or_default_secret(variable, value):
+    """Production does not start with a published or missing key; the message
+    names the variable (French and English)."""
+    if value is None:
+        out = run_manage("check", drop=(variable,))
+    else:
+        out = run_manage("check", env_overrides={variable: value})
+    assert out.returncode != 0
+    assert "ImproperlyConfigured" in out.stderr
+    assert f"{variable} " in out.stderr
+    assert "production" in out.stderr
+
+
+@pytest.mark.django_db
+def test_deploy_check_refuses_a_town_whose_payment_secret_is_not_set(castres, monkeypatch):
+    """Castres names CASTRES_PAYZEN_SECRET_TEST (its mode) in its payment config:
+    without it on the server, `check --deploy` fails for Castres only."""
+    from modules.billing.checks import payment_secrets_are_set
+
+    monkeypatch.delenv("CASTRES_PAYZEN_SECRET_TEST", raising=False)
+    errors = payment_secrets_are_set(None)
+    castres_errors = [e for e in errors if "« castres »" in e.msg]
+    assert castres_errors and "CASTRES_PAYZEN_SECRET_TEST" in castres_errors[0].msg
+    assert castres_errors[0].id == "billing.E001"
+    monkeypatch.setenv("CASTRES_PAYZEN_SECRET_TEST", "AtestSecretFromTheEnvironment1")
+    assert not [e for e in payment_secrets_are_set(None) if "« castres »" in e.msg]
+
+
+@pytest.mark.django_db
+def test_swagger_page_scripts_carry_the_csp_nonce(client, castres):
+    """Our own CSP blocked the Swagger page's inline initialiser: every script
+    of /api/docs/ now carries the response's nonce."""
+    import re
+
+    response = client.get("/castres/api/docs/")
+    assert response.status_code == 200
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    scripts = re.findall(r"<script\b[^>]*>", response.content.decode())
+    assert len(scripts) >= 3
+    assert all(f'nonce="{nonce}"' in tag for tag in scripts), scripts

@@ -83,16 +83,22 @@ def test_403_and_csrf_failure_are_french(castres):
     assert "vérification de sécurité du formulaire" in page and "CSRF verification" not in page
 
 
-def test_500_page_never_fails_and_keeps_the_event_id(rf, castres):
+def test_500_page_never_fails_and_keeps_the_event_id(rf, castres, in_town):
+    from django.contrib.auth.models import AnonymousUser
+
     from core.error_pages import server_error
 
     request = rf.get("/castres/")
-    request.commune = castres
-    request.sentry_event_id = "abc123"
-    response = server_error(request)  # no user, no session: the page is still drawn
-    assert response.status_code == 500
+    request.commune, request.user, request.sentry_event_id = castres, AnonymousUser(), "abc123"
+    with in_town(castres):
+        response = server_error(request)  # the town's page
     page = _page(response)
+    assert response.status_code == 500 and "ui/ui.css" in page
     assert "Erreur du serveur" in page and "abc123" in page and "Server Error" not in page
+    response = server_error(request)  # the town's schema unreachable: a plain French page
+    page = _page(response)
+    assert response.status_code == 500 and "ui/ui.css" not in page
+    assert "Erreur du serveur" in page and "abc123" in page
     api = rf.get("/castres/api/alsh/reservations/")
     assert server_error(api)["Content-Type"] == "application/problem+json"
 

@@ -28,7 +28,10 @@ def test_metrics_endpoint_serves_request_metrics_and_our_counters(client, castre
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
     assert "django_http_requests_total_by_method_total" in body
-    assert 'guichet_bookings_total{action="created",module="periscolaire",town="castres"}' in body
+    assert (
+        'guichet_bookings_total{action="created",module="periscolaire",outcome="ok",town="castres"}'
+        in body
+    )
 
 
 def test_metrics_requires_the_bearer_token_when_one_is_set(client):
@@ -40,7 +43,7 @@ def test_metrics_requires_the_bearer_token_when_one_is_set(client):
 
 
 def test_booking_counter_takes_the_town_of_the_current_schema(castres, bondoufle, in_town):
-    labels = {"module": "alsh", "action": "created"}
+    labels = {"module": "alsh", "action": "created", "outcome": "ok"}
     before_castres = sample("guichet_bookings_total", town="castres", **labels)
     before_bondoufle = sample("guichet_bookings_total", town="bondoufle", **labels)
     with in_town(castres):

@@ -212,6 +212,23 @@ class BillingConfig(ServiceModuleConfig):
     service_kinds = ()
     config_schema = BILLING_SETTINGS_SCHEMA
 
+    def ready(self) -> None:
+        super().ready()
+        # Imported once apps are loaded (they import models).
+        from . import checks  # noqa: F401  (registers the deploy check of payment secrets)
+        from .payers import register_demande_kind
+        from .retention import register_retentions
+
+        register_demande_kind()
+        register_retentions()  # invoices, lines, payments, desk payments
+
+    def family_calendar_entries(self, request, household, start, end) -> list:
+        """« Payé par : foyer de Michel Lefort » on the booked days of children
+        of separated parents (those with a payer rule), for the family calendar."""
+        from .calendar import family_calendar_entries
+
+        return family_calendar_entries(request, household, start, end)
+
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
         already applied (no retroactivity)."""
@@ -247,7 +264,19 @@ class BillingConfig(ServiceModuleConfig):
         return [NavEntry("Factures", "billing:home", order=40, match="billing:*")]
 
     def family_dashboard_cards(self, request, household):
-        return [DashboardCard("billing/_dashboard_card.html", order=20)]
+        """The amount due with one « Payer » (all invoices, oldest first)."""
+        from .pricing import euros
+        from .selectors import amount_due  # models: not importable while apps load
+
+        due, count = amount_due(household) if household is not None else (0, 0)
+        context = {"due": due, "due_label": euros(due), "count": count}
+        return [DashboardCard("billing/_dashboard_card.html", order=20, context=context)]
+
+    def family_day_prices(self, household, queries, *, commune):
+        """core.day_prices: what a day costs a family (calendar, basket, absences)."""
+        from .day_prices import family_day_prices
+
+        return family_day_prices(household, queries, commune=commune)
 
     def staff_home_cards(self, request):
         if not request.user.works_in("billing"):
@@ -300,15 +329,6 @@ class BillingConfig(ServiceModuleConfig):
         from .demo import load_demo_data
 
         load_demo_data(commune)
-
-    def ready(self) -> None:
-        from documents.personal_data import register_retention
-
-        register_retention(
-            "billing.DeskPayment",
-            reason="Encaissements au guichet : pièces comptables conservées 10 ans "
-            "(code de commerce, art. L123-22).",
-        )
 
     def staff_family_sections(self, request, household) -> list:
         """The family record's « Factures et paiements » section, with the desk

@@ -178,3 +178,66 @@ class DeskPaymentForm(forms.Form):
 
     def invoice_fields(self):
         return [(inv, self[f"invoice_{inv.pk}"]) for inv in self.invoices]
+
+
+WEEKDAY_CHOICES = [
+    (0, "lundi"),
+    (1, "mardi"),
+    (2, "mercredi"),
+    (3, "jeudi"),
+    (4, "vendredi"),
+    (5, "samedi"),
+    (6, "dimanche"),
+]
+
+
+class PayerRuleForm(forms.Form):
+    """Who pays a child's days (separated parents); checked by payers._clean."""
+
+    kind = forms.ChoiceField(
+        label="Qui paie les journées ?",
+        widget=forms.RadioSelect,
+        choices=[
+            ("booker", "Le parent qui réserve une journée la paie"),
+            ("alternate_weeks", "Une semaine sur deux (garde alternée)"),
+            ("weekdays", "Selon les jours de la semaine"),
+            ("split", "Chaque journée est partagée en pourcentage"),
+            ("home", "Un seul foyer paie tout"),
+        ],
+        error_messages={"required": "Choisissez une règle."},
+    )
+    household_a = forms.TypedChoiceField(label="Foyer A", coerce=int)
+    household_b = forms.TypedChoiceField(
+        label="Foyer B", coerce=int, required=False, empty_value=None
+    )
+    reference_monday = forms.DateField(
+        label="Garde alternée : un lundi d'une semaine passée chez le foyer A",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Date attendue au format JJ/MM/AAAA."},
+    )
+    weekdays_a = forms.TypedMultipleChoiceField(
+        label="Jours payés par le foyer A",
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    percent_a = forms.IntegerField(
+        label="Partage : part du foyer A (en %)",
+        required=False,
+        min_value=1,
+        max_value=99,
+        error_messages={
+            "invalid": "Saisissez un nombre entier, par exemple 50.",
+            "min_value": "La part doit être comprise entre 1 et 99 %%.",
+            "max_value": "La part doit être comprise entre 1 et 99 %%.",
+        },
+    )
+
+    def __init__(self, *args, households=(), names=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = names or {}
+        choices = [(h.pk, names.get(h.pk, h.name)) for h in households]
+        self.fields["household_a"].choices = choices
+        self.fields["household_b"].choices = [("", "—"), *choices]

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from .payer_rules import HUNDRED, KIND_LABELS, Rule, payer_shares, share_amount
 from .pricing import Attendance, BillingSettings, PriceLine, PricingError, price_session
 from .town_settings import InvoicingSettings, Regie
 
@@ -52,6 +53,13 @@ class BookingFact(NamedTuple):
     attendance: str = "pending"  # "pending" | "present" | "absent"
     absence_reason: str | None = None  # "illness" | "family" | "other"
     absence_decision: str | None = None  # "pending" | "justified" | "unjustified"
+    # The household of the parent who booked (None: booked by staff).
+    booked_by_household_id: int | None = None
+    # After payer_rules: the share of the day `household_id` pays (a split day
+    # is two facts, parts 1 and 2; a whole day is part 0 at 100 %).
+    share: Decimal = Decimal(100)
+    share_part: int = 0
+    payer_note: str = ""  # why this household pays the day (the child's payer rule)
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class DraftLine(NamedTuple):
     billed_percent: Decimal
     amount: Decimal
     explanation: str
+    share_part: int = 0
 
 
 @dataclass
@@ -148,6 +157,32 @@ def child_ranks(facts: Iterable[BookingFact]) -> dict[tuple[int, str, int], int]
         for rank, child in enumerate(ordered, start=1):
             ranks[(household, service, child)] = rank
     return ranks
+
+
+def assign_payers(facts: Iterable[BookingFact], rules: Mapping[int, Rule]) -> list[BookingFact]:
+    """Each fact with the household that pays it (payer_rules): `household_id`
+    becomes the payer household; a split day becomes one fact per share."""
+    out = []
+    for fact in facts:
+        rule = rules.get(fact.child_id)
+        if rule is None:
+            out.append(fact)
+            continue
+        for share in payer_shares(
+            rule,
+            day=fact.day,
+            home_household=fact.household_id,
+            booked_by_household=fact.booked_by_household_id,
+        ):
+            out.append(
+                fact._replace(
+                    household_id=share.household_id,
+                    share=share.percent,
+                    share_part=share.part,
+                    payer_note=f"payé par votre foyer (garde partagée : {KIND_LABELS[rule.kind]})",
+                )
+            )
+    return out
 
 
 def build_drafts(
@@ -241,6 +276,13 @@ def build_drafts(
         draft = drafts.get((fact.household_id, regie.code))
         if draft is None:
             draft = drafts[(fact.household_id, regie.code)] = DraftInvoice(fact.household_id, regie)
+        billed_percent, amount, explanation = line.billed_percent, line.amount, line.explanation
+        if fact.share != HUNDRED:
+            billed_percent = (billed_percent * fact.share / HUNDRED).quantize(Decimal("0.01"))
+            amount = share_amount(amount, fact.share)
+            explanation = f"{explanation} ; part de votre foyer : {fact.share:f} %"
+        if fact.payer_note:
+            explanation = f"{explanation} ; {fact.payer_note}"
         draft.lines.append(
             DraftLine(
                 booking_id=fact.booking_id,
@@ -252,9 +294,10 @@ def build_drafts(
                 quantity=line.quantity,
                 unit=line.unit,
                 attendance=str(attendance),
-                billed_percent=line.billed_percent,
-                amount=line.amount,
-                explanation=line.explanation,
+                billed_percent=billed_percent,
+                amount=amount,
+                explanation=explanation,
+                share_part=fact.share_part,
             )
         )
     for name, count in sorted(missing.items()):

@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -135,6 +136,10 @@ class Invoice(models.Model):
 
     # Fields that may change after issue.
     MUTABLE_FIELDS = frozenset({"status", "amount_paid", "amount_credited", "updated_at"})
+    # Set once by an erasure (documents.personal_data through billing's retention
+    # hook): the payer's identity is replaced by a pseudonym, the amounts stay.
+    anonymised_at = models.DateTimeField("anonymisée le", null=True, blank=True)
+    retention_until = models.DateField("conservée jusqu'au", null=True, blank=True)
 
     number = models.CharField("numéro", max_length=20, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
@@ -258,6 +263,9 @@ class InvoiceLine(models.Model):
     )
     # 1 for the monthly run; a corrective invoice bills the booking again as 2, 3...
     generation = models.PositiveSmallIntegerField(default=1)
+    # 0: the whole day; 1 and 2: household A's and B's share of a day the
+    # child's payer rule splits (payer_rules.SPLIT): each share is billed once.
+    share_part = models.PositiveSmallIntegerField("part", default=0)
     child = models.ForeignKey(
         "families.Child",
         null=True,
@@ -285,12 +293,12 @@ class InvoiceLine(models.Model):
         verbose_name = "ligne de facture"
         constraints = [
             models.UniqueConstraint(
-                fields=["booking", "generation"],
+                fields=["booking", "generation", "share_part"],
                 condition=Q(kind="charge"),
                 name="billing_booking_billed_once_per_generation",
             ),
             models.UniqueConstraint(
-                fields=["booking", "generation"],
+                fields=["booking", "generation", "share_part"],
                 condition=Q(kind="reversal"),
                 name="billing_booking_reversed_once_per_generation",
             ),
@@ -365,6 +373,26 @@ class PaymentAttempt(models.Model):
         return self.reference
 
 
+class AttemptShare(models.Model):
+    """One invoice paid by a grouped payment attempt (« Tout payer »): the share
+    of the attempt's amount it receives, oldest invoice first."""
+
+    attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="shares")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "facture d'un paiement groupé"
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "invoice"], name="billing_share_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_share_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} — {self.invoice}"
+
+
 class DeskPayment(models.Model):
     """Money handed over at the régie's desk (cash, cheque, CESU, chèques
     vacances, card on the desk terminal), entered by staff. Its own reference
@@ -427,6 +455,9 @@ class Payment(models.Model):
         DESK = "desk", "à la régie"
 
     class Status(models.TextChoices):
+        # A direct debit handed to the bank: the money arrives on `paid_at`
+        # (the collection date); settle_direct_debits() makes it valid then.
+        SCHEDULED = "scheduled", "prélèvement prévu"
         VALID = "valid", "encaissé"
         REJECTED = "rejected", "rejeté"
 
@@ -455,9 +486,10 @@ class Payment(models.Model):
         ordering = ["-paid_at", "-id"]
         verbose_name = "paiement"
         constraints = [
-            # A replayed or concurrent notification cannot record a second payment.
+            # A replayed or concurrent notification cannot record a second payment
+            # (a grouped payment records one row per invoice it pays).
             models.UniqueConstraint(
-                fields=["provider", "transaction_id"],
+                fields=["provider", "transaction_id", "invoice"],
                 name="billing_one_payment_per_provider_transaction",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),
@@ -574,3 +606,66 @@ class DirectDebit(models.Model):
 
     def __str__(self) -> str:
         return f"Prélèvement {self.invoice_id} du {self.collection_date:%d/%m/%Y}"
+
+
+class PayerRule(models.Model):
+    """Who pays a child's booked days (separated parents: two households).
+
+    No rule: the child's home household pays everything (the behaviour before
+    rules existed). Applied by payer_rules.payer_shares() (pure) in the
+    monthly run, the calendar and the price explanation. Set by staff on the
+    child's record, or proposed by a parent through a request (kind
+    "payer_rule")."""
+
+    class Kind(models.TextChoices):
+        HOME = "home", "un seul foyer paie tout"
+        BOOKER = "booker", "le parent qui a réservé paie le jour"
+        ALTERNATE_WEEKS = "alternate_weeks", "une semaine sur deux (garde alternée)"
+        WEEKDAYS = "weekdays", "selon les jours de la semaine"
+        SPLIT = "split", "partage en pourcentage de chaque jour"
+
+    child = models.OneToOneField(
+        "families.Child", on_delete=models.CASCADE, related_name="payer_rule"
+    )
+    kind = models.CharField("règle", max_length=16, choices=Kind.choices)
+    household_a = models.ForeignKey(
+        "families.Household", on_delete=models.CASCADE, related_name="+", verbose_name="foyer A"
+    )
+    household_b = models.ForeignKey(
+        "families.Household",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="foyer B",
+    )
+    weekdays_a = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=list,
+        blank=True,
+        verbose_name="jours du foyer A",
+    )
+    reference_monday = models.DateField("lundi d'une semaine du foyer A", null=True, blank=True)
+    percent_a = models.PositiveSmallIntegerField("part du foyer A (%)", null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "règle de paiement"
+
+    def __str__(self) -> str:
+        return f"{self.child_id}: {self.get_kind_display()}"
+
+    def as_rule(self):
+        from .payer_rules import Rule
+
+        return Rule(
+            kind=self.kind,
+            household_a=self.household_a_id,
+            household_b=self.household_b_id,
+            weekdays_a=frozenset(self.weekdays_a or ()),
+            reference_monday=self.reference_monday,
+            percent_a=self.percent_a,
+        )

@@ -111,30 +111,14 @@ def attestation_pdf(attestation, commune) -> bytes:
 
 def regie_statement_pdf(statement, commune) -> bytes:
     from .french import long_day
-    from .regie import MEANS_LABELS, means_of
+    from .regie import display
 
     return render_pdf(
         "billing/pdf/regie.html",
         {
             "town": _town(commune),
             "day": long_day(statement.day),
-            "regies": [
-                {
-                    "r": r,
-                    "total": euros(r.total),
-                    "means": [{"m": m, "total": euros(m.total)} for m in r.means_rows],
-                    "payments": [
-                        {
-                            "p": p,
-                            "amount": euros(p.amount),
-                            "means": MEANS_LABELS.get(means_of(p), ""),
-                            "time": moment_label(p.paid_at)[-5:],
-                        }
-                        for p in r.payments
-                    ],
-                }
-                for r in statement.regies
-            ],
+            "regies": display(statement),
             "total": euros(statement.total),
         },
     )

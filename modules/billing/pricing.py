@@ -35,6 +35,8 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from core.french import euros as french_euros
+
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -547,9 +549,10 @@ _NNBSP = "\u202f"  # French thousands separator (narrow no-break space)
 
 
 def euros(value: Decimal) -> str:
-    """3.2 -> '3,20 €'; 1234.5 -> '1 234,50 €' (display rounding only)."""
-    text = f"{round_cent(Decimal(value)):,.2f}"
-    return text.replace(",", _NNBSP).replace(".", ",") + " €"
+    """3.2 -> '3,20 €'; 1234.5 -> '1 234,50 €' (display rounding only): the
+    product's one formatting (core.french.euros, the `euros` template filter),
+    with a plain space for e-mails, PDFs and explanations."""
+    return french_euros(value, space=" ")
 
 
 def bracket_label(brackets: tuple[Bracket, ...], index: int) -> str:

@@ -139,3 +139,28 @@ def csv_rows(statement: Statement):
             ]
         yield [regie.name, "Total de la régie", "", "", "", "", "", "", "", amount(regie.total)]
     yield ["Toutes régies", "Total du jour", "", "", "", "", "", "", "", amount(statement.total)]
+
+
+def display(statement: Statement) -> list[dict]:
+    """The statement's régies with French amounts (page and PDF)."""
+    from django.utils import timezone
+
+    from .pricing import euros
+
+    return [
+        {
+            "r": r,
+            "total": euros(r.total),
+            "means": [{"m": m, "total": euros(m.total)} for m in r.means_rows],
+            "payments": [
+                {
+                    "p": p,
+                    "amount": euros(p.amount),
+                    "means": MEANS_LABELS.get(means_of(p), ""),
+                    "time": timezone.localtime(p.paid_at).strftime("%H:%M"),
+                }
+                for p in r.payments
+            ],
+        }
+        for r in statement.regies
+    ]

@@ -102,3 +102,19 @@ def childcare_paid(
                 continue
             exact[child_id] = exact.get(child_id, Decimal(0)) + Decimal(amount) * ratio
     return {c: v.quantize(CENT, rounding=ROUND_HALF_UP) for c, v in exact.items() if v > 0}
+
+
+def allocate_oldest_first(amount: Decimal, balances: list[Decimal]) -> list[Decimal]:
+    """One payment spread over invoices ordered oldest first: each receives up
+    to its balance, in order; what is left (an invoice settled meanwhile at the
+    desk) goes to the last invoice, whose balance turns negative — the town then
+    owes the family, as for any overpayment. Sums to `amount` exactly."""
+    if amount <= 0 or not balances:
+        return [Decimal(0)] * len(balances)
+    out, left = [], amount
+    for balance in balances:
+        share = min(max(balance, Decimal(0)), left)
+        out.append(share)
+        left -= share
+    out[-1] += left
+    return out

@@ -114,7 +114,10 @@ def billable_facts(*, until: date) -> list[BookingFact]:
     # the corrective invoice did not bill again (an absence now awaiting a
     # decision) is billable again, as its next generation.
     reversed_ = InvoiceLine.objects.filter(
-        kind="reversal", booking_id=OuterRef("booking_id"), generation=OuterRef("generation")
+        kind="reversal",
+        booking_id=OuterRef("booking_id"),
+        generation=OuterRef("generation"),
+        share_part=OuterRef("share_part"),
     )
     never_billed = ~Exists(
         InvoiceLine.objects.filter(booking_id=OuterRef("pk"), kind="charge").filter(
@@ -128,7 +131,7 @@ def billable_facts(*, until: date) -> list[BookingFact]:
         .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
         .values_list(*FACT_FIELDS)
     )
-    return [BookingFact._make(r) for r in rows.iterator(chunk_size=20_000)]
+    return [BookingFact(*r) for r in rows.iterator(chunk_size=20_000)]
 
 
 # BookingFact's fields, in order, as ORM paths from Booking.
@@ -146,6 +149,7 @@ FACT_FIELDS = (
     "attendance",
     "absence__reason",
     "absence__decision",
+    "created_by__adult__household_id",
 )
 
 
@@ -158,7 +162,18 @@ def booking_facts(booking_ids: Iterable[int]) -> list[BookingFact]:
         .annotate(child_name=Concat("child__first_name", Value(" "), "child__last_name"))
         .values_list(*FACT_FIELDS)
     )
-    return [BookingFact._make(r) for r in rows]
+    return [BookingFact(*r) for r in rows]
+
+
+def payer_rules(child_ids: Iterable[int] | None = None) -> dict:
+    """child id -> payer_rules.Rule, for the children that have one (few: a
+    child of separated parents); None reads them all (the monthly run)."""
+    from .models import PayerRule
+
+    qs = PayerRule.objects.all()
+    if child_ids is not None:
+        qs = qs.filter(child_id__in=list(set(child_ids)))
+    return {r.child_id: r.as_rule() for r in qs}
 
 
 def rebilling_generations(*, until: date) -> dict[int, int]:
@@ -347,3 +362,21 @@ def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestatio
         ),
         issued_on=f"{today:%d/%m/%Y}",
     )
+
+
+def amount_due(household) -> tuple[Decimal, int]:
+    """(what the household has left to pay, how many invoices), in one query."""
+    from django.db.models import Count, F, Sum
+
+    row = Invoice.objects.filter(
+        household=household,
+        status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+    ).aggregate(due=Sum(F("total") - F("amount_paid") - F("amount_credited")), n=Count("id"))
+    return row["due"] or Decimal(0), row["n"]
+
+
+def payable_invoices(household):
+    return Invoice.objects.filter(
+        household=household,
+        status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
+    ).order_by("invoice_date", "year", "month", "id")

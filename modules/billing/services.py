@@ -26,12 +26,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core import metrics
 from core.mail import queue_mail
 
 from . import numbering, rules, selectors
 from .french import day_label, moment_label, month_label, of_month
-from .lines import DraftInvoice, build_drafts, month_bounds
+from .lines import DraftInvoice, assign_payers, build_drafts, month_bounds
 from .models import (
+    AttemptShare,
     BillingPreference,
     DirectDebit,
     Invoice,
@@ -161,6 +163,7 @@ LINE_COLUMNS = (
     "amount",
     "explanation",
     "position",
+    "share_part",
 )
 
 
@@ -188,7 +191,8 @@ def run_month(
         # One run per town at a time (a re-run waits, then finds nothing to do).
         numbering.lock("monthly-run")
         run = InvoicingRun.objects.create(year=year, month=month, triggered_by=by)
-        facts = selectors.billable_facts(until=last)
+        # Who pays each day (separated parents: the child's payer rule).
+        facts = assign_payers(selectors.billable_facts(until=last), selectors.payer_rules())
         illness = selectors.illness_days(
             (f.child_id for f in facts if f.absence_reason == "illness"),
             since=first - timedelta(days=62),
@@ -454,7 +458,7 @@ def _line_rows(invoices, drafts, generations):
                 f"{line.child_id}\t{esc(line.child_name)}\t{esc(line.service_code)}\t"
                 f"{esc(line.service_name)}\t{line.day.isoformat()}\t{line.quantity:f}\t"
                 f"{esc(line.unit)}\t{esc(line.attendance)}\t{line.billed_percent:f}\t"
-                f"{line.amount:f}\t{esc(line.explanation)}\t{pos}"
+                f"{line.amount:f}\t{esc(line.explanation)}\t{pos}\t{line.share_part}"
             )
 
 
@@ -541,6 +545,7 @@ def issue_credit_note(
                 kind=InvoiceLine.Kind.REVERSAL,
                 booking_id=line.booking_id,
                 generation=line.generation,
+                share_part=line.share_part,
                 child_id=line.child_id,
                 child_name=line.child_name,
                 service_code=line.service_code,
@@ -578,10 +583,20 @@ def issue_corrective_invoice(
             line.booking_id: line.generation
             for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE, booking__isnull=False)
         }
+        parts = {
+            (line.booking_id, line.share_part)
+            for line in invoice.lines.filter(kind=InvoiceLine.Kind.CHARGE, booking__isnull=False)
+        }
         facts = selectors.booking_facts(charges)
         households = selectors.household_facts({invoice.household_id}, commune=commune)
-        # The corrected invoice's household pays, whatever happened since.
-        facts = [_with_household(f, invoice.household_id) for f in facts]
+        # The corrected invoice's household pays the same days (or the same
+        # share of a split day), whatever happened since.
+        facts = assign_payers(facts, selectors.payer_rules({f.child_id for f in facts}))
+        facts = [
+            _with_household(f, invoice.household_id)
+            for f in facts
+            if (f.booking_id, f.share_part) in parts
+        ]
         built = build_drafts(
             facts,
             households=households,
@@ -628,7 +643,10 @@ def _refresh_state(invoice: Invoice) -> None:
     paid = (
         invoice.payments.filter(status=Payment.Status.VALID).aggregate(s=Sum("amount"))["s"] or ZERO
     )
-    scheduled = invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).exists()
+    scheduled = (
+        invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).exists()
+        or invoice.payments.filter(status=Payment.Status.SCHEDULED).exists()
+    )
     invoice.amount_paid = paid
     invoice.status = rules.invoice_status(
         kind=invoice.kind,
@@ -718,6 +736,83 @@ def start_online_payment(
     return attempt, redirect
 
 
+def start_grouped_payment(
+    *, invoices, user, return_url: str, notification_url: str, now: datetime | None = None
+):
+    """« Tout payer »: ONE payment attempt for several invoices of a household,
+    allocated oldest first when the provider's notification arrives. Invoices
+    that cannot be paid online now are left out; one invoice is a plain payment."""
+    ids = sorted({i.pk for i in invoices})
+    with transaction.atomic():
+        locked = list(
+            Invoice.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("invoice_date", "year", "month", "id")
+        )
+        payable = [i for i in locked if online_payment_refusal(i, now=now) is None]
+        if not payable:
+            raise BillingError("Aucune de ces factures ne peut être payée en ligne maintenant.")
+        if len({i.household_id for i in payable}) != 1:
+            raise BillingError("Ces factures ne sont pas celles d'un même foyer.")
+        if len(payable) == 1:
+            return start_online_payment(
+                invoice=payable[0],
+                user=user,
+                return_url=return_url,
+                notification_url=notification_url,
+                now=now,
+            )
+        gateway = gateway_for_town()
+        oldest = payable[0]
+        count = oldest.attempts.count() + 1
+        reference = f"{oldest.payment_reference}G{count:03d}"
+        total = sum((i.balance for i in payable), Decimal(0))
+        email = oldest.payer_email or getattr(user, "email", "")
+        sep = "&" if "?" in return_url else "?"
+        numbers = ", ".join(i.number for i in payable)
+        redirect = gateway.start(
+            PaymentRequest(
+                amount=total,
+                reference=reference,
+                email=email,
+                return_url=f"{return_url}{sep}ref={reference}",
+                notification_url=notification_url,
+                description=f"Factures {numbers}"[:120],
+            )
+        )
+        attempt = PaymentAttempt.objects.create(
+            invoice=oldest,
+            reference=reference,
+            provider=gateway.provider,
+            provider_transaction_id=redirect.transaction_id,
+            amount=total,
+            started_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        AttemptShare.objects.bulk_create(
+            AttemptShare(attempt=attempt, invoice=i, amount=i.balance) for i in payable
+        )
+    return attempt, redirect
+
+
+def online_payment_unavailable(commune) -> str | None:
+    """None when the town's online payment works; else ONE French sentence for
+    families with the other ways to pay (never the technical cause, which the
+    back office's configuration check shows to staff)."""
+    try:
+        gateway_for_town()
+    except PaymentConfigurationError:
+        _, invoicing = town_settings(commune)
+        contact = getattr(commune, "contact_label", "") or "la mairie"
+        phone = getattr(commune, "contact_phone", "")
+        return (
+            "Le paiement en ligne n'est pas disponible pour le moment. "
+            f"{invoicing.how_to_pay.strip()} Renseignements : {contact}"
+            + (f", {phone}" if phone else "")
+            + "."
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class NotificationOutcome:
     kind: str  # "paid" | "already_recorded" | "not_paid" | "rejected"
@@ -763,6 +858,10 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
                     "reference": n.order_id,
                 },
             )
+            metrics.record_refused_notification(
+                provider=n.provider, reason=_reason_label(verdict.reason)
+            )
+            metrics.record_payment(provider=n.provider, outcome="rejected")
             return NotificationOutcome("rejected", verdict.message)
         if Payment.objects.filter(provider=n.provider, transaction_id=n.transaction_id).exists():
             return NotificationOutcome(
@@ -773,34 +872,73 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
         attempt.last_checked_at = timezone.now()
         attempt.save(update_fields=["status", "last_checked_at", "updated_at"])
         if not verdict.paid:
+            metrics.after_commit(
+                metrics.record_payment, provider=n.provider, outcome=str(verdict.result).lower()
+            )
             return NotificationOutcome(
                 "not_paid",
                 f"Paiement non abouti ({verdict.result}).",
                 return_content=n.return_content,
             )
+        # A grouped payment (« Tout payer ») is spread over its invoices, oldest first.
+        shares = list(attempt.shares.order_by("id"))  # created oldest first
+        if shares:
+            invoices = {
+                i.pk: i
+                for i in Invoice.objects.select_for_update()
+                .filter(pk__in=[s.invoice_id for s in shares])
+                .order_by("pk")
+            }
+            targets = [invoices[s.invoice_id] for s in shares]
+        else:
+            targets = [invoice]
+        amounts = rules.allocate_oldest_first(verdict.amount, [i.balance for i in targets])
+        payments = []
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
-                    invoice=invoice,
-                    method=Payment.Method.ONLINE,
-                    provider=n.provider,
-                    transaction_id=n.transaction_id,
-                    attempt=attempt,
-                    amount=verdict.amount,
-                    paid_at=timezone.now(),
-                    test=verdict.test,
-                    bank_data={k: str(v) for k, v in n.bank_data.items() if k != "signature"},
-                    receipt_number=numbering.receipt_number(timezone.localdate().year),
-                )
+                for target, amount in zip(targets, amounts, strict=True):
+                    if amount <= 0:
+                        continue
+                    payments.append(
+                        Payment.objects.create(
+                            invoice=target,
+                            method=Payment.Method.ONLINE,
+                            provider=n.provider,
+                            transaction_id=n.transaction_id,
+                            attempt=attempt,
+                            amount=amount,
+                            paid_at=timezone.now(),
+                            test=verdict.test,
+                            bank_data={
+                                k: str(v) for k, v in n.bank_data.items() if k != "signature"
+                            },
+                            receipt_number=numbering.receipt_number(timezone.localdate().year),
+                        )
+                    )
         except IntegrityError:  # the constraint is the last line of defence
             return NotificationOutcome(
                 "already_recorded", "Paiement déjà enregistré.", return_content=n.return_content
             )
-        _refresh_state(invoice)
-        _queue_receipt(payment, invoice)
+        for payment in payments:
+            _refresh_state(payment.invoice)
+            _queue_receipt(payment, payment.invoice)
+        metrics.after_commit(
+            metrics.record_payment,
+            provider=n.provider,
+            outcome="paid",
+            amount_cents=int(sum(p.amount for p in payments) * 100),
+        )
     return NotificationOutcome(
-        "paid", "Paiement enregistré.", payment_id=payment.pk, return_content=n.return_content
+        "paid",
+        "Paiement enregistré.",
+        payment_id=payments[0].pk if payments else None,
+        return_content=n.return_content,
     )
+
+
+def _reason_label(reason) -> str:
+    """A metric label from a rejection reason (an enum member or a string)."""
+    return str(getattr(reason, "value", reason) or "other").lower()[:40]
 
 
 def _queue_receipt(payment: Payment, invoice: Invoice) -> None:
@@ -1059,7 +1197,9 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
             total=file.total,
             created_by=by,
         )
-        paid_at = timezone.now()
+        # The money arrives on the collection date, not today: the payment is
+        # "scheduled" until then (settle_direct_debits), dated when received.
+        paid_at = collection_moment(collection_date)
         for debit in debits:
             debit.status = DirectDebit.Status.EXPORTED
             debit.export = export
@@ -1071,15 +1211,49 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
                 provider="sepa",
                 transaction_id=f"{export.message_id}:{debit.pk}",
                 amount=debit.amount,
+                status=Payment.Status.SCHEDULED,
                 paid_at=paid_at,
-                receipt_number=numbering.receipt_number(paid_at.year),
+                receipt_number=numbering.receipt_number(collection_date.year),
             )
             _refresh_state(Invoice.objects.select_for_update().get(pk=debit.invoice_id))
     return export
 
 
+def collection_moment(collection_date: date) -> datetime:
+    """When a debit's money is received: noon (town time) of the collection date."""
+    return timezone.make_aware(datetime.combine(collection_date, datetime.min.time())) + timedelta(
+        hours=12
+    )
+
+
+def settle_direct_debits(*, today: date | None = None) -> int:
+    """Daily: debits whose collection date has come are paid (unless the bank
+    rejected them before: their payment is already "rejected")."""
+    today = today or timezone.localdate()
+    settled = 0
+    due = Payment.objects.filter(
+        status=Payment.Status.SCHEDULED, paid_at__lt=collection_moment(today) + timedelta(hours=12)
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            payment = (
+                Payment.objects.select_for_update()
+                .filter(pk=pk, status=Payment.Status.SCHEDULED)
+                .first()
+            )
+            if payment is None:
+                continue
+            payment.status = Payment.Status.VALID
+            payment.save(update_fields=["status"])
+            _refresh_state(Invoice.objects.select_for_update().get(pk=payment.invoice_id))
+            settled += 1
+    return settled
+
+
 def record_debit_rejection(*, debit: DirectDebit, reason: str, by=None) -> DirectDebit:
-    """The bank returned a debit (R-transaction): the invoice is to pay again."""
+    """The bank returned a debit (R-transaction), before the collection date
+    (the payment never becomes paid) or after it (the payment is reversed):
+    the invoice is to pay again and the family is told, in French."""
     reason = (reason or "").strip()
     if not reason:
         raise BillingValidationError(

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
-from core.access import POST, STAFF, access
+from core.access import GET_POST, POST, STAFF, access
 
 from . import desk, regie, selectors, services
 from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
@@ -307,22 +307,7 @@ def regie_statement(request):
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "statement": statement,
-            "regies": [
-                {
-                    "r": r,
-                    "total": euros(r.total),
-                    "means": [{"m": m, "total": euros(m.total)} for m in r.means_rows],
-                    "payments": [
-                        {
-                            "p": p,
-                            "amount": euros(p.amount),
-                            "means": regie.MEANS_LABELS.get(regie.means_of(p), ""),
-                        }
-                        for p in r.payments
-                    ],
-                }
-                for r in statement.regies
-            ],
+            "regies": regie.display(statement),
             "total": euros(statement.total),
         },
     )
@@ -393,8 +378,29 @@ def family_section(request, household, form=None) -> Section:
             ],
             "desk_form": form or DeskPaymentForm(invoices=open_invoices),
             "action": reverse("billing:staff-family-desk-payment", args=[household.pk]),
+            "payer_rules": _payer_rules_of(household),
         },
     )
+
+
+def _payer_rules_of(household) -> list[dict]:
+    """The household's children shared with another household, and who pays
+    their days (links to the rule on each child's record)."""
+    from django.db.models import Q
+
+    from families.models import Child
+
+    from . import payers
+
+    children = list(
+        Child.objects.filter(Q(household=household) | Q(guardians__household=household))
+        .distinct()
+        .order_by("birth_date", "id")
+    )
+    shared = {c.pk for c in _shared_children().filter(pk__in=[c.pk for c in children])}
+    children = [c for c in children if c.pk in shared]
+    rules = payers.describe_rules(children) if children else {}
+    return [{"child": c, "rule": rules[c.pk]} for c in children]
 
 
 def _payments():
@@ -414,3 +420,94 @@ def family_desk_payment(request, household_pk: int):
     form = DeskPaymentForm(request.POST, invoices=[i for i in invoices if i.balance > 0])
     record_desk_form(request, form, household=household)
     return redirect(reverse("backoffice:family", args=[household.pk]) + "#factures")
+
+
+# --- who pays the days of children of separated parents ----------------------------
+
+
+def _shared_children():
+    """Children with legal representatives in two households (or a rule already)."""
+    from django.db.models import Count, F, Q
+
+    from families.models import Child
+
+    from .models import PayerRule
+
+    return (
+        Child.objects.annotate(
+            other=Count(
+                "guardians", filter=~Q(guardians__household_id=F("household_id")), distinct=True
+            )
+        )
+        .filter(Q(other__gt=0) | Q(pk__in=PayerRule.objects.values("child_id")))
+        .select_related("household")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+@access(STAFF("billing"))
+@billing_staff
+def payer_rules(request):
+    """Children of separated parents and who pays their days."""
+    from . import payers
+
+    children = list(_shared_children()[:500])
+    rules = payers.describe_rules(children)
+    return render(
+        request,
+        "billing/staff/payer_rules.html",
+        {"rows": [{"child": c, "rule": rules[c.pk]} for c in children]},
+    )
+
+
+@access(STAFF("billing"), methods=GET_POST, pk="child")
+@billing_staff
+def payer_rule(request, pk: int):
+    """Set the rule on the child's record (applies to the invoices to come)."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from families.models import Child
+
+    from . import payers
+    from .forms import PayerRuleForm
+    from .models import PayerRule
+
+    child = get_object_or_404(Child.objects.select_related("household"), pk=pk)
+    households = payers.child_households(child)
+    names = payers.household_names([h.pk for h in households])
+    current = PayerRule.objects.filter(child=child).first()
+    initial = {"household_a": child.household_id}
+    if current:
+        initial = {
+            "kind": current.kind,
+            "household_a": current.household_a_id,
+            "household_b": current.household_b_id,
+            "weekdays_a": current.weekdays_a,
+            "reference_monday": current.reference_monday,
+            "percent_a": current.percent_a,
+        }
+    form = PayerRuleForm(request.POST or None, initial=initial, households=households, names=names)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payers.set_payer_rule(child=child, data=form.cleaned_data, by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                f"Règle enregistrée pour {child.first_name} : elle s'applique aux prochaines "
+                "factures.",
+            )
+            return redirect("billing:staff-payer-rules")
+    return render(
+        request,
+        "billing/staff/payer_rule.html",
+        {
+            "child": child,
+            "form": form,
+            "households": [(h, names.get(h.pk, h.name)) for h in households],
+            "rule": payers.describe_rule(child),
+        },
+        status=400 if form.errors else 200,
+    )

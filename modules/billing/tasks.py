@@ -119,3 +119,17 @@ def dispatch_payment_reconciliation() -> int:
         .order_by("slug")
     )
     return dispatch_per_town("billing.tasks.reconcile_payments_for_town", 600, {}, towns=towns)
+
+
+@shared_task(name="billing.tasks.settle_debits_for_town", ignore_result=True)
+def settle_debits_for_town() -> int:
+    """Direct debits whose collection date has come become paid (this town)."""
+    from .services import settle_direct_debits
+
+    return settle_direct_debits()
+
+
+@shared_task(name="billing.tasks.dispatch_debit_settlement", ignore_result=True)
+def dispatch_debit_settlement() -> int:
+    """Every morning, in every town (spread over an hour)."""
+    return dispatch_per_town("billing.tasks.settle_debits_for_town", 3600, {})

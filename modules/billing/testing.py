@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from tests.support import in_own_connection
+from core.testing import in_own_connection
 
 from .lines import previous_month
 
@@ -86,7 +86,7 @@ def purge_households(household_ids) -> None:
     from django.db.models import Q
 
     from accounts.models import User
-    from booking.models import Absence, Booking, DaySlot
+    from booking.models import Absence, AbsenceDeclaration, Booking, ChangeSet, DaySlot
     from families.models import Adult, Child, Household
     from notifications.models import OutboxMessage
 
@@ -114,6 +114,8 @@ def purge_households(household_ids) -> None:
     bookings = Booking.objects.filter(child__household_id__in=ids)
     slots = set(bookings.values_list("slot_id", flat=True))
     Absence.objects.filter(booking__in=bookings).delete()
+    AbsenceDeclaration.objects.filter(child__household_id__in=ids).delete()
+    ChangeSet.objects.filter(household_id__in=ids).delete()
     bookings.delete()
     DaySlot.objects.filter(pk__in=slots, bookings__isnull=True).delete()
     users = list(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
     path("factures/<int:pk>/payer/", views.pay, name="pay"),
+    path("factures/tout-payer/", views.pay_all, name="pay-all"),
     path("paiement/retour/", views.payment_return, name="payment-return"),
     path("paiement/notification/", views.payment_notify, name="payment-notify"),
     path("paiement/demo/", fake_provider.demo_provider, name="demo-provider"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("prelevement/", views.mandate, name="mandate"),
     path("prelevement/<int:pk>/revoquer/", views.mandate_revoke, name="mandate-revoke"),
     path("attestations/", views.attestations, name="attestations"),
+    path("garde-partagee/", views.shared_custody, name="shared-custody"),
+    path("garde-partagee/<int:pk>/", views.shared_custody_propose, name="shared-custody-propose"),
     path("attestations/<int:year>/", views.attestation_pdf, name="attestation-pdf"),
     # Town staff
     path("gestion/", staff_views.dashboard, name="staff"),
@@ -30,6 +33,8 @@ urlpatterns = [
         name="staff-desk-payment",
     ),
     path("gestion/prelevements/", staff_views.debits, name="staff-debits"),
+    path("gestion/payeurs/", staff_views.payer_rules, name="staff-payer-rules"),
+    path("gestion/payeurs/<int:pk>/", staff_views.payer_rule, name="staff-payer-rule"),
     path("gestion/regie/", staff_views.regie_statement, name="staff-regie"),
     path(
         "gestion/familles/<int:household_pk>/encaissement/",

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
@@ -59,8 +60,22 @@ def _page(request, template: str, context: dict, **kwargs):
     nav = {
         "offers_debit": invoicing.direct_debit is not None,
         "offers_e_invoice": invoicing.e_invoice,
+        "shared_custody": _has_shared_child(request.user),
     }
     return render(request, template, {**nav, **context}, **kwargs)
+
+
+def _has_shared_child(user) -> bool:
+    """One query: does a child of this account have a representative in another household?"""
+    from django.db.models import Exists, OuterRef
+
+    from families.models import Child
+    from families.selectors import children_of
+
+    elsewhere = Child.guardians.through.objects.filter(child_id=OuterRef("pk")).exclude(
+        adult__household_id=OuterRef("household_id")
+    )
+    return children_of(user).filter(Exists(elsewhere)).exists()
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -72,12 +87,10 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 def status_label(invoice: Invoice) -> str:
     if invoice.status == Invoice.Status.DIRECT_DEBIT:
-        debit = next(
-            (d for d in invoice.direct_debits.all() if d.status == DirectDebit.Status.SCHEDULED),
-            None,
-        )
+        live = (DirectDebit.Status.SCHEDULED, DirectDebit.Status.EXPORTED)
+        debit = next((d for d in invoice.direct_debits.all() if d.status in live), None)
         if debit:
-            return f"prélèvement programmé le {day_label(debit.collection_date)}"
+            return f"prélèvement prévu le {day_label(debit.collection_date)}"
     return invoice.get_status_display()
 
 
@@ -187,11 +200,19 @@ def invoices(request):
     qs = selectors.family_invoices(request.user).prefetch_related("direct_debits")
     household = selectors.family_household(request.user)
     _, invoicing = services.town_settings(request.commune)
+    rows = [invoice_row(i, now=now) for i in qs]
+    unavailable = services.online_payment_unavailable(request.commune)
+    due, count = selectors.amount_due(household)
     return _page(
         request,
         "billing/invoices.html",
         {
-            "rows": [invoice_row(i, now=now) for i in qs],
+            "rows": rows,
+            "due": due,
+            "due_label": euros(due),
+            "due_count": count,
+            "payable_count": sum(1 for r in rows if r["payable"]),
+            "unavailable": unavailable,
             "invoicing": invoicing,
             "e_invoice": getattr(
                 getattr(household, "billing_preference", None), "e_invoice", False
@@ -220,6 +241,7 @@ def invoice_detail(request, pk: int):
         "billing/invoice_detail.html",
         {
             "row": invoice_row(invoice),
+            "unavailable": services.online_payment_unavailable(request.commune),
             "invoice": invoice,
             "lines": lines,
             "payments": [
@@ -250,16 +272,31 @@ def invoice_pdf(request, pk: int):
 def pay(request, pk: int):
     """Start an online payment: the browser goes to the provider's page."""
     invoice = selectors.family_invoice(request.user, pk)
+    back = redirect("billing:invoice", pk=invoice.pk)
+    return _pay_with(request, services.start_online_payment, back, invoice=invoice)
+
+
+def _pay_with(request, start, back, **what):
+    """Open the payment (`start`: one invoice or several) and send the browser
+    to the provider; any refusal is a French message on `back`, never the
+    technical cause of an unusable configuration (a missing secret...)."""
     try:
-        attempt, target = services.start_online_payment(
-            invoice=invoice,
+        _, target = start(
+            **what,
             user=request.user,
             return_url=request.build_absolute_uri(reverse("billing:payment-return")),
             notification_url=request.build_absolute_uri(reverse("billing:payment-notify")),
         )
+    except PaymentConfigurationError:
+        messages.error(request, services.online_payment_unavailable(request.commune))
+        return back
     except (services.BillingError, PaymentError) as exc:
         messages.error(request, str(exc))
-        return redirect("billing:invoice", pk=invoice.pk)
+        return back
+    return _to_provider(request, target)
+
+
+def _to_provider(request, target):
     if target.is_form:
         return render(request, "billing/redirect_form.html", {"target": target})
     url = target.url
@@ -268,6 +305,17 @@ def pay(request, pk: int):
         # the demo and the browser tests use our local stand-in (fake_provider.py).
         url = reverse("billing:demo-provider") + "?" + urlsplit(url).query
     return HttpResponseRedirect(url)
+
+
+@access(FAMILY_PAGE, methods=POST)
+@family_required
+@require_POST
+def pay_all(request):
+    """« Tout payer »: one payment for every invoice left to pay, oldest first."""
+    household = selectors.family_household(request.user)
+    invoices = list(selectors.payable_invoices(household))
+    back = redirect("billing:invoices")
+    return _pay_with(request, services.start_grouped_payment, back, invoices=invoices)
 
 
 def demo_page_enabled() -> bool:
@@ -288,9 +336,16 @@ def payment_return(request):
     if attempt.provider == "payfip_ws" and attempt.status in ("STARTED", "WAITING", "RECEIVED"):
         services.check_payfip_attempt(attempt)
         attempt.refresh_from_db()
-    payment = attempt.payments.filter(status=Payment.Status.VALID).first()
-    if payment:
-        state, text = "paid", f"Paiement de {euros(payment.amount)} reçu. Merci !"
+    paid = [p for p in attempt.payments.all() if p.status == Payment.Status.VALID]
+    if paid:
+        total = sum((p.amount for p in paid), Decimal(0))
+        state, text = "paid", f"Paiement de {euros(total)} reçu. Merci !"
+        if len(paid) > 1:
+            text += (
+                " Il règle "
+                + ", ".join(f"la facture {p.invoice.number} ({euros(p.amount)})" for p in paid)
+                + "."
+            )
     elif attempt.status in ("STARTED", "WAITING", "RECEIVED", "ACCEPTED"):
         state, text = (
             "waiting",
@@ -461,3 +516,93 @@ def attestation_pdf(request, year: int):
 
 def attempt_query(attempt: PaymentAttempt) -> str:
     return urlencode({"ref": attempt.reference})
+
+
+# --- separated parents: who pays which days -------------------------------------------
+
+
+def _shared_children_of(user) -> list:
+    """The account's children who belong to two households (separated parents); two queries."""
+    from families.models import Child
+    from families.selectors import children_of
+
+    children = list(children_of(user))
+    links = Child.guardians.through.objects.filter(child_id__in=[c.pk for c in children])
+    others: dict[int, set] = {}
+    for child_id, household_id in links.values_list("child_id", "adult__household_id"):
+        others.setdefault(child_id, set()).add(household_id)
+    return [c for c in children if others.get(c.pk, set()) - {c.household_id}]
+
+
+@access(FAMILY_PAGE)
+@family_required
+def shared_custody(request):
+    """« Garde partagée » : the rule of each shared child and who pays the
+    coming booked days (« payé par : foyer de Michel Lefort »)."""
+    from datetime import timedelta
+
+    from .calendar import payer_entries
+    from .payers import describe_rules
+
+    today = timezone.localdate()
+    days = {}
+    for booking, payer in payer_entries(request.user, today, today + timedelta(days=56)):
+        days.setdefault(booking.child_id, []).append(
+            {
+                "day": day_label(booking.slot.day),
+                "service": booking.slot.activity.service.name,
+                "payer": payer,
+            }
+        )
+    shared = _shared_children_of(request.user)
+    rules = describe_rules(shared)
+    children = [
+        {"child": child, "rule": rules[child.pk], "days": days.get(child.pk, [])}
+        for child in shared
+    ]
+    return _page(request, "billing/shared_custody.html", {"children": children})
+
+
+@access(FAMILY_OBJECT, methods=GET_POST, pk="child")
+@family_required
+def shared_custody_propose(request, pk: int):
+    """A parent proposes the rule; staff accept it in the requests inbox."""
+    from django.core.exceptions import ValidationError
+
+    from families.selectors import child_of
+
+    from .forms import PayerRuleForm
+    from .payers import child_households, household_names, propose_payer_rule
+
+    child = child_of(request.user, pk)  # another family's child: 404
+    households = child_households(child)
+    if len(households) < 2:
+        return _page(request, "billing/shared_custody_form.html", {"child": child, "form": None})
+    names = household_names([h.pk for h in households])
+    household = selectors.family_household(request.user)
+    form = PayerRuleForm(
+        request.POST or None,
+        initial={"household_a": household.pk},
+        households=households,
+        names=names,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            propose_payer_rule(
+                child=child, household=household, data=form.cleaned_data, user=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                "Votre proposition est envoyée au service facturation : vous serez prévenu de "
+                "sa décision.",
+            )
+            return redirect("billing:shared-custody")
+    return _page(
+        request,
+        "billing/shared_custody_form.html",
+        {"child": child, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -1,8 +1,9 @@
+from booking.contributions import BookingModuleContributions
 from booking.staff_hub import StaffHubMixin
 from core.modules import ServiceKind, ServiceModuleConfig
 
 
-class PetiteEnfanceConfig(StaffHubMixin, ServiceModuleConfig):
+class PetiteEnfanceConfig(BookingModuleContributions, StaffHubMixin, ServiceModuleConfig):
     default = True  # apps.py also imports the base class
     name = "modules.petite_enfance"
     label = "petite_enfance"

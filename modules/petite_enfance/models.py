@@ -50,7 +50,11 @@ class CrecheApplication(models.Model):
     appointment_place = models.CharField("lieu du rendez-vous", max_length=160, blank=True)
     commission_date = models.DateField("date de la commission", null=True, blank=True)
     decision_note = models.TextField("décision (message à la famille)", blank=True)
+    # A place given although the child is outside the service's conditions
+    # (age, residence): the staff's stated reason (also in the audit journal).
+    eligibility_override = models.CharField("motif de la dérogation", max_length=500, blank=True)
     start_date = models.DateField("début du contrat", null=True, blank=True)
+    end_date = models.DateField("fin du contrat", null=True, blank=True)
     site = models.ForeignKey(
         "booking.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

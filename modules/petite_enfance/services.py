@@ -106,6 +106,12 @@ def submit_application(
         )
     if not weekdays:
         raise PetiteEnfanceRefused("Choisissez au moins un jour d'accueil souhaité.")
+    if child is not None:
+        problem = eligibility_problem_for(child, service, on=desired_start)
+        if problem:
+            raise PetiteEnfanceRefused(
+                f"{child.first_name} ne peut pas être pré-inscrit(e) à {service.name} : {problem}."
+            )
     application = CrecheApplication.objects.create(
         household=household,
         child=child,
@@ -159,6 +165,58 @@ def record_appointment(
     return application
 
 
+def eligibility_problem_for(child, service, *, on: date) -> str | None:
+    """The service's age and residence rules for this child on `on` (French
+    reason), or None."""
+    from booking.catalogue import options_of
+    from booking.registrations import household_resident
+    from booking.rules import eligibility_problem
+
+    return eligibility_problem(
+        options_of(service).eligibility,
+        birth_date=child.birth_date,
+        school_level=getattr(child, "school_class", ""),
+        on=on,
+        resident=household_resident(child.household),
+    )
+
+
+def book_regular_place(*, child, activity, weekdays, start: date, end: date, now, actor) -> list:
+    """A regular place covers the whole decided period: the opening days
+    missing a slot get one (the activity's capacity), then every contract day
+    is booked with the capacity checked day by day; a full day refuses the
+    decision (the caller's transaction undoes everything) with the list of
+    full days, so staff can change the dates or the places."""
+    from booking.catalogue import activity_day_kinds
+    from booking.selectors import town_calendar
+    from booking.services import DayStatus, open_days
+
+    calendar = town_calendar()
+    if calendar is not None:
+        open_days(
+            activity=activity,
+            calendar=calendar,
+            start=start,
+            end=end,
+            kinds=activity_day_kinds(activity),
+        )
+    days = DaySlot.objects.filter(activity=activity, day__gte=start, day__lte=end).values_list(
+        "day", flat=True
+    )
+    wanted = [d for d in days if d.weekday() in set(weekdays)]
+    result = book_days(
+        child=child, activity=activity, days=wanted, now=now, created_by=actor, staff=True
+    )
+    full = result.with_status(DayStatus.FULL)
+    if full:
+        shown = ", ".join(format_date(d) for d in full[:5]) + (" …" if len(full) > 5 else "")
+        raise PetiteEnfanceRefused(
+            f"Place impossible à attribuer sur toute la période : {len(full)} jour(s) complet(s) "
+            f"({shown}). Modifiez les dates ou les places avant de valider."
+        )
+    return result.booked
+
+
 @transaction.atomic
 def record_decision(
     *,
@@ -169,6 +227,8 @@ def record_decision(
     commission_date: date | None = None,
     start_date: date | None = None,
     now: datetime | None = None,
+    override_reason: str = "",
+    end_date: date | None = None,
 ) -> CrecheApplication:
     """The commission's decision (Donges: two commissions a year). An accepted
     place registers the child and books the contract's weekdays on the opened
@@ -189,6 +249,25 @@ def record_decision(
                 "Ajoutez d'abord l'enfant au foyer (naissance) : la place se donne à un enfant."
             )
         start_date = start_date or application.desired_start
+        problem = eligibility_problem_for(application.child, application.service, on=start_date)
+        if problem:
+            override_reason = (override_reason or "").strip()
+            if not override_reason:
+                raise PetiteEnfanceRefused(
+                    f"{application.child.first_name} ne remplit pas les conditions du service "
+                    f"({problem}). Pour attribuer la place malgré tout, indiquez le motif de la "
+                    "dérogation."
+                )
+            from core import audit
+
+            audit.record(
+                actor=actor,
+                action=audit.ELIGIBILITY_OVERRIDE,
+                household=application.household_id,
+                target=application,
+                detail={"condition": problem, "motif": override_reason[:500]},
+            )
+            application.eligibility_override = override_reason[:500]
         year = school_year_of(start_date)
         activity = (
             Activity.objects.filter(service=application.service, is_active=True)
@@ -204,22 +283,21 @@ def record_decision(
             actor=actor,
             now=now,
         )
+        end_date = end_date or date(year + 1, 8, 31)
+        if end_date < start_date:
+            raise PetiteEnfanceRefused("La fin du contrat doit suivre son début.")
         if activity is not None:
-            days = list(
-                DaySlot.objects.filter(
-                    activity=activity, day__gte=start_date, day__lte=date(year + 1, 8, 31)
-                ).values_list("day", flat=True)
-            )
-            wanted = [d for d in days if d.weekday() in set(application.weekdays)]
-            book_days(
+            book_regular_place(
                 child=application.child,
                 activity=activity,
-                days=wanted,
+                weekdays=application.weekdays,
+                start=start_date,
+                end=end_date,
                 now=now,
-                created_by=actor,
-                staff=True,
+                actor=actor,
             )
         application.start_date = start_date
+        application.end_date = end_date
         application.site = activity.site if activity else None
     application.status = decision
     application.decision_note = note[:2000]

@@ -201,7 +201,19 @@ class CommissionForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    fin = forms.DateField(
+        label="Fin du contrat (par défaut : fin de l'année scolaire)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     note = forms.CharField(label="Message à la famille", required=False, max_length=2000)
+    derogation = forms.CharField(
+        label="Motif de la dérogation (enfant hors des conditions d'âge ou de résidence)",
+        required=False,
+        max_length=500,
+        help_text="Obligatoire seulement pour attribuer une place malgré les conditions ; "
+        "enregistré au journal.",
+    )
 
 
 @access(STAFF("petite_enfance"), methods=GET_POST)
@@ -234,6 +246,8 @@ def staff_application(request, application_id):
                 note=d["note"],
                 commission_date=d["commission"],
                 start_date=d["debut"],
+                override_reason=d["derogation"],
+                end_date=d["fin"],
             )
             messages.success(request, "Décision enregistrée ; la famille est prévenue.")
             return redirect(reverse(f"{MODULE}:staff-application", args=[application.pk]))

@@ -25,6 +25,14 @@ class OperatorLoginForm(OTPAdminAuthenticationForm):
         "device_required": "Choisissez l'appareil qui vous donne le code.",
     }
 
+    def _update_form(self, user):
+        """django-otp re-renders the password (`value=`) in the code step: never
+        echo it back into the page (caches, screenshots, shoulder surfers);
+        the operator types it again with the code."""
+        super()._update_form(user)
+        if "password" in self.fields:
+            self.fields["password"].widget.render_value = False
+
 
 class OperatorAdminSite(OTPAdminSite):
     site_header = "Guichet Famille — administration de la plateforme"

@@ -112,7 +112,54 @@ class LoginForm(PlainLabels, forms.Form):
         return self.cleaned_data
 
 
-class SignupForm(PlainLabels, forms.Form):
+class ActivationKeyCheck:
+    """The one check of a typed activation key (sign-up and « J'ai reçu une
+    clé »): format, throttles per address and per key prefix, known and usable."""
+
+    def clean_activation_key(self):
+        typed = self.cleaned_data.get("activation_key", "")
+        key = rules.normalize_key(typed)
+        if not key:
+            return ""
+        ip, prefix = client_ip(self.request), key[: rules.KEY_PREFIX_LENGTH]
+        wait = first_wait((key_ip_throttle, ip), (key_prefix_throttle, prefix))
+        if wait:
+            self.throttled = True
+            raise forms.ValidationError(rules.wait_message(wait), code="throttled")
+        if not rules.key_is_well_formed(key):
+            problem = (
+                "Une clé compte 16 caractères (lettres et chiffres), par exemple "
+                "K7QF-M2XR-9TDA-HW3P."
+            )
+        else:
+            _, problem = find_key_problem(key)
+        if problem:
+            key_ip_throttle.failure(ip)
+            key_prefix_throttle.failure(prefix)
+            raise forms.ValidationError(problem)
+        return key
+
+
+class KeyLaterForm(ActivationKeyCheck, forms.Form):
+    """« J'ai reçu une clé »: a signed-in account without a family file enters
+    the key the town sent, with the same checks as at sign-up."""
+
+    activation_key = forms.CharField(
+        label="Clé reçue de la mairie",
+        max_length=40,
+        help_text="16 caractères, par exemple K7QF-M2XR-9TDA-HW3P.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.throttled = False
+
+
+class SignupForm(ActivationKeyCheck, PlainLabels, forms.Form):
     first_name = forms.CharField(
         label="Prénom", max_length=80, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
@@ -206,29 +253,6 @@ class SignupForm(PlainLabels, forms.Form):
             )
         return username
 
-    def clean_activation_key(self):
-        typed = self.cleaned_data.get("activation_key", "")
-        key = rules.normalize_key(typed)
-        if not key:
-            return ""
-        ip, prefix = client_ip(self.request), key[: rules.KEY_PREFIX_LENGTH]
-        wait = first_wait((key_ip_throttle, ip), (key_prefix_throttle, prefix))
-        if wait:
-            self.throttled = True
-            raise forms.ValidationError(rules.wait_message(wait), code="throttled")
-        if not rules.key_is_well_formed(key):
-            problem = (
-                "Une clé compte 16 caractères (lettres et chiffres), par exemple "
-                "K7QF-M2XR-9TDA-HW3P."
-            )
-        else:
-            _, problem = find_key_problem(key)
-        if problem:
-            key_ip_throttle.failure(ip)
-            key_prefix_throttle.failure(prefix)
-            raise forms.ValidationError(problem)
-        return key
-
     def clean(self):
         data = super().clean()
         candidate = User(
@@ -313,3 +337,17 @@ class KeyIssueForm(PlainLabels, forms.Form):
     delivery = forms.ChoiceField(
         label="Remise de la clé", choices=DELIVERY, initial="letter", widget=forms.RadioSelect
     )
+
+
+class DeclaredChildForm(PlainLabels, forms.Form):
+    first_name = forms.CharField(label="Prénom", max_length=80)
+    last_name = forms.CharField(label="Nom", max_length=80)
+    birth_date = forms.DateField(
+        label="Date de naissance",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+ChildrenFormSet = forms.formset_factory(
+    DeclaredChildForm, extra=2, max_num=8, validate_max=True, absolute_max=8
+)

@@ -195,19 +195,38 @@ def _sign_up(data: SignupData) -> None:
     user.set_password(data.password)
     user.save()
     if key is not None:
-        now = timezone.now()
-        key.used_at, key.used_by = now, user
-        key.save(update_fields=["used_at", "used_by"])
-        adult = key.adult
-        adult.user = user
-        # The town's file stays authoritative: only empty contact fields are filled.
-        fields = ["user"]
-        if not adult.email:
-            adult.email, fields = data.email, [*fields, "email"]
-        if not adult.phone:
-            adult.phone, fields = data.phone, [*fields, "phone"]
-        adult.save(update_fields=fields)
+        _use_key(key, user, email=data.email, phone=data.phone)
     send_confirmation_link(user=user)
+
+
+def _use_key(key: ActivationKey, user, *, email: str, phone: str):
+    key.used_at, key.used_by = timezone.now(), user
+    key.save(update_fields=["used_at", "used_by"])
+    adult = key.adult
+    adult.user = user
+    # The town's file stays authoritative: only empty contact fields are filled.
+    fields = ["user"]
+    if not adult.email:
+        adult.email, fields = email, [*fields, "email"]
+    if not adult.phone:
+        adult.phone, fields = phone, [*fields, "phone"]
+    adult.save(update_fields=fields)
+    return adult
+
+
+@transaction.atomic
+def redeem_activation_key(*, user, normalized_key: str):
+    """« J'ai reçu une clé »: an account without a family file enters its key
+    later; the same checks as at sign-up (the form ran them), re-checked under
+    lock. Returns the legal representative now linked to the account."""
+    from families.models import Adult
+
+    if Adult.objects.filter(user=user).exists():
+        raise ValidationError("Ce compte est déjà rattaché à un dossier famille.")
+    key, problem = find_key_problem(normalized_key, for_update=True)
+    if problem:
+        raise ValidationError(problem)
+    return _use_key(key, user, email=user.email, phone=user.phone)
 
 
 def send_confirmation_link(*, user) -> None:
@@ -264,16 +283,26 @@ def confirm_email(*, claim: EmailClaim) -> User:
     return user
 
 
-def submit_link_request(*, user) -> None:
+def submit_link_request(*, user, children=()) -> None:
     """Castres: "si vous possédiez déjà un compte, vous devrez demander votre
-    code personnel". Without a key, the account asks staff to link it."""
+    code personnel". Without a key, the account asks staff to link it;
+    « Déclarer mes enfants » sends the children with it (first name, last name,
+    ISO birth date): accepting the request creates them in the new file."""
     from demandes.services import submit_demande
 
+    children = [
+        {"first_name": c["first_name"], "last_name": c["last_name"], "birth_date": c["birth_date"]}
+        for c in children
+    ]
+    subject = f"Rattacher le compte de {user.first_name} {user.last_name} à son dossier famille"
+    if children:
+        subject = f"Déclaration de {len(children)} enfant(s) par {user.first_name} {user.last_name}"
     submit_demande(
         kind=LINK_ACCOUNT,
-        subject=f"Rattacher le compte de {user.first_name} {user.last_name} à son dossier famille",
+        subject=subject,
         submitted_by=user,
         payload={
+            "children": children,
             "declared": {
                 "first_name": user.first_name,
                 "last_name": user.last_name,
@@ -325,6 +354,7 @@ def apply_link_account(demande, actor) -> None:
         raise ValidationError("Choisissez le responsable légal auquel rattacher ce compte.")
     adult.user = user
     adult.save()
+    _create_declared_children(adult, payload.get("children") or [])
     ActivationKey.objects.filter(adult=adult, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -336,6 +366,31 @@ def apply_link_account(demande, actor) -> None:
         adult=adult,
         login_url=_link("accounts:login"),
     )
+
+
+def _create_declared_children(adult, declared) -> None:
+    """The children a family declared with its request (« Déclarer mes
+    enfants »), created in its file with the account's adult as their legal
+    representative; a child already in the file (same names and birth date) is
+    not created twice."""
+    from datetime import date
+
+    from families.models import Child
+
+    for c in declared:
+        try:
+            born = date.fromisoformat(c.get("birth_date", ""))
+        except ValueError:
+            raise ValidationError(
+                f"Date de naissance illisible pour {c.get('first_name', '')} : corrigez la demande."
+            ) from None
+        child, _ = Child.objects.get_or_create(
+            household=adult.household,
+            first_name=c.get("first_name", "").strip()[:80],
+            last_name=c.get("last_name", "").strip()[:80],
+            birth_date=born,
+        )
+        child.guardians.add(adult)
 
 
 # --- Identifiers and passwords ---------------------------------------------

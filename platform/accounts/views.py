@@ -517,3 +517,76 @@ def staff_issue_key_view(request, adult_id):
             },
         )
     )
+
+
+# --- an account without a family file is not stuck ------------------------------------------
+
+
+def _unlinked_only(request):
+    """None for an account with no family file yet; else where to send it."""
+    if request.user.is_town_staff or getattr(request.user, "adult", None) is not None:
+        return redirect("families:dashboard")
+    return None
+
+
+@access(SIGNED_IN, methods=GET_POST)  # linked accounts and staff are sent to their space
+@login_required
+@sensitive_post_parameters("activation_key")
+@csrf_protect
+@never_cache
+def key_later_view(request):
+    """« J'ai reçu une clé »: the key typed after sign-up, same checks."""
+    from accounts.forms import KeyLaterForm
+
+    elsewhere = _unlinked_only(request)
+    if elsewhere:
+        return elsewhere
+    form = KeyLaterForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.redeem_activation_key(
+                user=request.user, normalized_key=form.cleaned_data["activation_key"]
+            )
+        except ValidationError as exc:
+            form.add_error("activation_key", exc.messages)
+        else:
+            messages.success(request, "Votre espace est rattaché à votre dossier famille.")
+            return redirect("families:dashboard")
+    status = 429 if form.throttled else (422 if request.method == "POST" else 200)
+    return render(request, "accounts/key_later.html", {"form": form}, status=status)
+
+
+@access(SIGNED_IN, methods=GET_POST)  # linked accounts and staff are sent to their space
+@login_required
+@csrf_protect
+@never_cache
+def declare_children_view(request):
+    """« Déclarer mes enfants »: a request the town validates; accepting it
+    creates the family file, its legal representative and these children."""
+    from accounts.forms import ChildrenFormSet
+
+    elsewhere = _unlinked_only(request)
+    if elsewhere:
+        return elsewhere
+    formset = ChildrenFormSet(request.POST or None, prefix="enfants")
+    if request.method == "POST" and formset.is_valid():
+        children = [
+            {
+                "first_name": f.cleaned_data["first_name"],
+                "last_name": f.cleaned_data["last_name"],
+                "birth_date": f.cleaned_data["birth_date"].isoformat(),
+            }
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        if children:
+            services.submit_link_request(user=request.user, children=children)
+            messages.success(
+                request,
+                "Votre déclaration est envoyée à la mairie : vous serez prévenu(e) par courriel "
+                "quand votre dossier sera créé.",
+            )
+            return redirect("families:dashboard")
+        formset._non_form_errors = formset.error_class(["Indiquez au moins un enfant."])
+    status = 422 if request.method == "POST" else 200
+    return render(request, "accounts/declare_children.html", {"formset": formset}, status=status)

@@ -30,10 +30,10 @@ from backoffice.forms import (
     TariffServiceForm,
     TariffVersionForm,
 )
-from backoffice.rules import problems_by_prefix
 from backoffice.views import _apply, _config, town_admin_required
 from core import mail_templates
 from core.access import GET_POST, POST, TOWN_ADMIN, access
+from tenants.service_rules import problems_by_prefix
 
 FIX = "Corrigez les champs signalés ci-dessous."
 

@@ -26,9 +26,7 @@ class StaffBookForm(forms.Form):
     def __init__(self, *args, children=(), activities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["child"].choices = [(c.pk, c.first_name) for c in children]
-        self.fields["activity"].choices = [
-            (a.pk, a.name) for a in activities
-        ]
+        self.fields["activity"].choices = [(a.pk, a.name) for a in activities]
 
 
 class StaffCancelForm(forms.Form):

@@ -5,9 +5,9 @@ import datetime
 
 from django import forms
 
-from backoffice.rules import RULE_FIELDS, WEEKDAY_CHOICES
 from core.mail_templates import BODY_MAX, SUBJECT_MAX
 from core.ui_forms import FollowsChoice
+from tenants.service_rules import RULE_FIELDS, WEEKDAY_CHOICES
 
 
 def change_reason() -> forms.CharField:

@@ -11,6 +11,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from backoffice.forms import _put, change_reason
+from tenants.service_rules import new_service
 
 CODE = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -209,15 +210,3 @@ class NewServiceForm(forms.Form):
             site={"code": d["site_code"], "name": d["site_name"], "capacity": d["capacity"]},
             rule={"rule": "days_before", "days": d["days"], "time": "23:59"},
         )
-
-
-def new_service(*, code: str, kind: str, name: str, site: dict, rule: dict) -> dict:
-    """A new service's entry in `services` (one site, one booking rule): the shape
-    a town's YAML gives, built by the back-office and the operator's onboarding form."""
-    return {
-        "code": code,
-        "kind": kind,
-        "name": name,
-        "options": {"sites": [site]},
-        "deadlines": {"booking": rule},
-    }

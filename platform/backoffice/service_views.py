@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from backoffice.rules import problems_by_prefix
 from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFormSet
 from backoffice.views import _apply, _config, _service_index, town_admin_required
 from core.access import GET_POST, POST, TOWN_ADMIN, access
+from tenants.service_rules import problems_by_prefix
 
 
 def _sites_initial(service: dict) -> list[dict]:

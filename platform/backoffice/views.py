@@ -24,13 +24,13 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
-from backoffice.rules import preview_sentence, problems_by_prefix, rule_from_fields
 from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from core.exports import spreadsheet_response
 from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
+from tenants.service_rules import preview_sentence, problems_by_prefix, rule_from_fields
 from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, restore_version
 
 PAGE = 50

@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
+from booking.contributions import BookingCoreContributions
 
-class BookingConfig(AppConfig):
+
+class BookingConfig(BookingCoreContributions, AppConfig):
     """The booking core shared by the periscolaire, alsh and petite_enfance modules:
     deadline rules (deadlines.py), opening calendars (calendar.py), catalogue
     (catalogue.py), registrations, the family grid, absences and staff lists."""

@@ -43,6 +43,26 @@ class SiteOption:
 class Document:
     code: str
     label: str
+    # The family's stored document type (documents.models.DocumentKind) that
+    # fulfils it: a valid stored document of this type is offered instead of
+    # a new upload. "" : no stored document fits (a new upload every time).
+    kind: str = ""
+
+
+# Registration papers the towns' guides name, and the stored type each one is.
+DOCUMENT_KINDS = {
+    "responsabilite-civile": "attestation_rc",
+    "attestation-rc": "attestation_rc",
+    "assurance": "attestation_rc",
+    "vaccinations": "carnet_vaccination",
+    "carnet-vaccination": "carnet_vaccination",
+    "justificatif-domicile": "justificatif_domicile",
+    "livret-famille": "livret_famille",
+    "avis-imposition": "avis_imposition",
+    "attestation-caf": "attestation_caf",
+    "certificat-medical": "certificat_medical",
+    "autorite-parentale": "autorite_parentale",
+}
 
 
 @dataclass(frozen=True)
@@ -103,11 +123,15 @@ def service_options(options: Mapping | None, kind: str = "") -> ServiceOptions:
         ),
         capacity=int(o.get("capacity", DEFAULT_CAPACITY)),
         registration=o.get("registration", "auto"),
-        documents=tuple(Document(d["code"], d["label"]) for d in o.get("documents") or ()),
+        documents=tuple(
+            Document(d["code"], d["label"], d.get("kind") or DOCUMENT_KINDS.get(d["code"], ""))
+            for d in o.get("documents") or ()
+        ),
         eligibility=Eligibility(
             elig.get("min_age_months"),
             elig.get("max_age_months"),
             frozenset(elig.get("school_levels") or ()),
+            bool(elig.get("residents_only", False)),
         ),
         day_kinds=frozenset(DayKind(k) for k in kinds),
         waiting_mode=waiting.get("mode", "promote"),
@@ -193,8 +217,14 @@ def _booking_modules() -> frozenset[str]:
 
 
 def activity_eligibility(activity) -> Eligibility:
+    """The activity's age and level limits; residence comes from its service's
+    options (read the service with the activity: select_related)."""
+    service_options_ = getattr(activity.service, "options", None) or {}
     return Eligibility(
-        activity.min_age_months, activity.max_age_months, frozenset(activity.school_levels or ())
+        activity.min_age_months,
+        activity.max_age_months,
+        frozenset(activity.school_levels or ()),
+        bool((service_options_.get("eligibility") or {}).get("residents_only", False)),
     )
 
 

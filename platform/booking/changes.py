@@ -26,7 +26,13 @@ from booking.deadlines import evaluate_cell
 from booking.french import format_date
 from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration, WaitingListEntry
 from booking.rules import Action, Change, eligibility_problem, school_year_label, school_year_of
-from booking.services import _join_waiting_list, _take_place, hand_over_place, portal_url
+from booking.services import (
+    _join_waiting_list,
+    _take_place,
+    count_bookings,
+    hand_over_place,
+    portal_url,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,20 @@ class ChangesApplied:
         return len(self.booked) + len(self.cancelled) + len(self.waiting)
 
 
+def _resident(child, memo: dict) -> bool | None:
+    """Does the child's household live in the town (residence rules)? Once per household."""
+    from django.db import connection
+
+    from booking.rules import is_resident
+    from families.models import Household
+
+    if child.household_id not in memo:
+        city = Household.objects.filter(pk=child.household_id).values_list("city", flat=True)
+        city = city.first()
+        memo[child.household_id] = is_resident(city or "", connection.tenant.name)
+    return memo[child.household_id]
+
+
 @transaction.atomic
 def apply_changes(
     *,
@@ -101,7 +121,7 @@ def apply_changes(
         a.pk: a
         for a in Activity.objects.filter(
             service=service, is_active=True, pk__in={c.activity_id for c in changes}
-        )
+        ).select_related("service")
     }
     days = {c.day for c in changes}
     slots = {
@@ -122,6 +142,7 @@ def apply_changes(
     calendar = selectors.town_calendar()
     holidays = selectors.public_holidays()
 
+    residence: dict[int, bool | None] = {}
     errors: list[ChangeError] = []
     plan: list[tuple[Change, DaySlot, Booking | None, bool]] = []  # (change, slot, live, wait)
     for ch in changes:
@@ -154,6 +175,7 @@ def apply_changes(
                     birth_date=child.birth_date,
                     school_level=getattr(child, "school_class", ""),
                     on=ch.day,
+                    resident=_resident(child, residence),
                 )
             if problem:
                 errors.append(ChangeError(ch, f"{who} : {problem}."))
@@ -182,6 +204,7 @@ def apply_changes(
                 continue
         plan.append((ch, slot, booking, wait))
     if errors:
+        _count_refused(service, errors)
         raise ChangesRefused(errors)
 
     for ch, slot, booking, wait in plan:  # already in (activity, day) order
@@ -226,7 +249,10 @@ def apply_changes(
                 continue
         result.waiting.append(_join_waiting_list(slot, child))
     if errors:
+        _count_refused(service, errors)
         raise ChangesRefused(errors)  # rolls back every place taken above
+    count_bookings(service.module, ok=len(result.booked), waiting=len(result.waiting))
+    count_bookings(service.module, action="cancelled", ok=len(result.cancelled))
 
     if household is not None and result.count:
         lines = _lines(result, children)
@@ -235,6 +261,13 @@ def apply_changes(
         )
         _acknowledge(result.changeset, service, user, lines)
     return result
+
+
+def _count_refused(service, errors: list[ChangeError]) -> None:
+    for action in (Action.BOOK, Action.CANCEL):
+        refused = sum(e.change.action is action for e in errors)
+        name = "cancelled" if action is Action.CANCEL else "created"
+        count_bookings(service.module, action=name, refused=refused)
 
 
 def _registrations(children, service, days) -> dict[tuple[int, int], str]:

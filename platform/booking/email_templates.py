@@ -125,4 +125,34 @@ TEMPLATES = {
             "portal_url": _URL,
         },
     ),
+    "booking/email/absence_declaration.txt": EmailTemplate(
+        name="booking/email/absence_declaration.txt",
+        label="Absences — déclaration sur une période reçue",
+        subject="Absence de <prénom> enregistrée",
+        variables={
+            **_CHILD,
+            "declaration.first_day": "premier jour d'absence (filtre |jour)",
+            "declaration.last_day": "dernier jour d'absence (filtre |jour)",
+            "declaration.get_reason_display": "motif en toutes lettres",
+            "days": "les jours concernés : d.day, d.service_name, d.consequence (ce que la "
+            "facturation en fera)",
+            **_PORTAL,
+        },
+        sample={
+            "child": {"first_name": "Léa"},
+            "declaration": {
+                "first_day": _DAY,
+                "last_day": _DAY + timedelta(days=2),
+                "get_reason_display": "maladie",
+            },
+            "days": [
+                {
+                    "day": _DAY,
+                    "service_name": "Restauration scolaire",
+                    "consequence": "non facturé si le service accepte le justificatif",
+                }
+            ],
+            "portal_url": _URL,
+        },
+    ),
 }

@@ -25,6 +25,12 @@ def parse_keys(values) -> set[tuple[int, int, date]]:
     return {k for k in (parse_key(v) for v in values) if k is not None}
 
 
+def iso_date_input():
+    """<input type=date> wants YYYY-MM-DD whatever the language (a French
+    « 07/12/2026 » leaves the field empty in the browser)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PatternForm(forms.Form):
     """ "Réserver tous les lundis et jeudis de cette période"."""
 
@@ -37,8 +43,8 @@ class PatternForm(forms.Form):
         choices=WEEKDAY_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
-    du = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
-    au = forms.DateField(label="Au (inclus)", widget=forms.DateInput(attrs={"type": "date"}))
+    du = forms.DateField(label="Du", widget=iso_date_input())
+    au = forms.DateField(label="Au (inclus)", widget=iso_date_input())
     action = forms.ChoiceField(
         label="Action",
         choices=[(Action.BOOK.value, "Réserver"), (Action.CANCEL.value, "Annuler")],
@@ -100,8 +106,8 @@ class DecisionForm(forms.Form):
 
 
 class OpenDaysForm(forms.Form):
-    du = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
-    au = forms.DateField(label="Au (inclus)", widget=forms.DateInput(attrs={"type": "date"}))
+    du = forms.DateField(label="Du", widget=iso_date_input())
+    au = forms.DateField(label="Au (inclus)", widget=iso_date_input())
 
     def clean(self):
         data = super().clean()
@@ -158,12 +164,12 @@ class PeriodForm(forms.Form):
     first_day = forms.DateField(
         label="Premier jour concerné (facultatif)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=iso_date_input(),
     )
     last_day = forms.DateField(
         label="Dernier jour concerné (facultatif)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=iso_date_input(),
     )
     services = forms.MultipleChoiceField(
         label="Services (aucun : tous)", required=False, widget=forms.CheckboxSelectMultiple
@@ -176,12 +182,8 @@ class PeriodForm(forms.Form):
 
 class ClosureForm(forms.Form):
     label = forms.CharField(label="Libellé", max_length=160)
-    first_day = forms.DateField(
-        label="Premier jour fermé", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    last_day = forms.DateField(
-        label="Dernier jour fermé", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    first_day = forms.DateField(label="Premier jour fermé", widget=iso_date_input())
+    last_day = forms.DateField(label="Dernier jour fermé", widget=iso_date_input())
     services = forms.MultipleChoiceField(
         label="Services (aucun : tous)", required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -189,3 +191,64 @@ class ClosureForm(forms.Form):
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["services"].choices = [(s.code, s.name) for s in services]
+
+
+class FamilyPatternForm(forms.Form):
+    """ "Tous les mardis et jeudis jusqu'aux vacances", for chosen services and
+    children, from the family calendar: the matching days go into the basket."""
+
+    services = forms.MultipleChoiceField(label="Services", widget=forms.CheckboxSelectMultiple)
+    enfants = forms.TypedMultipleChoiceField(
+        label="Enfants", coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    jours = forms.TypedMultipleChoiceField(
+        label="Jours de la semaine",
+        coerce=int,
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    du = forms.DateField(label="Du", widget=iso_date_input())
+    au = forms.DateField(label="Au (inclus)", widget=iso_date_input())
+    action = forms.ChoiceField(
+        label="Action",
+        choices=[(Action.BOOK.value, "Réserver"), (Action.CANCEL.value, "Annuler")],
+        widget=forms.RadioSelect,
+        initial=Action.BOOK.value,
+    )
+
+    def __init__(self, *args, children=(), services=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enfants"].choices = [(c.pk, c.first_name) for c in children]
+        self.fields["services"].choices = [(s.code, s.name) for s in services]
+
+    def clean(self):
+        data = super().clean()
+        du, au = data.get("du"), data.get("au")
+        if du and au:
+            if au < du:
+                raise forms.ValidationError("La date de fin est avant la date de début.")
+            if (au - du).days > 366:
+                raise forms.ValidationError("Choisissez une période d'un an au plus.")
+        return data
+
+
+class AbsencePeriodForm(forms.Form):
+    """« Constance absente du 8 au 10 »: the reason has NO default."""
+
+    reason = forms.ChoiceField(
+        label="Motif",
+        choices=Absence.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez le motif de l'absence."},
+    )
+    comment = forms.CharField(
+        label="Commentaire (facultatif)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    justification = forms.FileField(
+        label="Justificatif : un seul fichier pour toute la période (PDF, JPEG ou PNG, 5 Mo max.)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )

@@ -129,7 +129,7 @@ def family_grid(*, children: list, service, start: date, end: date, now: datetim
     grid.registrations = by_child
     activities = list(
         Activity.objects.filter(service=service, is_active=True)
-        .select_related("site")
+        .select_related("service", "site")
         .order_by("site__name", "starts_at", "name", "id")
     )
     hourly = is_hourly(service)
@@ -283,43 +283,6 @@ def week_start(day: date) -> date:
 
 
 # --- staff ----------------------------------------------------------------------
-
-
-@dataclass
-class DayList:
-    activity: Activity
-    day: date
-    slot: DaySlot | None
-    bookings: list[Booking]
-    waiting: list[WaitingListEntry]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        out = {"present": 0, "absent": 0, "pending": 0}
-        for b in self.bookings:
-            out[b.attendance] += 1
-        return out
-
-
-def staff_day_list(*, activity: Activity, day: date) -> DayList:
-    """Who is expected at an activity on a day (pointage, PDF, CSV)."""
-    slot = DaySlot.objects.filter(activity=activity, day=day).first()
-    bookings, waiting = [], []
-    if slot is not None:
-        bookings = list(
-            Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED)
-            .select_related("child__household", "absence")
-            .order_by("child__last_name", "child__first_name", "id")
-        )
-        waiting = list(
-            WaitingListEntry.objects.filter(
-                slot=slot,
-                status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
-            )
-            .select_related("child")
-            .order_by("created_at", "id")
-        )
-    return DayList(activity, day, slot, bookings, waiting)
 
 
 @dataclass

@@ -216,6 +216,41 @@ class ReservationPeriod(models.Model):
         return self.label or f"{self.opens_at:%d/%m/%Y} – {self.closes_at:%d/%m/%Y}"
 
 
+class AbsenceReason(models.TextChoices):
+    ILLNESS = "illness", "maladie"
+    FAMILY = "family", "raison familiale"
+    OTHER = "other", "autre"
+
+
+class AbsenceDeclaration(models.Model):
+    """« Constance absente du 8 au 10 »: ONE declaration of a child's absence over
+    a period, for every service booked in those days, with one optional
+    justification file (each day's `Absence` row points to the same file).
+    Staff decide the whole declaration at once or day by day."""
+
+    child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="+")
+    first_day = models.DateField("premier jour")
+    last_day = models.DateField("dernier jour")
+    reason = models.CharField("motif", max_length=10, choices=AbsenceReason.choices)
+    comment = models.TextField("commentaire", blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = "déclaration d'absence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_day__lte=F("last_day")), name="booking_declaration_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} — {self.first_day:%d/%m/%Y} au {self.last_day:%d/%m/%Y}"
+
+
 class Absence(models.Model):
     """A family reports an absence for a booked day, with an optional or required
     justification (e.g. a medical certificate); staff decide. Billing reads
@@ -226,12 +261,16 @@ class Absence(models.Model):
         JUSTIFIED = "justified", "justifiée"
         UNJUSTIFIED = "unjustified", "non justifiée"
 
-    class Reason(models.TextChoices):
-        ILLNESS = "illness", "maladie"
-        FAMILY = "family", "raison familiale"
-        OTHER = "other", "autre"
+    Reason = AbsenceReason
 
     booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="absence")
+    declaration = models.ForeignKey(
+        AbsenceDeclaration,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="absences",
+    )
     reason = models.CharField("motif", max_length=10, choices=Reason.choices)
     comment = models.TextField("commentaire", blank=True)
     justification = models.FileField("justificatif", upload_to="absences/", blank=True)
@@ -351,6 +390,11 @@ class RegistrationDocument(models.Model):
 
     registration = models.ForeignKey(
         Registration, on_delete=models.CASCADE, related_name="documents"
+    )
+    # The family's stored document it uses (deposited once, reused; a new
+    # upload is stored there too). The file is the stored document's.
+    document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     code = models.SlugField(max_length=60)
     label = models.CharField(max_length=160)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from booking.catalogue import activity_eligibility, options_of
 from booking.models import Activity, Registration, RegistrationDocument, Site
-from booking.rules import eligibility_problem, school_year_label
+from booking.rules import eligibility_problem, is_resident, school_year_label
 from booking.services import portal_url
 from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
@@ -52,11 +52,16 @@ def request_registration(
     school_year: int,
     site: Site | None = None,
     documents: Mapping[str, object] | None = None,
+    stored: Mapping[str, int] | None = None,
     user=None,
     now: datetime | None = None,
 ) -> Registration:
+    """`documents`: new uploads by document code; `stored`: ids of the
+    family's stored documents chosen instead (deposited once, used everywhere).
+    A new upload is stored with the family's documents too."""
     now = now or timezone.now()
     documents = documents or {}
+    stored = stored or {}
     opts = options_of(service)
     sites = sites_of(service)
     if site is None and len(sites) == 1:
@@ -79,7 +84,9 @@ def request_registration(
         raise RegistrationRefused(
             f"{child.first_name} {what} pour {service.name} ({school_year_label(school_year)})."
         )
-    activities = Activity.objects.filter(service=service, is_active=True, site=site)
+    activities = Activity.objects.filter(service=service, is_active=True, site=site).select_related(
+        "service"
+    )
     first_day = date(school_year, 9, 1)
     for activity in activities[:1]:
         problem = eligibility_problem(
@@ -87,14 +94,20 @@ def request_registration(
             birth_date=child.birth_date,
             school_level=getattr(child, "school_class", ""),
             on=max(first_day, timezone.localdate(now)),
+            resident=household_resident(child.household),
         )
         if problem:
             raise RegistrationRefused(
                 f"{child.first_name} ne peut pas être inscrit(e) : {problem}."
             )
     checked = {}
+    reused = {}
+    household = _family_household(user, child)
     for doc in opts.documents:
         upload = documents.get(doc.code)
+        if upload is None and stored.get(doc.code):
+            reused[doc.code] = (doc, _stored_document(household, doc, stored[doc.code], now))
+            continue
         if upload is None:
             raise RegistrationRefused(f"Pièce manquante : {doc.label}.")
         try:
@@ -113,16 +126,32 @@ def request_registration(
         decided_at=None if opts.needs_validation else now,
     )
     for doc, info in checked.values():
+        kept = _store_upload(household, doc, info, user=user, child=child)
         row = RegistrationDocument(
             registration=registration,
+            document=kept,
             code=doc.code,
             label=doc.label,
             original_name=info.original_name,
             content_type=info.content_type,
             size=info.size,
         )
-        row.file.save(info.stored_name, info.as_file(), save=False)
+        if kept is not None:
+            row.file.name = kept.file.name
+        else:
+            row.file.save(info.stored_name, info.as_file(), save=False)
         row.save()
+    for doc, document in reused.values():
+        RegistrationDocument.objects.create(
+            registration=registration,
+            document=document,
+            code=doc.code,
+            label=doc.label,
+            file=document.file.name,
+            original_name=(document.title or document.get_kind_display())[:120],
+            content_type=document.content_type,
+            size=document.size,
+        )
     if opts.needs_validation:
         from demandes.services import submit_demande
 
@@ -145,6 +174,53 @@ def request_registration(
         registration.save(update_fields=["demande"])
     _notify(registration)
     return registration
+
+
+def _family_household(user, child):
+    """The household whose stored documents a registration may use: the
+    account's own (separated parents each have theirs), else the child's."""
+    adult = getattr(user, "adult", None) if user is not None else None
+    return adult.household if adult is not None else child.household
+
+
+def _stored_document(household, doc, document_id, now):
+    from documents.selectors import reusable_documents
+
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise RegistrationRefused(f"{doc.label} : document inconnu.") from None
+    found = (
+        reusable_documents(household, [doc.kind], today=timezone.localdate(now))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise RegistrationRefused(
+            f"{doc.label} : ce document n'est plus valable ou n'est pas du bon type ; "
+            "choisissez-en un autre ou envoyez un nouveau fichier."
+        )
+    return found
+
+
+def _store_upload(household, doc, info, *, user, child):
+    """Keep a new registration paper with the family's documents (reused next
+    time). None when the paper has no stored type."""
+    if not doc.kind:
+        return None
+    from documents.services import store_checked_document
+
+    try:
+        return store_checked_document(
+            household=household,
+            uploaded_by=user,
+            checked=info,
+            kind=doc.kind,
+            title=doc.label,
+            child=child if child.household_id == household.pk else None,
+        )
+    except ValidationError as exc:
+        raise RegistrationRefused(f"{doc.label} : {exc.messages[0]}") from None
 
 
 def _forget_refused(child, service, school_year) -> None:
@@ -189,6 +265,11 @@ def decide_registration(
     registration.save(update_fields=["status", "decided_by", "decided_at"])
     _notify(registration)
     return registration
+
+
+def household_resident(household) -> bool | None:
+    """Does the household live in the current town? None: its city is unknown."""
+    return is_resident(household.city, connection.tenant.name)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ Uploaded files are checked by documents.uploads (the one checker).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -55,16 +56,37 @@ class Eligibility:
     min_age_months: int | None = None
     max_age_months: int | None = None  # included: "jusqu'à 11 ans" = up to 143 months
     school_levels: frozenset[str] = frozenset()
+    residents_only: bool = False  # reserved to households living in the town
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "school_levels", frozenset(self.school_levels))
 
 
+def normalise_city(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def is_resident(city: str, town_name: str) -> bool | None:
+    """Does a household living in `city` live in the town? None: city unknown."""
+    if not (city or "").strip():
+        return None
+    return normalise_city(city) == normalise_city(town_name)
+
+
 def eligibility_problem(
-    rule: Eligibility, *, birth_date: date, school_level: str, on: date
+    rule: Eligibility,
+    *,
+    birth_date: date,
+    school_level: str,
+    on: date,
+    resident: bool | None = None,
 ) -> str | None:
     """None when the child may attend on `on`, else the French reason.
-    An unknown school level ("") does not exclude a child: staff check it."""
+    An unknown school level ("") or city (`resident` None) does not exclude a
+    child: staff check it."""
+    if rule.residents_only and resident is False:
+        return "réservé aux familles habitant la commune"
     age = age_in_months(birth_date, on)
     if rule.min_age_months is not None and age < rule.min_age_months:
         return f"accueil à partir de {_years(rule.min_age_months)}"

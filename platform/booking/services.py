@@ -28,6 +28,7 @@ from booking.calendar import DayKind, TownCalendar
 from booking.deadlines import evaluate_cell
 from booking.french import format_datetime
 from booking.models import Activity, Booking, DaySlot, WaitingListEntry
+from core import metrics
 
 
 class BookingRefused(Exception):
@@ -141,7 +142,34 @@ def book_days(
             )
         else:
             results.append(DayResult(day, DayStatus.FULL, "complet — liste d'attente possible"))
+    count_bookings(
+        service.module,
+        ok=sum(r.status is DayStatus.BOOKED for r in results),
+        waiting=sum(r.status is DayStatus.WAITING_LIST for r in results),
+        refused=sum(r.status in (DayStatus.REFUSED, DayStatus.FULL) for r in results),
+    )
     return BookingResult(tuple(results))
+
+
+def count_bookings(
+    module: str, *, ok: int = 0, waiting: int = 0, refused: int = 0, action: str = "created"
+) -> None:
+    """Metrics of what a booking service did: done and waiting-list days after
+    commit (a rollback counts nothing), refusals at once (nothing to commit)."""
+    if refused:
+        metrics.record_booking(module=module, action=action, outcome="refused", count=refused)
+    if ok:
+        metrics.after_commit(
+            metrics.record_booking, module=module, action=action, outcome="ok", count=ok
+        )
+    if waiting:
+        metrics.after_commit(
+            metrics.record_booking,
+            module=module,
+            action=action,
+            outcome="waiting_list",
+            count=waiting,
+        )
 
 
 def _join_waiting_list(slot: DaySlot, child) -> WaitingListEntry:
@@ -183,7 +211,9 @@ def cancel_booking(
         holidays=selectors.public_holidays(),
     )
     if not state.can_cancel and not staff:
+        count_bookings(service.module, action="cancelled", refused=1)
         raise BookingRefused(f"Annulation impossible : {state.explanation}.")
+    count_bookings(service.module, action="cancelled", ok=1)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
     # Staff may cancel after the deadline (the town's desk): billing may still
@@ -243,6 +273,7 @@ def _promote_next(slot: DaySlot, now: datetime) -> Booking | None:
     entry.status = WaitingListEntry.Status.PROMOTED
     entry.save(update_fields=["status", "resolved_at"])
     booking = Booking.objects.create(slot=slot, child_id=entry.child_id, from_waiting_list=True)
+    count_bookings(slot.activity.service.module, ok=1)  # the waiting child's booking
     notify_family(
         child_id=entry.child_id,
         template="booking/email/promoted.txt",

@@ -25,7 +25,8 @@ class StaffHubMixin:
                 f"{code}:staff-day",
                 order=20,
                 area=code,
-                match=f"/{code.replace('_', '-')}/gestion/",
+                match=" ".join(name for _, name in self.staff_tabs())
+                + f" {code}:staff-day-csv {code}:staff-day-pdf",
             )
         ]
 

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from core.towns import active_towns
+
 
 @shared_task
 def expire_waiting_offers() -> int:
@@ -11,12 +13,9 @@ def expire_waiting_offers() -> int:
     (towns with `waiting_list.mode: offer`). One pass over the active towns;
     each town's work is small (an indexed scan of its offered entries)."""
     from booking.services import expire_offers
-    from tenants.models import Commune
 
     total = 0
-    for commune in Commune.objects.exclude(schema_name="public").filter(
-        status=Commune.Status.ACTIVE
-    ):
+    for commune in active_towns():
         with tenant_context(commune):
             total += expire_offers()
     connection.set_schema_to_public()

@@ -1,4 +1,5 @@
-"""API base: errors are RFC 9457 problem documents with a French `detail`."""
+"""API base: errors are RFC 9457 problem documents with a French `detail`
+(request bodies: core.parsers, bounded JSON)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ _TITLES = {
     404: "Introuvable",
     405: "Méthode non autorisée",
     409: "Conflit",
+    413: "Requête trop volumineuse",
+    415: "Type de contenu non pris en charge",
     429: "Trop de requêtes",
+    500: "Erreur du serveur",
 }
 
 
@@ -45,6 +49,17 @@ def problem_response(status_code: int, detail: str, **extra) -> JsonResponse:
         content_type="application/problem+json",
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def server_error_body(event_id: str = "") -> dict:
+    body = problem_body(
+        500,
+        "Une erreur inattendue s'est produite de notre côté. L'équipe technique est prévenue ; "
+        "réessayez dans quelques minutes.",
+    )
+    if event_id:
+        body["sentry_event_id"] = event_id
+    return body
 
 
 def problem_exception_handler(exc, context):

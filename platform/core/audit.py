@@ -28,6 +28,7 @@ VIEW_ERASURE_PLAN = "personal_data.erasure_plan"
 ERASURE = "personal_data.erasure"
 RETENTION_PURGE = "personal_data.retention_purge"
 EXPORT = "personal_data.export"
+ELIGIBILITY_OVERRIDE = "eligibility.override"
 VIEW_HEALTH = "health.view"
 
 LABELS = {
@@ -39,6 +40,7 @@ LABELS = {
     ERASURE: "effacement des données d'une famille",
     RETENTION_PURGE: "purge automatique (durée de conservation dépassée)",
     EXPORT: "export de ses données par la famille",
+    ELIGIBILITY_OVERRIDE: "dérogation aux conditions d'accueil (âge, résidence)",
     VIEW_HEALTH: "consultation des données de santé (liste du jour, pointage)",
 }
 

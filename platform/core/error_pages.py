@@ -12,6 +12,7 @@ import logging
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape
 
 from core.api import problem_response
 
@@ -34,8 +35,8 @@ PLAIN = (
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>{title}</title></head><body><main><h1>{title}</h1>"
     "<p>Veuillez réessayer dans quelques instants. Si le problème continue, "
-    'contactez votre mairie.</p><p><a href="/">Retour à l\'accueil</a></p>'
-    "</main></body></html>"
+    "contactez votre mairie.</p>{reference}"
+    '<p><a href="/">Retour à l\'accueil</a></p></main></body></html>'
 )
 
 
@@ -55,8 +56,10 @@ def _page(request, status: int, template: str, **context):
         )
     except Exception:  # noqa: BLE001 - an error page must never fail
         logger.exception("error page %s could not be drawn", status)
+        event = context.get("sentry_event_id")
+        reference = f"<p>Référence : {escape(event)}</p>" if event else ""
         return HttpResponse(
-            PLAIN.format(title=TITLES[status]),
+            PLAIN.format(title=TITLES[status], reference=reference),
             status=status,
             content_type="text/html; charset=utf-8",
         )
@@ -80,7 +83,9 @@ def server_error(request):
         try:
             import sentry_sdk
 
-            event_id = sentry_sdk.last_event_id()
+            # The event Sentry captured for THIS request (its per-request scope);
+            # without a DSN nothing was sent, so there is no id to quote.
+            event_id = sentry_sdk.last_event_id() if sentry_sdk.get_client().dsn else None
         except Exception:  # noqa: BLE001
             event_id = None
     extra = {"sentry_event_id": event_id} if event_id else {}

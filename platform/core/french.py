@@ -82,13 +82,14 @@ def format_number(value, places: int = 2) -> str:
     return f"−{text}" if amount < 0 else text
 
 
-def euros(value) -> str:
-    """3.2 -> "3,20 €"; 1234.5 -> "1 234,50 €" (display rounding only, no-break spaces).
-    None or text that is no number -> "" (a template never fails on it)."""
+def euros(value, space: str = NBSP) -> str:
+    """3.2 -> "3,20 €"; 1234.5 -> "1 234,50 €" (display rounding only, a no-break
+    space before €; `space=" "` for plain texts). None or text that is no number
+    -> "" (a template never fails on it)."""
     if value is None or value == "":
         return ""
     try:
-        return f"{format_number(Decimal(str(value)))}{NBSP}€"
+        return f"{format_number(Decimal(str(value)))}{space}€"
     except (InvalidOperation, ValueError, TypeError):
         return ""
 

@@ -17,6 +17,8 @@ import logging
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 
+from core.towns import config_of_schema
+
 log = logging.getLogger(__name__)
 
 
@@ -76,12 +78,7 @@ def town_overrides() -> dict:
         schema = connection.schema_name
         if not schema or schema == "public":
             return {}
-        from tenants.models import Commune
-
-        config = (
-            Commune.objects.filter(schema_name=schema).values_list("config", flat=True).first()
-            or {}
-        )
+        config = config_of_schema(schema)
     return config.get("email_templates") or {}
 
 

@@ -8,9 +8,11 @@ town. Modules call the helpers, never the counters directly:
     metrics.record_booking(module="periscolaire")            # inside the town
     metrics.record_payment(provider="payzen", outcome="paid", amount_cents=4250)
 
-The town label defaults to the town of the current request or task. Inside a
-service's `transaction.atomic`, count after commit so a rolled-back booking is
-not counted: `transaction.on_commit(lambda: metrics.record_booking(...))`.
+The town label defaults to the town of the current request or task. The
+services that do the work record (booking.services/changes, billing's payment
+notifications, notifications' sender), after commit so a rolled-back booking is
+not counted: `metrics.after_commit(metrics.record_booking, module=..., ...)`.
+A refusal is counted at once (nothing is committed).
 
 Processes: gunicorn and Celery prefork run several processes; with
 PROMETHEUS_MULTIPROC_DIR set (deploy/ sets it) every process writes its
@@ -33,8 +35,9 @@ log = logging.getLogger(__name__)
 
 BOOKINGS = Counter(
     "guichet_bookings_total",
-    "Réservations enregistrées (ou annulées), par commune et module.",
-    ["town", "module", "action"],
+    "Réservations et annulations, par commune, module et issue "
+    "(action: created, cancelled; outcome: ok, waiting_list, refused).",
+    ["town", "module", "action", "outcome"],
 )
 PAYMENTS = Counter(
     "guichet_payments_total",
@@ -50,6 +53,16 @@ TASK_FAILURES = Counter(
     "guichet_task_failures_total",
     "Tâches Celery en échec, par commune et tâche.",
     ["town", "task"],
+)
+REFUSED_NOTIFICATIONS = Counter(
+    "guichet_payment_notifications_refused_total",
+    "Notifications de paiement refusées (signature, montant, facture...), par commune et raison.",
+    ["town", "provider", "reason"],
+)
+EMAILS = Counter(
+    "guichet_emails_total",
+    "E-mails envoyés ou en échec, par commune et issue (sent, failed).",
+    ["town", "outcome"],
 )
 DISPATCHED = Counter(
     "guichet_dispatched_tasks_total",
@@ -71,9 +84,38 @@ def town_label(town=None) -> str:
     return str(getattr(town, "slug", town))
 
 
-def record_booking(*, module: str, town=None, action: str = "created", count: int = 1) -> None:
-    """action: "created" or "cancelled"; count: days or slots booked at once."""
-    BOOKINGS.labels(town=town_label(town), module=module, action=action).inc(count)
+def after_commit(record, /, **labels) -> None:
+    """Call `record(**labels)` once the current transaction commits (at once outside
+    one), with the town label read NOW (the schema may change before the commit)."""
+    from django.db import transaction
+
+    labels.setdefault("town", town_label())
+    transaction.on_commit(lambda: record(**labels))
+
+
+def record_booking(
+    *,
+    module: str,
+    town=None,
+    action: str = "created",
+    outcome: str = "ok",
+    count: int = 1,
+) -> None:
+    """action: "created" or "cancelled"; outcome: "ok", "waiting_list", "refused";
+    count: days or slots at once."""
+    if count:
+        BOOKINGS.labels(
+            town=town_label(town), module=module or "-", action=action, outcome=outcome
+        ).inc(count)
+
+
+def record_refused_notification(*, provider: str, reason: str, town=None) -> None:
+    REFUSED_NOTIFICATIONS.labels(town=town_label(town), provider=provider, reason=reason).inc()
+
+
+def record_email(*, outcome: str, town=None, count: int = 1) -> None:
+    """outcome: "sent" or "failed"."""
+    EMAILS.labels(town=town_label(town), outcome=outcome).inc(count)
 
 
 def record_payment(*, provider: str, outcome: str, town=None, amount_cents: int = 0) -> None:

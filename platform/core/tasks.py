@@ -5,6 +5,7 @@ from celery import shared_task
 from django.db import connection
 
 from core import metrics
+from core.towns import active_towns
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,14 @@ def dispatch_to_towns(
     """
     from celery import current_app
     from django.conf import settings
-    from django_tenants.utils import get_public_schema_name, tenant_context
+    from django_tenants.utils import tenant_context
 
     from core.scheduling import max_window_seconds, spread_countdown
-    from tenants.models import Commune
 
     task = current_app.tasks[task_name]  # an unknown name fails here, loudly
     limit = max_window_seconds(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None))
     window = max(0, min(int(window_seconds), limit))
-    towns = (
-        Commune.objects.exclude(schema_name=get_public_schema_name())
-        .filter(status=Commune.Status.ACTIVE)
-        .only("pk", "schema_name", "slug")
-        .order_by("slug")
-    )
+    towns = active_towns().only("pk", "schema_name", "slug")
     options = {"queue": queue} if queue else {}
     sent = 0
     # One broker connection for every message (~25 % faster: 1.8 ms per town

@@ -9,6 +9,11 @@ from django.dispatch import Signal
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 
+def all_towns():
+    """Every town, suspended ones included (public schema), by slug."""
+    return get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).order_by("slug")
+
+
 def active_towns():
     """Every active town (public schema), by slug: what per-town jobs walk."""
     town = get_tenant_model()

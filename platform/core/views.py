@@ -8,13 +8,12 @@ from django.views.decorators.cache import never_cache
 from core.access import PUBLIC, access
 from core.models import Contact, Service
 from core.modules import registry
+from core.towns import active_towns
 
 
 @access(PUBLIC)
 def platform_home(request):
-    from tenants.models import Commune
-
-    communes = Commune.objects.exclude(schema_name="public").filter(status=Commune.Status.ACTIVE)
+    communes = active_towns().order_by("name")
     return render(request, "portal/platform_home.html", {"communes": communes})
 
 

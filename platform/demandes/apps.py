@@ -8,7 +8,6 @@ class DemandesConfig(Contributor, AppConfig):
     verbose_name = "Demandes"
 
     def staff_nav(self, request):
-        from core.contributions import NavEntry
 
         return [NavEntry("Demandes", "demandes:inbox", order=5)]
 

@@ -27,6 +27,7 @@ from core.access import FAMILY_OBJECT, FAMILY_PAGE, STAFF, access
 from core.api import problem
 from documents import personal_data, rules, selectors, services
 from documents.models import Document, DocumentKind
+from documents.vault import VaultError
 from documents.views import attachment
 
 BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
@@ -301,10 +302,15 @@ class VaultItemOut(serializers.Serializer):
     size = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     download_url = serializers.CharField()
+    problem = serializers.CharField(
+        required=False, help_text="Vide, ou pourquoi ce document ne peut pas être lu"
+    )
 
 
-def _vault_out(item) -> dict:
-    meta = services.vault_metadata(item)
+def _vault_out(item, meta=None, problem="") -> dict:
+    if meta is None and not problem:
+        meta = services.vault_metadata(item)
+    meta = meta or {"title": "Document illisible", "content_type": "application/octet-stream"}
     return {
         "id": item.public_id,
         "title": meta["title"],
@@ -312,6 +318,7 @@ def _vault_out(item) -> dict:
         "size": item.size,
         "created_at": item.created_at,
         "download_url": reverse("api:documents:vault-file", args=[item.public_id]),
+        "problem": problem,
     }
 
 
@@ -328,7 +335,13 @@ class VaultListView(VaultAPIView):
     def get(self, request):
         return Response(
             VaultItemOut(
-                [_vault_out(i) for i in selectors.vault_items(self.household)], many=True
+                [
+                    _vault_out(item, meta, problem)
+                    for item, meta, problem in services.vault_listing(
+                        self.household, selectors.vault_items(self.household)
+                    )
+                ],
+                many=True,
             ).data
         )
 
@@ -363,7 +376,12 @@ class VaultItemView(VaultAPIView):
 class VaultFileView(VaultAPIView):
     @extend_schema(summary="Télécharger un document de mon coffre-fort", responses=BINARY)
     def get(self, request, public_id):
-        meta, content = services.vault_read(selectors.vault_item(self.household, public_id))
+        item = selectors.vault_item(self.household, public_id)
+        try:
+            meta, content = services.vault_read(item)
+        except VaultError as exc:
+            services.report_unreadable(item, exc)
+            return problem(409, services.UNREADABLE)
         return attachment(content, filename=meta["name"], content_type=meta["content_type"])
 
 

@@ -5,6 +5,30 @@ class DocumentsConfig(AppConfig):
     name = "documents"
     verbose_name = "Documents et données personnelles"
 
+    def family_nav(self, request):
+        from core.contributions import NavEntry
+
+        return [NavEntry("Documents", "documents:list", 50, match="documents:*")]
+
+    def family_dashboard_cards(self, request, household):
+        from datetime import timedelta
+
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from core.contributions import DashboardCard
+        from documents.models import Document
+
+        if household is None:
+            return []
+        soon = timezone.localdate() + timedelta(days=30)
+        to_act = list(
+            Document.objects.filter(household=household)
+            .filter(Q(status=Document.Status.REJECTED) | Q(valid_until__lte=soon))
+            .select_related("child")[:5]
+        )
+        return [DashboardCard("documents/family/_card_documents.html", 50, {"documents": to_act})]
+
     def ready(self):
         from demandes.handlers import register
         from documents import checks  # noqa: F401  (registers the deploy check)

@@ -12,9 +12,10 @@ def vault_master_key(app_configs, **kwargs):
     if key == DEV_KEY or len(key) < 32:
         return [
             Error(
-                "VAULT_MASTER_KEY doit être défini (32 caractères au moins, aléatoires) en production.",
-                hint="python -c 'import secrets; print(secrets.token_urlsafe(48))' ; à sauvegarder à part : "
-                "le perdre rend illisibles tous les coffres-forts.",
+                "VAULT_MASTER_KEY doit être défini (32 caractères au moins, aléatoires) "
+                "en production.",
+                hint="python -c 'import secrets; print(secrets.token_urlsafe(48))' ; "
+                "à sauvegarder à part : le perdre rend illisibles tous les coffres-forts.",
                 id="documents.E001",
             )
         ]

@@ -156,7 +156,10 @@ def describe_deadline(rule: dict) -> str:
         return f"au plus tard le {rule['day']} du mois précédent{at}"
     if kind == "weeks_before_session":
         weeks = rule["weeks"]
-        return f"au plus tard {weeks} semaine{'s' if weeks > 1 else ''} avant le début de la session{at}"
+        return (
+            f"au plus tard {weeks} semaine{'s' if weeks > 1 else ''} avant le début "
+            f"de la session{at}"
+        )
     if kind == "none":
         return "sans délai"
     return "selon les conditions du service"

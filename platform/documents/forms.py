@@ -35,7 +35,9 @@ class DocumentUploadForm(forms.Form):
         label="Valable jusqu'au (facultatif)",
         required=False,
         widget=DateInput(),
-        help_text="Laissez vide : la date est calculée selon le type de document quand c'est possible.",
+        help_text=(
+            "Laissez vide : la date est calculée selon le type de document quand c'est possible."
+        ),
     )
 
     def __init__(self, *args, children=None, **kwargs):

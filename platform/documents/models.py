@@ -138,3 +138,22 @@ class VaultItem(models.Model):
 
     def __str__(self) -> str:  # never the (encrypted) title
         return f"coffre-fort n° {self.pk}"
+
+
+class VaultKey(models.Model):
+    """A family's vault key, wrapped under the master key `key_id`
+    (documents/vault.py; `manage.py rotate_vault_keys` re-wraps it)."""
+
+    personal_data_export = False  # a wrapped key means nothing to the family
+
+    household = models.OneToOneField(
+        "families.Household", on_delete=models.CASCADE, related_name="+"
+    )
+    key_id = models.CharField(max_length=20)
+    wrapped = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key_id"])]
+
+    def __str__(self) -> str:  # never the key
+        return f"clé du coffre-fort du foyer {self.household_id} (maîtresse {self.key_id})"

@@ -64,30 +64,27 @@ class Retention:
     model: str  # "billing.Invoice"
     reason: str  # French, shown to staff on the erasure plan
     keep: Callable[[models.QuerySet], models.QuerySet] | None = None  # rows kept (default: all)
+    # Kept rows whole, with who they are about replaced by a pseudonym: called
+    # with the kept primary keys before anything of the family is deleted.
+    anonymise: Callable[[set], None] | None = None
+    # Links the anonymiser cuts (the kept row does not keep their target alive).
+    detach: tuple[str, ...] = ()
 
 
 _RETENTIONS: dict[str, Retention] = {}
 
 
-def register_retention(model: str, *, reason: str, keep=None) -> None:
+def register_retention(model: str, *, reason: str, keep=None, anonymise=None, detach=()) -> None:
     """Declare rows an erasure must keep (call from an AppConfig.ready())."""
-    _RETENTIONS[model] = Retention(model, reason, keep)
+    _RETENTIONS[model] = Retention(model, reason, keep, anonymise, tuple(detach))
 
 
 def retentions() -> dict[str, Retention]:
     return dict(_RETENTIONS)
 
 
-# Declared here for models other issues add: they apply as soon as the model exists.
-register_retention(
-    "billing.Invoice",
-    reason="Factures émises : pièces comptables conservées 10 ans (code de commerce, art. L123-22 ; "
-    "instruction budgétaire et comptable M57).",
-)
-register_retention(
-    "billing.Payment",
-    reason="Paiements : pièces comptables conservées 10 ans (code de commerce, art. L123-22).",
-)
+# Accounting records (billing's invoices, lines, payments) are declared by their
+# module (modules/billing/retention.py), with the anonymiser that keeps them whole.
 register_retention(
     "demandes.Demande",
     reason="Demande d'effacement : preuve du traitement de la demande (RGPD, art. 5.2 et 12).",
@@ -349,7 +346,10 @@ def erasure_plan(household) -> ErasurePlan:
         for model, pks in list(kept.items()):
             if not pks:
                 continue
+            detached = getattr(_RETENTIONS.get(model._meta.label), "detach", ())
             for f in _fks(model):
+                if f.name in detached:
+                    continue
                 target = f.related_model
                 # SET_NULL: deleting the target only blanks the link; anything
                 # else (PROTECT, CASCADE...) needs the target to stay.
@@ -403,6 +403,10 @@ def erase_household(*, household, actor, reason: str, action: str = audit.ERASUR
     plan = erasure_plan(household)
     graph = plan.graph
     kept = defaultdict(set, plan.kept)
+    for model, pks in plan.retained.items():
+        rule = _RETENTIONS.get(model._meta.label)
+        if pks and rule and rule.anonymise:
+            rule.anonymise(pks)  # kept whole, under a pseudonym (detached links cut)
     pending = {m: graph.rows[m] - kept[m] for m in graph.models() if graph.rows[m] - kept[m]}
     files = _file_names(pending)
     deleted: dict[str, int] = defaultdict(int)

@@ -93,3 +93,18 @@ def family_emails(household) -> list[str]:
         if address and address not in emails:
             emails.append(address)
     return emails
+
+
+def reusable_documents(household, kinds, *, today):
+    """The household's stored documents a form may use instead of a new upload:
+    of the given types, not refused, not expired on `today` (newest first)."""
+    from django.db.models import Q
+
+    if household is None or not kinds:
+        return Document.objects.none()
+    return (
+        Document.objects.filter(household=household, kind__in=list(kinds))
+        .exclude(status=Document.Status.REJECTED)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("-created_at", "-id")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ from documents import vault as crypto
 from documents.models import Document, DocumentKind, DocumentUse, VaultItem
 from documents.storage import delete_after_commit
 from documents.uploads import CheckedFile, check_bytes, check_upload
+
+log = logging.getLogger(__name__)
 
 CLOSED_DEMANDE_STATUSES = ("accepted", "refused", "cancelled")
 
@@ -121,7 +124,33 @@ def upload_document(
     issued_on: dt.date | None = None,
     valid_until: dt.date | None = None,
 ) -> Document:
-    checked = check_upload(uploaded_file)
+    return store_checked_document(
+        household=household,
+        uploaded_by=uploaded_by,
+        checked=check_upload(uploaded_file),
+        kind=kind,
+        title=title,
+        child=child,
+        issued_on=issued_on,
+        valid_until=valid_until,
+    )
+
+
+@transaction.atomic
+def store_checked_document(
+    *,
+    household,
+    uploaded_by,
+    checked: CheckedFile,
+    kind: str,
+    title: str = "",
+    child=None,
+    issued_on: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> Document:
+    """Keep a checked file with the family's documents (an upload on the
+    documents page, or a registration paper: offered next time instead of a
+    new upload)."""
     return _create_document(
         household=household,
         uploaded_by=uploaded_by,
@@ -309,6 +338,47 @@ def vault_store(*, household, uploaded_file, title: str = "") -> VaultItem:
 
 def vault_metadata(item: VaultItem) -> dict:
     return crypto.open_metadata(item.metadata, **_where(item.household, item.public_id))
+
+
+UNREADABLE = (
+    "Ce document ne peut pas être déchiffré. Nos équipes techniques sont prévenues ; "
+    "vos autres documents ne sont pas concernés."
+)
+
+
+def vault_listing(household, items) -> list[tuple[VaultItem, dict | None, str]]:
+    """(item, metadata or None, French problem) for each item: one unreadable blob
+    (corrupted, or a master key missing after a change) degrades only its own
+    line, and is reported to the operator (error log, Sentry when configured)."""
+    try:
+        key = crypto.family_key(schema=connection.schema_name, household_id=household.pk)
+    except crypto.VaultError as exc:
+        key, key_problem = None, exc
+    out = []
+    for item in items:
+        try:
+            if key is None:
+                raise key_problem
+            meta = crypto.open_metadata(item.metadata, key=key, **_where(household, item.public_id))
+        except crypto.VaultError as exc:
+            report_unreadable(item, exc)
+            out.append((item, None, UNREADABLE))
+        else:
+            out.append((item, meta, ""))
+    return out
+
+
+def report_unreadable(item: VaultItem, exc: Exception) -> None:
+    log.error(
+        "vault_item_unreadable",
+        extra={"vault_item": item.pk, "household": item.household_id, "reason": str(exc)},
+    )
+    try:
+        import sentry_sdk
+
+        sentry_sdk.capture_message(f"Coffre-fort : élément {item.pk} illisible ({exc})", "error")
+    except Exception:  # noqa: BLE001, S110 - reporting must never break the page
+        pass
 
 
 def vault_read(item: VaultItem) -> tuple[dict, bytes]:

@@ -7,16 +7,16 @@ import logging
 from celery import shared_task
 from django.db import connection
 
+from core.towns import active_towns
+
 log = logging.getLogger(__name__)
 
 
 def _for_each_town(task) -> int:
     from django_tenants.utils import tenant_context
 
-    from tenants.models import Commune
-
     connection.set_schema_to_public()
-    towns = list(Commune.objects.exclude(schema_name="public").filter(status=Commune.Status.ACTIVE))
+    towns = list(active_towns())
     for commune in towns:
         with tenant_context(commune):
             task.delay()

@@ -49,15 +49,21 @@ def force_pk(model, pk, **fields):
 
 def make_family(name: str, *, username: str, pks: dict | None = None):
     """A household with one signed-up adult and one child (in the current schema)."""
+    from django.contrib.auth import get_user_model
+
     from families.models import Adult, Child, Household
-    from tests.factories import UserFactory
 
     pks = pks or {}
-    User = UserFactory._meta.get_model_class()
+    User = get_user_model()
     if "user" in pks:
         user = force_pk(User, pks["user"], username=username, email=f"{username}@example.org")
     else:
-        user = UserFactory(username=username, email=f"{username}@example.org")
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.org"}
+        )
+        if created:
+            user.set_password("mot-de-passe-de-test-assez-long")
+            user.save(update_fields=["password"])
     household = (
         force_pk(Household, pks["household"], name=name)
         if "household" in pks

@@ -242,7 +242,8 @@ def _reencode_image(data: bytes, kind: str, name: str) -> bytes:
             with Image.open(io.BytesIO(data)) as probe:
                 if probe.width * probe.height > MAX_PIXELS:
                     refuse(
-                        f"L'image « {name} » est trop grande ({probe.width} × {probe.height} pixels).",
+                        f"L'image « {name} » est trop grande ({probe.width} × "
+                        f"{probe.height} pixels).",
                         "too_many_pixels",
                     )
                 probe.verify()

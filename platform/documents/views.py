@@ -32,6 +32,7 @@ from documents.forms import (
     VaultUploadForm,
 )
 from documents.models import Document
+from documents.vault import VaultError
 
 
 def family_only(view):
@@ -207,7 +208,7 @@ def vault(request, household):
                 messages.success(request, "Le document est rangé dans votre coffre-fort.")
                 return redirect("documents:vault")
         status = 400
-    items = [(item, services.vault_metadata(item)) for item in selectors.vault_items(household)]
+    items = services.vault_listing(household, selectors.vault_items(household))
     return render(
         request,
         "documents/vault.html",
@@ -223,7 +224,13 @@ def vault(request, household):
 @access(FAMILY_OBJECT)
 @family_only
 def vault_download(request, household, public_id):
-    meta, content = services.vault_read(selectors.vault_item(household, public_id))
+    item = selectors.vault_item(household, public_id)
+    try:
+        meta, content = services.vault_read(item)
+    except VaultError as exc:
+        services.report_unreadable(item, exc)
+        messages.error(request, services.UNREADABLE)
+        return redirect("documents:vault")
     return attachment(content, filename=meta["name"], content_type=meta["content_type"])
 
 

@@ -14,13 +14,14 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.fields import get_error_detail
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
 from core.access import FAMILY_API, FAMILY_API_OBJECT, access
 from core.api import problem
+from core.parsers import BoundedJSONParser
 from demandes import handlers
 from demandes import rules as demande_rules
 from demandes.models import Attachment, Demande, DemandeEvent
@@ -425,7 +426,7 @@ class DemandeDetailView(FamilyAPIView):
 
 @access(FAMILY_API_OBJECT, pk="demande")
 class DemandeMessageView(FamilyAPIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     @extend_schema(
         summary="Écrire aux services (avec une pièce jointe)",

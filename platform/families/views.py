@@ -72,6 +72,7 @@ def dashboard(request):
         adult = selectors.adult_of(request.user)
     except Http404:
         return render(request, "families/unlinked.html", status=200)
+
     demandes = list(selectors.demandes_of(request.user)[:LATEST_DEMANDES])
     children = list(selectors.children_of(request.user))
     return render(

@@ -14,6 +14,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from core import metrics
 from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,13 @@ def deliver(pk: int) -> bool:
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             row.save(update_fields=["attempts", "last_error"])
+            metrics.after_commit(metrics.record_email, outcome="failed")
             log.warning("outbox_send_failed", extra={"outbox_id": row.pk, "attempts": row.attempts})
             return False
         row.sent_at = timezone.now()
         row.attempts += 1
         row.save(update_fields=["sent_at", "attempts"])
+        metrics.after_commit(metrics.record_email, outcome="sent")
         return True
 
 

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from core.towns import active_towns
 from notifications import services
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,8 @@ def flush_outboxes() -> int:
     does not scale). Each town costs one indexed query on a partial index of
     pending rows, usually empty.
     """
-    from tenants.models import Commune
-
     sent = 0
-    for commune in Commune.objects.exclude(schema_name="public").filter(
-        status=Commune.Status.ACTIVE
-    ):
+    for commune in active_towns():
         with tenant_context(commune):
             try:
                 sent += services.flush_pending()

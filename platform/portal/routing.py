@@ -23,6 +23,7 @@ from django.urls import get_script_prefix, set_script_prefix
 
 from core.api import problem_response
 from core.context import current_town
+from core.towns import towns_changed
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class TownDirectory:
 
 
 towns = TownDirectory()
+towns_changed.connect(lambda **kwargs: towns.clear(), weak=False, dispatch_uid="routing-towns")
 
 
 class _PublicTenant:

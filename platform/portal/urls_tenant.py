@@ -34,6 +34,7 @@ urlpatterns = [
     path("identite/favicon.svg", views.town_favicon, name="town-favicon"),
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
+    path("mon-espace/", include("booking.family_urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
     path("", include("content.urls")),

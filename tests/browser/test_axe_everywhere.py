@@ -6,6 +6,13 @@ world of objects (tests/hardening/world.py, the isolation matrix's world): a
 child, a demande, an invoice, each booking module's grid, a news item, a
 family's file in the back office... A new page cannot escape the check.
 
+The same visit checks the look and feel (issue #15, docs/design-system.md):
+one pass per screen size, a phone (360x740) in a town made from Castres'
+YAML and a desktop (1280x800) in one made from Bondoufle's. On every page:
+nothing wider than the screen (scrollWidth <= innerWidth), every button,
+input, select and textarea wears a component class of the design system, and
+no English left on the page (Forbidden, Server Error, Please, Choose...).
+
 The world is COMMITTED (the live server reads it from another connection) in
 a throwaway town, Castres' YAML under another slug, dropped afterwards with
 its schema: nothing is left in the session towns.
@@ -15,6 +22,10 @@ Who signs in comes from the accessibility statement's list
 browser context per actor (one per service area for agents), pages reused."""
 
 from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -33,6 +44,45 @@ from tests.hardening.world import (
 )
 
 SLUG = "axe-monde"
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "test-artifacts" / "sweep"
+    if os.environ.get("SWEEP_SHOTS")
+    else None
+)
+# One pass per screen size, each in its own town (two towns' configurations).
+SCREENS = {
+    "telephone": ({"width": 360, "height": 740}, "castres"),
+    "ordinateur": ({"width": 1280, "height": 800}, "bondoufle"),
+}
+COMPONENTS = ("btn", "input", "select", "textarea", "checkbox", "radio", "file")
+# Words that only an untranslated page shows (Django's, a library's, ours).
+ENGLISH = (
+    "Forbidden",
+    "Server Error",
+    "Not Found",
+    "Please",
+    "Choose",
+    "Submit",
+    "This field",
+    "Enter a valid",
+    "Select a valid",
+    "Currently",
+    "Page not found",
+    "Bad Request",
+)
+LOOK = """([components, english]) => {
+  const root = document.documentElement;
+  const unstyled = [...document.querySelectorAll(
+      "button, input:not([type=hidden]), select, textarea")]
+    .filter((el) => !components.some((c) => el.classList.contains(c)))
+    .map((el) => el.outerHTML.slice(0, 90));
+  const text = document.body ? document.body.innerText : "";
+  const words = english.filter((w) => new RegExp("\\b" + w + "\\b").test(text));
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 3).map((el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""));
+  return {width: root.scrollWidth, viewport: window.innerWidth, unstyled, words, wide};
+}"""
 # Files by their name (other downloads and non-HTML answers are recognised when
 # opened), and sign-out (it would end the sweep's session). The API is left out.
 SKIP_SUFFIXES = (".pdf", ".zip", ".csv", ".xlsx", ".ics", ".json", ".txt", ".xml", ".yaml")
@@ -41,22 +91,33 @@ SKIP_PARTS = ("deconnexion", "logout")
 ACTOR = {"visitor": "anonymous", "family": "family_a", "agent": "agent", "town_admin": "town_admin"}
 
 
+REPLACE = {
+    "castres": (
+        ("slug: castres", f"slug: {SLUG}"),
+        ("aliases: [ville-castres]", "aliases: []"),
+        ('insee_code: "81065"', 'insee_code: "99998"'),
+    ),
+    "bondoufle": (
+        ("slug: bondoufle", f"slug: {SLUG}"),
+        ('insee_code: "91086"', 'insee_code: "99998"'),
+    ),
+}
+
+
 @pytest.fixture
-def world(live_town, settings, tmp_path):
-    """A throwaway town with one household owning every kind of object a URL
-    can name, its staff and its content; all committed, then dropped."""
+def world(live_town, settings, tmp_path, request):
+    """A throwaway town (from the screen's town YAML) with one household owning
+    every kind of object a URL can name, its staff and its content; all
+    committed, then dropped."""
     from families.testing import use_tmp_media
     from tenants.models import Commune
     from tenants.onboarding import onboard_yaml_text
 
     use_tmp_media(settings, tmp_path)
     _drop(SLUG)  # left over by an interrupted run
-    text = (settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text()
-    for old, new in (
-        ("slug: castres", f"slug: {SLUG}"),
-        ("aliases: [ville-castres]", "aliases: []"),
-        ('insee_code: "81065"', 'insee_code: "99998"'),
-    ):
+    model = SCREENS[request.node.callspec.params["screen"]][1]
+    text = (settings.TENANT_CONFIGS_DIR / f"{model}.yaml").read_text()
+    for old, new in REPLACE[model]:
         assert old in text, old
         text = text.replace(old, new)
     town = onboard_yaml_text(text, source=f"{SLUG}.yaml").commune
@@ -122,14 +183,17 @@ def _pages(world, actor):
 class Sweep:
     """One browser context per signed-in user, opened on first use."""
 
-    def __init__(self, browser, base_url, world, axe):
+    def __init__(self, browser, base_url, world, axe, viewport):
         self.browser, self.base_url, self.world, self.axe = browser, base_url, world, axe
+        self.viewport = viewport
         self.pages, self.contexts = {}, []
         self.checked, self.problems, self.not_pages = [], [], []
 
     def page(self, who):
         if who not in self.pages:
-            context = self.browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+            context = self.browser.new_context(
+                locale="fr-FR", timezone_id="Europe/Paris", viewport=self.viewport
+            )
             context.set_default_timeout(15_000)
             self.contexts.append(context)
             if who != "anonymous":
@@ -163,17 +227,32 @@ class Sweep:
         found = self.axe(page, fragment=fragment)
         if found:
             self.problems.append(f"{url} ({who}): {self.axe.format(found)}")
+        look = page.evaluate(LOOK, [list(COMPONENTS), list(ENGLISH)])
+        if look["width"] > look["viewport"] and not fragment:
+            self.problems.append(
+                f"{url} ({who}): {look['width']} px de large pour un écran de "
+                f"{look['viewport']} px (dépassent : {', '.join(look['wide'])})"
+            )
+        # The operator console is Django's admin, with its own styled controls.
+        if look["unstyled"] and not url.startswith("/admin/"):
+            self.problems.append(f"{url} ({who}): contrôles sans composant : {look['unstyled']}")
+        if look["words"]:
+            self.problems.append(f"{url} ({who}): mots anglais : {look['words']}")
+        if SHOTS:  # SWEEP_SHOTS=1: every page's picture, to look at (git-ignored)
+            name = re.sub(r"[^\w-]+", "_", f"{who}{url}").strip("_")[:120]
+            page.screenshot(path=str(SHOTS / f"{self.viewport['width']}" / f"{name}.png"))
 
     def close(self):
         for context in self.contexts:
             context.close()
 
 
+@pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("who", [who for who, _ in AXE_SWEEPS])
-def test_every_page_the_declarations_open(browser, live_town, world, axe, who):
+def test_every_page_the_declarations_open(browser, live_town, world, axe, who, screen):
     actor = ACTOR[who]
     pages = _pages(world, actor)
-    sweep = Sweep(browser, live_town.url, world, axe)
+    sweep = Sweep(browser, live_town.url, world, axe, SCREENS[screen][0])
     try:
         for user, url, _ in pages:
             sweep.check(user, url)
@@ -181,7 +260,8 @@ def test_every_page_the_declarations_open(browser, live_town, world, axe, who):
         sweep.close()
     assert not sweep.problems, f"{len(sweep.problems)} page(s) :\n" + "\n".join(sweep.problems)
     with_arguments = {url for _, url, args in pages if args} & set(sweep.checked)
-    print(f"{who}: {len(sweep.checked)} pages checked ({len(with_arguments)} with arguments)")
+    checked = len(sweep.checked)
+    print(f"{who} ({screen}): {checked} pages checked ({len(with_arguments)} with arguments)")
     print("not pages:", *sweep.not_pages, sep="\n  ")
     assert len(sweep.checked) >= 10, sweep.checked  # the sweep really opened pages
     if actor != "anonymous":

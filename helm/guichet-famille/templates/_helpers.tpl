@@ -61,6 +61,7 @@ EMAIL_HOST: {{ .Values.config.emailHost | quote }}
 EMAIL_PORT: {{ .Values.config.emailPort | quote }}
 DEFAULT_FROM_EMAIL: {{ .Values.config.defaultFromEmail | quote }}
 TOWN_LOOKUP_TTL: {{ .Values.config.townLookupTtl | quote }}
+VAULT_MASTER_KEY_ID: {{ .Values.config.vaultMasterKeyId | quote }}
 MEDIA_ROOT: /var/lib/guichet/media
 PROMETHEUS_MULTIPROC_DIR: /tmp/prometheus
 FORWARDED_ALLOW_IPS: "*"
@@ -80,6 +81,8 @@ FORWARDED_ALLOW_IPS: "*"
 SECRET_KEY: {{ required "secrets.secretKey (or existingSecret) is required" .Values.secrets.secretKey | quote }}
 DATABASE_URL: {{ required "secrets.databaseUrl (or existingSecret) is required" .Values.secrets.databaseUrl | quote }}
 REDIS_URL: {{ required "secrets.redisUrl (or existingSecret) is required" .Values.secrets.redisUrl | quote }}
+VAULT_MASTER_KEY: {{ required "secrets.vaultMasterKey (or existingSecret) is required" .Values.secrets.vaultMasterKey | quote }}
+VAULT_RETIRED_MASTER_KEYS: {{ .Values.secrets.vaultRetiredMasterKeys | quote }}
 METRICS_TOKEN: {{ .Values.secrets.metricsToken | quote }}
 SENTRY_DSN: {{ .Values.secrets.sentryDsn | quote }}
 EMAIL_HOST_PASSWORD: {{ .Values.secrets.emailHostPassword | quote }}
@@ -136,4 +139,25 @@ checksum/config: {{ include "guichet.configData" . | sha256sum }}
 {{- if not .Values.existingSecret }}
 checksum/secret: {{ include "guichet.secretData" . | sha256sum }}
 {{- end }}
+{{- end -}}
+
+
+{{/* Init container of web, worker and beat: refuses to serve with unsafe
+settings or missing secrets (`manage.py check --deploy --fail-level WARNING`). */}}
+{{- define "guichet.deployCheck" -}}
+{{- $ctx := index . 0 -}}
+initContainers:
+  - name: deploy-check
+    image: {{ include "guichet.image" $ctx }}
+    imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
+    args: ["check"]
+    {{- include "guichet.envFrom" (list $ctx (index . 1) (index . 2)) | nindent 4 }}
+    resources:
+      requests: {cpu: 50m, memory: 192Mi}
+      limits: {memory: 384Mi}
+    securityContext:
+      {{- toYaml $ctx.Values.securityContext | nindent 6 }}
+    volumeMounts:
+      - name: tmp
+        mountPath: /tmp
 {{- end -}}

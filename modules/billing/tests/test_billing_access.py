@@ -33,6 +33,7 @@ FAMILY_PAGES = {
     "billing:receipt-pdf": ("billing/paiements/{payment}/recu/", ["get"]),
     "billing:mandate-revoke": ("billing/prelevement/{mandate}/revoquer/", ["post"]),
     "billing:payment-return": ("billing/paiement/retour/?ref={ref}", ["get", "post"]),
+    "billing:shared-custody-propose": ("billing/garde-partagee/{child}/", ["get", "post"]),
 }
 FAMILY_API = {
     "api:billing:invoice": ("api/billing/factures/{invoice}/", ["get"]),
@@ -44,6 +45,7 @@ STAFF_PAGES = {
     "billing:staff-invoice": ("billing/gestion/factures/{invoice}/", ["get"]),
     "billing:staff-credit": ("billing/gestion/factures/{invoice}/avoir/", ["post"]),
     "billing:staff-desk-payment": ("billing/gestion/factures/{invoice}/encaissement/", ["post"]),
+    "billing:staff-payer-rule": ("billing/gestion/payeurs/{child}/", ["get", "post"]),
 }
 # Pages without an object id (lists scoped to the family itself).
 FAMILY_LISTS = [
@@ -51,6 +53,7 @@ FAMILY_LISTS = [
     "billing/factures/",
     "billing/prelevement/",
     "billing/attestations/",
+    "billing/garde-partagee/",
     "api/billing/factures/",
     "api/billing/mandats/",
 ]  # (Bondoufle: no e-invoice page)
@@ -139,6 +142,7 @@ def _paths(table, owner):
         "payment": owner.payment.pk,
         "mandate": owner.mandate.pk,
         "ref": owner.attempt.reference,
+        "child": owner.child.pk,
     }
     for name, (template, methods) in table.items():
         for method in methods:
@@ -172,6 +176,8 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:mandate",
         "billing:attestations",
         "billing:attestation-pdf",
+        "billing:shared-custody",
+        "billing:staff-payer-rules",
         "billing:payment-notify",
         "billing:demo-provider",
         "billing:staff",

@@ -166,10 +166,9 @@ def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payz
         assert payments.count() == 1
         invoice = Invoice.objects.get(pk=invoice_id)
         assert (invoice.status, invoice.amount_paid) == ("paid", invoice.total)
-        assert (
-            payments.get().transaction_id
-            == f"{dict(redirect.fields)['vads_trans_date']}_{dict(redirect.fields)['vads_trans_id']}"
-        )
+        fields = dict(redirect.fields)
+        expected = f"{fields['vads_trans_date']}_{fields['vads_trans_id']}"
+        assert payments.get().transaction_id == expected
         assert len(receipts()) == 1
         assert receipts()[0].to == ["zoe.test@example.org"]
         # Five more, one after the other: still one payment, one receipt.

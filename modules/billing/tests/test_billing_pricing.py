@@ -205,7 +205,8 @@ def test_quantity_multiplies_before_the_single_rounding(t, quantity, expected):
         (
             GRID,
             dict(attendance=A.ILLNESS, sick_since=1),
-            "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; absence pour maladie, jour de carence 2 sur 2 "
+            "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; absence pour maladie, jour de "
+            "carence 2 sur 2 "
             "(facturé comme une absence non justifiée, 100 %) : 3,20 €",
         ),
         (
@@ -217,7 +218,8 @@ def test_quantity_multiplies_before_the_single_rounding(t, quantity, expected):
         (
             GRID,
             dict(attendance=A.CANCELLED_IN_TIME),
-            "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; annulé dans les délais, non facturé : 0,00 €",
+            "QF 740 € → tranche 2 (601–900 €) : 3,20 € ; annulé dans les délais, non "
+            "facturé : 0,00 €",
         ),
         (EFFORT, dict(qf=200), "QF 200 € × 1,2 % = 2,40 € → plancher : 4,00 €"),
         (EFFORT, dict(qf=1500), "QF 1 500 € × 1,2 % = 18,00 €"),

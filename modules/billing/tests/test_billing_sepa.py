@@ -72,7 +72,8 @@ def test_the_bad_rib_key_sample_only_fails_on_the_rib_key():
         ),
         (
             BAD_RIB_KEY,
-            "Cet IBAN est incorrect : la clé RIB (les 2 derniers chiffres) ne correspond pas au numéro "
+            "Cet IBAN est incorrect : la clé RIB (les 2 derniers chiffres) ne "
+            "correspond pas au numéro "
             "de compte. Vérifiez-le sur votre RIB.",
         ),
         (

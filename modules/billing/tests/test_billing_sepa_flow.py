@@ -179,7 +179,13 @@ def test_export_builds_a_valid_pain008_then_rcur_and_records_rejections(
         export = SepaExport.objects.get()
         debit.refresh_from_db()
         fam.invoice.refresh_from_db()
-        assert (debit.status, debit.sequence, fam.invoice.status) == ("exported", "FRST", "paid")
+        # Handed to the bank, not yet collected: « prélèvement prévu » until the date.
+        assert (debit.status, debit.sequence, fam.invoice.status) == (
+            "exported",
+            "FRST",
+            "direct_debit",
+        )
+        assert Payment.objects.get(invoice=fam.invoice).status == "scheduled"
     xml = staff.get(f"/bondoufle/billing/gestion/fichiers/{export.pk}/")
     assert xml["Content-Type"] == "application/xml"
     validate_pain008(xml.content)  # the ISO 20022 XSD shipped in the repository

@@ -109,6 +109,7 @@ def test_pre_registration_appointment_and_commission(
             actor=staff,
             note="Bienvenue !",
             commission_date=date(2027, 2, 10),
+            end_date=MON + timedelta(days=9),
             now=paris(2027, 2, 10),
         )
         application.refresh_from_db()

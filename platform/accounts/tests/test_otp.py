@@ -144,6 +144,7 @@ def test_public_admin_requires_an_otp_code(db):
     assert "otp_token" in page.content.decode()
     no_code = client.post("/admin/login/", {"username": "operateur", "password": PASSWORD})
     assert no_code.status_code == 200
+    assert PASSWORD not in no_code.content.decode()  # never echoed back in the code step
     assert client.get("/admin/").status_code == 302
     device = TOTPDevice.objects.create(
         user=User.objects.get(username="operateur"), name="t", confirmed=True

@@ -31,3 +31,12 @@ def moment(value):
 @register.filter
 def iso(value):
     return value.isoformat() if isinstance(value, date) else ""
+
+
+@register.filter
+def prix(value):
+    """Decimal -> "2,10 €" (narrow no-break space for thousands, no-break before €)."""
+    if value is None or value == "":
+        return ""
+    text = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"

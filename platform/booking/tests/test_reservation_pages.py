@@ -256,10 +256,11 @@ def test_staff_day_list_pointage_csv_pdf_and_constant_queries(client, meals, in_
         booking = Booking.objects.filter(slot__day=MON_15).first()
     response = client.post(
         f"/castres/periscolaire/gestion/pointage/{booking.pk}/",
-        {"attendance": "present"},
-        HTTP_HX_REQUEST="true",
+        {"attendance": "present", "mark_id": "0b6f3c1e-5a0e-4d7a-9a52-3f1c2d4e5f60"},
+        HTTP_ACCEPT="application/json",
     )
-    assert response.status_code == 200 and 'aria-pressed="true"' in _text(response)
+    assert response.status_code == 200 and response.json()["attendance"] == "present"
+    assert 'aria-pressed="true"' in _text(client.get(url))
     csv = client.get(url.replace("/jour/?", "/jour/liste.csv?"))
     assert csv["Content-Type"].startswith("text/csv")
     assert "Présent" in csv.content.decode("utf-8-sig") or "présent" in csv.content.decode(

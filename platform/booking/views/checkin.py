@@ -18,33 +18,19 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import staff_required
 from booking import checkin
-from booking.models import Activity, Attendance, Booking
+from booking.models import Attendance, Booking
 from booking.services import BookingRefused
+from booking.views.staff import _staff, _staff_activity
 from core.access import MODULE, POST, STAFF, access
 from core.modules import registry
 
 
-def _staff(view):
-    def wrapped(request, module_code, *args, **kwargs):
-        return staff_required(module_code)(view)(request, module_code, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return never_cache(wrapped)
-
-
 def _activity(request, module_code):
-    activities = list(
-        Activity.objects.filter(service__module=module_code, is_active=True)
-        .select_related("service", "site")
-        .order_by("service__position", "name")
-    )
-    raw = request.GET.get("activite", "")
-    activity = next((a for a in activities if raw.isdigit() and a.pk == int(raw)), None)
+    """The chosen activity (the only one when the module has one)."""
+    activity, activities = _staff_activity(request, module_code)
     if activity is None and len(activities) == 1:
         activity = activities[0]
     return activity, activities

@@ -331,15 +331,28 @@ def registrations_view(request, module_code):
     return render(
         request,
         "booking/registrations.html",
-        _registration_context(module_code, children, services, years),
+        _registration_context(module_code, children, services, years, user=request.user),
     )
 
 
-def _registration_context(module_code, children, services, years, **extra):
+def _stored_choices(user, services) -> dict[str, list]:
+    """Document type -> the account's valid stored documents of that type (one query)."""
+    from documents.selectors import household_of, reusable_documents
+
+    kinds = {d.kind for s in services for d in options_of(s).documents if d.kind}
+    out: dict[str, list] = {}
+    for doc in reusable_documents(household_of(user), kinds, today=today()):
+        out.setdefault(doc.kind, []).append(doc)
+    return out
+
+
+def _registration_context(module_code, children, services, years, *, user=None, **extra):
+    stored = _stored_choices(user, services) if user is not None else {}
     cards = []
     for s in services:
         opts = options_of(s)
-        cards.append({"service": s, "options": opts, "sites": sites_of(s)})
+        papers = [{"doc": d, "stored": stored.get(d.kind, [])} for d in opts.documents]
+        cards.append({"service": s, "options": opts, "sites": sites_of(s), "papers": papers})
     return {
         "module_code": module_code,
         "module": registry().get(module_code),
@@ -373,6 +386,12 @@ def _submit_registration(request, module_code, children, services, years):
         for d in options_of(service).documents
         if request.FILES.get(f"doc-{d.code}")
     }
+    stored = {
+        d.code: request.POST.get(f"stored-{d.code}")
+        for d in options_of(service).documents
+        if request.POST.get(f"stored-{d.code}", "new") != "new"
+    }
+    docs = {code: f for code, f in docs.items() if code not in stored}  # the radio decides
     try:
         reg = request_registration(
             child=child,
@@ -380,6 +399,7 @@ def _submit_registration(request, module_code, children, services, years):
             school_year=year,
             site=site,
             documents=docs,
+            stored=stored,
             user=request.user,
         )
     except RegistrationRefused as exc:
@@ -387,7 +407,7 @@ def _submit_registration(request, module_code, children, services, years):
         return render(
             request,
             "booking/registrations.html",
-            _registration_context(module_code, children, services, years),
+            _registration_context(module_code, children, services, years, user=request.user),
             status=422,
         )
     if reg.status == Registration.Status.ACCEPTED:

@@ -21,6 +21,7 @@ from booking import absences as absence_services
 from booking import grid as grids
 from booking import selectors
 from booking.catalogue import activity_day_kinds
+from booking.checkin import checkin_list
 from booking.forms import (
     CapacityForm,
     ClosureForm,
@@ -104,7 +105,7 @@ def staff_day_csv(request, module_code):
     if activity is None:
         raise Http404
     day = _date_param(request, "jour", today())
-    day_list = grids.staff_day_list(activity=activity, day=day)
+    day_list = checkin_list(activity=activity, day=day)
     rows = (
         [
             b.child.last_name,
@@ -114,7 +115,7 @@ def staff_day_csv(request, module_code):
             b.absence.get_decision_display() if getattr(b, "absence", None) else "",
             "oui" if b.from_waiting_list else "",
         ]
-        for b in day_list.bookings
+        for b in (row.booking for row in day_list.rows)
     )
     return spreadsheet_response(DAY_LIST_COLUMNS, rows, filename=f"liste-{activity.pk}-{day}")
 

@@ -16,7 +16,8 @@ def test_staff_write_news_and_scripts_are_stripped(staff_client, castres, in_tow
         {
             "title": "Guide de l'enfance 2026",
             "summary": "À lire",
-            "body": '<p onclick="steal()">Bonjour <script>alert(1)</script><a href="javascript:x()">lien</a>'
+            "body": '<p onclick="steal()">Bonjour <script>alert(1)</script>'
+            '<a href="javascript:x()">lien</a>'
             '<a href="https://www.ville-castres.fr">site</a></p><iframe src="https://evil"></iframe>',
             "status": "published",
             "published_at": "2026-01-01T08:00",

@@ -136,7 +136,8 @@ def test_a_30_mb_file_is_refused_by_the_service():
         uploads.check_upload(upload(big_pdf(), "scan-avis-imposition.pdf"))
     assert exc.value.code == "too_large"
     assert exc.value.messages[0].startswith(
-        "Le fichier « scan-avis-imposition.pdf » est trop volumineux (30 Mo) : la taille maximale est de 10 Mo."
+        "Le fichier « scan-avis-imposition.pdf » est trop volumineux (30 Mo) : la "
+        "taille maximale est de 10 Mo."
     )
 
 

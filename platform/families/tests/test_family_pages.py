@@ -18,9 +18,10 @@ def test_dashboard_shows_the_guides_tiles(durand_client, durand):
     response = durand_client.get(BASE)
     assert response.status_code == 200
     html = response.content.decode()
-    for tile in (
+    for tile in (  # the guides' « Mon tableau de bord » (Castres, Bassens, Bondoufle)
         "Dernières demandes",
-        "Mon compte",
+        "Mes factures",
+        "Pièces justificatives",
         "Coffre-fort personnel",
         "Coordonnées",
         "Édition de documents",

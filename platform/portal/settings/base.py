@@ -31,7 +31,10 @@ if env("GUICHET_TEST_CLOCK_SHIFT", default=""):
     )
     _time_machine.travel(_moved, tick=True).start()
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me-" + "x" * 40)
+# Development defaults: prod.py refuses them (and any value containing "change-me").
+KNOWN_SECRET_KEY_DEFAULT = "dev-insecure-change-me-" + "x" * 40
+KNOWN_VAULT_MASTER_KEY_DEFAULT = "dev-only-vault-master-key-change-me-in-production"
+SECRET_KEY = env("SECRET_KEY", default=KNOWN_SECRET_KEY_DEFAULT)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # Absolute base used for links written outside a request (e-mails, PDFs); the
@@ -218,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.dispatch_payment_reconciliation",
         "schedule": 15 * 60.0,
     },
+    # A direct debit is paid on its collection date (not when the file is made).
+    "billing-debit-settlement": {
+        "task": "billing.tasks.dispatch_debit_settlement",
+        "schedule": crontab(hour=6, minute=0),
+    },
     # Transactional outbox: re-sends e-mails whose immediate send was lost
     # (broker down at commit time). docs/decisions/0500-mail-outbox.md
     "notifications-flush-outboxes": {
@@ -302,6 +310,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # JSON bounded in size and depth, strict Unicode: a 400 in French, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.api.problem_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -414,9 +428,12 @@ VAULT_HOUSEHOLD_QUOTA_BYTES = env.int("VAULT_HOUSEHOLD_QUOTA_BYTES", default=100
 CLAMD_SOCKET = env("CLAMD_SOCKET", default="")
 # Master key of the private vault ("coffre-fort"): each family's key is derived
 # from it (HKDF). Losing it loses every vault; `check --deploy` refuses the default.
-VAULT_MASTER_KEY = env(
-    "VAULT_MASTER_KEY", default="dev-only-vault-master-key-change-me-in-production"
-)
+VAULT_MASTER_KEY = env("VAULT_MASTER_KEY", default=KNOWN_VAULT_MASTER_KEY_DEFAULT)
+# Key rotation (documents/vault.py, `manage.py rotate_vault_keys`): the id of the
+# current master key, stored with every family key it wraps, and the retired
+# keys still needed to read families not yet re-wrapped ("1=old-key,2=older").
+VAULT_MASTER_KEY_ID = env("VAULT_MASTER_KEY_ID", default="1")
+VAULT_RETIRED_MASTER_KEYS = env.dict("VAULT_RETIRED_MASTER_KEYS", default={})
 # Families inactive this long are purged (a town may shorten/lengthen it in its YAML).
 PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=3)
 

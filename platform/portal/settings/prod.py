@@ -14,10 +14,43 @@ if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL est obligatoire en production (portal.settings.prod).")
 
 from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES, LOGGING, REDIS_URL, STORAGES, env  # noqa: E402
+from .base import (  # noqa: E402
+    DATABASES,
+    KNOWN_SECRET_KEY_DEFAULT,
+    KNOWN_VAULT_MASTER_KEY_DEFAULT,
+    LOGGING,
+    REDIS_URL,
+    STORAGES,
+    env,
+)
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
+
+
+def _required_secret(name: str, *, min_length: int, known: tuple[str, ...] = ()) -> str:
+    """A secret production must be given, never a value published in the repository.
+    The message names the variable, in French and English (operators read both)."""
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} est obligatoire en production (portal.settings.prod) / "
+            f"{name} is required in production. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if value in known or "change-me" in value or len(value) < min_length:
+        raise ImproperlyConfigured(
+            f"{name} : valeur publiée ou trop courte, refusée en production "
+            f"({min_length} caractères au moins) / {name} is a known default or too short, "
+            f"refused in production (at least {min_length} characters)."
+        )
+    return value
+
+
+SECRET_KEY = _required_secret("SECRET_KEY", min_length=50, known=(KNOWN_SECRET_KEY_DEFAULT,))
+# The vault's master keys (documents/vault.py): losing them loses every vault.
+VAULT_MASTER_KEY = _required_secret(
+    "VAULT_MASTER_KEY", min_length=32, known=(KNOWN_VAULT_MASTER_KEY_DEFAULT,)
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 if env("POD_IP", default=""):
     # Kubernetes: Prometheus scrapes http://<pod IP>:8000/metrics with that Host.

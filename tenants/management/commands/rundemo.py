@@ -37,9 +37,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, no_serve, date, **options):
+        refuse_unsafe_target()  # published passwords: never on production or real towns
         if date:
             _travel_to(date)
         _create_database_if_missing()
+        refuse_unsafe_target(database=True)
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         call_command("onboard_commune", all=True, stdout=self.stdout)
@@ -121,6 +123,37 @@ def _travel_to(value: str) -> None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("Europe/Paris"))
     time_machine.travel(moment, tick=True).start()
+
+
+def demo_slugs() -> set[str]:
+    """The towns the demo creates: one per tenant_configs/*.yaml."""
+    return {p.stem for p in settings.TENANT_CONFIGS_DIR.glob("*.yaml")}
+
+
+def refuse_unsafe_target(*, database: bool = False) -> None:
+    """The demo creates an operator with a published password and staff with a
+    published TOTP secret: refuse production settings, and (`database`) any
+    database holding a town the demo did not create."""
+    from django.core.management.base import CommandError
+
+    if settings.SETTINGS_MODULE.endswith(".prod"):
+        raise CommandError(
+            "rundemo refuse les réglages de production (portal.settings.prod) : la démonstration "
+            "crée des comptes dont les mots de passe sont publiés."
+        )
+    if not database:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.tenants_commune')")
+        if cursor.fetchone()[0] is None:
+            return  # a new database
+        cursor.execute("SELECT slug FROM public.tenants_commune WHERE schema_name <> 'public'")
+        foreign = sorted({row[0] for row in cursor.fetchall()} - demo_slugs())
+    if foreign:
+        raise CommandError(
+            "rundemo refuse cette base : elle contient des communes que la démonstration n'a pas "
+            f"créées ({', '.join(foreign[:10])}). Utilisez une base dédiée à la démonstration."
+        )
 
 
 def _create_database_if_missing() -> None:

@@ -80,3 +80,15 @@ def problems_by_prefix(problems, prefix: str) -> list[tuple[str, str]]:
         if p.key == prefix or p.key.startswith(prefix + ".") or p.key.startswith(prefix + "["):
             out.append((p.key[len(prefix) :].lstrip("."), p.message))
     return out
+
+
+def new_service(*, code: str, kind: str, name: str, site: dict, rule: dict) -> dict:
+    """A new service's entry in `services` (one site, one booking rule): the shape
+    a town's YAML gives, built by the back-office and the operator's onboarding form."""
+    return {
+        "code": code,
+        "kind": kind,
+        "name": name,
+        "options": {"sites": [site]},
+        "deadlines": {"booking": rule},
+    }
