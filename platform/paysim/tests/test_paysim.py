@@ -209,6 +209,7 @@ def test_production_settings_refuse_the_simulator():
         ALLOWED_HOSTS="guichet-famille.example.fr",
         DATABASE_URL="postgres://guichet:secret@db.internal:5432/guichet",
         REDIS_URL="redis://redis.internal:6379/0",
+        VAULT_MASTER_KEY="prod-like-vault-" + "Zx8Qw3Er6Ty9Ui2Op5As7Df0Gh4Jk1Lm" * 2,
     )
     code = (
         "import django; django.setup();"
