@@ -28,11 +28,16 @@ STAFF = {**OUT, "agent_alsh": 200, "agent_billing": 200, "manager": 200, "town_a
 BILLING = {**STAFF, "agent_alsh": 403}
 ADMIN = {**OUT, "agent_alsh": 403, "agent_billing": 403, "manager": 403, "town_admin": 200}
 ADMIN_POST = {**ADMIN, "town_admin": 302}
+# Staff acting for a family: an empty form goes back to the record (redirect).
+STAFF_POST = {**OUT, "agent_alsh": 302, "agent_billing": 302, "manager": 302, "town_admin": 302}
 
 URLS = {
     "backoffice:home": ("gestion/", "get", STAFF),
     "backoffice:families": ("gestion/familles/?q=alpha", "get", STAFF),
     "backoffice:family": ("gestion/familles/{household}/", "get", STAFF),
+    "backoffice:family-act": ("gestion/familles/{household}/agir/", "post", STAFF_POST),
+    "backoffice:styleguide": ("gestion/styleguide/", "get", STAFF),
+    "backoffice:config-identity": ("gestion/configuration/identite/", "get", ADMIN),
     "backoffice:exports": ("gestion/exports/", "get", STAFF),
     "backoffice:export-families-csv": ("gestion/exports/familles.csv", "get", STAFF),
     "backoffice:export-families-xlsx": ("gestion/exports/familles.xlsx", "get", STAFF),

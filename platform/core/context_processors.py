@@ -7,6 +7,7 @@ def town(request):
 
 def _identity(commune) -> dict:
     from django.core.cache import cache
+    from django.db import connection
     from django.urls import reverse
 
     from core.identity import colours_of
@@ -15,7 +16,11 @@ def _identity(commune) -> dict:
     colours = colours_of(commune.config)
     # One query a day per town at most: the upload clears this key.
     stamp = cache.get(LOGO_CACHE_KEY)
-    if stamp is None:
+    if stamp is None and connection.schema_name != commune.schema_name:
+        # A town page drawn outside its schema (the maintenance page of a
+        # suspended town is drawn in the public schema): no logo to look up.
+        stamp = ""
+    elif stamp is None:
         from core.models import TownLogo
 
         logo = TownLogo.objects.only("uploaded_at").first()
