@@ -126,7 +126,7 @@ def test_env_example_covers_every_required_variable(compose):
         for line in (DEPLOY / "env.example").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    assert required == {"SECRET_KEY", "GUICHET_HOST", "POSTGRES_PASSWORD"}
+    assert required == {"SECRET_KEY", "VAULT_MASTER_KEY", "GUICHET_HOST", "POSTGRES_PASSWORD"}
     assert required <= example
 
 

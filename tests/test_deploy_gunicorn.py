@@ -46,6 +46,7 @@ def server(settings, tmp_path):
         "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'platform'}",
         "SECRET_KEY": "smoke-test-" + "Zq8vK3mW7pR1tY5uB9nC2xL6" * 2,
+        "VAULT_MASTER_KEY": "smoke-test-vault-" + "Hj4Kp9Wd2Xs7Mq5Ta8Ub" * 2,
         "ALLOWED_HOSTS": HOST,
         "POD_IP": "127.0.0.1",  # as the chart sets it: Prometheus scrapes by IP
         "DATABASE_URL": database_url(connection.settings_dict),
@@ -130,7 +131,7 @@ def test_gunicorn_serves_the_production_settings(server, castres, tmp_path):
     assert status == 200
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert "default-src 'self'" in headers["Content-Security-Policy"]
-    css = re.search(rb'href="(/static/core/site\.[0-9a-f]{12}\.css)"', body)
+    css = re.search(rb'href="(/static/ui/ui\.[0-9a-f]{12}\.css)"', body)
     assert css, body[:500]
     status, headers, _ = get(port, css.group(1).decode(), HTTPS)
     assert status == 200

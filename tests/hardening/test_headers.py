@@ -289,6 +289,7 @@ def test_production_headers_and_cookies(castres):
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings.prod",
             "SECRET_KEY": "prod-like-" + "k7Qz9vX2mN4pL8rT6wY1bC3dF5gH0jS" * 2,
+            "VAULT_MASTER_KEY": "prod-like-vault-" + "Q2w9Zx7Lm4Np8Rt6Vy1Bc3Df" * 2,
             "ALLOWED_HOSTS": "testserver",
             "DATABASE_URL": db,
             "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
