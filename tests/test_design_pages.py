@@ -83,7 +83,7 @@ def test_403_and_csrf_failure_are_french(castres):
     assert "vérification de sécurité du formulaire" in page and "CSRF verification" not in page
 
 
-def test_500_page_never_fails_and_keeps_the_event_id(rf, castres, in_town):
+def test_500_page_never_fails_and_keeps_the_event_id(rf, castres, in_town, settings):
     from django.contrib.auth.models import AnonymousUser
 
     from core.error_pages import server_error
@@ -95,7 +95,12 @@ def test_500_page_never_fails_and_keeps_the_event_id(rf, castres, in_town):
     page = _page(response)
     assert response.status_code == 500 and "ui/ui.css" in page
     assert "Erreur du serveur" in page and "abc123" in page and "Server Error" not in page
-    response = server_error(request)  # the town's schema unreachable: a plain French page
+    # The town's page cannot be drawn (here a broken template set-up): a plain French page.
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [
+        {**engine, "OPTIONS": {**engine["OPTIONS"], "context_processors": ["core.no_such.thing"]}}
+    ]
+    response = server_error(request)
     page = _page(response)
     assert response.status_code == 500 and "ui/ui.css" not in page
     assert "Erreur du serveur" in page and "abc123" in page

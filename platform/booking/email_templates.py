@@ -134,8 +134,10 @@ TEMPLATES = {
             "declaration.first_day": "premier jour d'absence (filtre |jour)",
             "declaration.last_day": "dernier jour d'absence (filtre |jour)",
             "declaration.get_reason_display": "motif en toutes lettres",
-            "days": "les jours concernés : d.day, d.service_name, d.consequence (ce que la "
-            "facturation en fera)",
+            "days": "les jours concernés, lus dans {% for d in days %}",
+            "d.day": "dans la boucle : le jour (filtre |jour)",
+            "d.service_name": "dans la boucle : le service",
+            "d.consequence": "dans la boucle : ce que la facturation fera de ce jour",
             **_PORTAL,
         },
         sample={
