@@ -116,7 +116,7 @@ def test_town_admin_changes_the_meal_deadline_and_a_family_can_book_at_once(
     _sign_in(page, live_town, commune, admin)
     page.goto(f"{live_town.url}/castres/gestion/")
     assert axe(page) == [], axe.format(axe(page))
-    page.get_by_role("link", name="Configuration de la commune").click()
+    page.get_by_role("link", name="Configuration", exact=True).first.click()
     page.get_by_role("link", name="Restauration scolaire", exact=True).click()
     assert page.get_by_label("Nombre de jours").input_value() == "7"
     page.get_by_label("Aperçu pour le jour").fill("2025-03-12")

@@ -24,6 +24,24 @@ REVIEWED_RAW_SQL = {
     ("platform/core/views.py", 'cursor.execute("SELECT 1")'),
     ("platform/core/health.py", 'cursor.execute("SELECT 1")'),
     ("tenants/management/commands/rundemo.py", 'c.execute(f\'CREATE DATABASE "{d["NAME"]}"\')'),
+    # rundemo's guard: constant catalogue reads (is there a town table, which towns).
+    (
+        "tenants/management/commands/rundemo.py",
+        "cursor.execute(\"SELECT to_regclass('public.tenants_commune')\")",
+    ),
+    (
+        "tenants/management/commands/rundemo.py",
+        "cursor.execute(\"SELECT slug FROM public.tenants_commune WHERE schema_name <> 'public'\")",
+    ),
+    # The deploy check of payment secrets: a constant catalogue query, then one
+    # UNION over town schemas whose names come from Commune rows (identifiers
+    # only, quoted); the slugs are parameters.
+    ("modules/billing/checks.py", "cursor.execute("),
+    ("modules/billing/checks.py", "cursor.execute(sql, [slug for _, slug in chunk])"),
+    # The vault's wrapped family keys, read and written in the town's schema by
+    # name (the schema of the town being served or rotated, an identifier);
+    # household id and key as parameters.
+    ("platform/documents/vault.py", "cursor.execute("),
 }
 # Whole files whose job is catalog/DDL work on schema and table names (never
 # user input): every identifier goes through `_q()` (quote_ident rules) and
