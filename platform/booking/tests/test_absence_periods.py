@@ -33,6 +33,7 @@ pytestmark = pytest.mark.django_db
 # On Sunday 14 March at 20:00, 15-16 March are past Castres' 7-day limit;
 # 18-19 March too (7 days before = 11/12 March); nothing is cancellable.
 SUNDAY_EVENING = paris(2027, 3, 14, 20)
+BOOKED_ON = paris(2027, 3, 1, 9)  # two weeks ahead: within every booking window
 
 
 def test_period_problems():
@@ -76,7 +77,12 @@ def booked(family, in_town):
             Registration.objects.create(
                 child=lea, service=service, site=activity.site, school_year=2026, status="accepted"
             )
-            book_days(child=lea, activity=activity, days=[MON_15, TUE_16, THU_18, FRI_19])
+            book_days(
+                child=lea,
+                activity=activity,
+                days=[MON_15, TUE_16, THU_18, FRI_19],
+                now=BOOKED_ON,  # a fixed instant: never the real today
+            )
         family.household.quotient_familial = 480
         family.household.city = family.commune.name
         family.household.save()
