@@ -193,43 +193,18 @@ class ClosureForm(forms.Form):
         self.fields["services"].choices = [(s.code, s.name) for s in services]
 
 
-class FamilyPatternForm(forms.Form):
+class FamilyPatternForm(PatternForm):
     """ "Tous les mardis et jeudis jusqu'aux vacances", for chosen services and
-    children, from the family calendar: the matching days go into the basket."""
+    children, from the family calendar: the matching days go into the basket.
+    PatternForm's fields and checks, plus the services; no waiting-list box."""
 
     services = forms.MultipleChoiceField(label="Services", widget=forms.CheckboxSelectMultiple)
-    enfants = forms.TypedMultipleChoiceField(
-        label="Enfants", coerce=int, widget=forms.CheckboxSelectMultiple
-    )
-    jours = forms.TypedMultipleChoiceField(
-        label="Jours de la semaine",
-        coerce=int,
-        choices=WEEKDAY_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    du = forms.DateField(label="Du", widget=iso_date_input())
-    au = forms.DateField(label="Au (inclus)", widget=iso_date_input())
-    action = forms.ChoiceField(
-        label="Action",
-        choices=[(Action.BOOK.value, "Réserver"), (Action.CANCEL.value, "Annuler")],
-        widget=forms.RadioSelect,
-        initial=Action.BOOK.value,
-    )
+    liste_attente = None
+    field_order = ["services", "enfants", "jours", "du", "au", "action"]
 
     def __init__(self, *args, children=(), services=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["enfants"].choices = [(c.pk, c.first_name) for c in children]
+        super().__init__(*args, children=children, **kwargs)
         self.fields["services"].choices = [(s.code, s.name) for s in services]
-
-    def clean(self):
-        data = super().clean()
-        du, au = data.get("du"), data.get("au")
-        if du and au:
-            if au < du:
-                raise forms.ValidationError("La date de fin est avant la date de début.")
-            if (au - du).days > 366:
-                raise forms.ValidationError("Choisissez une période d'un an au plus.")
-        return data
 
 
 class AbsencePeriodForm(forms.Form):
