@@ -2,7 +2,7 @@
 
     python bench/billing_run.py [--families 10000] [--pdfs 50] [--fresh]
     database: BENCH_DATABASE_URL
-    (default postgres://postgres@127.0.0.1:5432/guichet_bench_billing)
+    (default: the embedded server of `make run`, database guichet_bench_billing)
 
 A town onboarded from Castres's YAML (as `benchville`), with N families of
 2 children each (a quotient familial between 250 and 2,500 € for 9 in 10),
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 sys.path.append(str(ROOT / "platform"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet_bench_billing"
-)
+from benchdb import bench_database_url  # noqa: E402
+
+os.environ["DATABASE_URL"] = bench_database_url("guichet_bench_billing", env="BENCH_DATABASE_URL")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
@@ -47,6 +47,8 @@ def ensure_database():
     from django.conf import settings
 
     d = settings.DATABASES["default"]
+    if not d.get("HOST") or d["HOST"].startswith("/"):
+        return  # a socket (the embedded server): benchdb made the database
     with psycopg.connect(
         host=d["HOST"],
         port=d.get("PORT") or 5432,

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 sys.path.append(str(ROOT / "platform"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/guichet_bench_scale")
+from benchdb import bench_database_url  # noqa: E402
+
+os.environ["DATABASE_URL"] = bench_database_url("guichet_bench_scale")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 os.environ["BENCH_EXTRA_MODELS"] = "0"  # towns are created without the throwaway app
 
