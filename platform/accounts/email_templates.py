@@ -89,4 +89,16 @@ TEMPLATES = {
         ),
         sample={"user": _SAMPLE_USER, "login_url": _LINK, "reset_url": _LINK},
     ),
+    "accounts/emails/signup_username_taken.txt": EmailTemplate(
+        name="accounts/emails/signup_username_taken.txt",
+        label="Comptes — création refusée : nom d'utilisateur déjà pris",
+        subject="<commune> — votre espace n'a pas été créé",
+        variables={
+            "first_name": "prénom saisi à la création",
+            "username": "le nom d'utilisateur demandé (déjà pris)",
+            "signup_url": "adresse de la page « Créer mon espace »",
+        },
+        sample={"first_name": "Camille", "username": "camille.martin", "signup_url": _LINK},
+        required=("signup_url",),
+    ),
 }

@@ -247,10 +247,8 @@ class SignupForm(ActivationKeyCheck, PlainLabels, forms.Form):
         problem = rules.username_problem(username)
         if problem:
             raise forms.ValidationError(problem)
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(
-                "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."
-            )
+        # Whether the name is taken is never said here (it would tell who has an
+        # account): services.sign_up answers the same and the e-mail says it.
         return username
 
     def clean(self):

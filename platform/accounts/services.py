@@ -144,9 +144,11 @@ def purge_expired_signups() -> int:
 def sign_up(*, data: SignupData) -> None:
     """Create an inactive account and send the confirmation link.
 
-    Whether the address already has an account is never shown to the person
-    signing up: the answer is the same, and the address's owner receives an
-    e-mail saying someone tried (ASVS 6.3: no account enumeration)."""
+    Whether the address or the username already has an account is never shown
+    to the person signing up: the answer is the same (« consultez votre
+    messagerie »), and the e-mail tells the address's owner what happened — an
+    existing account's owner that someone tried, a new address that the username
+    is taken (ASVS 6.3: no account enumeration)."""
     try:
         with transaction.atomic():
             _sign_up(data)
@@ -156,14 +158,20 @@ def sign_up(*, data: SignupData) -> None:
         with transaction.atomic():
             existing = User.objects.filter(email__iexact=data.email).first()
             if existing is None:
-                raise ValidationError(
-                    {"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."}
-                ) from None
-            _mail_signup_attempt(existing, data.email)
+                _mail_username_taken(data)
+            else:
+                _mail_signup_attempt(existing, data.email)
 
 
 def _sign_up(data: SignupData) -> None:
     purge_expired_signups()
+    # The key first: its answer must not depend on whether the address or the
+    # username is taken (that difference would tell who has an account).
+    key = None
+    if data.activation_key:
+        key, problem = find_key_problem(data.activation_key, for_update=True)
+        if problem:
+            raise ValidationError({"activation_key": problem})
     existing = User.objects.filter(email__iexact=data.email).first()
     if existing is not None:
         # Hash anyway: the answer takes as long as a real sign-up's (a timing
@@ -172,14 +180,9 @@ def _sign_up(data: SignupData) -> None:
         _mail_signup_attempt(existing, data.email)
         return
     if User.objects.filter(username__iexact=data.username).exists():
-        raise ValidationError(
-            {"username": "Ce nom d'utilisateur est déjà pris : choisissez-en un autre."}
-        )
-    key = None
-    if data.activation_key:
-        key, problem = find_key_problem(data.activation_key, for_update=True)
-        if problem:
-            raise ValidationError({"activation_key": problem})
+        make_password(data.password)  # same time as a real sign-up, as above
+        _mail_username_taken(data)
+        return
     user = User(
         username=data.username,
         email=data.email,
@@ -248,6 +251,17 @@ def _mail_signup_attempt(existing, address: str) -> None:
         user=existing,
         login_url=_link("accounts:login"),
         reset_url=_link("accounts:password_reset"),
+    )
+
+
+def _mail_username_taken(data: SignupData) -> None:
+    _mail(
+        data.email,
+        f"{_town().name} — votre espace n'a pas été créé",
+        "signup_username_taken.txt",
+        username=data.username,
+        first_name=data.first_name,
+        signup_url=_link("accounts:signup"),
     )
 
 

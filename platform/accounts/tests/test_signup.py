@@ -239,9 +239,45 @@ def test_taken_email_does_not_consume_the_key(send, castres, in_town, family, ad
         assert key.used_at is None and adult.user is None
 
 
-def test_taken_username_is_refused(send, castres, in_town, family):
-    response = send("post", SIGNUP, form(username="MARTIN"))
-    assert "déjà pris" in text(response)
+def test_taken_username_answers_the_same_and_the_email_says_it(
+    send, castres, in_town, family, adult_key
+):
+    """Sign-up never tells whether a username has an account (issue #17): the
+    same redirect and page as a fresh sign-up; the e-mail to the address typed
+    says the name is taken. Nothing is created and the key stays usable."""
+    adult, key, plain = adult_key
+    taken = family.user.username.upper()
+    before = counts(castres, in_town)
+    response = send(
+        "post", SIGNUP, form(email="quelqu.un@example.org", username=taken, activation_key=plain)
+    )
+    fresh = send("post", SIGNUP, form(email="nouvelle@example.org", username="nouveau.nom"))
+    assert response.status_code == fresh.status_code == 302
+    assert response["Location"] == fresh["Location"]
+    assert "déjà pris" not in text(send("get", response["Location"]))
+    assert counts(castres, in_town)[0] == before[0] + 1  # only the fresh one
+    refused, confirmation = mail.outbox
+    assert refused.to == ["quelqu.un@example.org"]
+    assert "n'a pas été créé" in refused.subject and f"« {taken.lower()} »" in refused.body
+    assert "/castres/compte/creer/" in refused.body
+    assert "confirmez" in confirmation.subject
+    with in_town(castres):
+        key.refresh_from_db()
+        assert key.used_at is None
+
+
+def test_taken_username_and_taken_email_look_like_any_sign_up(send, castres, in_town, family):
+    """Every combination answers the same way, with the same page."""
+    answers = {
+        send("post", SIGNUP, form(email=email, username=username))["Location"]
+        for email, username in [
+            (family.user.email, family.user.username),
+            (family.user.email, "libre.nom"),
+            ("libre@example.org", family.user.username),
+            ("libre2@example.org", "libre.nom2"),
+        ]
+    }
+    assert len(answers) == 1
 
 
 def test_reused_key_is_refused(send, castres, in_town, adult_key):
