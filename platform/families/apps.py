@@ -19,21 +19,32 @@ class FamiliesConfig(Contributor, AppConfig):
     # the page's context; the cards read them from there.
 
     def family_nav(self, request):
+        # The family menu reads « Tableau de bord · Réservations · Absences ·
+        # Factures · Documents · Ma famille · Demandes · Mon compte »: the
+        # household's pages (children, health sheets, entourage, quotient) sit
+        # under « Ma famille », the person's own (identifiers, password,
+        # coordinates, a key received later) under « Mon compte ».
         return [
-            NavEntry("Mon tableau de bord", "families:dashboard", order=10),
+            NavEntry("Tableau de bord", "families:dashboard", order=10),
             NavEntry(
                 "Ma famille",
                 "families:family",
                 order=60,
-                match="families:family families:child families:health families:child-add",
+                match="families:family families:child families:health families:child-add "
+                "families:entourage families:quotient-familial families:summary",
             ),
-            NavEntry("Mes coordonnées", "families:coordinates", order=62),
-            NavEntry("Entourage", "families:entourage", order=64),
             NavEntry(
-                "Mes demandes",
+                "Demandes",
                 "families:demandes",
                 order=70,
                 match="families:demandes families:demande",
+            ),
+            NavEntry(
+                "Mon compte",
+                "accounts:account",
+                order=80,
+                match="accounts:account accounts:identifiers accounts:password_change "
+                "accounts:key-later accounts:declare-children families:coordinates",
             ),
         ]
 

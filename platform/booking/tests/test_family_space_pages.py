@@ -7,6 +7,7 @@ calendar lines."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -98,10 +99,22 @@ def test_dashboard_shows_bookings_amount_due_and_open_request_with_one_tap_links
         ("Factures", "/castres/billing/"),
         ("Documents", "/castres/mes-documents/"),
         ("Ma famille", "/castres/mon-espace/famille/"),
-        ("Mes demandes", "/castres/mon-espace/demandes/"),
-        ("Mes coordonnées", "/castres/mon-espace/coordonnees/"),
+        ("Demandes", "/castres/mon-espace/demandes/"),
+        ("Mon compte", "/castres/compte/"),
     ):
         assert f'<a href="{url}">{label}</a>' in page, label
+    # The menu, exactly (issue 14): the registry's order 10..80.
+    menu = page.split('<nav class="space-nav" aria-label="Mon espace">', 1)[1].split("</nav>")[0]
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", menu) == [
+        "Tableau de bord",
+        "Réservations",
+        "Absences",
+        "Factures",
+        "Documents",
+        "Ma famille",
+        "Demandes",
+        "Mon compte",
+    ]
     assert 'href="/castres/coffre-fort/"' in page  # the vault, one tap away
     assert "Bientôt disponible" not in page
 

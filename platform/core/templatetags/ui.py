@@ -10,11 +10,19 @@ and the control, all with the component classes."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.template.loader import render_to_string
 
-from core.french import PARIS, Noun, format_date, format_datetime, format_short_date
+from core.french import (
+    PARIS,
+    Noun,
+    format_date,
+    format_datetime,
+    format_number,
+    format_short_date,
+)
 from core.french import euros as _euros
 
 register = template.Library()
@@ -24,6 +32,23 @@ register = template.Library()
 def euros(value) -> str:
     """Decimal("202.13") -> "202,13 €" (no-break spaces); None -> ""."""
     return _euros(value)
+
+
+@register.filter
+def nombre(value, places=None) -> str:
+    """1250 -> "1 250", Decimal("3.5") -> "3,50" (narrow no-break space between
+    thousands; a whole number has no decimals unless `places` says so);
+    None or text that is no number -> "". A quotient familial reads
+    `{{ qf|nombre }}&nbsp;€`."""
+    if value is None or value == "" or isinstance(value, bool):
+        return ""
+    try:
+        number = Decimal(str(value))
+        if places is None:
+            places = 0 if number == number.to_integral_value() else 2
+        return format_number(number, int(places))
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
 
 
 def _day(value):

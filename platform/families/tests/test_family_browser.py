@@ -158,7 +158,7 @@ def test_quotient_familial_validated_by_staff_shows_in_mes_demandes(
     family_page.goto(f"{url}/mon-espace/")
     expect(family_page.get_by_text("780 €")).to_be_visible()
     family_page.get_by_role("navigation", name="Mon espace").get_by_role(
-        "link", name="Mes demandes"
+        "link", name="Demandes", exact=True
     ).click()
     row = family_page.get_by_role("row", name=re.compile("Changement de quotient familial"))
     expect(row).to_contain_text("acceptée")
