@@ -101,3 +101,35 @@ class FailedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.schema_name or 'public'})"
+
+
+class TownExport(models.Model):
+    """A whole-town export (tenants.town_export): its progress while it runs,
+    then where the archive is and its SHA-256, so the town can check the file
+    it received is the one produced."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "en cours"
+        DONE = "done", "terminé"
+        FAILED = "failed", "en échec"
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    path = models.CharField("fichier", max_length=255, blank=True)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64, blank=True)
+    size = models.BigIntegerField("taille (octets)", default=0)
+    tables = models.PositiveIntegerField("tables", default=0)
+    rows = models.BigIntegerField("lignes", default=0)
+    error = models.TextField("erreur", blank=True)
+    requested_by = models.CharField("demandé par", max_length=160, blank=True)
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "export complet"
+        verbose_name_plural = "exports complets"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"export de {self.commune} ({self.created_at:%d/%m/%Y})"

@@ -70,6 +70,18 @@ DISPATCHED = Counter(
     ["task"],
 )
 
+IMPORTED_LINES = Counter(
+    "guichet_import_lines_total",
+    "Lignes lues par l'import des familles d'un ancien portail, par commune, "
+    "mode (dry_run, apply) et issue (accepted, refused).",
+    ["town", "mode", "outcome"],
+)
+TOWN_EXPORTS = Counter(
+    "guichet_town_exports_total",
+    "Exports complets d'une commune (réversibilité) produits.",
+    ["town"],
+)
+
 # eopayment's statuses (shared/payments.md) that mean money was received.
 PAID_OUTCOMES = frozenset({"paid", "accepted"})
 
@@ -129,6 +141,17 @@ def record_payment(*, provider: str, outcome: str, town=None, amount_cents: int 
 
 def record_task_failure(*, task: str, town=None) -> None:
     TASK_FAILURES.labels(town=town_label(town), task=task).inc()
+
+
+def record_import(*, applied: bool, lines: int, refused: int, seconds: float, town=None) -> None:
+    label, mode = town_label(town), "apply" if applied else "dry_run"
+    IMPORTED_LINES.labels(town=label, mode=mode, outcome="accepted").inc(max(lines - refused, 0))
+    IMPORTED_LINES.labels(town=label, mode=mode, outcome="refused").inc(refused)
+    log.info("import %s: %s lignes, %s refusées, %.1f s", mode, lines, refused, seconds)
+
+
+def record_town_export(*, town=None) -> None:
+    TOWN_EXPORTS.labels(town=town_label(town)).inc()
 
 
 # --- Celery hooks (connected once from core.tasks, which every worker imports)

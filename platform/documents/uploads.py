@@ -306,3 +306,53 @@ def clamd_scan(socket_path: str, data: bytes, *, timeout: float = 30.0) -> str |
     if text.endswith("FOUND"):
         return text.split(":", 1)[-1].rsplit(" ", 1)[0].strip()
     raise OSError(f"clamd: {text}")
+
+
+# --- spreadsheets for the import of a previous portal's families (issue 22) -----
+
+TABLE_MAX_BYTES = 50 * 1024 * 1024  # 20,000 children in CSV: about 2 Mo
+
+
+def check_table_upload(uploaded, *, limit: int = TABLE_MAX_BYTES) -> bytes:
+    """A CSV or XLSX file for families.imports: the same size cap, content
+    sniffing and antivirus scan as every upload; returns the bytes (read, never
+    stored: the import keeps nothing of the file once it has run)."""
+    import zipfile
+
+    name = display_name(getattr(uploaded, "name", "") or "fichier")
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > limit:
+        refuse(too_large_message(name, size, limit), "too_large")
+    uploaded.seek(0)
+    data = uploaded.read(limit + 1)
+    if len(data) > limit:
+        refuse(too_large_message(name, len(data), limit), "too_large")
+    if not data.strip():
+        refuse(f"Le fichier « {name} » est vide.", "empty")
+    wrong = (
+        f"« {name} » n'est ni un fichier CSV ni un classeur XLSX : "
+        "enregistrez-le dans l'un de ces formats."
+    )
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            refuse(wrong, "wrong_type")
+        if "xl/workbook.xml" not in names:
+            refuse(wrong, "wrong_type")
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            refuse(
+                f"« {name} » contient des macros : enregistrez-le en XLSX sans macros.",
+                "wrong_type",
+            )
+    else:
+        head = data[:2048].lower().lstrip(b"\xef\xbb\xbf \r\n\t")
+        if (
+            b"\x00" in data[:65536]
+            or head.startswith(_EXECUTABLE_MAGIC)
+            or head.startswith(_HTML_MARKERS)
+        ):
+            refuse(wrong, "wrong_type")
+    _antivirus(data, name)
+    return data

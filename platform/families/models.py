@@ -184,3 +184,27 @@ class EntourageMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class ImportedRecord(models.Model):
+    """Which of our rows a line of a previous portal's file became, by the
+    source's own identifier: a re-import updates that row (or leaves it alone
+    when the line is unchanged) instead of creating another one."""
+
+    entity = models.CharField("fichier", max_length=30)
+    source_id = models.CharField("identifiant d'origine", max_length=64)
+    object_id = models.BigIntegerField("ligne créée")
+    fingerprint = models.CharField("empreinte des valeurs importées", max_length=64)
+    imported_at = models.DateTimeField("importée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "ligne importée"
+        verbose_name_plural = "lignes importées"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "source_id"], name="families_import_source_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.source_id}"

@@ -263,6 +263,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded files are stored under MEDIA_ROOT/<schema>/ (one folder per town).
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Whole-town exports (tenants.town_export): ZIP archives, outside MEDIA_ROOT
+# (never served by the web server), one per request, kept until deleted.
+TOWN_EXPORT_DIR = env("TOWN_EXPORT_DIR", default=str(BASE_DIR / "var" / "exports"))
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
