@@ -1,8 +1,11 @@
 """Operator console (public schema, /admin/): towns, onboarding from a YAML,
 suspend/resume. Onboarding uses the same service as `manage.py onboard_commune`."""
 
+import os
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -64,7 +67,7 @@ class CommuneAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "department")
     search_fields = ("name", "slug", "insee_code")
-    actions = ["suspend", "resume", "invite_admin"]
+    actions = ["suspend", "resume", "invite_admin", "export_town"]
     inlines = [DomainInline]
     change_list_template = "admin/tenants/commune/change_list.html"
     # Everything comes from the town's YAML: edit the file and onboard again.
@@ -131,6 +134,10 @@ class CommuneAdmin(admin.ModelAdmin):
     def invite_admin(self, request, queryset):
         return redirect("admin:tenants_commune_invite", queryset.first().pk)
 
+    @admin.action(description="Export complet de toutes les données (réversibilité)")
+    def export_town(self, request, queryset):
+        return redirect("admin:tenants_commune_export", queryset.first().pk)
+
     @admin.action(description="Suspendre (page de maintenance, rien n'est supprimé)")
     def suspend(self, request, queryset):
         for commune in queryset:
@@ -164,6 +171,16 @@ class CommuneAdmin(admin.ModelAdmin):
                 "sante/",
                 self.admin_site.admin_view(self.health_view),
                 name="tenants_commune_health",
+            ),
+            path(
+                "<int:pk>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="tenants_commune_export",
+            ),
+            path(
+                "<int:pk>/export/<int:export_pk>/archive/",
+                self.admin_site.admin_view(self.export_download_view),
+                name="tenants_commune_export_download",
             ),
             path(
                 "<int:pk>/inviter/",
@@ -251,6 +268,48 @@ class CommuneAdmin(admin.ModelAdmin):
             return _yaml_response(text, commune.slug)
         return self._page(
             request, "yaml.html", f"Fichier YAML de {commune.name}", commune=commune, text=text
+        )
+
+    def export_view(self, request, pk):
+        """Whole-town export (reversibility): start one (a Celery task) and follow
+        its progress; each finished archive with its SHA-256."""
+        from tenants.models import TownExport
+        from tenants.tasks import export_town_task
+        from tenants.town_export import start_export
+
+        commune = self._town(pk)
+        if commune is None:
+            return redirect("admin:tenants_commune_changelist")
+        if request.method == "POST":
+            export = start_export(commune, requested_by=request.user.get_username())
+            transaction.on_commit(lambda: export_town_task.delay(export.pk))
+            self.message_user(request, "Export lancé : suivez son avancement ci-dessous.")
+            return redirect("admin:tenants_commune_export", commune.pk)
+        exports = list(TownExport.objects.filter(commune=commune)[:20])
+        running = any(e.status == TownExport.Status.RUNNING for e in exports)
+        return self._page(
+            request,
+            "export.html",
+            f"Export complet de {commune.name}",
+            commune=commune,
+            exports=exports,
+            running=running,
+        )
+
+    def export_download_view(self, request, pk, export_pk):
+        from django.http import FileResponse, Http404
+
+        from tenants.models import TownExport
+
+        export = TownExport.objects.filter(
+            commune_id=pk, pk=export_pk, status=TownExport.Status.DONE
+        ).first()
+        if export is None or not os.path.exists(export.path):
+            raise Http404("Cette archive n'existe plus.")
+        return FileResponse(
+            open(export.path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+            as_attachment=True,
+            filename=os.path.basename(export.path),
         )
 
     def health_view(self, request):

@@ -25,6 +25,15 @@ declare("admin:autocomplete", OPERATOR_ONLY, operator="forbidden")  # 403 withou
 declare("admin:view_on_site", OPERATOR_ONLY, operator="not_found")  # accounts have no public page
 declare("admin:tenants_commune_invite", OPERATOR_ONLY, pk="commune")
 declare("admin:tenants_commune_yaml", OPERATOR_ONLY, pk="commune")
+declare("admin:tenants_commune_export", OPERATOR_ONLY, methods=("get", "post"), pk="commune")
+# an archive that does not exist (the matrix's example ids): 404 for the operator
+declare(
+    "admin:tenants_commune_export_download",
+    OPERATOR_ONLY,
+    operator="not_found",
+    pk="commune",
+    export_pk="commune",
+)
 declare("admin:otp_totp_totpdevice_*", OPERATOR_ONLY, pk="operator_device")
 declare("admin:*", OPERATOR_ONLY)
 
