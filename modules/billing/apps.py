@@ -356,7 +356,8 @@ class BillingConfig(ServiceModuleConfig):
         ]
 
     def staff_counters(self, request) -> list:
-        """Unpaid invoices past their due date; direct debits the bank rejected."""
+        """Money received that no invoice owed (credits to handle); unpaid invoices
+        past their due date; direct debits the bank rejected."""
         if not request.user.works_in("billing"):
             return []
         from django.urls import reverse
@@ -364,14 +365,23 @@ class BillingConfig(ServiceModuleConfig):
 
         from core.contributions import Counter
 
-        from .models import DirectDebit, Invoice
+        from .models import AccountCredit, DirectDebit, Invoice
 
+        credits = AccountCredit.objects.filter(status=AccountCredit.Status.OPEN).count()
         overdue = Invoice.objects.filter(
             status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
             due_date__lt=timezone.localdate(),
         ).count()
         rejected = DirectDebit.objects.filter(status=DirectDebit.Status.REJECTED).count()
         return [
+            Counter(
+                "Paiements reçus en trop, à rembourser ou déduire",
+                credits,
+                reverse("billing:staff-credits"),
+                area="billing",
+                tone="danger" if credits else "ok",
+                order=69,
+            ),
             Counter(
                 "Factures impayées après l'échéance",
                 overdue,

@@ -50,6 +50,43 @@ TEMPLATES = {
             "payment": {"receipt_number": "R-2026-000045"},
         },
     ),
+    "billing/email/credit_family.txt": EmailTemplate(
+        name="billing/email/credit_family.txt",
+        label="Facturation — paiement reçu pour une facture déjà réglée (crédit)",
+        subject="<commune> — paiement reçu, porté au crédit de votre compte",
+        variables={
+            **_INVOICE,
+            "amount": "montant reçu, gardé au crédit du compte",
+            "received_at": "date et heure du paiement",
+        },
+        sample={
+            "invoice": _SAMPLE_INVOICE,
+            "amount": "42,50 €",
+            "received_at": "lundi 9 novembre 2026 à 10:12",
+        },
+    ),
+    "billing/email/credit_alert.txt": EmailTemplate(
+        name="billing/email/credit_alert.txt",
+        label="Facturation — alerte à la régie : trop-perçu à traiter",
+        subject="<commune> — trop-perçu de <montant> à traiter (facture <numéro>)",
+        variables={
+            **_INVOICE,
+            "amount": "montant reçu en trop",
+            "received_at": "date et heure du paiement",
+            "household": "nom du foyer",
+            "credit.transaction_id": "référence de la transaction chez le prestataire",
+            "url": "adresse de la liste des trop-perçus (gestion)",
+        },
+        sample={
+            "invoice": _SAMPLE_INVOICE,
+            "amount": "42,50 €",
+            "received_at": "lundi 9 novembre 2026 à 10:12",
+            "household": "Famille Martin",
+            "credit": {"transaction_id": "20261109_000123"},
+            "url": "https://guichet-famille.fr/ville/billing/gestion/trop-percus/",
+        },
+        required=("url",),
+    ),
     "billing/email/mandate.txt": EmailTemplate(
         name="billing/email/mandate.txt",
         label="Facturation — mandat de prélèvement SEPA enregistré",

@@ -128,6 +128,21 @@ class RunForm(forms.Form):
     )
 
 
+class CreditHandledForm(forms.Form):
+    """The régie says what it did with a credit (« trop-perçu »)."""
+
+    credit = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    note = forms.CharField(
+        label="Suite donnée",
+        max_length=255,
+        help_text=(
+            "Par exemple : remboursé par virement le 9 décembre, "
+            "ou déduit de la facture de janvier."
+        ),
+        error_messages={"required": "Indiquez la suite donnée (remboursement, déduction…)."},
+    )
+
+
 class RejectionForm(forms.Form):
     reason = forms.CharField(label="Motif du rejet", max_length=255, required=False)
 

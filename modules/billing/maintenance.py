@@ -29,6 +29,7 @@ def maintenance():
 def purge_household_billing(household_ids) -> None:
     """Delete every billing row of these households (retention purge, tests)."""
     from .models import (
+        AccountCredit,
         AttemptShare,
         BillingPreference,
         DeskPayment,
@@ -49,6 +50,7 @@ def purge_household_billing(household_ids) -> None:
             .exclude(export=None)
             .values_list("export_id", flat=True)
         )
+        AccountCredit.objects.filter(household_id__in=ids).delete()
         Payment.objects.filter(invoice__in=invoices).delete()
         AttemptShare.objects.filter(invoice__in=invoices).delete()
         DeskPayment.objects.filter(household_id__in=ids).delete()

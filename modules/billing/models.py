@@ -507,6 +507,63 @@ class Payment(models.Model):
         return self.get_method_display()
 
 
+class AccountCredit(models.Model):
+    """Money a family paid that no invoice owed (« trop-perçu »): a second paid
+    transaction for a settled invoice (two tabs, a provider's duplicate), or a
+    grouped payment whose invoice was settled at the desk meanwhile. Kept on the
+    household's account — never on an invoice, never lost — until the régie
+    refunds it or uses it, and marks it handled. One per provider transaction."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "à traiter par la régie"
+        HANDLED = "handled", "traité"
+
+    household = models.ForeignKey(
+        "families.Household", on_delete=models.PROTECT, related_name="account_credits"
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="surpluses",
+        verbose_name="facture visée par le paiement",
+    )
+    regie_code = models.CharField("régie", max_length=40)
+    regie_name = models.CharField("nom de la régie", max_length=160)
+    amount = models.DecimalField("montant", max_digits=10, decimal_places=2)
+    provider = models.CharField(max_length=20)
+    transaction_id = models.CharField(max_length=120)
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="surpluses"
+    )
+    received_at = models.DateTimeField("reçu le")
+    test = models.BooleanField("paiement de test", default=False)
+    bank_data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    handled_at = models.DateTimeField("traité le", null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_by_label = models.CharField("traité par", max_length=200, blank=True)
+    handled_note = models.CharField("suite donnée", max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "trop-perçu (crédit de la famille)"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "transaction_id"], name="billing_one_credit_per_transaction"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_credit_positive"),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € — {self.transaction_id}"
+
+
 class Mandate(models.Model):
     """An electronic SEPA direct-debit mandate signed online by a payer."""
 

@@ -72,6 +72,12 @@ def anonymise_payments(pks) -> None:
     Payment.objects.filter(pk__in=list(pks)).update(bank_data={}, rejection_reason="")
 
 
+def anonymise_credits(pks) -> None:
+    from .models import AccountCredit
+
+    AccountCredit.objects.filter(pk__in=list(pks)).update(bank_data={}, handled_note="")
+
+
 def register_retentions() -> None:
     from documents.personal_data import register_retention
 
@@ -83,6 +89,7 @@ def register_retentions() -> None:
         detach=("booking", "child"),
     )
     register_retention("billing.Payment", reason=PAYMENT_REASON, anonymise=anonymise_payments)
+    register_retention("billing.AccountCredit", reason=PAYMENT_REASON, anonymise=anonymise_credits)
     register_retention(
         "billing.DeskPayment",
         reason="Encaissements au guichet : pièces comptables conservées 10 ans "

@@ -104,17 +104,21 @@ def childcare_paid(
     return {c: v.quantize(CENT, rounding=ROUND_HALF_UP) for c, v in exact.items() if v > 0}
 
 
-def allocate_oldest_first(amount: Decimal, balances: list[Decimal]) -> list[Decimal]:
+def allocate_oldest_first(
+    amount: Decimal, balances: list[Decimal]
+) -> tuple[list[Decimal], Decimal]:
     """One payment spread over invoices ordered oldest first: each receives up
-    to its balance, in order; what is left (an invoice settled meanwhile at the
-    desk) goes to the last invoice, whose balance turns negative — the town then
-    owes the family, as for any overpayment. Sums to `amount` exactly."""
-    if amount <= 0 or not balances:
-        return [Decimal(0)] * len(balances)
+    to what is left to pay on it, in order. Returns (shares, surplus): the
+    surplus is what no invoice was owed — a second payment of a settled invoice,
+    or an invoice settled at the desk meanwhile. It is never put on an invoice;
+    the caller keeps it as a credit on the family's account. Shares and surplus
+    sum to `amount` exactly (a positive amount); a zero or negative amount
+    allocates nothing."""
+    if amount <= 0:
+        return [Decimal(0)] * len(balances), Decimal(0)
     out, left = [], amount
     for balance in balances:
         share = min(max(balance, Decimal(0)), left)
         out.append(share)
         left -= share
-    out[-1] += left
-    return out
+    return out, left

@@ -375,6 +375,21 @@ def amount_due(household) -> tuple[Decimal, int]:
     return row["due"] or Decimal(0), row["n"]
 
 
+def open_credit(household) -> Decimal:
+    """Money the household paid that no invoice owed, not yet refunded or used
+    by the régie (models.AccountCredit), in one query."""
+    from django.db.models import Sum
+
+    from .models import AccountCredit
+
+    if household is None:
+        return Decimal(0)
+    row = AccountCredit.objects.filter(
+        household=household, status=AccountCredit.Status.OPEN
+    ).aggregate(total=Sum("amount"))
+    return row["total"] or Decimal(0)
+
+
 def payable_invoices(household):
     return Invoice.objects.filter(
         household=household,

@@ -28,11 +28,13 @@ from django.utils import timezone
 
 from core import metrics
 from core.mail import queue_mail
+from core.urls import tenant_reverse
 
 from . import numbering, rules, selectors
 from .french import day_label, moment_label, month_label, of_month
 from .lines import DraftInvoice, assign_payers, build_drafts, month_bounds
 from .models import (
+    AccountCredit,
     AttemptShare,
     BillingPreference,
     DirectDebit,
@@ -863,7 +865,7 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
             )
             metrics.record_payment(provider=n.provider, outcome="rejected")
             return NotificationOutcome("rejected", verdict.message)
-        if Payment.objects.filter(provider=n.provider, transaction_id=n.transaction_id).exists():
+        if _transaction_recorded(n.provider, n.transaction_id):
             return NotificationOutcome(
                 "already_recorded", "Paiement déjà enregistré.", return_content=n.return_content
             )
@@ -892,10 +894,27 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
             targets = [invoices[s.invoice_id] for s in shares]
         else:
             targets = [invoice]
-        amounts = rules.allocate_oldest_first(verdict.amount, [i.balance for i in targets])
-        payments = []
+        amounts, surplus = rules.allocate_oldest_first(verdict.amount, [i.balance for i in targets])
+        payments, credit = [], None
         try:
             with transaction.atomic():
+                if surplus > 0:
+                    # Nothing owed this money (a second transaction for a settled
+                    # invoice...): a credit on the family's account, never a
+                    # second payment of the invoice, never lost.
+                    credit = AccountCredit.objects.create(
+                        household_id=invoice.household_id,
+                        invoice=invoice,
+                        regie_code=invoice.regie_code,
+                        regie_name=invoice.regie_name,
+                        amount=surplus,
+                        provider=n.provider,
+                        transaction_id=n.transaction_id,
+                        attempt=attempt,
+                        received_at=timezone.now(),
+                        test=verdict.test,
+                        bank_data={k: str(v) for k, v in n.bank_data.items() if k != "signature"},
+                    )
                 for target, amount in zip(targets, amounts, strict=True):
                     if amount <= 0:
                         continue
@@ -922,11 +941,21 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
         for payment in payments:
             _refresh_state(payment.invoice)
             _queue_receipt(payment, payment.invoice)
-        metrics.after_commit(
-            metrics.record_payment,
-            provider=n.provider,
-            outcome="paid",
-            amount_cents=int(sum(p.amount for p in payments) * 100),
+        if payments:
+            metrics.after_commit(
+                metrics.record_payment,
+                provider=n.provider,
+                outcome="paid",
+                amount_cents=int(sum(p.amount for p in payments) * 100),
+            )
+        if credit is not None:
+            _alert_credit(credit, invoice)
+            metrics.after_commit(metrics.record_payment, provider=n.provider, outcome="credit")
+    if credit is not None and not payments:
+        return NotificationOutcome(
+            "credit",
+            "Paiement enregistré au crédit du compte de la famille (facture déjà réglée).",
+            return_content=n.return_content,
         )
     return NotificationOutcome(
         "paid",
@@ -934,6 +963,87 @@ def apply_notification(*, notification: Notification) -> NotificationOutcome:
         payment_id=payments[0].pk if payments else None,
         return_content=n.return_content,
     )
+
+
+def _transaction_recorded(provider: str, transaction_id: str) -> bool:
+    """A provider transaction already became payments or a credit (replays)."""
+    return (
+        Payment.objects.filter(provider=provider, transaction_id=transaction_id).exists()
+        or AccountCredit.objects.filter(provider=provider, transaction_id=transaction_id).exists()
+    )
+
+
+def _alert_credit(credit: AccountCredit, invoice: Invoice) -> None:
+    """Tell the régie (its counter on the staff home lists open credits; an
+    e-mail to the town's contact address) and the family (what happened to
+    their money). Logged as a warning for the operator."""
+    commune = current_commune()
+    log.warning(
+        "payment surplus kept as a credit",
+        extra={
+            "provider": credit.provider,
+            "invoice": invoice.number,
+            "amount": str(credit.amount),
+        },
+    )
+    context = {
+        "commune": commune,
+        "invoice": invoice,
+        "credit": credit,
+        "amount": euros(credit.amount),
+        "received_at": moment_label(credit.received_at),
+        "household": credit.household.name,
+    }
+    if commune.contact_email:
+        queue_mail(
+            to=[commune.contact_email],
+            subject=f"{commune.name} — trop-perçu de {euros(credit.amount)} à traiter "
+            f"(facture {invoice.number})",
+            template="billing/email/credit_alert.txt",
+            context=context | {"url": _staff_credits_url(commune)},
+        )
+    if invoice.payer_email:
+        queue_mail(
+            to=[invoice.payer_email],
+            subject=f"{commune.name} — paiement reçu, porté au crédit de votre compte",
+            template="billing/email/credit_family.txt",
+            context=context,
+        )
+
+
+def _staff_credits_url(commune) -> str:
+    return tenant_reverse(commune, "billing:staff-credits", absolute=True)
+
+
+def open_credits():
+    """Credits the régie has not handled yet, oldest first."""
+    return (
+        AccountCredit.objects.filter(status=AccountCredit.Status.OPEN)
+        .select_related("household", "invoice")
+        .order_by("received_at", "id")
+    )
+
+
+def handle_credit(*, credit_id: int, note: str, by) -> AccountCredit | None:
+    """The régie records what it did with a credit (refunded, used on an
+    invoice...). Returns None when the credit is not open any more."""
+    with transaction.atomic():
+        credit = (
+            AccountCredit.objects.select_for_update()
+            .filter(pk=credit_id, status=AccountCredit.Status.OPEN)
+            .first()
+        )
+        if credit is None:
+            return None
+        credit.status = AccountCredit.Status.HANDLED
+        credit.handled_at = timezone.now()
+        credit.handled_by = by
+        credit.handled_by_label = by.get_full_name() or by.get_username()
+        credit.handled_note = note
+        credit.save(
+            update_fields=["status", "handled_at", "handled_by", "handled_by_label", "handled_note"]
+        )
+    return credit
 
 
 def _reason_label(reason) -> str:

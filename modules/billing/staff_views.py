@@ -19,10 +19,10 @@ from accounts.permissions import staff_required
 from core.access import GET_POST, POST, STAFF, access
 
 from . import desk, regie, selectors, services
-from .forms import CreditForm, DeskPaymentForm, RejectionForm, RunForm
+from .forms import CreditForm, CreditHandledForm, DeskPaymentForm, RejectionForm, RunForm
 from .french import day_label, long_day, of_month
 from .lines import previous_month
-from .models import DirectDebit, Invoice, InvoicingRun, SepaExport
+from .models import AccountCredit, DirectDebit, Invoice, InvoicingRun, SepaExport
 from .payments import PaymentError
 from .pricing import euros
 from .sepa import SepaError
@@ -281,6 +281,49 @@ def reject_debit(request, pk: int):
     else:
         messages.success(request, "Rejet enregistré : la facture est de nouveau à payer.")
     return redirect("billing:staff-debits")
+
+
+# --- credits (« trop-perçus ») ---------------------------------------------------------------
+
+
+@access(STAFF("billing"), methods=GET_POST)
+@billing_staff
+def credits(request):
+    """Money families paid that no invoice owed (a second payment of a settled
+    invoice...), kept on their account: the régie refunds or uses it, then says
+    so here. Two queries whatever the number of credits."""
+    if request.method == "POST":
+        form = CreditHandledForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("billing:staff-credits")
+        handled = services.handle_credit(
+            credit_id=form.cleaned_data["credit"], note=form.cleaned_data["note"], by=request.user
+        )
+        if handled is None:
+            messages.error(request, "Ce trop-perçu est déjà traité ou n'existe pas.")
+        else:
+            messages.success(
+                request,
+                f"Trop-perçu de {euros(handled.amount)} ({handled.household.name}) marqué traité.",
+            )
+        return redirect("billing:staff-credits")
+    done = (
+        AccountCredit.objects.filter(status=AccountCredit.Status.HANDLED)
+        .select_related("household", "invoice")
+        .order_by("-handled_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "billing/staff/credits.html",
+        {
+            "open": [{"c": c, "amount": euros(c.amount)} for c in services.open_credits()],
+            "done": [{"c": c, "amount": euros(c.amount)} for c in done],
+            "form": CreditHandledForm(),
+        },
+    )
 
 
 # --- régie closing statement --------------------------------------------------------------

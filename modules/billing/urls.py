@@ -36,6 +36,7 @@ urlpatterns = [
     path("gestion/payeurs/", staff_views.payer_rules, name="staff-payer-rules"),
     path("gestion/payeurs/<int:pk>/", staff_views.payer_rule, name="staff-payer-rule"),
     path("gestion/regie/", staff_views.regie_statement, name="staff-regie"),
+    path("gestion/trop-percus/", staff_views.credits, name="staff-credits"),
     path(
         "gestion/familles/<int:household_pk>/encaissement/",
         staff_views.family_desk_payment,

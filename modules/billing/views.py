@@ -203,10 +203,12 @@ def invoices(request):
     rows = [invoice_row(i, now=now) for i in qs]
     unavailable = services.online_payment_unavailable(request.commune)
     due, count = selectors.amount_due(household)
+    credit = selectors.open_credit(household)
     return _page(
         request,
         "billing/invoices.html",
         {
+            "credit_label": euros(credit) if credit else "",
             "rows": rows,
             "due": due,
             "due_label": euros(due),

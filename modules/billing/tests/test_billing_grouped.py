@@ -21,12 +21,29 @@ pytestmark = pytest.mark.django_db
 
 
 def test_allocation_oldest_first():
-    assert allocate_oldest_first(D("10.00"), [D("4.00"), D("6.00")]) == [D("4.00"), D("6.00")]
-    assert allocate_oldest_first(D("5.00"), [D("4.00"), D("6.00")]) == [D("4.00"), D("1.00")]
-    # The oldest was settled at the desk meanwhile: the surplus goes to the last one.
-    assert allocate_oldest_first(D("10.00"), [D("0.00"), D("6.00")]) == [D("0.00"), D("10.00")]
-    assert allocate_oldest_first(D("0"), [D("3")]) == [D("0")]
-    assert allocate_oldest_first(D("7.00"), []) == []
+    assert allocate_oldest_first(D("10.00"), [D("4.00"), D("6.00")]) == (
+        [D("4.00"), D("6.00")],
+        D("0.00"),
+    )
+    assert allocate_oldest_first(D("5.00"), [D("4.00"), D("6.00")]) == (
+        [D("4.00"), D("1.00")],
+        D("0.00"),
+    )
+    # The oldest was settled at the desk meanwhile: what nothing owed is a surplus.
+    assert allocate_oldest_first(D("10.00"), [D("0.00"), D("6.00")]) == (
+        [D("0.00"), D("6.00")],
+        D("4.00"),
+    )
+    # A second payment of a settled invoice: all of it is a surplus.
+    assert allocate_oldest_first(D("64.60"), [D("0.00")]) == ([D("0.00")], D("64.60"))
+    # An invoice the town already owes on (negative balance) takes nothing.
+    assert allocate_oldest_first(D("3.00"), [D("-2.00"), D("1.00")]) == (
+        [D("0.00"), D("1.00")],
+        D("2.00"),
+    )
+    assert allocate_oldest_first(D("0"), [D("3")]) == ([D("0")], D("0"))
+    assert allocate_oldest_first(D("-1"), [D("3")]) == ([D("0")], D("0"))
+    assert allocate_oldest_first(D("7.00"), []) == ([], D("7.00"))
 
 
 @pytest.fixture
