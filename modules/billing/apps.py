@@ -119,6 +119,59 @@ BILLING_SETTINGS_SCHEMA = {
                 },
             },
         },
+        "helios": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "poste_comptable",
+                "siret",
+                "code_collectivite",
+                "code_budget",
+                "code_nature",
+                "code_produit",
+                "nature",
+            ],
+            "description": "Identifiants Hélios pour les titres de recettes PES V2 (ORMC) ; "
+            "absent : la commune n'envoie pas de PES",
+            "properties": {
+                "poste_comptable": {"type": "string", "pattern": "^\\d{6,7}$"},
+                "siret": {"type": "string", "pattern": "^\\d{14}$"},
+                "code_collectivite": {"type": "string", "pattern": "^\\d{3}$"},
+                "code_budget": {"type": "string", "pattern": "^[0-9A-Za-z]{1,10}$"},
+                "code_nature": {
+                    "type": "string",
+                    "pattern": "^\\d{2}$",
+                    "description": "Nature du rôle ORMC (2 chiffres), entre dans la clé 1",
+                },
+                "code_produit": {"type": "string", "pattern": "^[0-9A-Za-z]{1,4}$"},
+                "nature": {
+                    "type": "string",
+                    "pattern": "^\\d{1,12}$",
+                    "description": "Compte nature (ex. 7067)",
+                },
+                "fonction": {"type": "string", "pattern": "^[0-9A-Za-z]{1,10}$"},
+                "libelle": {"type": "string", "maxLength": 160},
+                "proximity_payment": {
+                    "type": "boolean",
+                    "description": "Paiement de proximité (buralistes agréés) : DataMatrix "
+                    "et mention obligatoire sur les factures",
+                },
+                "regies": {
+                    "type": "object",
+                    "description": "Code produit et nature propres à une régie (par code)",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["code_produit", "nature"],
+                        "properties": {
+                            "code_produit": {"type": "string"},
+                            "nature": {"type": "string"},
+                            "fonction": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
         "services": {
             "type": "object",
             "description": "Tarif de chaque service, par code de service (section `services`)",
@@ -246,6 +299,12 @@ class BillingConfig(ServiceModuleConfig):
             invoicing_settings_from_town_config(town_config)
         except InvoicingConfigError as exc:
             return [f"module_settings.billing.{p}" for p in exc.problems]
+        from .pes import helios_problems
+
+        section = (town_config.get("module_settings") or {}).get("billing") or {}
+        problems = helios_problems(section.get("helios"))
+        if problems:
+            return [f"module_settings.billing.{p}" for p in problems]
         try:
             new = billing_settings_from_town_config(town_config)
         except BillingConfigError as exc:
@@ -353,6 +412,13 @@ class BillingConfig(ServiceModuleConfig):
             NavEntry("Factures", "billing:staff", order=70, area="billing"),
             NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
             NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),
+            NavEntry(
+                "Titres Hélios (PES)",
+                "billing:staff-pes",
+                order=73,
+                area="billing",
+                description="Bordereaux de titres de recettes pour la trésorerie.",
+            ),
         ]
 
     def staff_counters(self, request) -> list:

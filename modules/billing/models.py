@@ -726,3 +726,101 @@ class PayerRule(models.Model):
             reference_monday=self.reference_monday,
             percent_a=self.percent_a,
         )
+
+
+class DebtorDetails(models.Model):
+    """What Hélios needs about a household's payer and the family record lacks
+    (civility). Set by billing staff from the PES batch page."""
+
+    class Civility(models.TextChoices):
+        M = "M", "M."
+        MME = "MME", "Mme"
+
+    household = models.OneToOneField(
+        "families.Household", on_delete=models.CASCADE, related_name="debtor_details"
+    )
+    civility = models.CharField("civilité du payeur", max_length=3, choices=Civility.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "débiteur (Hélios)"
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.civility}"
+
+
+class PesBatch(models.Model):
+    """One PES V2 ORMC file (a bordereau) for one régie and one month."""
+
+    class Status(models.TextChoices):
+        BUILT = "built", "prêt à transmettre"
+        SENT = "sent", "transmis à la trésorerie"
+        ACKNOWLEDGED = "acknowledged", "accusé de réception enregistré"
+
+    regie_code = models.CharField("régie", max_length=40)
+    regie_name = models.CharField("nom de la régie", max_length=160)
+    year = models.PositiveSmallIntegerField("année facturée")
+    month = models.PositiveSmallIntegerField("mois facturé")
+    exercice = models.PositiveSmallIntegerField("exercice")
+    bordereau = models.PositiveIntegerField("numéro de bordereau")
+    file_name = models.CharField(max_length=100)
+    xml = models.BinaryField()
+    count = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BUILT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "bordereau PES"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercice", "bordereau"], name="billing_pes_one_number_per_exercice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Bordereau {self.bordereau}/{self.exercice}"
+
+
+class PesPiece(models.Model):
+    """One invoice sent as a title in a batch, and what Hélios answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "en attente de la trésorerie"
+        ACCEPTED = "accepted", "acceptée"
+        REJECTED = "rejected", "rejetée"
+
+    batch = models.ForeignKey(PesBatch, on_delete=models.PROTECT, related_name="pieces")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="pes_pieces")
+    number = models.PositiveIntegerField("numéro de pièce")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rejection_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["batch", "number"]
+        verbose_name = "pièce PES"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="billing_pes_piece_number"),
+            # An invoice is a title once, unless the treasury rejected it.
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=~Q(status="rejected"),
+                name="billing_pes_one_live_title_per_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}/{self.number}"

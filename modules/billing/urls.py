@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import fake_provider, staff_views, views
+from . import fake_provider, pes_views, staff_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -47,4 +47,16 @@ urlpatterns = [
     path("gestion/prelevements/<str:day>/export/", staff_views.export_debits, name="staff-export"),
     path("gestion/fichiers/<int:pk>/", staff_views.export_file, name="staff-export-file"),
     path("gestion/prelevements/<int:pk>/rejet/", staff_views.reject_debit, name="staff-reject"),
+    # Titles for the treasury (PES V2 ORMC, Hélios)
+    path("gestion/titres/", pes_views.home, name="staff-pes"),
+    path("gestion/titres/constituer/", pes_views.build, name="staff-pes-build"),
+    path("gestion/titres/<int:pk>/", pes_views.batch, name="staff-pes-batch"),
+    path("gestion/titres/<int:pk>/fichier/", pes_views.download, name="staff-pes-download"),
+    path("gestion/titres/<int:pk>/transmis/", pes_views.mark_sent, name="staff-pes-sent"),
+    path("gestion/titres/<int:pk>/accuse/", pes_views.acknowledge, name="staff-pes-ack"),
+    path(
+        "gestion/titres/familles/<int:household_pk>/civilite/",
+        pes_views.civility,
+        name="staff-pes-civility",
+    ),
 ]

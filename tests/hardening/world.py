@@ -121,6 +121,8 @@ _PDF = make_pdf("Matrice")
 def build_household(town, *, key, last_name, vault_id, content=True):
     """A household of `town` owning one object of every kind a URL can name,
     created in a fixed order (same order, same ids in both towns)."""
+    import zlib
+
     from booking.models import (
         Absence,
         Activity,
@@ -134,7 +136,7 @@ def build_household(town, *, key, last_name, vault_id, content=True):
     from demandes.models import Attachment, Demande, DemandeEvent
     from documents import services as documents
     from documents.models import VaultItem
-    from modules.billing.models import DirectDebit, Invoice, Mandate, Payment, SepaExport
+    from modules.billing.models import DirectDebit, Invoice, Mandate, Payment, PesBatch, SepaExport
     from modules.petite_enfance.models import CrecheApplication
 
     fam = make_family(town, key=key, last_name=last_name)
@@ -281,6 +283,18 @@ def build_household(town, *, key, last_name, vault_id, content=True):
             collection_date=today,
             export=export,
         )
+        pes_batch = PesBatch.objects.create(
+            regie_code="regie",
+            regie_name="Régie",
+            year=today.year,
+            month=today.month,
+            exercice=today.year,
+            bordereau=zlib.crc32(key.encode()) % 10**6 + 1,
+            file_name=f"PES-{key}.xml",
+            xml=b"<xml/>",
+            count=1,
+            total=Decimal("42.00"),
+        )
         values = {
             "user": user,
             "household": household,
@@ -298,6 +312,7 @@ def build_household(town, *, key, last_name, vault_id, content=True):
             "mandate": mandate,
             "sepa_export": export,
             "debit": debit,
+            "pes_batch": pes_batch,
         }
         if content:
             values.update(build_content(town, last_name))
