@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_payer_rules_scheduled_debits_anonymised"),
+        ("billing", "0005_account_credit"),
         ("families", "0002_household_details_health_entourage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
