@@ -6,8 +6,10 @@ bookings (platform/booking/demo.py books them); otherwise three fictitious
 families with a month of school-restaurant bookings are created first. Then
 the older invoice of each demo household is paid at the desk and the newer
 one stays to pay online; one household pays by direct debit when the town
-offers it. Idempotent per month: a month already invoiced is left alone, and
-a run on a later day invoices the months that ended since.
+offers it. The separated parents of families.demo share their child week
+about (a payer rule): each gets his own invoice at his own QF. Idempotent
+per month: a month already invoiced is left alone, and a run on a later day
+invoices the months that ended since.
 
 Fictitious families created here sign in with `facturation-<town>-<n>` /
 DEMO_PASSWORD (README.md, modules/billing/README.md).
@@ -38,6 +40,8 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     older = previous_month(date(*newer, 1))
     tariffs, invoicing = services.town_settings(commune)
     started = timezone.now()
+    _no_free_text_tariffs()
+    _shared_custody(first_day=date(*older, 1))
     for year, month in (older, newer):
         if Invoice.objects.filter(year=year, month=month).exists():
             continue
@@ -72,6 +76,42 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                     invoice=paid, amount=paid.balance, by=None, note="démonstration"
                 )
             _not_sent(started)
+
+
+def _no_free_text_tariffs() -> None:
+    """Demo databases made before the generated tariff page (/billing/tarifs/)
+    kept a free-text « Tarifs » page that contradicted the bills: removed."""
+    from content.models import InfoPage
+
+    InfoPage.objects.filter(slug="tarifs", body__contains="(démonstration)").delete()
+
+
+def _shared_custody(*, first_day: date) -> None:
+    """The demo's separated parents (families.demo: a mother at QF 540 and a
+    father at QF 1150, each in his own household) share their child week
+    about: each household pays its own weeks at its own QF, on its own
+    invoice (payer_rules.py). Set once; a rule staff changed is kept."""
+    from families.demo import demo_households
+    from families.models import Child
+
+    from .models import PayerRule
+    from .payer_rules import ALTERNATE_WEEKS
+    from .payers import child_households
+
+    monday = first_day - timedelta(days=first_day.weekday())
+    for child in Child.objects.filter(
+        household__in=demo_households(), payer_rule__isnull=True
+    ).order_by("id"):
+        homes = child_households(child)
+        if len(homes) < 2:
+            continue
+        PayerRule.objects.create(
+            child=child,
+            kind=ALTERNATE_WEEKS,
+            household_a=homes[0],
+            household_b=homes[1],
+            reference_monday=monday,
+        )
 
 
 def _not_sent(since) -> None:

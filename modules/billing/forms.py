@@ -79,9 +79,21 @@ class SimulatorForm(forms.Form):
         },
     )
     resident = forms.BooleanField(label="J'habite la commune", required=False, initial=True)
+    child = forms.ChoiceField(
+        label="Pour quel enfant ?",
+        required=False,
+        initial="scolaire",
+        widget=forms.RadioSelect,
+        choices=[
+            ("scolaire", "un enfant scolarisé (école maternelle ou élémentaire)"),
+            ("petite_enfance", "un jeune enfant pas encore scolarisé (crèche, multi-accueil)"),
+        ],
+        error_messages={"invalid_choice": "Choisissez l'un des deux types d'enfant."},
+    )
 
     def clean(self):
         data = super().clean()
+        data["child"] = data.get("child") or "scolaire"
         if data.get("mode") == self.MODE_INCOME:
             if data.get("annual_income") is None:
                 self.add_error("annual_income", "Indiquez les revenus annuels du foyer.")

@@ -37,8 +37,15 @@ def _town(commune) -> dict:
 
 def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
     lines = list(invoice.lines.all())
-    debit = next(
-        (d for d in invoice.direct_debits.all() if d.status in ("scheduled", "exported")), None
+    # « prélèvement prévu » only while the money is not collected: once the
+    # collection date has come (settle_direct_debits) the invoice is paid.
+    debit = (
+        next(
+            (d for d in invoice.direct_debits.all() if d.status in ("scheduled", "exported")),
+            None,
+        )
+        if invoice.status == "direct_debit"
+        else None
     )
     return {
         "town": _town(commune),
@@ -65,6 +72,11 @@ def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
         "window_opens": moment_label(invoice.payment_opens_at),
         "window_closes": moment_label(invoice.payment_closes_at),
         "debit_date": day_label(debit.collection_date) if debit else "",
+        "status": (
+            f"prélèvement prévu le {day_label(debit.collection_date)}"
+            if debit
+            else invoice.get_status_display()
+        ),
         "debit_rum": debit.mandate.rum if debit else "",
         "how_to_pay": how_to_pay,
         "pay_url": pay_url,

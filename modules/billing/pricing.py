@@ -454,6 +454,7 @@ class SimulatedService:
     line: PriceLine  # exactly the line billing would compute for one session
     sessions_per_month: int
     monthly_estimate: Decimal
+    counted: bool = True  # in the monthly total (what one child can attend)
 
     @property
     def explanation(self) -> str:
@@ -485,13 +486,15 @@ def simulate(
     resident: bool = True,
     sessions_per_month: Mapping[str, int] | None = None,
     services: Iterable[str] | None = None,
+    counted: Iterable[str] | None = None,
 ) -> Simulation:
     """Each service's price on `day` and a monthly estimate, for one child.
 
     Give either `qf` (from the CAF attestation) or the CAF figures
     (`annual_income`, `monthly_benefits`, `parts`); neither = QF not given,
     the highest price applies. The price is `price_session()`'s, the very
-    function the invoicing run uses.
+    function the invoicing run uses. `counted`: the services the monthly
+    total adds (those one child can attend, simulation.py); None: all.
     """
     if qf is not None and annual_income is not None:
         raise PricingError("Indiquez soit votre quotient familial, soit vos revenus, pas les deux.")
@@ -512,6 +515,7 @@ def simulate(
         qf_explanation = "QF non communiqué : le tarif le plus élevé s'applique."
 
     counts = dict(sessions_per_month or {})
+    counted = None if counted is None else set(counted)
     wanted = list(services) if services is not None else list(settings.services)
     results, unavailable = [], []
     for code in wanted:
@@ -532,6 +536,7 @@ def simulate(
                 line=line,
                 sessions_per_month=count,
                 monthly_estimate=line.amount * count,
+                counted=counted is None or code in counted,
             )
         )
     return Simulation(
@@ -539,7 +544,7 @@ def simulate(
         qf_explanation=qf_explanation,
         services=tuple(results),
         unavailable=tuple(unavailable),
-        monthly_total=sum((s.monthly_estimate for s in results), ZERO),
+        monthly_total=sum((s.monthly_estimate for s in results if s.counted), ZERO),
     )
 
 

@@ -6,6 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("", views.home, name="home"),
     path("simulateur/", views.simulator, name="simulator"),
+    path("tarifs/", views.tariffs, name="tariffs"),
     path("factures/", views.invoices, name="invoices"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),

@@ -2,6 +2,7 @@
 
 /<slug>/billing/                 invoices (a family) or the module's public page
 /<slug>/billing/simulateur/      public tariff simulator (no login)
+/<slug>/billing/tarifs/          public tariffs, generated from the tariff configuration
 /<slug>/billing/factures/<id>/   one invoice: lines and their price explanation
 /<slug>/billing/paiement/...     online payment (redirect to the provider only)
 /<slug>/billing/prelevement/     SEPA mandate; facture-en-ligne/; attestations/
@@ -32,6 +33,8 @@ from .french import day_label, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
 from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
 from .pricing import PricingError, caf_parts, euros, simulate
+from .simulation import counted_services, next_month, simulation_inputs
+from .tariff_sheet import tariff_sheet
 
 DUMMY_SERVICE_URL = "https://dummy-payment.entrouvert.com/"
 
@@ -131,31 +134,42 @@ def home(request):
 
 @access(PUBLIC, methods=GET_POST)
 def simulator(request):
-    """Public tariff simulator: the same pricing function as the invoicing run."""
+    """Public tariff simulator: the same pricing function as the invoicing
+    run; the monthly total adds only what one child can attend, on the days
+    each service is open next month (simulation.py)."""
     tariffs, _ = services.town_settings(request.commune)
     form = SimulatorForm(request.POST or None)
     result = error = None
+    first, last = next_month(timezone.localdate())
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        codes = town_codes(request.commune, tariffs.services)
+        facts, counts = simulation_inputs(
+            codes,
+            first=first,
+            last=last,
+            hourly_default=lambda c: tariffs.tariff(c).sessions_per_month,
+        )
+        counting = counted_services(facts, d["child"])
+        common = {
+            "day": timezone.localdate(),
+            "child_rank": d.get("child_rank") or 1,
+            "resident": d["resident"],
+            "sessions_per_month": counts,
+            "services": codes,
+            "counted": counting.counted,
+        }
         try:
             if d["mode"] == SimulatorForm.MODE_INCOME:
                 result = simulate(
                     tariffs,
-                    day=timezone.localdate(),
                     annual_income=d["annual_income"],
                     monthly_benefits=d.get("monthly_benefits") or 0,
                     parts=caf_parts(children=d["children"]),
-                    child_rank=d.get("child_rank") or 1,
-                    resident=d["resident"],
+                    **common,
                 )
             else:
-                result = simulate(
-                    tariffs,
-                    day=timezone.localdate(),
-                    qf=d.get("qf"),
-                    child_rank=d.get("child_rank") or 1,
-                    resident=d["resident"],
-                )
+                result = simulate(tariffs, qf=d.get("qf"), **common)
         except PricingError as exc:
             error = str(exc)
     rows = []
@@ -168,8 +182,10 @@ def simulator(request):
                 "explanation": s.line.explanation,
                 "sessions": s.sessions_per_month,
                 "monthly": euros(s.monthly_estimate),
+                "counted": s.counted,
+                "note": counting.notes.get(s.service_code, ""),
             }
-            for s in in_town_order(request.commune, result.services)
+            for s in result.services
         ]
     return render(
         request,
@@ -179,9 +195,29 @@ def simulator(request):
             "result": result,
             "rows": rows,
             "error": error,
+            "month": month_label(first.year, first.month),
             "total": euros(result.monthly_total) if result else "",
         },
     )
+
+
+@access(PUBLIC)
+def tariffs(request):
+    """The town's tariffs, generated from the tariff configuration the
+    invoicing run prices with (tariff_sheet.py): never free text."""
+    settings, _ = services.town_settings(request.commune)
+    sheets = tariff_sheet(
+        settings,
+        day=timezone.localdate(),
+        order=town_codes(request.commune, settings.services),
+    )
+    return render(request, "billing/tariffs.html", {"sheets": sheets})
+
+
+def town_codes(commune, codes):
+    """Service codes in the town's own order (its YAML), not the stored JSON's."""
+    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
+    return sorted(codes, key=lambda c: order.get(c, len(order)))
 
 
 def in_town_order(commune, simulated):

@@ -36,6 +36,8 @@ from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 MAX_DAYS = 62  # two months: a long illness is declared in a few steps
 
 CANCEL, ABSENCE, TOO_LATE = "cancel", "absence", "too_late"
+# Stored documents an absence may be justified with (documents.models.DocumentKind).
+ABSENCE_DOCUMENT_KINDS = ("certificat_medical", "justificatif_absence")
 
 
 # --- pure ---------------------------------------------------------------------------------
@@ -214,6 +216,59 @@ class Declared:
     plan: AbsencePlan
 
 
+def family_household(user, child):
+    """The household whose stored documents the declaration may use: the
+    account's own (separated parents each have theirs), else the child's."""
+    adult = getattr(user, "adult", None) if user is not None else None
+    return adult.household if adult is not None else child.household
+
+
+def absence_documents(household, *, today: date):
+    """The family's valid stored documents an absence may be justified with."""
+    from documents.selectors import reusable_documents
+
+    return reusable_documents(household, ABSENCE_DOCUMENT_KINDS, today=today)
+
+
+def _stored_absence_document(household, document_id, now):
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise BookingRefused("Justificatif : document inconnu.") from None
+    found = absence_documents(household, today=now.astimezone(PARIS).date()).filter(pk=pk).first()
+    if found is None:
+        raise BookingRefused(
+            "Justificatif : ce document n'est plus valable ou n'est pas un justificatif "
+            "d'absence ; choisissez-en un autre ou envoyez un nouveau fichier."
+        )
+    return found
+
+
+def _keep_upload(household, info, *, child, reason, first, last, user):
+    """A new justification is kept with the family's documents (offered for
+    the next absence); None when the documents space refuses it (quota): the
+    declaration then keeps its own copy."""
+    from documents.services import store_checked_document
+
+    kind = "certificat_medical" if reason == AbsenceReason.ILLNESS else "justificatif_absence"
+    period = (
+        f"le {format_date(first)}"
+        if first == last
+        else f"du {format_date(first)} au {format_date(last)}"
+    )
+    try:
+        return store_checked_document(
+            household=household,
+            uploaded_by=user,
+            checked=info,
+            kind=kind,
+            title=f"Absence de {child.first_name} {period}",
+            child=child if child.household_id == household.pk else None,
+        )
+    except ValidationError:
+        return None
+
+
 @transaction.atomic
 def declare_absence(
     *,
@@ -225,9 +280,15 @@ def declare_absence(
     upload=None,
     user=None,
     now: datetime | None = None,
+    stored_document: int | str | None = None,
 ) -> Declared:
     """Declare `child` absent from `first` to `last` (the caller scoped `child`
-    to the family). All or nothing; raises BookingRefused (French)."""
+    to the family). All or nothing; raises BookingRefused (French).
+
+    The justification is a new `upload` (then kept with the family's
+    documents, offered next time) or `stored_document`, the id of one of the
+    family's valid stored documents of an absence type (deposited once,
+    used everywhere)."""
     from booking.services import hand_over_place
 
     now = now or timezone.now()
@@ -250,7 +311,11 @@ def declare_absence(
             )
             + "."
         )
-    if plan.needs_justification and upload is None:
+    household = family_household(user, child)
+    document = None
+    if stored_document not in (None, "") and upload is None and plan.takes_justification:
+        document = _stored_absence_document(household, stored_document, now)
+    if plan.needs_justification and upload is None and document is None:
         raise BookingRefused("Un justificatif est obligatoire pour au moins un des services.")
     info = None
     if upload is not None and plan.takes_justification:
@@ -258,6 +323,9 @@ def declare_absence(
             info = check_upload(upload, limit=ATTACHMENT_MAX_BYTES)
         except ValidationError as exc:
             raise BookingRefused(exc.messages[0]) from None
+        document = _keep_upload(
+            household, info, child=child, reason=reason, first=first, last=last, user=user
+        )
     declaration = AbsenceDeclaration.objects.create(
         child=child,
         first_day=first,
@@ -283,7 +351,15 @@ def declare_absence(
             comment=declaration.comment,
             reported_by=user,
         )
-        if info is not None and d.justification != "none":
+        if document is not None and d.justification != "none":
+            # The family's stored document's own file: one file for the whole
+            # declaration and the documents page.
+            absence.justification_name = (
+                info.original_name if info is not None else str(document)
+            )[:120]
+            absence.justification_type = document.content_type
+            absence.justification.name = document.file.name
+        elif info is not None and d.justification != "none":
             absence.justification_name = info.original_name
             absence.justification_type = info.content_type
             if not stored:  # one file on disk for the whole declaration

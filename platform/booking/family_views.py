@@ -363,6 +363,14 @@ def absences(request):
             plan = absence_periods.plan_absence(
                 child=child, first=first, last=last, reason=data.get("reason", "")
             )
+    stored_docs = []
+    if plan is not None and plan.takes_justification:
+        stored_docs = list(
+            absence_periods.absence_documents(
+                absence_periods.family_household(request.user, child), today=_today()
+            )[:20]
+        )
+    chosen = request.POST.get("justificatif_enregistre", "new")
     if request.method == "POST" and plan is not None and form.is_valid():
         d = form.cleaned_data
         try:
@@ -372,7 +380,8 @@ def absences(request):
                 last=last,
                 reason=d["reason"],
                 comment=d["comment"],
-                upload=d.get("justification"),
+                upload=d.get("justification") if chosen == "new" else None,
+                stored_document=None if chosen == "new" else chosen,
                 user=request.user,
             )
         except BookingRefused as exc:
@@ -401,6 +410,8 @@ def absences(request):
             "plan": plan,
             "problem": problem,
             "form": form,
+            "stored_docs": stored_docs,
+            "chosen": chosen,
             "date_widget": iso_date_input(),
             "declarations": _recent_declarations(children),
         },

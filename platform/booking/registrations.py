@@ -84,22 +84,11 @@ def request_registration(
         raise RegistrationRefused(
             f"{child.first_name} {what} pour {service.name} ({school_year_label(school_year)})."
         )
-    activities = Activity.objects.filter(service=service, is_active=True, site=site).select_related(
-        "service"
+    problem = eligibility_problem_at(
+        child=child, service=service, site=site, school_year=school_year, now=now
     )
-    first_day = date(school_year, 9, 1)
-    for activity in activities[:1]:
-        problem = eligibility_problem(
-            activity_eligibility(activity),
-            birth_date=child.birth_date,
-            school_level=getattr(child, "school_class", ""),
-            on=max(first_day, timezone.localdate(now)),
-            resident=household_resident(child.household),
-        )
-        if problem:
-            raise RegistrationRefused(
-                f"{child.first_name} ne peut pas être inscrit(e) : {problem}."
-            )
+    if problem:
+        raise RegistrationRefused(f"{child.first_name} ne peut pas être inscrit(e) : {problem}.")
     checked = {}
     reused = {}
     household = _family_household(user, child)
@@ -242,23 +231,97 @@ def _forget_refused(child, service, school_year) -> None:
             reg.save(update_fields=["status"])
 
 
+def eligibility_problem_at(*, child, service, site, school_year: int, now=None, activities=None):
+    """The service's age, level and residence rules for `child` (French
+    reason), or None: checked at the family's request AND again when staff
+    accept it (the child's file or the rules may have changed since).
+    `activities`: a cache {(service id, site id): Activity | None} for lists."""
+    key = (service.pk, getattr(site, "pk", None))
+    if activities is not None and key in activities:
+        activity = activities[key]
+    else:
+        activity = (
+            Activity.objects.filter(service=service, is_active=True, site=site)
+            .select_related("service")
+            .order_by("id")
+            .first()
+        )
+        if activities is not None:
+            activities[key] = activity
+    if activity is None:
+        return None
+    first_day = date(school_year, 9, 1)
+    return eligibility_problem(
+        activity_eligibility(activity),
+        birth_date=child.birth_date,
+        school_level=getattr(child, "school_class", ""),
+        on=max(first_day, timezone.localdate(now or timezone.now())),
+        resident=household_resident(child.household),
+    )
+
+
 def accept_from_demande(demande, actor) -> None:
-    """demandes handler: staff accepted the request in their inbox."""
+    """demandes handler: staff accepted the request in their inbox. A child
+    outside the service's conditions is accepted only with a dérogation
+    given on the service's page (staff_decide puts it on the request)."""
     from django.core.exceptions import ValidationError
 
     registration = Registration.objects.select_for_update().filter(demande=demande).first()
     if registration is None:
         raise ValidationError("Inscription introuvable pour cette demande.")
-    decide_registration(registration=registration, accept=True, actor=actor)
+    override = (demande.payload or {}).get("derogation") or ""
+    try:
+        decide_registration(
+            registration=registration, accept=True, actor=actor, override_reason=override
+        )
+    except RegistrationRefused as exc:
+        raise ValidationError(str(exc)) from None
 
 
 @transaction.atomic
 def decide_registration(
-    *, registration: Registration, accept: bool, actor, now: datetime | None = None
+    *,
+    registration: Registration,
+    accept: bool,
+    actor,
+    now: datetime | None = None,
+    override_reason: str = "",
 ) -> Registration:
+    """Accepting re-checks the service's conditions (age, level, residence):
+    a child outside them is accepted only with the reason of the dérogation,
+    written to the town's access journal with who gave it."""
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status != Registration.Status.PENDING:
         raise RegistrationRefused("Cette inscription a déjà été examinée.")
+    if accept:
+        problem = eligibility_problem_at(
+            child=registration.child,
+            service=registration.service,
+            site=registration.site,
+            school_year=registration.school_year,
+            now=now,
+        )
+        override_reason = (override_reason or "").strip()
+        if problem and not override_reason:
+            raise RegistrationRefused(
+                f"{registration.child.first_name} ne remplit pas les conditions du service "
+                f"({problem}). Pour valider malgré tout, indiquez le motif de la dérogation "
+                "sur la page « Inscriptions à valider » du service."
+            )
+        if problem:
+            from core import audit
+
+            audit.record(
+                actor=actor,
+                action=audit.ELIGIBILITY_OVERRIDE,
+                household=registration.child.household_id,
+                target=registration,
+                detail={
+                    "condition": problem,
+                    "motif": override_reason[:500],
+                    "service": registration.service.name,
+                },
+            )
     registration.status = Registration.Status.ACCEPTED if accept else Registration.Status.REFUSED
     registration.decided_by = actor
     registration.decided_at = now or timezone.now()
@@ -322,10 +385,12 @@ def staff_decide(
     actor,
     message: str = "",
     now: datetime | None = None,
+    override_reason: str = "",
 ) -> Registration:
     """Staff accept or refuse a registration from the service's page. With a
     request in the demandes inbox, the decision goes through it (its history
-    and e-mail); accepting it validates the registration (accept_from_demande)."""
+    and e-mail); accepting it validates the registration (accept_from_demande).
+    `override_reason`: the dérogation for a child outside the conditions."""
     from django.core.exceptions import ValidationError
 
     if not accept and not message.strip():
@@ -336,6 +401,10 @@ def staff_decide(
 
     change_status = getattr(demande_services, "change_status", None)
     if registration.demande_id and change_status is not None:
+        if accept and override_reason.strip():
+            demande = registration.demande
+            demande.payload = {**(demande.payload or {}), "derogation": override_reason.strip()}
+            demande.save(update_fields=["payload"])
         try:
             change_status(
                 demande=registration.demande,
@@ -348,4 +417,10 @@ def staff_decide(
         registration.refresh_from_db()
         if accept or registration.status != Registration.Status.PENDING:
             return registration
-    return decide_registration(registration=registration, accept=accept, actor=actor, now=now)
+    return decide_registration(
+        registration=registration,
+        accept=accept,
+        actor=actor,
+        now=now,
+        override_reason=override_reason,
+    )

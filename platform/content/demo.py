@@ -180,22 +180,8 @@ def load(commune) -> None:
         status="published",
         published_at=now,
     )
-    InfoPage.objects.create(
-        title="Tarifs de la restauration scolaire",
-        slug="tarifs",
-        position=1,
-        summary="Prix du repas selon le quotient familial (exemple de démonstration).",
-        body=(
-            "<table><caption>Prix d'un repas (démonstration)</caption><thead><tr><th "
-            "scope='col'>Quotient "
-            "familial</th><th scope='col'>Prix du repas</th></tr></thead><tbody>"
-            "<tr><td>jusqu'à 500 €</td><td>1,00 €</td></tr><tr><td>de 501 à 900 €</td><td>2,40 "
-            "€</td></tr>"
-            "<tr><td>plus de 900 €</td><td>3,80 €</td></tr></tbody></table>"
-        ),
-        status="published",
-        published_at=now,
-    )
+    # No free-text tariff page: the billing module publishes the town's tariffs
+    # from its tariff configuration (/<town>/billing/tarifs/), the bills' own.
     rules_pdf = simple_pdf(
         f"Règlement intérieur de la restauration scolaire — {commune.name}",
         [

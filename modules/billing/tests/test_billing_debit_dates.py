@@ -53,6 +53,18 @@ def staff(bondoufle, in_town):
     return agent
 
 
+def _invoice_pdf_html(commune, invoice) -> str:
+    """What the invoice PDF is drawn from (WeasyPrint renders this HTML)."""
+    from django.template.loader import render_to_string
+
+    from modules.billing import pdf
+
+    _, invoicing = services.town_settings(commune)
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    context = pdf.invoice_context(invoice, commune, how_to_pay=invoicing.how_to_pay, pay_url="x")
+    return render_to_string("billing/pdf/invoice.html", context)
+
+
 def _client(user, commune):
     client = Client()
     force_login_verified(client, user, commune)
@@ -82,6 +94,10 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
             family.force_login(fam.user)
         page = family.get("/bondoufle/billing/").content.decode()
         assert "prélèvement prévu le 06/01/2027" in page
+        with in_town(bondoufle):
+            pdf_text = _invoice_pdf_html(bondoufle, fam.invoice)
+        assert "État : <strong>prélèvement prévu le 06/01/2027</strong>" in pdf_text
+        assert "Prélèvement prévu le <strong>06/01/2027</strong>" in pdf_text
     # The daily job before the date changes nothing...
     with time_machine.travel("2027-01-05 06:00:00+00:00", tick=False), in_town(bondoufle):
         assert services.settle_direct_debits() == 0
@@ -93,6 +109,9 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
         assert services.settle_direct_debits() == 0  # idempotent
         fam.invoice.refresh_from_db()
         assert fam.invoice.status == Invoice.Status.PAID
+        # The PDF no longer announces a debit: it says paid.
+        pdf_text = _invoice_pdf_html(bondoufle, fam.invoice)
+        assert "prévu" not in pdf_text.lower() and "État : <strong>payée</strong>" in pdf_text
         # The fiscal attestation counts it in 2027, the year the money came.
         assert Payment.objects.get(invoice=fam.invoice).paid_at.year == 2027
         assert not Payment.objects.filter(

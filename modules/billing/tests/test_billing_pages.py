@@ -258,12 +258,33 @@ def test_public_simulator_no_login_same_prices_as_billing(castres, in_town):
         "/castres/billing/simulateur/",
         {"mode": "qf", "qf": "650", "child_rank": "1", "resident": "on"},
     ).content.decode()
+    from modules.billing.simulation import (
+        SCHOOL,
+        counted_services,
+        next_month,
+        simulation_inputs,
+    )
+
     with in_town(castres):
         tariffs, _ = services.town_settings(castres)
-    expected = simulate(tariffs, day=timezone.localdate(), qf=650)
+        first, last = next_month(timezone.localdate())
+        codes = list(tariffs.services)
+        facts, counts = simulation_inputs(
+            codes,
+            first=first,
+            last=last,
+            hourly_default=lambda c: tariffs.tariff(c).sessions_per_month,
+        )
+    expected = simulate(
+        tariffs,
+        day=timezone.localdate(),
+        qf=650,
+        sessions_per_month=counts,
+        counted=counted_services(facts, SCHOOL).counted,
+    )
     canteen = next(s for s in expected.services if s.service_code == "restauration-scolaire")
     assert euros(canteen.line.amount) in html and canteen.line.explanation in html
-    assert euros(expected.monthly_total) in html
+    assert euros(expected.monthly_total) in html  # a school child: no crèche hours
     html = client.post(
         "/castres/billing/simulateur/",
         {

@@ -179,3 +179,121 @@ def test_staff_decide_whole_declaration_or_day_by_day(booked, in_town):
         ) == ["justified", "justified", "justified", "unjustified"]
         with pytest.raises(BookingRefused, match="déjà été examinée"):
             decide_declaration(declaration=done.declaration, decision="justified", actor=staff)
+
+
+# --- documents deposited once serve everywhere (#23): absences --------------------------------
+
+
+def _stored(household, *, kind="certificat_medical", valid_until=None, title="Certificat"):
+    from documents.models import Document
+
+    doc = Document(
+        household=household,
+        kind=kind,
+        title=title,
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+        valid_until=valid_until,
+    )
+    doc.file.save("certificat.pdf", SimpleUploadedFile("c.pdf", make_pdf()), save=False)
+    doc.save()
+    return doc
+
+
+def test_an_absence_uses_a_stored_document_without_a_new_upload(booked, in_town):
+    lea = booked.children[0]
+    with in_town(booked.commune):
+        doc = _stored(booked.household)
+        done = declare_absence(
+            child=lea,
+            first=MON_15,
+            last=TUE_16,
+            reason="illness",
+            stored_document=str(doc.pk),
+            user=booked.user,
+            now=SUNDAY_EVENING,
+        )
+        absences = Absence.objects.filter(declaration=done.declaration)
+        assert absences.count() == 4
+        assert {a.justification.name for a in absences} == {doc.file.name}
+        assert {a.justification_name for a in absences} == {"Certificat"}
+
+
+@pytest.mark.parametrize("which", ["expired", "wrong_kind", "other_family", "not_a_number"])
+def test_a_stored_document_that_does_not_fit_is_refused_in_french(booked, in_town, which):
+    from families.models import Household
+
+    lea = booked.children[0]
+    with in_town(booked.commune):
+        if which == "expired":
+            doc = _stored(booked.household, valid_until=date(2027, 3, 1))
+        elif which == "wrong_kind":
+            doc = _stored(booked.household, kind="livret_famille")
+        elif which == "other_family":
+            doc = _stored(Household.objects.create(name="Famille Autre"))
+        pk = "abc" if which == "not_a_number" else doc.pk
+        with pytest.raises(BookingRefused, match="Justificatif"):
+            declare_absence(
+                child=lea,
+                first=MON_15,
+                last=TUE_16,
+                reason="illness",
+                stored_document=pk,
+                user=booked.user,
+                now=SUNDAY_EVENING,
+            )
+        assert not Absence.objects.filter(booking__child=lea).exists()
+
+
+def test_a_new_justification_is_kept_with_the_documents_and_offered_next_time(booked, in_town):
+    from booking.absence_periods import absence_documents
+    from documents.models import Document
+
+    lea = booked.children[0]
+    with in_town(booked.commune):
+        declare_absence(
+            child=lea,
+            first=MON_15,
+            last=MON_15,
+            reason="illness",
+            upload=SimpleUploadedFile("certificat.pdf", make_pdf(), content_type="application/pdf"),
+            user=booked.user,
+            now=SUNDAY_EVENING,
+        )
+        kept = Document.objects.get(household=booked.household)
+        assert kept.kind == "certificat_medical" and "Léa" in kept.title
+        assert Absence.objects.filter(booking__child=lea).first().justification.name == (
+            kept.file.name
+        )
+        assert list(absence_documents(booked.household, today=date(2027, 3, 14))) == [kept]
+
+
+def test_the_absence_form_offers_the_stored_documents(booked, in_town, client):
+    import time_machine
+
+    from booking.tests.conftest import login
+
+    lea = booked.children[0]
+    with time_machine.travel(SUNDAY_EVENING, tick=False):
+        with in_town(booked.commune):
+            doc = _stored(booked.household, title="Certificat du Dr Roux")
+        login(client, booked.commune, booked.user)
+        url = f"/castres/mon-espace/absences/?enfant={lea.pk}&du=2027-03-15&au=2027-03-16"
+        page = client.get(url).content.decode()
+        assert "Certificat du Dr Roux" in page and f'value="{doc.pk}"' in page
+        response = client.post(
+            "/castres/mon-espace/absences/",
+            {
+                "enfant": lea.pk,
+                "du": "2027-03-15",
+                "au": "2027-03-16",
+                "reason": "illness",
+                "justificatif_enregistre": doc.pk,
+            },
+        )
+        assert response.status_code == 302
+    with in_town(booked.commune):
+        assert {a.justification.name for a in Absence.objects.filter(booking__child=lea)} == {
+            doc.file.name
+        }

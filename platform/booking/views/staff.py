@@ -29,7 +29,7 @@ from booking.forms import (
     OpenDaysForm,
     PeriodForm,
 )
-from booking.registrations import RegistrationRefused, staff_decide
+from booking.registrations import RegistrationRefused, eligibility_problem_at, staff_decide
 from booking.services import (
     BookingRefused,
     add_closure,
@@ -273,6 +273,7 @@ def staff_registrations(request, module_code):
                 accept=accept,
                 actor=request.user,
                 message=request.POST.get("message", ""),
+                override_reason=request.POST.get("derogation", ""),
             )
             messages.success(
                 request,
@@ -284,6 +285,15 @@ def staff_registrations(request, module_code):
             messages.error(request, str(exc))
         return redirect(reverse(f"{module_code}:staff-registrations"))
     pending = selectors.pending_registrations(module_code)
+    activities = {}  # one query per service and site, whatever the number of children
+    for r in pending:
+        r.eligibility = eligibility_problem_at(
+            child=r.child,
+            service=r.service,
+            site=r.site,
+            school_year=r.school_year,
+            activities=activities,
+        )
     return render(
         request,
         "booking/staff_registrations.html",
