@@ -56,6 +56,14 @@ class BackofficeConfig(Contributor, AppConfig):
                 description=_contacts_summary(data),
             ),
             NavEntry(
+                "Reprise des familles d'un ancien portail",
+                "backoffice:config-import",
+                order=80,
+                roles=ADMIN,
+                description="import des foyers, enfants, fiches sanitaires et quotients ; "
+                "lettres de clé d'activation",
+            ),
+            NavEntry(
                 "Textes des e-mails",
                 "backoffice:config-emails",
                 order=90,

@@ -4,6 +4,7 @@ from backoffice import (
     config_views,
     family_views,
     identity,
+    import_views,
     service_views,
     styleguide,
     town_views,
@@ -28,6 +29,20 @@ urlpatterns = [
     ),
     path("facturation/", views.billing, name="billing"),
     path("configuration/", views.config, name="config"),
+    path("configuration/reprise/", import_views.import_families, name="config-import"),
+    path(
+        "configuration/reprise/importer/",
+        import_views.import_families_apply,
+        name="config-import-apply",
+    ),
+    path(
+        "configuration/reprise/lettres/", import_views.import_letters, name="config-import-letters"
+    ),
+    path(
+        "configuration/reprise/modeles.zip",
+        import_views.import_templates,
+        name="config-import-templates",
+    ),
     path("configuration/modules/", views.config_modules, name="config-modules"),
     path(
         "configuration/nouveau-service/",

@@ -347,11 +347,13 @@ def check_table_upload(uploaded, *, limit: int = TABLE_MAX_BYTES) -> bytes:
                 "wrong_type",
             )
     else:
-        head = data[:2048].lower().lstrip(b"\xef\xbb\xbf \r\n\t")
+        raw = data[:2048].lstrip(b"\xef\xbb\xbf \r\n\t")
+        other_files = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\xd0\xcf\x11\xe0")
         if (
             b"\x00" in data[:65536]
-            or head.startswith(_EXECUTABLE_MAGIC)
-            or head.startswith(_HTML_MARKERS)
+            or raw.startswith(_EXECUTABLE_MAGIC)
+            or raw.startswith(other_files)
+            or raw.lower().startswith(_HTML_MARKERS)
         ):
             refuse(wrong, "wrong_type")
     _antivirus(data, name)

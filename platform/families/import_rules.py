@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -61,8 +62,13 @@ class Entity:
     parent: str = ""  # entity whose identifiers `parent_column` refers to
     parent_column: str = ""
 
+    by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        self.by_name.update({c.name: c for c in self.columns})
+
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
+        return self.by_name.get(name)
 
 
 _REGIMES = (
@@ -350,11 +356,21 @@ def _shown(value: str) -> str:
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
-def normalize_header(raw) -> str:
-    text = unicodedata.normalize("NFKD", str(raw or "")).translate(_ZERO_WIDTH)
+@functools.lru_cache(maxsize=8192)
+def _normalized(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).translate(_ZERO_WIDTH)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower().strip()
-    text = re.sub(r"[^a-z0-9]+", "_", text)
-    return text.strip("_")
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def normalize_header(raw) -> str:
+    """'Date de naissance ' -> 'date_de_naissance' (headers, choices, booleans)."""
+    return _normalized(str(raw or "")[:200])
+
+
+# Control characters (Unicode Cc) and line/paragraph separators, new lines kept.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES = re.compile("[ \u00a0\u202f]+")
 
 
 def clean_text(raw) -> str:
@@ -363,11 +379,11 @@ def clean_text(raw) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = unicodedata.normalize("NFC", str(raw)).translate(_ZERO_WIDTH)
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") and c != "\n" else c for c in text
-    )
-    return re.sub(r"[ \t\u00a0\u202f]+", " ", text).strip()
+    text = str(raw)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    text = _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def _is_xlsx(head: bytes) -> bool:
@@ -524,7 +540,7 @@ def parse_int(raw) -> int:
 def parse_choice(raw, choices) -> str:
     text = normalize_header(raw)
     for code, spellings in choices:
-        if text == normalize_header(code) or text in {normalize_header(s) for s in spellings}:
+        if text == normalize_header(code) or any(text == normalize_header(s) for s in spellings):
             return code
     allowed = ", ".join(s[0] for _c, s in choices if s[0])
     raise ValueError(f"valeur inconnue ; valeurs possibles : {allowed}")

@@ -414,9 +414,10 @@ def _create(code, model, new, refs, report) -> None:
         )
     if code == "responsables":
         refs["responsables"].update({source: instance.pk for source, _r, instance in new})
-        payers = [instance for _s, row, instance in new if row.values.get("payeur")]
-        for instance in payers:
-            Household.objects.filter(pk=instance.household_id).update(payer_id=instance.pk)
+        payers = {i.household_id: i.pk for _s, row, i in new if row.values.get("payeur")}
+        Household.objects.bulk_update(
+            [Household(pk=h, payer_id=a) for h, a in payers.items()], ["payer"], batch_size=BATCH
+        )
     report.created += len(new)
 
 

@@ -263,9 +263,13 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded files are stored under MEDIA_ROOT/<schema>/ (one folder per town).
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
-# Whole-town exports (tenants.town_export): ZIP archives, outside MEDIA_ROOT
-# (never served by the web server), one per request, kept until deleted.
-TOWN_EXPORT_DIR = env("TOWN_EXPORT_DIR", default=str(BASE_DIR / "var" / "exports"))
+# Whole-town exports (tenants.town_export) and the files of a family import
+# waiting between its dry run and the import (backoffice.import_views, a day at
+# most). By default next to the towns' folders on the media volume (shared by
+# every web pod and worker; MEDIA_ROOT is never served directly); `_` keeps
+# them apart from any town's schema name.
+TOWN_EXPORT_DIR = env("TOWN_EXPORT_DIR", default=str(Path(MEDIA_ROOT) / "_exports"))
+IMPORT_STAGING_DIR = env("IMPORT_STAGING_DIR", default=str(Path(MEDIA_ROOT) / "_imports"))
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
