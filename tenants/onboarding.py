@@ -18,8 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
 from booking.catalogue import sync_activities
-from core.models import Contact, PaymentSettings, Service
-from core.modules import service_kinds
+from core.models import Contact, Service
+from core.modules import service_kinds, sync_town_rows
 from core.towns import towns_changed
 from tenants.config import (
     ConfigError,
@@ -230,14 +230,8 @@ def _sync_town_rows(config: TownConfig) -> None:
     Service.objects.exclude(code__in=codes).update(is_active=False)
     # Sites and activities (places per day, eligibility) from services[].options.
     sync_activities()
-    PaymentSettings.objects.all().delete()
-    payment = d.get("payment")
-    if payment:
-        PaymentSettings.objects.create(
-            kind=payment["provider"],
-            options=payment.get("options", {}),
-            secret_env=payment.get("secrets", {}),
-        )
+    # Each installed module derives its own rows (billing: PaymentSettings).
+    sync_town_rows(d)
 
 
 def _forget_cached_route() -> None:

@@ -43,7 +43,7 @@ URLS = {
     "backoffice:export-families-xlsx": ("gestion/exports/familles.xlsx", "get", STAFF),
     "backoffice:export-demandes-csv": ("gestion/exports/demandes.csv", "get", STAFF),
     "backoffice:export-demandes-xlsx": ("gestion/exports/demandes.xlsx", "get", STAFF),
-    "backoffice:billing": ("gestion/facturation/", "get", BILLING),
+    "billing:staff-overview": ("billing/gestion/apercu/", "get", BILLING),
     "backoffice:config": ("gestion/configuration/", "get", ADMIN),
     "backoffice:config-modules": ("gestion/configuration/modules/", "get", ADMIN),
     "backoffice:config-service": (
@@ -67,7 +67,7 @@ URLS = {
         "post",
         ADMIN_POST,
     ),
-    "backoffice:config-billing": ("gestion/configuration/facturation/", "get", ADMIN),
+    "billing:config-regies": ("billing/gestion/configuration/regies/", "get", ADMIN),
     "backoffice:config-town": ("gestion/configuration/commune/", "get", ADMIN),
     "backoffice:config-data-protection": (
         "gestion/configuration/donnees-personnelles/",
@@ -75,21 +75,21 @@ URLS = {
         ADMIN,
     ),
     "backoffice:config-contacts": ("gestion/configuration/contacts/", "get", ADMIN),
-    "backoffice:config-payment": ("gestion/configuration/paiement/", "get", ADMIN),
-    "backoffice:config-tariffs": ("gestion/configuration/tarifs/", "get", ADMIN),
-    "backoffice:config-tariff-settings": (
-        "gestion/configuration/tarifs/accueil-matin/reglages/",
+    "billing:config-payment": ("billing/gestion/configuration/paiement/", "get", ADMIN),
+    "billing:config-tariffs": ("billing/gestion/configuration/tarifs/", "get", ADMIN),
+    "billing:config-tariff-settings": (
+        "billing/gestion/configuration/tarifs/accueil-matin/reglages/",
         "post",
         ADMIN_POST,
     ),
-    "backoffice:config-tariff-version": (
-        "gestion/configuration/tarifs/accueil-matin/nouvelle-version/",
+    "billing:config-tariff-version": (
+        "billing/gestion/configuration/tarifs/accueil-matin/nouvelle-version/",
         "get",
         ADMIN,
     ),
     # A version that does not exist: the admin gets a 404, everyone else is refused first.
-    "backoffice:config-tariff-delete": (
-        "gestion/configuration/tarifs/accueil-matin/versions/2099-01-01/retirer/",
+    "billing:config-tariff-delete": (
+        "billing/gestion/configuration/tarifs/accueil-matin/versions/2099-01-01/retirer/",
         "post",
         {**ADMIN, "town_admin": 404},
     ),
@@ -136,7 +136,8 @@ def test_every_backoffice_url_is_declared():
         for n in names(get_resolver("portal.urls_tenant").url_patterns, "")
         if n.startswith("backoffice:")
     }
-    assert found == set(URLS)
+    # Billing's configuration pages (its namespace) are checked here too.
+    assert found == {n for n in URLS if n.startswith("backoffice:")}
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from tenants.services import Actor, apply_town_config
 
 pytestmark = pytest.mark.django_db
 BASE = "/castres/gestion/configuration/"
+# Billing's configuration pages are billing's (modules/billing/config_views.py).
+BILLING = "/castres/billing/gestion/configuration/"
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_add_a_row_without_javascript_saves_nothing(admin):
 
 
 def test_payment_form_shows_variable_names_never_a_secret(admin):
-    page = _page(admin.get(BASE + "paiement/"))
+    page = _page(admin.get(BILLING + "paiement/"))
     assert "CASTRES_PAYZEN_SECRET_TEST" in page and 'value="00000000"' in page
     assert "jamais le secret lui-même" in page
     assert "n'est pas définie sur ce serveur" in page
@@ -122,14 +124,14 @@ def test_payment_form_shows_variable_names_never_a_secret(admin):
 
 def test_switching_provider_shows_its_fields_and_saves_nothing(admin):
     versions = ConfigVersion.objects.count()
-    page = _page(admin.post(BASE + "paiement/", {"provider": "paybox", "switch": "1"}))
+    page = _page(admin.post(BILLING + "paiement/", {"provider": "paybox", "switch": "1"}))
     assert "Numéro de rang" in page and "Clé HMAC" in page and "vads_site_id" not in page
     assert ConfigVersion.objects.count() == versions
 
 
 def test_payment_saves_a_provider_with_secret_names(admin):
     response = admin.post(
-        BASE + "paiement/",
+        BILLING + "paiement/",
         {
             "provider": "paybox",
             "option_site": "1999888",
@@ -163,7 +165,7 @@ def test_payment_saves_a_provider_with_secret_names(admin):
 def test_a_secret_value_is_refused_in_french_and_never_echoed(admin, value, words):
     versions = ConfigVersion.objects.count()
     response = admin.post(
-        BASE + "paiement/",
+        BILLING + "paiement/",
         {
             "provider": "payzen",
             "option_vads_site_id": "12345678",
@@ -211,7 +213,7 @@ def _version_post(applies_from, **extra):
 
 
 def test_tariffs_page_shows_versions_in_force_as_read_only(admin):
-    page = _page(admin.get(BASE + "tarifs/"))
+    page = _page(admin.get(BILLING + "tarifs/"))
     assert "en vigueur (non modifiable)" in page
     assert "Ajouter une version du tarif « Restauration scolaire »" in page
     assert 'value="20"' in page  # the non-resident surcharge
@@ -219,7 +221,7 @@ def test_tariffs_page_shows_versions_in_force_as_read_only(admin):
 
 def test_a_new_grid_version_from_a_future_date_is_added(admin):
     day = timezone.localdate() + datetime.timedelta(days=40)
-    response = admin.post(BASE + "tarifs/accueil-matin/nouvelle-version/", _version_post(day))
+    response = admin.post(BILLING + "tarifs/accueil-matin/nouvelle-version/", _version_post(day))
     assert response.status_code == 302, _page(response)[:3000]
     versions = _config()["module_settings"]["billing"]["services"]["accueil-matin"]["versions"]
     assert versions[-1] == {
@@ -229,10 +231,10 @@ def test_a_new_grid_version_from_a_future_date_is_added(admin):
         "grid": [{"up_to": 600, "price": 1.1}, {"up_to": 1000, "price": 2.9}, {"price": 4.2}],
     }
     assert versions[0]["applies_from"] == "2025-09-01"  # the old one untouched
-    page = _page(admin.get(BASE + "tarifs/"))
+    page = _page(admin.get(BILLING + "tarifs/"))
     assert "à venir" in page
     # A version still to come can be withdrawn.
-    response = admin.post(BASE + f"tarifs/accueil-matin/versions/{day.isoformat()}/retirer/")
+    response = admin.post(BILLING + f"tarifs/accueil-matin/versions/{day.isoformat()}/retirer/")
     assert response.status_code == 302
     versions = _config()["module_settings"]["billing"]["services"]["accueil-matin"]["versions"]
     assert [v["applies_from"] for v in versions] == ["2025-09-01"]
@@ -241,25 +243,25 @@ def test_a_new_grid_version_from_a_future_date_is_added(admin):
 def test_retroactive_or_inconsistent_tariffs_are_refused_in_french(admin):
     versions = ConfigVersion.objects.count()
     today = timezone.localdate()
-    response = admin.post(BASE + "tarifs/accueil-matin/nouvelle-version/", _version_post(today))
+    response = admin.post(BILLING + "tarifs/accueil-matin/nouvelle-version/", _version_post(today))
     assert response.status_code == 422
     assert "jamais rétroactifs" in _page(response)
     later = today + datetime.timedelta(days=30)
     response = admin.post(
-        BASE + "tarifs/accueil-matin/nouvelle-version/",
+        BILLING + "tarifs/accueil-matin/nouvelle-version/",
         _version_post(later, **{"grid-1-up_to": "500"}),
     )
     assert response.status_code == 422
     assert "croissantes" in _page(response)
     response = admin.post(
-        BASE + "tarifs/alsh-mercredi/nouvelle-version/",
+        BILLING + "tarifs/alsh-mercredi/nouvelle-version/",
         _version_post(later, kind="effort_rate", rate_percent="1.2", floor="", ceiling="18"),
     )
     assert "obligatoire pour ce type de tarif" in _page(response)
     # An applied version cannot be withdrawn: billing's retroactivity check.
-    admin.post(BASE + "tarifs/accueil-matin/versions/2025-09-01/retirer/")
+    admin.post(BILLING + "tarifs/accueil-matin/versions/2025-09-01/retirer/")
     assert ConfigVersion.objects.count() == versions
-    assert "a déjà servi" in _page(admin.get(BASE + "tarifs/"))
+    assert "a déjà servi" in _page(admin.get(BILLING + "tarifs/"))
 
 
 def test_simulation_uses_the_pricing_function_and_saves_nothing(admin):
@@ -268,18 +270,18 @@ def test_simulation_uses_the_pricing_function_and_saves_nothing(admin):
     data = _version_post(later, simulate_qf="800")
     del data["save"]
     data["simulate"] = "1"
-    page = _page(admin.post(BASE + "tarifs/accueil-matin/nouvelle-version/", data))
+    page = _page(admin.post(BILLING + "tarifs/accueil-matin/nouvelle-version/", data))
     assert "Pour un quotient familial de 800 €" in page
     assert "tranche 2 (601–1" in page and "2,90 €" in page
     assert ConfigVersion.objects.count() == versions
 
 
 def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
-    page = _page(admin.get(BASE + "tarifs/"))
+    page = _page(admin.get(BILLING + "tarifs/"))
     assert 'name="accueil-matin-sessions_per_month"' in page and 'value="16"' in page
     versions = ConfigVersion.objects.filter(commune=castres).count()
     response = admin.post(
-        BASE + "tarifs/accueil-matin/reglages/",
+        BILLING + "tarifs/accueil-matin/reglages/",
         {
             "accueil-matin-sessions_per_month": "12",
             "accueil-matin-quantity_per_booking": "1.5",
@@ -291,7 +293,7 @@ def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
     assert entry["sessions_per_month"] == 12 and entry["quantity_per_booking"] == 1.5
     assert ConfigVersion.objects.filter(commune=castres).count() == versions + 1
     # Cleared: back to the defaults (1 per booking), the key leaves the config.
-    admin.post(BASE + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"})
+    admin.post(BILLING + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"})
     assert (
         "quantity_per_booking"
         not in (_config()["module_settings"]["billing"]["services"]["accueil-matin"])
@@ -310,14 +312,14 @@ def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
 def test_bad_service_settings_are_refused_in_french_and_nothing_saved(admin, field, value, words):
     before = _config()
     response = admin.post(
-        BASE + "tarifs/accueil-matin/reglages/", {f"accueil-matin-{field}": value}, follow=True
+        BILLING + "tarifs/accueil-matin/reglages/", {f"accueil-matin-{field}": value}, follow=True
     )
     assert words in _page(response)
     assert _config() == before
 
 
 def test_settings_of_a_service_without_tariff_is_404(admin):
-    assert admin.post(BASE + "tarifs/inconnu/reglages/", {}).status_code == 404
+    assert admin.post(BILLING + "tarifs/inconnu/reglages/", {}).status_code == 404
 
 
 def test_billing_rules_form_saves_rules_and_invoicing(admin):
@@ -333,7 +335,7 @@ def test_billing_rules_form_saves_rules_and_invoicing(admin):
         "e_invoice": "on",
         "how_to_pay": "En ligne ou à l'Espace Famille.",
     }
-    response = admin.post(BASE + "tarifs/", data)
+    response = admin.post(BILLING + "tarifs/", data)
     assert response.status_code == 302
     billing = _config()["module_settings"]["billing"]
     assert billing["rules"]["sibling_reductions"] == {"2": 15, "3": 20}
@@ -345,7 +347,7 @@ def test_billing_rules_form_saves_rules_and_invoicing(admin):
     assert billing["rules"]["absences"]["late_cancellation_percent"] == 50
     assert billing["invoicing"]["payment_days"] == 30
     versions = ConfigVersion.objects.count()
-    response = admin.post(BASE + "tarifs/", {**data, "online_payment_opens_at": "9h30"})
+    response = admin.post(BILLING + "tarifs/", {**data, "online_payment_opens_at": "9h30"})
     assert response.status_code == 422 and "HH:MM" in _page(response)
     assert ConfigVersion.objects.count() == versions
 

@@ -154,7 +154,7 @@ def test_only_town_admins(castres, url):
 
 # --- billing: régies and direct debit ------------------------------------------------------
 
-BILLING = "/castres/gestion/configuration/facturation/"
+BILLING = "/castres/billing/gestion/configuration/regies/"
 
 
 def _billing():
@@ -267,7 +267,7 @@ def test_billing_settings_need_the_billing_module(castres_admin):
     assert refused.status_code == 422
     assert "le paiement en ligne demande le module « billing »" in _page(refused)
     no_payment = castres_admin.post(
-        "/castres/gestion/configuration/paiement/", {"provider": "none", "save": "1"}
+        "/castres/billing/gestion/configuration/paiement/", {"provider": "none", "save": "1"}
     )
     assert no_payment.status_code == 302
     done = castres_admin.post(modules, {"modules": ["periscolaire", "alsh", "petite_enfance"]})

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 SERVICE = "/castres/gestion/configuration/services/restauration-scolaire/"
-TARIFF = "/castres/gestion/configuration/tarifs/accueil-matin/nouvelle-version/"
+TARIFF = "/castres/billing/gestion/configuration/tarifs/accueil-matin/nouvelle-version/"
 
 
 def _page(response) -> str:

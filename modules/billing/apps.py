@@ -364,30 +364,53 @@ class BillingConfig(ServiceModuleConfig):
         return [
             NavEntry(
                 "Paiement en ligne",
-                "backoffice:config-payment",
+                "billing:config-payment",
                 order=40,
                 roles=admin,
                 description=provider,
             ),
             NavEntry(
                 "Tarifs et règles de facturation",
-                "backoffice:config-tariffs",
+                "billing:config-tariffs",
                 order=50,
                 roles=admin,
             ),
             NavEntry(
                 "Régies et prélèvement automatique",
-                "backoffice:config-billing",
+                "billing:config-regies",
                 order=60,
                 roles=admin,
             ),
         ]
 
     def load_demo_data(self, commune) -> None:
-        """Invoices of the past month for the demo families (modules/billing/demo.py)."""
-        from .demo import load_demo_data
+        """Invoices of the past month for the demo families, and the payment
+        simulator's keys for the secrets the town names (modules/billing/demo.py)."""
+        from .demo import demo_payment_secrets, load_demo_data
 
+        demo_payment_secrets()
         load_demo_data(commune)
+
+    def sync_town_rows(self, town_config) -> None:
+        """The town's PaymentSettings row from its `payment` section (onboarding)."""
+        from .models import PaymentSettings  # models: not importable while apps load
+
+        PaymentSettings.objects.all().delete()
+        payment = town_config.get("payment")
+        if payment:
+            PaymentSettings.objects.create(
+                kind=payment["provider"],
+                options=payment.get("options", {}),
+                secret_env=payment.get("secrets", {}),
+            )
+
+    def forget_services(self, town_config, codes) -> None:
+        """A service leaving the town takes its tariff with it."""
+        section = (town_config.get("module_settings") or {}).get("billing")
+        if section and section.get("services"):
+            section["services"] = {
+                code: entry for code, entry in section["services"].items() if code not in codes
+            }
 
     def staff_family_sections(self, request, household) -> list:
         """The family record's « Factures et paiements » section, with the desk
@@ -404,7 +427,7 @@ class BillingConfig(ServiceModuleConfig):
         return [
             NavEntry(
                 "Facturation",
-                "backoffice:billing",
+                "billing:staff-overview",
                 order=69,
                 area="billing",
                 description="Tarifs en vigueur et impayés.",

@@ -3,7 +3,7 @@ cannot work: a secret's environment variable named in its configuration is not
 set on this server (the entrypoint, the Helm init container and the systemd
 units run the check before serving).
 
-Every town's `core_paymentsettings` row is read in a few UNION ALL queries (one
+Every town's `billing_paymentsettings` row is read in a few UNION ALL queries (one
 per 500 schemas), not one query per town. Before the first migration (no
 table yet) or without a database, there is nothing to check.
 """
@@ -31,7 +31,7 @@ def _payment_rows():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-            "WHERE c.relname = 'core_paymentsettings'"
+            "WHERE c.relname = 'billing_paymentsettings'"
         )
         with_table = {r[0] for r in cursor.fetchall()}
         towns = [(schema, slug) for schema, slug in towns if schema in with_table]
@@ -39,7 +39,7 @@ def _payment_rows():
             chunk = towns[i : i + CHUNK]
             sql = " UNION ALL ".join(
                 f"SELECT %s, kind, options::text, secret_env::text "
-                f'FROM "{schema}".core_paymentsettings'
+                f'FROM "{schema}".billing_paymentsettings'
                 for schema, _ in chunk
             )
             cursor.execute(sql, [slug for _, slug in chunk])

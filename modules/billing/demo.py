@@ -26,6 +26,27 @@ DEMO_PASSWORD = "demo-famille-2026"  # demo only, printed in README.md
 DEMO_ACTIVITY = "Restauration scolaire (démonstration facturation)"
 
 
+def demo_payment_secrets() -> None:
+    """The town can take a payment in the demo: the secret environment variables
+    its payment settings name (CASTRES_PAYZEN_SECRET_TEST...) get the payment
+    simulator's demo keys when unset (platform/paysim). Run in the town's schema
+    by rundemo's process, which then serves the demo."""
+    from django.conf import settings
+
+    if not settings.PAYMENT_SIMULATOR:
+        return
+    import os
+
+    from paysim import keys
+
+    from .models import PaymentSettings
+
+    for row in PaymentSettings.objects.all():
+        for option, variable in (row.secret_env or {}).items():
+            if option in keys.SECRETS:
+                os.environ.setdefault(variable, keys.SECRETS[option])
+
+
 def load_demo_data(commune, *, today: date | None = None) -> None:
     from booking.models import Booking
 

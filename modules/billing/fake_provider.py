@@ -30,7 +30,7 @@ from .views import demo_page_enabled
 
 
 def _enabled() -> bool:
-    from core.models import PaymentSettings
+    from .models import PaymentSettings
 
     row = PaymentSettings.objects.first()
     return demo_page_enabled() and row is not None and row.kind == "dummy"

@@ -81,6 +81,24 @@ class InvoiceLineQuerySet(models.QuerySet):
         return super().delete()
 
 
+class PaymentSettings(models.Model):
+    """The town's online-payment provider (at most one row), derived from the
+    `payment` section of its configuration (BillingConfig.sync_town_rows, in
+    onboarding's transaction). Secrets are NEVER stored: `secret_env` maps an
+    eopayment option name to the environment variable that holds its value on
+    the servers. Moved from core (migration 0007 keeps every town's row)."""
+
+    kind = models.CharField("prestataire", max_length=30)
+    options = models.JSONField(default=dict, blank=True)
+    secret_env = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "paiement en ligne"
+
+    def __str__(self) -> str:
+        return self.kind
+
+
 class Counter(models.Model):
     """A gapless per-town counter ("invoice-2026", "mandate")."""
 

@@ -44,6 +44,7 @@ from .models import (
     Mandate,
     Payment,
     PaymentAttempt,
+    PaymentSettings,
     SepaExport,
 )
 from .payments import (
@@ -664,8 +665,6 @@ def _refresh_state(invoice: Invoice) -> None:
 
 
 def gateway_for_town():
-    from core.models import PaymentSettings
-
     row = PaymentSettings.objects.first()
     if row is None:
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")

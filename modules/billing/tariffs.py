@@ -72,7 +72,7 @@ def parse_billing_settings(
         versions = []
         for i, raw in enumerate(entry["versions"]):
             try:
-                versions.append(_version(raw, defaults))
+                versions.append(parse_version(raw, defaults))
             except (PricingError, ValueError) as exc:
                 problems.append(f"{where}.versions[{i}] : {exc}")
         if len(versions) != len(entry["versions"]):
@@ -92,7 +92,9 @@ def parse_billing_settings(
     return BillingSettings(services=tariffs)
 
 
-def _version(raw: Mapping, defaults: Mapping) -> TariffVersion:
+def parse_version(raw: Mapping, defaults: Mapping) -> TariffVersion:
+    """One version of a tariff (`defaults`: the section's common `rules`); raises
+    PricingError or ValueError with a French message."""
     try:
         applies_from = date.fromisoformat(raw["applies_from"])
     except ValueError:

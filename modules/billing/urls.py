@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import fake_provider, pes_views, staff_views, views
+from . import config_views, fake_provider, pes_views, staff_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -42,6 +42,27 @@ urlpatterns = [
         "gestion/familles/<int:household_pk>/encaissement/",
         staff_views.family_desk_payment,
         name="staff-family-desk-payment",
+    ),
+    path("gestion/apercu/", config_views.overview, name="staff-overview"),
+    # The town admin's configuration pages (listed on /<slug>/gestion/configuration/
+    # by BillingConfig.backoffice_config_pages)
+    path("gestion/configuration/paiement/", config_views.payment, name="config-payment"),
+    path("gestion/configuration/regies/", config_views.regies, name="config-regies"),
+    path("gestion/configuration/tarifs/", config_views.tariffs, name="config-tariffs"),
+    path(
+        "gestion/configuration/tarifs/<slug:code>/reglages/",
+        config_views.tariff_settings,
+        name="config-tariff-settings",
+    ),
+    path(
+        "gestion/configuration/tarifs/<slug:code>/nouvelle-version/",
+        config_views.tariff_version,
+        name="config-tariff-version",
+    ),
+    path(
+        "gestion/configuration/tarifs/<slug:code>/versions/<str:day>/retirer/",
+        config_views.tariff_delete,
+        name="config-tariff-delete",
     ),
     path("gestion/regie/etat.csv", staff_views.regie_statement_csv, name="staff-regie-csv"),
     path("gestion/regie/etat.pdf", staff_views.regie_statement_pdf, name="staff-regie-pdf"),

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 
-from backoffice.config_views import FIX, _render
-from backoffice.views import _apply, _config, town_admin_required
+from backoffice.config_views import FIX, render_config_form
+from backoffice.views import apply_config, config_copy, town_admin_required
 from core.access import GET_POST, TOWN_ADMIN, access
 from core.identity import DEFAULTS, LABELS
 
@@ -107,13 +107,13 @@ def identity(request):
     form = IdentityForm(request.POST or None, request.FILES or None, initial=initial)
     problems: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
-        data = _config(request)
+        data = config_copy(request)
         data["identity"] = {
             key: form.cleaned_data[key].lower() for key in ("primary_color", "accent_color")
         }
         result = None
         if data["identity"] != (request.commune.config.get("identity") or {}):
-            result = _apply(request, data, "Identité visuelle de la commune")
+            result = apply_config(request, data, "Identité visuelle de la commune")
         if result is None:
             if form.cleaned_data["logo"]:
                 set_logo(checked=form.cleaned_data["logo"], user=request.user)
@@ -129,7 +129,7 @@ def identity(request):
                 problems.append((p.key, p.message))
         if not problems:
             problems.append(("", FIX))
-    return _render(
+    return render_config_form(
         request,
         "backoffice/config_identity.html",
         {"form": form, "logo": TownLogo.objects.first()},

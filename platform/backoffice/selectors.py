@@ -88,14 +88,6 @@ def occupancy_per_site(today: date, days: int = 7) -> list[tuple[str, int]]:
     ]
 
 
-def unpaid_amounts() -> list[tuple[str, float]]:
-    """What families still owe per invoice month ("MM/YYYY", euros): billing's
-    own figure (one query, whatever the number of invoices)."""
-    from modules.billing.selectors import unpaid_by_month
-
-    return unpaid_by_month()
-
-
 # --- the family record: everything in one place, constant query counts ------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 
-from backoffice.forms import _put, change_reason
+from backoffice.forms import change_reason, set_or_drop
 from tenants.service_rules import new_service
 
 CODE = RegexValidator(
@@ -115,24 +115,26 @@ class ServiceOptionsForm(forms.Form):
         d = self.cleaned_data
         o = dict(service.get("options") or {})
         o["registration"] = d["registration"]
-        _put(o, "capacity", d["capacity"])
+        set_or_drop(o, "capacity", d["capacity"])
         elig = dict(o.get("eligibility") or {})
-        _put(elig, "min_age_months", d["min_age_months"])
-        _put(elig, "max_age_months", d["max_age_months"])
-        _put(o, "eligibility", elig or None)
-        _put(o, "day_kinds", list(d["day_kinds"]) or None)
+        set_or_drop(elig, "min_age_months", d["min_age_months"])
+        set_or_drop(elig, "max_age_months", d["max_age_months"])
+        set_or_drop(o, "eligibility", elig or None)
+        set_or_drop(o, "day_kinds", list(d["day_kinds"]) or None)
         waiting = dict(o.get("waiting_list") or {})
         waiting["mode"] = d["waiting_mode"]
-        _put(waiting, "offer_hours", d["offer_hours"] if d["waiting_mode"] == "offer" else None)
+        set_or_drop(
+            waiting, "offer_hours", d["offer_hours"] if d["waiting_mode"] == "offer" else None
+        )
         o["waiting_list"] = waiting
         absences = dict(o.get("absences") or {})
         absences["justification"] = d["justification"]
-        _put(absences, "report_days_after", d["report_days_after"])
+        set_or_drop(absences, "report_days_after", d["report_days_after"])
         o["absences"] = absences
         service["options"] = o
         deadlines = dict(service.get("deadlines") or {})
-        _put(deadlines, "max_advance_days", d["max_advance_days"])
-        _put(deadlines, "windows_only", True if d["windows_only"] else None)
+        set_or_drop(deadlines, "max_advance_days", d["max_advance_days"])
+        set_or_drop(deadlines, "windows_only", True if d["windows_only"] else None)
         service["deadlines"] = deadlines
 
 

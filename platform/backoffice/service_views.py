@@ -11,8 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFormSet
-from backoffice.views import _apply, _config, _service_index, town_admin_required
+from backoffice.views import _service_index, apply_config, config_copy, town_admin_required
 from core.access import GET_POST, POST, TOWN_ADMIN, access
+from core.modules import forget_services
 from tenants.service_rules import problems_by_prefix
 
 
@@ -53,7 +54,7 @@ def config_service_options(request, code):
     problems = []
     if request.method == "POST":
         if form.is_valid() and sites.is_valid():
-            data = _config(request)
+            data = config_copy(request)
             target = data["services"][index]
             form.apply_to(target)
             chosen = sites.sites()
@@ -61,7 +62,7 @@ def config_service_options(request, code):
                 target["options"]["sites"] = chosen
             else:
                 target["options"].pop("sites", None)
-            result = _apply(
+            result = apply_config(
                 request, data, form.cleaned_data["message"] or f"Lieux et options : {code}"
             )
             if result is None:
@@ -102,10 +103,10 @@ def config_service_new(request):
     problems = []
     if request.method == "POST":
         if form.is_valid():
-            data = _config(request)
+            data = config_copy(request)
             data["services"].append(form.service())
             index = len(data["services"]) - 1
-            result = _apply(request, data, form.cleaned_data["message"] or "Nouveau service")
+            result = apply_config(request, data, form.cleaned_data["message"] or "Nouveau service")
             if result is None:
                 messages.success(
                     request,
@@ -133,12 +134,10 @@ def config_service_retire(request, code):
     """Take a service out of the configuration. Its rows are switched off, never
     deleted (bookings and invoices point at them); the history keeps it for a restore."""
     index = _service_index(request, code)
-    data = _config(request)
+    data = config_copy(request)
     removed = data["services"].pop(index)
-    billing = (data.get("module_settings") or {}).get("billing")
-    if billing and code in (billing.get("services") or {}):
-        billing["services"].pop(code)
-    result = _apply(request, data, f"Service retiré : {code}")
+    forget_services(data, {code})  # e.g. billing's tariff of the service
+    result = apply_config(request, data, f"Service retiré : {code}")
     if result is None:
         messages.success(
             request,

@@ -9,7 +9,7 @@ import re
 
 from django import forms
 
-from backoffice.forms import _put, change_reason
+from backoffice.forms import change_reason, set_or_drop
 from families.rules import DEFAULT_POLICY
 
 CHANGE_LABELS = {
@@ -92,14 +92,14 @@ class TownSettingsForm(forms.Form):
 
     def apply_to(self, data: dict) -> None:
         d = self.cleaned_data
-        _put(data, "website", d["website"])
+        set_or_drop(data, "website", d["website"])
         data["school_holiday_zone"] = d["school_holiday_zone"]
-        _put(data, "aliases", d["aliases"])
+        set_or_drop(data, "aliases", d["aliases"])
         accounts = dict(data.get("accounts") or {})
-        _put(accounts, "activation_key_label", d["activation_key_label"].strip())
-        _put(data, "accounts", accounts)
+        set_or_drop(accounts, "activation_key_label", d["activation_key_label"].strip())
+        set_or_drop(data, "accounts", accounts)
         changes = {c: d[f"change_{c}"] for c in CHANGE_LABELS if d[f"change_{c}"]}
-        _put(data, "family_changes", changes)
+        set_or_drop(data, "family_changes", changes)
 
 
 class DataProtectionForm(forms.Form):
@@ -166,8 +166,8 @@ class DataProtectionForm(forms.Form):
         d = self.cleaned_data
         dp = dict(data.get("data_protection") or {})
         for key in ("controller", "publication_director", "accessibility_contact"):
-            _put(dp, key, (d[key] or "").strip())
-        _put(
+            set_or_drop(dp, key, (d[key] or "").strip())
+        set_or_drop(
             dp,
             "dpo",
             {
@@ -176,10 +176,10 @@ class DataProtectionForm(forms.Form):
                 if d[f"dpo_{k}"].strip()
             },
         )
-        _put(
+        set_or_drop(
             dp,
             "host",
             {k: d[f"host_{k}"].strip() for k in ("name", "address") if d[f"host_{k}"].strip()},
         )
-        _put(dp, "retention_years", d["retention_years"])
-        _put(data, "data_protection", dp)
+        set_or_drop(dp, "retention_years", d["retention_years"])
+        set_or_drop(data, "data_protection", dp)

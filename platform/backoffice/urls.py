@@ -27,7 +27,6 @@ urlpatterns = [
     path(
         "exports/demandes.xlsx", views.export_demandes, {"fmt": "xlsx"}, name="export-demandes-xlsx"
     ),
-    path("facturation/", views.billing, name="billing"),
     path("configuration/", views.config, name="config"),
     path("configuration/reprise/", import_views.import_families, name="config-import"),
     path(
@@ -68,25 +67,7 @@ urlpatterns = [
         town_views.data_protection,
         name="config-data-protection",
     ),
-    path("configuration/facturation/", town_views.billing_settings, name="config-billing"),
     path("configuration/contacts/", config_views.contacts, name="config-contacts"),
-    path("configuration/paiement/", config_views.payment, name="config-payment"),
-    path("configuration/tarifs/", config_views.tariffs, name="config-tariffs"),
-    path(
-        "configuration/tarifs/<slug:code>/reglages/",
-        config_views.tariff_settings,
-        name="config-tariff-settings",
-    ),
-    path(
-        "configuration/tarifs/<slug:code>/nouvelle-version/",
-        config_views.tariff_version,
-        name="config-tariff-version",
-    ),
-    path(
-        "configuration/tarifs/<slug:code>/versions/<str:day>/retirer/",
-        config_views.tariff_delete,
-        name="config-tariff-delete",
-    ),
     path("configuration/courriels/", config_views.emails, name="config-emails"),
     # The template's name holds slashes: the two suffixed routes come first.
     path(

@@ -27,7 +27,7 @@ from backoffice.forms import ModulesForm, SearchForm, ServiceForm
 from core import contributions
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from core.exports import spreadsheet_response
-from core.modules import registry
+from core.modules import forget_services, registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
 from tenants.service_rules import preview_sentence, problems_by_prefix, rule_from_fields
@@ -51,7 +51,7 @@ def _actor(request) -> Actor:
     return Actor.of(request.user, request.commune.schema_name)
 
 
-def _apply(request, data, message):
+def apply_config(request, data, message):
     """Apply; on refusal return the problems (French), nothing saved."""
     try:
         apply_town_config(
@@ -197,29 +197,10 @@ def export_demandes(request, fmt):
     return tabular_response(_demande_rows(request.user), DEMANDE_COLUMNS, "demandes", fmt)
 
 
-# --- billing overview (agents of billing, managers, admins) ------------------------------
-
-
-@access(STAFF("billing"))
-@never_cache
-@staff_required("billing")
-def billing(request):
-    if "billing" not in request.commune.enabled_modules:
-        raise Http404("Ce service n'est pas proposé par cette commune.")
-    settings_ = (request.commune.config.get("module_settings") or {}).get("billing") or {}
-    services = {s["code"]: s["name"] for s in request.commune.config.get("services", [])}
-    tariffs = []
-    for code, spec in (settings_.get("services") or {}).items():
-        for v in spec.get("versions", []):
-            tariffs.append((services.get(code, code), v))
-    unpaid = selectors.unpaid_amounts()
-    return render(request, "backoffice/billing.html", {"tariffs": tariffs, "unpaid": unpaid})
-
-
 # --- configuration (town admins) ---------------------------------------------------------
 
 
-def _config(request) -> dict:
+def config_copy(request) -> dict:
     return copy.deepcopy(request.commune.config)
 
 
@@ -268,7 +249,7 @@ def config_modules(request):
     )
     problems = []
     if request.method == "POST" and form.is_valid():
-        data = _config(request)
+        data = config_copy(request)
         data["modules"] = [c for c, _ in choices if c in form.cleaned_data["modules"]]
         # A module switched off takes its services with it (their rows are
         # switched off, never deleted: onboarding) and its settings; the
@@ -284,17 +265,14 @@ def config_modules(request):
         ]
         dropped = {s["code"] for s in data["services"]} - {s["code"] for s in kept}
         data["services"] = kept
-        billing = (data.get("module_settings") or {}).get("billing")
-        if billing and dropped:
-            billing["services"] = {
-                k: v for k, v in (billing.get("services") or {}).items() if k not in dropped
-            }
+        if dropped:
+            forget_services(data, dropped)  # e.g. billing's tariffs of those services
         data["module_settings"] = {
             k: v for k, v in (data.get("module_settings") or {}).items() if k in data["modules"]
         }
         if not data["module_settings"]:
             data.pop("module_settings", None)
-        result = _apply(request, data, form.cleaned_data["message"] or "Modules activés")
+        result = apply_config(request, data, form.cleaned_data["message"] or "Modules activés")
         if result is None:
             messages.success(request, "Modules enregistrés : le changement est en vigueur.")
             return redirect("backoffice:config")
@@ -327,7 +305,7 @@ def config_service(request, code):
         rule = rule_from_fields(form.cleaned_data["rule"], form.rule_values(), previous)
         preview = preview_sentence(rule, form.cleaned_data["preview_day"] or _default_day())
         if "save" in request.POST:
-            data = _config(request)
+            data = config_copy(request)
             target = data["services"][index]
             target["name"] = form.cleaned_data["name"]
             if form.cleaned_data["description"]:
@@ -335,7 +313,7 @@ def config_service(request, code):
             else:
                 target.pop("description", None)
             target.setdefault("deadlines", {})["booking"] = rule
-            result = _apply(request, data, form.cleaned_data["message"] or f"Service {code}")
+            result = apply_config(request, data, form.cleaned_data["message"] or f"Service {code}")
             if result is None:
                 messages.success(
                     request, f"« {target['name']} » enregistré : la règle est en vigueur."

@@ -1,7 +1,8 @@
 """Town-level configuration rows, created in every town's schema by onboarding.
 
 They mirror the town's tenant_configs/<slug>.yaml (tenants.onboarding writes
-them); the service modules attach their own models to `Service`.
+them); the service modules attach their own models to `Service` and derive
+their own rows (billing's PaymentSettings) through `sync_town_rows`.
 """
 
 from django.db import models
@@ -50,22 +51,6 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class PaymentSettings(models.Model):
-    """The town's online-payment provider (one row). Secrets are NEVER stored:
-    `secret_env` maps an eopayment option name to the environment variable that
-    holds its value on the servers."""
-
-    kind = models.CharField("prestataire", max_length=30)
-    options = models.JSONField(default=dict, blank=True)
-    secret_env = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        verbose_name = "paiement en ligne"
-
-    def __str__(self) -> str:
-        return self.kind
 
 
 class TownLogo(models.Model):

@@ -42,6 +42,16 @@ class ServiceModuleConfig(Contributor, AppConfig):
     def load_demo_data(self, commune) -> None:
         """Add this module's demo rows to a town (run inside its schema)."""
 
+    def forget_services(self, town_config: dict, codes: set[str]) -> None:
+        """Services `codes` leave `town_config` (a copy being edited in the
+        back-office): drop what this module's section keeps about them (e.g.
+        billing's tariffs), so that the configuration stays valid."""
+
+    def sync_town_rows(self, town_config: dict) -> None:
+        """Derive this module's rows from the town's validated configuration,
+        inside its schema and onboarding's transaction (tenants.onboarding).
+        Installed modules are all called, whether the town has them on or not."""
+
 
 @cache
 def registry() -> dict[str, ServiceModuleConfig]:
@@ -50,6 +60,18 @@ def registry() -> dict[str, ServiceModuleConfig]:
         for cfg in apps.get_app_configs()
         if isinstance(cfg, ServiceModuleConfig)
     }
+
+
+def forget_services(town_config: dict, codes: set[str]) -> None:
+    """Every installed module drops what it keeps about services `codes`."""
+    for module in registry().values():
+        module.forget_services(town_config, codes)
+
+
+def sync_town_rows(town_config: dict) -> None:
+    """Every installed module derives its rows from the town's configuration."""
+    for module in registry().values():
+        module.sync_town_rows(town_config)
 
 
 def module_codes() -> frozenset[str]:

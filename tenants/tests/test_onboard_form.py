@@ -117,7 +117,8 @@ def test_form_onboards_a_town_that_serves_with_bookable_services(
     from booking.models import Activity, Booking
     from booking.selectors import town_calendar
     from booking.services import book_days, open_days
-    from core.models import PaymentSettings, Service
+    from core.models import Service
+    from modules.billing.models import PaymentSettings
     from tests.factories import AdultFactory, ChildFactory, HouseholdFactory, UserFactory
 
     with tenant_context(commune):

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from core.models import Contact, PaymentSettings, Service
+from core.models import Contact, Service
+from modules.billing.models import PaymentSettings
 from tenants.config import ConfigError
 from tenants.models import Commune, Domain
 from tenants.onboarding import onboard_files

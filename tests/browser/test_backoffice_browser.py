@@ -152,7 +152,7 @@ def test_town_admin_changes_the_meal_deadline_and_a_family_can_book_at_once(
 def test_alsh_agent_cannot_open_billing(page, live_town):
     commune, agent = _staff("castres", "agent-alsh-castres", "agent", ["alsh"])
     _sign_in(page, live_town, commune, agent)
-    response = page.goto(f"{live_town.url}/castres/gestion/facturation/")
+    response = page.goto(f"{live_town.url}/castres/billing/gestion/apercu/")
     assert response.status == 403
     response = page.goto(f"{live_town.url}/castres/gestion/")
     assert response.status == 200

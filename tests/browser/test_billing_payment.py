@@ -26,7 +26,7 @@ PAYZEN_SETTINGS = {
 
 @pytest.fixture
 def castres_family(live_town, settings):
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
     from modules.billing.testing import make_invoiced_family, purge_households
     from tenants.models import Commune
 

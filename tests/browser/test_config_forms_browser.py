@@ -64,7 +64,7 @@ def test_email_editor_live_preview_save_and_revert(page, live_town, axe):
 
 def test_tariff_version_rows_and_simulation(page, live_town, axe):
     _sign_in_admin(page, live_town)
-    page.goto(f"{live_town.url}/castres/gestion/configuration/tarifs/")
+    page.goto(f"{live_town.url}/castres/billing/gestion/configuration/tarifs/")
     assert axe(page) == [], axe.format(axe(page))
     page.get_by_role(
         "link", name="Ajouter une version du tarif « Accueil périscolaire du matin »"
@@ -93,7 +93,7 @@ def test_contacts_and_payment_forms(page, live_town, axe):
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator("#id_contact-phone_error")).to_contain_text("numéro de téléphone")
     assert axe(page) == [], axe.format(axe(page))
-    page.goto(f"{live_town.url}/castres/gestion/configuration/paiement/")
+    page.goto(f"{live_town.url}/castres/billing/gestion/configuration/paiement/")
     assert axe(page) == [], axe.format(axe(page))
     page.get_by_label("Prestataire de paiement en ligne").select_option("paybox")
     expect(page.get_by_label("Numéro de rang")).to_be_visible()  # htmx swap on change

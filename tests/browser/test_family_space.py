@@ -40,10 +40,11 @@ def two_children(live_town, settings, django_db_blocker):
     from booking.models import Activity, DaySlot, Registration
     from booking.rules import school_year_of
     from booking.services import book_days
-    from core.models import PaymentSettings, Service
+    from core.models import Service
     from families.models import Adult, Child, Household
     from modules.billing import services
     from modules.billing.lines import previous_month
+    from modules.billing.models import PaymentSettings
     from modules.billing.testing import billed_month, book, issue_day, purge_households
     from modules.billing.testing import school_days as month_days
     from tenants.models import Commune

@@ -151,8 +151,9 @@ def family(live_town, django_db_blocker, settings):
     from accounts.models import User
     from booking.models import Activity, ChangeSet, DaySlot, Registration, WaitingListEntry
     from booking.rules import school_year_of
-    from core.models import PaymentSettings, Service
+    from core.models import Service
     from families.models import Adult, Child, Household
+    from modules.billing.models import PaymentSettings
     from modules.billing.testing import purge_households
     from tenants.models import Commune
 

@@ -191,6 +191,14 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:staff-regie-csv",
         "billing:staff-regie-pdf",
         "billing:staff-family-desk-payment",  # a household: tests/hardening matrix
+        # Configuration and overview (no family object): tests/test_backoffice_access.py
+        "billing:staff-overview",
+        "billing:config-payment",
+        "billing:config-regies",
+        "billing:config-tariffs",
+        "billing:config-tariff-settings",
+        "billing:config-tariff-version",
+        "billing:config-tariff-delete",
         "api:billing:info",
         "api:billing:simulator",
         "api:billing:invoices",

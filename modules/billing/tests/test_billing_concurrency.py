@@ -181,7 +181,7 @@ def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payz
 def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
     """eopayment's dummy backend (the demo's provider): its request, then the
     notification it defines (signed=1, ok=1), read back by eopayment."""
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     def to_dummy():
         PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
@@ -322,7 +322,7 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
     the SOAP boundary) and applies the answer like a notification."""
     from eopayment.payfip_ws import PayFiP
 
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
     from modules.billing.tasks import reconcile_payments_for_town
 
     class SoapRecord(dict):

@@ -48,7 +48,7 @@ def test_allocation_oldest_first():
 
 @pytest.fixture
 def two_invoices(castres, in_town):
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         fam = make_invoiced_family(castres, last_name="Groupe")

@@ -140,8 +140,8 @@ def test_pay_without_the_providers_secret_is_a_french_message(alpha, monkeypatch
 def test_dummy_provider_demo_page_round_trip(
     alpha, castres, in_town, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from core.models import PaymentSettings
     from modules.billing import fake_provider
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
@@ -202,7 +202,7 @@ def test_demo_provider_page_is_off_in_production_settings_and_for_real_providers
         alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1").status_code
         == 404
     )  # Castres uses PayZen
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})

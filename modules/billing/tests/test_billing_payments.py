@@ -590,7 +590,7 @@ def test_payment_request_is_checked(kwargs, message):
 @pytest.mark.django_db
 def test_gateway_from_castres_payment_settings_row(castres, in_town):
     """Castres's YAML (payment: payzen, secrets by env var name) as onboarding stored it."""
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         row = PaymentSettings.objects.get()

@@ -59,12 +59,12 @@ def test_a_town_with_billing_off_gets_none_of_its_entries():
         for c in contributions.family_dashboard_cards(off, None)
         if c.template.startswith("billing")
     ]
-    assert {"backoffice:billing", "billing:staff"} <= _urls(contributions.staff_nav(on))
-    assert not {"backoffice:billing", "billing:staff"} & _urls(contributions.staff_nav(off))
-    assert {"backoffice:config-tariffs", "backoffice:config-payment"} <= _urls(
+    assert {"billing:staff-overview", "billing:staff"} <= _urls(contributions.staff_nav(on))
+    assert not {"billing:staff-overview", "billing:staff"} & _urls(contributions.staff_nav(off))
+    assert {"billing:config-tariffs", "billing:config-payment"} <= _urls(
         contributions.backoffice_config_pages(on)
     )
-    assert not {"backoffice:config-tariffs", "backoffice:config-payment"} & _urls(
+    assert not {"billing:config-tariffs", "billing:config-payment"} & _urls(
         contributions.backoffice_config_pages(off)
     )
 
@@ -92,8 +92,8 @@ def test_staff_entries_follow_the_users_areas_and_roles():
     billing_agent = _request(ALL, _staff("agent", areas=("billing",)))
     admin = _request(ALL, _staff("town_admin"))
 
-    assert "backoffice:billing" not in _urls(contributions.staff_nav(agent))
-    assert "backoffice:billing" in _urls(contributions.staff_nav(billing_agent))
+    assert "billing:staff-overview" not in _urls(contributions.staff_nav(agent))
+    assert "billing:staff-overview" in _urls(contributions.staff_nav(billing_agent))
     assert "backoffice:config" not in _urls(contributions.staff_nav(billing_agent))
     assert "backoffice:config" in _urls(contributions.staff_nav(admin))
     assert contributions.backoffice_config_pages(agent) == []
@@ -226,14 +226,14 @@ def test_pages_of_a_town_without_billing_show_no_billing_entry(castres):
 
     dashboard, home, config = pages()
     assert "/castres/billing/" in dashboard and "Mes factures" in dashboard
-    assert "/castres/gestion/facturation/" in home
-    assert "/castres/gestion/configuration/tarifs/" in config
+    assert "/castres/billing/gestion/apercu/" in home
+    assert "/castres/billing/gestion/configuration/tarifs/" in config
 
     _switch_off(castres, "billing")
     dashboard, home, config = pages()
     assert "/castres/billing/" not in dashboard and "Mes factures" not in dashboard
     assert "Consulter et suivre mes demandes" in dashboard  # the platform's own cards stay
-    assert "/castres/gestion/facturation/" not in home and "Impayés" not in home
+    assert "/castres/billing/gestion/apercu/" not in home and "Impayés" not in home
     assert "/castres/gestion/familles/" in home
-    assert "/castres/gestion/configuration/tarifs/" not in config
+    assert "/castres/billing/gestion/configuration/tarifs/" not in config
     assert "/castres/gestion/configuration/contacts/" in config

@@ -139,7 +139,7 @@ def test_payzen_refusal_and_forged_forms(
 def test_paybox_form_signed_answer_and_return(
     family, castres, in_town, monkeypatch, provider_calls, django_capture_on_commit_callbacks
 ):
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         PaymentSettings.objects.update(

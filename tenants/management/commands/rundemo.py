@@ -51,7 +51,6 @@ class Command(BaseCommand):
             with tenant_context(commune):
                 load_town_demo(commune)
         connection.set_schema_to_public()
-        _demo_payment_secrets()
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         port = os.environ.get("PORT", "8000")
@@ -84,24 +83,6 @@ def load_town_demo(commune) -> None:
             module.load_demo_data(commune)
     content_demo.load(commune)
     documents_demo.load(commune)
-
-
-def _demo_payment_secrets() -> None:
-    """Every town can take a payment in the demo: the secret environment
-    variables its payment settings name (CASTRES_PAYZEN_SECRET_TEST...) get the
-    payment simulator's demo keys when unset (platform/paysim)."""
-    if not settings.PAYMENT_SIMULATOR:
-        return
-    from core.models import PaymentSettings
-    from paysim import keys
-
-    for commune in Commune.objects.exclude(schema_name="public"):
-        with tenant_context(commune):
-            for row in PaymentSettings.objects.all():
-                for option, variable in (row.secret_env or {}).items():
-                    if option in keys.SECRETS:
-                        os.environ.setdefault(variable, keys.SECRETS[option])
-    connection.set_schema_to_public()
 
 
 def _travel_to(value: str) -> None:
