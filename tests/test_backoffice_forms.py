@@ -293,7 +293,9 @@ def test_a_billed_service_settings_are_saved_with_a_version(admin, castres):
     assert entry["sessions_per_month"] == 12 and entry["quantity_per_booking"] == 1.5
     assert ConfigVersion.objects.filter(commune=castres).count() == versions + 1
     # Cleared: back to the defaults (1 per booking), the key leaves the config.
-    admin.post(BILLING + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"})
+    admin.post(
+        BILLING + "tarifs/accueil-matin/reglages/", {"accueil-matin-sessions_per_month": "12"}
+    )
     assert (
         "quantity_per_booking"
         not in (_config()["module_settings"]["billing"]["services"]["accueil-matin"])
