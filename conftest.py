@@ -15,7 +15,10 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 # `--clock=ISO` / GUICHET_TEST_CLOCK: the whole session at a moved date (tests/clock.py).
-pytest_plugins = ["tests.clock"]
+pytest_plugins = [
+    "tests.clock",
+    "idsim.testing",
+]  # idsim: the FranceConnect / API Particulier stand-ins
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ def load(commune) -> None:
     from accounts.models import User
     from families.models import Adult, Household
 
+    identity_demo_secrets(commune)
     slug = connection.schema_name
     family = _account(
         FAMILY_USERNAME,
@@ -118,3 +119,24 @@ def load_operator(username: str) -> None:
         user.role = User.Role.OPERATOR
         user.save(update_fields=["role"])
         _totp(user)
+
+
+def identity_demo_secrets(commune) -> None:
+    """FranceConnect and API Particulier in the demo: the town's client secret
+    and token variables (BONDOUFLE_FRANCECONNECT_SECRET...) get the local
+    stand-ins' published demo values when unset (platform/idsim)."""
+    import os
+
+    from django.conf import settings
+
+    if not settings.IDENTITY_SIMULATOR:
+        return
+    from idsim.provider import DEMO_API_TOKEN, DEMO_CLIENT_SECRET
+
+    config = commune.config or {}
+    fc = ((config.get("franceconnect") or {}).get("secrets") or {}).get("client_secret")
+    api = ((config.get("api_particulier") or {}).get("secrets") or {}).get("token")
+    if fc:
+        os.environ.setdefault(fc, DEMO_CLIENT_SECRET)
+    if api:
+        os.environ.setdefault(api, DEMO_API_TOKEN)

@@ -134,3 +134,26 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session de {self.user_id}"
+
+
+class FranceConnectLink(models.Model):
+    """A FranceConnect identity linked to a family account of this town.
+
+    `sub` is what FranceConnect gives THIS town's client for a person (each
+    service provider gets its own): the only key a FranceConnect sign-in is
+    matched on — never the e-mail address (no takeover by a matching address).
+    Staff accounts never get one (they sign in with a password and TOTP)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="franceconnect"
+    )
+    sub = models.CharField("identifiant FranceConnect", max_length=255, unique=True)
+    linked_at = models.DateTimeField("relié le", auto_now_add=True)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "liaison FranceConnect"
+        verbose_name_plural = "liaisons FranceConnect"
+
+    def __str__(self) -> str:
+        return f"FranceConnect de {self.user_id}"

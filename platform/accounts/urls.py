@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import fc_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("cle/", views.key_later_view, name="key-later"),
     path("declarer-mes-enfants/", views.declare_children_view, name="declare-children"),
     path("deconnexion/", views.logout_view, name="logout"),
+    path("franceconnect/", fc_views.fc_login_view, name="fc_login"),
+    path("franceconnect/retour/", fc_views.fc_callback_view, name="fc_callback"),
+    path("franceconnect/premiere-connexion/", fc_views.fc_first_view, name="fc_first"),
+    path("franceconnect/deconnecte/", fc_views.fc_logged_out_view, name="fc_logged_out"),
     path("creer/", views.signup_view, name="signup"),
     path("creer/verifiez-vos-e-mails/", views.signup_done, name="signup_done"),
     path("confirmer/<str:token>/", views.confirm_email_view, name="confirm_email"),

@@ -21,8 +21,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import otp, selectors, services
+from accounts import franceconnect, otp, selectors, services
 from accounts.backends import find_account
+from accounts.fc_views import ID_TOKEN, logout_target
 from accounts.forms import (
     IdentifiersForm,
     KeyIssueForm,
@@ -110,7 +111,11 @@ def login_view(request):
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "next": _safe_next(request, "")},
+        {
+            "form": form,
+            "next": _safe_next(request, ""),
+            "franceconnect": franceconnect.town_client(request.tenant) is not None,
+        },
         status=status,
     )
 
@@ -128,8 +133,13 @@ def _resend_confirmation(request, user) -> None:
 @require_POST
 def logout_view(request):
     """POST only (a link or an image could not sign anyone out); the session
-    row is deleted server-side by auth_logout's flush."""
+    row is deleted server-side by auth_logout's flush. A session opened with
+    FranceConnect ends at FranceConnect too (end-session with id_token_hint)."""
+    id_token = request.session.get(ID_TOKEN)
     auth_logout(request)
+    target = logout_target(request, id_token)
+    if target:
+        return redirect(target)
     messages.info(request, "Vous êtes déconnecté.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
 

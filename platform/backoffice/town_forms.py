@@ -19,6 +19,7 @@ CHANGE_LABELS = {
     "entourage_remove": "Retrait d'une personne de l'entourage",
     "health_sheet": "Fiche sanitaire",
     "quotient_familial": "Quotient familial",
+    "quotient_familial_api": "Quotient familial obtenu auprès de la CAF ou de la MSA",
     "child_add": "Ajout d'un enfant",
 }
 _MODE = {"direct": "directe", "validation": "après validation par les services"}

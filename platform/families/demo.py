@@ -25,7 +25,7 @@ from faker import Faker
 
 from accounts.models import User
 from demandes.services import change_status
-from families.models import Adult, Child, EntourageMember, HealthSheet, Household
+from families.models import Adult, Child, EntourageMember, HealthSheet, Household, QFConsent
 from families.services import add_guardian, request_change
 
 # Demo only, printed in README.md and docs/demo-accounts.md (the accounts of these households).
@@ -220,6 +220,15 @@ def _couple(fake, commune, staff):
     last = fake.last_name()
     household = _household(fake, commune, last, 720)
     mother = _adult(fake, household, fake.first_name_female(), last, payer=True)
+    if (commune.config or {}).get("api_particulier"):
+        # The couple's QF came from the CAF through API Particulier, with consent:
+        # staff see its source and date on the family's record.
+        QFConsent.objects.create(household=household, adult=mother, text=QFConsent.TEXT)
+        fetched = timezone.localdate() - datetime.timedelta(days=20)
+        household.qf_source = Household.QFSource.API_CAF
+        household.qf_date = fetched
+        household.qf_reference_month = fetched.replace(day=1)
+        household.save(update_fields=["qf_source", "qf_date", "qf_reference_month"])
     _adult(fake, household, fake.first_name_male(), last, account=False)
     _child(
         fake,

@@ -35,6 +35,9 @@ class Household(models.Model):
         CAF = "caf", "attestation CAF"
         MSA = "msa", "attestation MSA"
         TAX_NOTICE = "avis_imposition", "avis d'imposition (calcul par la mairie)"
+        # Fetched from API Particulier with a representative's consent (families.qf_api).
+        API_CAF = "api_caf", "CAF, obtenu auprès de la CAF (API Particulier)"
+        API_MSA = "api_msa", "MSA, obtenu auprès de la MSA (API Particulier)"
 
     name = models.CharField("nom du foyer", max_length=160)
     address_line = models.CharField("adresse", max_length=255, blank=True)
@@ -61,6 +64,8 @@ class Household(models.Model):
         "source du quotient familial", max_length=20, choices=QFSource.choices, blank=True
     )
     qf_date = models.DateField("date du justificatif", null=True, blank=True)
+    # API Particulier: the month the CAF/MSA computed the QF for (qf_date: fetched on).
+    qf_reference_month = models.DateField("mois de référence", null=True, blank=True)
     # Who receives and pays this household's invoices. Separated parents are two
     # households, so each has its own payer.
     payer = models.ForeignKey(
@@ -208,3 +213,24 @@ class ImportedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.source_id}"
+
+
+class QFConsent(models.Model):
+    """A legal representative's consent to fetch the household's quotient
+    familial from the CAF or the MSA (API Particulier). Kept as proof: who,
+    when, the exact words; withdrawn, it stops any further fetch."""
+
+    TEXT = "J'autorise la mairie à obtenir mon quotient familial auprès de la CAF ou de la MSA."
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="qf_consents")
+    adult = models.ForeignKey(Adult, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField("texte accepté", max_length=255)
+    given_at = models.DateTimeField("donné le", auto_now_add=True)
+    withdrawn_at = models.DateTimeField("retiré le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "consentement (quotient familial)"
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"consentement du foyer {self.household_id}"

@@ -26,6 +26,9 @@ DEFAULT_POLICY: dict[str, str] = {
     "health_sheet": DIRECT,
     # The quotient familial sets the tariff: staff check the CAF/MSA attestation.
     "quotient_familial": VALIDATION,
+    # The QF the CAF/MSA gave through API Particulier (with consent) is the
+    # attestation itself: applied at once unless the town asks to validate it.
+    "quotient_familial_api": DIRECT,
     # A new child needs the livret de famille / proof of parental authority (Donges).
     "child_add": VALIDATION,
 }

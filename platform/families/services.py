@@ -32,6 +32,7 @@ QF_FIELDS = (
     "allocataire_regime",
     "allocataire_number",
 )
+QF_API_FIELDS = ("quotient_familial", "qf_source", "qf_date", "qf_reference_month")
 ENTOURAGE_FIELDS = (
     "first_name",
     "last_name",
@@ -126,6 +127,13 @@ def _apply_address(household, payload, child, actor):
 def _apply_quotient_familial(household, payload, child, actor):
     household = Household.objects.select_for_update().get(pk=household.pk)
     _assign(household, payload, QF_FIELDS)
+    household.qf_reference_month = None  # a typed QF: the attestation's date says it
+    _save_valid(household)
+
+
+def _apply_quotient_familial_api(household, payload, child, actor):
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _assign(household, payload, QF_API_FIELDS)
     _save_valid(household)
 
 
@@ -179,6 +187,14 @@ CHANGES: dict[str, Change] = {
             _apply_quotient_familial,
             Household,
             QF_FIELDS,
+        ),
+        Change(
+            "quotient_familial_api",
+            "Quotient familial obtenu auprès de la CAF ou de la MSA",
+            "billing",
+            _apply_quotient_familial_api,
+            Household,
+            QF_API_FIELDS,
         ),
         Change(
             "entourage_add",
@@ -297,7 +313,7 @@ def describe(demande: Demande) -> list[tuple[str, str]]:
             shown = "oui" if value else "non"
         elif field.choices:
             shown = str(dict(field.flatchoices).get(value, value or "—"))
-        elif name == "birth_date" or name == "qf_date":
+        elif name in ("birth_date", "qf_date", "qf_reference_month"):
             try:
                 shown = datetime.date.fromisoformat(value).strftime("%d/%m/%Y") if value else "—"
             except (TypeError, ValueError):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("entourage/", views.entourage, name="entourage"),
     path("entourage/<int:pk>/retirer/", views.entourage_remove, name="entourage-remove"),
     path("quotient-familial/", views.quotient_familial, name="quotient-familial"),
+    path("quotient-familial/caf/", views.quotient_familial_caf, name="quotient-familial-caf"),
     path("demandes/", views.demande_list, name="demandes"),
     path("demandes/<int:pk>/", views.demande_detail, name="demande"),
     path("demandes/<int:pk>/annuler/", views.demande_cancel, name="demande-cancel"),

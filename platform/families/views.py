@@ -24,7 +24,7 @@ from demandes import rules as demande_rules
 from demandes.forms import MessageForm
 from demandes.services import change_status, post_message
 from demandes.uploads import serve_attachment
-from families import forms, selectors, services
+from families import api_particulier, forms, qf_api, selectors, services
 from families.rules import change_mode
 
 LATEST_DEMANDES = 5
@@ -102,6 +102,7 @@ def family(request):
             "adults": list(adult.household.adults.all()),
             "children": list(selectors.children_of(request.user).prefetch_related("guardians")),
             "child_add_mode": _mode("child_add"),
+            "qf_from_caf": api_particulier.town_api(request.tenant) is not None,
         },
     )
 
@@ -300,8 +301,86 @@ def quotient_familial(request):
             "household": household,
             "form": form,
             "mode": _mode("quotient_familial"),
+            "qf_from_caf": api_particulier.town_api(request.tenant) is not None,
         },
         status=400 if form.errors else 200,
+    )
+
+
+def _fc_initial(request) -> dict:
+    """The identity FranceConnect gave this session (never stored in the database)."""
+    claims = request.session.get("fc_identity") or {}
+    if not claims:
+        return {}
+    country = claims.get("birthcountry") or "99100"
+    return {
+        "birth_name": claims.get("family_name", ""),
+        "first_names": claims.get("given_name", ""),
+        "sex": {"female": "F", "male": "M"}.get(claims.get("gender", ""), ""),
+        "birth_date": claims.get("birthdate", ""),
+        "born_abroad": country != "99100",
+        "birth_commune": claims.get("birthplace", ""),
+        "birth_country": country if country != "99100" else "",
+    }
+
+
+@access(FAMILY_PAGE, methods=GET_POST)  # a town without API Particulier: 404
+@family_view
+def quotient_familial_caf(request):
+    """« Obtenir mon quotient familial auprès de la CAF ou de la MSA »: the
+    consent, then API Particulier; any failure leaves the manual path open."""
+    api = api_particulier.town_api(request.tenant)
+    if api is None:
+        raise Http404("La commune n'interroge pas la CAF ni la MSA.")
+    adult = selectors.adult_of(request.user)
+    household = adult.household
+    initial = _fc_initial(request)
+    form = forms.QFFromCAFForm(request.POST or None, initial=initial)
+    failure = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        identity = api_particulier.Identity(
+            birth_name=data["birth_name"],
+            first_names=tuple(data["first_names"].split()),
+            sex=data["sex"],
+            birth_date=data["birth_date"],
+            birth_country=data["birth_country"] if data["born_abroad"] else "99100",
+            birth_commune="" if data["born_abroad"] else data["birth_commune"],
+        )
+        qf_api.record_consent(adult=adult)
+        try:
+            outcome = qf_api.fetch_and_apply(api=api, adult=adult, identity=identity)
+        except api_particulier.APIParticulierError as error:
+            failure = error
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if outcome.applied:
+                household.refresh_from_db()
+                messages.success(
+                    request,
+                    f"Votre quotient familial ({household.quotient_familial} €) est obtenu "
+                    f"auprès de la {household.get_qf_source_display().split(',')[0]} : "
+                    "il s'applique à votre prochaine facture.",
+                )
+                return redirect("families:family")
+            return _done(request, outcome, "families:family")
+    status = 200
+    if failure:
+        status = 422 if failure.kind in ("not_found", "bad_request") else 503
+    elif form.errors:
+        status = 400
+    return render(
+        request,
+        "families/quotient_familial_caf.html",
+        {
+            "household": household,
+            "form": form,
+            "failure": failure.message if failure else None,
+            "from_franceconnect": bool(initial),
+            "consent": qf_api.current_consent(household),
+        },
+        status=status,
     )
 
 

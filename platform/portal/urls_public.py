@@ -47,6 +47,8 @@ urlpatterns = [
 ]
 if settings.PAYMENT_SIMULATOR:  # DEMO ONLY (platform/paysim); prod.py refuses it
     urlpatterns.append(path("simulateur-paiement/", include("paysim.urls")))
+if settings.IDENTITY_SIMULATOR:  # DEMO ONLY (platform/idsim); prod.py refuses it
+    urlpatterns.append(path("simulateur-franceconnect/", include("idsim.urls")))
 
 # French pages in the town's style; problem documents under /api/ (core.error_pages).
 handler400 = "core.error_pages.bad_request"

@@ -171,8 +171,14 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = override_settings(
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")), MULTITENANT_RELATIVE_MEDIA_ROOT="%s"
     )
+    # The towns' FranceConnect and API Particulier answer from the local stand-in
+    # (platform/idsim): their pages are reachable as in a town that has them.
+    from idsim.testing import identity_stand_in
+
+    stand_in = identity_stand_in()
     with django_db_blocker.unblock():
         media.enable()
+        stand_in.__enter__()
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -223,6 +229,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             connection.set_schema_to_public()
+            stand_in.__exit__(None, None, None)
             media.disable()
 
 

@@ -425,6 +425,28 @@ BILLING_DEMO_PAYMENT_PAGE = env.bool("BILLING_DEMO_PAYMENT_PAGE", default=True)
 # (platform/paysim): PayZen/Systempay and Paybox in their real protocols, demo
 # keys. Off by default; dev.py (the demo) and test.py switch it on, prod.py refuses it.
 PAYMENT_SIMULATOR = env.bool("PAYMENT_SIMULATOR", default=False)
+
+# FranceConnect (docs/decisions/1600): each environment's issuer; a town's YAML
+# (`franceconnect.environment`) picks one, its client id and its secret's variable.
+FRANCECONNECT_ISSUERS = {
+    "integration": env(
+        "FRANCECONNECT_INTEGRATION_URL", default="https://fcp-low.sbx.dev-franceconnect.fr/api/v2"
+    ),
+    "production": env(
+        "FRANCECONNECT_PRODUCTION_URL", default="https://oidc.franceconnect.gouv.fr/api/v2"
+    ),
+}
+# API Particulier (quotient familial CAF & MSA): each environment's base URL; a
+# town's YAML (`api_particulier.environment`) picks one.
+API_PARTICULIER_URLS = {
+    "staging": env(
+        "API_PARTICULIER_STAGING_URL", default="https://staging.particulier.api.gouv.fr"
+    ),
+    "production": env("API_PARTICULIER_PRODUCTION_URL", default="https://particulier.api.gouv.fr"),
+}
+# DEMO ONLY: local stand-ins of FranceConnect and API Particulier at
+# /simulateur-franceconnect/ (platform/idsim); prod.py refuses it.
+IDENTITY_SIMULATOR = env.bool("IDENTITY_SIMULATOR", default=False)
 # --- Documents, private vault, personal data (docs/decisions/0700-0703) -----
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DOCUMENT_HOUSEHOLD_QUOTA_BYTES = env.int(
@@ -469,6 +491,7 @@ RESERVED_SLUGS = [
     "security.txt",
     ".well-known",
     "simulateur-paiement",
+    "simulateur-franceconnect",
     "__debug__",
     "login",
     "logout",

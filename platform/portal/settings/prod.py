@@ -113,3 +113,10 @@ if env.bool("PAYMENT_SIMULATOR", default=False):
         "n'est jamais servi en production (portal.settings.prod)."
     )
 PAYMENT_SIMULATOR = False
+# Nor the FranceConnect / API Particulier stand-ins (platform/idsim).
+if env.bool("IDENTITY_SIMULATOR", default=False):
+    raise ImproperlyConfigured(
+        "IDENTITY_SIMULATOR est réservé à la démonstration : les simulateurs FranceConnect "
+        "et API Particulier ne sont jamais servis en production (portal.settings.prod)."
+    )
+IDENTITY_SIMULATOR = False
