@@ -117,6 +117,6 @@ def test_a_castres_parent_gets_her_qf_from_the_caf(
     page.get_by_label("Code INSEE de votre commune de naissance").fill("81065")
     page.get_by_role("button", name="Demander mon quotient familial").click()
     page.wait_for_url("**/mon-espace/famille/")
-    assert page.get_by_text("480 €").first.is_visible()
+    assert page.get_by_text("obtenu auprès de la CAF").first.is_visible()
     shoot(page, "6-qf-obtenu")
     page.context.close()
