@@ -64,6 +64,8 @@ def test_a_bondoufle_parent_signs_in_with_franceconnect(
     shoot(page, "4-cle")
     page.get_by_label("Clé reçue de la mairie", exact=False).fill(bernard_key)
     page.get_by_role("button", name="Rattacher mon espace").click()
+    page.wait_for_load_state()
+    shoot(page, "4b-apres-cle")
     page.wait_for_url("**/mon-espace/")
     assert page.get_by_text("rattaché à votre dossier famille").is_visible()
     # Sign out: FranceConnect's session ends too.

@@ -55,7 +55,7 @@ def test_the_sign_in_page_shows_the_button_only_where_the_town_offers_it(
     client, castres, idsim, monkeypatch
 ):
     page = html.unescape(client.get("/castres/compte/connexion/").content.decode())
-    assert "S'identifier avec FranceConnect" in page
+    assert "S'identifier avec</span> <span>FranceConnect" in page
     assert "Qu'est-ce que FranceConnect ?" in page
     monkeypatch.delenv("CASTRES_FRANCECONNECT_SECRET")
     page = client.get("/castres/compte/connexion/").content.decode()
@@ -107,6 +107,19 @@ def test_first_use_creates_an_account_that_then_enters_its_key(client, castres, 
     assert (user.first_name, user.last_name, user.role) == ("Camille", "Bernard", "family")
     assert not user.has_usable_password()
     assert int(signed_in_user(client, orm)) == user.pk
+    # Then the activation key attaches the new account to the household, as today.
+    from accounts.services import issue_activation_key
+    from tests.factories import AdultFactory
+
+    with orm():
+        adult = AdultFactory(first_name="Camille", last_name="Bernard")
+        _, key = issue_activation_key(adult=adult, issued_by=None)
+    linked = client.post("/castres/compte/cle/", {"activation_key": key})
+    assert linked.status_code == 302, html.unescape(linked.content.decode())[-3000:]
+    assert linked["Location"] == "/castres/mon-espace/"
+    with orm():
+        adult.refresh_from_db()
+    assert adult.user_id == user.pk
 
 
 def test_an_existing_address_is_never_enough_to_take_an_account(client, castres, idsim, orm):
