@@ -3,8 +3,13 @@ inside the town's schema. Idempotent. docs/demo-accounts.md lists them."""
 
 from __future__ import annotations
 
+import os
+
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from idsim.provider import DEMO_API_TOKEN, DEMO_CLIENT_SECRET
 
 FAMILY_USERNAME = "famille.martin"
 FAMILY_PASSWORD = "une belle journée à la piscine"
@@ -125,14 +130,8 @@ def identity_demo_secrets(commune) -> None:
     """FranceConnect and API Particulier in the demo: the town's client secret
     and token variables (BONDOUFLE_FRANCECONNECT_SECRET...) get the local
     stand-ins' published demo values when unset (platform/idsim)."""
-    import os
-
-    from django.conf import settings
-
     if not settings.IDENTITY_SIMULATOR:
         return
-    from idsim.provider import DEMO_API_TOKEN, DEMO_CLIENT_SECRET
-
     config = commune.config or {}
     fc = ((config.get("franceconnect") or {}).get("secrets") or {}).get("client_secret")
     api = ((config.get("api_particulier") or {}).get("secrets") or {}).get("token")
