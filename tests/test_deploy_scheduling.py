@@ -74,9 +74,34 @@ def test_beat_entry_points_at_the_dispatcher():
     assert entry == {
         "task": DISPATCH_TASK,
         "schedule": 3600.0,
-        "kwargs": {"task_name": "x.y", "window_seconds": 900, "task_kwargs": {}, "queue": "bulk"},
+        "kwargs": {
+            "task_name": "x.y",
+            "window_seconds": 900,
+            "task_kwargs": {},
+            "queue": "bulk",
+            "module": None,
+            "town_filter": {},
+        },
     }
     assert DISPATCH_TASK in current_app.tasks
+
+
+def test_the_apps_periodic_jobs_are_beat_entries_of_the_one_dispatcher():
+    """AppConfig.periodic_jobs -> one beat entry each, added when the Celery app is
+    finalized (as `celery beat` does before reading its schedule); a module's job
+    carries its module code (only the towns that have it on)."""
+    import celery.beat
+
+    from portal.celery import app
+
+    app.finalize()
+    schedule = celery.beat.Scheduler(app=app, lazy=False).schedule
+    run = schedule["billing-monthly-run"]
+    assert run.task == DISPATCH_TASK
+    assert run.kwargs["task_name"] == "billing.tasks.run_month_for_town"
+    assert run.kwargs["module"] == "billing"
+    payfip = schedule["billing-payfip-reconciliation"].kwargs
+    assert payfip["town_filter"] == {"config__payment__provider": "payfip_ws"}
 
 
 # --- dispatching -------------------------------------------------------------
@@ -115,6 +140,24 @@ def test_eager_dispatch_runs_the_task_once_in_every_active_town(castres, bondouf
     assert sent == len(expected)
     assert sorted(RAN_IN) == [(schema, "m") for schema in expected]
     assert connection.schema_name == "public"  # the dispatcher leaves no town behind
+
+
+@pytest.mark.django_db
+def test_dispatch_only_to_towns_with_the_module_and_matching_the_filter(castres, bondoufle):
+    from tenants.models import Commune
+
+    Commune.objects.filter(pk=bondoufle.pk).update(
+        enabled_modules=[m for m in bondoufle.enabled_modules if m != "billing"]
+    )
+    RAN_IN.clear()
+    task = "tests.test_deploy_scheduling.note_schema"
+    assert dispatch_to_towns(task, 600, module="billing") == 1
+    assert RAN_IN == [("castres", "")]
+    RAN_IN.clear()
+    payfip = {"config__payment__provider": "payfip_ws"}
+    assert dispatch_to_towns(task, 600, module="billing", town_filter=payfip) == 0
+    assert dispatch_to_towns(task, 600, town_filter={"config__payment__provider": "payzen"}) == 1
+    assert RAN_IN == [("castres", "")]
 
 
 @pytest.mark.django_db

@@ -391,6 +391,37 @@ class BillingConfig(ServiceModuleConfig):
         demo_payment_secrets()
         load_demo_data(commune)
 
+    def periodic_jobs(self) -> list:
+        """Run in the towns that have billing on (core.tasks.dispatch_to_towns)."""
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        from core.contributions import PeriodicJob
+
+        return [
+            # The month just ended is invoiced on the 1st, each town at its own moment.
+            PeriodicJob(
+                "billing-monthly-run",
+                "billing.tasks.run_month_for_town",
+                crontab(minute=0, hour=2, day_of_month=1),
+                window_seconds=settings.BILLING_RUN_WINDOW_SECONDS,
+            ),
+            # PayFiP confirms nothing by itself: ask it about attempts left waiting.
+            PeriodicJob(
+                "billing-payfip-reconciliation",
+                "billing.tasks.reconcile_payments_for_town",
+                15 * 60.0,
+                window_seconds=600,
+                town_filter={"config__payment__provider": "payfip_ws"},
+            ),
+            # A direct debit is paid on its collection date (not when the file is made).
+            PeriodicJob(
+                "billing-debit-settlement",
+                "billing.tasks.settle_debits_for_town",
+                crontab(hour=6, minute=0),
+            ),
+        ]
+
     def sync_town_rows(self, town_config) -> None:
         """The town's PaymentSettings row from its `payment` section (onboarding)."""
         from .models import PaymentSettings  # models: not importable while apps load

@@ -102,9 +102,11 @@ class CalendarEntry:
 @dataclass(frozen=True)
 class PeriodicJob:
     """A task run in every active town that has the app, from one beat entry
-    (core.scheduling.per_town_beat_entry): `task` is the Celery task's name,
-    `schedule` a celery schedule (crontab(...) or seconds), the towns spread
-    over `window_seconds`."""
+    (core.scheduling.beat_entries, added by portal.celery): `task` is the Celery
+    task's name, `schedule` a celery schedule (crontab(...) or seconds), the
+    towns spread over `window_seconds`. `module` (filled by the collector for a
+    service module): only the towns that have it on; `town_filter`: lookups on
+    the town (e.g. {"config__payment__provider": "payfip_ws"})."""
 
     name: str
     task: str
@@ -112,6 +114,8 @@ class PeriodicJob:
     window_seconds: int = 3600
     kwargs: dict = field(default_factory=dict)
     queue: str | None = None
+    module: str | None = None
+    town_filter: dict = field(default_factory=dict)
 
 
 class Contributor:
@@ -289,7 +293,7 @@ def periodic_jobs(enabled_modules=None) -> list[PeriodicJob]:
         code = _module_code(app_config)
         if enabled_modules is not None and code is not None and code not in enabled_modules:
             continue
-        jobs.extend(method() or [])
+        jobs.extend(dataclasses.replace(job, module=job.module or code) for job in method() or [])
     return jobs
 
 

@@ -65,8 +65,11 @@ def per_town_beat_entry(
     schedule,
     kwargs: dict | None = None,
     queue: str | None = None,
+    module: str | None = None,
+    town_filter: dict | None = None,
 ) -> dict:
-    """A CELERY_BEAT_SCHEDULE entry that runs `task_name` in every active town."""
+    """A CELERY_BEAT_SCHEDULE entry that runs `task_name` in every active town
+    (with `module` on, and matching `town_filter`: core.tasks.dispatch_to_towns)."""
     return {
         "task": DISPATCH_TASK,
         "schedule": schedule,
@@ -75,5 +78,25 @@ def per_town_beat_entry(
             "window_seconds": window_seconds,
             "task_kwargs": kwargs or {},
             "queue": queue,
+            "module": module,
+            "town_filter": town_filter or {},
         },
+    }
+
+
+def beat_entries(jobs) -> dict:
+    """The beat schedule of the apps' periodic jobs (core.contributions.PeriodicJob,
+    from each AppConfig's `periodic_jobs`): one entry per job, whatever the
+    number of towns. portal.celery adds them to the app's schedule."""
+    return {
+        job.name: per_town_beat_entry(
+            job.task,
+            window_seconds=job.window_seconds,
+            schedule=job.schedule,
+            kwargs=job.kwargs,
+            queue=job.queue,
+            module=job.module,
+            town_filter=job.town_filter,
+        )
+        for job in jobs
     }

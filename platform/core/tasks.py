@@ -42,6 +42,8 @@ def dispatch_to_towns(
     window_seconds: int = 3600,
     task_kwargs: dict | None = None,
     queue: str | None = None,
+    module: str | None = None,
+    town_filter: dict | None = None,
 ) -> int:
     """Send `task_name` once to every active town, spread over the window.
 
@@ -49,6 +51,8 @@ def dispatch_to_towns(
     sent inside `tenant_context(town)`: tenant-schemas-celery stamps that schema
     in the message, and the worker runs the task there. `queue` lets bulk
     per-town jobs go to their own workers, away from interactive tasks.
+    `module`: only the towns that have this module on; `town_filter`: further
+    lookups on the town (e.g. {"config__payment__provider": "payfip_ws"}).
     """
     from celery import current_app
     from django.conf import settings
@@ -60,6 +64,10 @@ def dispatch_to_towns(
     limit = max_window_seconds(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None))
     window = max(0, min(int(window_seconds), limit))
     towns = active_towns().only("pk", "schema_name", "slug")
+    if module:
+        towns = towns.filter(enabled_modules__contains=[module])
+    if town_filter:
+        towns = towns.filter(**town_filter)
     options = {"queue": queue} if queue else {}
     sent = 0
     # One broker connection for every message (~25 % faster: 1.8 ms per town

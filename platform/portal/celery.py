@@ -10,3 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 app = CeleryApp("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def add_periodic_jobs(sender, **kwargs):
+    """Each app's per-town jobs (AppConfig.periodic_jobs, core.contributions):
+    one beat entry per job, sent to the towns by core.tasks.dispatch_to_towns.
+    Apps are loaded once the Celery app is finalized."""
+    from core.contributions import periodic_jobs
+    from core.scheduling import beat_entries
+
+    sender.conf.beat_schedule = {
+        **beat_entries(periodic_jobs()),
+        **(sender.conf.beat_schedule or {}),
+    }

@@ -323,9 +323,12 @@ def test_lines_written_by_copy_keep_odd_characters(castres, in_town):
 
 
 def test_monthly_dispatch_runs_every_town_for_the_month_just_ended(castres, bondoufle, in_town):
-    """The beat entry's task: through the platform's dispatcher (one task per
-    town, spread over the window; tasks run inline here, as eager tasks)."""
-    from modules.billing.tasks import dispatch_monthly_runs, spread_countdown
+    """The beat entry (BillingConfig.periodic_jobs): through the platform's one
+    dispatcher (one task per town, spread over the window; tasks run inline
+    here, as eager tasks)."""
+    from core.contributions import periodic_jobs
+    from core.scheduling import beat_entries
+    from core.tasks import dispatch_to_towns
     from modules.billing.testing import billed_month, make_invoiced_family
 
     with in_town(castres):
@@ -333,14 +336,12 @@ def test_monthly_dispatch_runs_every_town_for_the_month_just_ended(castres, bond
     with in_town(bondoufle):
         there = make_invoiced_family(bondoufle, last_name="Dispatch", run=False)
     year, month = billed_month()
-    assert dispatch_monthly_runs(year, month) >= 2
+    entry = beat_entries(periodic_jobs())["billing-monthly-run"]
+    kwargs = {**entry["kwargs"], "task_kwargs": {"year": year, "month": month}}
+    assert dispatch_to_towns(**kwargs) >= 2
     for town, fam in ((castres, here), (bondoufle, there)):
         with in_town(town):
             assert Invoice.objects.get(household=fam.household).month == month
-    # The fallback loop's spreading: stable per town, within the window.
-    delays = {spread_countdown(slug, 3600, "x") for slug in ("castres", "bondoufle", "donges")}
-    assert all(0 <= d < 3600 for d in delays) and len(delays) == 3
-    assert spread_countdown("castres", 3600, "x") == spread_countdown("castres", 3600, "x")
 
 
 def test_unpaid_by_month_counts_what_families_still_owe(martin, castres):

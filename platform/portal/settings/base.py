@@ -210,22 +210,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=300.0),
     },
-    # Billing: the month just ended is invoiced on the 1st, each town at its
-    # own moment within BILLING_RUN_WINDOW_SECONDS (modules/billing/tasks.py).
-    "billing-monthly-run": {
-        "task": "billing.tasks.dispatch_monthly_runs",
-        "schedule": crontab(minute=0, hour=2, day_of_month=1),
-    },
-    # PayFiP confirms nothing by itself: ask it about attempts left waiting.
-    "billing-payfip-reconciliation": {
-        "task": "billing.tasks.dispatch_payment_reconciliation",
-        "schedule": 15 * 60.0,
-    },
-    # A direct debit is paid on its collection date (not when the file is made).
-    "billing-debit-settlement": {
-        "task": "billing.tasks.dispatch_debit_settlement",
-        "schedule": crontab(hour=6, minute=0),
-    },
+    # The apps' per-town jobs (AppConfig.periodic_jobs, e.g. billing's monthly
+    # run) are added by portal.celery (core.scheduling.beat_entries).
     # Transactional outbox: re-sends e-mails whose immediate send was lost
     # (broker down at commit time). docs/decisions/0500-mail-outbox.md
     "notifications-flush-outboxes": {
