@@ -11,6 +11,7 @@ import logging
 
 from django.template.loader import render_to_string
 
+from . import proximity
 from .french import day_label, moment_label, month_label, of_month
 from .pricing import euros
 
@@ -81,6 +82,7 @@ def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
         "how_to_pay": how_to_pay,
         "pay_url": pay_url,
         "corrects": invoice.corrects,
+        "proximity": proximity.for_invoice(invoice, commune),
     }
 
 

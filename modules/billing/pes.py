@@ -400,21 +400,31 @@ def build_pes_xml(batch: BatchData, helios: HeliosSettings) -> bytes:
 
 @cache
 def _schema():
-    import xmlschema  # patches ElementTree when loaded (as sepa.py does)
+    # libxml2 through lxml: xmlschema (pure Python) needs about a minute for a
+    # 10,000-title file, libxml2 a second (docs/benchmarks.md, decision 0204).
+    from lxml import etree
 
-    return xmlschema.XMLSchema(str(PES_XSD))
+    return etree.XMLSchema(etree.parse(str(PES_XSD)))
 
 
 def validate_pes(xml: bytes) -> None:
-    """Our XSD of the ORMC subset (docs/decisions/0206), then the documented rules
+    """Our XSD of the ORMC subset (docs/decisions/0204), then the documented rules
     a schema cannot say: counts, sums, keys, a SEPA block complete."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        tree = ET.fromstring(xml)
-    except ET.ParseError as exc:
+        tree = etree.fromstring(xml, parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
         raise PesError([f"XML illisible : {exc}"]) from None
-    errors = list(_schema().iter_errors(tree))
-    if errors:
-        raise PesError([f"Non conforme au schéma PES : {e.path} : {e.reason}" for e in errors[:10]])
+    schema = _schema()
+    if not schema.validate(tree):
+        raise PesError(
+            [
+                f"Non conforme au schéma PES : ligne {e.line} : {e.message}"
+                for e in list(schema.error_log)[:10]
+            ]
+        )
     problems = rule_problems(tree)
     if problems:
         raise PesError(problems)

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, access
 
-from . import pdf, selectors, services
+from . import pdf, proximity, selectors, services
 from .forms import EInvoiceForm, MandateForm, SimulatorForm
 from .french import day_label, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
@@ -282,6 +282,7 @@ def invoice_detail(request, pk: int):
             "unavailable": services.online_payment_unavailable(request.commune),
             "invoice": invoice,
             "lines": lines,
+            "proximity": proximity.for_invoice(invoice, request.commune),
             "payments": [
                 {"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
                 for p in payments
