@@ -1,6 +1,6 @@
 #!/bin/sh
 # Guichet Famille container entry point:
-#   web | worker | beat | migrate | check | manage ARGS | any command.
+#   web | worker | beat | migrate | backup | backup-daily | check | manage ARGS | any command.
 set -eu
 
 # Production settings refuse to start without their secrets (portal.settings.prod);
@@ -43,6 +43,27 @@ case "${1:-web}" in
     # line per town, then the town template is refreshed (docs/operations.md).
     python manage.py migrate_schemas --shared --noinput
     exec python manage.py migrate_towns --workers="${MIGRATE_WORKERS:-2}" "$@"
+    ;;
+  backup)
+    shift
+    # One archive per town (schema, public rows, media) in BACKUP_DIR, the
+    # BACKUP_KEEP newest kept per town (docs/operations.md, Backups).
+    exec python manage.py backup_town --all --dir="${BACKUP_DIR:-/var/lib/guichet/backups}" \
+      --keep="${BACKUP_KEEP:-7}" "$@"
+    ;;
+  backup-daily)
+    shift
+    # compose's `backup` service: `backup` every day at BACKUP_AT (HH:MM, the
+    # container's time zone, UTC unless TZ is set). A failed night is logged and
+    # retried the next day; the helm chart uses a CronJob, systemd a timer.
+    while true; do
+      now=$(date +%s)
+      at=$(date -d "${BACKUP_AT:-02:30}" +%s)
+      if [ "$at" -le "$now" ]; then at=$((at + 86400)); fi
+      sleep $((at - now))
+      python manage.py backup_town --all --dir="${BACKUP_DIR:-/var/lib/guichet/backups}" \
+        --keep="${BACKUP_KEEP:-7}" "$@" || echo "backup_town: échec, voir ci-dessus" >&2
+    done
     ;;
   check)
     shift

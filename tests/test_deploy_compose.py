@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 INSTALL = DEPLOY / "tools" / "install-validation-tools.sh"
-LONG_RUNNING = {"db", "redis", "web", "worker", "beat", "nginx"}
+LONG_RUNNING = {"db", "redis", "web", "worker", "beat", "backup", "nginx"}
 
 
 def tools_dir() -> Path:
@@ -95,7 +95,7 @@ def test_start_order_migrate_once_then_the_app(compose):
 
 
 def test_app_containers_share_the_production_settings(compose):
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat", "backup"):
         service = compose["services"][name]
         env = service["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.prod", name
@@ -110,6 +110,21 @@ def test_app_containers_share_the_production_settings(compose):
             "target": "app",
         }
     assert compose["services"]["nginx"]["build"]["target"] == "nginx"
+
+
+def test_nightly_backup_of_every_town(compose):
+    """The documented backup (manage.py backup_town --all) runs every night
+    through the entrypoint, with the media files and its own volume."""
+    backup = compose["services"]["backup"]
+    assert backup["command"] == ["backup-daily"]
+    assert backup["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "media:/var/lib/guichet/media" in backup["volumes"]
+    assert "backups:/var/lib/guichet/backups" in backup["volumes"]
+    assert backup["environment"]["BACKUP_DIR"] == "/var/lib/guichet/backups"
+    assert "backups" in compose["volumes"]
+    script = (DEPLOY / "docker-entrypoint.sh").read_text()
+    assert "backup-daily)" in script and "backup)" in script
+    assert script.count("manage.py backup_town --all") == 2
 
 
 def test_postgresql_has_room_for_thousands_of_schemas(compose):
@@ -231,6 +246,7 @@ def test_systemd_units_name_the_same_commands():
         "guichet-worker.service",
         "guichet-beat.service",
         "guichet-migrate.service",
+        "guichet-backup.service",
     }
     assert (
         "gunicorn --config /srv/guichet/app/deploy/gunicorn.conf.py portal.wsgi"
@@ -239,6 +255,9 @@ def test_systemd_units_name_the_same_commands():
     assert "celery -A portal worker" in units["guichet-worker.service"]
     assert "celery -A portal beat" in units["guichet-beat.service"]
     assert "migrate_schemas --shared" in units["guichet-migrate.service"]
+    assert "manage.py backup_town --all" in units["guichet-backup.service"]
+    timer = (DEPLOY / "systemd" / "guichet-backup.timer").read_text()
+    assert re.search(r"^OnCalendar=", timer, re.M) and "Persistent=true" in timer
     for name, text in units.items():
         assert "User=guichet" in text and "NoNewPrivileges=yes" in text, name
         assert "DJANGO_SETTINGS_MODULE=portal.settings.prod" in text, name

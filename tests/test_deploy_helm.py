@@ -161,6 +161,30 @@ def test_web_worker_beat_and_the_migration_hook(rendered):
         )
 
 
+def test_nightly_backup_cronjob(rendered):
+    """The documented backup (manage.py backup_town --all through the
+    entrypoint's `backup`) runs as a CronJob with the media and its own volume."""
+    for variant in ("defaults", "production"):
+        docs = rendered[variant]
+        cron = by_kind(docs, "CronJob")["gf-guichet-famille-backup"]
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+        pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["args"] == ["backup"]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env == {"BACKUP_DIR": "/var/lib/guichet/backups", "BACKUP_KEEP": "7"}
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts["backups"] == env["BACKUP_DIR"]
+        assert mounts["media"] == "/var/lib/guichet/media"
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        claim = volumes["backups"]["persistentVolumeClaim"]["claimName"]
+        assert claim in by_kind(docs, "PersistentVolumeClaim")
+    production = by_kind(rendered["production"], "CronJob")["gf-guichet-famille-backup"]
+    volumes = production["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+    media = next(v for v in volumes if v["name"] == "media")
+    assert media["persistentVolumeClaim"]["claimName"] == "gf-guichet-famille-media"
+
+
 def test_probes_of_the_web_pods(rendered):
     web = by_kind(rendered["defaults"], "Deployment")["gf-guichet-famille-web"]
     container = web["spec"]["template"]["spec"]["containers"][0]
