@@ -375,10 +375,14 @@ def declare_absence(
 
 @transaction.atomic
 def decide_declaration(
-    *, declaration: AbsenceDeclaration, decision: str, actor, comment: str = ""
+    *, declaration: AbsenceDeclaration, decision: str, actor, comment: str = "", modules=None
 ) -> list[Absence]:
-    """Staff: the same decision for every day of the declaration still pending."""
-    pending = list(declaration.absences.filter(decision=Absence.Decision.PENDING).order_by("pk"))
+    """Staff: the same decision for every day of the declaration still pending
+    (only the days of services in `modules`, the staff member's areas, when given)."""
+    pending = declaration.absences.filter(decision=Absence.Decision.PENDING)
+    if modules is not None:
+        pending = pending.filter(booking__slot__activity__service__module__in=list(modules))
+    pending = list(pending.order_by("pk"))
     if not pending:
         raise BookingRefused("Cette déclaration a déjà été examinée.")
     return [
@@ -405,3 +409,147 @@ def _acknowledge(declaration: AbsenceDeclaration, plan: AbsencePlan) -> None:
             "portal_url": portal_url(),
         },
     )
+
+
+# --- staff: the declarations of the families ---------------------------------------------
+
+
+def staff_declarations(modules, *, pending_only: bool = True, limit: int = 200) -> list:
+    """Declarations with at least one day in a service of `modules` (the staff
+    member's areas), newest first, each with `.days` (its absences in those
+    modules, with their service) and `.pending` (how many still to examine).
+    Three queries, whatever the number of declarations."""
+    from django.db.models import Prefetch
+
+    modules = list(modules)
+    in_areas = Absence.objects.filter(
+        booking__slot__activity__service__module__in=modules
+    ).select_related("booking__slot__activity__service")
+    qs = AbsenceDeclaration.objects.filter(
+        absences__booking__slot__activity__service__module__in=modules,
+        **({"absences__decision": Absence.Decision.PENDING} if pending_only else {}),
+    )
+    ids = list(qs.values_list("pk", flat=True).distinct()[: limit * 4])
+    declarations = list(
+        AbsenceDeclaration.objects.filter(pk__in=ids)
+        .select_related("child__household")
+        .prefetch_related(Prefetch("absences", queryset=in_areas.order_by("booking__slot__day")))
+        .order_by("-reported_at", "-pk")[:limit]
+    )
+    for d in declarations:
+        d.days = list(d.absences.all())
+        d.pending = sum(1 for a in d.days if a.decision == Absence.Decision.PENDING)
+        d.services = sorted({a.booking.slot.activity.service.name for a in d.days})
+    return declarations
+
+
+def pending_declarations_count(modules) -> int:
+    """Declarations with a day still to examine in `modules` (one query)."""
+    return (
+        AbsenceDeclaration.objects.filter(
+            absences__booking__slot__activity__service__module__in=list(modules),
+            absences__decision=Absence.Decision.PENDING,
+        )
+        .distinct()
+        .count()
+    )
+
+
+def staff_declaration(pk, modules) -> AbsenceDeclaration:
+    """One declaration with a day in `modules`, else Http404 (another area's
+    declaration looks like none)."""
+    from django.http import Http404
+
+    declaration = (
+        AbsenceDeclaration.objects.filter(
+            pk=pk, absences__booking__slot__activity__service__module__in=list(modules)
+        )
+        .select_related("child__household", "reported_by")
+        .distinct()
+        .first()
+    )
+    if declaration is None:
+        raise Http404
+    return declaration
+
+
+@dataclass
+class StaffDay:
+    absence: Absence
+    consequence: str
+    decidable: bool
+
+    @property
+    def day(self) -> date:
+        return self.absence.booking.slot.day
+
+    @property
+    def service_name(self) -> str:
+        return self.absence.booking.slot.activity.service.name
+
+
+def declaration_days(declaration: AbsenceDeclaration, modules) -> list[StaffDay]:
+    """Each day of `declaration` in `modules`, with what billing does with it
+    (from the town's billing rules, core.day_prices), given the decision taken
+    or, while pending, for either decision."""
+    from core.day_prices import (
+        ILLNESS,
+        JUSTIFIED_ABSENCE,
+        UNJUSTIFIED_ABSENCE,
+        DayQuery,
+        day_prices,
+    )
+
+    absences = list(
+        declaration.absences.filter(booking__slot__activity__service__module__in=list(modules))
+        .select_related("booking__slot__activity__service", "decided_by")
+        .order_by("booking__slot__day", "booking__slot__activity__service__position", "pk")
+    )
+    justified_kind = ILLNESS if declaration.reason == AbsenceReason.ILLNESS else JUSTIFIED_ABSENCE
+    queries = {}
+    for a in absences:
+        code, day = a.booking.slot.activity.service.code, a.booking.slot.day
+        queries[a.pk] = (
+            DayQuery(a.booking.child_id, code, day, UNJUSTIFIED_ABSENCE),
+            DayQuery(
+                a.booking.child_id, code, day, justified_kind, illness_start=declaration.first_day
+            ),
+        )
+    prices = day_prices(declaration.child.household, [q for pair in queries.values() for q in pair])
+    options = {}
+    out = []
+    for a in absences:
+        service = a.booking.slot.activity.service
+        if service.pk not in options:
+            options[service.pk] = options_of(service).justification
+        unjustified, justified = (prices.get(q) for q in queries[a.pk])
+        out.append(
+            StaffDay(
+                a,
+                decided_consequence(
+                    decision=a.decision,
+                    unjustified=unjustified,
+                    justified=justified,
+                    justification=options[service.pk],
+                ),
+                a.decision == Absence.Decision.PENDING,
+            )
+        )
+    return out
+
+
+def decided_consequence(
+    *, decision: str, unjustified=None, justified=None, justification="optional"
+):
+    """What billing does with one absent day, for staff (pure)."""
+    if decision == Absence.Decision.PENDING:
+        return consequence_text(
+            what=ABSENCE, unjustified=unjustified, justified=justified, justification=justification
+        )
+    price = justified if decision == Absence.Decision.JUSTIFIED else unjustified
+    if price is None:
+        return "pas de facturation par le portail pour ce service"
+    if price.amount == 0:
+        return "non facturé"
+    carence = decision == Absence.Decision.JUSTIFIED and "carence" in price.explanation
+    return f"facturé {_euros(price.amount)}" + (" (jour de carence)" if carence else "")

@@ -36,3 +36,42 @@ class BookingCoreContributions:
         from booking import family_space
 
         return family_space.family_dashboard_cards(request, household)
+
+    # Staff: the families' absence declarations over a period, which span the
+    # booking modules (booking/views/declarations.py): an entry and a counter
+    # for a staff member who works in at least one of the town's booking modules.
+    def staff_nav(self, request):
+        from booking.views.declarations import staff_modules
+        from core.contributions import NavEntry
+
+        if not staff_modules(request):
+            return []
+        return [
+            NavEntry(
+                "Absences déclarées",
+                "gestion-absences:declarations",
+                order=25,
+                match="gestion-absences:*",
+            )
+        ]
+
+    def staff_counters(self, request):
+        from django.urls import reverse
+
+        from booking.absence_periods import pending_declarations_count
+        from booking.views.declarations import staff_modules
+        from core.contributions import Counter
+
+        modules = staff_modules(request)
+        if not modules:
+            return []
+        waiting = pending_declarations_count(modules)
+        return [
+            Counter(
+                "Absences déclarées par les familles à examiner",
+                waiting,
+                reverse("gestion-absences:declarations"),
+                tone="warn" if waiting else "ok",
+                order=15,
+            )
+        ]

@@ -37,6 +37,7 @@ urlpatterns = [
     path("mon-espace/", include("booking.family_urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
+    path("gestion/absences-declarees/", include("booking.staff_urls")),
     path("", include("content.urls")),
     path("", include("documents.urls")),
     path("gestion/journal-des-acces/", include("audit.urls")),

@@ -40,6 +40,7 @@ DEFAULT_ARGS = {
     "entry_id": "waiting_entry",
     "booking_id": "booking",
     "absence_id": "absence",
+    "declaration_id": "declaration",
     "document_id": "registration_document",
     "application_id": "application",
     "public_id": "vault_item",
@@ -125,6 +126,7 @@ def build_household(town, *, key, last_name, vault_id, content=True):
 
     from booking.models import (
         Absence,
+        AbsenceDeclaration,
         Activity,
         Booking,
         DaySlot,
@@ -208,6 +210,11 @@ def build_household(town, *, key, last_name, vault_id, content=True):
                 justification_type="application/pdf",
             )
             absence.justification.save("certificat.pdf", _pdf("c.pdf"), save=False)
+            if module == "periscolaire":  # declared over a period (staff: absences déclarées)
+                absence.declaration = AbsenceDeclaration.objects.create(
+                    child=child, first_day=slots[1].day, last_day=slots[1].day, reason="illness"
+                )
+                per_module["declaration"] = absence.declaration
             absence.save()
             waiting = WaitingListEntry.objects.create(slot=slots[2], child=child)
             registration = Registration.objects.create(

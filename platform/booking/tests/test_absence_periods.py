@@ -297,3 +297,82 @@ def test_the_absence_form_offers_the_stored_documents(booked, in_town, client):
         assert {a.justification.name for a in Absence.objects.filter(booking__child=lea)} == {
             doc.file.name
         }
+
+
+def test_decided_consequences_for_staff():
+    from booking.absence_periods import decided_consequence
+
+    p = DayPrice
+    unjustified, justified = p(Decimal("2.10"), ""), p(Decimal(0), "")
+    assert decided_consequence(
+        decision="justified", unjustified=unjustified, justified=justified
+    ) == ("non facturé")
+    assert (
+        decided_consequence(decision="unjustified", unjustified=unjustified, justified=justified)
+        == "facturé 2,10\u00a0€"
+    )
+    assert decided_consequence(
+        decision="justified", unjustified=unjustified, justified=p(Decimal("2.10"), "carence")
+    ).endswith("(jour de carence)")
+    assert decided_consequence(decision="pending", unjustified=unjustified, justified=justified)
+    assert "pas de facturation" in decided_consequence(decision="justified")
+
+
+def test_staff_screen_of_the_period_declarations(
+    booked, in_town, client, django_assert_max_num_queries
+):
+    """Staff see the families' declarations from the staff home's work queue
+    and menu, each day with what billing does, and decide day by day or the
+    whole declaration; an agent of another area sees none of them."""
+    import html
+
+    from booking.tests.conftest import login
+
+    lea = booked.children[0]
+    with in_town(booked.commune):
+        done = declare_absence(
+            child=lea, first=MON_15, last=TUE_16, reason="illness", now=SUNDAY_EVENING
+        )
+        agent = make_staff()
+        other = make_staff("agent.alsh", areas=("alsh",))
+        billing = make_staff("agent.factures", areas=("billing",))
+    login(client, booked.commune, agent)
+    home = html.unescape(client.get("/castres/gestion/").content.decode())
+    assert "Absences déclarées par les familles à examiner" in home
+    assert 'href="/castres/gestion/absences-declarees/"' in home  # counter and menu entry
+    with django_assert_max_num_queries(30):
+        page = html.unescape(client.get("/castres/gestion/absences-declarees/").content.decode())
+    assert "Léa" in page and "du lundi 15 mars 2027 au mardi 16 mars 2027" in page
+    assert "4 jours sur 4" in page and "Maladie" in page
+    url = f"/castres/gestion/absences-declarees/{done.declaration.pk}/"
+    page = html.unescape(client.get(url).content.decode())
+    assert "Restauration scolaire" in page and "Accueil périscolaire du soir" in page
+    assert "jour de carence" in page  # the first day of an illness, Castres' rule
+    assert "Non facturé si le service accepte le justificatif" in page
+    assert "illness" not in page and "pending" not in page  # no internal code
+    # One day refused, then the rest accepted at once.
+    first = done.absences[0]
+    client.post(url, {"absence": first.pk, "decision": "unjustified", "comment": ""})
+    response = client.post(url, {"decision": "justified", "comment": "Certificat reçu."})
+    assert response.status_code == 302
+    with in_town(booked.commune):
+        assert sorted(
+            Absence.objects.filter(declaration=done.declaration).values_list("decision", flat=True)
+        ) == ["justified", "justified", "justified", "unjustified"]
+    page = html.unescape(client.get(url).content.decode())
+    assert "Facturé 2,10" in page and "Non facturé" in page and "Décider toute" not in page
+    assert "Aucune déclaration d'absence à examiner" in html.unescape(
+        client.get("/castres/gestion/absences-declarees/").content.decode()
+    )
+    # A bad decision value: a French message, nothing written.
+    assert client.post(url, {"decision": "peut-être"}).status_code == 302
+    # Another booking area: none of this declaration; billing only: no entry at all.
+    client.logout()
+    login(client, booked.commune, other)
+    assert (
+        "Léa" not in client.get("/castres/gestion/absences-declarees/?voir=toutes").content.decode()
+    )
+    assert client.get(url).status_code == 404
+    client.logout()
+    login(client, booked.commune, billing)
+    assert "absences-declarees" not in client.get("/castres/gestion/").content.decode()

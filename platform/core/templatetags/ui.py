@@ -130,3 +130,20 @@ def field(bound_field, mark_required=False, css=""):
     return render_to_string(
         "ui/field.html", {"field": bound_field, "mark_required": mark_required, "css": css}
     )
+
+
+@register.simple_tag
+def file_pick(name, id, accept="", required=False, multiple=False, **attrs):
+    """`{% file_pick "doc-x" "doc-castres-x" accept=".pdf,.jpg" required=True %}`:
+    a file chooser written by hand, the same component Django's file widgets
+    render (ui/file_pick.html). Other keyword arguments become attributes
+    (`aria_label="…"` -> `aria-label="…"`)."""
+    widget_attrs = {"class": "file", "id": id}
+    if accept:
+        widget_attrs["accept"] = accept
+    if required:
+        widget_attrs["required"] = True
+    if multiple:
+        widget_attrs["multiple"] = True
+    widget_attrs.update({key.replace("_", "-"): value for key, value in attrs.items()})
+    return render_to_string("ui/file_pick.html", {"widget": {"name": name, "attrs": widget_attrs}})

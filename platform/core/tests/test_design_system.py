@@ -145,3 +145,42 @@ def test_field_tag_marks_required_fields():
     form = EveryWidget()
     html = render("{% field form.text mark_required=True %}{% field form.agree %}", form=form)
     assert "(obligatoire)" in html and 'class="input"' in html and 'class="checkbox"' in html
+
+
+def test_quotient_and_numbers_through_nombre():
+    assert render("{{ q|nombre }}", q=1250) == f"1{NNBSP}250"
+    assert render("{{ q|nombre }}", q=Decimal("3.5")) == "3,50"
+    assert render("{{ q|nombre:1 }}", q=Decimal("3.25")) == "3,3"
+    assert render("{{ q|nombre }}|{{ n|nombre }}", q=None, n="abc") == "|"
+
+
+class SeveralFiles(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class Papers(forms.Form):
+    justification = forms.FileField(label="Justificatif", required=False)
+    scans = forms.FileField(
+        label="Pages", widget=SeveralFiles(attrs={"accept": ".pdf", "multiple": True})
+    )
+
+
+def test_file_inputs_are_the_design_systems_file_chooser():
+    """No browser-default file control: Django's file widgets and the
+    {% file_pick %} tag render ui/file_pick.html (a 44 px button of ours in
+    French over the real input, the chosen name written by ui.js)."""
+    html = str(Papers().as_div())
+    assert html.count('class="file-pick" data-file-pick') == 2
+    files = _tags(html, "input")
+    assert [f["class"] for f in files] == ["file", "file"]
+    assert files[0]["id"] == "id_justification" and files[1]["accept"] == ".pdf"
+    assert "Choisir un fichier" in html and "Choisir des fichiers" in html
+    assert 'for="id_justification"' in html  # the field's label names the control
+    assert html.count('aria-hidden="true">Choisir') == 2  # the face is not read twice
+    hand = render(
+        '{% file_pick "doc-x" "doc-castres-x" accept=".pdf,.png" required=True aria_label="Nouveau fichier : Attestation" %}'
+    )
+    (tag,) = _tags(hand, "input")
+    assert tag["name"] == "doc-x" and tag["id"] == "doc-castres-x" and "required" in tag
+    assert tag["aria-label"] == "Nouveau fichier : Attestation" and tag["class"] == "file"
+    assert 'data-file-pick-name aria-live="polite"' in hand

@@ -68,7 +68,45 @@
     });
   }
 
-  function enhance(root) { follow(root); label(root); scrollable(root); printing(root); }
+  // 5. Choosing a file (ui/file_pick.html): the chosen file's name and size in
+  //    French, read out (aria-live), and « Retirer » to take it back.
+  function size(bytes) {
+    if (bytes < 1024) { return bytes + " octets"; }
+    if (bytes < 1024 * 1024) { return Math.round(bytes / 1024) + " Ko"; }
+    return (bytes / 1024 / 1024).toFixed(1).replace(".", ",") + " Mo";
+  }
+  function files(root) {
+    root.querySelectorAll("[data-file-pick]").forEach(function (box) {
+      var input = box.querySelector("input[type=file]");
+      var name = box.querySelector("[data-file-pick-name]");
+      if (!input || !name || box.dataset.uiFiles) { return; }
+      box.dataset.uiFiles = "1";
+      var clear = document.createElement("button");
+      clear.type = "button";
+      clear.className = "btn btn--link btn--small file-pick__clear";
+      clear.textContent = "Retirer le fichier";
+      box.appendChild(clear);
+      var show = function () {
+        var chosen = Array.prototype.slice.call(input.files || []);
+        box.classList.toggle("file-pick--chosen", chosen.length > 0);
+        clear.hidden = chosen.length === 0;
+        if (!chosen.length) {
+          name.textContent = "Aucun fichier choisi";
+        } else if (chosen.length === 1) {
+          name.textContent = "Fichier choisi : " + chosen[0].name + " (" + size(chosen[0].size) + ")";
+        } else {
+          name.textContent = chosen.length + " fichiers choisis : " +
+            chosen.map(function (f) { return f.name; }).join(", ");
+        }
+      };
+      input.addEventListener("change", show);
+      clear.addEventListener("click", function () { input.value = ""; show(); input.focus(); });
+      box.classList.add("file-pick--ready");
+      show();
+    });
+  }
+
+  function enhance(root) { follow(root); label(root); scrollable(root); printing(root); files(root); }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
