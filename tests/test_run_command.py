@@ -25,6 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,19 @@ def _check_demo(base: str, today: date) -> None:
     due, paid = _invoices(family, "castres")
     assert due and paid, (due, paid)
     amount = due[0]["balance"].replace(".", ",")
+    # The dashboard is where a parent acts: the children, their coming booked
+    # days (all services together) and the amount due with one « Payer ».
+    text = htmllib.unescape(dashboard).replace("\u202f", "").replace("\u00a0", " ")
+    coming = text.split('id="card-resa"', 1)[1].split("Réserver ou annuler", 1)[0]
+    assert ">Léa</h3>" in coming and ">Hugo</h3>" in coming, coming
+    days = re.findall(r"<li><strong>([^<]+)</strong> : ([^<]+)</li>", coming)
+    assert days and all(services.strip() for _, services in days), coming
+    invoices = family.json("/castres/api/billing/factures/")
+    invoices = invoices.get("results", invoices) if isinstance(invoices, dict) else invoices
+    owed = sum(Decimal(i["balance"]) for i in invoices if i["status"] == "to_pay")
+    owed_label = f"{owed:,.2f}".replace(",", "").replace(".", ",") + " €"
+    assert f"Reste à payer : <strong>{owed_label}</strong>" in text, (owed_label, text[-3000:])
+    assert f"Payer {owed_label}</button>" in text
     status, listing, _ = family.open("/castres/billing/factures/")
     assert amount in listing.replace("\u202f", "").replace("\u00a0", " "), amount
 

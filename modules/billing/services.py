@@ -672,7 +672,10 @@ def gateway_for_town():
         from paysim import keys
 
         return gateway_from_settings(
-            row, simulator_url=keys.PATH, paybox_public_key=keys.paybox_public_key_pem()
+            row,
+            simulator_url=keys.PATH,
+            paybox_public_key=keys.paybox_public_key_pem(),
+            simulator_site=settings.SITE_URL,
         )
     return gateway_from_settings(row)
 

@@ -9,7 +9,10 @@ through eopayment) runs end to end without the Internet:
   signed server-to-server notification (IPN) to `vads_url_check` and sends the
   browser back to `vads_url_return`;
 - Paybox: the `PBX_*` form (checked with its PBX_HMAC), then the answer signed
-  with RSA (SHA1withRSA) sent to `PBX_REPONDRE_A` and to the browser's return.
+  with RSA (SHA1withRSA) sent to `PBX_REPONDRE_A` and to the browser's return;
+- PayFiP: its SOAP service (the published WSDL, address turned here) creates
+  and reports operations; its page, on « Payer », POSTs `idop` to `urlnotif`
+  and sends the browser back to `urlredirect` (paysim/payfip.py).
 
 Keys are demo keys (paysim/keys.py): the demo sets the towns' secret variables
 to them (`manage.py rundemo`), and the billing gateway verifies Paybox answers

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import eopayment
 
@@ -79,6 +79,9 @@ class EopaymentGateway:
     # Paybox answers are verified against its demo public key.
     simulator_url: str = ""
     paybox_public_key: str = field(default="", repr=False)
+    # PayFiP is a SOAP service our server calls: the simulator's absolute
+    # address (settings.SITE_URL), where its WSDL names its SOAP endpoint.
+    simulator_site: str = ""
 
     # --- requests -------------------------------------------------------
 
@@ -97,6 +100,8 @@ class EopaymentGateway:
                 kwargs["subject"] = request.description
         transaction_id, kind, data = payment.request(Decimal(request.amount), **kwargs)
         if kind == eopayment.URL:
+            if self.simulator_url and self.provider == "payfip_ws":  # PayFiP's page: the demo's
+                data = f"{self.simulator_url}payfip/?{urlsplit(data).query}"
             return PaymentRedirect(transaction_id=str(transaction_id), url=data, method="GET")
         if kind == eopayment.FORM:
             url = data.url
@@ -148,9 +153,19 @@ class EopaymentGateway:
         return self._payment().payment_status(transaction_id, transaction_date=started_at)
 
     def _payment(self, **url_options) -> eopayment.Payment:
-        return eopayment.Payment(
+        payment = eopayment.Payment(
             self.kind, {**self.options, **url_options}, logger=_EOPAYMENT_LOGGER
         )
+        if self.simulator_url and self.provider == "payfip_ws":
+            # DEMO ONLY: eopayment's PayFiP client, on the simulator's WSDL (the
+            # same contract, its service address the simulator's).
+            from eopayment.payfip_ws import PayFiP
+
+            payment.backend.payfip = PayFiP(
+                wsdl_url=f"{self.simulator_site}{self.simulator_url}payfip/"
+                "PaiementSecuriseService.wsdl"
+            )
+        return payment
 
 
 def gateway_from_settings(
@@ -159,6 +174,7 @@ def gateway_from_settings(
     environ: Mapping[str, str] | None = None,
     simulator_url: str = "",
     paybox_public_key: str = "",
+    simulator_site: str = "",
 ) -> EopaymentGateway:
     """Build the gateway of a town from its PaymentSettings row (or any object
     with `kind`, `options` and `secret_env`). Raise PaymentConfigurationError
@@ -166,7 +182,9 @@ def gateway_from_settings(
 
     simulator_url, paybox_public_key: DEMO ONLY (billing.services passes them
     when settings.PAYMENT_SIMULATOR is on): the bank's pages are the local
-    simulator's, which signs Paybox answers with a demo key."""
+    simulator's, which signs Paybox answers with a demo key; simulator_site
+    (the site's absolute address) is where PayFiP's SOAP client finds the
+    simulator's WSDL."""
     environ = os.environ if environ is None else environ
     provider = settings.kind
     if provider == "none":
@@ -236,6 +254,7 @@ def gateway_from_settings(
         options=options,
         simulator_url=simulator_url,
         paybox_public_key=paybox_public_key if provider == "paybox" else "",
+        simulator_site=simulator_site.rstrip("/"),
     )
 
 

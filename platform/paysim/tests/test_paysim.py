@@ -226,3 +226,111 @@ def test_production_settings_refuse_the_simulator():
     )
     assert on.returncode != 0
     assert ImproperlyConfigured.__name__ in on.stderr and "jamais servi en production" in on.stderr
+
+
+@pytest.fixture
+def soap_over_test_client(monkeypatch, settings):
+    """eopayment's PayFiP client (zeep, over `requests`) reaches the simulator
+    through this process's test client: no server runs here (the run command's
+    test uses real HTTP). Only the HTTP transport is replaced; zeep, eopayment
+    and our gateway run as in production."""
+    import requests
+    from django.db import connection
+    from django.urls import get_script_prefix, set_script_prefix
+    from requests.adapters import HTTPAdapter
+
+    settings.SITE_URL = "http://testserver"
+    calls = []
+
+    def send(adapter, request, **kwargs):
+        parts = urlsplit(request.url)
+        assert parts.netloc == "testserver", request.url  # nothing leaves the machine
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        # A real server answers on another thread and connection; in-process, the
+        # calling request's schema and script prefix are kept around the call.
+        tenant, prefix = connection.tenant, get_script_prefix()
+        try:
+            if request.method == "POST":
+                answer = Client().post(
+                    path, data=request.body, content_type=request.headers.get("Content-Type")
+                )
+            else:
+                answer = Client().get(path)
+        finally:
+            connection.set_tenant(tenant)
+            set_script_prefix(prefix)
+        calls.append((request.method, parts.path, answer.status_code))
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response._content = answer.content
+        response.headers.update({k: v for k, v in answer.items()})
+        response.url, response.request = request.url, request
+        response.encoding = "utf-8"
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    return calls
+
+
+def test_payfip_soap_page_notification_and_return_mark_the_invoice_paid(
+    family,
+    castres,
+    in_town,
+    provider_calls,
+    soap_over_test_client,
+    django_capture_on_commit_callbacks,
+):
+    """A town on PayFiP pays end to end: our gateway asks the simulator's SOAP
+    service for an operation (creerPaiementSecurise, through eopayment and
+    zeep), the family pays on the simulator's page, PayFiP's notification
+    (idop only, unsigned) makes our side ASK the simulator
+    (recupererDetailPaiementSecurise) before marking the invoice paid."""
+    from core.models import PaymentSettings
+
+    with in_town(castres):
+        PaymentSettings.objects.update(
+            kind="payfip_ws", options={"numcli": "123456", "saisie": "T"}, secret_env={}
+        )
+    start = family.client.post(f"/castres/billing/factures/{family.invoice.pk}/payer/")
+    assert start.status_code == 302, start.content.decode()[-1500:]
+    page_url = start["Location"]
+    assert page_url.startswith("/simulateur-paiement/payfip/?idop="), page_url
+    assert ("POST", "/simulateur-paiement/payfip/securite", 200) in soap_over_test_client
+    bank = Client()
+    shown = bank.get(page_url)
+    text = shown.content.decode()
+    assert shown.status_code == 200 and "Démonstration, aucun paiement réel" in text
+    assert "PayFiP" in text
+    idop = page_url.partition("idop=")[2]
+    # Before the family decides, PayFiP answers « in progress » (P5): not paid.
+    with in_town(castres):
+        family.invoice.refresh_from_db()
+        assert family.invoice.status == Invoice.Status.TO_PAY
+    with django_capture_on_commit_callbacks(execute=True):
+        back = bank.post("/simulateur-paiement/payfip/", {"idop": idop, "decision": "pay"})
+    assert back.status_code == 302 and f"idop={idop}" in back["Location"]
+    [(url, status, body)] = provider_calls  # idop only: our side asked PayFiP
+    assert url.endswith("/castres/billing/paiement/notification/") and status == 200, body
+    returned = family.client.get(
+        urlsplit(back["Location"]).path + "?" + urlsplit(back["Location"]).query
+    )
+    assert "reçu. Merci" in returned.content.decode()
+    with in_town(castres):
+        family.invoice.refresh_from_db()
+        assert family.invoice.status == Invoice.Status.PAID
+        assert Payment.objects.filter(invoice=family.invoice).count() == 1
+    # A notification naming an unknown operation is refused (P1), nothing paid twice.
+    forged = Client().post(
+        "/castres/billing/paiement/notification/",
+        "idop=00000000-0000-0000-0000-000000000000",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert forged.status_code in (400, 503)
+    # A SOAP request the service cannot read, or a page without operation.
+    assert (
+        Client()
+        .post("/simulateur-paiement/payfip/securite", "<pas du xml", content_type="text/xml")
+        .status_code
+        == 400
+    )
+    assert Client().get("/simulateur-paiement/payfip/?idop=inconnu").status_code == 404
