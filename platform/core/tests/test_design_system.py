@@ -178,7 +178,8 @@ def test_file_inputs_are_the_design_systems_file_chooser():
     assert 'for="id_justification"' in html  # the field's label names the control
     assert html.count('aria-hidden="true">Choisir') == 2  # the face is not read twice
     hand = render(
-        '{% file_pick "doc-x" "doc-castres-x" accept=".pdf,.png" required=True aria_label="Nouveau fichier : Attestation" %}'
+        '{% file_pick "doc-x" "doc-castres-x" accept=".pdf,.png" required=True '
+        'aria_label="Nouveau fichier : Attestation" %}'
     )
     (tag,) = _tags(hand, "input")
     assert tag["name"] == "doc-x" and tag["id"] == "doc-castres-x" and "required" in tag
