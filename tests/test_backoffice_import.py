@@ -42,7 +42,10 @@ def test_dry_run_then_import_then_letters(castres_admin, castres, in_town, tmp_p
     body = text(response)
     assert response.status_code == 200
     assert "Essai à blanc : rien n'est encore enregistré" in body
-    assert "31/02/2019" in body and "Cette date n'existe pas dans le calendrier" in body
+    assert (
+        "31/02/2019" in body
+        and "« 31/02/2019 » : cette date n'existe pas dans le calendrier" in body
+    )
     staged = list((tmp_path / "imports" / "castres").iterdir())
     assert len(staged) == 1
     with in_town(castres):

@@ -52,7 +52,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         for code in ORDER:
             self.fields[code] = forms.FileField(
-                label=ENTITIES[code].label.capitalize(),
+                label=ENTITIES[code].label[:1].upper() + ENTITIES[code].label[1:],
                 required=False,
                 help_text="CSV ou XLSX",
                 widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
