@@ -21,8 +21,8 @@ from core.api import problem
 from . import selectors, services
 from .models import Invoice, InvoiceLine, Mandate, Payment
 from .payments import PaymentError
-from .pricing import PricingError, caf_parts, simulate
-from .views import in_town_order
+from .pricing import PricingError, caf_parts
+from .simulation import SCHOOL, YOUNG, simulate_for_town
 
 
 class LineOut(serializers.ModelSerializer):
@@ -254,6 +254,13 @@ class SimulatorIn(serializers.Serializer):
     children = serializers.IntegerField(required=False, min_value=0, max_value=15)
     child_rank = serializers.IntegerField(required=False, default=1, min_value=1, max_value=15)
     resident = serializers.BooleanField(required=False, default=True)
+    child = serializers.ChoiceField(
+        choices=[(SCHOOL, "enfant scolarisé"), (YOUNG, "jeune enfant pas encore scolarisé")],
+        required=False,
+        default=SCHOOL,
+        help_text="Le total ne compte que les activités de cet enfant.",
+        error_messages={"invalid_choice": "« child » vaut « scolaire » ou « petite_enfance »."},
+    )
 
 
 class SimulatedServiceOut(serializers.Serializer):
@@ -264,6 +271,7 @@ class SimulatedServiceOut(serializers.Serializer):
     explanation = serializers.CharField()
     sessions_per_month = serializers.IntegerField()
     monthly_estimate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    counted = serializers.BooleanField(help_text="Compté dans le total du mois.")
 
 
 class SimulationOut(serializers.Serializer):
@@ -288,27 +296,21 @@ class Simulator(APIView):
         data.is_valid(raise_exception=True)
         d = data.validated_data
         tariffs, _ = services.town_settings(request.commune)
+        figures = {"child_rank": d["child_rank"], "resident": d["resident"]}
         try:
             if d.get("annual_income") is not None:
                 if d.get("children") is None:
                     return problem(400, "Indiquez le nombre d'enfants à charge (« children »).")
-                result = simulate(
-                    tariffs,
-                    day=timezone.localdate(),
-                    annual_income=d["annual_income"],
-                    monthly_benefits=d["monthly_benefits"],
-                    parts=caf_parts(children=d["children"]),
-                    child_rank=d["child_rank"],
-                    resident=d["resident"],
-                )
+                figures |= {
+                    "annual_income": d["annual_income"],
+                    "monthly_benefits": d["monthly_benefits"],
+                    "parts": caf_parts(children=d["children"]),
+                }
             else:
-                result = simulate(
-                    tariffs,
-                    day=timezone.localdate(),
-                    qf=d.get("qf"),
-                    child_rank=d["child_rank"],
-                    resident=d["resident"],
-                )
+                figures["qf"] = d.get("qf")
+            result, _, _ = simulate_for_town(
+                request.commune, tariffs, child=d["child"], today=timezone.localdate(), **figures
+            )
         except PricingError as exc:
             return problem(400, str(exc))
         return Response(
@@ -325,8 +327,9 @@ class Simulator(APIView):
                             "explanation": s.line.explanation,
                             "sessions_per_month": s.sessions_per_month,
                             "monthly_estimate": s.monthly_estimate,
+                            "counted": s.counted,
                         }
-                        for s in in_town_order(request.commune, result.services)
+                        for s in result.services
                     ],
                     "monthly_total": result.monthly_total,
                 }

@@ -108,3 +108,32 @@ def simulation_inputs(codes: Iterable[str], *, first: date, last: date, hourly_d
         except SchoolCalendarUnavailable:
             counts[code] = hourly_default(code)
     return facts, counts
+
+
+def simulate_for_town(commune, tariffs, *, child: str, today: date, **figures):
+    """The simulator of the page and of the API: `simulate()` on `today`, with
+    the services in the town's order, the days each one opens next month and
+    a total for one `child` (SCHOOL or YOUNG). `figures`: qf, or the CAF
+    figures, child_rank, resident. Returns (simulation, counting, first day
+    of the month simulated); raises PricingError (French)."""
+    from .pricing import simulate
+
+    first, last = next_month(today)
+    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
+    codes = sorted(tariffs.services, key=lambda c: order.get(c, len(order)))
+    facts, counts = simulation_inputs(
+        codes,
+        first=first,
+        last=last,
+        hourly_default=lambda c: tariffs.tariff(c).sessions_per_month,
+    )
+    counting = counted_services(facts, child)
+    result = simulate(
+        tariffs,
+        day=today,
+        sessions_per_month=counts,
+        services=codes,
+        counted=counting.counted,
+        **figures,
+    )
+    return result, counting, first

@@ -32,8 +32,8 @@ from .forms import EInvoiceForm, MandateForm, SimulatorForm
 from .french import day_label, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
 from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
-from .pricing import PricingError, caf_parts, euros, simulate
-from .simulation import counted_services, next_month, simulation_inputs
+from .pricing import PricingError, caf_parts, euros
+from .simulation import next_month, simulate_for_town
 from .tariff_sheet import tariff_sheet
 
 DUMMY_SERVICE_URL = "https://dummy-payment.entrouvert.com/"
@@ -139,37 +139,23 @@ def simulator(request):
     each service is open next month (simulation.py)."""
     tariffs, _ = services.town_settings(request.commune)
     form = SimulatorForm(request.POST or None)
-    result = error = None
-    first, last = next_month(timezone.localdate())
+    result = error = counting = None
+    first, _ = next_month(timezone.localdate())
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        codes = town_codes(request.commune, tariffs.services)
-        facts, counts = simulation_inputs(
-            codes,
-            first=first,
-            last=last,
-            hourly_default=lambda c: tariffs.tariff(c).sessions_per_month,
-        )
-        counting = counted_services(facts, d["child"])
-        common = {
-            "day": timezone.localdate(),
-            "child_rank": d.get("child_rank") or 1,
-            "resident": d["resident"],
-            "sessions_per_month": counts,
-            "services": codes,
-            "counted": counting.counted,
-        }
+        figures = {"child_rank": d.get("child_rank") or 1, "resident": d["resident"]}
         try:
             if d["mode"] == SimulatorForm.MODE_INCOME:
-                result = simulate(
-                    tariffs,
-                    annual_income=d["annual_income"],
-                    monthly_benefits=d.get("monthly_benefits") or 0,
-                    parts=caf_parts(children=d["children"]),
-                    **common,
-                )
+                figures |= {
+                    "annual_income": d["annual_income"],
+                    "monthly_benefits": d.get("monthly_benefits") or 0,
+                    "parts": caf_parts(children=d["children"]),
+                }
             else:
-                result = simulate(tariffs, qf=d.get("qf"), **common)
+                figures["qf"] = d.get("qf")
+            result, counting, first = simulate_for_town(
+                request.commune, tariffs, child=d["child"], today=timezone.localdate(), **figures
+            )
         except PricingError as exc:
             error = str(exc)
     rows = []
@@ -218,12 +204,6 @@ def town_codes(commune, codes):
     """Service codes in the town's own order (its YAML), not the stored JSON's."""
     order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
     return sorted(codes, key=lambda c: order.get(c, len(order)))
-
-
-def in_town_order(commune, simulated):
-    """The town's own order of services (its YAML), not the stored JSON's."""
-    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
-    return sorted(simulated, key=lambda s: order.get(s.service_code, len(order)))
 
 
 # --- a family's invoices ------------------------------------------------------------------

@@ -339,6 +339,24 @@ def test_simulator_api(castres):
         "restauration-scolaire",
         "accueil-matin",
     ]
+    # The total adds only what one child can attend (a school child: no crèche).
+    creche = next(s for s in body["services"] if s["service"] == "creche")
+    assert creche["counted"] is False
+    assert D(body["monthly_total"]) == sum(
+        (D(s["monthly_estimate"]) for s in body["services"] if s["counted"]), D(0)
+    )
+    young = client.post(
+        "/castres/api/billing/simulateur/",
+        {"qf": 650, "child": "petite_enfance"},
+        content_type="application/json",
+    ).json()
+    assert [s["service"] for s in young["services"] if s["counted"]] == ["creche"]
+    odd = client.post(
+        "/castres/api/billing/simulateur/",
+        {"qf": 650, "child": "adulte"},
+        content_type="application/json",
+    )
+    assert odd.status_code == 400 and odd["Content-Type"] == "application/problem+json"
     bad = client.post(
         "/castres/api/billing/simulateur/", {"qf": -3}, content_type="application/json"
     )
