@@ -25,7 +25,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from booking import selectors
-from booking.absences import decide_absence
+from booking.absences import (
+    decide_absence,
+    family_household,
+    stored_absence_document,
+)
 from booking.catalogue import options_of
 from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
@@ -36,8 +40,6 @@ from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 MAX_DAYS = 62  # two months: a long illness is declared in a few steps
 
 CANCEL, ABSENCE, TOO_LATE = "cancel", "absence", "too_late"
-# Stored documents an absence may be justified with (documents.models.DocumentKind).
-ABSENCE_DOCUMENT_KINDS = ("certificat_medical", "justificatif_absence")
 
 
 # --- pure ---------------------------------------------------------------------------------
@@ -216,34 +218,6 @@ class Declared:
     plan: AbsencePlan
 
 
-def family_household(user, child):
-    """The household whose stored documents the declaration may use: the
-    account's own (separated parents each have theirs), else the child's."""
-    adult = getattr(user, "adult", None) if user is not None else None
-    return adult.household if adult is not None else child.household
-
-
-def absence_documents(household, *, today: date):
-    """The family's valid stored documents an absence may be justified with."""
-    from documents.selectors import reusable_documents
-
-    return reusable_documents(household, ABSENCE_DOCUMENT_KINDS, today=today)
-
-
-def _stored_absence_document(household, document_id, now):
-    try:
-        pk = int(document_id)
-    except (TypeError, ValueError):
-        raise BookingRefused("Justificatif : document inconnu.") from None
-    found = absence_documents(household, today=now.astimezone(PARIS).date()).filter(pk=pk).first()
-    if found is None:
-        raise BookingRefused(
-            "Justificatif : ce document n'est plus valable ou n'est pas un justificatif "
-            "d'absence ; choisissez-en un autre ou envoyez un nouveau fichier."
-        )
-    return found
-
-
 def _keep_upload(household, info, *, child, reason, first, last, user):
     """A new justification is kept with the family's documents (offered for
     the next absence); None when the documents space refuses it (quota): the
@@ -314,7 +288,7 @@ def declare_absence(
     household = family_household(user, child)
     document = None
     if stored_document not in (None, "") and upload is None and plan.takes_justification:
-        document = _stored_absence_document(household, stored_document, now)
+        document = stored_absence_document(household, stored_document, now)
     if plan.needs_justification and upload is None and document is None:
         raise BookingRefused("Un justificatif est obligatoire pour au moins un des services.")
     info = None

@@ -9,7 +9,7 @@ decide; billing reads `Absence.decision` with `Booking.attendance` and
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -23,6 +23,37 @@ from booking.models import Absence, Booking
 from booking.services import BookingRefused, portal_url
 from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
+# Stored documents an absence may be justified with (documents.models.DocumentKind).
+ABSENCE_DOCUMENT_KINDS = ("certificat_medical", "justificatif_absence")
+
+
+def family_household(user, child):
+    """The household whose stored documents the declaration may use: the
+    account's own (separated parents each have theirs), else the child's."""
+    adult = getattr(user, "adult", None) if user is not None else None
+    return adult.household if adult is not None else child.household
+
+
+def absence_documents(household, *, today: date):
+    """The family's valid stored documents an absence may be justified with."""
+    from documents.selectors import reusable_documents
+
+    return reusable_documents(household, ABSENCE_DOCUMENT_KINDS, today=today)
+
+
+def stored_absence_document(household, document_id, now):
+    try:
+        pk = int(document_id)
+    except (TypeError, ValueError):
+        raise BookingRefused("Justificatif : document inconnu.") from None
+    found = absence_documents(household, today=now.astimezone(PARIS).date()).filter(pk=pk).first()
+    if found is None:
+        raise BookingRefused(
+            "Justificatif : ce document n'est plus valable ou n'est pas un justificatif "
+            "d'absence ; choisissez-en un autre ou envoyez un nouveau fichier."
+        )
+    return found
+
 
 @transaction.atomic
 def report_absence(
@@ -33,7 +64,10 @@ def report_absence(
     upload=None,
     user=None,
     now: datetime | None = None,
+    stored_document: int | str | None = None,
 ) -> Absence:
+    """`stored_document`: the id of one of the family's valid stored documents
+    of an absence type, instead of a new upload."""
     now = now or timezone.now()
     booking = (
         Booking.objects.select_for_update(of=("self",))
@@ -74,14 +108,23 @@ def report_absence(
             "Ce jour peut encore être annulé sans frais : annulez-le plutôt dans vos réservations "
             f"({state.explanation})."
         )
-    if opts.justification == "required" and upload is None:
+    document = None
+    if stored_document not in (None, "") and upload is None and opts.justification != "none":
+        document = stored_absence_document(
+            family_household(user, booking.child), stored_document, now
+        )
+    if opts.justification == "required" and upload is None and document is None:
         raise BookingRefused("Un justificatif est obligatoire pour ce service.")
     if opts.justification == "none" and upload is not None:
         raise BookingRefused("Ce service ne demande pas de justificatif.")
     absence = Absence(
         booking=booking, reason=reason, comment=(comment or "")[:2000], reported_by=user
     )
-    if upload is not None:
+    if document is not None:  # deposited once, used here: the document's own file
+        absence.justification_name = str(document)[:120]
+        absence.justification_type = document.content_type
+        absence.justification.name = document.file.name
+    elif upload is not None:
         try:
             info = check_upload(upload, limit=ATTACHMENT_MAX_BYTES)
         except ValidationError as exc:

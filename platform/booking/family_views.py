@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from booking import absence_periods, basket, family_space
+from booking import absences as absence_services
 from booking.forms import AbsencePeriodForm, FamilyPatternForm, iso_date_input
 from booking.french import PARIS, format_date
 from booking.rules import Action, Change, mirror_changes
@@ -366,8 +367,8 @@ def absences(request):
     stored_docs = []
     if plan is not None and plan.takes_justification:
         stored_docs = list(
-            absence_periods.absence_documents(
-                absence_periods.family_household(request.user, child), today=_today()
+            absence_services.absence_documents(
+                absence_services.family_household(request.user, child), today=_today()
             )[:20]
         )
     chosen = request.POST.get("justificatif_enregistre", "new")

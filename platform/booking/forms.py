@@ -84,15 +84,44 @@ class AbsenceForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
-    def __init__(self, *args, justification="optional", **kwargs):
+    stored_document = forms.ChoiceField(
+        label="Justificatif déjà déposé dans vos pièces justificatives",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, justification="optional", documents=(), **kwargs):
+        """`documents`: the family's valid stored documents it may pick instead
+        of a new upload (deposited once, used everywhere)."""
         super().__init__(*args, **kwargs)
+        self.needs_file = justification == "required"
+        if justification == "none" or not documents:
+            del self.fields["stored_document"]
+        else:
+            self.fields["stored_document"].choices = [(str(d.pk), str(d)) for d in documents] + [
+                ("", "Aucun : j'envoie un nouveau fichier ci-dessous")
+            ]
         if justification == "none":
             del self.fields["justification"]
         elif justification == "required":
-            self.fields["justification"].required = True
+            self.fields["justification"].required = not documents
             self.fields[
                 "justification"
             ].label = "Justificatif obligatoire (PDF, JPEG ou PNG, 5 Mo au plus)"
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.needs_file
+            and "stored_document" in self.fields
+            and not data.get("stored_document")
+            and not data.get("justification")
+        ):
+            self.add_error(
+                "justification",
+                "Joignez un justificatif ou choisissez un document déjà déposé.",
+            )
+        return data
 
 
 class DecisionForm(forms.Form):

@@ -247,7 +247,7 @@ def test_a_stored_document_that_does_not_fit_is_refused_in_french(booked, in_tow
 
 
 def test_a_new_justification_is_kept_with_the_documents_and_offered_next_time(booked, in_town):
-    from booking.absence_periods import absence_documents
+    from booking.absences import absence_documents
     from documents.models import Document
 
     lea = booked.children[0]

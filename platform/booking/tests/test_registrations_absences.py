@@ -316,3 +316,59 @@ def test_staff_validate_registrations_with_their_documents(
     # A family cannot reach the documents.
     login(client, family.commune, family.user)
     assert client.get(f"/castres/alsh/gestion/inscriptions/piece/{doc.pk}/").status_code == 403
+
+
+def test_a_single_day_absence_uses_a_stored_document_where_one_is_required(client, family, in_town):
+    """Documents deposited once serve everywhere (#23): the one-day report too."""
+    import time_machine
+
+    from booking.tests.conftest import login
+    from documents.models import Document
+    from documents.testing import make_pdf
+
+    with in_town(family.commune):
+        booking, service = _booked_day(family, in_town)
+        service.options = {**service.options, "absences": {"justification": "required"}}
+        service.save()
+        doc = Document(
+            household=family.household,
+            kind="certificat_medical",
+            title="Certificat de janvier",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+        )
+        doc.file.save("c.pdf", SimpleUploadedFile("c.pdf", make_pdf()), save=False)
+        doc.save()
+        other = Document(
+            household=family.household,
+            kind="livret_famille",
+            title="Livret",
+            content_type="application/pdf",
+            size=10,
+            sha256="1" * 64,
+        )
+        other.file.save("l.pdf", SimpleUploadedFile("l.pdf", make_pdf()), save=False)
+        other.save()
+        with pytest.raises(BookingRefused, match="pas un justificatif"):
+            report_absence(
+                booking=booking,
+                reason="illness",
+                stored_document=other.pk,
+                user=family.user,
+                now=paris(2027, 3, 15, 9),
+            )
+    url = f"/castres/periscolaire/absences/signaler/{booking.pk}/"
+    with time_machine.travel(paris(2027, 3, 15, 9), tick=False):
+        login(client, family.commune, family.user)  # a session of that day
+        page = client.get(url).content.decode()
+        assert "Certificat de janvier" in page and "Livret" not in page
+        missing = client.post(url, {"reason": "illness"})
+        assert missing.status_code == 422
+        assert "choisissez un document déjà déposé" in missing.content.decode()
+        done = client.post(url, {"reason": "illness", "stored_document": str(doc.pk)})
+        assert done.status_code == 302
+    with in_town(family.commune):
+        absence = Absence.objects.get(booking=booking)
+        assert absence.justification.name == doc.file.name
+        assert absence.justification_name == "Certificat de janvier"

@@ -456,16 +456,28 @@ def absence_report(request, module_code, booking_id):
     children = grids.family_children(request.user)
     booking = selectors.family_booking(children, module_code, booking_id)
     opts = options_of(booking.slot.activity.service)
+    documents = []
+    if opts.justification != "none":
+        documents = list(
+            absence_services.absence_documents(
+                absence_services.family_household(request.user, booking.child), today=today()
+            )[:20]
+        )
     form = AbsenceForm(
-        request.POST or None, request.FILES or None, justification=opts.justification
+        request.POST or None,
+        request.FILES or None,
+        justification=opts.justification,
+        documents=documents,
     )
     if request.method == "POST" and form.is_valid():
+        stored = form.cleaned_data.get("stored_document") or None
         try:
             absence_services.report_absence(
                 booking=booking,
                 reason=form.cleaned_data["reason"],
                 comment=form.cleaned_data["comment"],
-                upload=form.cleaned_data.get("justification"),
+                upload=None if stored else form.cleaned_data.get("justification"),
+                stored_document=stored,
                 user=request.user,
             )
         except BookingRefused as exc:
