@@ -138,7 +138,8 @@ class QFFromCAFForm(forms.Form):
         label="Prénoms", max_length=120, help_text="Tous vos prénoms, séparés par un espace."
     )
     sex = forms.ChoiceField(
-        label="Sexe à l'état civil", choices=[("F", "féminin"), ("M", "masculin")]
+        label="Sexe à l'état civil",
+        choices=[("", "— choisir —"), ("F", "féminin"), ("M", "masculin")],
     )
     birth_date = forms.DateField(label="Date de naissance", widget=DateInput())
     born_abroad = forms.BooleanField(label="Je suis né ou née à l'étranger", required=False)

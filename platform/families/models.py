@@ -36,8 +36,8 @@ class Household(models.Model):
         MSA = "msa", "attestation MSA"
         TAX_NOTICE = "avis_imposition", "avis d'imposition (calcul par la mairie)"
         # Fetched from API Particulier with a representative's consent (families.qf_api).
-        API_CAF = "api_caf", "CAF, obtenu auprès de la CAF (API Particulier)"
-        API_MSA = "api_msa", "MSA, obtenu auprès de la MSA (API Particulier)"
+        API_CAF = "api_caf", "obtenu auprès de la CAF (API Particulier)"
+        API_MSA = "api_msa", "obtenu auprès de la MSA (API Particulier)"
 
     name = models.CharField("nom du foyer", max_length=160)
     address_line = models.CharField("adresse", max_length=255, blank=True)

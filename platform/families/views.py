@@ -360,7 +360,7 @@ def quotient_familial_caf(request):
                 messages.success(
                     request,
                     f"Votre quotient familial ({household.quotient_familial} €) est obtenu "
-                    f"auprès de la {household.get_qf_source_display().split(',')[0]} : "
+                    f"auprès de la {'MSA' if household.qf_source == 'api_msa' else 'CAF'} : "
                     "il s'applique à votre prochaine facture.",
                 )
                 return redirect("families:family")
