@@ -35,7 +35,9 @@ def uploads():
     }
 
 
-def test_dry_run_then_import_then_letters(castres_admin, castres, in_town, tmp_path):
+def test_dry_run_then_import_then_letters(
+    castres_admin, castres, in_town, tmp_path, django_capture_on_commit_callbacks
+):
     page = castres_admin.get("/castres/gestion/configuration/")
     assert "Reprise des familles d'un ancien portail" in text(page)
     response = castres_admin.post(PAGE, {"preset": "guichet", **uploads()})
@@ -51,8 +53,11 @@ def test_dry_run_then_import_then_letters(castres_admin, castres, in_town, tmp_p
     with in_town(castres):
         assert not ImportedRecord.objects.exists()
     stage = re.search(r'name="stage" value="([0-9a-f]+)"', body).group(1)
-    response = castres_admin.post(PAGE + "importer/", {"stage": stage})
-    assert response.status_code == 200 and "Résultat de l'import" in text(response)
+    with django_capture_on_commit_callbacks(execute=True):  # the Celery task, in-process
+        response = castres_admin.post(PAGE + "importer/", {"stage": stage})
+    assert response.status_code == 302
+    page = text(castres_admin.get(PAGE))
+    assert "Dernier import" in page and "enfants.csv</strong> (enfants) : 4 créées" in page
     assert not (tmp_path / "imports" / "castres" / stage).exists()  # deleted once imported
     with in_town(castres):
         assert Child.objects.filter(first_name="Jules", last_name="Bernard").exists()

@@ -11,22 +11,17 @@ day. The import itself is families.imports.run_import, as for the command.
 from __future__ import annotations
 
 import io
-import json
-import shutil
-import time
-import uuid
 import zipfile
-from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_tenants.utils import tenant_context
 
 from backoffice.views import town_admin_required
 from core.access import GET, GET_POST, POST, TOWN_ADMIN, access
@@ -34,9 +29,16 @@ from documents.editions import EditionUnavailable
 from documents.key_letters import issue_key_letters
 from documents.uploads import check_table_upload
 from families.import_rules import ENTITIES, ORDER, PRESET_LABELS, template_csv
-from families.imports import imported_households, run_import
+from families.imports import (
+    drop_stage,
+    imported_households,
+    run_import,
+    stage_files,
+    staged_files,
+)
+from families.models import ImportRun
+from families.tasks import import_families_task
 
-STAGE_TTL_SECONDS = 24 * 3600
 _STAGE_ID = "import_stage"
 
 
@@ -71,57 +73,16 @@ class LettersForm(forms.Form):
     )
 
 
-def _stage_root() -> Path:
-    return Path(settings.IMPORT_STAGING_DIR) / connection.schema_name
-
-
-def _purge_stale() -> None:
-    root = _stage_root()
-    if not root.is_dir():
-        return
-    for folder in root.iterdir():
-        if folder.is_dir() and time.time() - folder.stat().st_mtime > STAGE_TTL_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _stage(files: dict[str, tuple[str, bytes]], preset: str) -> str:
-    _purge_stale()
-    stage_id = uuid.uuid4().hex
-    folder = _stage_root() / stage_id
-    folder.mkdir(parents=True)
-    for code, (_name, data) in files.items():
-        (folder / f"{code}.bin").write_bytes(data)
-    names = {code: name for code, (name, _d) in files.items()}
-    (folder / "index.json").write_text(json.dumps({"preset": preset, "names": names}))
-    return stage_id
-
-
-def _staged(stage_id: str):
-    if not stage_id or not all(c in "0123456789abcdef" for c in stage_id):
-        return None, None
-    folder = _stage_root() / stage_id
-    if not (folder / "index.json").is_file():
-        return None, None
-    index = json.loads((folder / "index.json").read_text())
-    files = {
-        code: (name, io.BytesIO((folder / f"{code}.bin").read_bytes()))
-        for code, name in index["names"].items()
-    }
-    return index["preset"], files
-
-
-def _drop(stage_id: str) -> None:
-    if stage_id and all(c in "0123456789abcdef" for c in stage_id):
-        shutil.rmtree(_stage_root() / stage_id, ignore_errors=True)
-
-
 def _page(request, form, report=None, *, status=200):
+    run = ImportRun.objects.first()
     return render(
         request,
         "backoffice/config_import.html",
         {
             "form": form,
             "report": report,
+            "run": run,
+            "running": run is not None and run.status == ImportRun.Status.RUNNING,
             "stage_id": request.session.get(_STAGE_ID, "") if report else "",
             "file_fields": [form[c] for c in ORDER],
             "letters_form": LettersForm(),
@@ -155,8 +116,8 @@ def import_families(request):
     if form.errors:
         return _page(request, form, status=422)
     preset = form.cleaned_data["preset"]
-    _drop(request.session.pop(_STAGE_ID, ""))
-    request.session[_STAGE_ID] = _stage(files, preset)
+    drop_stage(request.session.pop(_STAGE_ID, ""))
+    request.session[_STAGE_ID] = stage_files(files, preset)
     streams = {code: (name, io.BytesIO(data)) for code, (name, data) in files.items()}
     report = run_import(streams, preset=preset, apply=False)
     return _page(request, ImportForm(initial={"preset": preset}), report)
@@ -167,25 +128,24 @@ def import_families(request):
 @town_admin_required
 @require_POST
 def import_families_apply(request):
-    """The real run of the files checked by the last dry run; then they are deleted."""
+    """The real run of the files checked by the last dry run, as a Celery task
+    (progress on this page); the files are deleted once it has run."""
     stage_id = request.POST.get("stage", "")
-    preset, files = _staged(stage_id if stage_id == request.session.get(_STAGE_ID) else "")
+    preset, files = staged_files(stage_id if stage_id == request.session.get(_STAGE_ID) else "")
     if files is None:
         messages.error(request, "Ces fichiers ne sont plus disponibles : vérifiez-les à nouveau.")
         return redirect("backoffice:config-import")
-    try:
-        report = run_import(files, preset=preset, apply=True)
-    finally:
-        _drop(stage_id)
-        request.session.pop(_STAGE_ID, None)
-    created = sum(f.created for f in report.files)
-    updated = sum(f.updated for f in report.files)
-    messages.success(
-        request,
-        f"Import terminé : {created} ligne(s) créée(s), {updated} mise(s) à jour. "
-        "Les fichiers envoyés ont été supprimés.",
-    )
-    return _page(request, ImportForm(initial={"preset": preset}), report)
+    request.session.pop(_STAGE_ID, None)
+    run = ImportRun.objects.create(preset=preset, requested_by=request.user.get_full_name()[:160])
+    town = connection.tenant  # the task runs in the schema it is sent from
+    transaction.on_commit(lambda: _send(town, run.pk, stage_id))
+    messages.success(request, "Import lancé : son avancement s'affiche ci-dessous.")
+    return redirect("backoffice:config-import")
+
+
+def _send(town, run_id: int, stage_id: str) -> None:
+    with tenant_context(town):
+        import_families_task.delay(run_id, stage_id)
 
 
 @access(TOWN_ADMIN, methods=POST)

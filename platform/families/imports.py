@@ -16,11 +16,17 @@ back-office view); nothing here names another town.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+import shutil
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core import metrics
@@ -433,3 +439,118 @@ def _after_write(code, row, object_id, refs) -> None:
 def imported_households() -> list[int]:
     """Households created by an import (for the activation-key letters)."""
     return list(ImportedRecord.objects.filter(entity="foyers").values_list("object_id", flat=True))
+
+
+# --- files waiting between the dry run and the real run (back-office) ----------------
+
+STAGE_TTL_SECONDS = 24 * 3600
+
+
+def _stage_root() -> Path:
+    return Path(settings.IMPORT_STAGING_DIR) / connection.schema_name
+
+
+def _valid_stage(stage_id: str) -> bool:
+    return bool(stage_id) and len(stage_id) == 32 and all(c in "0123456789abcdef" for c in stage_id)
+
+
+def stage_files(files: dict[str, tuple[str, bytes]], preset: str) -> str:
+    """Keep checked files until the real run; stale ones (a day) are removed."""
+    root = _stage_root()
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and time.time() - folder.stat().st_mtime > STAGE_TTL_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+    stage_id = uuid.uuid4().hex
+    folder = root / stage_id
+    folder.mkdir(parents=True)
+    for code, (_name, data) in files.items():
+        (folder / f"{code}.bin").write_bytes(data)
+    names = {code: name for code, (name, _d) in files.items()}
+    (folder / "index.json").write_text(json.dumps({"preset": preset, "names": names}))
+    return stage_id
+
+
+def staged_files(stage_id: str):
+    """(preset, {entity: (name, stream)}) or (None, None) when gone."""
+    if not _valid_stage(stage_id):
+        return None, None
+    folder = _stage_root() / stage_id
+    if not (folder / "index.json").is_file():
+        return None, None
+    index = json.loads((folder / "index.json").read_text())
+    files = {
+        code: (name, io.BytesIO((folder / f"{code}.bin").read_bytes()))
+        for code, name in index["names"].items()
+        if code in ENTITIES
+    }
+    return index["preset"], files
+
+
+def drop_stage(stage_id: str) -> None:
+    if _valid_stage(stage_id):
+        shutil.rmtree(_stage_root() / stage_id, ignore_errors=True)
+
+
+def report_data(report: ImportReport) -> dict:
+    """What an ImportRun keeps of a report (JSON)."""
+    return {
+        "files": [
+            {
+                "label": f.label,
+                "filename": f.filename,
+                "problem": f.problem,
+                "lines": f.lines,
+                "accepted": f.accepted,
+                "created": f.created,
+                "updated": f.updated,
+                "unchanged": f.unchanged,
+                "refusals": [r.text() for r in f.refusals[:500]],
+                "refused": len(f.refusals),
+                "duplicates": f.duplicates[:500],
+            }
+            for f in report.files
+        ]
+    }
+
+
+def run_staged_import(run_id: int, stage_id: str) -> None:
+    """The Celery task's body: the real run of staged files, progress on the
+    ImportRun, the report kept, the files deleted whatever happens."""
+    from families.models import ImportRun
+
+    run = ImportRun.objects.get(pk=run_id)
+    preset, files = staged_files(stage_id)
+    try:
+        if files is None:
+            raise FileProblem(
+                "Les fichiers vérifiés ne sont plus disponibles : vérifiez-les à nouveau."
+            )
+        done = [0]
+
+        def progress(filename, percent):
+            if percent == 100:
+                done[0] += 1
+            ImportRun.objects.filter(pk=run_id).update(
+                current_file=filename[:120], progress=int(100 * done[0] / len(files))
+            )
+
+        report = run_import(files, preset=preset or run.preset, apply=True, progress=progress)
+    except Exception as exc:
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportRun.Status.FAILED,
+            report={"error": str(exc)[:500]},
+            finished_at=timezone.now(),
+        )
+        if not isinstance(exc, FileProblem):
+            raise
+        return
+    finally:
+        drop_stage(stage_id)
+    ImportRun.objects.filter(pk=run_id).update(
+        status=ImportRun.Status.DONE,
+        progress=100,
+        current_file="",
+        report=report_data(report),
+        finished_at=timezone.now(),
+    )

@@ -234,3 +234,30 @@ class QFConsent(models.Model):
 
     def __str__(self) -> str:
         return f"consentement du foyer {self.household_id}"
+
+
+class ImportRun(models.Model):
+    """One real run of a family import started from the back-office: the Celery
+    task updates its progress, then keeps its report (the files are deleted)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "en cours"
+        DONE = "done", "terminé"
+        FAILED = "failed", "en échec"
+
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    current_file = models.CharField("fichier en cours", max_length=120, blank=True)
+    preset = models.CharField("format", max_length=20, default="guichet")
+    report = models.JSONField("rapport", default=dict, blank=True)
+    requested_by = models.CharField("lancé par", max_length=160, blank=True)
+    created_at = models.DateTimeField("lancé le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import de familles"
+        verbose_name_plural = "imports de familles"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import du {self.created_at:%d/%m/%Y %H:%M}"

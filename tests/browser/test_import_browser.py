@@ -44,6 +44,6 @@ def test_import_dry_run_then_import_at_both_sizes(page, live_town, axe, tmp_path
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(shots / f"report-{width}.png"), full_page=True)
         page.get_by_role("button", name="Importer les lignes acceptées").click()
-        expect(page.get_by_role("heading", name="Résultat de l'import")).to_be_visible()
+        expect(page.get_by_role("heading", name="Dernier import")).to_be_visible()
         assert axe(page) == [], axe.format(axe(page))
         page.screenshot(path=str(shots / f"imported-{width}.png"), full_page=True)

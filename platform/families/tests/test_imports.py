@@ -209,3 +209,26 @@ def test_command_dry_run_then_real_run(castres, in_town, tmp_path, capsys):
     call_command("import_families", "castres", str(EXAMPLES), executer=True)
     with in_town(castres):
         assert ImportedRecord.objects.filter(entity="foyers").count() == 4
+
+
+def test_staged_run_records_progress_and_report_and_deletes_the_files(
+    castres, in_town, settings, tmp_path
+):
+    from families.imports import run_staged_import, stage_files, staged_files
+    from families.models import ImportRun
+
+    settings.IMPORT_STAGING_DIR = str(tmp_path)
+    with in_town(castres):
+        data = {code: (f"{code}.csv", (EXAMPLES / f"{code}.csv").read_bytes()) for code in ORDER}
+        stage = stage_files(data, "guichet")
+        run = ImportRun.objects.create()
+        run_staged_import(run.pk, stage)
+        run.refresh_from_db()
+        assert run.status == "done" and run.progress == 100
+        assert [f["created"] for f in run.report["files"]] == [4, 5, 4, 2, 2, 0]
+        assert staged_files(stage) == (None, None)  # deleted
+        gone = ImportRun.objects.create()
+        run_staged_import(gone.pk, stage)  # the same files again: they are gone
+        gone.refresh_from_db()
+        assert gone.status == "failed" and "plus disponibles" in gone.report["error"]
+        assert staged_files("../../etc/passwd") == (None, None)
