@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("families", "0004_qf_from_api_particulier"),
+        ("families", "0005_qf_source_labels"),
     ]
 
     operations = [
