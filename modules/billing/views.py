@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, access
+from core.french import format_date, format_datetime
 
 from . import pdf, proximity, selectors, services
 from .forms import EInvoiceForm, MandateForm, SimulatorForm
@@ -103,13 +104,14 @@ def invoice_row(invoice: Invoice, *, now=None) -> dict:
         "invoice": invoice,
         "status": status_label(invoice),
         "period": month_label(invoice.year, invoice.month),
-        "invoice_date": day_label(invoice.invoice_date),
-        "due_date": day_label(invoice.due_date),
+        # The family's pages write dates in words (« lundi 7 décembre 2026 »).
+        "invoice_date": format_date(invoice.invoice_date),
+        "due_date": format_date(invoice.due_date),
         "total": euros(invoice.total),
         "balance": euros(max(invoice.balance, 0)),
         "window": (
-            f"du {moment_label(invoice.payment_opens_at)} au "
-            f"{moment_label(invoice.payment_closes_at)}"
+            f"du {format_datetime(invoice.payment_opens_at)} au "
+            f"{format_datetime(invoice.payment_closes_at)}"
         ),
         "payable": refusal is None,
         "refusal": refusal,

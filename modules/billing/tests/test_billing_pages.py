@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.testing import force_login_verified
+from core.french import format_date
 from modules.billing import pdf, services
 from modules.billing.desk import pay_invoice_at_desk
 from modules.billing.french import moment_label
@@ -47,9 +48,10 @@ def test_family_sees_invoices_with_status_dates_and_payment_window(alpha, castre
     html = response.content.decode()
     inv = alpha.invoice
     assert inv.number in html and "à payer" in html
-    assert f"{inv.invoice_date:%d/%m/%Y}" in html and f"{inv.due_date:%d/%m/%Y}" in html
+    day, due = format_date(inv.invoice_date), format_date(inv.due_date)  # « lundi 7 … »
+    assert day in html and due in html
     # Castres: from the invoice date at 09:30 to the due date at 23:59.
-    assert f"du {inv.invoice_date:%d/%m/%Y} à 09:30 au {inv.due_date:%d/%m/%Y} à 23:59" in html
+    assert f"du {day} à 09:30 au {due} à 23:59" in html
     assert moment_label(inv.payment_opens_at).endswith("09:30")
     with in_town(castres):
         Invoice.objects.filter(pk=inv.pk).update(status="partly_paid", amount_paid=D("1.00"))
