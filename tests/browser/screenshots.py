@@ -77,7 +77,8 @@ def _sign_in(page, base: str, who: tuple[str, str]) -> None:
     page.goto(f"{base}/{TOWN}/compte/connexion/")
     page.fill("input[name=identifier]", who[0])
     page.fill("input[name=password]", who[1])
-    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    # The password form (a FranceConnect button may come first).
+    page.locator("main form:has(input[name=password]) button[type=submit]").click()
     page.wait_for_load_state()
     if page.locator("input[name=token]").count():
         page.fill("input[name=token]", _totp())

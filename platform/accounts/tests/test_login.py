@@ -137,7 +137,7 @@ def test_header_shows_the_sign_in_before_this_one(client, family, castres, in_to
     with time_machine.travel(datetime(2026, 11, 21, 8, 0, tzinfo=UTC), tick=False):
         sign_in(client, "martin")
         page = text(client.get("/castres/compte/"))
-    assert "Dernière connexion le 19/11/2026 à 12:06" in page
+    assert "Dernière connexion le jeudi 19 novembre 2026 à 12:06" in page
     with in_town(castres):
         user = User.objects.get(pk=family.user.pk)
         assert user.previous_login < user.last_login

@@ -285,7 +285,7 @@ def test_payfip_soap_page_notification_and_return_mark_the_invoice_paid(
     zeep), the family pays on the simulator's page, PayFiP's notification
     (idop only, unsigned) makes our side ASK the simulator
     (recupererDetailPaiementSecurise) before marking the invoice paid."""
-    from core.models import PaymentSettings
+    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         PaymentSettings.objects.update(

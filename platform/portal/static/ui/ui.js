@@ -83,7 +83,7 @@
       box.dataset.uiFiles = "1";
       var clear = document.createElement("button");
       clear.type = "button";
-      clear.className = "btn btn--link btn--small file-pick__clear";
+      clear.className = "btn btn--secondary btn--small file-pick__clear";
       clear.textContent = "Retirer le fichier";
       box.appendChild(clear);
       var show = function () {
