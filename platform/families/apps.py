@@ -1,6 +1,7 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 
-from core.contributions import Contributor, DashboardCard, NavEntry
+from core.contributions import Contributor, DashboardCard, NavEntry, PeriodicJob
 
 
 class FamiliesConfig(Contributor, AppConfig):
@@ -13,6 +14,19 @@ class FamiliesConfig(Contributor, AppConfig):
         from families.services import register_handlers
 
         register_handlers()
+
+    def periodic_jobs(self) -> list:
+        """The quotient familial asked again of the CAF/MSA each month, only in
+        the towns that opted in (`api_particulier.refresh: true`)."""
+        return [
+            PeriodicJob(
+                "families-qf-refresh",
+                "families.tasks.refresh_qf_for_town",
+                crontab(minute=30, hour=3, day_of_month=20),
+                window_seconds=3600,
+                town_filter={"config__api_particulier__refresh": True},
+            )
+        ]
 
     # --- contribution points (core.contributions) -----------------------------------
     # The dashboard view puts `adult`, `household`, `demandes` and `children` in

@@ -225,6 +225,10 @@ class QFConsent(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="qf_consents")
     adult = models.ForeignKey(Adult, on_delete=models.CASCADE, related_name="+")
     text = models.CharField("texte accepté", max_length=255)
+    # What API Particulier needs to ask again (the town's opt-in monthly
+    # refresh): birth name, first names, sex, birth date and place. Erased
+    # when the consent is withdrawn.
+    identity = models.JSONField("identité transmise", default=dict, blank=True)
     given_at = models.DateTimeField("donné le", auto_now_add=True)
     withdrawn_at = models.DateTimeField("retiré le", null=True, blank=True)
 

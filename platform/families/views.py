@@ -347,7 +347,7 @@ def quotient_familial_caf(request):
             birth_country=data["birth_country"] if data["born_abroad"] else "99100",
             birth_commune="" if data["born_abroad"] else data["birth_commune"],
         )
-        qf_api.record_consent(adult=adult)
+        qf_api.record_consent(adult=adult, identity=identity)
         try:
             outcome = qf_api.fetch_and_apply(api=api, adult=adult, identity=identity)
         except api_particulier.APIParticulierError as error:

@@ -157,3 +157,34 @@ def test_staff_see_the_source_and_date(martin_client, martin, idsim, castres, cl
 def test_a_town_without_api_particulier_has_no_page(martin_client, idsim, monkeypatch):
     monkeypatch.delenv("CASTRES_API_PARTICULIER_TOKEN")
     assert martin_client.get(URL).status_code == 404
+
+
+def test_the_monthly_refresh_asks_again_only_with_a_valid_consent(
+    martin_client, martin, idsim, castres
+):
+    from families import qf_api
+    from families.tasks import refresh_qf_for_town
+
+    martin_client.post(URL, CLAIRE)
+    calls = len(idsim.api_calls)
+    with tenant_context(castres):
+        Household.objects.filter(pk=martin.household.pk).update(quotient_familial=999)
+        assert refresh_qf_for_town() == {"asked": 1, "updated": 1, "failed": 0}
+    assert len(idsim.api_calls) == calls + 1
+    assert household(martin).quotient_familial == 480
+    idsim.api_status = 503  # a failure is counted, never raised; the QF stays
+    with tenant_context(castres):
+        assert qf_api.refresh_town(commune=castres) == {"asked": 1, "updated": 0, "failed": 1}
+        qf_api.withdraw_consent(household=Household.objects.get(pk=martin.household.pk))
+        consent = QFConsent.objects.get(household_id=martin.household.pk)
+        assert consent.withdrawn_at is not None and consent.identity == {}
+        assert qf_api.refresh_town(commune=castres) == {"asked": 0, "updated": 0, "failed": 0}
+    assert household(martin).quotient_familial == 480
+
+
+def test_the_refresh_is_a_periodic_job_of_the_towns_that_opt_in():
+    from core.contributions import periodic_jobs
+
+    job = next(j for j in periodic_jobs() if j.name == "families-qf-refresh")
+    assert job.task == "families.tasks.refresh_qf_for_town"
+    assert job.town_filter == {"config__api_particulier__refresh": True}
