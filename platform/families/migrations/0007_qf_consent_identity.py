@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("families", "0005_qf_source_labels"),
+        ("families", "0006_importrun"),
     ]
 
     operations = [
