@@ -153,6 +153,10 @@ class Contributor:
     def periodic_jobs(self) -> list[PeriodicJob]:
         return []
 
+    def town_key_dates(self, request, now, today, services) -> list:
+        """Key dates on the town's public home (core.front_page.KeyDate)."""
+        return []
+
 
 # --- which apps take part --------------------------------------------------------------
 
@@ -295,6 +299,14 @@ def periodic_jobs(enabled_modules=None) -> list[PeriodicJob]:
             continue
         jobs.extend(dataclasses.replace(job, module=job.module or code) for job in method() or [])
     return jobs
+
+
+def town_key_dates(request, now, today, services) -> list:
+    """The key dates of the town's public home, in app order (each app sorts its own)."""
+    items = []
+    for method in contributors(request, "town_key_dates"):
+        items.extend(method(request, now, today, services) or [])
+    return items
 
 
 def grouped(entries: list[NavEntry], default: str = "Travail") -> dict[str, list[NavEntry]]:

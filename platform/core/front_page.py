@@ -1,12 +1,13 @@
 """What a town's public home shows beyond its services: its contacts (each
-once) and its next key dates (registration openings, reservation periods and
-deadlines)."""
+once) and its next key dates (`KeyDate`, contributed by the apps through their
+AppConfig's `town_key_dates`: the booking core's registration openings,
+reservation periods and deadlines, booking/front_page.py)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 _QUALIFIER = re.compile(r"\s*\([^)]*\)\s*$")  # « Espace Famille (autres lignes) »
 
@@ -41,42 +42,3 @@ def merged_contacts(contacts) -> list[ContactCard]:
 class KeyDate:
     day: date | None  # None: a standing rule (a reservation deadline)
     label: str
-
-
-def registration_date(today: date) -> KeyDate:
-    """Registrations for the next school year open on 1 May (booking's default)."""
-    from booking.rules import school_year_of
-
-    coming = school_year_of(today) + 1
-    if today.month < 5 or today.month >= 9:
-        year = today.year if today.month < 5 else today.year + 1
-        return KeyDate(date(year, 5, 1), f"Ouverture des inscriptions {coming}-{coming + 1}")
-    return KeyDate(None, f"Inscriptions {coming}-{coming + 1} ouvertes : inscrivez vos enfants")
-
-
-def key_dates(now: datetime, today: date, services) -> list[KeyDate]:
-    """The next reservation periods (opening or closing), the next registration
-    opening, then each service's reservation deadline rule."""
-    from booking.deadlines import DeadlineConfigError, describe_rule
-    from booking.models import ReservationPeriod
-    from booking.selectors import rules_for
-
-    dates: list[KeyDate] = []
-    for period in ReservationPeriod.objects.filter(closes_at__gte=now).order_by("opens_at")[:3]:
-        name = period.label or "période de réservation"
-        if period.opens_at > now:
-            dates.append(KeyDate(period.opens_at.date(), f"Ouverture des réservations : {name}"))
-        else:
-            dates.append(KeyDate(period.closes_at.date(), f"Fin des réservations : {name}"))
-    dates.append(registration_date(today))
-    dates.sort(key=lambda d: d.day or today)
-    rules: dict[str, list[str]] = {}  # one line per rule, naming its services
-    for service in services:
-        try:
-            rule = describe_rule(rules_for(service).booking)
-        except (DeadlineConfigError, TypeError):  # a service without deadlines
-            continue
-        rules.setdefault(rule, []).append(service.name)
-    for rule, names in rules.items():
-        dates.append(KeyDate(None, f"{', '.join(names)} : réservation {rule}"))
-    return dates

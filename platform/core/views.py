@@ -75,7 +75,8 @@ def town_home(request):
     space, the next key dates, news (content's tag), contacts each once."""
     from django.utils import timezone
 
-    from core.front_page import key_dates, merged_contacts
+    from core.contributions import town_key_dates
+    from core.front_page import merged_contacts
 
     modules = registry()
     services = list(Service.objects.filter(is_active=True))
@@ -86,7 +87,7 @@ def town_home(request):
         {
             "contacts": merged_contacts(Contact.objects.all()),
             "modules": [(m, [s for s in services if s.module == m.module_code]) for m in enabled],
-            "key_dates": key_dates(timezone.now(), timezone.localdate(), services),
+            "key_dates": town_key_dates(request, timezone.now(), timezone.localdate(), services),
         },
     )
 

@@ -1,4 +1,5 @@
-"""End-to-end in Chromium (Playwright): a family changes its address (applied at
+"""End-to-end in Chromium (Playwright, the shared harness of tests/browser/: its
+session `browser`): a family changes its address (applied at
 once) and its quotient familial (a request validated by staff, then visible in
 « Mes demandes » with its history).
 
@@ -20,6 +21,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from families.testing import login, make_family, make_staff
+from tests.browser.harness import launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -58,18 +60,15 @@ def town_live_server(town):
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser(town_live_server):
+    """The harness's Chromium (tests/browser/harness.py), started after this
+    module's town and live server (the session-wide one would start first)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # made by the test itself are plain synchronous reads.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
-        )
-        yield browser
-        browser.close()
+        b = launch(p)
+        yield b
+        b.close()
 
 
 def _field(page, label: str):

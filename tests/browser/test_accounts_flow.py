@@ -1,6 +1,8 @@
-"""End-to-end sign-up and sign-in in a real browser (Debian's Chromium).
+"""End-to-end sign-up and sign-in in a real browser, through the shared harness
+(tests/browser/conftest.py: Debian's Chromium, `page`, `live_town`).
 
-live_server runs against a TransactionTestCase-style database: it truncates
+The live server (under `live_town`) runs against a TransactionTestCase-style
+database: it truncates
 the public schema after each test (the towns' rows go) and never cleans the
 towns' schemas. So each test starts from freshly reset session towns, and the
 module leaves them onboarded and clean for the tests that follow.
@@ -8,21 +10,11 @@ module leaves them onboarded and clean for the tests that follow.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 from django.core import mail
 from django.db import connection
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"),
-        reason="Debian's chromium is not installed",
-    ),
-]
 
 PASSWORD = "une maison bleue adossée à la colline"
 SESSION_TOWNS = ("castres", "bondoufle")  # the root conftest's (not importable by name here)
@@ -59,36 +51,16 @@ def _session_towns_survive(django_db_blocker):
 
 
 @pytest.fixture
-def towns(live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # made here between browser steps are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def towns(live_town):
     _reset_session_towns()
     from tenants.models import Commune
 
     return {c.slug: c for c in Commune.objects.all()}
 
 
-@pytest.fixture
-def page(towns):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--headless", "--disable-gpu"],
-        )
-        context = browser.new_context(locale="fr-FR")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def _link_in_last_mail(live_server) -> str:
+def _link_in_last_mail(live_town) -> str:
     url = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
-    return live_server.url + "/" + url.split("://", 1)[1].split("/", 1)[1]
+    return live_town.url + "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def _fill_signup(page, *, email, username, key=""):
@@ -106,7 +78,7 @@ def _fill_signup(page, *, email, username, key=""):
     page.get_by_role("button", name="Créer mon espace").click()
 
 
-def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_server, towns):
+def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_town, towns):
     from django_tenants.utils import tenant_context
 
     from accounts.services import issue_activation_key
@@ -117,7 +89,7 @@ def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_server, tow
         _, key = issue_activation_key(adult=adult, issued_by=None)
     connection.set_schema_to_public()
 
-    page.goto(f"{live_server.url}/castres/compte/creer/")
+    page.goto(f"{live_town.url}/castres/compte/creer/")
     # A bad input first: the error summary takes the focus and names the field.
     _fill_signup(page, email="claire.martin@example.org", username="claire.martin", key="ABCD")
     assert page.locator("#erreurs").evaluate("el => el === document.activeElement")
@@ -125,7 +97,7 @@ def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_server, tow
     _fill_signup(page, email="claire.martin@example.org", username="claire.martin", key=key)
     page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
 
-    page.goto(_link_in_last_mail(live_server))
+    page.goto(_link_in_last_mail(live_town))
     page.get_by_role("button", name="Confirmer mon adresse").click()
     page.get_by_text("Votre adresse e-mail est confirmée").wait_for()
 
@@ -152,26 +124,26 @@ def test_castres_sign_up_with_a_key_then_sign_in_by_email(page, live_server, tow
             username="claire.b", email="claire.b@example.org", email_verified_at=timezone.now()
         )
     connection.set_schema_to_public()
-    page.goto(f"{live_server.url}/bondoufle/compte/connexion/")
+    page.goto(f"{live_town.url}/bondoufle/compte/connexion/")
     page.get_by_label("Adresse e-mail ou nom d'utilisateur").fill("claire.b")
     page.get_by_label("Mot de passe", exact=True).fill("mot-de-passe-de-test-assez-long")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(re.compile(r".*/bondoufle/mon-espace/$"))
-    me = page.request.get(f"{live_server.url}/castres/api/compte/moi/").json()
+    me = page.request.get(f"{live_town.url}/castres/api/compte/moi/").json()
     assert me["authenticated"] and me["username"] == "claire.martin"
-    me = page.request.get(f"{live_server.url}/bondoufle/api/compte/moi/").json()
+    me = page.request.get(f"{live_town.url}/bondoufle/api/compte/moi/").json()
     assert me["authenticated"] and me["username"] == "claire.b"
 
 
-def test_bondoufle_sign_up_without_key_creates_a_link_request(page, live_server, towns):
+def test_bondoufle_sign_up_without_key_creates_a_link_request(page, live_town, towns):
     from django_tenants.utils import tenant_context
 
     from demandes.models import Demande
 
-    page.goto(f"{live_server.url}/bondoufle/compte/creer/")
+    page.goto(f"{live_town.url}/bondoufle/compte/creer/")
     _fill_signup(page, email="paul.leroy@example.org", username="paul.leroy")
     page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
-    page.goto(_link_in_last_mail(live_server))
+    page.goto(_link_in_last_mail(live_town))
     page.get_by_role("button", name="Confirmer mon adresse").click()
     page.get_by_text("demande de rattachement").wait_for()
 
@@ -181,7 +153,7 @@ def test_bondoufle_sign_up_without_key_creates_a_link_request(page, live_server,
     connection.set_schema_to_public()
 
 
-def test_password_reset_end_to_end(page, live_server, towns):
+def test_password_reset_end_to_end(page, live_town, towns):
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
@@ -194,14 +166,14 @@ def test_password_reset_end_to_end(page, live_server, towns):
     connection.set_schema_to_public()
     new_password = "trois petits chats dans le jardin"
 
-    page.goto(f"{live_server.url}/castres/compte/connexion/")
+    page.goto(f"{live_town.url}/castres/compte/connexion/")
     page.get_by_role("link", name="Mot de passe oublié ?").click()
     page.get_by_label("Adresse e-mail ou nom d'utilisateur").fill("martin")
     page.get_by_role("button", name="Recevoir le lien").click()
     page.get_by_role("heading", name="Consultez votre messagerie").wait_for()
     assert "mot-de-passe-de-test" not in mail.outbox[-1].body
 
-    page.goto(_link_in_last_mail(live_server))
+    page.goto(_link_in_last_mail(live_town))
     page.get_by_label("Nouveau mot de passe", exact=True).fill(new_password)
     page.get_by_label("Confirmation du nouveau mot de passe").fill(new_password)
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
