@@ -119,6 +119,17 @@ BILLING_SETTINGS_SCHEMA = {
                 },
             },
         },
+        "reminders": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Relances des impayés, en jours après l'échéance (par défaut 15, 30, "
+            "puis transmission au Trésor public à 60)",
+            "properties": {
+                "first_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                "second_days": {"type": "integer", "minimum": 2, "maximum": 365},
+                "handover_days": {"type": "integer", "minimum": 3, "maximum": 730},
+            },
+        },
         "helios": {
             "type": "object",
             "additionalProperties": False,
@@ -302,7 +313,11 @@ class BillingConfig(ServiceModuleConfig):
         from .pes import helios_problems
 
         section = (town_config.get("module_settings") or {}).get("billing") or {}
-        problems = helios_problems(section.get("helios"))
+        from .reminders import schedule_problems
+
+        problems = helios_problems(section.get("helios")) + schedule_problems(
+            section.get("reminders")
+        )
         if problems:
             return [f"module_settings.billing.{p}" for p in problems]
         try:
@@ -420,6 +435,12 @@ class BillingConfig(ServiceModuleConfig):
                 "billing.tasks.settle_debits_for_town",
                 crontab(hour=6, minute=0),
             ),
+            # Unpaid follow-up: reminder 1, reminder 2, handover to the trésorerie.
+            PeriodicJob(
+                "billing-reminders",
+                "billing.tasks.send_reminders_for_town",
+                crontab(hour=7, minute=30),
+            ),
         ]
 
     def sync_town_rows(self, town_config) -> None:
@@ -466,6 +487,13 @@ class BillingConfig(ServiceModuleConfig):
             NavEntry("Factures", "billing:staff", order=70, area="billing"),
             NavEntry("Prélèvements", "billing:staff-debits", order=71, area="billing"),
             NavEntry("État de régie", "billing:staff-regie", order=72, area="billing"),
+            NavEntry(
+                "Impayés et relances",
+                "billing:staff-unpaid",
+                order=74,
+                area="billing",
+                description="Relances, suspensions (échéancier), transmissions au Trésor public.",
+            ),
             NavEntry(
                 "Titres Hélios (PES)",
                 "billing:staff-pes",

@@ -123,3 +123,41 @@ TEMPLATES = {
         },
     ),
 }
+
+_REMINDER_VARIABLES = {
+    **_INVOICE,
+    "invoice.period_label": "mois facturé",
+    "balance": "reste à payer (ex. « 42,50 € »)",
+    "due_date": "date d'échéance dépassée",
+    "url": "adresse de la facture sur le portail",
+}
+_REMINDER_SAMPLE = {
+    "invoice": _SAMPLE_INVOICE,
+    "balance": "42,50 €",
+    "due_date": "lundi 30 novembre 2026",
+    "url": "https://guichet-famille.fr/ville/billing/factures/1/",
+}
+TEMPLATES["billing/email/reminder.txt"] = EmailTemplate(
+    name="billing/email/reminder.txt",
+    label="Facturation — relance d'une facture impayée",
+    subject="<commune> — Rappel : facture <numéro> impayée",
+    variables={
+        **_REMINDER_VARIABLES,
+        "stage_label": "« première relance » ou « seconde relance »",
+        "how_to_pay": "comment payer (texte de la commune)",
+    },
+    sample={
+        **_REMINDER_SAMPLE,
+        "stage_label": "première relance",
+        "how_to_pay": "En ligne sur le portail, ou à la régie.",
+    },
+    required=("url",),
+)
+TEMPLATES["billing/email/handover.txt"] = EmailTemplate(
+    name="billing/email/handover.txt",
+    label="Facturation — facture impayée transmise au Trésor public",
+    subject="<commune> — facture <numéro> transmise au Trésor public",
+    variables=_REMINDER_VARIABLES,
+    sample=_REMINDER_SAMPLE,
+    required=("url",),
+)

@@ -39,6 +39,9 @@ def purge_household_billing(household_ids) -> None:
         Mandate,
         Payment,
         PaymentAttempt,
+        PesBatch,
+        PesPiece,
+        ReminderStep,
         SepaExport,
     )
 
@@ -58,6 +61,12 @@ def purge_household_billing(household_ids) -> None:
         DirectDebit.objects.filter(invoice__in=invoices).delete()
         SepaExport.objects.filter(pk__in=exports, debits__isnull=True).delete()
         InvoiceLine.objects.filter(invoice__in=invoices).delete()
+        batches = set(
+            PesPiece.objects.filter(invoice__in=invoices).values_list("batch_id", flat=True)
+        )
+        PesPiece.objects.filter(invoice__in=invoices).delete()
+        PesBatch.objects.filter(pk__in=batches, pieces__isnull=True).delete()
+        ReminderStep.objects.filter(invoice__in=invoices).delete()
         # Credit notes point at what they cancel, corrective invoices at what
         # they replace: delete them first.
         for kind in ("credit", "corrective", "invoice"):

@@ -151,6 +151,7 @@ class Invoice(models.Model):
         CANCELLED = "cancelled", "annulée par avoir"
         NOTHING_DUE = "nothing_due", "rien à payer"
         CREDIT = "credit", "avoir"
+        HANDED_OVER = "handed_over", "transmise au Trésor public"
 
     # Fields that may change after issue.
     MUTABLE_FIELDS = frozenset({"status", "amount_paid", "amount_credited", "updated_at"})
@@ -842,3 +843,48 @@ class PesPiece(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}/{self.number}"
+
+
+class ReminderStep(models.Model):
+    """A step of the unpaid follow-up taken for an invoice (once: the run's key)."""
+
+    class Stage(models.TextChoices):
+        FIRST = "reminder_1", "première relance"
+        SECOND = "reminder_2", "seconde relance"
+        HANDOVER = "handover", "transmise au Trésor public"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    done_on = models.DateField("le")
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["invoice", "done_on"]
+        verbose_name = "relance"
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "stage"], name="billing_one_step_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.stage}"
+
+
+class ReminderPause(models.Model):
+    """Reminders stopped for a household (a payment plan agreed with the régie)."""
+
+    household = models.OneToOneField(
+        "families.Household", on_delete=models.CASCADE, related_name="reminder_pause"
+    )
+    reason = models.CharField("motif", max_length=255)
+    instalments = models.TextField("échéancier convenu", blank=True)
+    until = models.DateField("jusqu'au", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "relances suspendues"
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.reason}"

@@ -37,7 +37,12 @@ PES_PIECES = Counter(
     ["town"],
 )
 
-OWING = [Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID, Invoice.Status.DIRECT_DEBIT]
+OWING = [
+    Invoice.Status.TO_PAY,
+    Invoice.Status.PARTLY_PAID,
+    Invoice.Status.DIRECT_DEBIT,
+    Invoice.Status.HANDED_OVER,
+]
 
 
 class PesNotConfigured(pes.PesError):
@@ -62,6 +67,7 @@ class BlockedFamily:
     name: str
     problems: list[str]
     civility_missing: bool
+    invoices: int = 1
 
 
 @dataclass
@@ -77,6 +83,10 @@ class Preview:
     @property
     def total(self) -> Decimal:
         return sum((p.total for p in self.pieces), Decimal("0.00"))
+
+    @property
+    def blocked_invoices(self) -> int:
+        return sum(b.invoices for b in self.blocked)
 
     @property
     def label(self) -> str:
@@ -153,7 +163,9 @@ def preview(regie_code: str, year: int, month: int) -> Preview:
         )
         problems = pes.debtor_problems(debtor)
         if problems:
-            if household.id not in blocked:
+            if household.id in blocked:
+                blocked[household.id].invoices += 1
+            else:
                 blocked[household.id] = BlockedFamily(
                     household.id,
                     debtor.family,

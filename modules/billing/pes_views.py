@@ -51,6 +51,7 @@ def home(request):
                 "count": len(data.pieces),
                 "total": euros(data.total),
                 "blocked": data.blocked,
+                "blocked_invoices": data.blocked_invoices,
                 "direct_debits": sum(1 for p in data.pieces if p.sepa is not None),
             }
         )

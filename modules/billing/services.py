@@ -680,6 +680,14 @@ def gateway_for_town():
     return gateway_from_settings(row)
 
 
+HANDED_OVER_SENTENCE = (
+    "Cette facture impayée a été transmise au Trésor public (trésorerie de la commune) "
+    "pour recouvrement : elle ne se paie plus sur le portail ni à la régie. Réglez-la auprès "
+    "de la trésorerie, en suivant l'avis qu'elle vous adressera, ou chez un buraliste agréé "
+    "avec cette facture si elle porte un code de paiement de proximité."
+)
+
+
 def online_payment_refusal(invoice: Invoice, *, now: datetime | None = None) -> str | None:
     """Why this invoice cannot be paid online now (French), or None."""
     now = now or timezone.now()
@@ -689,6 +697,8 @@ def online_payment_refusal(invoice: Invoice, *, now: datetime | None = None) -> 
         return "Cette facture a été annulée par un avoir."
     if invoice.balance <= 0:
         return "Cette facture est réglée."
+    if invoice.status == Invoice.Status.HANDED_OVER:
+        return HANDED_OVER_SENTENCE
     if invoice.status == Invoice.Status.DIRECT_DEBIT:
         debit = invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).first()
         when = f" le {day_label(debit.collection_date)}" if debit else ""

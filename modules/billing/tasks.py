@@ -66,3 +66,12 @@ def settle_debits_for_town() -> int:
     from .services import settle_direct_debits
 
     return settle_direct_debits()
+
+
+@shared_task(name="billing.tasks.send_reminders_for_town", ignore_result=True)
+def send_reminders_for_town() -> dict:
+    """Reminders and handovers due today (this town): idempotent, run daily."""
+    from .reminder_services import run_reminders
+    from .services import current_commune
+
+    return run_reminders(commune=current_commune()).steps

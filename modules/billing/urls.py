@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import config_views, fake_provider, pes_views, staff_views, views
+from . import config_views, fake_provider, pes_views, reminder_views, staff_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -69,6 +69,18 @@ urlpatterns = [
     path("gestion/prelevements/<str:day>/export/", staff_views.export_debits, name="staff-export"),
     path("gestion/fichiers/<int:pk>/", staff_views.export_file, name="staff-export-file"),
     path("gestion/prelevements/<int:pk>/rejet/", staff_views.reject_debit, name="staff-reject"),
+    # Unpaid follow-up
+    path("gestion/impayes/", reminder_views.unpaid, name="staff-unpaid"),
+    path(
+        "gestion/impayes/familles/<int:household_pk>/suspendre/",
+        reminder_views.pause,
+        name="staff-unpaid-pause",
+    ),
+    path(
+        "gestion/impayes/familles/<int:household_pk>/reprendre/",
+        reminder_views.resume,
+        name="staff-unpaid-resume",
+    ),
     # Titles for the treasury (PES V2 ORMC, Hélios)
     path("gestion/titres/", pes_views.home, name="staff-pes"),
     path("gestion/titres/constituer/", pes_views.build, name="staff-pes-build"),
