@@ -143,7 +143,7 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "sante",
-            "fiches sanitaires (santé et PAI)",
+            "fiches sanitaires, santé et PAI",
             "id_enfant",
             (
                 Column("id_enfant", "identifiant de l'enfant", required=True, max_length=64),

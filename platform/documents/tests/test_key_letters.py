@@ -3,6 +3,8 @@ household, keys stored hashed, a reprint revokes the old key, and a key read
 off a letter works at sign-up."""
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -42,6 +44,8 @@ def test_100_households_one_page_each_keys_hashed(castres, in_town):
         assert batch.households == 100 and batch.keys == 150
         reader = PdfReader(io.BytesIO(batch.pdf))
         assert len(reader.pages) == 100
+        if os.environ.get("SHOTS_DIR"):  # to look at the letters (pdftoppm)
+            (Path(os.environ["SHOTS_DIR"]) / "letters.pdf").write_bytes(batch.pdf)
         first = reader.pages[0].extract_text()
         assert "Castres" in first and "/castres/compte/creer/" in first
         # one key per representative, stored hashed only
