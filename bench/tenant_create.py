@@ -1,4 +1,6 @@
-"""Creating a town's schema: migrations vs the town template (vs django-tenants' clone_schema).
+"""Creating a town's schema: migrations vs the town template (vs django-tenants' clone_schema)
+vs the pool of prepared schemas (tenants/pool.py: one renamed), and a whole onboarding
+with and without the pool.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/guichet_bench_scale \
         .venv/bin/python bench/tenant_create.py [--towns 50] [--extra-models 80] [--methods ...]
@@ -29,7 +31,7 @@ from benchdb import bench_database_url  # noqa: E402
 os.environ["DATABASE_URL"] = bench_database_url("guichet_bench_scale")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 
-METHODS = ("migrations", "template", "clone", "onboarding")
+METHODS = ("migrations", "template", "clone", "pool", "onboarding", "onboarding_pool")
 
 
 def main():
@@ -43,7 +45,7 @@ def main():
     )
     parser.add_argument(
         "--methods",
-        default="migrations,template,clone,onboarding",
+        default="migrations,template,clone,pool,onboarding,onboarding_pool",
         help=f"comma-separated among {', '.join(METHODS)}",
     )
     args = parser.parse_args()
@@ -90,8 +92,12 @@ def main():
 
     clone = CloneSchema()
     results: dict[str, list[float]] = {}
+    from tenants import pool
+
     for method in methods:
         samples, cpu = [], []
+        # The pool is filled beforehand (the beat's job in production), untimed.
+        pool.fill_pool(args.towns if method in ("pool", "onboarding_pool") else 0)
         for i in range(args.towns):
             schema = f"bench_tc_{method[:4]}_{i}"
             # A fresh connection per town, as a web request gets (CONN_MAX_AGE=0):
@@ -100,10 +106,10 @@ def main():
             connection.close()
             backend = _backend_cpu(connection)
             t = time.perf_counter()
-            if method == "onboarding":
+            if method in ("onboarding", "onboarding_pool"):
                 from tenants.onboarding import onboard_commune
 
-                onboard_commune(config=_config(i))
+                onboard_commune(config=_config(i, method))
             else:
                 with transaction.atomic():
                     if method == "migrations":
@@ -112,6 +118,8 @@ def main():
                         template.replay(script, schema)
                     elif method == "clone":
                         clone.clone_schema(template.template_schema(), schema, "DATA")
+                    elif method == "pool":
+                        assert template.create_town_schema(schema) == "pool"
             samples.append(time.perf_counter() - t)
             cpu.append(_backend_cpu(connection) - backend)
             connection.set_schema_to_public()
@@ -136,19 +144,22 @@ def main():
     cleanup(connection)
 
 
-def _config(i):
+def _config(i, method="onboarding"):
     import yaml
 
     from tenants.config import validate
 
+    n = i + (5000 if method == "onboarding_pool" else 0)
     data = yaml.safe_load((ROOT / "tenant_configs" / "castres.yaml").read_text())
-    data.update(slug=f"bench-onb-{i}", name=f"Bench {i}", insee_code=f"9{i:04d}", aliases=[])
-    return validate(data, source=f"bench-onb-{i}")
+    data.update(slug=f"bench-onb-{n}", name=f"Bench {n}", insee_code=f"9{n:04d}", aliases=[])
+    return validate(data, source=f"bench-onb-{n}")
 
 
 def cleanup(connection):
+    from tenants import pool
     from tenants.models import Commune
 
+    pool.fill_pool(0)
     Commune.objects.filter(slug__startswith="bench-onb-").delete()
     with connection.cursor() as cursor:
         cursor.execute(

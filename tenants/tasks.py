@@ -9,3 +9,12 @@ def export_town_task(export_id: int) -> None:
     from tenants.town_export import run_export
 
     run_export(export_id)
+
+
+@shared_task(ignore_result=True)
+def fill_town_pool() -> dict:
+    """Keep the pool of prepared town schemas full (beat, every minute;
+    tenants/pool.py). Runs in the public schema."""
+    from tenants.pool import fill_pool
+
+    return fill_pool()

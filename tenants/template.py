@@ -41,6 +41,8 @@ from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists
 
+from tenants import pool  # pool imports this module back (attributes read at call time)
+
 log = logging.getLogger(__name__)
 
 # Town slugs start with a letter: no town schema can start with "_".
@@ -132,7 +134,8 @@ def save_new_town(commune: TenantMixin, *, using: str = DEFAULT_DB_ALIAS) -> str
 def create_town_schema(schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
     """Create and fill `schema_name`, from the template when it is fresh.
 
-    Returns "template", "migrations", or "existing": as django-tenants does
+    Returns "pool" (a prepared schema renamed, tenants/pool.py), "template",
+    "migrations", or "existing": as django-tenants does
     (`create_schema(check_if_exists=True)`), a schema that already exists is
     kept as it is (e.g. a town whose public rows were flushed by a live-server
     test, then onboarded again).
@@ -143,6 +146,8 @@ def create_town_schema(schema_name: str, *, using: str = DEFAULT_DB_ALIAS) -> st
     if schema_exists(schema_name, using):
         log.warning("town schema already exists, kept as is", extra={"schema": schema_name})
         return "existing"
+    if pool.take(schema_name, using=using):
+        return "pool"
     script = template_script(using=using)
     if script is not None:
         try:

@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "documents.tasks.dispatch_retention_purge",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Prepared town schemas, so onboarding a town renames one (tenants/pool.py).
+    "tenants-fill-town-pool": {
+        "task": "tenants.tasks.fill_town_pool",
+        "schedule": 60.0,
+    },
     # Waiting-list offers past their time go to the next family (booking.tasks).
     "booking-expire-waiting-offers": {
         "task": "booking.tasks.expire_waiting_offers",
@@ -245,6 +250,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The design system (ui/ui.css, ui/ui.js): platform/portal/static.
 STATICFILES_DIRS = [PLATFORM_DIR / "portal" / "static"]
+# Prepared town schemas kept ready for onboarding (tenants/pool.py; 0: none).
+TOWN_POOL_SIZE = env.int("TOWN_POOL_SIZE", default=5)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Uploaded files are stored under MEDIA_ROOT/<schema>/ (one folder per town).

@@ -15,3 +15,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # The demo's payment-provider simulator is tested (platform/paysim/tests).
 PAYMENT_SIMULATOR = env.bool("PAYMENT_SIMULATOR", default=True)
+# No pool of prepared town schemas unless a test fills one (tenants/tests/test_pool.py):
+# towns are created from the template, as the template's tests expect.
+TOWN_POOL_SIZE = 0

@@ -24,6 +24,7 @@ from tenants.migrations_runner import (
     read_town_states,
 )
 from tenants.models import Commune
+from tenants.pool import fill_pool
 
 
 class Command(BaseCommand):
@@ -140,6 +141,12 @@ class Command(BaseCommand):
 
             state = refresh_template(prune=True)
             template = f" ; modèle de commune : {state.status}"
+            if state.status == "fresh":
+                pool = fill_pool()
+                template += (
+                    f" ; réserve de schémas prêts : {pool['available']} "
+                    f"({pool['created']} créé(s), {pool['dropped']} supprimé(s))"
+                )
         if verbosity >= 1:
             migrated = outcome.migrated
             self.stdout.write(
