@@ -5,7 +5,8 @@ online-payment window is open whatever the hour) from the demo families'
 bookings (platform/booking/demo.py books them); otherwise three fictitious
 families with a month of school-restaurant bookings are created first. Then
 the older invoice of each demo household is paid at the desk and the newer
-one stays to pay online; one household pays by direct debit when the town
+one stays to pay online; the first household paid its older invoice twice
+(a credit for the régie to handle); one household pays by direct debit when the town
 offers it. The separated parents of families.demo share their child week
 about (a payer rule): each gets his own invoice at his own QF. Idempotent
 per month: a month already invoiced is left alone, and a run on a later day
@@ -96,7 +97,35 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                 pay_invoice_at_desk(
                     invoice=paid, amount=paid.balance, by=None, note="démonstration"
                 )
+            _demo_credit(year, month)
             _not_sent(started)
+
+
+def _demo_credit(year: int, month: int) -> None:
+    """The first household paid its settled invoice a second time online: a
+    credit on its account for the régie to handle (« Paiements reçus en trop »)."""
+    from .models import AccountCredit, Invoice
+
+    invoice = (
+        Invoice.objects.filter(year=year, month=month, status=Invoice.Status.PAID, total__gt=0)
+        .order_by("pk")
+        .first()
+    )
+    if invoice is None:
+        return
+    AccountCredit.objects.get_or_create(
+        provider="dummy",
+        transaction_id=f"demo-double-{invoice.number}",
+        defaults={
+            "household_id": invoice.household_id,
+            "invoice": invoice,
+            "regie_code": invoice.regie_code,
+            "regie_name": invoice.regie_name,
+            "amount": invoice.total,
+            "received_at": timezone.now() - timedelta(hours=2),
+            "test": True,
+        },
+    )
 
 
 def _no_free_text_tariffs() -> None:
