@@ -13,12 +13,15 @@ code with zxing-cpp; `for_invoice` says what an invoice shows (None: nothing).
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from . import pes
+
+logger = logging.getLogger(__name__)
 
 SENTENCE = (
     "Il est possible de régler en espèces (dans la limite de 300 €) ou en carte bancaire, "
@@ -125,14 +128,20 @@ def for_invoice(invoice, commune) -> dict | None:
         return None
     if invoice.kind == "credit" or invoice.balance <= 0 or invoice.status == "direct_debit":
         return None
-    ref = reference(
-        helios,
-        invoice_number=invoice.number,
-        exercice=invoice.invoice_date.year,
-        amount=invoice.balance,
-        due_date=invoice.due_date,
-    )
-    content = datamatrix_content(ref)
+    try:
+        ref = reference(
+            helios,
+            invoice_number=invoice.number,
+            exercice=invoice.invoice_date.year,
+            amount=invoice.balance,
+            due_date=invoice.due_date,
+        )
+        content = datamatrix_content(ref)
+    except ValueError as exc:
+        # A number without digits (an imported invoice's) or an amount out of the
+        # code's limits: the invoice still shows, without a proximity code.
+        logger.warning("Pas de code de paiement de proximité pour %s : %s", invoice.number, exc)
+        return None
     return {
         "content": content,
         "image": datamatrix_data_uri(content),

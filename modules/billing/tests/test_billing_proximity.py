@@ -139,3 +139,16 @@ def test_a_town_that_has_not_opted_in_shows_no_code(bondoufle, in_town):
     with in_town(bondoufle):
         fam = make_invoiced_family(bondoufle, last_name="Sanscode", days=2)
         assert proximity.for_invoice(fam.invoice, bondoufle) is None
+
+
+@pytest.mark.django_db
+def test_an_invoice_number_without_digits_gets_no_code(castres, in_town):
+    """An invoice number without digits (e.g. one carried over from a previous
+    portal) cannot make a Hélios debt number: the invoice shows without the
+    proximity code instead of failing (the isolation matrix's « F-alpha » gave a 500)."""
+    with in_town(castres):
+        fam = make_invoiced_family(castres, last_name="Sanschiffre", days=2)
+        invoice = fam.invoice
+        assert proximity.for_invoice(invoice, castres) is not None
+        invoice.number = "F-alpha"  # not saved: invoices are immutable
+        assert proximity.for_invoice(invoice, castres) is None
