@@ -41,13 +41,18 @@ print("created", Commune.objects.exclude(schema_name="public").count())
 
 @pytest.fixture
 def database():
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)
-    name = f"{base[1]}_migrate"
-    admin = f"{base[0]}/postgres"
+    # Every connection setting of the database in use, embedded server (socket
+    # directory in the URL's query) included: never a URL cut at its last « / ».
+    from django.db import connection
+
+    from portal.embedded_db import database_url
+
+    name = f"{connection.settings_dict['NAME']}_migrate"
+    admin = database_url(connection.settings_dict, "postgres")
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
-    yield f"{base[0]}/{name}"
+    yield database_url(connection.settings_dict, name)
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

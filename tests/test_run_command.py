@@ -234,10 +234,19 @@ def test_links_written_outside_a_request_use_the_port_the_demo_serves_on():
 
 @pytest.mark.slow
 def test_run_command_gives_a_working_demo_on_any_date(tmp_path):
-    today = date.today()
+    from booking.holidays_fr import SchoolHolidays
+
+    # 31 December at 23:30, then 14 July: this year's, or, with the session's
+    # clock moved past the published school calendar (vacances-scolaires-france
+    # knows the holidays up to the last published summer; beyond it no day is
+    # bookable, by design: booking/holidays_fr.py), the latest year it covers.
+    known_until = SchoolHolidays.for_zone("C").known_until
+    year = date.today().year
+    while date(year + 1, 7, 14) > known_until:
+        year -= 1
     moments = (
-        (date(today.year, 12, 31), f"{today.year}-12-31T23:30"),
-        (date(today.year + 1, 7, 14), f"{today.year + 1}-07-14T10:00"),
+        (date(year, 12, 31), f"{year}-12-31T23:30"),
+        (date(year + 1, 7, 14), f"{year + 1}-07-14T10:00"),
     )
     pgdata = tmp_path / "pgdata"
     try:
