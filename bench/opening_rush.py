@@ -2,6 +2,7 @@
 
     python bench/opening_rush.py [--families 2500] [--places 300] [--days 5]
                                  [--concurrency 64] [--workers 4]
+                                 [--signins 500] [--compare GIT_REF]
                                  [--database guichet_bench_rush] [--json]
 
 What it does (its own database, DATABASE_URL's server, database `--database`,
@@ -19,6 +20,24 @@ dropped and created again):
 4. runs the same SQL transaction (5 × conditional UPDATE of the day's counter +
    INSERT of the booking, in one transaction) under pgbench as the ceiling, and
    prints the ratio (`--pgbench-seconds 0`: skipped).
+
+Issue #19 additions:
+- accepted submissions (200: the whole session booked, one transaction of
+  UPDATE + INSERT per day) and refusals (409: a day full, nothing written) are
+  counted apart, and the accepted ones are compared with pgbench running that
+  same accepted-booking transaction;
+- `--signins N`: before the rush, N of the families sign in for real through
+  the sign-in page (GET for the CSRF token, POST of the password: Django's
+  PBKDF2, the production hasher, 1,000,000 iterations), N at a time over
+  `--concurrency` connections: sign-ins/s, per core, latency; plus the
+  hasher's own speed in this process (hashes/s on one core);
+- `--compare GIT_REF`: the same rush is served first by the code of GIT_REF
+  (checked out in a temporary git worktree), then by the current code, on the
+  same database reset in between, in the same run: the machine's load weighs
+  on both;
+- the load generator's own CPU time is printed (it shares the machine);
+- the SQL statements of one accepted submission are listed (in-process, the
+  API view called through Django's test client on the same database).
 
 `--json` ends the output with one line `RESULT {...}` (the figures, for the
 smoke test tests/test_load_smoke.py). The database is dropped at the end
@@ -106,7 +125,7 @@ def admin_connect():
     return psycopg.connect(database_url("postgres"), autocommit=True)
 
 
-def setup(db_name: str, families: int, places: int, ndays: int) -> dict:
+def setup(db_name: str, families: int, places: int, ndays: int, *, passwords: int = 0) -> dict:
     """A fresh database with Castres onboarded from its YAML, then populate()."""
     os.environ.update(server_env(database_url(db_name)))
     import django
@@ -123,13 +142,18 @@ def setup(db_name: str, families: int, places: int, ndays: int) -> dict:
     from tenants.onboarding import onboard_files
 
     [result] = onboard_files([settings.TENANT_CONFIGS_DIR / "castres.yaml"])
-    info = populate(result.commune, families, places, ndays)
+    info = populate(result.commune, families, places, ndays, passwords=passwords)
     info["database_url"] = database_url(db_name)
     connection.close()
     return info
 
 
-def populate(commune, families: int, places: int, ndays: int, *, ceiling: bool = True) -> dict:
+PASSWORD = "une rentrée au centre de loisirs"  # every bench family's password (bench only)
+
+
+def populate(
+    commune, families: int, places: int, ndays: int, *, ceiling: bool = True, passwords: int = 0
+) -> dict:
     """In `commune` (which must have every module on): a summer ALSH session of
     `ndays` days two months ahead with `places` places a day, N families with
     one registered child and a signed-in session each, and (`ceiling`) the
@@ -166,9 +190,20 @@ def populate(commune, families: int, places: int, ndays: int, *, ceiling: bool =
                     [DaySlot(activity=pg, day=d, capacity=10**9) for d in days]
                 )
             ]
+        from django.contrib.auth.hashers import make_password
+
+        # The first `passwords` families sign in for real (bench --signins): one
+        # hash made once (same password, same salt: a valid PBKDF2 hash each).
+        hashed = make_password(PASSWORD) if passwords else "!"
         users = User.objects.bulk_create(
             [
-                User(username=f"rush{i}", email=f"rush{i}@example.org", password="!", role="family")
+                User(
+                    username=f"rush{i}",
+                    email=f"rush{i}@example.org",
+                    password=hashed if i < passwords else "!",
+                    role="family",
+                    is_active=True,
+                )
                 for i in range(families)
             ]
         )
@@ -245,10 +280,17 @@ def free_port() -> int:
 
 
 def serve(
-    workers: int, port: int, *, db_url: str, town: str = "castres", start_timeout: float = 90
+    workers: int,
+    port: int,
+    *,
+    db_url: str,
+    town: str = "castres",
+    start_timeout: float = 90,
+    root: Path = ROOT,
 ) -> subprocess.Popen:
-    """gunicorn (sync workers) on 127.0.0.1:port, once it answers for `town`."""
-    env = {**os.environ, **server_env(db_url), "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"}
+    """gunicorn (sync workers) on 127.0.0.1:port, once it answers for `town`;
+    `root`: the source tree served (another commit's worktree for --compare)."""
+    env = {**os.environ, **server_env(db_url), "PYTHONPATH": f"{root}:{root / 'platform'}"}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -268,7 +310,7 @@ def serve(
             "--timeout",
             "120",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         start_new_session=True,
     )
@@ -301,7 +343,7 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
     csrf = secrets.token_hex(16)
     work = list(range(len(info["children"])))
     lock = threading.Lock()
-    latencies, statuses, last_ok = [], {}, [0.0]
+    latencies, codes, statuses, last_ok = [], [], {}, [0.0]
     go = threading.Event()
 
     def worker():
@@ -345,6 +387,7 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
             elapsed = finished - started
             with lock:
                 latencies.append(elapsed)
+                codes.append(status)
                 statuses[status] = statuses.get(status, 0) + 1
                 if status == 200:
                     last_ok[0] = max(last_ok[0], finished)
@@ -360,9 +403,150 @@ def rush(info: dict, port: int, concurrency: int) -> dict:
     return {
         "seconds": time.perf_counter() - started,
         "latencies": latencies,
+        "codes": codes,
         "statuses": statuses,
         "sellout": (last_ok[0] - started) if last_ok[0] else None,
     }
+
+
+def signin_storm(info: dict, port: int, concurrency: int, n: int) -> dict:
+    """The first `n` families sign in for real, `concurrency` at a time: POST
+    of the sign-in form (the password checked by the production hasher). Each
+    family's new session replaces the one written by populate()."""
+    csrf = secrets.token_hex(16)
+    work = list(range(n))
+    lock = threading.Lock()
+    latencies, statuses = [], {}
+    path = f"/{info['slug']}/compte/connexion/"
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        while True:
+            with lock:
+                if not work:
+                    break
+                i = work.pop()
+            body = urllib.parse.urlencode(
+                {"identifier": f"rush{i}", "password": PASSWORD, "csrfmiddlewaretoken": csrf}
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf}",
+            }
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body, headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                cookies = response.headers.get_all("Set-Cookie") or []
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                status, cookies = 599, []
+            elapsed = time.perf_counter() - started
+            session = next(
+                (c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("sessionid=")),
+                None,
+            )
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 302 and session:
+                    info["sessions"][i] = session
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(min(concurrency, n))]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    lat = [x * 1000 for x in latencies]
+    signed = statuses.get(302, 0)
+    return {
+        "signins": n,
+        "signed_in": signed,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(seconds, 2),
+        "per_s": round(signed / seconds, 2),
+        "per_s_per_core": round(signed / seconds / (os.cpu_count() or 1), 2),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p95_ms": round(pct(lat, 95), 1),
+    }
+
+
+def hasher_speed(rounds: int = 3) -> float:
+    """Password hashes a second on ONE core, in this process (production hasher)."""
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = get_hasher()
+    started = time.process_time()
+    for _ in range(rounds):
+        hasher.encode(PASSWORD, hasher.salt())
+    return rounds / (time.process_time() - started)
+
+
+def reset(info: dict) -> None:
+    """Back to before the rush: no booking, counters at 0, no receipts or e-mails."""
+    import psycopg
+
+    schema = info["schema"]
+    with psycopg.connect(info["database_url"], autocommit=True) as c:
+        c.execute(
+            f'DELETE FROM "{schema}".booking_booking WHERE slot_id IN '
+            f'(SELECT id FROM "{schema}".booking_dayslot WHERE activity_id = %s)',
+            [info["activity"]],
+        )
+        c.execute(
+            f'UPDATE "{schema}".booking_dayslot SET booked = 0 WHERE activity_id = %s',
+            [info["activity"]],
+        )
+        c.execute(f'DELETE FROM "{schema}".booking_changeset')
+        c.execute(f'DELETE FROM "{schema}".notifications_outboxmessage')
+
+
+def statements_of_one_submission(info: dict) -> list[str]:
+    """The SQL of ONE accepted submission through the whole Django stack (test
+    client, in this process), on a day slot of its own: what the server runs."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_tenants.utils import schema_context
+
+    from booking.models import DaySlot
+
+    with schema_context(info["schema"]):
+        slots = list(DaySlot.objects.filter(activity_id=info["activity"]).order_by("day"))
+        for s in slots:
+            s.capacity += 1
+            s.save(update_fields=["capacity"])
+    i = len(info["children"]) - 1
+    client = Client()
+    client.cookies["sessionid"] = info["sessions"][i]
+    body = json.dumps(
+        {
+            "service": "alsh-vacances",
+            "changes": [
+                {"child": info["children"][i], "activity": info["activity"], "day": d}
+                | {"action": "book"}
+                for d in info["days"]
+            ],
+        }
+    )
+    url = f"/{info['slug']}/api/alsh/reservations/"
+    client.post(url, body, content_type="application/json")  # warm caches (town, rules)
+    reset(info)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 200, response.content[:500]
+    reset(info)
+    with schema_context(info["schema"]):
+        for s in slots:
+            DaySlot.objects.filter(pk=s.pk).update(capacity=s.capacity - 1)
+    connection.close()
+    return [" ".join(q["sql"].split())[:140] for q in ctx.captured_queries]
 
 
 def count_overbooked(info: dict) -> tuple[int, int, int]:
@@ -442,6 +626,10 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="0: no pgbench")
     parser.add_argument("--database", default="guichet_bench_rush")
+    parser.add_argument("--signins", type=int, default=0, help="families signing in for real")
+    parser.add_argument(
+        "--compare", metavar="GIT_REF", help="serve GIT_REF's code too, first, in the same run"
+    )
     parser.add_argument("--json", action="store_true", help="end with a line RESULT {...}")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -456,61 +644,170 @@ def main():
 
 def measure(args, port: int) -> None:
     t0 = time.perf_counter()
-    info = setup(args.database, args.families, args.places, args.days)
+    print(f"uptime before: {uptime()}")
+    info = setup(args.database, args.families, args.places, args.days, passwords=args.signins)
     print(
         f"setup: {args.families} families, {args.days} days x {args.places} places; "
         f"Castres with modules {', '.join(info['modules'])} ({time.perf_counter() - t0:.1f} s)"
     )
-    result = rush_and_count(info, workers=args.workers, port=port, concurrency=args.concurrency)
-    print(
-        f"gunicorn: {args.workers} sync workers; {args.concurrency} concurrent families; "
-        f"{result['seconds']:.2f} s"
-    )
-    print(f"responses: {result['statuses']}")
-    print(
-        f"successful bookings: {result['booked']} in {result['sellout_s']:.2f} s until sold out "
-        f"({result['bookings_per_s']:.1f} bookings/s); submissions: "
-        f"{result['submissions_per_s']:.1f}/s (accepted or refused as full)"
-    )
-    print(
-        f"latency ms: p50 {result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f}  "
-        f"p99 {result['p99_ms']:.1f}  mean {result['mean_ms']:.1f}"
-    )
-    print(
-        f"5xx: {result['errors_5xx']}   overbooked places: {result['overbooked']}   "
-        f"counter drift: {result['counter_drift']}"
-    )
+    statements = statements_of_one_submission(info)
+    print(f"SQL of one accepted submission (current code, whole stack): {len(statements)}")
+    for i, sql in enumerate(statements, 1):
+        print(f"  {i:2}. {sql}")
+    if args.signins:
+        print(f"password hasher alone: {hasher_speed():.2f} hashes/s on one core")
+    trees = [("current", ROOT)]
+    old_tree = None
+    if args.compare:
+        old_tree = Path(tempfile.mkdtemp(prefix="rush-old-")) / "tree"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.compare],
+            check=True,
+            capture_output=True,
+        )
+        trees.insert(0, (args.compare, old_tree))
+    results = {}
+    try:
+        for label, root in trees:
+            reset(info)
+            print(f"--- serving {label} ({root}); uptime: {uptime()}")
+            result = rush_and_count(
+                info,
+                workers=args.workers,
+                port=port,
+                concurrency=args.concurrency,
+                root=root,
+                signins=args.signins,
+            )
+            results[label] = result
+            report(label, result, args)
+    finally:
+        if old_tree is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
+                check=False,
+                capture_output=True,
+            )
     if args.pgbench_seconds:
-        tps = pgbench(info, args.concurrency, args.pgbench_seconds, args.database)
+        best = (0.0, 0)
+        for clients in sorted({4, 8, 16, args.concurrency}):
+            tps = pgbench(info, clients, args.pgbench_seconds, args.database)
+            print(f"pgbench, same accepted-booking transaction, {clients} clients: {tps:.1f} tx/s")
+            best = max(best, (tps, clients))
+        tps, clients = best
         print(
-            f"pgbench ceiling (same transaction, {args.days} days, {args.concurrency} clients): "
-            f"{tps:.1f} transactions/s = {tps * args.days:.1f} bookings/s"
+            f"pgbench best: {tps:.1f} transactions/s at {clients} clients "
+            f"= {tps * args.days:.1f} bookings/s"
         )
-        print(
-            f"ratio app/pgbench: submissions {result['submissions_per_s'] / tps:.2%}; "
-            "successful bookings/s vs ceiling bookings/s "
-            f"{result['bookings_per_s'] / (tps * args.days):.2%}"
-        )
-        result["pgbench_tps"] = round(tps, 1)
-    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+        for label, result in results.items():
+            print(
+                f"{label}: accepted submissions/s {result['accepted_per_s']:.1f} = "
+                f"{result['accepted_per_s'] / tps:.1%} of pgbench's best "
+                f"(all submissions incl. refusals: {result['submissions_per_s'] / tps:.1%})"
+            )
+            result["pgbench_tps"] = round(tps, 1)
+            result["pgbench_clients"] = clients
+    if len(results) == 2:
+        (old_label, old), (new_label, new) = results.items()
+        print("side by side (same run, same database, same settings):")
+        for key in (
+            "accepted",
+            "refused_full",
+            "accepted_per_s",
+            "submissions_per_s",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "accepted_p95_ms",
+            "refused_p95_ms",
+            "errors_5xx",
+            "overbooked",
+            "counter_drift",
+            "client_cpu_s",
+        ):
+            print(f"  {key:18} {old_label:>12}: {old[key]!s:>9}   {new_label}: {new[key]!s:>9}")
+        if old.get("signin") and new.get("signin"):
+            for key in ("per_s", "per_s_per_core", "p50_ms", "p95_ms"):
+                print(
+                    f"  signin {key:11} {old_label:>12}: {old['signin'][key]!s:>9}   "
+                    f"{new_label}: {new['signin'][key]!s:>9}"
+                )
+    print(f"uptime after: {uptime()}")
+    result = results["current"]
+    result["statements"] = len(statements)
+    if len(results) == 2:
+        result["compared"] = results[args.compare]
     if args.json:
         print("RESULT " + json.dumps(result))
-    if result["overbooked"]:
+    if any(r["overbooked"] for r in results.values()):
         raise SystemExit("OVERBOOKED")
 
 
-def rush_and_count(info: dict, *, workers: int, port: int, concurrency: int) -> dict:
-    """Serve, rush, stop; then the figures, with the invariants counted from
-    the database (overbooked places, counter drift)."""
-    server = serve(workers, port, db_url=info["database_url"], town=info["slug"])
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def report(label: str, result: dict, args) -> None:
+    if result.get("signin"):
+        st = result["signin"]
+        print(
+            f"[{label}] sign-in storm: {st['signed_in']}/{st['signins']} signed in "
+            f"{st['statuses']} in {st['seconds']:.1f} s = {st['per_s']:.2f}/s "
+            f"({st['per_s_per_core']:.2f}/s per core); p50 {st['p50_ms']:.0f} ms, "
+            f"p95 {st['p95_ms']:.0f} ms"
+        )
+    print(
+        f"[{label}] gunicorn: {args.workers} sync workers; {args.concurrency} concurrent "
+        f"families; {result['seconds']:.2f} s; responses {result['statuses']}"
+    )
+    print(
+        f"[{label}] accepted: {result['accepted']} submissions ({result['booked']} bookings) in "
+        f"{result['sellout_s']:.2f} s until sold out = {result['accepted_per_s']:.1f} "
+        f"accepted submissions/s; refused as full: {result['refused_full']}; all "
+        f"submissions {result['submissions_per_s']:.1f}/s"
+    )
+    print(
+        f"[{label}] latency ms: p50 {result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f}  "
+        f"p99 {result['p99_ms']:.1f}; accepted p95 {result['accepted_p95_ms']}, "
+        f"refused p95 {result['refused_p95_ms']}"
+    )
+    print(
+        f"[{label}] 5xx: {result['errors_5xx']}   overbooked places: {result['overbooked']}   "
+        f"counter drift: {result['counter_drift']}   load generator CPU: "
+        f"{result['client_cpu_s']} s"
+    )
+
+
+def rush_and_count(
+    info: dict, *, workers: int, port: int, concurrency: int, root: Path = ROOT, signins: int = 0
+) -> dict:
+    """Serve, (sign-in storm), rush, stop; then the figures, with the
+    invariants counted from the database (overbooked places, counter drift)."""
+    server = serve(workers, port, db_url=info["database_url"], town=info["slug"], root=root)
+    cpu0 = time.process_time()
     try:
+        storm = signin_storm(info, port, concurrency, signins) if signins else None
         run = rush(info, port, concurrency)
     finally:
         stop(server)
+    client_cpu = time.process_time() - cpu0
     overbooked, drift, booked = count_overbooked(info)
     lat = [x * 1000 for x in run["latencies"]]
+    ok_lat = [x * 1000 for x, st in zip(run["latencies"], run["codes"], strict=True) if st == 200]
+    no_lat = [x * 1000 for x, st in zip(run["latencies"], run["codes"], strict=True) if st == 409]
     sellout = run["sellout"] or run["seconds"]
+    accepted = run["statuses"].get(200, 0)
     return {
+        "root": str(root),
+        "accepted": accepted,
+        "refused_full": run["statuses"].get(409, 0),
+        "accepted_per_s": round(accepted / sellout, 1),
+        "accepted_p50_ms": round(pct(ok_lat, 50), 1) if ok_lat else None,
+        "accepted_p95_ms": round(pct(ok_lat, 95), 1) if ok_lat else None,
+        "refused_p50_ms": round(pct(no_lat, 50), 1) if no_lat else None,
+        "refused_p95_ms": round(pct(no_lat, 95), 1) if no_lat else None,
+        "client_cpu_s": round(client_cpu, 1),
+        "signin": storm,
         "modules": info["modules"],
         "families": len(info["children"]),
         "days": len(info["days"]),

@@ -51,6 +51,14 @@ OTP_OPEN_VIEWS = frozenset(
 )
 
 
+def account_free(view):
+    """Mark a view that reads no account (a public page built from cookies and
+    Redis only, such as an opening's queue status): the second-factor check
+    does not load the session's user for it, so it costs no database query."""
+    view.account_free = True
+    return view
+
+
 class SecondFactorMiddleware:
     """Town staff and operators signed in with a password only reach the
     second-factor pages: every other page and API answer waits for the code
@@ -65,6 +73,8 @@ class SecondFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(request, "commune", None) is None:
             return None  # the platform's pages: the public admin is an OTPAdminSite
+        if getattr(view_func, "account_free", False):
+            return None  # shows nothing of any account
         user = request.user
         if not user.is_authenticated or not user.needs_second_factor or user.is_verified():
             return None

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
 from booking import grid as grids
+from booking import waiting_room
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import change_list
 from booking.french import PARIS
@@ -191,6 +192,19 @@ class ReservationsView(APIView):
             return problem(400, "500 modifications au plus par envoi.")
         children = grids.family_children(request.user)
         household = children[0].household if children else None
+        started = waiting_room.monotonic()
+        opening, refusal = waiting_room.gate(
+            request, [service], household.pk if household else None
+        )
+        if refusal is not None:  # the opening's waiting room: nothing is read or saved
+            response = problem(
+                refusal.status,
+                refusal.detail,
+                title="File d'attente de l'ouverture",
+                queue=request.build_absolute_uri(refusal.queue_url),
+            )
+            response["Retry-After"] = "30" if refusal.status == 429 else "120"
+            return response
         try:
             result = apply_changes(
                 children={c.pk: c for c in children},
@@ -224,6 +238,8 @@ class ReservationsView(APIView):
                 "Le service est très sollicité : rien n'a été enregistré, "
                 "réessayez dans un instant.",
             )
+        finally:
+            waiting_room.record_service(opening, started)
         return Response(
             {
                 "booked": [_row(b) for b in result.booked],

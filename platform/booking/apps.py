@@ -17,3 +17,22 @@ class BookingConfig(BookingCoreContributions, AppConfig):
         from booking.registrations import register_demande_kind
 
         register_demande_kind()
+        self._watch_town_data()
+
+    def _watch_town_data(self) -> None:
+        """Periods and closures are cached per process (selectors.town_data):
+        any change to them, through any path, invalidates every copy."""
+        from django.core.signals import request_finished
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from booking import selectors
+        from booking.models import Closure, ReservationPeriod
+
+        for model in (ReservationPeriod, Closure):
+            uid = f"booking-town-data-{model.__name__}"
+            post_save.connect(selectors.booking_data_changed, sender=model, dispatch_uid=uid)
+            post_delete.connect(selectors.booking_data_changed, sender=model, dispatch_uid=uid)
+            m2m_changed.connect(
+                selectors.booking_data_changed, sender=model.services.through, dispatch_uid=uid
+            )
+        request_finished.connect(selectors.end_of_request, dispatch_uid="booking-town-data-end")

@@ -211,6 +211,12 @@ def confirm_basket(
     return outcomes
 
 
+def services_of(changes: Iterable[Change]) -> list:
+    """The services the basket's days belong to (one query)."""
+    activities = Activity.objects.filter(pk__in={c.activity_id for c in changes})
+    return list({a.service_id: a.service for a in activities.select_related("service")}.values())
+
+
 def remaining(basket: Iterable[Change], outcomes: Iterable[ServiceOutcome]) -> list[Change]:
     """What stays in the basket after confirming: the refused services' changes."""
     done = {c for o in outcomes if o.ok for c in o.changes}

@@ -30,8 +30,11 @@ from booking.services import (
     _join_waiting_list,
     _take_place,
     count_bookings,
+    give_back_places,
     hand_over_place,
+    insert_bookings,
     portal_url,
+    take_places,
 )
 
 
@@ -84,18 +87,22 @@ class ChangesApplied:
         return len(self.booked) + len(self.cancelled) + len(self.waiting)
 
 
-def _resident(child, memo: dict) -> bool | None:
-    """Does the child's household live in the town (residence rules)? Once per household."""
-    from django.db import connection
+@dataclass(frozen=True)
+class _Facts:
+    """The rows a submission is checked against, read in bulk before any write."""
 
-    from booking.rules import is_resident
-    from families.models import Household
+    activities: dict[int, Activity]
+    slots: dict[tuple[int, object], DaySlot]  # (activity id, day) -> slot
+    live: dict[tuple[int, int], Booking]  # (child id, slot id) -> live booking
+    registrations: dict[tuple[int, int], str]  # (child id, school year) -> status
 
-    if child.household_id not in memo:
-        city = Household.objects.filter(pk=child.household_id).values_list("city", flat=True)
-        city = city.first()
-        memo[child.household_id] = is_resident(city or "", connection.tenant.name)
-    return memo[child.household_id]
+
+@dataclass(frozen=True)
+class _Step:
+    change: Change
+    slot: DaySlot
+    booking: Booking | None  # the live booking a cancellation ends
+    wait: bool  # straight to the waiting list (the day was full when checked)
 
 
 @transaction.atomic
@@ -111,120 +118,188 @@ def apply_changes(
     staff: bool = False,
 ) -> ChangesApplied:
     """Apply `changes` for `children` (id -> Child, ALREADY scoped to the
-    family by the caller) on `service`'s activities, or raise ChangesRefused."""
+    family by the caller) on `service`'s activities, or raise ChangesRefused.
+
+    Four steps: read the facts (3 queries), check every change against the
+    rules (no query: the town's periods and calendar come from the process
+    cache), write (a submission that only books: ONE conditional UPDATE of
+    the days' counters and ONE INSERT of the bookings), then the receipt."""
     now = now or timezone.now()
     changes = sorted(set(changes), key=lambda c: (c.activity_id, c.day, c.child_id, c.action))
     result = ChangesApplied()
     if not changes:
         return result
-    activities = {
-        a.pk: a
-        for a in Activity.objects.filter(
-            service=service, is_active=True, pk__in={c.activity_id for c in changes}
-        ).select_related("service")
-    }
+    facts = _read_facts(children, service, changes)
+    plan, errors = _check(
+        changes, children, service, facts, result, now=now, staff=staff, wait=join_waiting_list
+    )
+    if not errors:
+        if all(step.change.action is Action.BOOK for step in plan):
+            errors = _book_all(plan, children, user, result, join_waiting_list)
+        else:
+            errors = _apply_in_order(plan, children, user, result, now, join_waiting_list)
+    if errors:
+        _count_refused(service, errors)
+        raise ChangesRefused(errors)  # rolls back every place taken above
+    count_bookings(service.module, ok=len(result.booked), waiting=len(result.waiting))
+    count_bookings(service.module, action="cancelled", ok=len(result.cancelled))
+    if household is not None and result.count:
+        lines = _lines(result, children)
+        result.changeset = ChangeSet.objects.create(
+            household=household, submitted_by=user, summary=lines
+        )
+        _acknowledge(result.changeset, service, user, lines)
+    return result
+
+
+def _read_facts(children, service, changes: list[Change]) -> _Facts:
+    """The activities and their day slots (one query; the activities alone
+    only when a change names a day without any slot), the children's live
+    bookings on those days and their registrations (one query each)."""
+    activity_ids = {c.activity_id for c in changes}
     days = {c.day for c in changes}
-    slots = {
-        (s.activity_id, s.day): s
-        for s in DaySlot.objects.filter(
-            activity__in=list(activities.values()), day__in=days
-        ).select_related("activity__service")
-    }
+    slots, activities = {}, {}
+    for slot in DaySlot.objects.filter(
+        activity__service=service,
+        activity__is_active=True,
+        activity_id__in=activity_ids,
+        day__in=days,
+    ).select_related("activity"):
+        slot.activity.service = service  # the same row: no query for slot.activity.service
+        activities.setdefault(slot.activity_id, slot.activity)
+        slots[(slot.activity_id, slot.day)] = slot
+    if activity_ids - set(activities):
+        for activity in Activity.objects.filter(
+            service=service, is_active=True, pk__in=activity_ids - set(activities)
+        ):
+            activity.service = service
+            activities[activity.pk] = activity
     live = {
         (b.child_id, b.slot_id): b
         for b in Booking.objects.filter(
             child_id__in=list(children), slot__in=list(slots.values()), status=Booking.Status.BOOKED
         )
     }
-    registrations = _registrations(children, service, days)
-    rules = selectors.rules_for(service)
-    windows = selectors.windows_for(service)
-    calendar = selectors.town_calendar()
-    holidays = selectors.public_holidays()
+    return _Facts(activities, slots, live, _registrations(children, service, days))
 
+
+def _check(
+    changes, children, service, facts: _Facts, result: ChangesApplied, *, now, staff, wait
+) -> tuple[list[_Step], list[ChangeError]]:
+    """Every change against the rules, before any write: the plan, in
+    (activity, day) order, or the errors. Changes already in the wanted state
+    are counted in `result.unchanged`."""
+    rules = selectors.rules_for(service)
+    town = selectors.town_data()
+    windows = town.windows_for(service)
     residence: dict[int, bool | None] = {}
     errors: list[ChangeError] = []
-    plan: list[tuple[Change, DaySlot, Booking | None, bool]] = []  # (change, slot, live, wait)
+    plan: list[_Step] = []
     for ch in changes:
         child = children.get(ch.child_id)
         who = f"{child.first_name}, {format_date(ch.day)}" if child else format_date(ch.day)
-        activity = activities.get(ch.activity_id)
+        activity = facts.activities.get(ch.activity_id)
         if child is None or activity is None:
             errors.append(ChangeError(ch, f"{who} : enfant ou activité inconnus.", "unknown"))
             continue
-        slot = slots.get((activity.pk, ch.day))
-        booking = live.get((child.pk, slot.pk)) if slot else None
-        if (
-            ch.action is Action.BOOK
-            and booking is not None
-            or (ch.action is Action.CANCEL and booking is None)
-        ):
+        slot = facts.slots.get((activity.pk, ch.day))
+        booking = facts.live.get((child.pk, slot.pk)) if slot else None
+        if (ch.action is Action.BOOK) == (booking is not None):
             result.unchanged += 1  # already in the wanted state
             continue
         if slot is None:
             errors.append(ChangeError(ch, f"{who} : pas d'accueil ce jour-là."))
             continue
-        wait = False
-        if not staff:
-            problem = None
-            if ch.action is Action.BOOK:
-                problem = _registration_problem(
-                    registrations, child, ch.day
-                ) or eligibility_problem(
-                    activity_eligibility(activity),
-                    birth_date=child.birth_date,
-                    school_level=getattr(child, "school_class", ""),
-                    on=ch.day,
-                    resident=_resident(child, residence),
-                )
-            if problem:
-                errors.append(ChangeError(ch, f"{who} : {problem}."))
-                continue
-            state = evaluate_cell(
-                day=ch.day,
-                now=now,
-                rules=rules,
-                booked=ch.action is Action.CANCEL,
-                session_start=selectors.session_start_for(rules, ch.day, calendar, service.code),
-                windows=windows,
-                full=slot.booked >= slot.capacity,
-                service=service.code,
-                holidays=holidays,
+        if staff:
+            plan.append(_Step(ch, slot, booking, False))
+            continue
+        problem = None
+        if ch.action is Action.BOOK:
+            problem = _registration_problem(
+                facts.registrations, child, ch.day
+            ) or eligibility_problem(
+                activity_eligibility(activity),
+                birth_date=child.birth_date,
+                school_level=getattr(child, "school_class", ""),
+                on=ch.day,
+                resident=_resident(child, residence),
             )
-            allowed = state.can_cancel if ch.action is Action.CANCEL else state.can_book
-            if not allowed and state.waiting_list:
-                if not join_waiting_list:
-                    errors.append(
-                        ChangeError(ch, f"{who} : complet — liste d'attente possible.", "full")
-                    )
-                    continue
-                wait = True
-            elif not allowed:
-                errors.append(ChangeError(ch, f"{who} : {state.explanation}."))
+        if problem:
+            errors.append(ChangeError(ch, f"{who} : {problem}."))
+            continue
+        state = evaluate_cell(
+            day=ch.day,
+            now=now,
+            rules=rules,
+            booked=ch.action is Action.CANCEL,
+            session_start=selectors.session_start_for(rules, ch.day, town.calendar, service.code),
+            windows=windows,
+            full=slot.booked >= slot.capacity,
+            service=service.code,
+            holidays=town.holidays,
+        )
+        allowed = state.can_cancel if ch.action is Action.CANCEL else state.can_book
+        if not allowed and state.waiting_list:
+            if not wait:
+                errors.append(
+                    ChangeError(ch, f"{who} : complet — liste d'attente possible.", "full")
+                )
                 continue
-        plan.append((ch, slot, booking, wait))
-    if errors:
-        _count_refused(service, errors)
-        raise ChangesRefused(errors)
+            plan.append(_Step(ch, slot, booking, True))
+        elif not allowed:
+            errors.append(ChangeError(ch, f"{who} : {state.explanation}."))
+        else:
+            plan.append(_Step(ch, slot, booking, False))
+    return plan, errors
 
-    for ch, slot, booking, wait in plan:  # already in (activity, day) order
+
+def _full(ch: Change, child) -> ChangeError:
+    return ChangeError(
+        ch,
+        f"{child.first_name}, {format_date(ch.day)} : complet — liste d'attente possible.",
+        "full",
+    )
+
+
+def _book_all(plan, children, user, result, join_waiting_list) -> list[ChangeError]:
+    """A submission that only books: every place in ONE conditional UPDATE
+    (rows locked in (activity, day) order), every booking in ONE INSERT."""
+    to_take = [step for step in plan if not step.wait]
+    taken = take_places([step.slot.pk for step in to_take])
+    errors = []
+    rows = []
+    for step in to_take:
+        if step.slot.pk in taken:
+            rows.append(
+                Booking(slot=step.slot, child=children[step.change.child_id], created_by=user)
+            )
+        elif not join_waiting_list:  # taken by another family since the check
+            errors.append(_full(step.change, children[step.change.child_id]))
+    if errors:
+        return errors  # the caller's refusal rolls the places back
+    saved = insert_bookings(rows)
+    result.booked.extend(saved)
+    done = {(b.slot_id, b.child_id) for b in saved}
+    duplicates = [b for b in rows if (b.slot_id, b.child_id) not in done]
+    result.unchanged += len(duplicates)  # the same child booked concurrently (double click)
+    give_back_places(b.slot_id for b in duplicates)
+    for step in plan:
+        if step.wait or step.slot.pk not in taken:
+            result.waiting.append(_join_waiting_list(step.slot, children[step.change.child_id]))
+    return []
+
+
+def _apply_in_order(plan, children, user, result, now, join_waiting_list) -> list[ChangeError]:
+    """A submission that cancels too: change by change in (activity, day)
+    order, the order every booking path locks day rows in."""
+    errors = []
+    for step in plan:
+        ch, slot = step.change, step.slot
         child = children[ch.child_id]
         if ch.action is Action.CANCEL:
-            locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
-            if locked.status != Booking.Status.BOOKED:
-                result.unchanged += 1
-                continue
-            locked.status = Booking.Status.CANCELLED
-            locked.cancelled_at = now
-            locked.save(update_fields=["status", "cancelled_at"])
-            result.cancelled.append(locked)
-            promoted, offered = hand_over_place(slot, now)
-            if promoted:
-                result.promoted.append(promoted)
-            if offered:
-                result.offered.append(offered)
+            _cancel(step.booking, slot, result, now)
             continue
-        if not wait:
+        if not step.wait:
             try:
                 with transaction.atomic():
                     taken = _take_place(slot.pk)
@@ -238,29 +313,46 @@ def apply_changes(
             if taken:
                 continue
             if not join_waiting_list:  # taken by another family since the check
-                errors.append(
-                    ChangeError(
-                        ch,
-                        f"{child.first_name}, {format_date(ch.day)} : complet — liste d'attente "
-                        "possible.",
-                        "full",
-                    )
-                )
+                errors.append(_full(ch, child))
                 continue
         result.waiting.append(_join_waiting_list(slot, child))
-    if errors:
-        _count_refused(service, errors)
-        raise ChangesRefused(errors)  # rolls back every place taken above
-    count_bookings(service.module, ok=len(result.booked), waiting=len(result.waiting))
-    count_bookings(service.module, action="cancelled", ok=len(result.cancelled))
+    return errors
 
-    if household is not None and result.count:
-        lines = _lines(result, children)
-        result.changeset = ChangeSet.objects.create(
-            household=household, submitted_by=user, summary=lines
-        )
-        _acknowledge(result.changeset, service, user, lines)
-    return result
+
+def _cancel(booking: Booking, slot: DaySlot, result: ChangesApplied, now) -> None:
+    locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+    if locked.status != Booking.Status.BOOKED:
+        result.unchanged += 1
+        return
+    locked.status = Booking.Status.CANCELLED
+    locked.cancelled_at = now
+    locked.save(update_fields=["status", "cancelled_at"])
+    locked.slot = slot
+    result.cancelled.append(locked)
+    promoted, offered = hand_over_place(slot, now)
+    if promoted:
+        result.promoted.append(promoted)
+    if offered:
+        result.offered.append(offered)
+
+
+def _resident(child, memo: dict) -> bool | None:
+    """Does the child's household live in the town (residence rules)? Once per
+    household; no query when the caller loaded the child with its household."""
+    from django.db import connection
+
+    from booking.rules import is_resident
+    from families.models import Household
+
+    if child.household_id not in memo:
+        household = child._state.fields_cache.get("household")
+        if household is not None:
+            city = household.city
+        else:
+            city = Household.objects.filter(pk=child.household_id).values_list("city", flat=True)
+            city = city.first()
+        memo[child.household_id] = is_resident(city or "", connection.tenant.name)
+    return memo[child.household_id]
 
 
 def _count_refused(service, errors: list[ChangeError]) -> None:

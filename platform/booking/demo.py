@@ -18,6 +18,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from booking import selectors
 from booking.catalogue import activity_day_kinds, is_hourly
 from booking.french import PARIS
 from booking.holidays_fr import SchoolCalendarUnavailable
@@ -71,6 +72,7 @@ def load_module_demo(commune, module_code: str) -> None:
                 break
     if module_code == "alsh":
         _summer_period(today, [s for s in services if s.kind == "alsh_vacances"])
+        _demo_opening(today, [s for s in services if s.kind == "alsh_vacances"])
     windowed = [s for s in services if (s.deadlines or {}).get("windows_only")]
     if windowed:  # Bassens: bookings only during published periods
         _open_period(today, module_code, windowed)
@@ -179,6 +181,34 @@ def _summer_period(today, services) -> None:
         period.services.set(services)
     elif period.closes_at < closes:
         ReservationPeriod.objects.filter(pk=period.pk).update(closes_at=closes)
+        selectors.booking_data_changed()  # a queryset update sends no signal
+
+
+def _demo_opening(today, services) -> None:
+    """An opening with its waiting room, tomorrow at 08:30, for the autumn
+    holidays a year ahead (/<town>/file-attente/<id>/ shows the queue; staff
+    follow it from the catalogue). Moved to the next day when the demo runs again."""
+    label = "Ouverture des vacances d'automne (démo, salle d'attente)"
+    opens = datetime.datetime.combine(
+        today + datetime.timedelta(days=1), datetime.time(8, 30), tzinfo=PARIS
+    )
+    year = today.year + 1
+    period = ReservationPeriod.objects.filter(label=label).first()
+    if period is None:
+        period = ReservationPeriod.objects.create(
+            label=label,
+            opens_at=opens,
+            closes_at=opens + datetime.timedelta(days=30),
+            first_day=datetime.date(year, 10, 19),
+            last_day=datetime.date(year, 10, 30),
+            waiting_room=True,
+        )
+        period.services.set(services)
+    elif period.opens_at < opens - datetime.timedelta(days=1):
+        ReservationPeriod.objects.filter(pk=period.pk).update(
+            opens_at=opens, closes_at=opens + datetime.timedelta(days=30)
+        )
+        selectors.booking_data_changed()  # a queryset update sends no signal
 
 
 def _open_period(today, module_code, services) -> None:
@@ -197,6 +227,7 @@ def _open_period(today, module_code, services) -> None:
         period.services.set(services)
     elif period.closes_at < closes - datetime.timedelta(days=30) or period.opens_at > opens:
         ReservationPeriod.objects.filter(pk=period.pk).update(opens_at=opens, closes_at=closes)
+        selectors.booking_data_changed()  # a queryset update sends no signal
 
 
 def _demo_children(commune, module_code) -> list:

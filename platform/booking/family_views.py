@@ -21,12 +21,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from booking import absence_periods, basket, family_space
+from booking import absence_periods, basket, family_space, waiting_room
 from booking import absences as absence_services
 from booking.forms import AbsencePeriodForm, FamilyPatternForm, iso_date_input
 from booking.french import PARIS, format_date
 from booking.rules import Action, Change, mirror_changes
 from booking.services import BookingRefused
+from booking.waiting_views import refusal_page
 from core.access import FAMILY_PAGE, GET_POST, POST, access
 from core.contributions import family_calendar_entries
 
@@ -227,6 +228,12 @@ def basket_confirm(request):
     if not changes:
         messages.info(request, "Votre panier est vide.")
         return redirect(_calendar_url(request))
+    if waiting_room.openings():  # an opening's waiting room: the basket is kept as it is
+        _opening, refusal = waiting_room.gate(
+            request, basket.services_of(changes), request.household.pk
+        )
+        if refusal is not None:
+            return refusal_page(request, refusal)
     outcomes = basket.confirm_basket(
         children={c.pk: c for c in children},
         changes=changes,

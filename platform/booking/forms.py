@@ -203,6 +203,40 @@ class PeriodForm(forms.Form):
     services = forms.MultipleChoiceField(
         label="Services (aucun : tous)", required=False, widget=forms.CheckboxSelectMultiple
     )
+    waiting_room = forms.BooleanField(
+        label="Salle d'attente à l'ouverture (forte affluence attendue)",
+        required=False,
+        help_text="Les familles connectées avant l'ouverture sont tirées au sort, puis "
+        "entrent par groupes, au rythme que le portail peut servir.",
+    )
+    early_minutes = forms.IntegerField(
+        label="Tirage au sort des familles arrivées dans les … minutes avant l'ouverture",
+        min_value=0,
+        max_value=240,
+        initial=15,
+        required=False,
+    )
+    room_minutes = forms.IntegerField(
+        label="Durée de la salle d'attente après l'ouverture (minutes)",
+        min_value=1,
+        max_value=720,
+        initial=60,
+        required=False,
+    )
+    admit_per_minute = forms.IntegerField(
+        label="Familles admises par minute, au plus",
+        min_value=1,
+        max_value=100000,
+        initial=600,
+        required=False,
+    )
+    pass_minutes = forms.IntegerField(
+        label="Temps laissé à une famille admise pour réserver (minutes)",
+        min_value=2,
+        max_value=120,
+        initial=10,
+        required=False,
+    )
 
     def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -201,6 +201,23 @@ class ReservationPeriod(models.Model):
     )
     first_day = models.DateField("premier jour concerné", null=True, blank=True)
     last_day = models.DateField("dernier jour concerné", null=True, blank=True)
+    # The opening's waiting room (booking.waiting_room, issue #19): families
+    # arriving `early_minutes` before `opens_at` are drawn at random, later
+    # ones queue in arrival order; for `room_minutes` after the opening the
+    # period's booking writes need a pass. Live state (pause, extension) is in Redis.
+    waiting_room = models.BooleanField("salle d'attente à l'ouverture", default=False)
+    early_minutes = models.PositiveSmallIntegerField(
+        "tirage au sort des arrivées (minutes avant l'ouverture)", default=15
+    )
+    room_minutes = models.PositiveSmallIntegerField(
+        "durée de la salle d'attente (minutes après l'ouverture)", default=60
+    )
+    admit_per_minute = models.PositiveIntegerField(
+        "familles admises par minute au plus", default=600
+    )
+    pass_minutes = models.PositiveSmallIntegerField(
+        "validité du laissez-passer (minutes)", default=10
+    )
 
     class Meta:
         ordering = ["opens_at", "id"]

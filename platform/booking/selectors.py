@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
@@ -41,37 +42,189 @@ def rules_for(service) -> ServiceDeadlines:
 
 def windows_for(service) -> tuple[ReservationWindow, ...]:
     """Reservation periods open to `service` (periods naming no service open all)."""
-    periods = ReservationPeriod.objects.filter(Q(services=None) | Q(services=service)).distinct()
-    return tuple(
-        ReservationWindow(
-            # A limit is a whole minute (booking.deadlines): 23:59:59 typed by staff is 23:59.
-            opens_at=p.opens_at,
-            closes_at=p.closes_at.replace(second=0, microsecond=0),
-            services=frozenset({service.code}),
-            first_day=p.first_day,
-            last_day=p.last_day,
-            label=p.label,
-        )
-        for p in periods
-    )
+    return town_data().windows_for(service)
 
 
 def town_calendar() -> TownCalendar | None:
     """The current town's calendar, from its validated configuration and its
-    closures (one query)."""
-    config = getattr(connection.tenant, "config", None) or {}
-    zone = config.get("school_holiday_zone")
-    department = (config.get("department") or {}).get("code", "")
-    if not zone:
-        return None
-    closures = [
-        ClosureDays(c.first_day, c.last_day, c.label, frozenset(s.code for s in c.services.all()))
-        for c in Closure.objects.prefetch_related("services")
-    ]
+    closures (cached: see town_data)."""
+    return town_data().calendar
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A period with a waiting room, as configured by the town (booking.waiting_room)."""
+
+    period_id: int
+    label: str
+    opens_at: datetime
+    early_minutes: int
+    room_minutes: int
+    admit_per_minute: int
+    pass_minutes: int
+    service_ids: frozenset[int]  # empty: every service
+
+    @property
+    def early_from(self) -> datetime:
+        return self.opens_at - timedelta(minutes=self.early_minutes)
+
+    def concerns(self, service) -> bool:
+        return not self.service_ids or service.pk in self.service_ids
+
+
+@dataclass(frozen=True)
+class _Period:
+    window: ReservationWindow  # `services` filled per service by windows_for
+    service_ids: frozenset[int]  # empty: every service
+
+
+@dataclass(frozen=True)
+class TownBookingData:
+    """What every booking check reads besides the rows it changes: the town's
+    reservation periods, its calendar (closures, school holidays) and public
+    holidays. Loaded once per town and data version, then kept in the process."""
+
+    periods: tuple[_Period, ...]
+    calendar: TownCalendar | None
+    holidays: object
+    openings: list[Opening] = field(default_factory=list)
+
+    def windows_for(self, service) -> tuple[ReservationWindow, ...]:
+        return tuple(
+            replace(p.window, services=frozenset({service.code}))
+            for p in self.periods
+            if not p.service_ids or service.pk in p.service_ids
+        )
+
+
+# In-process cache of TownBookingData: (schema, config digest, generation) ->
+# data. The generation is a counter in the shared cache (Redis), bumped after
+# the commit of any change to a period or a closure (signals below), so every
+# worker reloads; the config digest changes with the town's configuration
+# (zone, department). A connection that changed periods or closures in its
+# open transaction neither reads nor fills the cache until the end of that
+# transaction (it must see its own uncommitted rows; a rollback must leave
+# nothing behind).
+_TOWN_DATA: dict[tuple, TownBookingData] = {}
+_GENERATION_KEY = "booking:town-data-generation"
+
+
+def _generation() -> int | None:
+    from django.core.cache import cache
+
     try:
-        return TownCalendar.for_town(zone=zone, department=department, closures=closures)
-    except SchoolCalendarUnavailable:
+        return int(cache.get(_GENERATION_KEY) or 0)
+    except Exception:  # noqa: BLE001 - cache down: read the database, never fail a booking
         return None
+
+
+def _dirty_schemas() -> set:
+    return connection.__dict__.setdefault("_booking_dirty_schemas", set())
+
+
+def booking_data_changed(**_kwargs) -> None:
+    """A period or a closure changed in this town: forget this process's copy
+    now, and tell every process after the commit."""
+    schema = connection.schema_name
+    for key in [k for k in _TOWN_DATA if k[0] == schema]:
+        _TOWN_DATA.pop(key, None)
+    if connection.in_atomic_block:
+        dirty = _dirty_schemas()
+        dirty.add(schema)
+        transaction.on_commit(lambda: (_bump_generation(schema), dirty.discard(schema)))
+    else:
+        _bump_generation(schema)
+
+
+def _bump_generation(schema: str) -> None:
+    from django.core.cache import cache
+
+    for key in [k for k in _TOWN_DATA if k[0] == schema]:
+        _TOWN_DATA.pop(key, None)
+    try:
+        try:
+            cache.incr(_GENERATION_KEY)
+        except ValueError:  # no counter yet
+            cache.set(_GENERATION_KEY, 1, None)
+    except Exception:  # noqa: BLE001 - cache down: the other workers reload at their next miss
+        pass
+
+
+def end_of_request(**_kwargs) -> None:
+    """Whatever became of the request's transaction, its changes are over."""
+    _dirty_schemas().clear()
+
+
+def town_data() -> TownBookingData:
+    tenant = connection.tenant
+    schema = connection.schema_name
+    generation = _generation()
+    cacheable = generation is not None and schema not in _dirty_schemas()
+    key = (schema, getattr(tenant, "config_digest", ""), generation)
+    if cacheable and key in _TOWN_DATA:
+        return _TOWN_DATA[key]
+    data = _load_town_data(tenant)
+    if cacheable:
+        for old in [k for k in _TOWN_DATA if k[0] == schema]:
+            _TOWN_DATA.pop(old, None)
+        _TOWN_DATA[key] = data
+    return data
+
+
+def _load_town_data(tenant) -> TownBookingData:
+    """Two queries: periods with their services, closures with theirs."""
+    config = getattr(tenant, "config", None) or {}
+    rows = list(
+        ReservationPeriod.objects.annotate(
+            service_ids=ArrayAgg("services__id", filter=Q(services__isnull=False))
+        ).order_by("opens_at", "id")
+    )
+    periods = tuple(
+        _Period(
+            ReservationWindow(
+                # A limit is a whole minute (booking.deadlines): 23:59:59 typed by staff is 23:59.
+                opens_at=p.opens_at,
+                closes_at=p.closes_at.replace(second=0, microsecond=0),
+                services=frozenset(),
+                first_day=p.first_day,
+                last_day=p.last_day,
+                label=p.label,
+            ),
+            frozenset(p.service_ids or ()),
+        )
+        for p in rows
+    )
+    calendar = None
+    zone = config.get("school_holiday_zone")
+    if zone:
+        department = (config.get("department") or {}).get("code", "")
+        closures = [
+            ClosureDays(
+                c.first_day, c.last_day, c.label, frozenset(s.code for s in c.services.all())
+            )
+            for c in Closure.objects.prefetch_related("services")
+        ]
+        try:
+            calendar = TownCalendar.for_town(zone=zone, department=department, closures=closures)
+        except SchoolCalendarUnavailable:
+            calendar = None
+    code = (config.get("department") or {}).get("code")
+    holidays = PublicHolidays.for_department(code) if code else FRANCE
+    openings = [
+        Opening(
+            period_id=p.pk,
+            label=p.label,
+            opens_at=p.opens_at,
+            early_minutes=p.early_minutes,
+            room_minutes=p.room_minutes,
+            admit_per_minute=p.admit_per_minute,
+            pass_minutes=p.pass_minutes,
+            service_ids=frozenset(p.service_ids or ()),
+        )
+        for p in rows
+        if p.waiting_room
+    ]
+    return TownBookingData(periods, calendar, holidays, openings)
 
 
 def family_emails(child_ids) -> dict[int, list[str]]:
@@ -93,9 +246,7 @@ def family_emails(child_ids) -> dict[int, list[str]]:
 
 
 def public_holidays():
-    config = getattr(connection.tenant, "config", None) or {}
-    code = (config.get("department") or {}).get("code")
-    return PublicHolidays.for_department(code) if code else FRANCE
+    return town_data().holidays
 
 
 def session_start_for(

@@ -14,12 +14,13 @@ The deadline rules (booking.deadlines) are checked for families; staff bypass th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -76,6 +77,90 @@ def _take_place(slot_id: int) -> bool:
     )
 
 
+def take_places(wanted: Sequence[int]) -> set[int]:
+    """Take places of several days in ONE statement. `wanted`: slot ids in the
+    lock order of every booking path ((activity, day)), an id repeated once
+    per place (two children, one day). A day gets all its places or none.
+    Returns the slot ids whose places were taken.
+
+    The MATERIALIZED CTE locks the rows in the given order (a SELECT ... ORDER
+    BY ... FOR UPDATE locks as it sorts), so two submissions of overlapping
+    days queue on their first common day instead of deadlocking; the UPDATE's
+    condition is then re-checked on the locked, current row: a full day
+    answers no row, never an overbooked one."""
+    if not wanted:
+        return set()
+    counts = Counter(wanted)
+    order = list(dict.fromkeys(wanted))
+    table = connection.ops.quote_name(DaySlot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH wanted AS MATERIALIZED (
+                SELECT w.id, w.n FROM unnest(%s::bigint[], %s::int[]) WITH ORDINALITY
+                    AS w(id, n, pos)
+                  JOIN {table} s ON s.id = w.id
+                 ORDER BY w.pos
+                   FOR UPDATE OF s
+            )
+            UPDATE {table} s SET booked = s.booked + wanted.n
+              FROM wanted
+             WHERE s.id = wanted.id AND s.booked + wanted.n <= s.capacity
+            RETURNING s.id""",
+            [order, [counts[i] for i in order]],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def give_back_places(slot_ids: Iterable[int]) -> None:
+    """Undo take_places for these ids (one place per occurrence)."""
+    counts = Counter(slot_ids)
+    if not counts:
+        return
+    table = connection.ops.quote_name(DaySlot._meta.db_table)
+    ids = sorted(counts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} s SET booked = s.booked - w.n
+              FROM unnest(%s::bigint[], %s::int[]) AS w(id, n)
+             WHERE s.id = w.id""",
+            [ids, [counts[i] for i in ids]],
+        )
+
+
+def insert_bookings(bookings: Sequence[Booking]) -> list[Booking]:
+    """INSERT the (unsaved) bookings in ONE statement. A child already booked
+    that day (a double click racing its twin) is skipped, not an error: the
+    returned list holds only the saved ones, with their ids."""
+    if not bookings:
+        return []
+    fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
+    rows, params = [], []
+    for booking in bookings:
+        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
+        params.extend(f.get_db_prep_save(f.pre_save(booking, add=True), connection) for f in fields)
+    table = connection.ops.quote_name(Booking._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "
+            "ON CONFLICT (slot_id, child_id) WHERE status = 'booked' DO NOTHING "
+            "RETURNING id, slot_id, child_id",
+            params,
+        )
+        saved = {(slot_id, child_id): pk for pk, slot_id, child_id in cursor.fetchall()}
+    out = []
+    for booking in bookings:
+        pk = saved.get((booking.slot_id, booking.child_id))
+        if pk is not None:
+            booking.pk = pk
+            booking._state.adding = False
+            booking._state.db = connection.alias
+            out.append(booking)
+    return out
+
+
 @transaction.atomic
 def book_days(
     *,
@@ -88,13 +173,13 @@ def book_days(
     join_waiting_list: bool = False,
 ) -> BookingResult:
     """Book `days` of `activity` for `child`. Each day gets its own outcome: a
-    full day is an answer (optionally a waiting-list entry), not an error."""
+    full day is an answer (optionally a waiting-list entry), not an error.
+
+    Queries: the day slots and the child's live bookings (one each), the
+    town's periods and calendar from the process cache, then ONE conditional
+    UPDATE for all the days' places and ONE INSERT of their bookings."""
     now = now or timezone.now()
     service = activity.service
-    rules = selectors.rules_for(service)
-    windows = selectors.windows_for(service)
-    calendar = selectors.town_calendar()
-    holidays = selectors.public_holidays()
     wanted = sorted(set(days))  # ascending: the lock order that prevents deadlocks
     slots = {s.day: s for s in DaySlot.objects.filter(activity=activity, day__in=wanted)}
     live = set(
@@ -102,46 +187,39 @@ def book_days(
             child=child, slot__in=list(slots.values()), status=Booking.Status.BOOKED
         ).values_list("slot__day", flat=True)
     )
-    results = []
+    outcome: dict[date, DayResult] = {}
+    to_take = []
+    check = None if staff else _day_checker(service, now)
     for day in wanted:
         slot = slots.get(day)
         if slot is None:
-            results.append(DayResult(day, DayStatus.REFUSED, "pas d'accueil ce jour-là"))
-            continue
-        if day in live:
-            results.append(DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé"))
-            continue
-        if not staff:
-            state = evaluate_cell(
-                day=day,
-                now=now,
-                rules=rules,
-                booked=False,
-                session_start=selectors.session_start_for(rules, day, calendar, service.code),
-                windows=windows,
-                service=service.code,
-                holidays=holidays,
-            )
-            if not state.can_book:
-                results.append(DayResult(day, DayStatus.REFUSED, state.explanation))
-                continue
-        try:
-            with transaction.atomic():  # savepoint: a duplicate undoes its own increment
-                booking = None
-                if _take_place(slot.pk):
-                    booking = Booking.objects.create(slot=slot, child=child, created_by=created_by)
-        except IntegrityError:  # the same child booked concurrently (double click)
-            results.append(DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé"))
-            continue
-        if booking is not None:
-            results.append(DayResult(day, DayStatus.BOOKED, "réservé", booking))
+            outcome[day] = DayResult(day, DayStatus.REFUSED, "pas d'accueil ce jour-là")
+        elif day in live:
+            outcome[day] = DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé")
+        elif check is not None and (refusal := check(day)) is not None:
+            outcome[day] = DayResult(day, DayStatus.REFUSED, refusal)
+        else:
+            to_take.append(slot)
+    taken = take_places([s.pk for s in to_take])
+    saved = insert_bookings(
+        [Booking(slot=s, child=child, created_by=created_by) for s in to_take if s.pk in taken]
+    )
+    by_slot = {b.slot_id: b for b in saved}
+    give_back_places(s.pk for s in to_take if s.pk in taken and s.pk not in by_slot)
+    for slot in to_take:
+        day = slot.day
+        if slot.pk in by_slot:
+            outcome[day] = DayResult(day, DayStatus.BOOKED, "réservé", by_slot[slot.pk])
+        elif slot.pk in taken:  # the same child booked concurrently (double click)
+            outcome[day] = DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé")
         elif join_waiting_list:
             _join_waiting_list(slot, child)
-            results.append(
-                DayResult(day, DayStatus.WAITING_LIST, "complet — inscrit en liste d'attente")
+            outcome[day] = DayResult(
+                day, DayStatus.WAITING_LIST, "complet — inscrit en liste d'attente"
             )
         else:
-            results.append(DayResult(day, DayStatus.FULL, "complet — liste d'attente possible"))
+            outcome[day] = DayResult(day, DayStatus.FULL, "complet — liste d'attente possible")
+    results = [outcome[day] for day in wanted]
     count_bookings(
         service.module,
         ok=sum(r.status is DayStatus.BOOKED for r in results),
@@ -149,6 +227,28 @@ def book_days(
         refused=sum(r.status in (DayStatus.REFUSED, DayStatus.FULL) for r in results),
     )
     return BookingResult(tuple(results))
+
+
+def _day_checker(service, now: datetime):
+    """day -> None (a family may book it now) or the French reason why not."""
+    rules = selectors.rules_for(service)
+    town = selectors.town_data()
+    windows = town.windows_for(service)
+
+    def check(day: date) -> str | None:
+        state = evaluate_cell(
+            day=day,
+            now=now,
+            rules=rules,
+            booked=False,
+            session_start=selectors.session_start_for(rules, day, town.calendar, service.code),
+            windows=windows,
+            service=service.code,
+            holidays=town.holidays,
+        )
+        return None if state.can_book else state.explanation
+
+    return check
 
 
 def count_bookings(
@@ -495,8 +595,11 @@ def add_reservation_period(
     first_day: date | None,
     last_day: date | None,
     services=(),
+    **opening,
 ):
-    """A published reservation period ("summer bookings open on 1 May at 08:30")."""
+    """A published reservation period ("summer bookings open on 1 May at 08:30").
+    `opening`: its waiting room (ReservationPeriod.waiting_room, early_minutes,
+    room_minutes, admit_per_minute, pass_minutes)."""
     from booking.models import ReservationPeriod
 
     if opens_at > closes_at:
@@ -509,6 +612,7 @@ def add_reservation_period(
         closes_at=closes_at,
         first_day=first_day,
         last_day=last_day,
+        **{k: v for k, v in opening.items() if v is not None},
     )
     period.services.set(services)
     return period

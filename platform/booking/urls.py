@@ -36,6 +36,7 @@ def module_patterns(module_code: str) -> list:
         ),
         path("gestion/absences/", staff.staff_absences, kw, name="staff-absences"),
         path("gestion/catalogue/", staff.staff_catalogue, kw, name="staff-catalogue"),
+        path("gestion/ouverture/<int:period_id>/", staff.staff_opening, kw, name="staff-opening"),
         path("gestion/inscriptions/", staff.staff_registrations, kw, name="staff-registrations"),
         path(
             "gestion/inscriptions/piece/<int:document_id>/",

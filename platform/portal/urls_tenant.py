@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("mon-espace/", include("families.urls")),
     path("mon-espace/", include("booking.family_urls")),
+    path("file-attente/", include("booking.waiting_urls")),
     path("compte/", include("accounts.urls")),
     path("gestion/demandes/", include("demandes.urls")),
     path("gestion/absences-declarees/", include("booking.staff_urls")),

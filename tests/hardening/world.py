@@ -132,6 +132,7 @@ def build_household(town, *, key, last_name, vault_id, content=True):
         DaySlot,
         Registration,
         RegistrationDocument,
+        ReservationPeriod,
         WaitingListEntry,
     )
     from core.models import Service
@@ -302,7 +303,18 @@ def build_household(town, *, key, last_name, vault_id, content=True):
             count=1,
             total=Decimal("42.00"),
         )
+        # An opening with its waiting room (booking.waiting_room), tomorrow, for
+        # days two years ahead: it gates nothing the other routes touch.
+        opening = ReservationPeriod.objects.create(
+            label=f"Ouverture {last_name}",
+            opens_at=now + dt.timedelta(days=1),
+            closes_at=now + dt.timedelta(days=30),
+            first_day=today + dt.timedelta(days=730),
+            last_day=today + dt.timedelta(days=731),
+            waiting_room=True,
+        )
         values = {
+            "opening": opening,
             "user": user,
             "household": household,
             "adult": adult,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from booking import absences as absence_services
 from booking import grid as grids
-from booking import selectors
+from booking import selectors, waiting_room
 from booking.catalogue import is_hourly, options_of
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import AbsenceForm, PatternForm, parse_keys
@@ -32,6 +32,7 @@ from booking.registrations import RegistrationRefused, request_registration, sit
 from booking.rules import Action, Change, changes_from_grid, mirror_changes, school_year_of
 from booking.services import BookingRefused, accept_offer, decline_offer, leave_waiting_list
 from booking.views.shared import is_staff_of, service_of, today
+from booking.waiting_views import refusal_page
 from core.access import FAMILY_OBJECT, GET_POST, MODULE, POST, PUBLIC, SIGNED_IN, access
 from core.modules import registry
 
@@ -101,6 +102,10 @@ def grid_view(request, module_code):
     start, end = _period(request)
     children = grids.family_children(request.user)
     if request.method == "POST":
+        household_id = children[0].household_id if children else None
+        _opening, refusal = waiting_room.gate(request, [service], household_id)
+        if refusal is not None:
+            return refusal_page(request, refusal)
         if request.POST.get("pattern"):
             return _submit_pattern(request, module_code, service, services, start, end, children)
         return _submit_grid(request, module_code, service, services, start, end, children)

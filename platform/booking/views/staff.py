@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from accounts.permissions import staff_required
 from booking import absences as absence_services
 from booking import grid as grids
-from booking import selectors
+from booking import selectors, waiting_room
 from booking.catalogue import activity_day_kinds
 from booking.checkin import checkin_list
 from booking.forms import (
@@ -213,6 +213,11 @@ def staff_catalogue(request, module_code):
                         first_day=d["first_day"],
                         last_day=d["last_day"],
                         services=chosen(d["services"]),
+                        waiting_room=d["waiting_room"],
+                        early_minutes=d["early_minutes"],
+                        room_minutes=d["room_minutes"],
+                        admit_per_minute=d["admit_per_minute"],
+                        pass_minutes=d["pass_minutes"],
                     )
                     messages.success(request, "Période de réservation publiée.")
                     return redirect(reverse(f"{module_code}:staff-catalogue"))
@@ -257,6 +262,61 @@ def staff_catalogue(request, module_code):
             "can_edit": _can_edit_catalogue(request.user),
         },
         status=422 if request.method == "POST" else 200,
+    )
+
+
+@access(STAFF(MODULE), methods=GET_POST, period_id="opening")
+@_staff
+def staff_opening(request, module_code, period_id):
+    """An opening's waiting room, live: waiting, admitted, served, admission
+    rate; pause, resume, extend. The figures refresh themselves (htmx)."""
+    opening = waiting_room.opening(period_id)
+    if opening is None:
+        raise Http404("Pas de salle d'attente pour cette période.")
+    room = waiting_room.Room(opening)
+    now = waiting_room.now()
+    try:
+        if request.method == "POST":
+            if not _can_edit_catalogue(request.user):
+                raise PermissionDenied
+            action = request.POST.get("action")
+            if action in ("pause", "reprendre"):
+                room.set_paused(action == "pause", now)
+                messages.success(
+                    request,
+                    "Entrées suspendues : les familles gardent leur place."
+                    if action == "pause"
+                    else "Entrées reprises.",
+                )
+            elif action == "prolonger":
+                extra = room.extend(15)
+                messages.success(
+                    request, f"Salle d'attente prolongée : {extra} minutes de plus en tout."
+                )
+            return redirect(reverse(f"{module_code}:staff-opening", args=[period_id]))
+        figures = room.figures(now)
+        end = waiting_room.room_end(opening, room)
+    except waiting_room.RoomUnavailable:
+        figures, end = None, None
+    template = (
+        "booking/_staff_opening_figures.html"
+        if request.headers.get("HX-Request")
+        else "booking/staff_opening.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "module_code": module_code,
+            "module": registry().get(module_code),
+            "opening": opening,
+            "figures": figures,
+            "end": end,
+            "now": now,
+            "can_edit": _can_edit_catalogue(request.user),
+            "queue_url": reverse("file-attente:queue", args=[period_id]),
+        },
+        status=200 if figures is not None else 503,
     )
 
 

@@ -178,6 +178,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (keys prefixed per town) and Redis -----------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# The waiting room of an opening (booking.waiting_room): its Redis (default
+# REDIS_URL) and how many bookings the web tier serves at once (its workers):
+# admission rate = this / the measured service time, capped per period.
+WAITING_ROOM_REDIS_URL = env("WAITING_ROOM_REDIS_URL", default="")
+WAITING_ROOM_CONCURRENCY = env.int("WAITING_ROOM_CONCURRENCY", default=4)
 CACHES = {
     "default": {
         "BACKEND": (
