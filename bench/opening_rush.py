@@ -523,7 +523,7 @@ def statements_of_one_submission(info: dict) -> list[str]:
             s.capacity += 1
             s.save(update_fields=["capacity"])
     i = len(info["children"]) - 1
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.cookies["sessionid"] = info["sessions"][i]
     body = json.dumps(
         {

@@ -263,18 +263,21 @@ def _full(ch: Change, child) -> ChangeError:
 
 def _book_all(plan, children, user, result, join_waiting_list) -> list[ChangeError]:
     """A submission that only books: every place in ONE conditional UPDATE
-    (rows locked in (activity, day) order), every booking in ONE INSERT."""
+    (rows locked in (activity, day) order), every booking in ONE INSERT. A day
+    with fewer places left than children asking: the first children (the
+    plan's order) get them, as one by one would."""
     to_take = [step for step in plan if not step.wait]
-    taken = take_places([step.slot.pk for step in to_take])
-    errors = []
-    rows = []
+    left = take_places([step.slot.pk for step in to_take])
+    errors, rows, late = [], [], []
     for step in to_take:
-        if step.slot.pk in taken:
-            rows.append(
-                Booking(slot=step.slot, child=children[step.change.child_id], created_by=user)
-            )
-        elif not join_waiting_list:  # taken by another family since the check
-            errors.append(_full(step.change, children[step.change.child_id]))
+        child = children[step.change.child_id]
+        if left[step.slot.pk] > 0:
+            left[step.slot.pk] -= 1
+            rows.append(Booking(slot=step.slot, child=child, created_by=user))
+        elif join_waiting_list:  # taken by another family since the check
+            late.append(step)
+        else:
+            errors.append(_full(step.change, child))
     if errors:
         return errors  # the caller's refusal rolls the places back
     saved = insert_bookings(rows)
@@ -283,9 +286,8 @@ def _book_all(plan, children, user, result, join_waiting_list) -> list[ChangeErr
     duplicates = [b for b in rows if (b.slot_id, b.child_id) not in done]
     result.unchanged += len(duplicates)  # the same child booked concurrently (double click)
     give_back_places(b.slot_id for b in duplicates)
-    for step in plan:
-        if step.wait or step.slot.pk not in taken:
-            result.waiting.append(_join_waiting_list(step.slot, children[step.change.child_id]))
+    for step in [s for s in plan if s.wait] + late:
+        result.waiting.append(_join_waiting_list(step.slot, children[step.change.child_id]))
     return []
 
 

@@ -102,9 +102,9 @@ class TownBookingData:
 # the commit of any change to a period or a closure (signals below), so every
 # worker reloads; the config digest changes with the town's configuration
 # (zone, department). A connection that changed periods or closures in its
-# open transaction neither reads nor fills the cache until the end of that
-# transaction (it must see its own uncommitted rows; a rollback must leave
-# nothing behind).
+# open transaction (the same outermost atomic block) neither reads nor fills
+# the cache until that transaction is over (it must see its own uncommitted
+# rows; a rollback must leave nothing behind).
 _TOWN_DATA: dict[tuple, TownBookingData] = {}
 _GENERATION_KEY = "booking:town-data-generation"
 
@@ -118,8 +118,16 @@ def _generation() -> int | None:
         return None
 
 
-def _dirty_schemas() -> set:
-    return connection.__dict__.setdefault("_booking_dirty_schemas", set())
+def _dirty() -> dict:
+    """schema -> the outermost atomic block in which this connection changed
+    that town's periods or closures (that transaction is not over yet)."""
+    return connection.__dict__.setdefault("_booking_dirty_schemas", {})
+
+
+def _is_dirty(schema: str) -> bool:
+    marker = _dirty().get(schema)
+    blocks = getattr(connection, "atomic_blocks", None) or []
+    return marker is not None and bool(blocks) and blocks[0] is marker
 
 
 def booking_data_changed(**_kwargs) -> None:
@@ -129,9 +137,9 @@ def booking_data_changed(**_kwargs) -> None:
     for key in [k for k in _TOWN_DATA if k[0] == schema]:
         _TOWN_DATA.pop(key, None)
     if connection.in_atomic_block:
-        dirty = _dirty_schemas()
-        dirty.add(schema)
-        transaction.on_commit(lambda: (_bump_generation(schema), dirty.discard(schema)))
+        dirty = _dirty()
+        dirty[schema] = connection.atomic_blocks[0]
+        transaction.on_commit(lambda: (_bump_generation(schema), dirty.pop(schema, None)))
     else:
         _bump_generation(schema)
 
@@ -152,14 +160,14 @@ def _bump_generation(schema: str) -> None:
 
 def end_of_request(**_kwargs) -> None:
     """Whatever became of the request's transaction, its changes are over."""
-    _dirty_schemas().clear()
+    _dirty().clear()
 
 
 def town_data() -> TownBookingData:
     tenant = connection.tenant
     schema = connection.schema_name
     generation = _generation()
-    cacheable = generation is not None and schema not in _dirty_schemas()
+    cacheable = generation is not None and not _is_dirty(schema)
     key = (schema, getattr(tenant, "config_digest", ""), generation)
     if cacheable and key in _TOWN_DATA:
         return _TOWN_DATA[key]

@@ -77,19 +77,20 @@ def _take_place(slot_id: int) -> bool:
     )
 
 
-def take_places(wanted: Sequence[int]) -> set[int]:
+def take_places(wanted: Sequence[int]) -> Counter:
     """Take places of several days in ONE statement. `wanted`: slot ids in the
     lock order of every booking path ((activity, day)), an id repeated once
-    per place (two children, one day). A day gets all its places or none.
-    Returns the slot ids whose places were taken.
+    per place (two children, one day). Returns slot id -> places taken: all
+    those asked for, or as many as were left (the first children in `wanted`
+    get them), or none.
 
     The MATERIALIZED CTE locks the rows in the given order (a SELECT ... ORDER
-    BY ... FOR UPDATE locks as it sorts), so two submissions of overlapping
-    days queue on their first common day instead of deadlocking; the UPDATE's
-    condition is then re-checked on the locked, current row: a full day
-    answers no row, never an overbooked one."""
+    BY ... FOR UPDATE locks as it sorts, and reads each row's CURRENT version),
+    so two submissions of overlapping days queue on their first common day
+    instead of deadlocking; the UPDATE then counts on the locked, current row:
+    a full day answers no row, never an overbooked one."""
     if not wanted:
-        return set()
+        return Counter()
     counts = Counter(wanted)
     order = list(dict.fromkeys(wanted))
     table = connection.ops.quote_name(DaySlot._meta.db_table)
@@ -97,19 +98,19 @@ def take_places(wanted: Sequence[int]) -> set[int]:
         cursor.execute(
             f"""
             WITH wanted AS MATERIALIZED (
-                SELECT w.id, w.n FROM unnest(%s::bigint[], %s::int[]) WITH ORDINALITY
-                    AS w(id, n, pos)
+                SELECT w.id, w.n, s.booked AS before FROM unnest(%s::bigint[], %s::int[])
+                    WITH ORDINALITY AS w(id, n, pos)
                   JOIN {table} s ON s.id = w.id
                  ORDER BY w.pos
                    FOR UPDATE OF s
             )
-            UPDATE {table} s SET booked = s.booked + wanted.n
+            UPDATE {table} s SET booked = s.booked + LEAST(wanted.n, s.capacity - s.booked)
               FROM wanted
-             WHERE s.id = wanted.id AND s.booked + wanted.n <= s.capacity
-            RETURNING s.id""",
+             WHERE s.id = wanted.id AND s.booked < s.capacity
+            RETURNING s.id, s.booked - wanted.before""",
             [order, [counts[i] for i in order]],
         )
-        return {row[0] for row in cursor.fetchall()}
+        return Counter({slot_id: taken for slot_id, taken in cursor.fetchall()})
 
 
 def give_back_places(slot_ids: Iterable[int]) -> None:
@@ -200,17 +201,17 @@ def book_days(
             outcome[day] = DayResult(day, DayStatus.REFUSED, refusal)
         else:
             to_take.append(slot)
-    taken = take_places([s.pk for s in to_take])
+    taken = take_places([s.pk for s in to_take])  # one place a day: all or nothing per day
     saved = insert_bookings(
-        [Booking(slot=s, child=child, created_by=created_by) for s in to_take if s.pk in taken]
+        [Booking(slot=s, child=child, created_by=created_by) for s in to_take if taken[s.pk]]
     )
     by_slot = {b.slot_id: b for b in saved}
-    give_back_places(s.pk for s in to_take if s.pk in taken and s.pk not in by_slot)
+    give_back_places(s.pk for s in to_take if taken[s.pk] and s.pk not in by_slot)
     for slot in to_take:
         day = slot.day
         if slot.pk in by_slot:
             outcome[day] = DayResult(day, DayStatus.BOOKED, "réservé", by_slot[slot.pk])
-        elif slot.pk in taken:  # the same child booked concurrently (double click)
+        elif taken[slot.pk]:  # the same child booked concurrently (double click)
             outcome[day] = DayResult(day, DayStatus.ALREADY_BOOKED, "déjà réservé")
         elif join_waiting_list:
             _join_waiting_list(slot, child)

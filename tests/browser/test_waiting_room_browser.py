@@ -62,10 +62,10 @@ def _period(commune, label, opens_at, **kw):
     return period
 
 
-def _signed_in(browser, live_town, commune, user, width, height):
+def _signed_in(browser, live_town, blocker, commune, user, width, height):
     page = new_page(browser, width=width, height=height)
     client = Client()
-    with tenant_context(commune):
+    with blocker.unblock(), tenant_context(commune):
         client.force_login(user)
     connection.set_schema_to_public()
     page.context.add_cookies(
@@ -111,7 +111,7 @@ def test_the_queue_before_and_after_the_opening(
         room.join(f"devant-{i}", 90000 + i, now - timedelta(seconds=50) + timedelta(seconds=i))
 
     for width, height in ((390, 844), (1280, 800)):
-        page = _signed_in(browser, live_town, castres, user, width, height)
+        page = _signed_in(browser, live_town, django_db_blocker, castres, user, width, height)
         page.goto(f"{live_town.url}/castres/file-attente/{soon.pk}/")
         assert page.get_by_text("Vous participez au tirage au sort").is_visible()
         assert axe(page) == [], axe.format(axe(page))
