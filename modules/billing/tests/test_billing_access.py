@@ -199,6 +199,22 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:config-tariff-settings",
         "billing:config-tariff-version",
         "billing:config-tariff-delete",
+        # The town's public tariff page (no family object).
+        "billing:tariffs",
+        # Town-scoped staff work (no family object, or a town's PES batch): each
+        # declares its answer per role with @access, tested by tests/hardening's matrix.
+        "billing:staff-credits",
+        "billing:staff-credit",
+        "billing:staff-unpaid",
+        "billing:staff-unpaid-pause",
+        "billing:staff-unpaid-resume",
+        "billing:staff-pes",
+        "billing:staff-pes-build",
+        "billing:staff-pes-batch",
+        "billing:staff-pes-download",
+        "billing:staff-pes-sent",
+        "billing:staff-pes-ack",
+        "billing:staff-pes-civility",
         "api:billing:info",
         "api:billing:simulator",
         "api:billing:invoices",
