@@ -42,24 +42,6 @@ YEAR, MONTH = 2026, 3  # March 2026: 18 school days (no holiday handling needed)
 TODAY = date(2026, 4, 8)
 
 
-def ensure_database():
-    import psycopg
-    from django.conf import settings
-
-    d = settings.DATABASES["default"]
-    if not d.get("HOST") or d["HOST"].startswith("/"):
-        return  # a socket (the embedded server): benchdb made the database
-    with psycopg.connect(
-        host=d["HOST"],
-        port=d.get("PORT") or 5432,
-        user=d["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
-            c.execute(f'CREATE DATABASE "{d["NAME"]}"')
-
-
 def town():
     import yaml
     from django.conf import settings
@@ -223,7 +205,6 @@ def main():
     import django
 
     django.setup()
-    ensure_database()
     from django.db import connection
     from django_tenants.utils import tenant_context
 

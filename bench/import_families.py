@@ -38,24 +38,6 @@ SLUG = "benchimport"
 TODAY = dt.date(2026, 12, 7)
 
 
-def _ensure_database():
-    import psycopg
-    from django.conf import settings
-
-    d = settings.DATABASES["default"]
-    if not d.get("HOST") or d["HOST"].startswith("/"):
-        return  # a socket (the embedded server): benchdb made the database
-    with psycopg.connect(
-        host=d["HOST"],
-        port=d.get("PORT") or 5432,
-        user=d["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
-            c.execute(f'CREATE DATABASE "{d["NAME"]}"')
-
-
 def town():
     import yaml
     from django.conf import settings
@@ -65,7 +47,6 @@ def town():
     from tenants.models import Commune
     from tenants.onboarding import onboard_commune
 
-    _ensure_database()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     existing = Commune.objects.filter(slug=SLUG).first()
     if existing:

@@ -29,24 +29,6 @@ os.environ["DATABASE_URL"] = bench_database_url("guichet_bench")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 
-def ensure_database():
-    import psycopg
-    from django.conf import settings
-
-    d = settings.DATABASES["default"]
-    if not d.get("HOST") or d["HOST"].startswith("/"):
-        return  # a socket (the embedded server): benchdb made the database
-    with psycopg.connect(
-        host=d["HOST"],
-        port=d.get("PORT") or 5432,
-        user=d["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
-            c.execute(f'CREATE DATABASE "{d["NAME"]}"')
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--towns", type=int, default=1000)
@@ -56,7 +38,6 @@ def main():
     import django
 
     django.setup()
-    ensure_database()
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

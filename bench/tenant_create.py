@@ -55,7 +55,6 @@ def main():
     import django
 
     django.setup()
-    ensure_database()
     from django.core.management import call_command
     from django.db import connection, transaction
     from django_tenants.clone import CloneSchema
@@ -196,24 +195,6 @@ def _backend_cpu(connection) -> float:
 
 def _load():
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def ensure_database():
-    import psycopg
-    from django.conf import settings
-
-    d = settings.DATABASES["default"]
-    if not d.get("HOST") or d["HOST"].startswith("/"):
-        return  # a socket (the embedded server): benchdb made the database
-    with psycopg.connect(
-        host=d["HOST"],
-        port=d.get("PORT") or 5432,
-        user=d["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname=%s", [d["NAME"]]).fetchone():
-            c.execute(f'CREATE DATABASE "{d["NAME"]}"')
 
 
 if __name__ == "__main__":
