@@ -142,3 +142,83 @@ def test_swagger_page_scripts_carry_the_csp_nonce(client, castres):
     scripts = re.findall(r"<script\b[^>]*>", response.content.decode())
     assert len(scripts) >= 3
     assert all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "check_path, variable, check_id",
+    [
+        (
+            "accounts.checks.franceconnect_secrets_are_set",
+            "CASTRES_FRANCECONNECT_SECRET",
+            "accounts.E001",
+        ),
+        (
+            "families.checks.api_particulier_tokens_are_set",
+            "CASTRES_API_PARTICULIER_TOKEN",
+            "families.E001",
+        ),
+    ],
+)
+def test_deploy_check_refuses_a_town_whose_identity_secret_is_not_set(
+    castres, monkeypatch, check_path, variable, check_id
+):
+    """Castres's YAML switches FranceConnect and API Particulier on and names
+    their variables: without one on the server, `check --deploy` fails for
+    Castres only, naming the town and the variable (never a value)."""
+    import importlib
+
+    module, name = check_path.rsplit(".", 1)
+    check = getattr(importlib.import_module(module), name)
+    monkeypatch.delenv(variable, raising=False)
+    errors = [e for e in check(None) if "« castres »" in e.msg]
+    assert len(errors) == 1 and errors[0].id == check_id
+    assert (
+        f"« {variable} »" in errors[0].msg and "n'est pas définie sur le serveur" in errors[0].msg
+    )
+    monkeypatch.setenv(variable, "a-value-from-the-environment")
+    assert not [e for e in check(None) if "« castres »" in e.msg]
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        (None, None),
+        ({}, None),
+        ({"client_id": ""}, None),
+        ({"client_id": "c", "secrets": {"client_secret": "FC_SET"}}, None),
+        ({"client_id": "c"}, "ne nomme pas la variable"),
+        ({"client_id": "c", "secrets": {"client_secret": "FC_UNSET"}}, "« FC_UNSET »"),
+        (
+            {"client_id": "c", "environment": "recette", "secrets": {"client_secret": "FC_SET"}},
+            "environnement « recette » inconnu",
+        ),
+    ],
+)
+def test_franceconnect_configuration_problem(section, expected):
+    from accounts.franceconnect import configuration_problem
+
+    problem = configuration_problem(section, {"FC_SET": "x", "FC_EMPTY": ""})
+    assert problem is None if expected is None else expected in problem
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        (None, None),
+        ({}, None),
+        ({"recipient": "1", "secrets": {"token": "T_SET"}}, None),
+        ({"recipient": "1"}, "ne nomme pas la variable"),
+        ({"recipient": "1", "secrets": {"token": "T_EMPTY"}}, "« T_EMPTY »"),
+        ({"secrets": {"token": "T_SET"}}, "SIRET"),
+        (
+            {"recipient": "1", "environment": "x", "secrets": {"token": "T_SET"}},
+            "environnement « x » inconnu",
+        ),
+    ],
+)
+def test_api_particulier_configuration_problem(section, expected):
+    from families.api_particulier import configuration_problem
+
+    problem = configuration_problem(section, {"T_SET": "x", "T_EMPTY": ""})
+    assert problem is None if expected is None else expected in problem

@@ -119,6 +119,30 @@ def town_client(commune) -> TownClient | None:
     )
 
 
+def configuration_problem(section: dict | None, environ) -> str | None:
+    """Why a town whose YAML switches FranceConnect on could not use it on this
+    server (French, for the operator), or None. Read by `check --deploy`
+    (accounts.checks): never the secret's value, only its variable's name."""
+    section = section or {}
+    if not section.get("client_id"):
+        return None  # FranceConnect is off for the town
+    variable = (section.get("secrets") or {}).get("client_secret", "")
+    if not variable:
+        return (
+            "FranceConnect indisponible : la configuration ne nomme pas la variable "
+            "d'environnement du secret client (franceconnect.secrets.client_secret)."
+        )
+    if not environ.get(variable, ""):
+        return (
+            f"FranceConnect indisponible : la variable d'environnement « {variable} » "
+            "(secret client) n'est pas définie sur le serveur."
+        )
+    environment = section.get("environment", "integration")
+    if not settings.FRANCECONNECT_ISSUERS.get(environment):
+        return f"FranceConnect indisponible : environnement « {environment} » inconnu."
+    return None
+
+
 def _get_json(url: str) -> dict:
     try:
         response = requests.get(url, timeout=TIMEOUT)

@@ -85,6 +85,32 @@ def town_api(commune) -> TownAPI | None:
     return TownAPI(base_url=base.rstrip("/"), token=token, recipient=section["recipient"])
 
 
+def configuration_problem(section: dict | None, environ) -> str | None:
+    """Why a town whose YAML switches API Particulier on could not use it on this
+    server (French, for the operator), or None. Read by `check --deploy`
+    (families.checks): never the token, only its variable's name."""
+    section = section or {}
+    if not section:
+        return None  # API Particulier is off for the town
+    variable = (section.get("secrets") or {}).get("token", "")
+    if not variable:
+        return (
+            "API Particulier indisponible : la configuration ne nomme pas la variable "
+            "d'environnement du jeton (api_particulier.secrets.token)."
+        )
+    if not environ.get(variable, ""):
+        return (
+            f"API Particulier indisponible : la variable d'environnement « {variable} » "
+            "(jeton) n'est pas définie sur le serveur."
+        )
+    if not section.get("recipient"):
+        return "API Particulier indisponible : le SIRET de la commune (recipient) manque."
+    environment = section.get("environment", "staging")
+    if not settings.API_PARTICULIER_URLS.get(environment):
+        return f"API Particulier indisponible : environnement « {environment} » inconnu."
+    return None
+
+
 def _params(api: TownAPI, who: Identity, on: date | None) -> list[tuple[str, str]]:
     params = [
         ("recipient", api.recipient),

@@ -11,6 +11,7 @@ class FamiliesConfig(Contributor, AppConfig):
     def ready(self) -> None:
         # Requests for family changes that need a staff validation: accepting
         # one applies the change (demandes.handlers).
+        from families import checks  # noqa: F401  (registers the deploy check)
         from families.services import register_handlers
 
         register_handlers()
