@@ -71,9 +71,6 @@ def main():
     import django
 
     django.setup()
-    from tenant_create import ensure_database
-
-    ensure_database()
     from django.core.management import call_command
     from django.db import connection
 

@@ -29,7 +29,6 @@ def main():
     import django
 
     django.setup()
-    billing_run.ensure_database()
     from django.db import connection
     from django_tenants.utils import tenant_context
 
