@@ -75,6 +75,33 @@ def bondoufle(db):
 
 
 @pytest.fixture
+def launch_town(db):
+    """`launch_town("donges")`: any launch town of tenant_configs/. The session's
+    towns (Castres, Bondoufle) as they are; another one is onboarded from its
+    real YAML through the one write path, inside this test's transaction: rolled
+    back after it, so no other test sees a town it did not ask for."""
+    from django.conf import settings
+
+    from core.towns import towns_changed
+    from tenants.onboarding import onboard_files
+    from tests.support import SESSION_TOWNS
+
+    onboarded = []
+
+    def _get(slug):
+        if slug in SESSION_TOWNS:
+            return _town(slug)
+        [result] = onboard_files([settings.TENANT_CONFIGS_DIR / f"{slug}.yaml"])
+        onboarded.append(slug)
+        connection.set_schema_to_public()
+        return result.commune
+
+    yield _get
+    if onboarded:  # the routing cache must not remember a rolled-back town
+        towns_changed.send(sender=None)
+
+
+@pytest.fixture
 def in_town():
     """`with in_town(castres): ...` runs ORM calls in that town's schema."""
 

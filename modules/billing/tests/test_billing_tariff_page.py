@@ -15,6 +15,7 @@ import yaml
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from modules.billing import services
 from modules.billing.lines import BookingFact, HouseholdFacts, build_drafts
@@ -151,11 +152,20 @@ def test_the_total_counts_only_what_one_child_can_attend():
     assert not creche.counted
 
 
-# --- through HTTP, with a real invoice (the session's towns) ----------------------------------
+# --- through HTTP, with a real invoice, in every launch town ----------------------------------
+
+# The services a school child books on a school day (Monday, Tuesday, Thursday, Friday).
+SCHOOL_DAY_KINDS = {
+    "restauration_scolaire",
+    "accueil_matin",
+    "accueil_soir",
+    "etudes",
+    "transport_scolaire",
+}
 
 
-@pytest.mark.parametrize("slug", ["castres", "bondoufle"])
-def test_the_public_page_the_simulator_and_a_real_invoice_agree(slug, in_town, request):
+@pytest.mark.parametrize("slug", TOWNS)
+def test_the_public_page_the_simulator_and_a_real_invoice_agree(slug, launch_town, in_town):
     from modules.billing.models import Invoice
     from modules.billing.testing import (
         billed_month,
@@ -165,20 +175,28 @@ def test_the_public_page_the_simulator_and_a_real_invoice_agree(slug, in_town, r
         school_days,
     )
 
-    commune = request.getfixturevalue(slug)
+    commune = launch_town(slug)
     client = Client()
     page = client.get(f"/{slug}/billing/tarifs/")
     assert page.status_code == 200
     html = page.content.decode()
     with in_town(commune):
         tariffs, invoicing = services.town_settings(commune)
+        booked = [
+            s["code"]
+            for s in _town(slug)["services"]
+            if s["kind"] in SCHOOL_DAY_KINDS and s["code"] in tariffs.services
+        ]
+        assert "restauration-scolaire" in booked and len(booked) >= 2, booked
         year, month = billed_month()
         families = {}
         for i, qf in enumerate(QFS):
             fam = make_invoiced_family(commune, last_name=f"Tarif{i}", run=False, days=2)
             fam.household.quotient_familial = qf
             fam.household.save(update_fields=["quotient_familial"])
-            book(fam.child, "accueil-soir", school_days(year, month, count=2))
+            for code in booked:
+                if code != "restauration-scolaire":  # make_invoiced_family booked the meals
+                    book(fam.child, code, school_days(year, month, count=2))
             families[qf] = fam
         services.run_month(commune=commune, year=year, month=month, today=issue_day(), notify=False)
         lines = {
@@ -187,35 +205,41 @@ def test_the_public_page_the_simulator_and_a_real_invoice_agree(slug, in_town, r
         }
     today = timezone.localdate()
     for sheet in tariff_sheet(tariffs, day=today):
-        assert sheet.label in html  # every billed service has its table
+        assert escape(sheet.label) in html  # every billed service has its table
+    # Low, middle and high: three brackets, three prices of the school meal.
+    meal = {simulate(tariffs, day=today, qf=qf, services=["restauration-scolaire"]) for qf in QFS}
+    assert len({m.services[0].line.amount for m in meal}) == 3, slug
     for qf, invoice_lines in lines.items():
-        assert {line.service_code for line in invoice_lines} == {
-            "restauration-scolaire",
-            "accueil-soir",
-        }
+        assert {line.service_code for line in invoice_lines} == set(booked), (slug, qf)
+        assert len(invoice_lines) == 2 * len(booked), (slug, qf)
         posted = client.post(
             f"/{slug}/billing/simulateur/", {"mode": "qf", "qf": str(qf), "resident": "on"}
         ).content.decode()
         for line in invoice_lines:
+            where = (slug, qf, line.service_code)
             # The invoice line = the simulator and the page on the line's day...
             simulated = simulate(tariffs, day=line.day, qf=qf, services=[line.service_code])
-            assert simulated.services[0].line.amount == line.amount
+            unit_price = simulated.services[0].line.amount
+            assert line.amount == (unit_price * line.quantity).quantize(Decimal("0.01")), where
             version = service_sheet(tariffs.tariff(line.service_code), day=line.day).current
             version_html = render_to_string(
                 "billing/_tariff_version.html", {"v": version, "label": "x", "current": True}
             )
-            assert _page_price(version_html, version, qf) == euros(line.amount)
+            assert _page_price(version_html, version, qf) == euros(unit_price), where
             # ...and the simulator page and the public page show today's price.
             today_price = simulate(tariffs, day=today, qf=qf, services=[line.service_code])
-            label = tariffs.tariff(line.service_code).label
+            label = escape(tariffs.tariff(line.service_code).label)
             shown = re.search(
                 rf'<th scope="row">{re.escape(label)}</th>\s*<td data-label="Prix">([^<]*) / ',
                 posted,
             )
-            assert shown and shown.group(1) == euros(today_price.services[0].line.amount)
+            assert shown, where
+            assert shown.group(1) == euros(today_price.services[0].line.amount), where
             current = service_sheet(tariffs.tariff(line.service_code), day=today).current
             section = html.split(f'id="tarif-{line.service_code}"', 1)[1].split("</section>")[0]
-            assert _page_price(section, current, qf) == euros(today_price.services[0].line.amount)
+            assert _page_price(section, current, qf) == euros(
+                today_price.services[0].line.amount
+            ), where
 
 
 def test_the_simulator_total_leaves_out_what_the_child_cannot_attend(castres):
