@@ -2,6 +2,10 @@ from backoffice.charts import bar_chart, french_number
 from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
 
+from .accounting import COLUMNS as ACCOUNTING_COLUMNS
+from .accounting import DATE_FORMATS as ACCOUNTING_DATE_FORMATS
+from .accounting import METHOD_KEYS as ACCOUNTING_METHODS
+
 # JSON schema of `module_settings.billing` in tenant_configs/<slug>.yaml,
 # checked by tenants/config.py when a town is onboarded. What a schema cannot
 # say (cents, increasing brackets, real dates, known service codes) is checked
@@ -13,6 +17,7 @@ _MONEY = {
     "description": "Euros, deux décimales au plus (ex. 3.20)",
 }
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
+_ACCOUNT_CODE = {"type": "string", "pattern": "^[0-9A-Za-z]{1,20}$"}
 _RULES = {
     "sibling_reductions": {
         "type": "object",
@@ -181,6 +186,54 @@ BILLING_SETTINGS_SCHEMA = {
                         },
                     },
                 },
+            },
+        },
+        "accounting_export": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Export comptable (journal CSV des factures, avoirs, paiements et "
+            "trop-perçus) : colonnes, codes journaux et comptes ; absent : valeurs par défaut "
+            "(modules/billing/README.md)",
+            "properties": {
+                "columns": {
+                    "type": "array",
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"enum": list(ACCOUNTING_COLUMNS)},
+                    "description": "Colonnes du fichier, dans l'ordre",
+                },
+                "headers": {
+                    "type": "object",
+                    "description": "Intitulé d'une colonne dans le fichier (par clé de colonne)",
+                    "propertyNames": {"enum": list(ACCOUNTING_COLUMNS)},
+                    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 60},
+                },
+                "journals": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"sales": _ACCOUNT_CODE, "payments": _ACCOUNT_CODE},
+                },
+                "accounts": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "customer": _ACCOUNT_CODE,
+                        "revenue": _ACCOUNT_CODE,
+                        "revenue_by_regie": {
+                            "type": "object",
+                            "additionalProperties": _ACCOUNT_CODE,
+                        },
+                        "overpayment": _ACCOUNT_CODE,
+                        "payment": _ACCOUNT_CODE,
+                        "methods": {
+                            "type": "object",
+                            "propertyNames": {"enum": list(ACCOUNTING_METHODS)},
+                            "additionalProperties": _ACCOUNT_CODE,
+                        },
+                    },
+                },
+                "date_format": {"enum": list(ACCOUNTING_DATE_FORMATS)},
+                "household_prefix": {"type": "string", "pattern": "^[0-9A-Za-z-]{0,6}$"},
             },
         },
         "services": {
@@ -493,6 +546,13 @@ class BillingConfig(ServiceModuleConfig):
                 order=74,
                 area="billing",
                 description="Relances, suspensions (échéancier), transmissions au Trésor public.",
+            ),
+            NavEntry(
+                "Export comptable",
+                "billing:staff-accounting",
+                order=75,
+                area="billing",
+                description="Journal des factures, avoirs et paiements pour le logiciel financier.",
             ),
             NavEntry(
                 "Titres Hélios (PES)",

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.http import Http404
+from django.utils import timezone
 
 from .lines import BookingFact, HouseholdFacts
 from .models import BillingPreference, Invoice, InvoiceLine, Mandate, Payment
@@ -395,3 +396,65 @@ def payable_invoices(household):
         household=household,
         status__in=[Invoice.Status.TO_PAY, Invoice.Status.PARTLY_PAID],
     ).order_by("invoice_date", "year", "month", "id")
+
+
+def accounting_facts(start, end):
+    """The invoices (by date), valid payments and over-payments (by the local day
+    they were received) of [start, end], as plain facts for accounting.journal_lines.
+    Three queries whatever the volume (test payments left out)."""
+    from .accounting import InvoiceFact, OverpaymentFact, PaymentFact
+    from .models import AccountCredit, Invoice, Payment
+
+    invoices = [
+        InvoiceFact(
+            number=i.number,
+            day=i.invoice_date,
+            total=i.total,
+            regie_code=i.regie_code,
+            regie_name=i.regie_name,
+            household_id=i.household_id,
+            payer_name=i.payer_name,
+            credit_note=i.kind == Invoice.Kind.CREDIT,
+            corrects=i.corrects.number if i.corrects_id else "",
+        )
+        for i in Invoice.objects.filter(invoice_date__range=(start, end))
+        .select_related("corrects")
+        .order_by("invoice_date", "number")
+    ]
+    payments = [
+        PaymentFact(
+            receipt_number=p.receipt_number,
+            day=timezone.localtime(p.paid_at).date(),
+            amount=p.amount,
+            method=p.method,
+            method_label=p.how_label,
+            means=p.desk_payment.means if p.desk_payment_id else "",
+            invoice_number=p.invoice.number,
+            regie_code=p.invoice.regie_code,
+            regie_name=p.invoice.regie_name,
+            household_id=p.invoice.household_id,
+            payer_name=p.invoice.payer_name,
+        )
+        for p in Payment.objects.filter(
+            status=Payment.Status.VALID, test=False, paid_at__date__range=(start, end)
+        )
+        .select_related("invoice", "desk_payment")
+        .order_by("paid_at", "id")
+    ]
+    overpayments = [
+        OverpaymentFact(
+            reference=c.transaction_id,
+            day=timezone.localtime(c.received_at).date(),
+            amount=c.amount,
+            method=Payment.Method.DIRECT_DEBIT if c.provider == "sepa" else Payment.Method.ONLINE,
+            method_label="prélèvement" if c.provider == "sepa" else "carte bancaire en ligne",
+            regie_code=c.regie_code,
+            regie_name=c.regie_name,
+            household_id=c.household_id,
+            payer_name=c.household.name,
+        )
+        for c in AccountCredit.objects.filter(test=False, received_at__date__range=(start, end))
+        .select_related("household")
+        .order_by("received_at", "id")
+    ]
+    return invoices, payments, overpayments

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import config_views, fake_provider, pes_views, reminder_views, staff_views, views
+from . import (
+    accounting_views,
+    config_views,
+    fake_provider,
+    pes_views,
+    reminder_views,
+    staff_views,
+    views,
+)
 
 app_name = "billing"
 urlpatterns = [
@@ -80,6 +88,13 @@ urlpatterns = [
         "gestion/impayes/familles/<int:household_pk>/reprendre/",
         reminder_views.resume,
         name="staff-unpaid-resume",
+    ),
+    # Accounting journal for the town's finance software
+    path("gestion/comptabilite/", accounting_views.home, name="staff-accounting"),
+    path(
+        "gestion/comptabilite/journal.csv",
+        accounting_views.download,
+        name="staff-accounting-csv",
     ),
     # Titles for the treasury (PES V2 ORMC, Hélios)
     path("gestion/titres/", pes_views.home, name="staff-pes"),

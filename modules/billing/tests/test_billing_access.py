@@ -215,6 +215,8 @@ def test_every_billing_url_is_in_the_matrix():
         "billing:staff-pes-sent",
         "billing:staff-pes-ack",
         "billing:staff-pes-civility",
+        "billing:staff-accounting",
+        "billing:staff-accounting-csv",
         "api:billing:info",
         "api:billing:simulator",
         "api:billing:invoices",
