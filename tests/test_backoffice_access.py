@@ -36,6 +36,11 @@ URLS = {
     "backoffice:families": ("gestion/familles/?q=alpha", "get", STAFF),
     "backoffice:family": ("gestion/familles/{household}/", "get", STAFF),
     "backoffice:family-act": ("gestion/familles/{household}/agir/", "post", STAFF_POST),
+    "backoffice:family-franceconnect-unlink": (
+        "gestion/familles/{household}/franceconnect/delier/",
+        "post",
+        STAFF_POST,
+    ),
     "backoffice:styleguide": ("gestion/styleguide/", "get", STAFF),
     "backoffice:config-identity": ("gestion/configuration/identite/", "get", ADMIN),
     "backoffice:exports": ("gestion/exports/", "get", STAFF),

@@ -98,3 +98,16 @@ def create_account(*, sub: str, claims: dict) -> User:
     except IntegrityError as exc:  # a double click: the other request won
         raise ValidationError("Cet espace vient d'être créé : reconnectez-vous.") from exc
     return user
+
+
+@transaction.atomic
+def unlink(*, user: User) -> FranceConnectLink | None:
+    """Remove the account's FranceConnect link (a town agent does it at the
+    family's request). The identity's next sign-in comes back to the first-use
+    choice (link an account with its password, or create one). Returns the
+    removed link (for the journal), or None when there was none."""
+    found = FranceConnectLink.objects.select_for_update().filter(user=user).first()
+    if found is None:
+        return None
+    found.delete()
+    return found

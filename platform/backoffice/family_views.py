@@ -38,6 +38,20 @@ def family_sections(request, household) -> list:
     return contributions.staff_family_sections(request, household)
 
 
+def franceconnect_accounts(request, household) -> list[dict]:
+    """Each adult with an account, and the date its FranceConnect identity was
+    linked (nothing else of the identity); empty when the town has not switched
+    FranceConnect on and no account is linked. Read from the prefetched adults."""
+    rows = []
+    for adult in household.adults.all():
+        if adult.user is None:
+            continue
+        link = getattr(adult.user, "franceconnect", None)
+        rows.append({"adult": adult, "linked_at": link.linked_at if link else None})
+    town_on = bool(((getattr(request.commune, "config", None) or {}).get("franceconnect")) or {})
+    return rows if town_on or any(r["linked_at"] for r in rows) else []
+
+
 @access(STAFF(), pk="household")
 @never_cache
 @staff_required()
@@ -73,6 +87,7 @@ def family(request, pk):
             "demandes": list(selectors.demandes_of(household, request.user)),
             "history": list(history.of_household(household)),
             "sections": family_sections(request, household),
+            "franceconnect": franceconnect_accounts(request, household),
             "book_form": StaffBookForm(children=children, activities=activities),
             "absence_form": StaffAbsenceForm(),
         },
@@ -174,4 +189,56 @@ def family_act(request, pk):
             return _refused(request, pk, "Action inconnue.")
     except BookingRefused as exc:
         return _refused(request, pk, str(exc))
+    return _back(pk)
+
+
+@access(STAFF(), methods=POST, pk="household")
+@never_cache
+@staff_required()
+@require_POST
+def family_franceconnect_unlink(request, pk):
+    """« Délier FranceConnect »: at the family's request, an agent removes the
+    FranceConnect identity linked to one adult's account (the family's own
+    message sends them to the town hall for it). The box « Je confirme » must be
+    ticked; the act is written to the access journal (who, when, which account).
+    The identity's next FranceConnect sign-in comes back to the first-use choice."""
+    from accounts import fc_accounts
+    from families.models import Adult, Household
+
+    household = get_object_or_404(Household, pk=pk)
+    adult_id = request.POST.get("adult", "")
+    adult = None
+    if adult_id.isascii() and adult_id.isdigit() and len(adult_id) < 10:
+        adult = (
+            Adult.objects.select_related("user").filter(household=household, pk=adult_id).first()
+        )
+    if adult is None or adult.user is None:
+        return _refused(request, pk, "Choisissez un adulte du foyer qui a un compte.")
+    if request.POST.get("confirm") != "oui":
+        return _refused(
+            request,
+            pk,
+            "Cochez « Je confirme » pour délier FranceConnect du compte de "
+            f"{adult.first_name} {adult.last_name}.",
+        )
+    removed = fc_accounts.unlink(user=adult.user)
+    if removed is None:
+        messages.info(
+            request,
+            f"Le compte de {adult.first_name} {adult.last_name} n'est pas relié à FranceConnect.",
+        )
+        return _back(pk)
+    audit.record(
+        actor=request.user,
+        action=audit.UNLINK_FRANCECONNECT,
+        household=household,
+        target=adult.user,
+        detail={"adult": adult.pk, "linked_at": removed.linked_at.isoformat()},
+    )
+    messages.success(
+        request,
+        f"FranceConnect est délié du compte de {adult.first_name} {adult.last_name}. "
+        "À sa prochaine connexion avec FranceConnect, la personne choisira de relier "
+        "son compte (avec son mot de passe) ou d'en créer un.",
+    )
     return _back(pk)

@@ -35,7 +35,10 @@ def search_households(q: str):
 def household_file(pk: int) -> Household:
     """Everything staff may see of a household (never the document vault)."""
     qs = Household.objects.select_related("payer").prefetch_related(
-        Prefetch("adults", queryset=Adult.objects.select_related("user").order_by("id")),
+        Prefetch(
+            "adults",
+            queryset=Adult.objects.select_related("user", "user__franceconnect").order_by("id"),
+        ),
         Prefetch(
             "children",
             queryset=Child.objects.select_related("health")

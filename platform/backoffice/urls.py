@@ -18,6 +18,11 @@ urlpatterns = [
     path("familles/", views.families, name="families"),
     path("familles/<int:pk>/", family_views.family, name="family"),
     path("familles/<int:pk>/agir/", family_views.family_act, name="family-act"),
+    path(
+        "familles/<int:pk>/franceconnect/delier/",
+        family_views.family_franceconnect_unlink,
+        name="family-franceconnect-unlink",
+    ),
     path("exports/", views.exports, name="exports"),
     path("exports/familles.csv", views.export_families, {"fmt": "csv"}, name="export-families-csv"),
     path(

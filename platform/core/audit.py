@@ -30,6 +30,7 @@ RETENTION_PURGE = "personal_data.retention_purge"
 EXPORT = "personal_data.export"
 ELIGIBILITY_OVERRIDE = "eligibility.override"
 VIEW_HEALTH = "health.view"
+UNLINK_FRANCECONNECT = "account.franceconnect_unlink"
 
 LABELS = {
     VIEW_DOCUMENT: "consultation d'une pièce justificative",
@@ -42,6 +43,7 @@ LABELS = {
     EXPORT: "export de ses données par la famille",
     ELIGIBILITY_OVERRIDE: "dérogation aux conditions d'accueil (âge, résidence)",
     VIEW_HEALTH: "consultation des données de santé (liste du jour, pointage)",
+    UNLINK_FRANCECONNECT: "liaison FranceConnect d'un compte retirée",
 }
 
 

@@ -257,3 +257,59 @@ def test_sign_out_ends_the_provider_session_too(client, family, idsim, orm):
     done = client.get(f"{back.path}?{back.query}")
     assert done["Location"] == "/castres/"
     assert signed_in_user(client, orm) is None
+
+
+def test_staff_unlink_franceconnect_then_the_identity_comes_back_to_the_first_use_choice(
+    client, family, idsim, orm
+):
+    """The family's message sends them to the town hall to unlink: an agent sees
+    on the family's record that Claire's account is linked (and since when, no
+    more), unlinks it after ticking « Je confirme », the act is journalled, and
+    Claire's next FranceConnect sign-in asks again to link or create. A family
+    cannot call it; another household's adult is refused."""
+    from django.test import Client
+
+    from audit.models import AuditEntry
+    from families.testing import login, make_family, make_staff
+
+    with orm():
+        FranceConnectLink.objects.create(user=family.user, sub=CLAIRE_SUB)
+    record = f"/castres/gestion/familles/{family.household.pk}/"
+    unlink = record + "franceconnect/delier/"
+    agent = make_staff(family.commune, username="accueil.fc", areas=["periscolaire"])
+    staff = Client()
+    login(staff, family.commune, agent)
+    page = html.unescape(staff.get(record).content.decode())
+    assert "Connexion avec FranceConnect" in page and "Relié à FranceConnect" in page
+    assert CLAIRE_SUB not in page
+
+    parent = Client()
+    login(parent, family.commune, family.user)
+    assert parent.post(unlink, {"adult": family.adult.pk, "confirm": "oui"}).status_code == 403
+    # Not confirmed, a stranger's adult, odd input: nothing changes.
+    stranger = make_family(family.commune, key="autre-fc", last_name="Autre", children=0)
+    for data in (
+        {"adult": family.adult.pk},
+        {"adult": stranger.adult.pk, "confirm": "oui"},
+        {"adult": "²", "confirm": "oui"},
+        {"adult": "9" * 30, "confirm": "oui"},
+    ):
+        assert staff.post(unlink, data).status_code == 302
+    assert accounts_state(orm)[1] == [(family.user.pk, CLAIRE_SUB)]
+
+    done = staff.post(unlink, {"adult": family.adult.pk, "confirm": "oui"}, follow=True)
+    assert "FranceConnect est délié du compte de Claire Martin" in html.unescape(
+        done.content.decode()
+    )
+    assert "Non relié à FranceConnect" in html.unescape(done.content.decode())
+    with orm():
+        assert not FranceConnectLink.objects.exists()
+        entry = AuditEntry.objects.get(action="account.franceconnect_unlink")
+        assert entry.actor_id == agent.pk and entry.household_id == family.household.pk
+        assert CLAIRE_SUB not in str(entry.detail)
+        family.user.refresh_from_db()
+        assert family.user.is_active and family.user.has_usable_password()
+
+    back = client.get(sign_in_at_provider(start(client)))
+    assert back["Location"] == FIRST
+    assert signed_in_user(client, orm) is None
