@@ -116,6 +116,24 @@ URLS = {
         ADMIN_POST,
     ),
     "backoffice:config-export": ("gestion/configuration/export.yaml", "get", ADMIN),
+    # Taking over the families of the previous portal (issue #22). Nothing staged
+    # and nothing imported: the admin's POSTs go back to the page.
+    "backoffice:config-import": ("gestion/configuration/reprise/", "get", ADMIN),
+    "backoffice:config-import-apply": (
+        "gestion/configuration/reprise/importer/",
+        "post",
+        ADMIN_POST,
+    ),
+    "backoffice:config-import-letters": (
+        "gestion/configuration/reprise/lettres/",
+        "post",
+        ADMIN_POST,
+    ),
+    "backoffice:config-import-templates": (
+        "gestion/configuration/reprise/modeles.zip",
+        "get",
+        ADMIN,
+    ),
     "backoffice:history": ("gestion/configuration/historique/", "get", ADMIN),
     "backoffice:version": ("gestion/configuration/historique/1/", "get", ADMIN),
     "backoffice:version-export": ("gestion/configuration/historique/1/export.yaml", "get", ADMIN),
