@@ -273,3 +273,62 @@ def test_billing_settings_need_the_billing_module(castres_admin):
     done = castres_admin.post(modules, {"modules": ["periscolaire", "alsh", "petite_enfance"]})
     assert done.status_code == 302, _page(done)[:3000]
     assert castres_admin.get(BILLING).status_code == 404
+
+
+# --- billing: the town's Hélios identifiers (PES V2) ---------------------------------------
+
+HELIOS = {
+    "what": "helios",
+    "sends": "on",
+    "poste_comptable": "081010",
+    "siret": "218 100 650 00009",
+    "code_collectivite": "065",
+    "code_budget": "00",
+    "code_nature": "01",
+    "code_produit": "ENF",
+    "nature": "7067",
+    "libelle": "Périscolaire et restauration — Zoë",
+    "proximity_payment": "on",
+}
+
+
+def test_helios_identifiers_edited_then_withdrawn(castres_admin):
+    page = _page(castres_admin.get(BILLING))
+    assert "Trésorerie : identifiants Hélios" in page and 'value="081010"' in page
+    response = castres_admin.post(BILLING, {**HELIOS, "nature": "70688"})
+    assert response.status_code == 302, _page(response)[:3000]
+    assert _billing()["helios"] == {
+        "poste_comptable": "081010",
+        "siret": "21810065000009",
+        "code_collectivite": "065",
+        "code_budget": "00",
+        "code_nature": "01",
+        "code_produit": "ENF",
+        "nature": "70688",
+        "libelle": "Périscolaire et restauration — Zoë",
+        "proximity_payment": True,
+    }
+    castres_admin.post(BILLING, {"what": "helios"})
+    assert "helios" not in _billing()
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"siret": "21810065000008"}, "la clé de contrôle du SIRET est fausse"),
+        ({"siret": "2181006500000"}, "Format attendu : 14 chiffres."),
+        ({"poste_comptable": ""}, "Obligatoire pour transmettre les titres."),
+        ({"code_collectivite": "０６５"}, "Format attendu : 3 chiffres."),
+        ({"code_produit": "ENFANCE"}, "1 à 4 lettres ou chiffres"),
+        ({"fonction": "2-1"}, "1 à 10 lettres ou chiffres"),
+    ],
+)
+def test_bad_helios_identifiers_are_refused_in_french_and_nothing_saved(
+    castres_admin, overrides, words
+):
+    before = _config()
+    response = castres_admin.post(BILLING, {**HELIOS, **overrides})
+    assert response.status_code == 422
+    assert words in _page(response)
+    assert "helios." not in _page(response)  # no internal key shown
+    assert _config() == before

@@ -444,7 +444,7 @@ class BillingConfig(ServiceModuleConfig):
                 roles=admin,
             ),
             NavEntry(
-                "Régies et prélèvement automatique",
+                "Régies, prélèvement automatique et Hélios",
                 "billing:config-regies",
                 order=60,
                 roles=admin,

@@ -492,3 +492,90 @@ class BaseRegieFormSet(forms.BaseFormSet):
 RegieFormSet = forms.formset_factory(
     RegieForm, formset=BaseRegieFormSet, extra=1, can_delete=True, max_num=20, validate_max=True
 )
+
+
+_HELIOS_FIELDS = {
+    # name: (label, help, pattern, French words)
+    "poste_comptable": ("Poste comptable (trésorerie)", "6 ou 7 chiffres.", r"[0-9]{6,7}"),
+    "siret": ("SIRET de la collectivité", "14 chiffres.", r"[0-9]{14}"),
+    "code_collectivite": ("Code collectivité Hélios", "3 chiffres.", r"[0-9]{3}"),
+    "code_budget": ("Code budget", "1 à 10 lettres ou chiffres.", r"[0-9A-Za-z]{1,10}"),
+    "code_nature": ("Nature du rôle", "2 chiffres (ex. 01).", r"[0-9]{2}"),
+    "code_produit": ("Code produit", "1 à 4 lettres ou chiffres.", r"[0-9A-Za-z]{1,4}"),
+    "nature": ("Compte nature", "1 à 12 chiffres (ex. 7067).", r"[0-9]{1,12}"),
+}
+
+
+class HeliosForm(forms.Form):
+    """The town's Hélios identifiers (`module_settings.billing.helios`): PES V2
+    titles and paiement de proximité. French messages; the SIRET key is checked
+    by pes.helios_problems when the configuration is applied."""
+
+    sends = forms.BooleanField(
+        label="Transmettre les titres de recettes à la trésorerie (PES V2, Hélios)",
+        required=False,
+    )
+    message = change_reason()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = {}
+        for name, (label, help_text, _pattern) in _HELIOS_FIELDS.items():
+            fields[name] = forms.CharField(
+                label=label, help_text=help_text, required=False, max_length=20
+            )
+        fields["fonction"] = forms.CharField(
+            label="Fonction (facultatif)", required=False, max_length=10
+        )
+        fields["libelle"] = forms.CharField(
+            label="Libellé des titres (facultatif)", required=False, max_length=160
+        )
+        fields["proximity_payment"] = forms.BooleanField(
+            label="Paiement de proximité chez les buralistes agréés (code DataMatrix et mention "
+            "sur les factures)",
+            required=False,
+        )
+        message = self.fields.pop("message")
+        self.fields.update(fields)
+        self.fields["message"] = message
+
+    @staticmethod
+    def initial_for(billing: dict) -> dict:
+        h = billing.get("helios") or {}
+        keys = [*_HELIOS_FIELDS, "fonction", "libelle"]
+        return {
+            "sends": bool(h),
+            **{k: h.get(k, "") for k in keys},
+            "proximity_payment": bool(h.get("proximity_payment")),
+        }
+
+    def clean(self):
+        import re
+
+        d = super().clean()
+        for name in [*_HELIOS_FIELDS, "fonction"]:
+            d[name] = re.sub(r"\s+", "", d.get(name) or "")
+        if d.get("sends"):
+            for name, (_label, help_text, pattern) in _HELIOS_FIELDS.items():
+                if not d[name]:
+                    self.add_error(name, "Obligatoire pour transmettre les titres.")
+                elif not re.fullmatch(pattern, d[name], flags=re.ASCII):
+                    self.add_error(name, f"Format attendu : {help_text[0].lower()}{help_text[1:]}")
+            if d["fonction"] and not re.fullmatch(r"[0-9A-Za-z]{1,10}", d["fonction"], re.ASCII):
+                self.add_error("fonction", "Format attendu : 1 à 10 lettres ou chiffres.")
+        return d
+
+    def apply_to(self, billing: dict) -> None:
+        d = self.cleaned_data
+        if not d["sends"]:
+            billing.pop("helios", None)
+            return
+        old = billing.get("helios") or {}
+        section = {name: d[name] for name in _HELIOS_FIELDS}
+        for name in ("fonction", "libelle"):
+            if (d[name] or "").strip():
+                section[name] = d[name].strip()
+        section["proximity_payment"] = bool(d["proximity_payment"])
+        if old.get("regies"):
+            section["regies"] = old["regies"]  # per-régie codes: YAML only, kept
+        billing["helios"] = section

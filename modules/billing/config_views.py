@@ -33,6 +33,7 @@ from .config_forms import (
     BillingRulesForm,
     BracketFormSet,
     DirectDebitForm,
+    HeliosForm,
     PaymentForm,
     RegieFormSet,
     TariffServiceForm,
@@ -382,8 +383,11 @@ def regies(request):
         request.POST if what == "prelevement" else None,
         initial=DirectDebitForm.initial_for(current),
     )
+    helios = HeliosForm(
+        request.POST if what == "helios" else None, initial=HeliosForm.initial_for(current)
+    )
     problems: list[tuple[str, str]] = []
-    bound = formset if what == "regies" else debit if what == "prelevement" else None
+    bound = {"regies": formset, "prelevement": debit, "helios": helios}.get(what)
     if bound is not None and bound.is_valid():
         data = config_copy(request)
         target = data.setdefault("module_settings", {}).setdefault("billing", {})
@@ -393,9 +397,15 @@ def regies(request):
                 target["regies"] = chosen
             else:
                 target.pop("regies", None)  # default: one régie per module
+        elif what == "helios":
+            helios.apply_to(target)
         else:
             debit.apply_to(target)
-        default = "Régies de facturation" if what == "regies" else "Prélèvement SEPA"
+        default = {
+            "regies": "Régies de facturation",
+            "prelevement": "Prélèvement SEPA",
+            "helios": "Identifiants Hélios",
+        }[what]
         message = request.POST.get("message", "").strip()[:200] or default
         result = apply_config(request, data, message)
         if result is None:
@@ -405,6 +415,8 @@ def regies(request):
             name = p.key.rsplit(".", 1)[-1]
             if what == "prelevement" and name in debit.fields:
                 debit.add_error(name, p.message)
+            elif what == "helios" and name in helios.fields:
+                helios.add_error(name, p.message)
             else:
                 problems.append((p.key, p.message))
         if not problems:
@@ -414,6 +426,6 @@ def regies(request):
     return render_config_form(
         request,
         "billing/config_billing.html",
-        {"regies": formset, "debit": debit},
+        {"regies": formset, "debit": debit, "helios": helios},
         problems,
     )
