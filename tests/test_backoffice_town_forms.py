@@ -315,7 +315,7 @@ def test_helios_identifiers_edited_then_withdrawn(castres_admin):
 @pytest.mark.parametrize(
     "overrides, words",
     [
-        ({"siret": "21810065000008"}, "la clé de contrôle du SIRET est fausse"),
+        ({"siret": "21810065000008"}, "La clé de contrôle du SIRET est fausse"),
         ({"siret": "2181006500000"}, "Format attendu : 14 chiffres."),
         ({"poste_comptable": ""}, "Obligatoire pour transmettre les titres."),
         ({"code_collectivite": "０６５"}, "Format attendu : 3 chiffres."),

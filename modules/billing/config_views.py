@@ -416,7 +416,7 @@ def regies(request):
             if what == "prelevement" and name in debit.fields:
                 debit.add_error(name, p.message)
             elif what == "helios" and name in helios.fields:
-                helios.add_error(name, p.message)
+                helios.add_error(name, p.message[:1].upper() + p.message[1:])
             else:
                 problems.append((p.key, p.message))
         if not problems:

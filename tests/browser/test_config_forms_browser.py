@@ -98,3 +98,27 @@ def test_contacts_and_payment_forms(page, live_town, axe):
     page.get_by_label("Prestataire de paiement en ligne").select_option("paybox")
     expect(page.get_by_label("Numéro de rang")).to_be_visible()  # htmx swap on change
     assert axe(page) == [], axe.format(axe(page))
+
+
+def test_helios_identifiers_form(page, live_town, axe):
+    """The town admin's Hélios identifiers (issue #20): a bad SIRET key refused in
+    French next to the field, at 390×844 and 1280×800 (screenshots in
+    test-artifacts/accounting/, and /work/shots/billing2/ when that folder exists)."""
+    import shutil
+    from pathlib import Path
+
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "accounting"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    _sign_in_admin(page, live_town)
+    for width, height in ((390, 844), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_town.url}/castres/billing/gestion/configuration/regies/")
+        page.get_by_label("SIRET de la collectivité").fill("21810065000008")
+        page.get_by_role("button", name="Enregistrer les identifiants Hélios").click()
+        expect(page.get_by_text("La clé de contrôle du SIRET est fausse").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert axe(page) == [], axe.format(axe(page))
+        path = artifacts / f"helios-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if Path("/work/shots/billing2").is_dir():
+            shutil.copy(path, Path("/work/shots/billing2") / path.name)
