@@ -407,14 +407,16 @@ def _run(args: list[str], *, using=None) -> None:
 def pg_environment(using=DEFAULT_DB_ALIAS) -> dict[str, str]:
     """libpq's variables for the Django database `using` (pg_dump, psql)."""
     d = connections[using].settings_dict
+    options = d.get("OPTIONS") or {}
     env = {
         "PGDATABASE": d["NAME"],
-        "PGHOST": d.get("HOST") or "",
-        "PGPORT": str(d.get("PORT") or ""),
+        # The embedded server's socket directory and port are in OPTIONS.
+        "PGHOST": options.get("host") or d.get("HOST") or "",
+        "PGPORT": str(options.get("port") or d.get("PORT") or ""),
         "PGUSER": d.get("USER") or "",
         "PGPASSWORD": d.get("PASSWORD") or "",
     }
-    sslmode = (d.get("OPTIONS") or {}).get("sslmode")
+    sslmode = options.get("sslmode")
     if sslmode:
         env["PGSSLMODE"] = sslmode
     return {k: v for k, v in env.items() if v}

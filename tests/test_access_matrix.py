@@ -31,6 +31,9 @@ FAMILY_PAGES = {
     "families:entourage": ("mon-espace/entourage/", ["get"]),
     "families:entourage-remove": ("mon-espace/entourage/{member}/retirer/", ["post"]),
     "families:quotient-familial": ("mon-espace/quotient-familial/", ["get"]),
+    # No object id; its own access (API Particulier on or off) is tested in
+    # platform/families/tests/test_qf_api_particulier.py and the hardening matrix.
+    "families:quotient-familial-caf": ("mon-espace/quotient-familial/caf/", []),
     "families:demandes": ("mon-espace/demandes/", ["get"]),
     "families:demande": ("mon-espace/demandes/{demande}/", ["get", "post"]),
     "families:demande-cancel": ("mon-espace/demandes/{demande}/annuler/", ["post"]),
