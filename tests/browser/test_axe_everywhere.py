@@ -54,7 +54,8 @@ SCREENS = {
     "telephone": ({"width": 360, "height": 740}, "castres"),
     "ordinateur": ({"width": 1280, "height": 800}, "bondoufle"),
 }
-COMPONENTS = ("btn", "input", "select", "textarea", "checkbox", "radio", "file")
+# fc-button: FranceConnect's own button (its design is required; styled in ui.css).
+COMPONENTS = ("btn", "input", "select", "textarea", "checkbox", "radio", "file", "fc-button")
 # Words that only an untranslated page shows (Django's, a library's, ours).
 ENGLISH = (
     "Forbidden",

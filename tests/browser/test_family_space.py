@@ -185,7 +185,7 @@ def test_castres_family_space_journey(page, live_town, two_children, axe, viewpo
     page.goto(f"{base}/compte/connexion/")
     page.locator("input[name=identifier]").fill(fam.user.username)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("#contenu form button[type=submit]").click()
+    page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"{base}/mon-espace/")
     visit.check("tableau-de-bord")
     dashboard = page.url

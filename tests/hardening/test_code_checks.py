@@ -42,6 +42,21 @@ REVIEWED_RAW_SQL = {
     # name (the schema of the town being served or rotated, an identifier);
     # household id and key as parameters.
     ("platform/documents/vault.py", "cursor.execute("),
+    # The booking path's conditional UPDATE of places and bulk INSERT (issue #19):
+    # table and column names from the models through quote_name, every value a
+    # parameter (ids and counts as arrays).
+    ("platform/booking/services.py", "cursor.execute("),
+    # The waiting room's Redis pipelines (not SQL; the pattern catches `execute(`).
+    ("platform/booking/waiting_room.py", "rank, score = pipe.execute()"),
+    ("platform/booking/waiting_room.py", "return pipe.execute()"),
+    # Whole-town export: catalogue reads with the schema as a parameter, then COPY
+    # of each table whose name comes from information_schema (never user input).
+    ("tenants/town_export.py", "cursor.execute("),
+    ("tenants/town_export.py", "with cursor.cursor.copy("),
+    (
+        "tenants/town_export.py",
+        "cursor.execute(f'SELECT count(*) FROM \"{table}\"')  # noqa: S608 (name from information_schema)",  # noqa: E501
+    ),
 }
 # Whole files whose job is catalog/DDL work on schema and table names (never
 # user input): every identifier goes through `_q()` (quote_ident rules) and
@@ -49,6 +64,8 @@ REVIEWED_RAW_SQL = {
 REVIEWED_FILES = {
     "tenants/template.py": "town template: catalog -> DDL script, replay, verify",
     "tenants/migrations_runner.py": "migrate_towns: bulk read of django_migrations per schema",
+    "tenants/pool.py": "prepared schemas: advisory locks, rename, drop stale ones (names via _q)",
+    "tenants/backup.py": "backup/restore of one town: snapshot, schema swap, public rows (_q)",
 }
 _RAW = re.compile(r"\.raw\(|RawSQL\(|\.extra\(|\bexecute\(|executemany\(|cursor\.copy\(")
 
