@@ -95,9 +95,9 @@ def test_credit_seen_by_the_family_and_handled_by_the_regie(page, live_town, cre
         _shot(page, f"staff-home-{width}")
         page.goto(f"{live_town.url}/castres/billing/gestion/trop-percus/")
         assert "Famille Doublon" in page.content() and amount in page.inner_text("main")
+        _shot(page, f"staff-credits-{width}")  # before the checks: a failure shows
         assert axe(page) == [], axe.format(axe(page))
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        _shot(page, f"staff-credits-{width}")
 
     page.get_by_label("Suite donnée").fill("Remboursé par virement le 9 décembre")
     page.get_by_role("button", name="Marquer traité").click()
