@@ -60,7 +60,13 @@ def castres_demo(live_town, django_db_blocker):
         with tenant_context(castres):
             accounts_demo.load(castres)
             families_demo.load(castres)
-            constance = Child.objects.get(health__allergies="arachide", health__pai=True)
+            # The demo's child (other live tests may have committed look-alikes,
+            # e.g. the import test's example files).
+            constance = Child.objects.get(
+                health__allergies="arachide",
+                health__pai=True,
+                household__name__endswith=families_demo.MARKER,
+            )
             others = list(
                 Child.objects.filter(household__name__endswith="[démo]")
                 .exclude(pk=constance.pk)
