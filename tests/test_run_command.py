@@ -237,12 +237,15 @@ def test_run_command_gives_a_working_demo_on_any_date(tmp_path):
     from booking.holidays_fr import SchoolHolidays
 
     # 31 December at 23:30, then 14 July: this year's, or, with the session's
-    # clock moved past the published school calendar (vacances-scolaires-france
+    # clock moved near or past the end of the published school calendar (vacances-scolaires-france
     # knows the holidays up to the last published summer; beyond it no day is
     # bookable, by design: booking/holidays_fr.py), the latest year it covers.
+    # The demo books and shows days up to about three months ahead: both moments
+    # keep that horizon inside the known calendar (at 14 July 2028, the last
+    # published summer, it showed no coming day).
     known_until = SchoolHolidays.for_zone("C").known_until
     year = date.today().year
-    while date(year + 1, 7, 14) > known_until:
+    while date(year + 1, 7, 14) + timedelta(days=90) > known_until:
         year -= 1
     moments = (
         (date(year, 12, 31), f"{year}-12-31T23:30"),
