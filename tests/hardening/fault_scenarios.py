@@ -5,6 +5,7 @@ servers of the machine are never stopped. Prints one line `RESULT=<json>`.
     python tests/hardening/fault_scenarios.py setup
     python tests/hardening/fault_scenarios.py pg-restart <pgdata>
     python tests/hardening/fault_scenarios.py redis-outage <redis port>
+    python tests/hardening/fault_scenarios.py worker-kill <redis port>
 
 Every loop is bounded in count and in time.
 """
@@ -300,7 +301,209 @@ def _redis_outage(port, url, bookings, redis_holder) -> None:
     )
 
 
+# --- (c) a gunicorn worker killed (SIGKILL) during an opening's waiting room ------
+
+
+def worker_kill(port: str, households: int = 40) -> None:
+    """Households queue through gunicorn (2 sync workers) and a private
+    redis-server; a worker is SIGKILLed while they join and again while they
+    are admitted. Each household's place (its rank in the room's sorted set)
+    is read before and after; every household then polls until admitted and
+    books once with its pass."""
+    port = int(port)
+    redis_proc = _redis(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _django(WAITING_ROOM_REDIS_URL=url)
+        _worker_kill(url, households)
+    finally:
+        redis_proc.kill()
+        redis_proc.wait(timeout=10)
+
+
+def _children_pids(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def _worker_kill(url: str, n: int) -> None:
+    import http.client
+    import importlib.util
+    import secrets
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    import redis
+    from django.db import connection
+    from django.utils import timezone
+
+    from booking.models import Activity, Booking, ReservationPeriod
+    from families.models import Child
+    from tenants.models import Commune
+
+    spec = importlib.util.spec_from_file_location("rush", ROOT / "bench" / "opening_rush.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    castres = Commune.objects.get(slug="castres")
+    connection.set_tenant(castres)
+    info = bench.populate(castres, n, n, 2, ceiling=False)
+    activity = Activity.objects.get(pk=info["activity"])
+    opens = timezone.now() + timedelta(seconds=4)
+    period = ReservationPeriod.objects.create(
+        label=f"faults-worker-kill-{os.getpid()}",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=60),
+        waiting_room=True,
+        admit_per_minute=240,  # 4 households a second: the admissions last ~10 s
+        pass_minutes=10,
+    )
+    period.services.set([activity.service])
+    household_of = dict(
+        Child.objects.filter(pk__in=info["children"]).values_list("pk", "household_id")
+    )
+    connection.close()
+    from portal.embedded_db import database_url
+
+    http_port = bench.free_port()  # gunicorn gets WAITING_ROOM_REDIS_URL from the environment
+    server = bench.serve(2, http_port, db_url=database_url(connection.settings_dict))
+    queue = f"/castres/file-attente/{period.pk}/"
+    csrf = secrets.token_hex(16)
+    jars = [{"sessionid": s, "csrftoken": csrf} for s in info["sessions"]]
+    lock = threading.Lock()
+    outcome = Counter()
+    killed = []
+
+    def request(i, method, path, body=None, headers=None):
+        """A browser's request: a connection error (its worker killed) is
+        retried, as a parent reloads the page; bounded."""
+        for _attempt in range(20):
+            conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+            cookie = "; ".join(f"{k}={v}" for k, v in jars[i].items())
+            try:
+                conn.request(method, path, body, {"Cookie": cookie, **(headers or {})})
+                response = conn.getresponse()
+                text = response.read().decode()
+            except (OSError, http.client.HTTPException):
+                with lock:
+                    outcome["connection lost (worker killed), retried"] += 1
+                time.sleep(0.2)
+                continue
+            finally:
+                conn.close()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, value = header.split(";")[0].split("=", 1)
+                jars[i][name] = value
+            return response.status, text
+        return 599, ""
+
+    def kill_a_worker(when):
+        workers = _children_pids(server.pid)
+        if workers:
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append({"when": when, "pid": workers[0]})
+
+    client = redis.Redis.from_url(url)
+    base = f"guichet:wr:{castres.schema_name}:{period.pk}"
+
+    def ranks() -> dict:
+        tickets = {int(h): t for h, t in client.hgetall(f"{base}:h").items()}
+        return {h: client.zrank(f"{base}:q", t) for h, t in tickets.items()}
+
+    def join(i):
+        status, _ = request(i, "GET", queue)
+        with lock:
+            outcome[f"queue page {status}"] += 1
+
+    def wait_and_book(i):
+        deadline = time.monotonic() + 60
+        admitted = False
+        while time.monotonic() < deadline:
+            status, text = request(i, "GET", queue + "etat/")
+            if status == 200 and f"guichet_passage_{period.pk}" in jars[i]:
+                admitted = True
+                break
+            time.sleep(0.5)
+        if not admitted:
+            with lock:
+                outcome["never admitted"] += 1
+            return
+        body = json.dumps(
+            {
+                "service": activity.service.code,
+                "changes": [
+                    {"child": info["children"][i], "activity": activity.pk, "day": d}
+                    | {"action": "book"}
+                    for d in info["days"]
+                ],
+            }
+        )
+        status, _ = request(
+            i,
+            "POST",
+            "/castres/api/alsh/reservations/",
+            body,
+            {"Content-Type": "application/json", "X-CSRFToken": csrf},
+        )
+        with lock:
+            outcome[f"booking {status}"] += 1
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            # Half arrive before the opening (the draw), half after; a worker
+            # is killed in the middle of the arrivals.
+            list(pool.map(join, range(n // 2)))
+            kill_a_worker("arrivals")
+            while timezone.now() < opens + timedelta(seconds=0.5):
+                time.sleep(0.1)
+            list(pool.map(join, range(n // 2, n)))
+            before = ranks()
+            for _ in range(100):  # the master replaces the killed worker (bounded: 10 s)
+                if len(_children_pids(server.pid)) == 2:
+                    break
+                time.sleep(0.1)
+            waiting = [pool.submit(wait_and_book, i) for i in range(n)]
+            time.sleep(3)  # admissions under way
+            kill_a_worker("admissions")
+            for f in waiting:
+                f.result(timeout=120)
+        after = ranks()
+        admitted = {int(h): int(ms) for h, ms in client.hgetall(f"{base}:admitted").items()}
+    finally:
+        bench.stop(server)
+    connection.set_tenant(castres)
+    per_child = Counter(
+        Booking.objects.filter(slot__activity=activity, status=Booking.Status.BOOKED).values_list(
+            "child_id", flat=True
+        )
+    )
+    overbooked, drift, _booked = bench.count_overbooked(
+        {**info, "database_url": database_url(connection.settings_dict)}
+    )
+    _emit(
+        {
+            "households": n,
+            "killed": killed,
+            "outcome": outcome,
+            "ranks_before": before,
+            "ranks_after": after,
+            "admitted": len(admitted),
+            "admitted_households": sorted(admitted),
+            "households_expected": sorted(set(household_of.values())),
+            "days_per_child": sorted(Counter(per_child.values()).items()),
+            "days": len(info["days"]),
+            "overbooked": overbooked,
+            "counter_drift": drift,
+        }
+    )
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
     command, *args = sys.argv[1:]
-    {"setup": setup, "pg-restart": pg_restart, "redis-outage": redis_outage}[command](*args)
+    {
+        "setup": setup,
+        "pg-restart": pg_restart,
+        "redis-outage": redis_outage,
+        "worker-kill": worker_kill,
+    }[command](*args)

@@ -1,6 +1,8 @@
 """Faults on REAL servers: a private embedded PostgreSQL restarted during a burst
 of bookings, a private redis-server killed during bookings acknowledged by
-e-mail, and a task delivered twice. The machine's shared PostgreSQL and Redis
+e-mail, a gunicorn worker killed during an opening's waiting room, and a task
+delivered twice (the waiting room's Redis stopped during the queue:
+platform/booking/tests/test_waiting_room_faults.py). The machine's shared PostgreSQL and Redis
 are never touched. Marked `faults`: .ci/run runs them as their own step.
 """
 
@@ -125,6 +127,27 @@ def test_no_receipt_is_lost_or_doubled_when_redis_dies(private_pg):
     assert r["flushed_after_restart"] > 0, "la panne de Redis n'a rien fait perdre à Celery ?"
     assert r["pending_after_flush"] == 0
     assert Counter(r["subjects"]) == Counter({s: 1 for s in acknowledged})
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="redis-server absent")
+def test_a_killed_gunicorn_worker_loses_no_place_in_the_waiting_room(private_pg):
+    """Issue #19: 40 households queue for an opening through gunicorn (2 sync
+    workers) and a private redis-server; a worker is SIGKILLed during the
+    arrivals and again during the admissions. Every place is the same before
+    and after, every household is admitted exactly once and books its whole
+    submission once; nothing overbooked."""
+    _pgdata, env = private_pg
+    r = _scenario("worker-kill", str(_free_port()), env=env)
+    print("worker-kill:", {k: r[k] for k in ("killed", "outcome", "admitted", "days_per_child")})
+    assert [k["when"] for k in r["killed"]] == ["arrivals", "admissions"]
+    assert len(r["ranks_before"]) == r["households"] == 40
+    assert r["ranks_after"] == r["ranks_before"], "une place a changé"
+    assert sorted(r["ranks_before"].values()) == list(range(40))  # one place each
+    assert r["admitted_households"] == r["households_expected"]  # all, each once (a hash)
+    assert r["outcome"].get("never admitted", 0) == 0
+    assert r["outcome"]["booking 200"] == 40, r["outcome"]
+    assert r["days_per_child"] == [[r["days"], 40]], "une famille réservée deux fois ou en partie"
+    assert r["overbooked"] == 0 and r["counter_drift"] == 0
 
 
 @pytest.mark.django_db

@@ -6,7 +6,8 @@ fail-closed page (« réessayez dans quelques minutes », 503), the booking API
 refuses every household without a pass (429: nobody can get one), and no
 submission is saved in part. The pass signed before the fault is checked
 without Redis: the admitted household books its whole submission. Redis
-restarted from its file: every household finds its place again. The machine's shared Redis is never touched."""
+restarted from its file: every household finds its place again. The
+machine's shared Redis is never touched."""
 
 from __future__ import annotations
 
