@@ -15,7 +15,11 @@ Entries (each balanced: debit = credit):
   the account of its payment method, credit the customer account;
 - over-payment kept on the family's account (« trop-perçu »), on the day it was
   received, payments journal: debit the payment method's account, credit the
-  over-payment account.
+  over-payment account;
+- opening balance taken over from the previous portal (opening_balances.py),
+  on the balance's date, opening journal (« à-nouveaux »): owed, debit the
+  customer account, credit the opening account (890, « bilan d'ouverture »);
+  in credit, debit the opening account, credit the over-payment account.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ KIND_LABELS = {
     "credit_note": "avoir",
     "payment": "règlement",
     "overpayment": "trop-perçu",
+    "opening": "solde repris",
 }
 
 
@@ -73,6 +78,8 @@ class ExportSettings:
     headers: dict[str, str] = field(default_factory=dict)
     sales_journal: str = "VT"
     payments_journal: str = "BQ"
+    opening_journal: str = "AN"
+    opening_account: str = "890"
     customer_account: str = "4111"
     revenue_account: str = "706"
     revenue_by_regie: dict[str, str] = field(default_factory=dict)
@@ -107,6 +114,8 @@ def export_settings(section: dict | None) -> ExportSettings:
         headers=dict(s.get("headers") or {}),
         sales_journal=journals.get("sales") or default.sales_journal,
         payments_journal=journals.get("payments") or default.payments_journal,
+        opening_journal=journals.get("opening") or default.opening_journal,
+        opening_account=accounts.get("opening") or default.opening_account,
         customer_account=accounts.get("customer") or default.customer_account,
         revenue_account=accounts.get("revenue") or default.revenue_account,
         revenue_by_regie=dict(accounts.get("revenue_by_regie") or {}),
@@ -132,6 +141,7 @@ class InvoiceFact:
     payer_name: str
     credit_note: bool = False
     corrects: str = ""  # the invoice a credit note cancels
+    opening: bool = False  # a balance owed, taken over from the previous portal
 
 
 @dataclass(frozen=True)
@@ -202,7 +212,10 @@ def journal_lines(
         amount = abs(i.total).quantize(ZERO)
         if not amount:
             continue
-        if i.credit_note or i.total < 0:
+        if i.opening:
+            label, kind = f"Solde repris {i.number}", "opening"
+            debit, credit = settings.customer_account, settings.opening_account
+        elif i.credit_note or i.total < 0:
             label = f"Avoir {i.number}" + (f" sur facture {i.corrects}" if i.corrects else "")
             kind = "credit_note"
             debit, credit = settings.revenue(i.regie_code), settings.customer_account
@@ -211,7 +224,7 @@ def journal_lines(
             debit, credit = settings.customer_account, settings.revenue(i.regie_code)
         common = {
             "day": i.day,
-            "journal": settings.sales_journal,
+            "journal": settings.opening_journal if i.opening else settings.sales_journal,
             "piece": i.number,
             "household": _household(settings, i.household_id),
             "payer": i.payer_name,
@@ -240,6 +253,20 @@ def journal_lines(
             p.amount.quantize(ZERO),
         )
     for o in overpayments:
+        if o.method == "opening":
+            common = {
+                "day": o.day,
+                "journal": settings.opening_journal,
+                "piece": o.reference,
+                "household": _household(settings, o.household_id),
+                "payer": o.payer_name,
+                "label": f"Solde créditeur repris — {o.payer_name}",
+                "method": "",
+                "regie": o.regie_name,
+                "kind": "opening",
+            }
+            lines += _pair(common, settings.opening_account, settings.overpayment_account, o.amount)
+            continue
         common = {
             "day": o.day,
             "journal": settings.payments_journal,
@@ -257,7 +284,7 @@ def journal_lines(
             settings.overpayment_account,
             o.amount.quantize(ZERO),
         )
-    order = {"invoice": 0, "credit_note": 0, "payment": 1, "overpayment": 2}
+    order = {"opening": 0, "invoice": 0, "credit_note": 0, "payment": 1, "overpayment": 2}
     lines.sort(key=lambda x: (x.day, order[x.kind], x.piece))
     return lines
 

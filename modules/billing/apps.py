@@ -211,7 +211,11 @@ BILLING_SETTINGS_SCHEMA = {
                 "journals": {
                     "type": "object",
                     "additionalProperties": False,
-                    "properties": {"sales": _ACCOUNT_CODE, "payments": _ACCOUNT_CODE},
+                    "properties": {
+                        "sales": _ACCOUNT_CODE,
+                        "payments": _ACCOUNT_CODE,
+                        "opening": _ACCOUNT_CODE,
+                    },
                 },
                 "accounts": {
                     "type": "object",
@@ -224,6 +228,7 @@ BILLING_SETTINGS_SCHEMA = {
                             "additionalProperties": _ACCOUNT_CODE,
                         },
                         "overpayment": _ACCOUNT_CODE,
+                        "opening": _ACCOUNT_CODE,
                         "payment": _ACCOUNT_CODE,
                         "methods": {
                             "type": "object",
@@ -386,6 +391,12 @@ class BillingConfig(ServiceModuleConfig):
         return retroactive_changes(old, new, today=timezone.localdate())
 
     # --- contribution points (core.contributions): only for towns with billing on ---
+
+    def import_entities(self):
+        """The opening-balances file of the family import (opening_balances.py)."""
+        from .opening_balances import OpeningBalanceImporter  # models: not while apps load
+
+        return [OpeningBalanceImporter()]
 
     def family_nav(self, request):
         return [NavEntry("Factures", "billing:home", order=40, match="billing:*")]

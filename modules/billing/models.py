@@ -142,6 +142,9 @@ class Invoice(models.Model):
         INVOICE = "invoice", "facture"
         CORRECTIVE = "corrective", "facture rectificative"
         CREDIT = "credit", "avoir"
+        # What a family owed in the town's previous portal, taken over by the
+        # import (opening_balances.py): payable like an invoice, never titled.
+        OPENING = "opening", "solde repris"
 
     class Status(models.TextChoices):
         TO_PAY = "to_pay", "à payer"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-PREFIX = {"invoice": "F", "corrective": "F", "credit": "A"}
+PREFIX = {"invoice": "F", "corrective": "F", "credit": "A", "opening": "S"}
 
 
 def reserve(name: str, count: int = 1) -> int:
@@ -48,6 +48,12 @@ def invoice_numbers(year: int, count: int, *, kind: str = "invoice") -> list[str
 def format_number(kind: str, year: int, n: int) -> str:
     """('invoice', 2026, 42) -> 'F2026-000042'."""
     return f"{PREFIX[kind]}{year}-{n:06d}"
+
+
+def opening_numbers(year: int, count: int) -> list[str]:
+    """Opening balances taken over by an import: their own series (S2026-000001)."""
+    first = reserve(f"opening-{year}", count)
+    return [format_number("opening", year, n) for n in range(first, first + count)]
 
 
 def receipt_number(year: int) -> str:

@@ -96,7 +96,7 @@ class Preview:
 def regies_of_month(year: int, month: int) -> list[tuple[str, str]]:
     return list(
         Invoice.objects.filter(year=year, month=month)
-        .exclude(kind=Invoice.Kind.CREDIT)
+        .exclude(kind__in=[Invoice.Kind.CREDIT, Invoice.Kind.OPENING])
         .values_list("regie_code", "regie_name")
         .distinct()
         .order_by("regie_code")
@@ -109,7 +109,7 @@ def _candidates(regie_code: str, year: int, month: int):
         Invoice.objects.filter(
             regie_code=regie_code, year=year, month=month, status__in=OWING, total__gt=0
         )
-        .exclude(kind=Invoice.Kind.CREDIT)
+        .exclude(kind__in=[Invoice.Kind.CREDIT, Invoice.Kind.OPENING])
         .exclude(id__in=live)
         .select_related("household", "payer")
         .order_by("number")

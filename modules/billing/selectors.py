@@ -398,6 +398,15 @@ def payable_invoices(household):
     ).order_by("invoice_date", "year", "month", "id")
 
 
+_CREDIT_LABELS = {"sepa": "prélèvement", "reprise": "solde repris de l'ancien portail"}
+
+
+def _credit_method(provider: str) -> str:
+    if provider == "reprise":  # opening_balances.PROVIDER: an opening entry, no money received
+        return "opening"
+    return Payment.Method.DIRECT_DEBIT if provider == "sepa" else Payment.Method.ONLINE
+
+
 def accounting_facts(start, end):
     """The invoices (by date), valid payments and over-payments (by the local day
     they were received) of [start, end], as plain facts for accounting.journal_lines.
@@ -416,6 +425,7 @@ def accounting_facts(start, end):
             payer_name=i.payer_name,
             credit_note=i.kind == Invoice.Kind.CREDIT,
             corrects=i.corrects.number if i.corrects_id else "",
+            opening=i.kind == Invoice.Kind.OPENING,
         )
         for i in Invoice.objects.filter(invoice_date__range=(start, end))
         .select_related("corrects")
@@ -446,8 +456,8 @@ def accounting_facts(start, end):
             reference=c.transaction_id,
             day=timezone.localtime(c.received_at).date(),
             amount=c.amount,
-            method=Payment.Method.DIRECT_DEBIT if c.provider == "sepa" else Payment.Method.ONLINE,
-            method_label="prélèvement" if c.provider == "sepa" else "carte bancaire en ligne",
+            method=_credit_method(c.provider),
+            method_label=_CREDIT_LABELS.get(c.provider, "carte bancaire en ligne"),
             regie_code=c.regie_code,
             regie_name=c.regie_name,
             household_id=c.household_id,

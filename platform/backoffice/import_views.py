@@ -28,9 +28,10 @@ from core.access import GET, GET_POST, POST, TOWN_ADMIN, access
 from documents.editions import EditionUnavailable
 from documents.key_letters import issue_key_letters
 from documents.uploads import check_table_upload
-from families.import_rules import ENTITIES, ORDER, PRESET_LABELS, template_csv
+from families.import_rules import PRESET_LABELS, template_csv
 from families.imports import (
     drop_stage,
+    entities,
     imported_households,
     run_import,
     stage_files,
@@ -52,9 +53,9 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for code in ORDER:
+        for code, entity in entities().items():
             self.fields[code] = forms.FileField(
-                label=ENTITIES[code].label[:1].upper() + ENTITIES[code].label[1:],
+                label=entity.label[:1].upper() + entity.label[1:],
                 required=False,
                 help_text="CSV ou XLSX",
                 widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
@@ -84,7 +85,7 @@ def _page(request, form, report=None, *, status=200):
             "run": run,
             "running": run is not None and run.status == ImportRun.Status.RUNNING,
             "stage_id": request.session.get(_STAGE_ID, "") if report else "",
-            "file_fields": [form[c] for c in ORDER],
+            "file_fields": [form[c] for c in entities()],
             "letters_form": LettersForm(),
             "imported": len(imported_households()),
         },
@@ -103,7 +104,7 @@ def import_families(request):
     if not form.is_valid():
         return _page(request, form, status=422)
     files: dict[str, tuple[str, bytes]] = {}
-    for code in ORDER:
+    for code in entities():
         upload = form.cleaned_data.get(code)
         if not upload:
             continue
@@ -180,8 +181,8 @@ def import_templates(request):
     """A ZIP of the documented format: one blank CSV per file, with its columns."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for code in ORDER:
-            archive.writestr(f"{code}.csv", template_csv(ENTITIES[code]))
+        for code, entity in entities().items():
+            archive.writestr(f"{code}.csv", template_csv(entity))
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="modeles-import.zip"'
     return response

@@ -27,6 +27,12 @@ class BookingCoreContributions:
     in the family nav, the next booked days and deadline, open registrations —
     only while the town has at least one booking module switched on."""
 
+    def import_entities(self):
+        """The registrations file of the family import (booking.imports)."""
+        from booking.imports import RegistrationImporter  # models: not while apps load
+
+        return [RegistrationImporter()]
+
     def town_key_dates(self, request, now, today, services):
         """The town's public home: reservation periods, registrations, deadlines."""
         from booking.front_page import key_dates  # models: not importable while apps load

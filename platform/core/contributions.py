@@ -157,6 +157,11 @@ class Contributor:
         """Key dates on the town's public home (core.front_page.KeyDate)."""
         return []
 
+    def import_entities(self) -> list:
+        """Files this app adds to the import of a town's families from its
+        previous portal (families.imports.Importer: columns, checks, writes)."""
+        return []
+
 
 # --- which apps take part --------------------------------------------------------------
 
@@ -307,6 +312,23 @@ def town_key_dates(request, now, today, services) -> list:
     for method in contributors(request, "town_key_dates"):
         items.extend(method(request, now, today, services) or [])
     return items
+
+
+def import_entities(commune) -> list:
+    """Every app's contributed import files (families.imports.Importer) in
+    `order`; a service module's only for a town that has it on. No request:
+    the command and the Celery task run it too."""
+    enabled = set(getattr(commune, "enabled_modules", None) or ())
+    items = []
+    for app_config in apps.get_app_configs():
+        method = getattr(app_config, "import_entities", None)
+        if method is None:
+            continue
+        code = _module_code(app_config)
+        if code is not None and code not in enabled:
+            continue
+        items.extend(method() or [])
+    return sorted(items, key=lambda item: item.order)
 
 
 def grouped(entries: list[NavEntry], default: str = "Travail") -> dict[str, list[NavEntry]]:

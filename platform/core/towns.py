@@ -24,6 +24,20 @@ def active_towns():
     )
 
 
+def current_town():
+    """The town of the connection's schema as a full row (schema_context() sets
+    a bare stand-in without the town's fields), None in the public schema."""
+    from django.db import connection
+
+    tenant = getattr(connection, "tenant", None)
+    if hasattr(tenant, "enabled_modules"):
+        return tenant
+    schema = getattr(connection, "schema_name", get_public_schema_name())
+    if schema == get_public_schema_name():
+        return None
+    return get_tenant_model().objects.filter(schema_name=schema).first()
+
+
 def config_of_schema(schema: str) -> dict:
     """A town's validated configuration from its schema name ({} when unknown)."""
     town = get_tenant_model()

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -30,7 +31,7 @@ from families.validators import normalize_phone
 
 # --- the documented format ----------------------------------------------------
 
-TEXT, DATE, BOOL, INT, EMAIL, PHONE, POSTCODE, CHOICE, IDS = (
+TEXT, DATE, BOOL, INT, EMAIL, PHONE, POSTCODE, CHOICE, IDS, AMOUNT = (
     "text",
     "date",
     "bool",
@@ -40,6 +41,7 @@ TEXT, DATE, BOOL, INT, EMAIL, PHONE, POSTCODE, CHOICE, IDS = (
     "postcode",
     "choice",
     "ids",
+    "amount",
 )
 
 
@@ -61,6 +63,9 @@ class Entity:
     columns: tuple[Column, ...]
     parent: str = ""  # entity whose identifiers `parent_column` refers to
     parent_column: str = ""
+    # Checks across a line's cells, contributed with the entity (pure):
+    # rules(values, today) -> [(column, French reason)]; may normalise `values`.
+    rules: object = field(default=None, compare=False, hash=False, repr=False)
 
     by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -537,6 +542,30 @@ def parse_int(raw) -> int:
     return int(text)
 
 
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+def parse_amount(raw) -> Decimal:
+    """« 1 234,56 € », « -12.5 », 42 -> Decimal with two places. ValueError (French)."""
+    if isinstance(raw, bool):
+        raise ValueError("un montant est attendu (ex. 123,45)")
+    if isinstance(raw, int | float):
+        text = repr(raw)
+    else:
+        text = unicodedata.normalize("NFKC", clean_text(raw))
+        text = re.sub(r"[\s€]|eur(os?)?$", "", text, flags=re.IGNORECASE)
+        text = text.replace("\u2212", "-")  # the minus sign of some spreadsheets
+        if re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d{1,2}", text):
+            text = text.replace(".", "")  # 1.234,56
+        text = text.replace(",", ".")
+    if not re.fullmatch(r"[-+]?\d+(\.\d{1,2})?", text):
+        raise ValueError("un montant est attendu, deux décimales au plus (ex. 123,45)")
+    value = Decimal(text).quantize(Decimal("0.01"))
+    if abs(value) > MAX_AMOUNT:
+        raise ValueError("montant trop grand")
+    return value
+
+
 def parse_choice(raw, choices) -> str:
     text = normalize_header(raw)
     for code, spellings in choices:
@@ -562,6 +591,8 @@ def parse_cell(column: Column, raw):
         return parse_choice(raw, column.choices)
     if column.kind == IDS:
         return parse_ids(raw)
+    if column.kind == AMOUNT:
+        return parse_amount(raw)
     text = clean_text(raw)
     if column.kind == EMAIL:
         text = text.lower()
@@ -682,7 +713,12 @@ def _row_rules(entity, values, headers, number, filename, today) -> list[Refusal
 
     def refuse(column, reason):
         value = values.get(column)
-        shown = value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value or "")
+        if isinstance(value, dt.date):
+            shown = value.strftime("%d/%m/%Y")
+        elif isinstance(value, Decimal):
+            shown = f"{value:.2f}".replace(".", ",")
+        else:
+            shown = str(value or "")
         out.append(Refusal(filename, number, headers.get(column, column), shown, reason))
 
     birth = values.get("date_naissance")
@@ -705,6 +741,9 @@ def _row_rules(entity, values, headers, number, filename, today) -> list[Refusal
             "numero_allocataire",
             "numéro d'allocataire : de 4 à 13 chiffres ou lettres, sans espace",
         )
+    if entity.rules is not None:
+        for column, reason in entity.rules(values, today):
+            refuse(column, reason)
     return out
 
 

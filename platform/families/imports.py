@@ -29,10 +29,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core import metrics
+from core import contributions, metrics
+from core.towns import current_town
 from families.import_rules import (
     ENTITIES,
     ORDER,
+    Entity,
     FileCheck,
     FileProblem,
     Refusal,
@@ -196,11 +198,64 @@ SPECS: dict[str, tuple[type, Callable]] = {
 }
 
 
+# --- files other apps contribute ------------------------------------------------------
+
+
+class Importer:
+    """A file another app adds to the import (registrations: the booking core;
+    opening balances: billing), returned by its AppConfig's `import_entities()`
+    hook (core.contributions.import_entities: a service module's only in the
+    towns that have it on). The platform never imports them: it reads, checks
+    and references their lines like its own (`entity`, `parent`), then calls:
+    - `check_rows(checked, today=...)`: checks against the town's data (an
+      unknown service, a balance already taken over with another amount...):
+      move refused rows from `checked.rows` to `checked.refusals`;
+    - `apply(checked, report, today=...)`: write the accepted lines, inside the
+      file's transaction, keeping the source identifiers (`ImportedRecord`) and
+      counting created / updated / unchanged on `report`.
+    """
+
+    entity: Entity
+    order: int = 100
+
+    def check_rows(self, checked: FileCheck, *, today: dt.date) -> None:
+        return None
+
+    def apply(self, checked: FileCheck, report: FileReport, *, today: dt.date) -> None:
+        raise NotImplementedError
+
+
+def importers() -> dict[str, Importer]:
+    """The contributed files of the current town, in their order."""
+    return {i.entity.code: i for i in contributions.import_entities(current_town())}
+
+
+def entities() -> dict[str, Entity]:
+    """Every file the current town may import, in the order they are applied:
+    the families' own, then the contributed ones."""
+    out = {code: ENTITIES[code] for code in ORDER}
+    out.update({code: i.entity for code, i in importers().items()})
+    return out
+
+
+def refuse_rows(checked: FileCheck, problems: dict[int, Refusal]) -> None:
+    """Move the rows at these lines from the accepted to the refused (a hook's helper)."""
+    if not problems:
+        return
+    checked.rows = [r for r in checked.rows if r.line not in problems]
+    checked.refusals.extend(problems.values())
+    checked.refusals.sort(key=lambda r: r.line)
+
+
 # --- the run ------------------------------------------------------------------------
 
 
-def _known_ids(code: str) -> dict[str, int]:
+def known_ids(code: str) -> dict[str, int]:
+    """Source identifier -> our row's id, for the lines of `code` imported before."""
     return dict(ImportedRecord.objects.filter(entity=code).values_list("source_id", "object_id"))
+
+
+_known_ids = known_ids
 
 
 def run_import(
@@ -218,11 +273,16 @@ def run_import(
     # Identifiers a line may refer to: earlier imports, plus (dry run) the
     # accepted lines of the files checked before this one.
     known: dict[str, set[str]] = {}
-    for code in ORDER:
+    contributed = importers()
+    all_entities = entities()
+    unknown = [code for code in files if code not in all_entities]
+    for code in unknown:
+        name = files[code][0]
+        reports.append(FileReport(code, code, name, problem=f"{name} : fichier non attendu."))
+    for code, entity in all_entities.items():
         if code not in files:
             continue
         filename, stream = files[code]
-        entity = ENTITIES[code]
         report = FileReport(code, entity.label, filename)
         reports.append(report)
         if progress:
@@ -233,6 +293,9 @@ def run_import(
             report.problem = str(exc)
             continue
         _check_references(checked, known)
+        importer = contributed.get(code)
+        if importer is not None:
+            importer.check_rows(checked, today=today)
         report.lines, report.refusals = checked.lines, checked.refusals
         report.accepted = len(checked.rows)
         report.duplicates = _duplicates(checked)
@@ -240,7 +303,10 @@ def run_import(
         known[code].update(r.source_id for r in checked.rows)
         if apply:
             with transaction.atomic():
-                _apply(checked, report)
+                if importer is not None:
+                    importer.apply(checked, report, today=today)
+                else:
+                    _apply(checked, report)
             report.applied = True
         if progress:
             progress(filename, 100)
@@ -302,6 +368,8 @@ def _check_references(checked: FileCheck, known: dict[str, set[str]]) -> None:
 
 
 def _duplicates(checked: FileCheck) -> list[str]:
+    if checked.entity.code not in ENTITIES:
+        return []
     code = checked.entity.code
     mine = set(_known_ids(code).values())
     if code == "enfants":
@@ -479,10 +547,11 @@ def staged_files(stage_id: str):
     if not (folder / "index.json").is_file():
         return None, None
     index = json.loads((folder / "index.json").read_text())
+    expected = entities()
     files = {
         code: (name, io.BytesIO((folder / f"{code}.bin").read_bytes()))
         for code, name in index["names"].items()
-        if code in ENTITIES
+        if code in expected
     }
     return index["preset"], files
 

@@ -2,7 +2,8 @@
 
 Imports a town's families from its previous portal's files (docs/import/format.md):
 `<dossier>/foyers.csv` (or .xlsx), `responsables`, `enfants`, `sante`,
-`personnes_autorisees`, `quotients`. Without --executer: the dry run (nothing is
+`personnes_autorisees`, `quotients`, and the files other apps contribute
+(`inscriptions`; `soldes` where billing is on). Without --executer: the dry run (nothing is
 written), with the French report. With --executer: each file's accepted lines in
 one transaction; running it again changes nothing."""
 
@@ -11,8 +12,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from families.import_rules import ORDER, PRESETS
-from families.imports import run_import
+from families.import_rules import PRESETS
+from families.imports import entities, run_import
 from tenants.models import Commune
 
 
@@ -37,7 +38,9 @@ class Command(BaseCommand):
             raise CommandError(f"Commune « {slug} » inconnue.")
         folder = Path(dossier)
         found = {}
-        for code in ORDER:
+        with schema_context(commune.schema_name):
+            codes = list(entities())
+        for code in codes:
             for ext in ("csv", "xlsx"):
                 path = folder / f"{code}.{ext}"
                 if path.exists():
