@@ -13,6 +13,15 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check rules, never speed (speed lives in bench/): no per-example
+# deadline, which failed on a loaded CI machine (a 200 ms budget per example).
+hypothesis_settings.register_profile(
+    "guichet", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.load_profile("guichet")
 
 # `--clock=ISO` / GUICHET_TEST_CLOCK: the whole session at a moved date (tests/clock.py).
 pytest_plugins = [

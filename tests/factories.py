@@ -6,6 +6,7 @@ Create rows inside a town: `with in_town(castres): ChildFactory()`.
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 factory.Faker._DEFAULT_LOCALE = "fr_FR"
@@ -44,6 +45,11 @@ class AdultFactory(DjangoModelFactory):
     phone = "06 12 34 56 78"
 
 
+def school_age_birth_date(years: int = 8) -> datetime.date:
+    """14 May, `years` years before today (today as the test's clock sees it)."""
+    return datetime.date(timezone.localdate().year - years, 5, 14)
+
+
 class ChildFactory(DjangoModelFactory):
     class Meta:
         model = "families.Child"
@@ -52,7 +58,9 @@ class ChildFactory(DjangoModelFactory):
     household = factory.SubFactory(HouseholdFactory)
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    birth_date = datetime.date(2018, 5, 14)
+    # Eight years old on the (possibly moved) clock's today, so no age limit
+    # of a service is ever crossed by the calendar alone (issue #13).
+    birth_date = factory.LazyFunction(lambda: school_age_birth_date())
 
     @factory.post_generation
     def guardians(self, create, extracted, **kwargs):
