@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 
-from accounts import rules
+from accounts import rules, signin_gate
 from accounts.backends import UNVERIFIED_ATTR, find_account
 from accounts.models import User
 from accounts.security import (
@@ -81,6 +83,7 @@ class LoginForm(PlainLabels, forms.Form):
         self.request = request
         self.user = None
         self.throttled = False
+        self.retry_after = 0
 
     def clean(self):
         identifier = (self.cleaned_data.get("identifier") or "").strip()
@@ -94,7 +97,16 @@ class LoginForm(PlainLabels, forms.Form):
             # tells nothing about the account.
             self.throttled = True
             raise forms.ValidationError(rules.wait_message(wait), code="throttled")
+        # The password hash, admitted at the rate the server hashes (signin_gate):
+        # over it, answered at once without hashing.
+        gate_wait = signin_gate.admit()
+        if gate_wait:
+            self.throttled = True
+            self.retry_after = gate_wait
+            raise forms.ValidationError(signin_gate.wait_message(gate_wait), code="busy")
+        started = time.perf_counter()
         user = authenticate(self.request, username=identifier, password=password)
+        signin_gate.measured(time.perf_counter() - started)
         if user is None:
             login_account_throttle.failure(account)
             login_ip_throttle.failure(ip)

@@ -108,7 +108,7 @@ def login_view(request):
             _resend_confirmation(request, form.unverified_user)
         if form.throttled:
             status = 429
-    return render(
+    response = render(
         request,
         "accounts/login.html",
         {
@@ -118,6 +118,9 @@ def login_view(request):
         },
         status=status,
     )
+    if form.retry_after:  # the sign-in gate (accounts.signin_gate): no hash was made
+        response["Retry-After"] = str(form.retry_after)
+    return response
 
 
 def _resend_confirmation(request, user) -> None:

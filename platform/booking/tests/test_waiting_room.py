@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -303,6 +304,45 @@ def test_anonymous_visitor_keeps_the_place_through_sign_in(client, opening):
         page = client.get(queue).content.decode()
         status = client.get(queue + "etat/")
     assert "Réserver maintenant" in status.content.decode()
+    assert f"guichet_passage_{opening.period.pk}" in status.cookies
+
+
+def test_a_household_keeps_its_place_through_a_real_sign_in_even_when_the_gate_says_wait(
+    client, opening, settings
+):
+    """The room before signing in; the sign-in form (real password check)
+    first answered « réessayez » by the sign-in gate, then accepted: the place
+    taken anonymously is the household's, and it is admitted from it."""
+    from django.test import Client
+
+    from accounts import signin_gate
+
+    settings.SIGNIN_GATE, settings.SIGNIN_GATE_CORES, settings.SIGNIN_GATE_BURST = True, 1, 1
+    gate = __import__("redis").Redis.from_url(settings.REDIS_URL)
+    gate.delete(signin_gate.KEY)
+    gate.hset(signin_gate.KEY, "hash_s", "5")
+    queue = f"/castres/file-attente/{opening.period.pk}/"
+    form = {"identifier": opening.user.username, "password": "mot-de-passe-de-test-assez-long"}
+    others = [Client() for _ in range(3)]
+    try:
+        with time_machine.travel(OPENS + timedelta(seconds=1), tick=False) as clock:
+            assert "Me connecter" in client.get(queue).content.decode()  # 1st, not signed in
+            for other in others:
+                clock.shift(timedelta(seconds=1))
+                other.get(queue)
+            # Another family's password is being hashed (5 s a hash, one core).
+            gate.hset(signin_gate.KEY, "tat", repr(time.time() + 5))
+            busy = client.post("/castres/compte/connexion/?next=" + queue, form)
+            assert busy.status_code == 429 and "votre place est gardée" in busy.content.decode()
+            clock.shift(timedelta(seconds=int(busy["Retry-After"])))
+            signed = client.post("/castres/compte/connexion/?next=" + queue, form)
+            assert signed.status_code == 302 and signed["Location"] == queue
+            page = client.get(queue).content.decode()
+            status = client.get(queue + "etat/")
+    finally:
+        gate.delete(signin_gate.KEY)
+    assert "Me connecter" not in page
+    assert "Réserver maintenant" in status.content.decode()  # the 1st place: admitted
     assert f"guichet_passage_{opening.period.pk}" in status.cookies
 
 

@@ -183,6 +183,12 @@ REDIS_URL = env("REDIS_URL", default="")
 # admission rate = this / the measured service time, capped per period.
 WAITING_ROOM_REDIS_URL = env("WAITING_ROOM_REDIS_URL", default="")
 WAITING_ROOM_CONCURRENCY = env.int("WAITING_ROOM_CONCURRENCY", default=4)
+# Sign-ins admitted at the rate the server hashes passwords (accounts.signin_gate):
+# SIGNIN_GATE_CORES cores hash at once at most (0: half the machine's), after a
+# burst of SIGNIN_GATE_BURST. The hasher itself is never weakened.
+SIGNIN_GATE = env.bool("SIGNIN_GATE", default=True)
+SIGNIN_GATE_CORES = env.int("SIGNIN_GATE_CORES", default=0)
+SIGNIN_GATE_BURST = env.int("SIGNIN_GATE_BURST", default=10)
 CACHES = {
     "default": {
         "BACKEND": (

@@ -18,3 +18,6 @@ PAYMENT_SIMULATOR = env.bool("PAYMENT_SIMULATOR", default=True)
 # No pool of prepared town schemas unless a test fills one (tenants/tests/test_pool.py):
 # towns are created from the template, as the template's tests expect.
 TOWN_POOL_SIZE = 0
+# The sign-in gate counts every sign-in of the machine in one Redis key: off
+# unless a test turns it on (platform/accounts/tests/test_signin_gate.py).
+SIGNIN_GATE = env.bool("SIGNIN_GATE", default=False)

@@ -1,0 +1,98 @@
+"""The sign-in gate (accounts.signin_gate, issue #19): password checks admitted
+at the measured rate the server hashes, over it an immediate French 429
+without any hash; the production hasher is never weakened; Redis down lets
+sign-ins through. On the real Redis (REDIS_URL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+import time_machine
+from django.conf import global_settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher
+
+from accounts import signin_gate
+
+LOGIN = "/castres/compte/connexion/"
+PASSWORD = "mot-de-passe-de-test-assez-long"  # tests.factories.UserFactory's
+NOW = datetime(2027, 3, 1, 7, 29, tzinfo=UTC)
+
+
+@pytest.fixture
+def gate(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL absent")
+    settings.SIGNIN_GATE = True
+    settings.SIGNIN_GATE_CORES = 1
+    settings.SIGNIN_GATE_BURST = 3
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(signin_gate.KEY)
+    yield client
+    client.delete(signin_gate.KEY)
+
+
+def _sign_in(client, password=PASSWORD):
+    return client.post(LOGIN, {"identifier": "martin", "password": password})
+
+
+def test_the_production_hasher_is_never_weakened():
+    """The gate is the only answer to a sign-in storm: production keeps
+    Django's PBKDF2-SHA256 at ≥ 600,000 iterations (OWASP 2023; CNIL: a
+    slow, salted, iterated function)."""
+    from portal.settings import base
+
+    hashers = getattr(base, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert PBKDF2PasswordHasher.iterations >= 600_000
+    assert not hasattr(base, "SIGNIN_GATE_ITERATIONS")  # nothing trades the hash for speed
+
+
+def test_over_the_measured_rate_a_sign_in_waits_without_any_hash(client, family, gate):
+    gate.hset(signin_gate.KEY, "hash_s", "2.0")  # as measured: 2 s a hash, 1 core
+    with time_machine.travel(NOW, tick=False) as clock:
+        for _ in range(3):  # the burst
+            assert _sign_in(client).status_code == 302
+            client.post("/castres/compte/deconnexion/")
+        refused = _sign_in(client)
+        assert refused.status_code == 429
+        wait = int(refused["Retry-After"])
+        assert 1 <= wait <= 5
+        [message] = refused.context["form"].errors["__all__"]
+        assert message.startswith("Beaucoup de familles se connectent en ce moment : réessayez")
+        assert "votre place est gardée" in message
+        assert int(gate.hget(signin_gate.KEY, "checked")) == 3  # the 4th was never hashed
+        clock.shift(timedelta(seconds=wait))
+        assert _sign_in(client).status_code == 302
+    assert int(gate.hget(signin_gate.KEY, "checked")) == 4
+
+
+def test_the_rate_follows_the_measured_hash_time(gate, settings):
+    for _ in range(30):
+        signin_gate.measured(0.25)
+    figures = signin_gate.figures()
+    assert figures["hash_s"] == pytest.approx(0.25, rel=0.05)
+    assert figures["per_second"] == pytest.approx(4.0, rel=0.05)  # 1 core / 0.25 s
+    settings.SIGNIN_GATE_CORES = 3
+    assert signin_gate.figures()["per_second"] == pytest.approx(12.0, rel=0.05)
+
+
+def test_a_real_pbkdf2_sign_in_is_measured(client, family, gate, settings, in_town):
+    """With the production hasher, the measure is the hash's real cost."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    with in_town(family.commune):
+        family.user.set_password(PASSWORD)
+        family.user.save(update_fields=["password"])
+    assert get_hasher().algorithm == "pbkdf2_sha256"
+    assert _sign_in(client).status_code == 302
+    figures = signin_gate.figures()
+    assert figures["checked"] == 1
+    assert figures["hash_s"] > 0.05, figures  # 1,000,000 iterations: far from free
+
+
+def test_redis_down_lets_sign_ins_through(client, family, settings):
+    settings.SIGNIN_GATE = True
+    settings.SIGNIN_GATE_BURST = 0  # would refuse everything if it could count
+    settings.WAITING_ROOM_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    assert _sign_in(client).status_code == 302
