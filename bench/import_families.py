@@ -4,12 +4,15 @@
     database: BENCH_DATABASE_URL (default: the embedded server of `make run`,
     database guichet_bench_import)
 
-1. A generated town (families.import_samples) of N households, ~1.75 children
-   each, 2 % faulty lines: dry run, real run, second run (creates nothing).
+1. A generated town (families.import_samples) of N households and 1.75 N
+   children (4,000 / 7,000), every file of the import (households,
+   representatives, children, health, authorised persons, QF, registrations,
+   opening balances) with 2 % faulty lines: dry run (its refused (file, line)
+   must be exactly the injected ones), real run, second run (creates nothing).
    Prints times, lines/s and the peak memory of each step (tracemalloc: Python
    allocations, plus the process's max RSS).
-2. Memory with a children file of --big-children lines (the « 20,000 children »
-   of the issue): dry run of that file alone, peak Python memory.
+2. Memory with a town of --big-children children (the « 20,000 children » of
+   the issue; every file): dry run and real run, peak Python memory.
 The town (`benchimport`) is emptied of imported rows before each run.
 """
 
@@ -60,6 +63,7 @@ def town():
 
 
 def empty():
+    from booking.models import Registration
     from families.models import (
         Adult,
         Child,
@@ -68,7 +72,11 @@ def empty():
         Household,
         ImportedRecord,
     )
+    from modules.billing.maintenance import maintenance, purge_household_billing
 
+    with maintenance():
+        purge_household_billing(list(Household.objects.values_list("pk", flat=True)))
+    Registration.objects.all().delete()
     Household.objects.update(payer=None)
     for model in (HealthSheet, EntourageMember, ImportedRecord):
         model.objects.all().delete()
@@ -115,22 +123,28 @@ def main():
     files, faulty = generate(args.households, today=TODAY)
     lines = sum(data.count(b"\n") - 1 for _name, data in files.values())
     print(f"{args.households} foyers, {lines} lignes en tout, {len(faulty)} lignes fautives")
+    for code, (name, data) in files.items():
+        n = data.count(b"\n") - 1
+        bad = sum(1 for f, _line in faulty if f == name)
+        print(f"  {code:<22} {n:6d} lignes, {bad:4d} fautives")
     with tenant_context(commune):
         empty()
         dry, _s = measured("essai à blanc", lambda: run_import(streams(files), today=TODAY))
-        assert dry.refused == len(faulty), (dry.refused, len(faulty))
+        refused = {(r.filename, r.line) for f in dry.files for r in f.refusals}
+        assert refused == faulty, (len(refused), len(faulty))
         real, seconds = measured(
             "import réel", lambda: run_import(streams(files), apply=True, today=TODAY)
         )
-        created = sum(f.created for f in real.files)
+        created = sum(f.created + f.updated for f in real.files)
         print(f"  {created} lignes créées, {created / seconds:.0f} lignes/s")
         again, _s = measured(
             "deuxième import (rien à créer)",
             lambda: run_import(streams(files), apply=True, today=TODAY),
         )
         assert sum(f.created + f.updated for f in again.files) == 0
+        empty()
         big_households = args.big_children * 4 // 7
-        big, _faulty = generate(big_households, today=TODAY)
+        big, _faulty = generate(big_households, children=args.big_children, today=TODAY)
         children = big["enfants"][1].count(b"\n") - 1
         print(
             f"fichier de {children} enfants ({len(big['enfants'][1]) / 2**20:.1f} Mo), "

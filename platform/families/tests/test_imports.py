@@ -171,33 +171,80 @@ def test_an_import_in_bondoufle_never_touches_castres(castres, bondoufle, in_tow
 
 
 def test_generated_town_of_4000_households_dry_run_lists_exactly_the_faulty_lines(castres, in_town):
+    """The issue's acceptance, at full size: 4,000 households, 7,000 children, 2 %
+    faulty lines in every file (households, representatives, children, health,
+    authorised persons, QF, registrations, opening balances)."""
     files, faulty = generate(4000, fault_rate=0.02, today=TODAY)
     with in_town(castres):
+        before = counts()
         report = run_import(streams(files), today=TODAY)
+        assert counts() == before
     by_file = {f.entity: f for f in report.files}
-    children = by_file["enfants"]
-    assert 6500 < children.lines < 7500
-    assert {(r.filename, r.line) for f in report.files for r in f.refusals} == faulty
-    assert len(faulty) > 100
-    assert all(r.reason for r in children.refusals)
-    assert children.accepted == children.lines - len(faulty)
+    assert list(by_file) == [*ORDER, "inscriptions", "soldes"]
+    assert (by_file["foyers"].lines, by_file["enfants"].lines) == (4000, 7000)
+    refused = {(r.filename, r.line) for f in report.files for r in f.refusals}
+    assert refused == faulty
+    for f in report.files:  # 2 % of each file's lines, each with a French reason
+        mine = {line for name, line in faulty if name == f.filename}
+        assert len(mine) == round(f.lines * 0.02) > 0, f.filename
+        assert f.accepted == f.lines - len(mine)
+        assert all(r.reason and r.line in mine for r in f.refusals)
+    reasons = {r.reason for f in report.files for r in f.refusals}
+    assert "cette date n'existe pas dans le calendrier" in reasons
+    assert any(r.startswith("service inconnu de la commune") for r in reasons)
+    assert "montant nul : rien à reprendre (retirez la ligne)" in reasons
 
 
-def test_generated_town_real_run_then_rerun_creates_nothing(castres, in_town):
+def test_generated_town_real_run_creates_the_rest_then_rerun_creates_nothing(castres, in_town):
+    """The same generator at a CI-friendly size (the full size runs in
+    bench/import_families.py, figures in docs/benchmarks.md)."""
+    from booking.models import Registration
+    from modules.billing.models import AccountCredit, Invoice
+
     files, faulty = generate(300, fault_rate=0.02, today=TODAY)
     with in_town(castres):
-        before = Child.objects.count()
+        before = counts()
+        registrations = Registration.objects.count()
         report = run_import(streams(files), apply=True, today=TODAY)
+        for f in report.files:  # quotients update their household: « updated »
+            written = f.created + f.updated
+            assert written == f.lines - len({x for x in faulty if x[0] == f.filename}), f.entity
         created = {f.entity: f.created for f in report.files}
-        assert created["foyers"] == 300
-        assert (
-            Child.objects.count() - before
-            == created["enfants"]
-            == report.files[2].lines - len(faulty)
+        assert created["foyers"] == 300 - 6 and created["enfants"] == 525 - 10
+        assert counts() == (
+            before[0] + created["foyers"],
+            before[1] + created["responsables"],
+            before[2] + created["enfants"],
+            before[3] + created["sante"],
+            before[4] + created["personnes_autorisees"],
         )
+        assert Registration.objects.count() - registrations == created["inscriptions"]
+        balances = (
+            Invoice.objects.filter(kind="opening").count()
+            + AccountCredit.objects.filter(provider="reprise").count()
+        )
+        assert balances == created["soldes"]
         again = run_import(streams(files), apply=True, today=TODAY)
         assert sum(f.created + f.updated for f in again.files) == 0
-        assert Child.objects.count() - before == created["enfants"]
+        assert {(r.filename, r.line) for f in again.files for r in f.refusals} == faulty
+        assert counts()[2] - before[2] == created["enfants"]
+        assert Registration.objects.count() - registrations == created["inscriptions"]
+
+
+def test_a_generated_bondoufle_import_never_touches_castres(castres, bondoufle, in_town):
+    from booking.models import Registration
+    from modules.billing.models import Invoice
+
+    files, _faulty = generate(60, today=TODAY)
+    with in_town(castres):
+        castres_before = (counts(), Registration.objects.count(), Invoice.objects.count())
+    with in_town(bondoufle):
+        report = run_import(streams(files), apply=True, today=TODAY)
+        assert {f.entity: f.created for f in report.files}["inscriptions"] > 0
+        assert ImportedRecord.objects.filter(entity="soldes").exists()
+    with in_town(castres):
+        assert (counts(), Registration.objects.count(), Invoice.objects.count()) == castres_before
+        assert not ImportedRecord.objects.exists()
 
 
 def test_command_dry_run_then_real_run(castres, in_town, tmp_path, capsys):
