@@ -6,12 +6,13 @@ import os
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django_tenants.utils import tenant_context
 
-from tenants import console
+from tenants import console, import_pages
 from tenants.config import ConfigError, validate
 from tenants.models import Commune, ConfigVersion, Domain, FailedTask
 from tenants.onboard_form import TownForm, config_yaml
@@ -19,6 +20,7 @@ from tenants.onboarding import onboard_data, onboard_yaml_text, set_status
 from tenants.services import Actor
 
 MAX_YAML_BYTES = 256 * 1024
+_GONE = "Ces fichiers ne sont plus disponibles : vérifiez-les à nouveau."
 
 
 class OnboardForm(forms.Form):
@@ -67,7 +69,7 @@ class CommuneAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "department")
     search_fields = ("name", "slug", "insee_code")
-    actions = ["suspend", "resume", "invite_admin", "export_town"]
+    actions = ["suspend", "resume", "invite_admin", "import_families", "export_town"]
     inlines = [DomainInline]
     change_list_template = "admin/tenants/commune/change_list.html"
     # Everything comes from the town's YAML: edit the file and onboard again.
@@ -134,6 +136,10 @@ class CommuneAdmin(admin.ModelAdmin):
     def invite_admin(self, request, queryset):
         return redirect("admin:tenants_commune_invite", queryset.first().pk)
 
+    @admin.action(description="Reprendre les familles d'un ancien portail (import)")
+    def import_families(self, request, queryset):
+        return redirect("admin:tenants_commune_import", queryset.first().pk)
+
     @admin.action(description="Export complet de toutes les données (réversibilité)")
     def export_town(self, request, queryset):
         return redirect("admin:tenants_commune_export", queryset.first().pk)
@@ -181,6 +187,21 @@ class CommuneAdmin(admin.ModelAdmin):
                 "<int:pk>/export/<int:export_pk>/archive/",
                 self.admin_site.admin_view(self.export_download_view),
                 name="tenants_commune_export_download",
+            ),
+            path(
+                "<int:pk>/reprise/",
+                self.admin_site.admin_view(self.import_view),
+                name="tenants_commune_import",
+            ),
+            path(
+                "<int:pk>/reprise/importer/",
+                self.admin_site.admin_view(self.import_apply_view),
+                name="tenants_commune_import_apply",
+            ),
+            path(
+                "<int:pk>/reprise/avancement/",
+                self.admin_site.admin_view(self.import_progress_view),
+                name="tenants_commune_import_progress",
             ),
             path(
                 "<int:pk>/inviter/",
@@ -296,8 +317,77 @@ class CommuneAdmin(admin.ModelAdmin):
             running=running,
         )
 
+    # --- families from the town's previous portal (issue 22) -------------------------
+    # The same form, checks, dry run, Celery task and templates as the town
+    # admin's back-office page (tenants.import_pages), run in the town's schema.
+
+    def import_view(self, request, pk):
+        """GET: the form and the last run. POST: the dry run of the uploaded files."""
+        commune = self._town(pk)
+        if commune is None:
+            return redirect("admin:tenants_commune_changelist")
+        key = f"console_import_stage_{commune.pk}"
+        with tenant_context(commune):
+            form = import_pages.ImportForm(request.POST or None, request.FILES or None)
+            report, stage_id, status = None, "", 200
+            if request.method == "POST":
+                files = form.checked_files()
+                if files is None:
+                    status = 422
+                else:
+                    preset = form.cleaned_data["preset"]
+                    stage_id, report = import_pages.dry_run(request.session, key, files, preset)
+                    form = import_pages.ImportForm(initial={"preset": preset})
+            response = self._page(
+                request,
+                "import.html",
+                f"Reprise des familles de {commune.name}",
+                commune=commune,
+                form=form,
+                field_template="family_import/_admin_field.html",
+                report=report,
+                stage_id=stage_id,
+                apply_url=reverse("admin:tenants_commune_import_apply", args=[commune.pk]),
+                **import_pages.run_context(
+                    reverse("admin:tenants_commune_import_progress", args=[commune.pk])
+                ),
+            )
+            response.status_code = status
+            return response.render()  # inside the town's schema (the form lists its files)
+
+    def import_apply_view(self, request, pk):
+        """The real run of the files checked last, as a Celery task in the town."""
+        commune = self._town(pk)
+        if commune is None:
+            return redirect("admin:tenants_commune_changelist")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        with tenant_context(commune):
+            run = import_pages.start_run(
+                request.session,
+                f"console_import_stage_{commune.pk}",
+                request.POST.get("stage", ""),
+                requested_by=f"l'opérateur {request.user.get_username()}",
+            )
+        if run is None:
+            messages.error(request, _GONE)
+        else:
+            self.message_user(request, "Import lancé : suivez son avancement ci-dessous.")
+        return redirect("admin:tenants_commune_import", commune.pk)
+
+    def import_progress_view(self, request, pk):
+        """The last run's block alone: htmx polls it every 2 s while it runs."""
+        commune = self._town(pk)
+        if commune is None:
+            raise Http404("Commune inconnue.")
+        with tenant_context(commune):
+            url = reverse("admin:tenants_commune_import_progress", args=[commune.pk])
+            return TemplateResponse(
+                request, "family_import/_run.html", import_pages.run_context(url)
+            ).render()
+
     def export_download_view(self, request, pk, export_pk):
-        from django.http import FileResponse, Http404
+        from django.http import FileResponse
 
         from tenants.models import TownExport
 

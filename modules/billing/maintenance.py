@@ -69,7 +69,7 @@ def purge_household_billing(household_ids) -> None:
         ReminderStep.objects.filter(invoice__in=invoices).delete()
         # Credit notes point at what they cancel, corrective invoices at what
         # they replace: delete them first.
-        for kind in ("credit", "corrective", "invoice"):
+        for kind in ("credit", "corrective", "invoice", "opening"):
             Invoice.objects.filter(household_id__in=ids, kind=kind).delete()
         Mandate.objects.filter(household_id__in=ids).delete()
         BillingPreference.objects.filter(household_id__in=ids).delete()

@@ -5,7 +5,9 @@ dry run's report, import, then print the activation-key letters.
 The files go through the upload checker (documents.uploads.check_table_upload);
 between the dry run and the import they wait in IMPORT_STAGING_DIR/<schema>/<id>/
 (on the media volume, never served), and are deleted once imported or after a
-day. The import itself is families.imports.run_import, as for the command.
+day. The import itself is families.imports.run_import, as for the command; the
+form, dry run, staging and task start are shared with the operator console
+(tenants.import_pages, templates family_import/*.html).
 """
 
 from __future__ import annotations
@@ -15,51 +17,21 @@ import zipfile
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_tenants.utils import tenant_context
 
 from backoffice.views import town_admin_required
 from core.access import GET, GET_POST, POST, TOWN_ADMIN, access
 from documents.editions import EditionUnavailable
 from documents.key_letters import issue_key_letters
-from documents.uploads import check_table_upload
-from families.import_rules import PRESET_LABELS, template_csv
-from families.imports import (
-    drop_stage,
-    entities,
-    imported_households,
-    run_import,
-    stage_files,
-    staged_files,
-)
-from families.models import ImportRun
-from families.tasks import import_families_task
+from families.import_rules import template_csv
+from families.imports import entities, imported_households
+from tenants import import_pages
 
 _STAGE_ID = "import_stage"
-
-
-class ImportForm(forms.Form):
-    preset = forms.ChoiceField(
-        label="Format des fichiers",
-        choices=list(PRESET_LABELS.items()),
-        initial="guichet",
-        help_text="Le format documenté, ou l'export de votre ancien logiciel.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for code, entity in entities().items():
-            self.fields[code] = forms.FileField(
-                label=entity.label[:1].upper() + entity.label[1:],
-                required=False,
-                help_text="CSV ou XLSX",
-                widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
-            )
 
 
 class LettersForm(forms.Form):
@@ -74,18 +46,17 @@ class LettersForm(forms.Form):
     )
 
 
-def _page(request, form, report=None, *, status=200):
-    run = ImportRun.objects.first()
+def _page(request, form, report=None, *, stage_id="", status=200):
     return render(
         request,
         "backoffice/config_import.html",
         {
             "form": form,
+            "field_template": "backoffice/_field.html",
             "report": report,
-            "run": run,
-            "running": run is not None and run.status == ImportRun.Status.RUNNING,
-            "stage_id": request.session.get(_STAGE_ID, "") if report else "",
-            "file_fields": [form[c] for c in entities()],
+            "stage_id": stage_id,
+            "apply_url": reverse("backoffice:config-import-apply"),
+            **import_pages.run_context(reverse("backoffice:config-import-progress")),
             "letters_form": LettersForm(),
             "imported": len(imported_households()),
         },
@@ -98,30 +69,16 @@ def _page(request, form, report=None, *, status=200):
 @town_admin_required
 def import_families(request):
     """GET: the form. POST: the dry run (files checked, staged, report shown)."""
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = import_pages.ImportForm(request.POST or None, request.FILES or None)
     if request.method != "POST":
         return _page(request, form)
-    if not form.is_valid():
-        return _page(request, form, status=422)
-    files: dict[str, tuple[str, bytes]] = {}
-    for code in entities():
-        upload = form.cleaned_data.get(code)
-        if not upload:
-            continue
-        try:
-            files[code] = (upload.name[:120], check_table_upload(upload))
-        except ValidationError as exc:
-            form.add_error(code, exc.messages[0])
-    if not files and not form.errors:
-        form.add_error(None, "Choisissez au moins un fichier à vérifier.")
-    if form.errors:
+    files = form.checked_files()
+    if files is None:
         return _page(request, form, status=422)
     preset = form.cleaned_data["preset"]
-    drop_stage(request.session.pop(_STAGE_ID, ""))
-    request.session[_STAGE_ID] = stage_files(files, preset)
-    streams = {code: (name, io.BytesIO(data)) for code, (name, data) in files.items()}
-    report = run_import(streams, preset=preset, apply=False)
-    return _page(request, ImportForm(initial={"preset": preset}), report)
+    stage_id, report = import_pages.dry_run(request.session, _STAGE_ID, files, preset)
+    form = import_pages.ImportForm(initial={"preset": preset})
+    return _page(request, form, report, stage_id=stage_id)
 
 
 @access(TOWN_ADMIN, methods=POST)
@@ -131,22 +88,26 @@ def import_families(request):
 def import_families_apply(request):
     """The real run of the files checked by the last dry run, as a Celery task
     (progress on this page); the files are deleted once it has run."""
-    stage_id = request.POST.get("stage", "")
-    preset, files = staged_files(stage_id if stage_id == request.session.get(_STAGE_ID) else "")
-    if files is None:
+    run = import_pages.start_run(
+        request.session,
+        _STAGE_ID,
+        request.POST.get("stage", ""),
+        requested_by=request.user.get_full_name(),
+    )
+    if run is None:
         messages.error(request, "Ces fichiers ne sont plus disponibles : vérifiez-les à nouveau.")
-        return redirect("backoffice:config-import")
-    request.session.pop(_STAGE_ID, None)
-    run = ImportRun.objects.create(preset=preset, requested_by=request.user.get_full_name()[:160])
-    town = connection.tenant  # the task runs in the schema it is sent from
-    transaction.on_commit(lambda: _send(town, run.pk, stage_id))
-    messages.success(request, "Import lancé : son avancement s'affiche ci-dessous.")
+    else:
+        messages.success(request, "Import lancé : son avancement s'affiche ci-dessous.")
     return redirect("backoffice:config-import")
 
 
-def _send(town, run_id: int, stage_id: str) -> None:
-    with tenant_context(town):
-        import_families_task.delay(run_id, stage_id)
+@access(TOWN_ADMIN, methods=GET)
+@never_cache
+@town_admin_required
+def import_progress(request):
+    """The last run's block alone (htmx polls it every 2 s while it runs)."""
+    context = import_pages.run_context(reverse("backoffice:config-import-progress"))
+    return render(request, "family_import/_run.html", context)
 
 
 @access(TOWN_ADMIN, methods=POST)

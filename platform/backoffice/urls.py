@@ -35,6 +35,11 @@ urlpatterns = [
     path("configuration/", views.config, name="config"),
     path("configuration/reprise/", import_views.import_families, name="config-import"),
     path(
+        "configuration/reprise/avancement/",
+        import_views.import_progress,
+        name="config-import-progress",
+    ),
+    path(
         "configuration/reprise/importer/",
         import_views.import_families_apply,
         name="config-import-apply",

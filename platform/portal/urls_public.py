@@ -26,6 +26,11 @@ declare("admin:view_on_site", OPERATOR_ONLY, operator="not_found")  # accounts h
 declare("admin:tenants_commune_invite", OPERATOR_ONLY, pk="commune")
 declare("admin:tenants_commune_yaml", OPERATOR_ONLY, pk="commune")
 declare("admin:tenants_commune_export", OPERATOR_ONLY, methods=("get", "post"), pk="commune")
+# families from the town's previous portal: the form and dry run, the real run
+# (POST only), the last run's block polled by htmx
+declare("admin:tenants_commune_import", OPERATOR_ONLY, methods=("get", "post"), pk="commune")
+declare("admin:tenants_commune_import_apply", OPERATOR_ONLY, methods=("post",), pk="commune")
+declare("admin:tenants_commune_import_progress", OPERATOR_ONLY, pk="commune")
 # an archive that does not exist (the matrix's example ids): 404 for the operator
 declare(
     "admin:tenants_commune_export_download",
