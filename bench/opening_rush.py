@@ -3,6 +3,7 @@
     python bench/opening_rush.py [--families 2500] [--places 300] [--days 5]
                                  [--concurrency 64] [--workers 4]
                                  [--signins 500] [--compare GIT_REF]
+                                 [--waiting-room [--signing-in 0.5] ...]
                                  [--database guichet_bench_rush] [--json]
 
 What it does (its own database, DATABASE_URL's server, database `--database`,
@@ -38,6 +39,9 @@ Issue #19 additions:
 - the load generator's own CPU time is printed (it shares the machine);
 - the SQL statements of one accepted submission are listed (in-process, the
   API view called through Django's test client on the same database).
+
+`--waiting-room`: the whole opening through the waiting room, households
+signing in for real among them (bench/opening_waiting_room.py's docstring).
 
 `--json` ends the output with one line `RESULT {...}` (the figures, for the
 smoke test tests/test_load_smoke.py). The database is dropped at the end
@@ -630,11 +634,28 @@ def main():
     parser.add_argument(
         "--compare", metavar="GIT_REF", help="serve GIT_REF's code too, first, in the same run"
     )
+    wr = parser.add_argument_group("the whole opening (bench/opening_waiting_room.py)")
+    wr.add_argument("--waiting-room", action="store_true", help="queue, sign in, admission, book")
+    wr.add_argument("--signing-in", type=float, default=0.5, help="share signing in for real")
+    wr.add_argument("--arrival-window", type=float, default=10.0, help="seconds, around opening")
+    wr.add_argument("--poll", type=float, default=5.0, help="status poll interval (the page's)")
+    wr.add_argument("--connections", type=int, default=256, help="client sockets at most")
+    wr.add_argument("--lead", type=float, default=45.0, help="opening, seconds after set-up")
+    wr.add_argument("--admit-per-minute", type=int, default=6000, help="the period's cap")
+    wr.add_argument("--redis-url", default="", help="default REDIS_URL")
     parser.add_argument("--json", action="store_true", help="end with a line RESULT {...}")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     port = args.port or free_port()
     try:
+        if args.waiting_room:
+            sys.path.insert(0, str(ROOT / "bench"))
+            import opening_waiting_room
+
+            result = opening_waiting_room.main(sys.modules[__name__], args, port)
+            if args.json:
+                print("RESULT " + json.dumps(result))
+            return
         measure(args, port)
     finally:
         if not args.keep:

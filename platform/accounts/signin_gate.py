@@ -12,8 +12,9 @@ question; instead the password check itself is admitted at a rate:
   follows the machine, its load and a future change of the hasher's cost);
 - `SIGNIN_GATE_CORES` cores at most hash at once (default: half the machine's
   cores), the others stay free for the bookings and the waiting room;
-- a burst of `SIGNIN_GATE_BURST` sign-ins passes at once (a quiet day never
-  meets the gate);
+- `SIGNIN_GATE_BURST` sign-ins may hash at the same instant (default: as many
+  as the cores): with sync web workers, a larger burst would let hashes hold
+  every worker while the admitted households wait to book;
 - over the rate, the sign-in is answered at once, WITHOUT hashing: 429 and a
   French « réessayez dans N secondes » (a place in an opening's waiting room
   is kept through it: the queue's ticket is a cookie of its own).
@@ -92,7 +93,7 @@ def admit(now: float | None = None) -> int:
             args=[
                 repr(time.time() if now is None else now),
                 cores(),
-                getattr(settings, "SIGNIN_GATE_BURST", 10),
+                getattr(settings, "SIGNIN_GATE_BURST", 0) or cores(),
                 DEFAULT_HASH_SECONDS,
             ],
         )

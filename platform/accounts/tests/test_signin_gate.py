@@ -92,7 +92,22 @@ def test_a_real_pbkdf2_sign_in_is_measured(client, family, gate, settings, in_to
 
 
 def test_redis_down_lets_sign_ins_through(client, family, settings):
-    settings.SIGNIN_GATE = True
-    settings.SIGNIN_GATE_BURST = 0  # would refuse everything if it could count
+    settings.SIGNIN_GATE, settings.SIGNIN_GATE_CORES = True, 1  # one hash at a time
     settings.WAITING_ROOM_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    assert _sign_in(client).status_code == 302
+    with time_machine.travel(NOW, tick=False):  # a working gate would refuse the second
+        for _ in range(2):
+            assert _sign_in(client).status_code == 302
+            client.post("/castres/compte/deconnexion/")
+
+
+def test_by_default_as_many_sign_ins_hash_at_once_as_the_gate_has_cores(
+    client, family, gate, settings
+):
+    settings.SIGNIN_GATE_BURST = 0  # the default: the cores
+    settings.SIGNIN_GATE_CORES = 2
+    gate.hset(signin_gate.KEY, "hash_s", "3.0")
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(2):
+            assert _sign_in(client).status_code == 302
+            client.post("/castres/compte/deconnexion/")
+        assert _sign_in(client).status_code == 429

@@ -184,11 +184,12 @@ REDIS_URL = env("REDIS_URL", default="")
 WAITING_ROOM_REDIS_URL = env("WAITING_ROOM_REDIS_URL", default="")
 WAITING_ROOM_CONCURRENCY = env.int("WAITING_ROOM_CONCURRENCY", default=4)
 # Sign-ins admitted at the rate the server hashes passwords (accounts.signin_gate):
-# SIGNIN_GATE_CORES cores hash at once at most (0: half the machine's), after a
-# burst of SIGNIN_GATE_BURST. The hasher itself is never weakened.
+# rate = SIGNIN_GATE_CORES (0: half the machine's) / measured hash time, with
+# SIGNIN_GATE_BURST (0: as many as the cores) at the same instant. The hasher
+# itself is never weakened.
 SIGNIN_GATE = env.bool("SIGNIN_GATE", default=True)
 SIGNIN_GATE_CORES = env.int("SIGNIN_GATE_CORES", default=0)
-SIGNIN_GATE_BURST = env.int("SIGNIN_GATE_BURST", default=10)
+SIGNIN_GATE_BURST = env.int("SIGNIN_GATE_BURST", default=0)
 CACHES = {
     "default": {
         "BACKEND": (
