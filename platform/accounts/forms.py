@@ -84,6 +84,7 @@ class LoginForm(PlainLabels, forms.Form):
         self.user = None
         self.throttled = False
         self.retry_after = 0
+        self.gate_turn = None
 
     def clean(self):
         identifier = (self.cleaned_data.get("identifier") or "").strip()
@@ -99,11 +100,12 @@ class LoginForm(PlainLabels, forms.Form):
             raise forms.ValidationError(rules.wait_message(wait), code="throttled")
         # The password hash, admitted at the rate the server hashes (signin_gate):
         # over it, answered at once without hashing.
-        gate_wait = signin_gate.admit()
-        if gate_wait:
+        turn = signin_gate.admit(self.request.COOKIES.get(signin_gate.TURN_COOKIE, ""))
+        self.gate_turn = turn
+        if turn.wait:
             self.throttled = True
-            self.retry_after = gate_wait
-            raise forms.ValidationError(signin_gate.wait_message(gate_wait), code="busy")
+            self.retry_after = turn.wait
+            raise forms.ValidationError(signin_gate.wait_message(turn.wait), code="busy")
         started = time.perf_counter()
         user = authenticate(self.request, username=identifier, password=password)
         signin_gate.measured(time.perf_counter() - started)

@@ -15,9 +15,14 @@ question; instead the password check itself is admitted at a rate:
 - `SIGNIN_GATE_BURST` sign-ins may hash at the same instant (default: as many
   as the cores): with sync web workers, a larger burst would let hashes hold
   every worker while the admitted households wait to book;
-- over the rate, the sign-in is answered at once, WITHOUT hashing: 429 and a
-  French « réessayez dans N secondes » (a place in an opening's waiting room
-  is kept through it: the queue's ticket is a cookie of its own).
+- over the rate, the sign-in is answered at once, WITHOUT hashing: 429, a
+  French « réessayez dans N secondes » and its TURN: the next free slot is
+  reserved for it (signed in a cookie, single use), so N grows with the
+  sign-ins already waiting and coming back earlier changes nothing: a storm
+  of parents does not turn into a storm of retries (a place in an opening's
+  waiting room is kept through it: the queue's ticket is a cookie of its
+  own). Slots are reserved within SIGNIN_GATE_HORIZON seconds; beyond, the
+  answer is « réessayez dans N secondes » without a turn.
 
 The admission is one Lua script (GCRA: the theoretical arrival time of the
 next sign-in, atomic for every web worker of every town, since they share the
@@ -30,28 +35,38 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 
 KEY = "guichet:signin-gate"
 DEFAULT_HASH_SECONDS = 0.5  # before the first measure
 
 _ADMIT = """
 -- KEYS[1]: state hash (tat: next theoretical arrival, s; hash_s: measured hash time)
--- ARGV: now (s), cores, burst, default hash time (s)
+-- ARGV: now (s), cores, burst, default hash time (s), horizon (s)
+-- {1}: hash now; {2, slot}: a later slot reserved for this sign-in; {0, wait}: full.
 local now = tonumber(ARGV[1])
 local s = redis.call('HMGET', KEYS[1], 'tat', 'hash_s')
 local hash_s = tonumber(s[2] or ARGV[4])
 local interval = math.max(hash_s, 0.001) / tonumber(ARGV[2])
 local tolerance = interval * tonumber(ARGV[3])
 local tat = math.max(tonumber(s[1] or '0'), now)
-if tat - now >= tolerance then
-  return {0, tostring(tat - now - tolerance + interval), tostring(hash_s)}
+redis.call('EXPIRE', KEYS[1], 86400)
+if tat - now < tolerance then
+  redis.call('HSET', KEYS[1], 'tat', tostring(tat + interval))
+  return {1, '0'}
+end
+local slot = tat - tolerance + interval
+if slot - now > tonumber(ARGV[5]) then
+  return {0, tostring(slot - now)}
 end
 redis.call('HSET', KEYS[1], 'tat', tostring(tat + interval))
-redis.call('EXPIRE', KEYS[1], 86400)
-return {1, '0', tostring(hash_s)}
+redis.call('HINCRBY', KEYS[1], 'reserved', 1)
+return {2, tostring(slot)}
 """
 
 _MEASURED = """
@@ -77,29 +92,74 @@ def _client():
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
-def admit(now: float | None = None) -> int:
-    """0 when this sign-in may check its password now, else the whole seconds
-    to wait. Fails open (0) when Redis cannot be reached or is not configured."""
+@dataclass(frozen=True)
+class Turn:
+    """The gate's answer: `wait` whole seconds (0: hash now) and the signed
+    turn to keep in the browser (a cookie) until then ('' : none)."""
+
+    wait: int
+    token: str = ""
+
+
+def admit(token: str = "", now: float | None = None) -> Turn:
+    """May this sign-in check its password now? Over the rate, the sign-in
+    gets a turn (a slot `interval` after the last one reserved, within
+    SIGNIN_GATE_HORIZON seconds): coming back with it at its time, it hashes
+    without taking another slot, once. Fails open when Redis cannot be
+    reached or is not configured."""
     import redis
 
     if not getattr(settings, "SIGNIN_GATE", True):
-        return 0
+        return Turn(0)
+    now = time.time() if now is None else now
     try:
         client = _client()
         if client is None:
-            return 0
-        ok, wait, _hash_s = client.register_script(_ADMIT)(
+            return Turn(0)
+        held = _read_turn(token, now)
+        if held is not None:
+            slot, nonce = held
+            if slot > now + 0.25:
+                return Turn(math.ceil(slot - now), token)
+            # Its time has come: once only (a copied or replayed turn is worthless).
+            if client.set(f"{KEY}:used:{nonce}", 1, nx=True, ex=2 * STALE_TURN_SECONDS):
+                return Turn(0)
+        code, value = client.register_script(_ADMIT)(
             keys=[KEY],
             args=[
-                repr(time.time() if now is None else now),
+                repr(now),
                 cores(),
                 getattr(settings, "SIGNIN_GATE_BURST", 0) or cores(),
                 DEFAULT_HASH_SECONDS,
+                getattr(settings, "SIGNIN_GATE_HORIZON", 900),
             ],
         )
     except redis.RedisError:
-        return 0
-    return 0 if int(ok) else max(1, math.ceil(float(wait)))
+        return Turn(0)
+    code, value = int(code), float(value)
+    if code == 1:
+        return Turn(0)
+    if code == 2:
+        turn = signing.dumps({"s": value, "n": secrets.token_urlsafe(9)}, salt=_SALT)
+        return Turn(max(1, math.ceil(value - now)), turn)
+    return Turn(max(1, math.ceil(value)))
+
+
+STALE_TURN_SECONDS = 300  # a turn not used within 5 minutes of its time is void
+_SALT = "accounts.signin_gate.turn"
+
+
+def _read_turn(token: str, now: float):
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=(24 * 3600))
+        slot, nonce = float(data["s"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if slot < now - STALE_TURN_SECONDS:
+        return None
+    return slot, nonce
 
 
 def measured(seconds: float) -> None:
@@ -132,10 +192,16 @@ def figures() -> dict:
     }
 
 
+TURN_COOKIE = "guichet_connexion_tour"
+
+
 def wait_message(seconds: int) -> str:
-    unit = "seconde" if seconds == 1 else "secondes"
+    if seconds < 90:
+        delay = f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    else:
+        delay = f"environ {math.ceil(seconds / 60)} minutes"
     return (
-        "Beaucoup de familles se connectent en ce moment : réessayez dans "
-        f"{seconds} {unit}. Si vous attendez dans la file d'une ouverture, "
-        "votre place est gardée."
+        f"Beaucoup de familles se connectent en ce moment : réessayez dans {delay}, "
+        "votre tour de connexion vous est gardé. Si vous attendez dans la file "
+        "d'une ouverture, votre place est gardée aussi."
     )

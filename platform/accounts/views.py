@@ -14,14 +14,14 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import get_script_prefix, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import franceconnect, otp, selectors, services
+from accounts import franceconnect, otp, selectors, services, signin_gate
 from accounts.backends import find_account
 from accounts.fc_views import ID_TOKEN, logout_target
 from accounts.forms import (
@@ -102,8 +102,13 @@ def login_view(request):
                     "accounts:otp_verify" if otp.confirmed_device(user) else "accounts:otp_setup"
                 )
                 nxt = _safe_next(request, "")
-                return redirect(reverse(target) + (f"?next={nxt}" if nxt else ""))
-            return HttpResponseRedirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
+                response = redirect(reverse(target) + (f"?next={nxt}" if nxt else ""))
+            else:
+                response = HttpResponseRedirect(
+                    _safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
+                )
+            _gate_cookie(response, form)  # a turn used: forgotten
+            return response
         if getattr(form, "unverified_user", None) is not None:
             _resend_confirmation(request, form.unverified_user)
         if form.throttled:
@@ -118,9 +123,31 @@ def login_view(request):
         },
         status=status,
     )
-    if form.retry_after:  # the sign-in gate (accounts.signin_gate): no hash was made
-        response["Retry-After"] = str(form.retry_after)
+    _gate_cookie(response, form)
     return response
+
+
+def _gate_cookie(response, form) -> None:
+    """The sign-in gate's answer (accounts.signin_gate): over the rate no hash
+    was made, Retry-After says when to come back and the turn reserved for
+    this browser is kept in a cookie until it is used."""
+    turn = form.gate_turn
+    if turn is None:
+        return
+    if turn.wait:
+        response["Retry-After"] = str(turn.wait)
+    if turn.token:
+        response.set_cookie(
+            signin_gate.TURN_COOKIE,
+            turn.token,
+            max_age=turn.wait + signin_gate.STALE_TURN_SECONDS,
+            path=get_script_prefix(),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    elif not turn.wait and signin_gate.TURN_COOKIE in form.request.COOKIES:
+        response.delete_cookie(signin_gate.TURN_COOKIE, path=get_script_prefix())
 
 
 def _resend_confirmation(request, user) -> None:

@@ -61,7 +61,7 @@ def test_over_the_measured_rate_a_sign_in_waits_without_any_hash(client, family,
         assert 1 <= wait <= 5
         [message] = refused.context["form"].errors["__all__"]
         assert message.startswith("Beaucoup de familles se connectent en ce moment : réessayez")
-        assert "votre place est gardée" in message
+        assert "votre tour de connexion vous est gardé" in message
         assert int(gate.hget(signin_gate.KEY, "checked")) == 3  # the 4th was never hashed
         clock.shift(timedelta(seconds=wait))
         assert _sign_in(client).status_code == 302
@@ -111,3 +111,35 @@ def test_by_default_as_many_sign_ins_hash_at_once_as_the_gate_has_cores(
             assert _sign_in(client).status_code == 302
             client.post("/castres/compte/deconnexion/")
         assert _sign_in(client).status_code == 429
+
+
+def test_a_storm_gets_turns_one_hash_apart_and_retries_change_nothing(family, gate, settings):
+    """Ten browsers at the same instant, one core, 1 s a hash: the first hashes
+    now, the others get turns 1 s apart (Retry-After 1..9); coming back early
+    keeps the same turn (no new slot taken); at its time each one hashes, once;
+    a used turn copied into another browser is worth nothing."""
+    from django.test import Client
+
+    settings.SIGNIN_GATE_BURST = 1
+    gate.hset(signin_gate.KEY, "hash_s", "1.0")
+    browsers = [Client() for _ in range(10)]
+    with time_machine.travel(NOW, tick=False) as clock:
+        answers = [_sign_in(browsers[0])]
+        assert answers[0].status_code == 302
+        gate.hset(signin_gate.KEY, "hash_s", "1.0")  # the test hasher is fast: keep 1 s
+        answers += [_sign_in(b) for b in browsers[1:]]
+        waits = [int(a["Retry-After"]) for a in answers[1:]]
+        assert waits == list(range(1, 10)), waits
+        assert int(gate.hget(signin_gate.KEY, "reserved")) == 9
+        again = _sign_in(browsers[5])  # too early: the same turn, no new slot
+        assert again.status_code == 429 and int(again["Retry-After"]) == 5
+        assert int(gate.hget(signin_gate.KEY, "reserved")) == 9
+        clock.shift(timedelta(seconds=5))
+        for b in browsers[1:6]:
+            response = _sign_in(b)
+            assert response.status_code == 302
+            assert response.cookies[signin_gate.TURN_COOKIE].value == ""  # forgotten
+        replay = Client()
+        replay.cookies[signin_gate.TURN_COOKIE] = answers[5].cookies[signin_gate.TURN_COOKIE].value
+        assert _sign_in(replay).status_code == 429  # used already: a new turn, after the 9th
+        assert int(gate.hget(signin_gate.KEY, "checked")) == 6

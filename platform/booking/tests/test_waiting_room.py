@@ -334,6 +334,7 @@ def test_a_household_keeps_its_place_through_a_real_sign_in_even_when_the_gate_s
             gate.hset(signin_gate.KEY, "tat", repr(time.time() + 5))
             busy = client.post("/castres/compte/connexion/?next=" + queue, form)
             assert busy.status_code == 429 and "votre place est gardée" in busy.content.decode()
+            assert signin_gate.TURN_COOKIE in busy.cookies  # its turn, kept
             clock.shift(timedelta(seconds=int(busy["Retry-After"])))
             signed = client.post("/castres/compte/connexion/?next=" + queue, form)
             assert signed.status_code == 302 and signed["Location"] == queue
