@@ -33,6 +33,20 @@ class BookingCoreContributions:
 
         return [RegistrationImporter()]
 
+    def periodic_jobs(self):
+        """E-mail invitations to sign in before an opening (booking.invitations),
+        checked every 15 minutes in every town, spread over 10 minutes."""
+        from core.contributions import PeriodicJob
+
+        return [
+            PeriodicJob(
+                "booking-opening-invitations",
+                "booking.tasks.invite_to_openings_for_town",
+                15 * 60.0,
+                window_seconds=600,
+            )
+        ]
+
     def town_key_dates(self, request, now, today, services):
         """The town's public home: reservation periods, registrations, deadlines."""
         from booking.front_page import key_dates  # models: not importable while apps load

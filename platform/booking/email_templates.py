@@ -15,6 +15,31 @@ _SLOT_VARS = {
 }
 
 TEMPLATES = {
+    "booking/email/opening_invitation.txt": EmailTemplate(
+        name="booking/email/opening_invitation.txt",
+        label="Réservations — invitation à se connecter avant une ouverture (file d'attente)",
+        subject="Ouverture des réservations : connectez-vous en avance",
+        variables={
+            "label": "libellé de la période (ex. « Été 2027 »)",
+            "opens": "date et heure de l'ouverture",
+            "early_minutes": "minutes du tirage au sort avant l'ouverture",
+            "early_from": "date et heure du début du tirage au sort",
+            "login_url": "adresse de la page de connexion",
+            "reset_url": "adresse de « mot de passe oublié »",
+            "queue_url": "adresse de la file d'attente de l'ouverture",
+            "commune.name": "nom de la commune",
+        },
+        sample={
+            "label": "Été 2027",
+            "opens": "lundi 1er mars 2027 à 08:30",
+            "early_minutes": 15,
+            "early_from": "lundi 1er mars 2027 à 08:15",
+            "login_url": _URL + "compte/connexion/",
+            "reset_url": _URL + "compte/mot-de-passe-oublie/",
+            "queue_url": _URL + "file-attente/1/",
+            "commune": {"name": "Castres"},
+        },
+    ),
     "booking/email/promoted.txt": EmailTemplate(
         name="booking/email/promoted.txt",
         label="Réservations — place obtenue depuis la liste d'attente",

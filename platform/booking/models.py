@@ -218,6 +218,9 @@ class ReservationPeriod(models.Model):
     pass_minutes = models.PositiveSmallIntegerField(
         "validité du laissez-passer (minutes)", default=10
     )
+    # When the families were invited by e-mail to sign in before the opening
+    # (booking.invitations): once per opening.
+    invited_at = models.DateTimeField("familles invitées le", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["opens_at", "id"]

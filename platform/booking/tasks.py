@@ -20,3 +20,12 @@ def expire_waiting_offers() -> int:
             total += expire_offers()
     connection.set_schema_to_public()
     return total
+
+
+@shared_task(name="booking.tasks.invite_to_openings_for_town", acks_late=True)
+def invite_to_openings_for_town() -> dict:
+    """The current town's due opening invitations (booking.invitations); run
+    in each town by the dispatcher (the booking core's periodic job)."""
+    from booking.invitations import invite_due
+
+    return invite_due()
