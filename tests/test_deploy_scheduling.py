@@ -101,7 +101,10 @@ def test_the_apps_periodic_jobs_are_beat_entries_of_the_one_dispatcher():
     assert run.kwargs["task_name"] == "billing.tasks.run_month_for_town"
     assert run.kwargs["module"] == "billing"
     payfip = schedule["billing-payfip-reconciliation"].kwargs
-    assert payfip["town_filter"] == {"config__payment__provider": "payfip_ws"}
+    # Every billing town: the task reads the provider from the town's payment
+    # row, the one reader of the `payment` section (decisions/0006).
+    assert payfip["module"] == "billing"
+    assert payfip["town_filter"] == {}
 
 
 # --- dispatching -------------------------------------------------------------
@@ -154,9 +157,10 @@ def test_dispatch_only_to_towns_with_the_module_and_matching_the_filter(castres,
     assert dispatch_to_towns(task, 600, module="billing") == 1
     assert RAN_IN == [("castres", "")]
     RAN_IN.clear()
-    payfip = {"config__payment__provider": "payfip_ws"}
-    assert dispatch_to_towns(task, 600, module="billing", town_filter=payfip) == 0
-    assert dispatch_to_towns(task, 600, town_filter={"config__payment__provider": "payzen"}) == 1
+    # A filter on a section without a derived copy (decisions/0006).
+    refresh = {"config__api_particulier__refresh": False}
+    assert dispatch_to_towns(task, 600, module="billing", town_filter=refresh) == 0
+    assert dispatch_to_towns(task, 600, town_filter={"config__api_particulier__refresh": True}) == 1
     assert RAN_IN == [("castres", "")]
 
 

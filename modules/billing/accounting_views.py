@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core import town_config
 from core.access import STAFF, access
 from core.exports import csv_bytes
 
@@ -21,7 +22,7 @@ from .staff_views import billing_staff
 
 
 def _settings(request) -> accounting.ExportSettings:
-    section = (request.commune.config.get("module_settings") or {}).get("billing") or {}
+    section = town_config.module_settings(request.commune, "billing")
     return accounting.export_settings(section.get("accounting_export"))
 
 

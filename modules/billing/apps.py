@@ -1,6 +1,7 @@
 from backoffice.charts import bar_chart, french_number
 from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
+from core.town_config import editable
 
 from .accounting import COLUMNS as ACCOUNTING_COLUMNS
 from .accounting import DATE_FORMATS as ACCOUNTING_DATE_FORMATS
@@ -438,7 +439,8 @@ class BillingConfig(ServiceModuleConfig):
         ]
 
     def backoffice_config_pages(self, request):
-        provider = (request.commune.config.get("payment") or {}).get("provider") or "aucun"
+        # The configuration page summarises the document its pages edit.
+        provider = (editable(request.commune).get("payment") or {}).get("provider") or "aucun"
         admin = ("town_admin",)
         return [
             NavEntry(
@@ -485,13 +487,15 @@ class BillingConfig(ServiceModuleConfig):
                 crontab(minute=0, hour=2, day_of_month=1),
                 window_seconds=settings.BILLING_RUN_WINDOW_SECONDS,
             ),
-            # PayFiP confirms nothing by itself: ask it about attempts left waiting.
+            # PayFiP confirms nothing by itself: ask it about attempts left
+            # waiting; other providers' attempts silent for a day expire. Every
+            # billing town: the task reads the town's provider from its payment
+            # row (selectors.payment_settings), the one reader of `payment`.
             PeriodicJob(
                 "billing-payfip-reconciliation",
                 "billing.tasks.reconcile_payments_for_town",
                 15 * 60.0,
                 window_seconds=600,
-                town_filter={"config__payment__provider": "payfip_ws"},
             ),
             # A direct debit is paid on its collection date (not when the file is made).
             PeriodicJob(

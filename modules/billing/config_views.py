@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice.config_views import FIX, attach_problem, render_config_form, with_more_rows
 from backoffice.views import apply_config, config_copy, town_admin_required
+from core import town_config
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from tenants.service_rules import problems_by_prefix
 
@@ -52,8 +53,10 @@ from .tariffs import parse_version
 @staff_required("billing")
 def overview(request):
     """The tariffs in force and what families still owe per invoice month."""
-    section = _section(request.commune.config)
-    services = {s["code"]: s["name"] for s in request.commune.config.get("services", [])}
+    section = _section(town_config.editable(request.commune))
+    services = {
+        s["code"]: s["name"] for s in town_config.editable(request.commune).get("services", [])
+    }
     tariffs = [
         (services.get(code, code), version)
         for code, spec in (section.get("services") or {}).items()
@@ -78,7 +81,7 @@ def _section(config: dict) -> dict:
 @never_cache
 @town_admin_required
 def payment(request):
-    current = request.commune.config.get("payment") or {"provider": "none"}
+    current = town_config.editable(request.commune).get("payment") or {"provider": "none"}
     wanted = request.POST.get("provider") or request.GET.get("provider") or current["provider"]
     if wanted not in PROVIDERS:
         wanted = current["provider"] if current["provider"] in PROVIDERS else "none"
@@ -123,9 +126,11 @@ def payment(request):
 
 
 def _billing_section(request) -> dict:
-    if "billing" not in request.commune.config.get("modules", []):
+    if not town_config.has_module(request.commune, "billing"):
         raise Http404("Le module « Facturation et paiement » n'est pas activé.")
-    return (request.commune.config.get("module_settings") or {}).get("billing") or {"services": {}}
+    return (town_config.editable(request.commune).get("module_settings") or {}).get("billing") or {
+        "services": {}
+    }
 
 
 def _status(version: dict, today: datetime.date, versions: list[dict]) -> str:
@@ -160,7 +165,7 @@ def tariffs(request):
         if not problems:
             problems.append(("", FIX))
     services = []
-    for service in request.commune.config.get("services", []):
+    for service in town_config.editable(request.commune).get("services", []):
         entry = (section.get("services") or {}).get(service["code"]) or {}
         versions = sorted(entry.get("versions", []), key=lambda v: v["applies_from"])
         services.append(
@@ -214,7 +219,7 @@ def tariff_settings(request, code):
 
 
 def _service_name(request, code) -> str:
-    for s in request.commune.config.get("services", []):
+    for s in town_config.editable(request.commune).get("services", []):
         if s["code"] == code:
             return s["name"]
     raise Http404("Service inconnu.")
@@ -367,9 +372,9 @@ def tariff_delete(request, code, day):
 @town_admin_required
 def regies(request):
     """Billing's régies (one invoice per payer and régie) and the SEPA creditor."""
-    config = request.commune.config
-    if "billing" not in config.get("modules", []):
+    if not town_config.has_module(request.commune, "billing"):
         raise Http404("La facturation n'est pas activée dans cette commune.")
+    config = town_config.editable(request.commune)
     current = _section(config)
     choices = [(s["code"], s["name"]) for s in config.get("services", [])]
     what = request.POST.get("what") if request.method == "POST" else None

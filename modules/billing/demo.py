@@ -40,9 +40,10 @@ def demo_payment_secrets() -> None:
 
     from paysim import keys
 
-    from .models import PaymentSettings
+    from .selectors import payment_settings
 
-    for row in PaymentSettings.objects.all():
+    row = payment_settings()
+    if row is not None:
         for option, variable in (row.secret_env or {}).items():
             if option in keys.SECRETS:
                 os.environ.setdefault(variable, keys.SECRETS[option])
@@ -202,10 +203,10 @@ def _fictitious_families(commune, tariffs, first, last) -> list[int]:
 
     from accounts.models import User
     from booking.models import Activity, Booking, DaySlot
-    from core.models import Service
+    from core import town_config
     from families.models import Adult, Child, Household
 
-    priced = Service.objects.filter(code__in=list(tariffs.services), is_active=True)
+    priced = town_config.services(codes=tariffs.services)
     service = priced.filter(kind="restauration_scolaire").first() or priced.first()
     if service is None:
         return []
@@ -226,7 +227,7 @@ def _fictitious_families(commune, tariffs, first, last) -> list[int]:
         household = Household.objects.create(
             name=f"Famille {last_name}",
             address_line=fake.street_address(),
-            postcode=commune.config.get("postcode", ""),
+            postcode=town_config.section(commune, "postcode", ""),
             city=commune.name,
         )
         first_name = fake.first_name_female()

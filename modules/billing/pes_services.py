@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from prometheus_client import Counter
 
-from core import metrics
+from core import metrics, town_config
 
 from . import numbering, pes
 from .french import month_label
@@ -50,7 +50,7 @@ class PesNotConfigured(pes.PesError):
 
 
 def helios_settings(commune) -> pes.HeliosSettings:
-    settings = pes.helios_from_town_config(commune.config or {})
+    settings = pes.parse_helios(town_config.module_settings(commune, "billing").get("helios"))
     if settings is None:
         raise PesNotConfigured(
             [

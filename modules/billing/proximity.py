@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core import town_config
+
 from . import pes
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ def for_invoice(invoice, commune) -> dict | None:
     """What the invoice (page and PDF) shows, or None: the town has not opted in,
     a credit note, nothing owed, or a direct debit will collect it."""
     try:
-        helios = pes.helios_from_town_config(commune.config or {})
+        helios = pes.parse_helios(town_config.module_settings(commune, "billing").get("helios"))
     except pes.PesError:
         return None
     if helios is None or not helios.proximity_payment:

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from prometheus_client import Counter
 
-from core import metrics
+from core import metrics, town_config
 from core.mail import queue_mail
 from core.urls import tenant_reverse
 
@@ -42,7 +42,7 @@ TEMPLATE = {
 
 
 def schedule_of(commune) -> reminders.Schedule:
-    section = ((commune.config or {}).get("module_settings") or {}).get("billing") or {}
+    section = town_config.module_settings(commune, "billing")
     return reminders.parse_schedule(section.get("reminders"))
 
 

@@ -16,8 +16,37 @@ from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
 
+from core import town_config
+
 from .lines import BookingFact, HouseholdFacts
-from .models import BillingPreference, Invoice, InvoiceLine, Mandate, Payment
+from .models import BillingPreference, Invoice, InvoiceLine, Mandate, Payment, PaymentSettings
+
+# --- the town's configuration (decisions/0006) -------------------------------------
+
+
+def payment_settings() -> PaymentSettings | None:
+    """The town's online-payment settings: the row derived from its `payment`
+    section (BillingConfig.sync_town_rows), None when it has none. THE one
+    reader of that section."""
+    return PaymentSettings.objects.first()
+
+
+def payment_provider() -> str:
+    """The provider's code (`none` when the town has no online payment)."""
+    row = payment_settings()
+    return row.kind if row is not None else "none"
+
+
+def service_order() -> dict[str, int]:
+    """service code -> its rank in the town's configuration (active services)."""
+    return dict(town_config.services().values_list("code", "position"))
+
+
+def in_town_order(codes) -> list[str]:
+    """Service codes in the town's own order (its configuration), unknown ones last."""
+    order = service_order()
+    return sorted(codes, key=lambda c: order.get(c, len(order)))
+
 
 # --- who pays ------------------------------------------------------------------
 
@@ -318,7 +347,6 @@ class FiscalAttestation:
 def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestation:
     """Childcare of children under 6 PAID during `year` (payments dated that
     year, whatever the month invoiced), per child."""
-    from core.models import Service
     from families.models import Child
 
     from .rules import PaidInvoice, childcare_paid
@@ -330,7 +358,7 @@ def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestatio
             paid_at__year=year,
         ).select_related("invoice")
     )
-    kinds = dict(Service.objects.values_list("code", "kind"))
+    kinds = dict(town_config.services(active=None).values_list("code", "kind"))
     lines: dict[int, list] = {}
     for invoice_id, child_id, code, amount in InvoiceLine.objects.filter(
         invoice_id__in={p.invoice_id for p in payments},

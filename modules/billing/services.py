@@ -19,14 +19,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from core import metrics
+from core import metrics, town_config
 from core.mail import queue_mail
 from core.urls import tenant_reverse
 
@@ -44,7 +43,6 @@ from .models import (
     Mandate,
     Payment,
     PaymentAttempt,
-    PaymentSettings,
     SepaExport,
 )
 from .payments import (
@@ -71,8 +69,8 @@ from .sepa import (
     validate_iban,
     validate_rum,
 )
-from .tariffs import billing_settings_from_town_config
-from .town_settings import Regie, invoicing_settings_from_town_config
+from .tariffs import parse_billing_settings
+from .town_settings import Regie, parse_invoicing_settings
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -93,25 +91,36 @@ class BillingValidationError(BillingError):
 # --- the town's settings -------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _settings(digest: str, slug: str):
-    from tenants.models import Commune
+_PARSED: dict[tuple[str, str, str], tuple] = {}
 
-    commune = Commune.objects.only("config").get(slug=slug)
-    return (
-        billing_settings_from_town_config(commune.config),
-        invoicing_settings_from_town_config(commune.config),
+
+def _parse_town_settings(commune):
+    """Billing's section of the document (`module_settings.billing`) with the
+    town's services as derived rows (decisions/0006)."""
+    section = town_config.module_settings(commune, "billing")
+    rows = list(town_config.services())
+    tariffs = parse_billing_settings(
+        section or {"services": {}}, service_names={s.code: s.name for s in rows}
     )
+    invoicing = parse_invoicing_settings(
+        section,
+        service_codes={s.code for s in rows},
+        module_of_service={s.code: s.module for s in rows},
+    )
+    return tariffs, invoicing
 
 
 def town_settings(commune):
     """(tariffs, invoicing settings) of a town, parsed once per configuration."""
     if not commune.config_digest:
-        return (
-            billing_settings_from_town_config(commune.config),
-            invoicing_settings_from_town_config(commune.config),
-        )
-    return _settings(commune.config_digest, commune.slug)
+        return _parse_town_settings(commune)
+    key = (commune.config_digest, commune.slug, connection.schema_name)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= 512:
+            _PARSED.clear()
+        found = _PARSED[key] = _parse_town_settings(commune)
+    return found
 
 
 def current_commune():
@@ -665,7 +674,7 @@ def _refresh_state(invoice: Invoice) -> None:
 
 
 def gateway_for_town():
-    row = PaymentSettings.objects.first()
+    row = selectors.payment_settings()
     if row is None:
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")
     if getattr(settings, "PAYMENT_SIMULATOR", False):  # DEMO ONLY: prod.py refuses it

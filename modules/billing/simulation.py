@@ -27,7 +27,9 @@ from booking.catalogue import activity_day_kinds, is_hourly
 from booking.holidays_fr import SchoolCalendarUnavailable
 from booking.models import Activity
 from booking.selectors import town_calendar
-from core.models import Service
+from core import town_config
+
+from .selectors import in_town_order
 
 SCHOOL = "scolaire"
 YOUNG = "petite_enfance"
@@ -82,7 +84,7 @@ def simulation_inputs(codes: Iterable[str], *, first: date, last: date, hourly_d
     school-holiday zone, month past the known school calendar) keeps
     `hourly_default(code)`, the town's typical count."""
     codes = list(codes)
-    found = {s.code: s for s in Service.objects.filter(code__in=codes)}
+    found = {s.code: s for s in town_config.services(codes=codes, active=None)}
     facts = [
         ServiceFact(c, found[c].module, found[c].kind) if c in found else ServiceFact(c, "", "")
         for c in codes
@@ -119,8 +121,7 @@ def simulate_for_town(commune, tariffs, *, child: str, today: date, **figures):
     from .pricing import simulate
 
     first, last = next_month(today)
-    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
-    codes = sorted(tariffs.services, key=lambda c: order.get(c, len(order)))
+    codes = in_town_order(tariffs.services)
     facts, counts = simulation_inputs(
         codes,
         first=first,

@@ -37,10 +37,10 @@ def school_days(year: int, month: int, count: int | None = None) -> list[date]:
 
 def activity_for(service_code: str, name: str = "Activité de test"):
     from booking.models import Activity
-    from core.models import Service
+    from core import town_config
 
     activity, _ = Activity.objects.get_or_create(
-        service=Service.objects.get(code=service_code),
+        service=town_config.services(codes=[service_code], active=None).get(),
         name=f"{name} ({service_code})",
         defaults={"default_capacity": 100},
     )

@@ -203,9 +203,8 @@ def tariffs(request):
 
 
 def town_codes(commune, codes):
-    """Service codes in the town's own order (its YAML), not the stored JSON's."""
-    order = {s["code"]: i for i, s in enumerate(commune.config.get("services", []))}
-    return sorted(codes, key=lambda c: order.get(c, len(order)))
+    """Service codes in the town's own order (its configuration), not the stored JSON's."""
+    return selectors.in_town_order(codes)
 
 
 # --- a family's invoices ------------------------------------------------------------------

@@ -15,8 +15,8 @@ from accounts.permissions import staff_required
 from booking.forms import WEEKDAY_CHOICES
 from booking.french import PARIS
 from booking.grid import family_children
+from core import town_config
 from core.access import GET_POST, SIGNED_IN, STAFF, access
-from core.models import Service
 from core.modules import registry
 from modules.petite_enfance import services
 from modules.petite_enfance.models import CrecheApplication, LeaveDeclaration
@@ -50,7 +50,7 @@ class LeaveForm(forms.Form):
 @login_required
 def leave_view(request):
     children = family_children(request.user)
-    regular = list(Service.objects.filter(module=MODULE, kind="creche_reguliere", is_active=True))
+    regular = list(town_config.services(module=MODULE, kind="creche_reguliere"))
     form = LeaveForm(request.POST or None, children=children, regular=regular)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -121,7 +121,7 @@ class ApplicationForm(forms.Form):
 @login_required
 def application_view(request):
     children = family_children(request.user)
-    regular = list(Service.objects.filter(module=MODULE, kind="creche_reguliere", is_active=True))
+    regular = list(town_config.services(module=MODULE, kind="creche_reguliere"))
     form = ApplicationForm(request.POST or None, children=children, regular=regular)
     household = (
         children[0].household

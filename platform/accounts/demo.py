@@ -132,9 +132,10 @@ def identity_demo_secrets(commune) -> None:
     stand-ins' published demo values when unset (platform/idsim)."""
     if not settings.IDENTITY_SIMULATOR:
         return
-    config = commune.config or {}
-    fc = ((config.get("franceconnect") or {}).get("secrets") or {}).get("client_secret")
-    api = ((config.get("api_particulier") or {}).get("secrets") or {}).get("token")
+    from core.town_config import section
+
+    fc = ((section(commune, "franceconnect") or {}).get("secrets") or {}).get("client_secret")
+    api = ((section(commune, "api_particulier") or {}).get("secrets") or {}).get("token")
     if fc:
         os.environ.setdefault(fc, DEMO_CLIENT_SECRET)
     if api:

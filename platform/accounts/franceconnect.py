@@ -37,6 +37,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from core import town_config
+
 log = logging.getLogger("guichet.franceconnect")
 
 # FranceConnect's documented scopes: the identité pivot and the e-mail.
@@ -103,7 +105,7 @@ class Identity:
 def town_client(commune) -> TownClient | None:
     """The town's client, or None when the town has not switched FranceConnect
     on (or its secret variable is unset: checked at start-up in production)."""
-    section = ((getattr(commune, "config", None) or {}).get("franceconnect")) or {}
+    section = town_config.section(commune, "franceconnect") or {}
     if not section.get("client_id"):
         return None
     variable = (section.get("secrets") or {}).get("client_secret", "")

@@ -39,6 +39,7 @@ from accounts.security import mail_address_throttle, mail_ip_throttle
 from accounts.services import SignupData
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens, read_email_token
+from core import town_config
 from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, STAFF, access
 from core.french import Noun
 
@@ -51,8 +52,9 @@ def key_label(commune) -> Noun:
     Read from `accounts.activation_key_label` in the town's YAML when present.
     A `core.french.Noun`: templates write `{{ key_label.un }}` (« une clé
     Enfance », « un code personnel »), `.le`, `.ce`, `.du`, `.Le`."""
-    config = getattr(commune, "config", None) or {}
-    word = (config.get("accounts") or {}).get("activation_key_label") or DEFAULT_KEY_LABEL
+    word = (town_config.section(commune, "accounts") or {}).get(
+        "activation_key_label"
+    ) or DEFAULT_KEY_LABEL
     return Noun.of(word)
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from core import town_config
 from core.contributions import Contributor, NavEntry
 
 ADMIN = ("town_admin",)
@@ -24,7 +25,8 @@ class BackofficeConfig(Contributor, AppConfig):
         return entries
 
     def backoffice_config_pages(self, request):
-        data = request.commune.config
+        # The configuration page summarises the document its pages edit.
+        data = town_config.editable(request.commune)
         zone = data.get("school_holiday_zone", "")
         return [
             NavEntry(

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice.forms import ContactForm, ContactFormSet, EmailTemplateForm, MessageForm
 from backoffice.views import apply_config, config_copy, town_admin_required
-from core import mail_templates
+from core import mail_templates, town_config
 from core.access import GET_POST, POST, TOWN_ADMIN, access
 from tenants.service_rules import problems_by_prefix
 
@@ -66,7 +66,7 @@ def with_more_rows(post, prefix: str):
 @never_cache
 @town_admin_required
 def contacts(request):
-    config = request.commune.config
+    config = town_config.editable(request.commune)
     problems: list[tuple[str, str]] = []
     if request.method == "POST":
         # Any other button (or htmx) adds a row: only "save" saves.
@@ -127,7 +127,7 @@ def _template(name):
 @never_cache
 @town_admin_required
 def emails(request):
-    overrides = request.commune.config.get("email_templates") or {}
+    overrides = town_config.editable(request.commune).get("email_templates") or {}
     rows = [(entry, overrides.get(name)) for name, entry in mail_templates.registry().items()]
     return render(request, "backoffice/config_emails.html", {"rows": rows})
 
@@ -155,7 +155,7 @@ def _preview(request, entry, subject: str, body: str) -> dict:
 @town_admin_required
 def email(request, name):
     entry = _template(name)
-    override = (request.commune.config.get("email_templates") or {}).get(name) or {}
+    override = (town_config.editable(request.commune).get("email_templates") or {}).get(name) or {}
     default_body = mail_templates.editable_default(entry.default_source())
     problems: list[tuple[str, str]] = []
     preview: dict = {}

@@ -27,7 +27,7 @@ from backoffice.family_forms import (
     StaffValidateForm,
 )
 from backoffice.models import AccessLog
-from core import audit, contributions
+from core import audit, contributions, town_config
 from core.access import POST, STAFF, access
 
 HEALTH_AREA = "sante"
@@ -48,7 +48,7 @@ def franceconnect_accounts(request, household) -> list[dict]:
             continue
         link = getattr(adult.user, "franceconnect", None)
         rows.append({"adult": adult, "linked_at": link.linked_at if link else None})
-    town_on = bool(((getattr(request.commune, "config", None) or {}).get("franceconnect")) or {})
+    town_on = bool(town_config.section(request.commune, "franceconnect"))
     return rows if town_on or any(r["linked_at"] for r in rows) else []
 
 

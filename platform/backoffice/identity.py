@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from backoffice.config_views import FIX, render_config_form
 from backoffice.views import apply_config, config_copy, town_admin_required
+from core import town_config
 from core.access import GET_POST, TOWN_ADMIN, access
 from core.identity import DEFAULTS, LABELS
 
@@ -103,7 +104,7 @@ def remove_logo() -> None:
 def identity(request):
     from core.models import TownLogo
 
-    initial = IdentityForm.initial_for(request.commune.config)
+    initial = IdentityForm.initial_for(town_config.editable(request.commune))
     form = IdentityForm(request.POST or None, request.FILES or None, initial=initial)
     problems: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
@@ -112,7 +113,7 @@ def identity(request):
             key: form.cleaned_data[key].lower() for key in ("primary_color", "accent_color")
         }
         result = None
-        if data["identity"] != (request.commune.config.get("identity") or {}):
+        if data["identity"] != (town_config.editable(request.commune).get("identity") or {}):
             result = apply_config(request, data, "Identité visuelle de la commune")
         if result is None:
             if form.cleaned_data["logo"]:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFormSet
 from backoffice.views import _service_index, apply_config, config_copy, town_admin_required
+from core import town_config
 from core.access import GET_POST, POST, TOWN_ADMIN, access
 from core.modules import forget_services
 from tenants.service_rules import problems_by_prefix
@@ -48,7 +49,7 @@ def _field_errors(form, formset, problems, index):
 @town_admin_required
 def config_service_options(request, code):
     index = _service_index(request, code)
-    service = request.commune.config["services"][index]
+    service = town_config.editable(request.commune)["services"][index]
     form = ServiceOptionsForm(request.POST or None, initial=ServiceOptionsForm.initial_for(service))
     sites = SiteFormSet(request.POST or None, initial=_sites_initial(service), prefix="lieux")
     problems = []
@@ -92,13 +93,13 @@ def config_service_options(request, code):
 def config_service_new(request):
     from core.modules import service_kinds
 
-    enabled = set(request.commune.config.get("modules", []))
+    enabled = set(town_config.enabled_modules(request.commune))
     kinds = [
         (code, f"{kind.label} ({module.module_label})")
         for code, (module, kind) in sorted(service_kinds().items())
         if module.module_code in enabled
     ]
-    existing = [s["code"] for s in request.commune.config.get("services", [])]
+    existing = [s["code"] for s in town_config.editable(request.commune).get("services", [])]
     form = NewServiceForm(request.POST or None, kinds=kinds, existing=existing)
     problems = []
     if request.method == "POST":

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from backoffice.config_views import FIX, render_config_form
 from backoffice.town_forms import DataProtectionForm, TownSettingsForm
 from backoffice.views import apply_config, config_copy, town_admin_required
+from core import town_config
 from core.access import GET_POST, TOWN_ADMIN, access
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -29,7 +30,9 @@ def _field_for(key: str) -> str:
 
 
 def _edit(request, form_class, template, message, success):
-    form = form_class(request.POST or None, initial=form_class.initial_for(request.commune.config))
+    form = form_class(
+        request.POST or None, initial=form_class.initial_for(town_config.editable(request.commune))
+    )
     problems: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         data = config_copy(request)

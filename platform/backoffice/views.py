@@ -7,7 +7,6 @@ configuration change goes through tenants.services.apply_town_config.
 
 from __future__ import annotations
 
-import copy
 import datetime
 from functools import wraps
 
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
 from backoffice.forms import ModulesForm, SearchForm, ServiceForm
-from core import contributions
+from core import contributions, town_config
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from core.exports import spreadsheet_response
 from core.modules import forget_services, registry
@@ -201,7 +200,8 @@ def export_demandes(request, fmt):
 
 
 def config_copy(request) -> dict:
-    return copy.deepcopy(request.commune.config)
+    """The whole document, to edit (core.town_config.editable)."""
+    return town_config.editable(request.commune)
 
 
 @access(TOWN_ADMIN)
@@ -211,7 +211,7 @@ def config(request):
     from backoffice.forms import RULE_CHOICES
     from core.modules import service_kinds
 
-    data = request.commune.config
+    data = town_config.editable(request.commune)
     modules, kinds, rules = registry(), service_kinds(), dict(RULE_CHOICES)
     # French labels, never the YAML's codes (rule kinds, module and service kinds).
     services = [
@@ -245,7 +245,7 @@ def config_modules(request):
     form = ModulesForm(
         request.POST or None,
         choices=choices,
-        initial={"modules": request.commune.config.get("modules", [])},
+        initial={"modules": list(town_config.enabled_modules(request.commune))},
     )
     problems = []
     if request.method == "POST" and form.is_valid():
@@ -286,7 +286,7 @@ def config_modules(request):
 
 
 def _service_index(request, code) -> int:
-    for i, s in enumerate(request.commune.config.get("services", [])):
+    for i, s in enumerate(town_config.editable(request.commune).get("services", [])):
         if s["code"] == code:
             return i
     raise Http404("Service inconnu.")
@@ -297,7 +297,7 @@ def _service_index(request, code) -> int:
 @town_admin_required
 def config_service(request, code):
     index = _service_index(request, code)
-    service = request.commune.config["services"][index]
+    service = town_config.editable(request.commune)["services"][index]
     form = ServiceForm(request.POST or None, initial=ServiceForm.initial_for(service))
     problems, preview = [], ""
     if form.is_bound and form.is_valid():
@@ -358,7 +358,7 @@ def _default_day() -> datetime.date:
 def config_preview(request, code):
     """The live preview's fragment (htmx, on every change of the rule's fields)."""
     index = _service_index(request, code)
-    service = request.commune.config["services"][index]
+    service = town_config.editable(request.commune)["services"][index]
     form = ServiceForm(request.GET)
     form.is_valid()  # partial data is fine for a preview
     data = getattr(form, "cleaned_data", {})
@@ -375,7 +375,8 @@ def config_preview(request, code):
 @town_admin_required
 def config_export(request):
     response = HttpResponse(
-        export_yaml(request.commune.config), content_type="application/yaml; charset=utf-8"
+        export_yaml(town_config.editable(request.commune)),
+        content_type="application/yaml; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{request.commune.slug}.yaml"'
     return response

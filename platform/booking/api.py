@@ -20,9 +20,9 @@ from booking import waiting_room
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import change_list
 from booking.french import PARIS
+from core import town_config
 from core.access import FAMILY_API, access
 from core.api import problem
-from core.models import Service
 
 _CHANGE = inline_serializer(
     "Change",
@@ -100,7 +100,7 @@ class ReservationsView(APIView):
     module_code = ""
 
     def _service(self, code):
-        qs = Service.objects.filter(module=self.module_code, is_active=True)
+        qs = town_config.services(module=self.module_code)
         service = qs.filter(code=code).first() if code else qs.first()
         if service is None:
             raise Http404("Service inconnu pour ce module.")

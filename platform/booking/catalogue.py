@@ -168,10 +168,10 @@ def sync_activities() -> None:
     switched off (bookings point at it). Activities made by hand (no code) are
     left alone."""
     from booking.models import Activity, Site
-    from core.models import Service
+    from core import town_config
 
     wanted: set[str] = set()
-    for service in Service.objects.filter(is_active=True):
+    for service in town_config.services():
         if service.module not in _booking_modules():
             continue
         opts = options_of(service)

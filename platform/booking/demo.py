@@ -46,9 +46,9 @@ def first_demo_day(today: datetime.date) -> datetime.date:
 
 @transaction.atomic
 def load_module_demo(commune, module_code: str) -> None:
-    from core.models import Service
+    from core import town_config
 
-    services = list(Service.objects.filter(module=module_code, is_active=True))
+    services = list(town_config.services(module=module_code))
     if not services:
         return
     today = timezone.now().astimezone(PARIS).date()

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from booking import grid as grids
 from booking.french import PARIS, format_date, format_datetime
+from core import town_config
 from core.contributions import CalendarEntry, DashboardCard, NavEntry
 from core.modules import registry
 
@@ -43,14 +44,12 @@ class BookingCalendarEntry(CalendarEntry):
 
 def booking_modules(request) -> list[str]:
     """Enabled modules of the town that offer bookable service kinds."""
-    enabled = set(getattr(getattr(request, "commune", None), "enabled_modules", ()) or ())
+    enabled = set(town_config.enabled_modules(getattr(request, "commune", None)))
     return [code for code, cfg in registry().items() if cfg.service_kinds and code in enabled]
 
 
 def services_of(module_codes) -> list:
-    from core.models import Service
-
-    return list(Service.objects.filter(module__in=list(module_codes), is_active=True))
+    return list(town_config.services(modules=module_codes))
 
 
 def children_of(request) -> list:

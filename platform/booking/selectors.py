@@ -32,7 +32,7 @@ from booking.models import (
     ReservationPeriod,
     WaitingListEntry,
 )
-from core.models import Service
+from core import town_config
 
 
 def rules_for(service) -> ServiceDeadlines:
@@ -181,7 +181,6 @@ def town_data() -> TownBookingData:
 
 def _load_town_data(tenant) -> TownBookingData:
     """Two queries: periods with their services, closures with theirs."""
-    config = getattr(tenant, "config", None) or {}
     rows = list(
         ReservationPeriod.objects.annotate(
             service_ids=ArrayAgg("services__id", filter=Q(services__isnull=False))
@@ -203,9 +202,9 @@ def _load_town_data(tenant) -> TownBookingData:
         for p in rows
     )
     calendar = None
-    zone = config.get("school_holiday_zone")
+    zone = town_config.section(tenant, "school_holiday_zone")
+    department = getattr(tenant, "department_code", "") or ""
     if zone:
-        department = (config.get("department") or {}).get("code", "")
         closures = [
             ClosureDays(
                 c.first_day, c.last_day, c.label, frozenset(s.code for s in c.services.all())
@@ -216,8 +215,7 @@ def _load_town_data(tenant) -> TownBookingData:
             calendar = TownCalendar.for_town(zone=zone, department=department, closures=closures)
         except SchoolCalendarUnavailable:
             calendar = None
-    code = (config.get("department") or {}).get("code")
-    holidays = PublicHolidays.for_department(code) if code else FRANCE
+    holidays = PublicHolidays.for_department(department) if department else FRANCE
     openings = [
         Opening(
             period_id=p.pk,
@@ -326,7 +324,7 @@ def calendar_cells(*, child, activity, start: date, end: date, now: datetime) ->
 
 
 def module_services(module_code: str) -> list:
-    return list(Service.objects.filter(module=module_code, is_active=True))
+    return list(town_config.services(module=module_code))
 
 
 def module_activities(module_code: str, *, active_only: bool = False) -> list:

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from content import accessibility, selectors
 from content.models import MenuSite
+from core import town_config
 from core.access import PUBLIC, access
-from core.models import Contact
 
 
 def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = False):
@@ -129,13 +129,13 @@ def reglement_file(request, pk):
 def contacts(request):
     from core.front_page import merged_contacts
 
-    contacts = merged_contacts(Contact.objects.all())  # each desk once
+    contacts = merged_contacts(town_config.contacts())  # each desk once
     return render(request, "content/contacts.html", {"contacts": contacts})
 
 
 def _data_protection(commune) -> dict:
     """The town's `data_protection` section (tenant_configs/schema.json), with defaults."""
-    dp = dict((commune.config or {}).get("data_protection", {}))
+    dp = dict(town_config.section(commune, "data_protection", {}))
     from documents.personal_data import retention_years
 
     dp.setdefault("controller", f"Commune de {commune.name}, représentée par son maire")

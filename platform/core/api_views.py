@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import town_config
 from core.access import PUBLIC, access
 from core.models import Service
 from core.modules import registry
@@ -31,12 +32,13 @@ class TownInfoView(APIView):
     )
     def get(self, request):
         commune = request.commune
-        services = Service.objects.filter(is_active=True, module__in=commune.enabled_modules)
+        modules = list(town_config.enabled_modules(commune))
+        services = town_config.services(modules=modules)
         return Response(
             {
                 "name": commune.name,
                 "slug": commune.slug,
-                "modules": commune.enabled_modules,
+                "modules": modules,
                 "services": ServiceSerializer(services, many=True).data,
             }
         )
@@ -60,7 +62,7 @@ class ModuleInfoView(APIView):
     )
     def get(self, request):
         module = registry()[self.module_code]
-        services = Service.objects.filter(is_active=True, module=self.module_code)
+        services = town_config.services(module=self.module_code)
         return Response(
             {
                 "module": module.module_code,

@@ -10,10 +10,11 @@ def _identity(commune) -> dict:
     from django.db import connection
     from django.urls import reverse
 
-    from core.identity import colours_of
+    from core.identity import town_colours
+    from core.town_config import section
 
-    chosen = (commune.config or {}).get("identity") or {}
-    colours = colours_of(commune.config)
+    chosen = section(commune, "identity") or {}
+    colours = town_colours(commune)
     # One query a day per town at most: the upload clears this key.
     stamp = cache.get(LOGO_CACHE_KEY)
     if stamp is None and connection.schema_name != commune.schema_name:

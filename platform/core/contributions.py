@@ -32,6 +32,8 @@ from decimal import Decimal
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
+from core import town_config
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -106,7 +108,8 @@ class PeriodicJob:
     task's name, `schedule` a celery schedule (crontab(...) or seconds), the
     towns spread over `window_seconds`. `module` (filled by the collector for a
     service module): only the towns that have it on; `town_filter`: lookups on
-    the town (e.g. {"config__payment__provider": "payfip_ws"})."""
+    the town (e.g. {"config__api_particulier__refresh": True}; only
+    sections without a derived copy, decisions/0006)."""
 
     name: str
     task: str
@@ -175,7 +178,7 @@ def contributors(request, hook: str) -> list:
     """The bound hook of every installed app defining it, for this request's
     town: a service module the town has switched off takes no part."""
     commune = getattr(request, "commune", None) if request is not None else None
-    enabled = set(getattr(commune, "enabled_modules", None) or ())
+    enabled = set(town_config.enabled_modules(commune))
     out = []
     for app_config in apps.get_app_configs():
         method = getattr(app_config, hook, None)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.db import connection
 
+from core import town_config
 from core.modules import ServiceModuleConfig
 
 # What happened (or would happen) to a booked day, as billing sees it.
@@ -45,7 +46,7 @@ class DayPrice:
 def _enabled(cfg, commune) -> bool:
     if not isinstance(cfg, ServiceModuleConfig):
         return True
-    return cfg.module_code in set(getattr(commune, "enabled_modules", ()) or ())
+    return town_config.has_module(commune, cfg.module_code)
 
 
 def day_prices(household, queries: Iterable[DayQuery], commune=None) -> dict[DayQuery, DayPrice]:

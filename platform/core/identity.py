@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from core.town_config import section
+
 AA_NORMAL_TEXT = 4.5
 WHITE = "#ffffff"
 INK = "#1b1b1b"  # ui.css --color-ink: the body text
@@ -99,6 +101,11 @@ def colour_problems(identity: dict) -> list[tuple[str, str]]:
                 )
             )
     return problems
+
+
+def town_colours(commune) -> dict[str, str]:
+    """The colours in force in a town (its `identity` section)."""
+    return colours_of({"identity": section(commune, "identity") or {}})
 
 
 def colours_of(config: dict) -> dict[str, str]:

@@ -17,7 +17,7 @@ import logging
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 
-from core.towns import config_of_schema
+from core import town_config
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +71,8 @@ def render_mail(
 
 def town_overrides() -> dict:
     """The current town's `email_templates` ({} on the platform's pages)."""
-    tenant = getattr(connection, "tenant", None)
-    config = getattr(tenant, "config", None)
-    if not isinstance(config, dict):
-        # A Celery task in schema_context: the connection only knows the schema.
-        schema = connection.schema_name
-        if not schema or schema == "public":
-            return {}
-        config = config_of_schema(schema)
-    return config.get("email_templates") or {}
+    # A Celery task in schema_context: the selector finds the town by its schema.
+    return town_config.section(None, "email_templates") or {}
 
 
 def _send_now(pk: int, schema: str) -> None:

@@ -28,11 +28,11 @@ def heartbeat() -> str:
 @shared_task
 def describe_town() -> dict:
     """Runs in the schema of the town it was sent from (tenant-schemas-celery)."""
-    from core.models import Service
+    from core import town_config
 
     return {
         "schema": connection.schema_name,
-        "services": sorted(Service.objects.values_list("code", flat=True)),
+        "services": sorted(town_config.services(active=None).values_list("code", flat=True)),
     }
 
 
@@ -52,7 +52,8 @@ def dispatch_to_towns(
     in the message, and the worker runs the task there. `queue` lets bulk
     per-town jobs go to their own workers, away from interactive tasks.
     `module`: only the towns that have this module on; `town_filter`: further
-    lookups on the town (e.g. {"config__payment__provider": "payfip_ws"}).
+    lookups on the town (e.g. {"config__api_particulier__refresh": True}; only
+    sections without a derived copy, decisions/0006).
     """
     from celery import current_app
     from django.conf import settings

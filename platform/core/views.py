@@ -5,8 +5,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from core import town_config
 from core.access import PUBLIC, access
-from core.models import Contact, Service
 from core.modules import registry
 from core.towns import active_towns
 
@@ -79,13 +79,13 @@ def town_home(request):
     from core.front_page import merged_contacts
 
     modules = registry()
-    services = list(Service.objects.filter(is_active=True))
-    enabled = [modules[c] for c in request.commune.enabled_modules if c in modules]
+    services = list(town_config.services())
+    enabled = [modules[c] for c in town_config.enabled_modules(request.commune) if c in modules]
     return render(
         request,
         "core/town_home.html",
         {
-            "contacts": merged_contacts(Contact.objects.all()),
+            "contacts": merged_contacts(town_config.contacts()),
             "modules": [(m, [s for s in services if s.module == m.module_code]) for m in enabled],
             "key_dates": town_key_dates(request, timezone.now(), timezone.localdate(), services),
         },
@@ -115,9 +115,9 @@ def town_favicon(request):
     from django.http import HttpResponse
     from django.utils.html import escape
 
-    from core.identity import colours_of
+    from core.identity import town_colours
 
-    colour = colours_of(request.commune.config)["primary_color"]
+    colour = town_colours(request.commune)["primary_color"]
     initial = escape((request.commune.name or "?")[:1].upper())
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
@@ -134,5 +134,5 @@ def module_home(request, module_code):
     module = registry().get(module_code)
     if module is None:
         raise Http404
-    services = Service.objects.filter(is_active=True, module=module_code)
+    services = town_config.services(module=module_code)
     return render(request, "core/module_home.html", {"module": module, "services": services})

@@ -167,10 +167,10 @@ def describe_deadline(rule: dict) -> str:
 
 def town_rules(*, commune) -> bytes:
     from content.models import Reglement
-    from core.models import Service
+    from core import town_config
 
     services = []
-    for s in Service.objects.filter(is_active=True, module__in=commune.enabled_modules):
+    for s in town_config.services(modules=town_config.enabled_modules(commune)):
         d = s.deadlines or {}
         services.append(
             {

@@ -19,7 +19,7 @@ from django.db import connection
 from accounts.rules import format_key  # noqa: F401 (re-exported for tests reading letters)
 from accounts.services import issue_activation_key
 from accounts.views import key_label
-from core.identity import colours_of
+from core.identity import town_colours
 from core.urls import tenant_reverse
 from documents.editions import render_pdf
 from families.models import Adult, Household
@@ -76,7 +76,7 @@ def issue_key_letters(*, household_ids, issued_by, by_email: bool = False) -> Le
                 "signup_url": signup_url,
                 "qr": _qr_data_uri(signup_url),
                 "key_label": key_label(commune),
-                "colours": colours_of(commune.config or {}),
+                "colours": town_colours(commune),
             },
         )
     return batch

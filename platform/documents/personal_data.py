@@ -43,7 +43,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.db.models.functions import TruncYear
 from django.utils import timezone
 
-from core import audit
+from core import audit, town_config
 from documents import rules
 from documents.storage import delete_after_commit
 
@@ -521,9 +521,9 @@ def apply_erasure_demande(demande, actor) -> None:
 
 def retention_years(commune) -> int:
     return int(
-        (commune.config or {})
-        .get("data_protection", {})
-        .get("retention_years", settings.PERSONAL_DATA_RETENTION_YEARS)
+        town_config.section(commune, "data_protection", {}).get(
+            "retention_years", settings.PERSONAL_DATA_RETENTION_YEARS
+        )
     )
 
 

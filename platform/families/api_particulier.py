@@ -28,6 +28,8 @@ from datetime import date
 import requests
 from django.conf import settings
 
+from core import town_config
+
 log = logging.getLogger("guichet.api_particulier")
 
 PATH = "/v3/dss/quotient_familial/identite"
@@ -76,7 +78,7 @@ class QFResult:
 
 
 def town_api(commune) -> TownAPI | None:
-    section = ((getattr(commune, "config", None) or {}).get("api_particulier")) or {}
+    section = town_config.section(commune, "api_particulier") or {}
     variable = (section.get("secrets") or {}).get("token", "")
     token = os.environ.get(variable, "") if variable else ""
     base = settings.API_PARTICULIER_URLS.get(section.get("environment", "staging"))

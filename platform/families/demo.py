@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from faker import Faker
 
 from accounts.models import User
+from core import town_config
 from demandes.services import change_status
 from families.models import Adult, Child, EntourageMember, HealthSheet, Household, QFConsent
 from families.services import add_guardian, request_change
@@ -220,7 +221,7 @@ def _couple(fake, commune, staff):
     last = fake.last_name()
     household = _household(fake, commune, last, 720)
     mother = _adult(fake, household, fake.first_name_female(), last, payer=True)
-    if (commune.config or {}).get("api_particulier"):
+    if town_config.section(commune, "api_particulier"):
         # The couple's QF came from the CAF through API Particulier, with consent:
         # staff see its source and date on the family's record.
         QFConsent.objects.create(household=household, adult=mother, text=QFConsent.TEXT)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
 
+from core import town_config
 from demandes import handlers
 from demandes.models import Demande
 from demandes.services import submit_demande
@@ -233,8 +234,7 @@ assert set(CHANGES) == set(rules.CHANGES)
 
 def town_policy() -> dict:
     """The current town's `family_changes` settings (stored with its config)."""
-    config = getattr(connection.tenant, "config", None) or {}
-    return config.get("family_changes") or {}
+    return town_config.section(connection.tenant, "family_changes") or {}
 
 
 def jsonable(data: dict) -> dict:

@@ -128,9 +128,10 @@ PDF_BYTES = make_pdf("Pièce jointe")
 
 
 def set_family_changes(commune, **modes) -> None:
-    """Give a town `family_changes` settings (in the test's transaction)."""
-    from tenants.models import Commune
+    """Give a town `family_changes` settings (in the test's transaction),
+    through the configuration's one write path (decisions/0006)."""
+    from tenants.testing import edit_town_config
 
     connection.set_schema_to_public()
-    commune.config = {**commune.config, "family_changes": modes}
-    Commune.objects.filter(pk=commune.pk).update(config=commune.config)
+    edit_town_config(commune, {"family_changes": modes})
+    connection.set_schema_to_public()

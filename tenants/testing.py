@@ -1,0 +1,28 @@
+"""Test helpers: a town's configuration is changed the way the product changes
+it, through `tenants.services.apply_town_config` (validation, version, derived
+rows in the same transaction: decisions/0006), never by writing rows or the
+stored document directly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.town_config import editable
+from tenants.models import Commune
+from tenants.services import apply_town_config
+
+
+def edit_town_config(
+    commune: Commune, change: Callable[[dict], object] | dict, *, message: str = "test"
+) -> Commune:
+    """Apply `change` to a copy of the town's document (a function that edits
+    the dict in place, or a dict of top-level sections to set) and apply it;
+    `commune` is updated in place and returned. Raises ConfigError when the
+    result is not a valid configuration."""
+    data = editable(commune)
+    if callable(change):
+        change(data)
+    else:
+        data.update(change)
+    apply_town_config(commune=commune, data=data, message=message, source="test")
+    return commune
