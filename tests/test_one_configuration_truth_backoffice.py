@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from booking.models import Activity
 from core import town_config
 from core.mail import render_mail
 from modules.billing.selectors import payment_settings
@@ -92,6 +93,22 @@ def test_each_section_edited_in_the_backoffice_agrees_in_export_rows_and_behavio
     assert "Cantine des écoles" in _page(client.get("/castres/"))
     api = client.get("/castres/api/commune/").json()
     assert {s["code"]: s["name"] for s in api["services"]} == yaml_services
+
+    # --- a service's sites and places: booking's activities derived from them.
+    _edit(
+        admin,
+        BASE + "services/restauration-scolaire/options/",
+        {"lieux-0-capacity": "130", "message": "Places"},
+        save=False,
+    )
+    service = next(s for s in _export(admin)["services"] if s["code"] == "restauration-scolaire")
+    site = service["options"]["sites"][0]
+    assert site["capacity"] == 130
+    activity = _rows(
+        castres,
+        lambda: Activity.objects.get(code=f"restauration-scolaire--{site['code']}"),
+    )
+    assert (activity.default_capacity, activity.is_active) == (130, True)
 
     # --- modules: column Commune.enabled_modules, services of a module switched
     # off; the module's pages answer 404, the API lists what is on.
@@ -181,6 +198,34 @@ def test_each_section_edited_in_the_backoffice_agrees_in_export_rows_and_behavio
     with tenant_context(town):
         tariffs, _ = town_settings(town)
     assert str(tariffs.tariff("accueil-matin").versions[-1].applies_from) == day.isoformat()
+
+    # --- billing's common rules and invoicing (document only): the due date.
+    _edit(admin, BILLING + "tarifs/", {"payment_days": "31"}, save=False)
+    assert _export(admin)["module_settings"]["billing"]["invoicing"]["payment_days"] == 31
+    town = Commune.objects.get(slug="castres")
+    with tenant_context(town):
+        _, invoicing = town_settings(town)
+    assert invoicing.due_date(datetime.date(2027, 1, 1)) == datetime.date(2027, 2, 1)
+
+    # --- régies (document only, services as rows): the régie of a service.
+    response = admin.post(
+        BILLING + "regies/",
+        {
+            "what": "regies",
+            "regies-TOTAL_FORMS": "1",
+            "regies-INITIAL_FORMS": "0",
+            "regies-0-code": "scolaire",
+            "regies-0-name": "Régie scolaire",
+            "regies-0-services": ["restauration-scolaire", "accueil-matin"],
+        },
+    )
+    assert response.status_code == 302, _page(response)[:4000]
+    regies = _export(admin)["module_settings"]["billing"]["regies"]
+    assert regies[0]["services"] == ["restauration-scolaire", "accueil-matin"]
+    town = Commune.objects.get(slug="castres")
+    with tenant_context(town):
+        _, invoicing = town_settings(town)
+    assert invoicing.regie_for("accueil-matin").name == "Régie scolaire"
 
     # Every applied edit is one version; the document in force is the last one.
     town = Commune.objects.get(slug="castres")

@@ -1,8 +1,10 @@
 """Town-level configuration rows, created in every town's schema by onboarding.
 
-They mirror the town's tenant_configs/<slug>.yaml (tenants.onboarding writes
-them); the service modules attach their own models to `Service` and derive
-their own rows (billing's PaymentSettings) through `sync_town_rows`.
+They are DERIVED from the town's configuration document (`Commune.config`, the
+truth: decisions/0006), written only by tenants.onboarding in the transaction
+that applies a version, and read through core.town_config (`services()`,
+`contacts()`). The service modules attach their own models to `Service` and
+derive their own rows (billing's PaymentSettings) through `sync_town_rows`.
 """
 
 from django.db import models

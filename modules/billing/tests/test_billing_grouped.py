@@ -16,6 +16,7 @@ from modules.billing.lines import previous_month
 from modules.billing.models import AttemptShare, Invoice, Payment
 from modules.billing.rules import allocate_oldest_first
 from modules.billing.testing import billed_month, book, issue_day, make_invoiced_family, school_days
+from tenants.testing import edit_town_config
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,6 @@ def test_allocation_oldest_first():
 
 @pytest.fixture
 def two_invoices(castres, in_town):
-    from modules.billing.models import PaymentSettings
 
     with in_town(castres):
         fam = make_invoiced_family(castres, last_name="Groupe")
@@ -56,7 +56,7 @@ def two_invoices(castres, in_town):
         book(fam.child, "restauration-scolaire", school_days(year, month, count=2))
         services.run_month(commune=castres, year=year, month=month, today=issue_day(), notify=False)
         older = Invoice.objects.get(household=fam.household, year=year, month=month)
-        PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
+        edit_town_config(castres, {"payment": {"provider": "dummy"}})
         fam.older, fam.newer = older, fam.invoice
         yield fam
 

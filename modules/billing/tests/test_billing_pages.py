@@ -144,10 +144,9 @@ def test_dummy_provider_demo_page_round_trip(
     alpha, castres, in_town, monkeypatch, django_capture_on_commit_callbacks
 ):
     from modules.billing import fake_provider
-    from modules.billing.models import PaymentSettings
+    from tenants.testing import edit_town_config
 
-    with in_town(castres):
-        PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
+    edit_town_config(castres, {"payment": {"provider": "dummy"}})
     response = alpha.client.post(f"/castres/billing/factures/{alpha.invoice.pk}/payer/")
     assert response.status_code == 302
     target = response["Location"]
@@ -205,10 +204,9 @@ def test_demo_provider_page_is_off_in_production_settings_and_for_real_providers
         alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1").status_code
         == 404
     )  # Castres uses PayZen
-    from modules.billing.models import PaymentSettings
+    from tenants.testing import edit_town_config
 
-    with in_town(castres):
-        PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
+    edit_town_config(castres, {"payment": {"provider": "dummy"}})
     settings.BILLING_DEMO_PAYMENT_PAGE = False
     assert (
         alpha.client.get("/castres/billing/paiement/demo/?transaction_id=1&orderid=F1").status_code

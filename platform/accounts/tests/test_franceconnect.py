@@ -184,12 +184,11 @@ def test_a_bad_id_token_is_refused_and_changes_nothing(client, family, idsim, ta
 def test_an_insufficient_eidas_level_is_refused(client, castres, idsim):
     from django.db import connection
 
-    from tenants.models import Commune
+    from tenants.testing import edit_town_config
 
     connection.set_schema_to_public()
-    config = {**castres.config, "franceconnect": {**castres.config["franceconnect"]}}
-    config["franceconnect"]["eidas_level"] = "eidas2"
-    Commune.objects.filter(pk=castres.pk).update(config=config)  # rolled back after the test
+    # Rolled back after the test.
+    edit_town_config(castres, lambda d: d["franceconnect"].update(eidas_level="eidas2"))
     url = start(client)
     assert authorize_params(url)["acr_values"] == "eidas2"
     idsim.tamper = {"claims": {"acr": "eidas1"}}

@@ -196,10 +196,9 @@ def test_legal_pages_default_from_the_towns_identity(client, castres):
 
 
 def test_legal_pages_use_the_data_protection_section(client, castres):
-    from tenants.models import Commune
+    from tenants.testing import edit_town_config
 
     config = {
-        **castres.config,
         "data_protection": {
             "controller": "Ville de Castres, représentée par M. le Maire",
             "dpo": {"name": "Délégué mutualisé du Tarn", "email": "dpd@tarn.example.org"},
@@ -210,7 +209,7 @@ def test_legal_pages_use_the_data_protection_section(client, castres):
             "retention_years": 2,
         },
     }
-    Commune.objects.filter(pk=castres.pk).update(config=config)
+    edit_town_config(castres, config)
     privacy = client.get("/castres/donnees-personnelles/").content.decode()
     assert "Ville de Castres, représentée par M. le Maire" in privacy
     assert "dpd@tarn.example.org" in privacy and "2 ans après votre dernière activité" in privacy

@@ -14,7 +14,6 @@ from django.test import Client, RequestFactory
 from core import contributions
 from core.contributions import Counter, DashboardCard, NavEntry
 from families.testing import login, make_family, make_staff
-from tenants.models import Commune
 
 ALL = ["periscolaire", "alsh", "petite_enfance", "billing"]
 
@@ -204,9 +203,11 @@ def test_render_card_sees_page_context_and_its_own(tmp_path, settings):
 # --- the pages ----------------------------------------------------------------------------
 
 
-def _switch_off(commune, code):
+def _switch_off(admin_client, commune, code):
+    """As the town admin does it: the back-office's modules page (decisions/0006)."""
     modules = [m for m in commune.enabled_modules if m != code]
-    Commune.objects.filter(pk=commune.pk).update(enabled_modules=modules)
+    response = admin_client.post("/castres/gestion/configuration/modules/", {"modules": modules})
+    assert response.status_code == 302
 
 
 @pytest.mark.django_db
@@ -229,7 +230,7 @@ def test_pages_of_a_town_without_billing_show_no_billing_entry(castres):
     assert "/castres/billing/gestion/apercu/" in home
     assert "/castres/billing/gestion/configuration/tarifs/" in config
 
-    _switch_off(castres, "billing")
+    _switch_off(staff_client, castres, "billing")
     dashboard, home, config = pages()
     assert "/castres/billing/" not in dashboard and "Mes factures" not in dashboard
     assert "Consulter et suivre mes demandes" in dashboard  # the platform's own cards stay

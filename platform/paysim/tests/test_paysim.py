@@ -19,6 +19,7 @@ from django.test import Client
 from modules.billing.models import Invoice, Payment
 from modules.billing.testing import make_invoiced_family
 from paysim import keys
+from tenants.testing import edit_town_config
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
@@ -139,14 +140,12 @@ def test_payzen_refusal_and_forged_forms(
 def test_paybox_form_signed_answer_and_return(
     family, castres, in_town, monkeypatch, provider_calls, django_capture_on_commit_callbacks
 ):
-    from modules.billing.models import PaymentSettings
-
-    with in_town(castres):
-        PaymentSettings.objects.update(
-            kind="paybox",
-            options={"site": "1999888", "rang": "32", "identifiant": "107904482"},
-            secret_env={"shared_secret": "CASTRES_PAYBOX_HMAC"},
-        )
+    payment = {
+        "provider": "paybox",
+        "options": {"site": "1999888", "rang": "32", "identifiant": "107904482"},
+        "secrets": {"shared_secret": "CASTRES_PAYBOX_HMAC"},
+    }
+    edit_town_config(castres, {"payment": payment})
     monkeypatch.setenv("CASTRES_PAYBOX_HMAC", keys.PAYBOX_HMAC_HEX)
     action, fields, back = _pay_through_simulator(
         family, provider_calls, django_capture_on_commit_callbacks, "pay"
@@ -285,12 +284,8 @@ def test_payfip_soap_page_notification_and_return_mark_the_invoice_paid(
     zeep), the family pays on the simulator's page, PayFiP's notification
     (idop only, unsigned) makes our side ASK the simulator
     (recupererDetailPaiementSecurise) before marking the invoice paid."""
-    from modules.billing.models import PaymentSettings
-
-    with in_town(castres):
-        PaymentSettings.objects.update(
-            kind="payfip_ws", options={"numcli": "123456", "saisie": "T"}, secret_env={}
-        )
+    payment = {"provider": "payfip_ws", "options": {"numcli": "123456", "saisie": "T"}}
+    edit_town_config(castres, {"payment": payment})
     start = family.client.post(f"/castres/billing/factures/{family.invoice.pk}/payer/")
     assert start.status_code == 302, start.content.decode()[-1500:]
     page_url = start["Location"]
