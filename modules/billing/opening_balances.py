@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core import town_config
 from core.towns import current_town
 from families.import_rules import AMOUNT, DATE, TEXT, Column, Entity, Refusal, normalize_header
 from families.imports import FileCheck, FileReport, Importer, known_ids, refuse_rows
@@ -67,13 +68,11 @@ ENTITY = Entity(
 
 def town_regies() -> dict[str, tuple[str, str]]:
     """Normalised code or name -> (code, name) of the current town's régies."""
-    from core.models import Service
-
     from .services import town_settings
 
     _tariffs, invoicing = town_settings(current_town())
     regies = {r.code: r for r in invoicing.regies}
-    for code in Service.objects.values_list("code", flat=True):
+    for code in town_config.services(active=None).values_list("code", flat=True):
         regie = invoicing.regie_for(code)
         regies.setdefault(regie.code, regie)
     out = {}

@@ -18,6 +18,7 @@ import re
 from django.utils import timezone
 
 from booking.rules import school_year_label, school_year_of
+from core import town_config
 from families.import_rules import CHOICE, DATE, TEXT, Column, Entity, Refusal, normalize_header
 from families.imports import FileCheck, FileReport, Importer, known_ids, refuse_rows
 
@@ -95,18 +96,16 @@ class RegistrationImporter(Importer):
 
     def check_rows(self, checked: FileCheck, *, today: dt.date) -> None:
         from booking.models import Site
-        from core.models import Service
 
         services, sites = {}, {}
-        for pk, code, name in Service.objects.values_list("pk", "code", "name"):
+        town_services = town_config.services(active=None)
+        for pk, code, name in town_services.values_list("pk", "code", "name"):
             services[normalize_header(code)] = services[normalize_header(name)] = pk
         for pk, code, name in Site.objects.values_list("pk", "code", "name"):
             if code:
                 sites[normalize_header(code)] = pk
             sites[normalize_header(name)] = pk
-        names = ", ".join(
-            Service.objects.order_by("position", "name").values_list("name", flat=True)
-        )
+        names = ", ".join(town_services.order_by("position", "name").values_list("name", flat=True))
         headers = checked.headers
         problems: dict[int, Refusal] = {}
         seen: dict[tuple, int] = {}
