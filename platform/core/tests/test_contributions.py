@@ -204,7 +204,12 @@ def test_render_card_sees_page_context_and_its_own(tmp_path, settings):
 
 
 def _switch_off(admin_client, commune, code):
-    """As the town admin does it: the back-office's modules page (decisions/0006)."""
+    """As the town admin does it: the back-office's modules page (decisions/0006);
+    billing goes after its online payment (« Aucun »: it needs the module)."""
+    if code == "billing":
+        payment = "/castres/billing/gestion/configuration/paiement/"
+        response = admin_client.post(payment, {"provider": "none", "save": "1"})
+        assert response.status_code == 302
     modules = [m for m in commune.enabled_modules if m != code]
     response = admin_client.post("/castres/gestion/configuration/modules/", {"modules": modules})
     assert response.status_code == 302
