@@ -642,7 +642,7 @@ def main():
     wr.add_argument("--connections", type=int, default=256, help="client sockets at most")
     wr.add_argument("--lead", type=float, default=45.0, help="opening, seconds after set-up")
     wr.add_argument("--admit-per-minute", type=int, default=6000, help="the period's cap")
-    wr.add_argument("--redis-url", default="", help="default REDIS_URL")
+    wr.add_argument("--redis-url", default="", help="default: a redis-server of its own")
     wr.add_argument("--household-timeout", type=float, default=3600, help="seconds per household")
     parser.add_argument("--json", action="store_true", help="end with a line RESULT {...}")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

@@ -13,8 +13,9 @@
 2. a reservation period with its waiting room opens `--lead` seconds after
    the set-up (draw of the 15 minutes before, admission at the measured rate,
    capped at `--admit-per-minute`), served by gunicorn (`--workers` sync
-   workers, WAITING_ROOM_CONCURRENCY = workers) and the Redis of REDIS_URL
-   (the room's keys and the sign-in gate's key are removed first);
+   workers, WAITING_ROOM_CONCURRENCY = workers) and a redis-server of the
+   bench's own (`--redis-url` to use another; the room's keys and the sign-in
+   gate's key are removed first);
 3. the households arrive within `--arrival-window` seconds centred on the
    opening, each as a browser does: the queue page; (signing in: the sign-in
    form, again after « réessayez dans N secondes »; the queue page again); the
@@ -556,12 +557,53 @@ def report(r: dict) -> None:
     )
 
 
+def private_redis(port: int):
+    """A redis-server of the bench's own (free port, nothing saved): no other
+    program's keys meet the room's or the sign-in gate's."""
+    import subprocess
+
+    import redis
+
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):  # bounded: 5 s
+        try:
+            if redis.Redis.from_url(url).ping():
+                return proc, url
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the bench's redis-server did not start")
+
+
 def main(bench, args, port: int) -> dict:
+    import shutil
+
     print(f"uptime before: {bench.uptime()}")
     t0 = time.perf_counter()
-    redis_url = args.redis_url or os.environ.get("REDIS_URL", "")
+    own = None
+    if args.redis_url:
+        redis_url = args.redis_url
+    elif shutil.which("redis-server"):
+        own, redis_url = private_redis(bench.free_port())
+    else:
+        redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url:
-        raise SystemExit("--waiting-room needs Redis: REDIS_URL or --redis-url")
+        raise SystemExit("--waiting-room needs Redis: redis-server, --redis-url or REDIS_URL")
+    try:
+        return _main(bench, args, port, redis_url, t0)
+    finally:
+        if own is not None:
+            own.kill()
+            own.wait(timeout=10)
+
+
+def _main(bench, args, port: int, redis_url: str, t0: float) -> dict:
     signers = round(args.families * args.signing_in)
     n = args.families
     info = bench.setup(args.database, n, args.places, args.days, passwords=n)
@@ -577,7 +619,8 @@ def main(bench, args, port: int) -> dict:
     connection.close()
     print(
         f"setup: {args.families} households ({signers} will sign in), {args.days} days x "
-        f"{args.places} places; opening in {lead:.0f} s ({time.perf_counter() - t0:.1f} s)"
+        f"{args.places} places; opening in {lead:.0f} s ({time.perf_counter() - t0:.1f} s); "
+        f"Redis {redis_url}"
     )
     r = waiting_room_rush(
         bench,
