@@ -147,3 +147,13 @@ def file_pick(name, id, accept="", required=False, multiple=False, **attrs):
         widget_attrs["multiple"] = True
     widget_attrs.update({key.replace("_", "-"): value for key, value in attrs.items()})
     return render_to_string("ui/file_pick.html", {"widget": {"name": name, "attrs": widget_attrs}})
+
+
+@register.filter
+def pluriel(count, suffix: str = "s") -> str:
+    """French plural mark: « 0 mise à jour », « 1 ligne », « 2 lignes » (Django's
+    `pluralize` writes « 0 mises à jour »)."""
+    try:
+        return suffix if abs(int(count)) >= 2 else ""
+    except (TypeError, ValueError):
+        return ""
