@@ -136,3 +136,39 @@ def test_the_accounting_csv_of_the_regie_shows_the_opening_entries(castres, in_t
     assert {r[2] for r in body} == {"AN"}
     assert any(r[5].startswith("Solde repris S2026-") for r in body)
     assert any(r[5].startswith("Solde créditeur repris — Famille Nguyen") for r in body)
+
+
+def test_the_family_sees_its_opening_balance_to_pay(castres, in_town, client):
+    """The family's invoices page, the balance's own page and its PDF."""
+    from families.testing import login, make_family
+
+    family = make_family(castres, key="reprise-famille", last_name="Reprise")
+    with in_town(castres):
+        ImportedRecord.objects.create(
+            entity="foyers", source_id="OLD-7", object_id=family.household.pk, fingerprint=""
+        )
+        text = (
+            "id_solde;id_foyer;montant;date_solde;regie\nS7;OLD-7;42,50;31/08/2026;periscolaire\n"
+        )
+        report = run_import({"soldes": ("soldes.csv", io.BytesIO(text.encode()))}, today=TODAY)
+        assert report.files[0].accepted == 1
+        run_import({"soldes": ("soldes.csv", io.BytesIO(text.encode()))}, apply=True, today=TODAY)
+        opening = Invoice.objects.get(household=family.household)
+    login(client, castres, family.user)
+    page = client.get("/castres/billing/factures/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    import html as html_lib
+    import re as re_lib
+
+    visible = re_lib.sub(r"\s+", " ", html_lib.unescape(re_lib.sub(r"<[^>]+>", " ", body)))
+    assert "42,50" in visible, visible[visible.find("Factures") :][:1500]
+    assert opening.number in body
+    detail = client.get(f"/castres/billing/factures/{opening.pk}/")
+    shown = re_lib.sub(
+        r"\s+", " ", html_lib.unescape(re_lib.sub(r"<[^>]+>", " ", detail.content.decode()))
+    )
+    assert detail.status_code == 200
+    assert "Solde dû dans l'ancien portail au 31/08/2026" in shown, shown[-2500:]
+    pdf = client.get(f"/castres/billing/factures/{opening.pk}/pdf/")
+    assert pdf.status_code in (200, 503)  # 503: WeasyPrint's system libraries missing
