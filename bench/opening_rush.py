@@ -4,6 +4,7 @@
                                  [--concurrency 64] [--workers 4]
                                  [--signins 500] [--compare GIT_REF]
                                  [--waiting-room [--signing-in 0.5] ...]
+                                 [--redis REDIS_URL]
                                  [--database guichet_bench_rush] [--json]
 
 What it does (its own database, DATABASE_URL's server, database `--database`,
@@ -108,16 +109,27 @@ def _libpq_env(db_url: str) -> dict:
     return {k: str(v) for k, v in pairs.items() if v}
 
 
+REDIS = {"url": ""}  # --redis: the shared cache and Celery broker of production
+
+
+def use_redis(url: str) -> None:
+    """Serve (and set up) with Redis as the shared cache and the Celery broker,
+    as in production: the e-mail of an accepted booking is queued for a worker
+    (none runs: the messages wait in Redis) instead of sent inside the request."""
+    REDIS["url"] = url
+
+
 def server_env(db_url: str) -> dict:
-    """The app's environment: DEBUG off, persistent connections, no broker."""
+    """The app's environment: DEBUG off, persistent connections, no broker
+    unless use_redis()."""
     return {
         "DATABASE_URL": db_url,
         "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
         "DEBUG": "false",
         "LOG_LEVEL": "ERROR",
         "CONN_MAX_AGE": "60",
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": "",
+        "REDIS_URL": REDIS["url"],
+        "CELERY_BROKER_URL": REDIS["url"],
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
@@ -632,7 +644,9 @@ def main():
     parser.add_argument("--database", default="guichet_bench_rush")
     parser.add_argument("--signins", type=int, default=0, help="families signing in for real")
     parser.add_argument(
-        "--compare", metavar="GIT_REF", help="serve GIT_REF's code too, first, in the same run"
+        "--compare",
+        metavar="GIT_REF[,GIT_REF]",
+        help="serve these commits' code too, first (in the order given), in the same run",
     )
     wr = parser.add_argument_group("the whole opening (bench/opening_waiting_room.py)")
     wr.add_argument("--waiting-room", action="store_true", help="queue, sign in, admission, book")
@@ -646,7 +660,16 @@ def main():
     wr.add_argument("--household-timeout", type=float, default=3600, help="seconds per household")
     parser.add_argument("--json", action="store_true", help="end with a line RESULT {...}")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--redis",
+        default="",
+        metavar="REDIS_URL",
+        help="shared cache and Celery broker, as in production (default: none: the "
+        "e-mail of each accepted booking is sent inside its request)",
+    )
     args = parser.parse_args()
+    if args.redis:
+        use_redis(args.redis)
     port = args.port or free_port()
     try:
         if args.waiting_room:
@@ -679,15 +702,16 @@ def measure(args, port: int) -> None:
     if args.signins:
         print(f"password hasher alone: {hasher_speed():.2f} hashes/s on one core")
     trees = [("current", ROOT)]
-    old_tree = None
-    if args.compare:
+    old_trees = []
+    for ref in [r for r in (args.compare or "").split(",") if r]:  # oldest first
         old_tree = Path(tempfile.mkdtemp(prefix="rush-old-")) / "tree"
         subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.compare],
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), ref],
             check=True,
             capture_output=True,
         )
-        trees.insert(0, (args.compare, old_tree))
+        old_trees.append(old_tree)
+        trees.insert(len(old_trees) - 1, (ref, old_tree))
     results = {}
     try:
         for label, root in trees:
@@ -704,7 +728,7 @@ def measure(args, port: int) -> None:
             results[label] = result
             report(label, result, args)
     finally:
-        if old_tree is not None:
+        for old_tree in old_trees:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
                 check=False,
@@ -729,9 +753,10 @@ def measure(args, port: int) -> None:
             )
             result["pgbench_tps"] = round(tps, 1)
             result["pgbench_clients"] = clients
-    if len(results) == 2:
-        (old_label, old), (new_label, new) = results.items()
+    if len(results) >= 2:
+        labels = list(results)
         print("side by side (same run, same database, same settings):")
+        print(f"  {'':18} " + " ".join(f"{label[:12]:>12}" for label in labels))
         for key in (
             "accepted",
             "refused_full",
@@ -747,18 +772,25 @@ def measure(args, port: int) -> None:
             "counter_drift",
             "client_cpu_s",
         ):
-            print(f"  {key:18} {old_label:>12}: {old[key]!s:>9}   {new_label}: {new[key]!s:>9}")
-        if old.get("signin") and new.get("signin"):
+            print(f"  {key:18} " + " ".join(f"{results[k][key]!s:>12}" for k in labels))
+        if all(r.get("signin") for r in results.values()):
             for key in ("per_s", "per_s_per_core", "p50_ms", "p95_ms"):
                 print(
-                    f"  signin {key:11} {old_label:>12}: {old['signin'][key]!s:>9}   "
-                    f"{new_label}: {new['signin'][key]!s:>9}"
+                    f"  signin {key:11} "
+                    + " ".join(f"{results[k]['signin'][key]!s:>12}" for k in labels)
                 )
+        first = results[labels[0]]
+        for label in labels[1:]:
+            r = results[label]
+            print(
+                f"  {label} vs {labels[0]}: p95 {first['p95_ms'] / r['p95_ms']:.1f}x lower, "
+                f"accepted/s {r['accepted_per_s'] / first['accepted_per_s']:.1f}x"
+            )
     print(f"uptime after: {uptime()}")
     result = results["current"]
     result["statements"] = len(statements)
-    if len(results) == 2:
-        result["compared"] = results[args.compare]
+    if len(results) >= 2:
+        result["compared"] = {k: v for k, v in results.items() if k != "current"}
     if args.json:
         print("RESULT " + json.dumps(result))
     if any(r["overbooked"] for r in results.values()):

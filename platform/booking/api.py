@@ -16,11 +16,11 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsFamily
 from booking import grid as grids
-from booking import waiting_room
+from booking import selectors, waiting_room
 from booking.changes import ChangesRefused, apply_changes
 from booking.forms import change_list
 from booking.french import PARIS
-from core import town_config
+from booking.rules import school_year_of
 from core.access import FAMILY_API, access
 from core.api import problem
 
@@ -100,8 +100,8 @@ class ReservationsView(APIView):
     module_code = ""
 
     def _service(self, code):
-        qs = town_config.services(module=self.module_code)
-        service = qs.filter(code=code).first() if code else qs.first()
+        # The town's services (core.town_config) from the process cache (selectors.town_data).
+        service = selectors.town_service(self.module_code, code)
         if service is None:
             raise Http404("Service inconnu pour ce module.")
         return service
@@ -190,7 +190,10 @@ class ReservationsView(APIView):
             return problem(400, "Aucune modification demandée.")
         if len(changes) > 500:
             return problem(400, "500 modifications au plus par envoi.")
-        children = grids.family_children(request.user)
+        # The family's children and their registrations to the service: ONE query.
+        children, registrations = grids.family_children_registered(
+            request.user, service, {school_year_of(c.day) for c in changes}
+        )
         household = children[0].household if children else None
         started = waiting_room.monotonic()
         opening, refusal = waiting_room.gate(
@@ -213,6 +216,7 @@ class ReservationsView(APIView):
                 user=request.user,
                 household=household,
                 join_waiting_list=bool(data.get("waiting_list")),
+                registrations=registrations,
             )
         except ChangesRefused as exc:
             status = 409 if exc.only_full else 422

@@ -20,8 +20,10 @@ class BookingConfig(BookingCoreContributions, AppConfig):
         self._watch_town_data()
 
     def _watch_town_data(self) -> None:
-        """Periods and closures are cached per process (selectors.town_data):
-        any change to them, through any path, invalidates every copy."""
+        """Periods, closures and services are cached per process
+        (selectors.town_data): any change to them, through any path but a
+        queryset update, invalidates every copy (services are rewritten from
+        the town's configuration, whose new digest also changes the key)."""
         from django.core.signals import request_finished
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -35,4 +37,9 @@ class BookingConfig(BookingCoreContributions, AppConfig):
             m2m_changed.connect(
                 selectors.booking_data_changed, sender=model.services.through, dispatch_uid=uid
             )
+        from core.models import Service
+
+        uid = "booking-town-data-Service"
+        post_save.connect(selectors.booking_data_changed, sender=Service, dispatch_uid=uid)
+        post_delete.connect(selectors.booking_data_changed, sender=Service, dispatch_uid=uid)
         request_finished.connect(selectors.end_of_request, dispatch_uid="booking-town-data-end")

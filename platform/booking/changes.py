@@ -33,6 +33,7 @@ from booking.services import (
     give_back_places,
     hand_over_place,
     insert_bookings,
+    live_slots,
     portal_url,
     take_places,
 )
@@ -116,11 +117,15 @@ def apply_changes(
     now: datetime | None = None,
     join_waiting_list: bool = False,
     staff: bool = False,
+    registrations: Mapping[tuple[int, int], str] | None = None,
 ) -> ChangesApplied:
     """Apply `changes` for `children` (id -> Child, ALREADY scoped to the
     family by the caller) on `service`'s activities, or raise ChangesRefused.
+    `registrations`: the children's (child id, school year) -> effective status
+    for `service` when the caller read them with the children
+    (grid.family_children_registered), covering the changes' school years.
 
-    Four steps: read the facts (3 queries), check every change against the
+    Four steps: read the facts (2 queries, 1 with `registrations`), check every change against the
     rules (no query: the town's periods and calendar come from the process
     cache), write (a submission that only books: ONE conditional UPDATE of
     the days' counters and ONE INSERT of the bookings), then the receipt."""
@@ -129,7 +134,7 @@ def apply_changes(
     result = ChangesApplied()
     if not changes:
         return result
-    facts = _read_facts(children, service, changes)
+    facts = _read_facts(children, service, changes, registrations)
     plan, errors = _check(
         changes, children, service, facts, result, now=now, staff=staff, wait=join_waiting_list
     )
@@ -152,35 +157,36 @@ def apply_changes(
     return result
 
 
-def _read_facts(children, service, changes: list[Change]) -> _Facts:
-    """The activities and their day slots (one query; the activities alone
-    only when a change names a day without any slot), the children's live
-    bookings on those days and their registrations (one query each)."""
+def _read_facts(children, service, changes: list[Change], registrations=None) -> _Facts:
+    """The activities and their day slots with the children's live bookings
+    on them (one query; the activities alone only when a change names a day
+    without any slot), and the registrations (one query, unless given)."""
     activity_ids = {c.activity_id for c in changes}
     days = {c.day for c in changes}
-    slots, activities = {}, {}
-    for slot in DaySlot.objects.filter(
-        activity__service=service,
-        activity__is_active=True,
-        activity_id__in=activity_ids,
-        day__in=days,
-    ).select_related("activity"):
+    slots, activities, live = {}, {}, {}
+    for slot in live_slots(
+        DaySlot.objects.filter(
+            activity__service=service,
+            activity__is_active=True,
+            activity_id__in=activity_ids,
+            day__in=days,
+        ).select_related("activity"),
+        list(children),
+    ):
         slot.activity.service = service  # the same row: no query for slot.activity.service
         activities.setdefault(slot.activity_id, slot.activity)
         slots[(slot.activity_id, slot.day)] = slot
+        for booking in slot.live:
+            live[(booking.child_id, slot.pk)] = booking
     if activity_ids - set(activities):
         for activity in Activity.objects.filter(
             service=service, is_active=True, pk__in=activity_ids - set(activities)
         ):
             activity.service = service
             activities[activity.pk] = activity
-    live = {
-        (b.child_id, b.slot_id): b
-        for b in Booking.objects.filter(
-            child_id__in=list(children), slot__in=list(slots.values()), status=Booking.Status.BOOKED
-        )
-    }
-    return _Facts(activities, slots, live, _registrations(children, service, days))
+    if registrations is None:
+        registrations = _registrations(children, service, days)
+    return _Facts(activities, slots, live, registrations)
 
 
 def _check(

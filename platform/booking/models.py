@@ -393,11 +393,17 @@ class Registration(models.Model):
         """A pending registration follows its request once staff refused it or
         the family withdrew it in the demandes inbox (select_related("demande"))."""
         if self.status == self.Status.PENDING and self.demande_id is not None:
-            if self.demande.status == "refused":
-                return self.Status.REFUSED
-            if self.demande.status == "cancelled":
-                return self.Status.CANCELLED
+            return self.effective(self.status, self.demande.status)
         return self.status
+
+    @classmethod
+    def effective(cls, status: str, demande_status: str | None) -> str:
+        """effective_status from the row's status and its request's (None: no request)."""
+        if status == cls.Status.PENDING and demande_status == "refused":
+            return cls.Status.REFUSED
+        if status == cls.Status.PENDING and demande_status == "cancelled":
+            return cls.Status.CANCELLED
+        return status
 
     @property
     def effective_status_label(self) -> str:

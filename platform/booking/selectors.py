@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -36,8 +38,23 @@ from core import town_config
 
 
 def rules_for(service) -> ServiceDeadlines:
-    """The service's deadline rules (validated at onboarding, so they parse)."""
-    return parse_deadlines(service.deadlines)
+    """The service's deadline rules (validated at onboarding, so they parse),
+    parsed once per process for each distinct set of rules."""
+    return _parsed_rules(json.dumps(service.deadlines, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_rules(deadlines: str) -> ServiceDeadlines:
+    return parse_deadlines(json.loads(deadlines))
+
+
+def town_service(module_code: str, code: str | None = None):
+    """The town's active service `code` of a module (None: its first one), or
+    None; from the process cache (town_data): no query."""
+    for service in town_data().services:
+        if service.module == module_code and (not code or service.code == code):
+            return service
+    return None
 
 
 def windows_for(service) -> tuple[ReservationWindow, ...]:
@@ -88,6 +105,8 @@ class TownBookingData:
     calendar: TownCalendar | None
     holidays: object
     openings: list[Opening] = field(default_factory=list)
+    # The town's active services (rows written from its configuration), in order.
+    services: tuple = ()
 
     def windows_for(self, service) -> tuple[ReservationWindow, ...]:
         return tuple(
@@ -99,7 +118,8 @@ class TownBookingData:
 
 # In-process cache of TownBookingData: (schema, config digest, generation) ->
 # data. The generation is a counter in the shared cache (Redis), bumped after
-# the commit of any change to a period or a closure (signals below), so every
+# the commit of any change to a period, a closure or a service (signals in
+# booking.apps; a new configuration version also changes the digest), so every
 # worker reloads; the config digest changes with the town's configuration
 # (zone, department). A connection that changed periods or closures in its
 # open transaction (the same outermost atomic block) neither reads nor fills
@@ -131,7 +151,7 @@ def _is_dirty(schema: str) -> bool:
 
 
 def booking_data_changed(**_kwargs) -> None:
-    """A period or a closure changed in this town: forget this process's copy
+    """A period, a closure or a service changed in this town: forget this process's copy
     now, and tell every process after the commit."""
     schema = connection.schema_name
     for key in [k for k in _TOWN_DATA if k[0] == schema]:
@@ -180,7 +200,9 @@ def town_data() -> TownBookingData:
 
 
 def _load_town_data(tenant) -> TownBookingData:
-    """Two queries: periods with their services, closures with theirs."""
+    """Three queries: periods with their services, closures with theirs, the
+    town's active services (core.town_config, in the configuration's order)."""
+    services = tuple(town_config.services().order_by("position", "id"))
     rows = list(
         ReservationPeriod.objects.annotate(
             service_ids=ArrayAgg("services__id", filter=Q(services__isnull=False))
@@ -230,7 +252,7 @@ def _load_town_data(tenant) -> TownBookingData:
         for p in rows
         if p.waiting_room
     ]
-    return TownBookingData(periods, calendar, holidays, openings)
+    return TownBookingData(periods, calendar, holidays, openings, services)
 
 
 def family_emails(child_ids) -> dict[int, list[str]]:

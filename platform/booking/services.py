@@ -162,6 +162,32 @@ def insert_bookings(bookings: Sequence[Booking]) -> list[Booking]:
     return out
 
 
+def live_slots(slots, child_ids: Sequence[int]) -> list[DaySlot]:
+    """The day slots of the queryset `slots`, each with `.live`: the live
+    (booked) bookings of `child_ids` on that day, as Booking rows holding
+    their id, slot and child. ONE query (a subquery per slot row)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import OuterRef
+
+    live = Booking.objects.filter(
+        slot=OuterRef("pk"), child_id__in=list(child_ids), status=Booking.Status.BOOKED
+    ).order_by("id")
+    out = list(
+        slots.annotate(
+            live_ids=ArraySubquery(live.values("id")),
+            live_children=ArraySubquery(live.values("child_id")),
+        )
+    )
+    for slot in out:
+        slot.live = []
+        for pk, child_id in zip(slot.live_ids, slot.live_children, strict=True):
+            booking = Booking(pk=pk, slot_id=slot.pk, child_id=child_id)
+            booking._state.adding = False
+            booking._state.db = slots.db
+            slot.live.append(booking)
+    return out
+
+
 @transaction.atomic
 def book_days(
     *,
@@ -176,18 +202,15 @@ def book_days(
     """Book `days` of `activity` for `child`. Each day gets its own outcome: a
     full day is an answer (optionally a waiting-list entry), not an error.
 
-    Queries: the day slots and the child's live bookings (one each), the
+    Queries: the day slots with the child's live bookings (ONE query), the
     town's periods and calendar from the process cache, then ONE conditional
     UPDATE for all the days' places and ONE INSERT of their bookings."""
     now = now or timezone.now()
     service = activity.service
     wanted = sorted(set(days))  # ascending: the lock order that prevents deadlocks
-    slots = {s.day: s for s in DaySlot.objects.filter(activity=activity, day__in=wanted)}
-    live = set(
-        Booking.objects.filter(
-            child=child, slot__in=list(slots.values()), status=Booking.Status.BOOKED
-        ).values_list("slot__day", flat=True)
-    )
+    found = live_slots(DaySlot.objects.filter(activity=activity, day__in=wanted), [child.pk])
+    slots = {s.day: s for s in found}
+    live = {s.day for s in found if s.live}
     outcome: dict[date, DayResult] = {}
     to_take = []
     check = None if staff else _day_checker(service, now)
