@@ -130,12 +130,14 @@ _REMINDER_VARIABLES = {
     "balance": "reste à payer (ex. « 42,50 € »)",
     "due_date": "date d'échéance dépassée",
     "url": "adresse de la facture sur le portail",
+    "letter_url": "adresse de la lettre de relance (PDF) sur le portail",
 }
 _REMINDER_SAMPLE = {
     "invoice": _SAMPLE_INVOICE,
     "balance": "42,50 €",
     "due_date": "lundi 30 novembre 2026",
     "url": "https://guichet-famille.fr/ville/billing/factures/1/",
+    "letter_url": "https://guichet-famille.fr/ville/billing/factures/1/relance.pdf",
 }
 TEMPLATES["billing/email/reminder.txt"] = EmailTemplate(
     name="billing/email/reminder.txt",

@@ -136,3 +136,50 @@ def regie_statement_pdf(statement, commune) -> bytes:
             "total": euros(statement.total),
         },
     )
+
+
+LETTER_TITLES = {
+    "reminder_1": "Première relance",
+    "reminder_2": "Seconde relance",
+    "handover": "Facture transmise au Trésor public",
+}
+
+
+def reminder_context(invoice, commune, *, how_to_pay: str, invoice_url: str, today) -> dict:
+    """What the reminder letter says: the invoice still owed (amounts, dates),
+    the step it is at, and how to pay now. Dated the day of its step (the same
+    letter whenever it is downloaded again); an invoice not reminded yet gets
+    a « rappel » dated today."""
+    from . import services
+    from .french import long_day
+
+    step = invoice.reminders.order_by("-done_on", "-id").first()
+    handed_over = invoice.status == "handed_over"
+    refusal = services.online_payment_refusal(invoice)
+    return {
+        "town": _town(commune),
+        "invoice": invoice,
+        "title": LETTER_TITLES[step.stage] if step else "Rappel : facture impayée",
+        "stage": step.stage if step else "",
+        "letter_date": long_day(step.done_on if step else today),
+        "period": month_label(invoice.year, invoice.month),
+        "invoice_date": long_day(invoice.invoice_date),
+        "due_date": long_day(invoice.due_date),
+        "total": euros(invoice.total),
+        "paid": euros(invoice.amount_paid + invoice.amount_credited),
+        "balance": euros(max(invoice.balance, 0)),
+        "handed_over": handed_over,
+        "online": refusal is None,
+        "invoice_url": invoice_url,
+        "how_to_pay": how_to_pay,
+        "proximity": proximity.for_invoice(invoice, commune),
+    }
+
+
+def reminder_pdf(invoice, commune, *, how_to_pay: str, invoice_url: str, today) -> bytes:
+    return render_pdf(
+        "billing/pdf/reminder.html",
+        reminder_context(
+            invoice, commune, how_to_pay=how_to_pay, invoice_url=invoice_url, today=today
+        ),
+    )

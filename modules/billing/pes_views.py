@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import POST, STAFF, access
+from documents import rules
+from documents.uploads import check_upload
 from families.models import Household
 
-from . import pes, pes_services
+from . import pes, pes_ack, pes_services
 from .french import long_day, month_label
 from .lines import previous_month
 from .models import DebtorDetails, PesBatch
@@ -186,6 +189,58 @@ def acknowledge(request, pk: int):
             ),
         )
     return redirect("billing:staff-pes-batch", pk=pk)
+
+
+ACK_MAX_BYTES = 5 * 1024 * 1024  # an acknowledgement is a few kilobytes
+
+
+@access(STAFF("billing"), methods=POST, pk="pes_batch")
+@billing_staff
+@require_POST
+def acknowledge_file(request, pk: int):
+    """The treasury's acknowledgement file (PES_ACQUIT): accepted and rejected
+    pieces recorded from it. A bad or foreign file changes nothing."""
+    item = get_object_or_404(PesBatch, pk=pk)
+    back = redirect("billing:staff-pes-batch", pk=pk)
+    upload = request.FILES.get("accuse")
+    if upload is None:
+        messages.error(request, "Choisissez le fichier d'accusé de réception (XML) à déposer.")
+        return back
+    try:
+        checked = check_upload(upload, allowed=(rules.XML,), limit=ACK_MAX_BYTES)
+        ack = pes_ack.parse_ack(checked.content)
+        rejected = pes_ack.rejections(
+            ack,
+            file_name=item.file_name,
+            exercice=item.exercice,
+            bordereau=item.bordereau,
+            pieces=set(item.pieces.values_list("number", flat=True)),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return back
+    except pes_ack.AckError as exc:
+        messages.error(request, str(exc))
+        return back
+    problems = pes_services.record_acknowledgement(item, rejected=rejected)
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return back
+    accepted = item.count - len(rejected)
+    messages.success(
+        request,
+        f"Accusé de réception « {checked.original_name} » enregistré : "
+        f"{accepted} pièce{'s' if accepted > 1 else ''} acceptée{'s' if accepted > 1 else ''}"
+        + (
+            f", {len(rejected)} rejetée{'s' if len(rejected) > 1 else ''} (motifs dans la "
+            "liste des pièces)."
+            if rejected
+            else "."
+        ),
+    )
+    return back
 
 
 @access(STAFF("billing"), methods=POST)

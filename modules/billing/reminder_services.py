@@ -135,7 +135,33 @@ def _context(commune, invoice, stage) -> dict:
         "due_date": long_day(invoice.due_date),
         "how_to_pay": invoicing.how_to_pay,
         "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
+        "letter_url": tenant_reverse(
+            commune, "billing:invoice-reminder-pdf", args=[invoice.pk], absolute=True
+        ),
     }
+
+
+def has_letter(invoice, today: date) -> bool:
+    """A reminder letter exists for invoices still owed after their due date
+    (and for those handed over to the trésorerie)."""
+    if invoice.kind == Invoice.Kind.CREDIT:
+        return False
+    if invoice.status == Invoice.Status.HANDED_OVER:
+        return True
+    return invoice.status in UNPAID and invoice.balance > 0 and invoice.due_date < today
+
+
+def letter_pdf(invoice, commune, *, today: date) -> bytes:
+    from . import pdf, services
+
+    _, invoicing = services.town_settings(commune)
+    return pdf.reminder_pdf(
+        invoice,
+        commune,
+        how_to_pay=invoicing.how_to_pay,
+        invoice_url=tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
+        today=today,
+    )
 
 
 def pause(household, *, reason: str, instalments: str = "", until=None, by=None) -> None:

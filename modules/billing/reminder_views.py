@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -55,6 +56,7 @@ def unpaid(request):
                 "due": long_day(invoice.due_date),
                 "when": long_day(taken[stage].done_on) if stage in taken else "",
                 "pause": pauses.get(invoice.household_id),
+                "letter": reminder_services.has_letter(invoice, today),
             }
         )
     return render(
@@ -114,3 +116,18 @@ def resume(request, household_pk: int):
     reminder_services.resume(household)
     messages.success(request, f"Relances reprises pour {household.name}.")
     return redirect("billing:staff-unpaid")
+
+
+@access(STAFF("billing"), pk="overdue_invoice")
+@billing_staff
+def letter(request, pk: int):
+    """The reminder letter (PDF) of an overdue or handed-over invoice, to print or send."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    today = timezone.localdate()
+    if not reminder_services.has_letter(invoice, today):
+        raise Http404("Pas de relance pour cette facture.")
+    content = reminder_services.letter_pdf(invoice, request.commune, today=today)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="relance-{invoice.number}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

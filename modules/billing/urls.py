@@ -18,6 +18,7 @@ urlpatterns = [
     path("factures/", views.invoices, name="invoices"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("factures/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
+    path("factures/<int:pk>/relance.pdf", views.reminder_pdf, name="invoice-reminder-pdf"),
     path("factures/<int:pk>/payer/", views.pay, name="pay"),
     path("factures/tout-payer/", views.pay_all, name="pay-all"),
     path("paiement/retour/", views.payment_return, name="payment-return"),
@@ -80,6 +81,11 @@ urlpatterns = [
     # Unpaid follow-up
     path("gestion/impayes/", reminder_views.unpaid, name="staff-unpaid"),
     path(
+        "gestion/impayes/factures/<int:pk>/lettre.pdf",
+        reminder_views.letter,
+        name="staff-unpaid-letter",
+    ),
+    path(
         "gestion/impayes/familles/<int:household_pk>/suspendre/",
         reminder_views.pause,
         name="staff-unpaid-pause",
@@ -103,6 +109,11 @@ urlpatterns = [
     path("gestion/titres/<int:pk>/fichier/", pes_views.download, name="staff-pes-download"),
     path("gestion/titres/<int:pk>/transmis/", pes_views.mark_sent, name="staff-pes-sent"),
     path("gestion/titres/<int:pk>/accuse/", pes_views.acknowledge, name="staff-pes-ack"),
+    path(
+        "gestion/titres/<int:pk>/accuse/fichier/",
+        pes_views.acknowledge_file,
+        name="staff-pes-ack-file",
+    ),
     path(
         "gestion/titres/familles/<int:household_pk>/civilite/",
         pes_views.civility,

@@ -264,12 +264,26 @@ def invoice_detail(request, pk: int):
             "invoice": invoice,
             "lines": lines,
             "proximity": proximity.for_invoice(invoice, request.commune),
+            "reminder": _reminder_of(invoice),
             "payments": [
                 {"p": p, "amount": euros(p.amount), "when": moment_label(p.paid_at)}
                 for p in payments
             ],
         },
     )
+
+
+def _reminder_of(invoice) -> dict | None:
+    """The invoice's last reminder step, for the family's page (None: not reminded)."""
+    from . import pdf, reminder_services
+
+    if not reminder_services.has_letter(invoice, timezone.localdate()):
+        return None
+    step = invoice.reminders.order_by("-done_on", "-id").first()
+    return {
+        "title": pdf.LETTER_TITLES[step.stage] if step else "Échéance dépassée",
+        "when": format_date(step.done_on) if step else "",
+    }
 
 
 @access(FAMILY_OBJECT, pk="invoice")
@@ -284,6 +298,20 @@ def invoice_pdf(request, pk: int):
         pay_url=request.build_absolute_uri(reverse("billing:invoice", args=[invoice.pk])),
     )
     return _pdf_response(content, f"facture-{invoice.number}.pdf")
+
+
+@access(FAMILY_OBJECT, pk="overdue_invoice")
+@family_required
+def reminder_pdf(request, pk: int):
+    """The reminder letter of an overdue (or handed-over) invoice: what is due and how to pay."""
+    from . import reminder_services
+
+    invoice = selectors.family_invoice(request.user, pk)
+    today = timezone.localdate()
+    if not reminder_services.has_letter(invoice, today):
+        raise Http404("Pas de relance pour cette facture.")
+    content = reminder_services.letter_pdf(invoice, request.commune, today=today)
+    return _pdf_response(content, f"relance-{invoice.number}.pdf")
 
 
 @access(FAMILY_OBJECT, methods=POST, pk="invoice")

@@ -14,8 +14,17 @@ import datetime as dt
 REMINDER_DAYS = 30
 
 PDF, PNG, JPEG = "pdf", "png", "jpeg"
-CONTENT_TYPES = {PDF: "application/pdf", PNG: "image/png", JPEG: "image/jpeg"}
-EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+# XML: data files staff exchange with other administrations (the treasury's
+# PES acknowledgements), never a family's document: only where a caller of
+# check_upload allows it.
+XML = "xml"
+CONTENT_TYPES = {
+    PDF: "application/pdf",
+    PNG: "image/png",
+    JPEG: "image/jpeg",
+    XML: "application/xml",
+}
+EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", XML: "xml"}
 
 
 def sniff(head: bytes) -> str | None:
@@ -30,6 +39,8 @@ def sniff(head: bytes) -> str | None:
         return PNG
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<?xml"):
+        return XML
     return None
 
 

@@ -64,6 +64,7 @@ HOUSEHOLD_OBJECTS = {  # (`booking@alsh` counts as `booking`)
     "document",
     "vault_item",
     "invoice",
+    "overdue_invoice",
     "payment",
     "mandate",
     "household",

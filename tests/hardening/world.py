@@ -263,6 +263,23 @@ def build_household(town, *, key, last_name, vault_id, content=True):
             payment_closes_at=now + dt.timedelta(days=30),
             total=Decimal("42.00"),
         )
+        # Last month's invoice, past its due date and still owed: it has a reminder letter.
+        last_month = today.replace(day=1) - dt.timedelta(days=1)
+        overdue_invoice = Invoice.objects.create(
+            number=f"R-{key}",
+            regie_code="regie",
+            regie_name="Régie",
+            household=household,
+            payer=adult,
+            payer_name=f"Camille {last_name}",
+            year=last_month.year,
+            month=last_month.month,
+            invoice_date=today - dt.timedelta(days=40),
+            due_date=today - dt.timedelta(days=20),
+            payment_opens_at=now - dt.timedelta(days=40),
+            payment_closes_at=now - dt.timedelta(days=20),
+            total=Decimal("42.00"),
+        )
         payment = Payment.objects.create(
             invoice=invoice,
             method="desk",
@@ -327,6 +344,7 @@ def build_household(town, *, key, last_name, vault_id, content=True):
             **per_module,
             "application": application,
             "invoice": invoice,
+            "overdue_invoice": overdue_invoice,
             "payment": payment,
             "mandate": mandate,
             "sepa_export": export,
