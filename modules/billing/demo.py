@@ -7,8 +7,14 @@ families with a month of school-restaurant bookings are created first. Then
 the older invoice of each demo household is paid at the desk and the newer
 one stays to pay online; the first household paid its older invoice twice
 (a credit for the régie to handle); one household pays by direct debit when the town
-offers it. The separated parents of families.demo share their child week
-about (a payer rule): each gets his own invoice at his own QF. Idempotent
+offers it. Before them, on a fresh demo, one household (famille.demo.4) gets a
+few canteen days in the month before the older one, invoiced on the day that
+makes its due date the town's first reminder delay + 3 days ago, then the
+reminders of the day they fell due run: that invoice is unpaid at its first
+reminder (staff's « Impayés et relances », the family's invoice page and its
+letter in PDF), whatever the day the demo is made. The separated parents of
+families.demo share their child week about (a payer rule): each gets his own
+invoice at his own QF. Idempotent
 per month: a month already invoiced is left alone, and a run on a later day
 invoices the months that ended since.
 
@@ -65,6 +71,10 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
     started = timezone.now()
     _no_free_text_tariffs()
     _shared_custody(first_day=date(*older, 1))
+    if not Invoice.objects.filter(year=older[0], month=older[1]).exists():
+        _late_invoice(
+            commune, tariffs, invoicing, month=previous_month(date(*older, 1)), today=today
+        )
     for year, month in (older, newer):
         if Invoice.objects.filter(year=year, month=month).exists():
             continue
@@ -100,6 +110,65 @@ def load_demo_data(commune, *, today: date | None = None) -> None:
                 )
             _demo_credit(year, month)
             _not_sent(started)
+
+
+LATE_PAYER = "famille.demo.4"  # README.md, docs/demo-accounts.md
+
+
+def _late_invoice(commune, tariffs, invoicing, *, month: tuple[int, int], today: date) -> None:
+    """An invoice left unpaid: four canteen days of LATE_PAYER's first child in
+    `month`, invoiced so that it fell due (first reminder delay + 3) days ago,
+    then the reminders of the day its first reminder was due. Skipped when the
+    household is missing or the town's delays would date the invoice before
+    the month's end."""
+    from booking.models import Booking, DaySlot
+    from families.models import Child
+
+    from . import reminder_services, services
+    from .lines import month_bounds
+
+    child = (
+        Child.objects.filter(household__adults__user__username=LATE_PAYER).order_by("id").first()
+    )
+    activity = _demo_activity(tariffs)
+    if child is None or activity is None:
+        return
+    schedule = reminder_services.schedule_of(commune)
+    due = today - timedelta(days=schedule.first_days + 3)
+    issued = due - timedelta(days=invoicing.payment_days)
+    first, last = month_bounds(*month)
+    if issued <= last:
+        return
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    for day in [d for d in days if d.weekday() in (0, 1, 3, 4)][:4]:
+        slot, _ = DaySlot.objects.get_or_create(
+            activity=activity, day=day, defaults={"capacity": 60}
+        )
+        _, created = Booking.objects.get_or_create(slot=slot, child=child)
+        if created:
+            DaySlot.objects.filter(pk=slot.pk).update(booked=slot.booked + 1)
+    with transaction.atomic():
+        services.run_month(
+            commune=commune, year=month[0], month=month[1], today=issued, notify=False
+        )
+    reminder_services.run_reminders(
+        commune=commune, today=due + timedelta(days=schedule.first_days)
+    )
+
+
+def _demo_activity(tariffs):
+    """The demo's own canteen activity (a priced service), or None."""
+    from booking.models import Activity
+    from core import town_config
+
+    priced = town_config.services(codes=tariffs.services)
+    service = priced.filter(kind="restauration_scolaire").first() or priced.first()
+    if service is None:
+        return None
+    activity, _ = Activity.objects.get_or_create(
+        service=service, name=DEMO_ACTIVITY, defaults={"default_capacity": 60}
+    )
+    return activity
 
 
 def _demo_credit(year: int, month: int) -> None:
@@ -202,19 +271,15 @@ def _fictitious_families(commune, tariffs, first, last) -> list[int]:
     from faker import Faker
 
     from accounts.models import User
-    from booking.models import Activity, Booking, DaySlot
+    from booking.models import Booking, DaySlot
     from core import town_config
     from families.models import Adult, Child, Household
 
-    priced = town_config.services(codes=tariffs.services)
-    service = priced.filter(kind="restauration_scolaire").first() or priced.first()
-    if service is None:
+    activity = _demo_activity(tariffs)
+    if activity is None:
         return []
     fake = Faker("fr_FR")
     Faker.seed(f"billing-{commune.slug}")
-    activity, _ = Activity.objects.get_or_create(
-        service=service, name=DEMO_ACTIVITY, defaults={"default_capacity": 60}
-    )
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     days = [d for d in days if d.weekday() in (0, 1, 3, 4)]  # school days with a canteen
     slots = [
