@@ -29,7 +29,7 @@ def test_stdlib_platform_works_under_manage_py():
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env={**os.environ},
     )
     assert out.returncode == 0, out.stderr
@@ -49,7 +49,7 @@ def test_stdlib_platform_works_for_the_installed_package(tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
     assert out.returncode == 0, out.stderr

@@ -40,7 +40,7 @@ def scrape(port: int) -> str:
     return conn.getresponse().read().decode()
 
 
-def wait_for(predicate, timeout=30.0, process=None, log=None):
+def wait_for(predicate, timeout=180.0, process=None, log=None):  # hang guard
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
