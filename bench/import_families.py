@@ -107,7 +107,7 @@ def measured(label, fn, *, memory=False):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=4000)
-    parser.add_argument("--big-children", type=int, default=20000)
+    parser.add_argument("--big-children", type=int, default=20000, help="0: no memory step")
     args = parser.parse_args()
 
     import django
@@ -142,26 +142,27 @@ def main():
             lambda: run_import(streams(files), apply=True, today=TODAY),
         )
         assert sum(f.created + f.updated for f in again.files) == 0
-        empty()
-        big_households = args.big_children * 4 // 7
-        big, _faulty = generate(big_households, children=args.big_children, today=TODAY)
-        children = big["enfants"][1].count(b"\n") - 1
-        print(
-            f"fichier de {children} enfants ({len(big['enfants'][1]) / 2**20:.1f} Mo), "
-            f"{big_households} foyers"
-        )
-        measured(
-            f"essai à blanc, {children} enfants (mémoire)",
-            lambda: run_import(streams(big), today=TODAY),
-            memory=True,
-        )
-        empty()
-        measured(
-            f"import réel, {children} enfants (mémoire)",
-            lambda: run_import(streams(big), apply=True, today=TODAY),
-            memory=True,
-        )
-        empty()
+        if args.big_children:  # 0: skip the memory measurement
+            empty()
+            big_households = args.big_children * 4 // 7
+            big, _faulty = generate(big_households, children=args.big_children, today=TODAY)
+            children = big["enfants"][1].count(b"\n") - 1
+            print(
+                f"fichier de {children} enfants ({len(big['enfants'][1]) / 2**20:.1f} Mo), "
+                f"{big_households} foyers"
+            )
+            measured(
+                f"essai à blanc, {children} enfants (mémoire)",
+                lambda: run_import(streams(big), today=TODAY),
+                memory=True,
+            )
+            empty()
+            measured(
+                f"import réel, {children} enfants (mémoire)",
+                lambda: run_import(streams(big), apply=True, today=TODAY),
+                memory=True,
+            )
+            empty()
     print(f"charge après : {os.getloadavg()[0]:.1f}")
 
 

@@ -420,6 +420,13 @@ def _apply(checked: FileCheck, report: FileReport) -> None:
     refs = {p: _known_ids(p) for p in ("foyers", "enfants", "responsables")}
     new: list[tuple[str, object, object]] = []  # (source id, row, instance)
     changed_records: list[ImportedRecord] = []
+    quotients: list[Household] = []
+    sheets: dict[int, int] = {}
+    if code == "sante":  # the health sheets typed in the portal since, in one query
+        children = [refs["enfants"][r.values["id_enfant"]] for r in checked.rows]
+        sheets = dict(
+            HealthSheet.objects.filter(child_id__in=children).values_list("child_id", "pk")
+        )
     for row in checked.rows:
         values = fields_of(row.values, refs)
         record = records.get(row.source_id)
@@ -428,17 +435,13 @@ def _apply(checked: FileCheck, report: FileReport) -> None:
             continue
         if code == "quotients":
             target = refs["foyers"][row.source_id]
-            Household.objects.filter(pk=target).update(**values)
+            quotients.append(Household(pk=target, **values))
             _upsert_record(code, row, target, record, changed_records)
             report.updated += 1
             continue
         if code == "sante" and record is None:
             # A health sheet typed in the portal since: the import updates it.
-            existing = (
-                HealthSheet.objects.filter(child_id=values["child_id"])
-                .values_list("pk", flat=True)
-                .first()
-            )
+            existing = sheets.get(values["child_id"])
             if existing:
                 record = ImportedRecord(
                     entity=code, source_id=row.source_id, object_id=existing, fingerprint=""
@@ -454,8 +457,20 @@ def _apply(checked: FileCheck, report: FileReport) -> None:
             _create(code, model, new, refs, report)
             new = []
     _create(code, model, new, refs, report)
+    Household.objects.bulk_update(
+        quotients, ["quotient_familial", "qf_source", "qf_date"], batch_size=BATCH
+    )
+    now = timezone.now()
     for r in changed_records:
-        r.save()
+        r.imported_at = now
+    ImportedRecord.objects.bulk_create(
+        [r for r in changed_records if r.pk is None], batch_size=BATCH
+    )
+    ImportedRecord.objects.bulk_update(
+        [r for r in changed_records if r.pk is not None],
+        ["object_id", "fingerprint", "imported_at"],
+        batch_size=BATCH,
+    )
 
 
 def _upsert_record(code, row, object_id, record, out):
