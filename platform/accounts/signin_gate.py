@@ -16,17 +16,20 @@ question; instead the password check itself is admitted at a rate:
   as the cores): with sync web workers, a larger burst would let hashes hold
   every worker while the admitted households wait to book;
 - over the rate, the sign-in is answered at once, WITHOUT hashing: 429, a
-  French « réessayez dans N secondes » and its TURN: the next free slot is
-  reserved for it (signed in a cookie, single use), so N grows with the
-  sign-ins already waiting and coming back earlier changes nothing: a storm
-  of parents does not turn into a storm of retries (a place in an opening's
-  waiting room is kept through it: the queue's ticket is a cookie of its
-  own). Slots are reserved within SIGNIN_GATE_HORIZON seconds; beyond, the
-  answer is « réessayez dans N secondes » without a turn.
+  French « réessayez dans N secondes » and its TURN, a number (signed in a
+  cookie, single use), as at a bakery's counter: turns are admitted in
+  order at the CURRENT rate (the admitted count grows with time × rate, so a
+  faster hash serves the waiting turns sooner), N = the turns before it ÷
+  the rate, recomputed at each visit; coming back earlier takes no new
+  turn: a storm of parents does not turn into a storm of retries (a place
+  in an opening's waiting room is kept through it: the queue's ticket is a
+  cookie of its own). Turns are given within SIGNIN_GATE_HORIZON seconds of
+  wait; beyond, « réessayez dans N secondes » without a turn.
 
-The admission is one Lua script (GCRA: the theoretical arrival time of the
-next sign-in, atomic for every web worker of every town, since they share the
-machine's cores: the keys are NOT per town). Redis unavailable: the gate lets
+The admission is one Lua script (turns issued, turns admitted so far and the
+instant of that count: atomic for every web worker of every town, since they
+share the machine's cores: the keys are NOT per town); an idle gate keeps at
+most `burst` turns of credit. Redis unavailable: the gate lets
 sign-ins through (the hash is then bounded by the web workers alone); it
 never refuses a sign-in because of its own failure.
 """
@@ -46,27 +49,33 @@ KEY = "guichet:signin-gate"
 DEFAULT_HASH_SECONDS = 0.5  # before the first measure
 
 _ADMIT = """
--- KEYS[1]: state hash (tat: next theoretical arrival, s; hash_s: measured hash time)
--- ARGV: now (s), cores, burst, default hash time (s), horizon (s)
--- {1}: hash now; {2, slot}: a later slot reserved for this sign-in; {0, wait}: full.
+-- KEYS[1]: state hash (issued: turns given; upto: turns admitted so far, grows
+--          with time x rate; last: instant of upto (s); hash_s: measured hash time)
+-- ARGV: now (s), cores, burst, default hash time (s), horizon (s), turn ('' : none)
+-- {1}: hash now; {2, turn, wait}: a turn given; {3, wait}: the turn's wait;
+-- {0, wait}: no turn (the wait is beyond the horizon).
 local now = tonumber(ARGV[1])
-local s = redis.call('HMGET', KEYS[1], 'tat', 'hash_s')
-local hash_s = tonumber(s[2] or ARGV[4])
-local interval = math.max(hash_s, 0.001) / tonumber(ARGV[2])
-local tolerance = interval * tonumber(ARGV[3])
-local tat = math.max(tonumber(s[1] or '0'), now)
+local s = redis.call('HMGET', KEYS[1], 'issued', 'upto', 'last', 'hash_s')
+local burst = tonumber(ARGV[3])
+local issued = tonumber(s[1] or '0')
+local upto = tonumber(s[2] or tostring(burst))
+local last = tonumber(s[3] or ARGV[1])
+local rate = tonumber(ARGV[2]) / math.max(tonumber(s[4] or ARGV[4]), 0.001)
+if now > last then upto = upto + (now - last) * rate end
+upto = math.min(upto, issued + burst)
+redis.call('HSET', KEYS[1], 'upto', tostring(upto), 'last', tostring(math.max(now, last)))
 redis.call('EXPIRE', KEYS[1], 86400)
-if tat - now < tolerance then
-  redis.call('HSET', KEYS[1], 'tat', tostring(tat + interval))
-  return {1, '0'}
+if ARGV[6] ~= '' then
+  local turn = tonumber(ARGV[6])
+  if turn <= upto then return {1, '0'} end
+  return {3, tostring((turn - upto) / rate)}
 end
-local slot = tat - tolerance + interval
-if slot - now > tonumber(ARGV[5]) then
-  return {0, tostring(slot - now)}
-end
-redis.call('HSET', KEYS[1], 'tat', tostring(tat + interval))
-redis.call('HINCRBY', KEYS[1], 'reserved', 1)
-return {2, tostring(slot)}
+local turn = issued + 1
+local wait = (turn - upto) / rate
+if turn > upto and wait > tonumber(ARGV[5]) then return {0, tostring(wait)} end
+redis.call('HSET', KEYS[1], 'issued', tostring(turn))
+if turn <= upto then return {1, '0'} end
+return {2, tostring(turn), tostring(wait)}
 """
 
 _MEASURED = """
@@ -103,10 +112,9 @@ class Turn:
 
 def admit(token: str = "", now: float | None = None) -> Turn:
     """May this sign-in check its password now? Over the rate, the sign-in
-    gets a turn (a slot `interval` after the last one reserved, within
-    SIGNIN_GATE_HORIZON seconds): coming back with it at its time, it hashes
-    without taking another slot, once. Fails open when Redis cannot be
-    reached or is not configured."""
+    gets a turn (a number, admitted in order at the current rate): coming
+    back with it, it hashes when its number has come, once, without taking
+    another. Fails open when Redis cannot be reached or is not configured."""
     import redis
 
     if not getattr(settings, "SIGNIN_GATE", True):
@@ -116,15 +124,10 @@ def admit(token: str = "", now: float | None = None) -> Turn:
         client = _client()
         if client is None:
             return Turn(0)
-        held = _read_turn(token, now)
-        if held is not None:
-            slot, nonce = held
-            if slot > now + 0.25:
-                return Turn(math.ceil(slot - now), token)
-            # Its time has come: once only (a copied or replayed turn is worthless).
-            if client.set(f"{KEY}:used:{nonce}", 1, nx=True, ex=2 * STALE_TURN_SECONDS):
-                return Turn(0)
-        code, value = client.register_script(_ADMIT)(
+        held = _read_turn(token)
+        if held is not None and client.exists(f"{KEY}:used:{held[1]}"):
+            held = None  # used already: a copied or replayed turn is worthless
+        result = client.register_script(_ADMIT)(
             keys=[KEY],
             args=[
                 repr(now),
@@ -132,34 +135,39 @@ def admit(token: str = "", now: float | None = None) -> Turn:
                 getattr(settings, "SIGNIN_GATE_BURST", 0) or cores(),
                 DEFAULT_HASH_SECONDS,
                 getattr(settings, "SIGNIN_GATE_HORIZON", 900),
+                "" if held is None else repr(held[0]),
             ],
         )
+        code = int(result[0])
+        if code == 1 and held is not None:
+            if not client.set(f"{KEY}:used:{held[1]}", 1, nx=True, ex=TURN_MEMORY_SECONDS):
+                return Turn(1)  # the same turn used at this very instant elsewhere
     except redis.RedisError:
         return Turn(0)
-    code, value = int(code), float(value)
     if code == 1:
         return Turn(0)
     if code == 2:
-        turn = signing.dumps({"s": value, "n": secrets.token_urlsafe(9)}, salt=_SALT)
-        return Turn(max(1, math.ceil(value - now)), turn)
-    return Turn(max(1, math.ceil(value)))
+        turn = signing.dumps({"t": float(result[1]), "n": secrets.token_urlsafe(9)}, salt=_SALT)
+        return Turn(max(1, math.ceil(float(result[2]))), turn)
+    if code == 3:
+        return Turn(max(1, math.ceil(float(result[1]))), token)
+    return Turn(max(1, math.ceil(float(result[1]))))
 
 
-STALE_TURN_SECONDS = 300  # a turn not used within 5 minutes of its time is void
+TURN_MEMORY_SECONDS = 24 * 3600  # a used turn is remembered (and worthless) this long
+STALE_TURN_SECONDS = 300  # the turn's cookie outlives its expected wait by this
 _SALT = "accounts.signin_gate.turn"
 
 
-def _read_turn(token: str, now: float):
+def _read_turn(token: str):
+    """(turn number, nonce) of a signed turn of the last day, else None."""
     if not token:
         return None
     try:
-        data = signing.loads(token, salt=_SALT, max_age=(24 * 3600))
-        slot, nonce = float(data["s"]), str(data["n"])
+        data = signing.loads(token, salt=_SALT, max_age=TURN_MEMORY_SECONDS)
+        return float(data["t"]), str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    if slot < now - STALE_TURN_SECONDS:
-        return None
-    return slot, nonce
 
 
 def measured(seconds: float) -> None:

@@ -33,7 +33,10 @@ def storm(live_town, django_db_blocker, settings):
     settings.SIGNIN_GATE, settings.SIGNIN_GATE_CORES, settings.SIGNIN_GATE_BURST = True, 1, 1
     gate = redis.Redis.from_url(settings.REDIS_URL)
     gate.delete(signin_gate.KEY)
-    gate.hset(signin_gate.KEY, mapping={"hash_s": "1.0", "tat": repr(time.time() + 180)})
+    gate.hset(
+        signin_gate.KEY,
+        mapping={"hash_s": "1.0", "issued": "170", "upto": "0", "last": repr(time.time())},
+    )
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         commune = Commune.objects.get(slug="castres")

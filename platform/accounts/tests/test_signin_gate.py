@@ -116,7 +116,7 @@ def test_by_default_as_many_sign_ins_hash_at_once_as_the_gate_has_cores(
 def test_a_storm_gets_turns_one_hash_apart_and_retries_change_nothing(family, gate, settings):
     """Ten browsers at the same instant, one core, 1 s a hash: the first hashes
     now, the others get turns 1 s apart (Retry-After 1..9); coming back early
-    keeps the same turn (no new slot taken); at its time each one hashes, once;
+    keeps the same turn (no new one taken); at its time each one hashes, once;
     a used turn copied into another browser is worth nothing."""
     from django.test import Client
 
@@ -130,10 +130,10 @@ def test_a_storm_gets_turns_one_hash_apart_and_retries_change_nothing(family, ga
         answers += [_sign_in(b) for b in browsers[1:]]
         waits = [int(a["Retry-After"]) for a in answers[1:]]
         assert waits == list(range(1, 10)), waits
-        assert int(gate.hget(signin_gate.KEY, "reserved")) == 9
-        again = _sign_in(browsers[5])  # too early: the same turn, no new slot
+        assert int(gate.hget(signin_gate.KEY, "issued")) == 10
+        again = _sign_in(browsers[5])  # too early: the same turn, no new one
         assert again.status_code == 429 and int(again["Retry-After"]) == 5
-        assert int(gate.hget(signin_gate.KEY, "reserved")) == 9
+        assert int(gate.hget(signin_gate.KEY, "issued")) == 10
         clock.shift(timedelta(seconds=5))
         for b in browsers[1:6]:
             response = _sign_in(b)
@@ -143,3 +143,18 @@ def test_a_storm_gets_turns_one_hash_apart_and_retries_change_nothing(family, ga
         replay.cookies[signin_gate.TURN_COOKIE] = answers[5].cookies[signin_gate.TURN_COOKIE].value
         assert _sign_in(replay).status_code == 429  # used already: a new turn, after the 9th
         assert int(gate.hget(signin_gate.KEY, "checked")) == 6
+
+
+def test_waiting_turns_are_served_at_the_current_rate(client, family, gate, settings):
+    """Turns given while a hash took 3 s are served sooner once it takes 1 s:
+    the waits follow the measured rate, not the rate at the time of the turn."""
+    settings.SIGNIN_GATE_BURST = 1
+    gate.hset(signin_gate.KEY, mapping={"hash_s": "3.0", "issued": "10", "upto": "0"})
+    with time_machine.travel(NOW, tick=False) as clock:
+        gate.hset(signin_gate.KEY, "last", repr(NOW.timestamp()))
+        first = _sign_in(client)
+        assert int(first["Retry-After"]) == 33  # turn 11 at 3 s a turn
+        gate.hset(signin_gate.KEY, "hash_s", "1.0")  # the machine got faster
+        assert int(_sign_in(client)["Retry-After"]) == 11
+        clock.shift(timedelta(seconds=11))
+        assert _sign_in(client).status_code == 302

@@ -320,7 +320,6 @@ def test_a_household_keeps_its_place_through_a_real_sign_in_even_when_the_gate_s
     settings.SIGNIN_GATE, settings.SIGNIN_GATE_CORES, settings.SIGNIN_GATE_BURST = True, 1, 1
     gate = __import__("redis").Redis.from_url(settings.REDIS_URL)
     gate.delete(signin_gate.KEY)
-    gate.hset(signin_gate.KEY, "hash_s", "5")
     queue = f"/castres/file-attente/{opening.period.pk}/"
     form = {"identifier": opening.user.username, "password": "mot-de-passe-de-test-assez-long"}
     others = [Client() for _ in range(3)]
@@ -330,8 +329,9 @@ def test_a_household_keeps_its_place_through_a_real_sign_in_even_when_the_gate_s
             for other in others:
                 clock.shift(timedelta(seconds=1))
                 other.get(queue)
-            # Another family's password is being hashed (5 s a hash, one core).
-            gate.hset(signin_gate.KEY, "tat", repr(time.time() + 5))
+            # Four sign-ins wait before it (one core, 1 s a hash).
+            gate.hset(signin_gate.KEY, mapping={"issued": "4", "upto": "0", "hash_s": "1.0"})
+            gate.hset(signin_gate.KEY, "last", repr(time.time()))
             busy = client.post("/castres/compte/connexion/?next=" + queue, form)
             assert busy.status_code == 429 and "votre place est gardée" in busy.content.decode()
             assert signin_gate.TURN_COOKIE in busy.cookies  # its turn, kept
