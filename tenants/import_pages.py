@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
-from documents.uploads import check_table_upload
+from core.uploads import check_table_upload
 from families.import_rules import PRESET_LABELS
 from families.imports import (
     ImportReport,

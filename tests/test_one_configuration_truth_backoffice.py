@@ -17,9 +17,9 @@ from django_tenants.utils import tenant_context
 
 from booking.models import Activity
 from core import town_config
-from core.mail import render_mail
 from modules.billing.selectors import payment_settings
 from modules.billing.services import gateway_for_town, town_settings
+from notifications.outbox import render_mail
 from tenants.models import Commune
 
 pytestmark = pytest.mark.django_db

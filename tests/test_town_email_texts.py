@@ -12,7 +12,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from core import mail_templates
-from core.mail import queue_mail
+from notifications.outbox import queue_mail
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
 from tenants.services import Actor, apply_town_config, export_yaml, reimport
@@ -148,7 +148,7 @@ def test_a_text_failing_at_send_time_falls_back_to_the_default(castres, caplog, 
     castres.config = _with_texts(
         castres, {OFFER: {"subject": "{% load x %}", "body": "{% debug %}"}}
     )
-    with caplog.at_level(logging.WARNING, logger="core.mail"):
+    with caplog.at_level(logging.WARNING, logger="notifications.outbox"):
         row = _send(castres)
     assert row.subject == "Une place vous est proposée"
     assert "Elle vous est réservée jusqu'au demain" in row.body
@@ -162,7 +162,7 @@ def test_a_text_failing_at_send_time_falls_back_to_the_default(castres, caplog, 
         castres,
         {OFFER: {"subject": "Pour {{ child.first_name }}", "body": "{{ child.first_name }}"}},
     )
-    with caplog.at_level(logging.WARNING, logger="core.mail"):
+    with caplog.at_level(logging.WARNING, logger="notifications.outbox"):
         row = _send(castres)
     assert row.subject == "Une place vous est proposée"  # subject AND body fall back together
     assert "Elle vous est réservée" in row.body

@@ -24,7 +24,7 @@ layout, as read by the open-source transmission tools that process it
 The older Rev0 schema's `PES_Acquit` (Enveloppe, then Acquit/NomFic only) says
 the file was received, nothing else: every piece is taken as accepted.
 
-`parse_ack` reads the bytes (already through documents.uploads.check_upload:
+`parse_ack` reads the bytes (already through core.uploads.check_upload:
 well-formed, no DTD) and raises AckError with a French sentence for anything
 else; `rejections` turns an acknowledgement into the rejected pieces of OUR
 batch (piece number -> French reason) or refuses it when it is about another

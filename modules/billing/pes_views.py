@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import filetypes
 from core.access import POST, STAFF, access
-from documents import rules
-from documents.uploads import check_upload
+from core.uploads import check_upload
 from families.models import Household
 
 from . import pes, pes_ack, pes_services
@@ -207,7 +207,7 @@ def acknowledge_file(request, pk: int):
         messages.error(request, "Choisissez le fichier d'accusé de réception (XML) à déposer.")
         return back
     try:
-        checked = check_upload(upload, allowed=(rules.XML,), limit=ACK_MAX_BYTES)
+        checked = check_upload(upload, allowed=(filetypes.XML,), limit=ACK_MAX_BYTES)
         ack = pes_ack.parse_ack(checked.content)
         rejected = pes_ack.rejections(
             ack,

@@ -19,8 +19,8 @@ from django.utils import timezone
 from prometheus_client import Counter
 
 from core import metrics, town_config
-from core.mail import queue_mail
 from core.urls import tenant_reverse
+from notifications.outbox import queue_mail
 
 from . import reminders
 from .french import long_day

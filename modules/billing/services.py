@@ -26,8 +26,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core import metrics, town_config
-from core.mail import queue_mail
 from core.urls import tenant_reverse
+from notifications.outbox import queue_mail
 
 from . import numbering, rules, selectors
 from .french import day_label, moment_label, month_label, of_month
@@ -306,9 +306,9 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
     """« Votre facture est disponible » for each invoice with an e-mail address,
     with the debit date when there is one (the SEPA pre-notification), written
     to the e-mail outbox in bulk (notifications.OutboxMessage)."""
-    from core.mail import render_mail, town_overrides
     from core.urls import tenant_reverse
     from notifications.models import OutboxMessage
+    from notifications.outbox import render_mail, town_overrides
 
     debits = dict(
         DirectDebit.objects.filter(

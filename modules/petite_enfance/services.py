@@ -258,11 +258,11 @@ def record_decision(
                     f"({problem}). Pour attribuer la place malgré tout, indiquez le motif de la "
                     "dérogation."
                 )
-            from core import audit
+            from audit import journal
 
-            audit.record(
+            journal.record(
                 actor=actor,
-                action=audit.ELIGIBILITY_OVERRIDE,
+                action=journal.ELIGIBILITY_OVERRIDE,
                 household=application.household_id,
                 target=application,
                 detail={"condition": problem, "motif": override_reason[:500]},
@@ -316,8 +316,8 @@ def record_decision(
 
 
 def _notify(application: CrecheApplication, text: str) -> None:
-    from core.mail import queue_mail
     from families.models import Adult
+    from notifications.outbox import queue_mail
 
     to = []
     if application.child_id:

@@ -1,5 +1,5 @@
 """Write paths of accounts. One keyword-only function per use case, each in one
-transaction; e-mails go through core.mail.queue_mail (sent after commit)."""
+transaction; e-mails go through notifications.outbox.queue_mail (sent after commit)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from accounts.rules import (
     key_problem,
 )
 from accounts.tokens import EmailClaim, make_email_token
-from core.mail import queue_mail
 from core.urls import tenant_reverse
+from notifications.outbox import queue_mail
 
 LINK_ACCOUNT = "link_account"
 

@@ -1,6 +1,6 @@
 """Who read or changed a family's personal data (town schema).
 
-Written through `core.audit.record()`; read by the town's data-protection
+Written through `audit.journal.record()`; read by the town's data-protection
 officer (role town_admin). The family is named by its household id, NOT by a
 foreign key: the journal must outlive an erased household (it is the proof the
 erasure happened) and must never be collected into the family's own export.

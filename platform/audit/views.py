@@ -2,13 +2,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from audit.journal import LABELS, dpo_required
 from audit.models import AuditEntry
-from core import audit
 from core.access import TOWN_ADMIN, access
 
 
 @access(TOWN_ADMIN)
-@audit.dpo_required
+@dpo_required
 @never_cache
 def journal(request):
     """The access journal, for the town's data-protection officer (town_admin)."""
@@ -23,6 +23,6 @@ def journal(request):
         {
             "page": page,
             "household": household if household.isdigit() else "",
-            "labels": audit.LABELS,
+            "labels": LABELS,
         },
     )

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
+from audit import journal
 from backoffice import history, selectors
 from backoffice.family_forms import (
     StaffAbsenceForm,
@@ -27,7 +28,7 @@ from backoffice.family_forms import (
     StaffValidateForm,
 )
 from backoffice.models import AccessLog
-from core import audit, contributions, town_config
+from core import contributions, town_config
 from core.access import POST, STAFF, access
 
 HEALTH_AREA = "sante"
@@ -62,9 +63,9 @@ def family(request, pk):
     children = list(household.children.all())
     health = request.user.works_in(HEALTH_AREA)
     if health and any(getattr(c, "health", None) for c in children):
-        audit.record(
+        journal.record(
             actor=request.user,
-            action=audit.VIEW_HEALTH,
+            action=journal.VIEW_HEALTH,
             household=household,
             target="dossier famille",
             detail={"children": [c.pk for c in children]},
@@ -228,9 +229,9 @@ def family_franceconnect_unlink(request, pk):
             f"Le compte de {adult.first_name} {adult.last_name} n'est pas relié à FranceConnect.",
         )
         return _back(pk)
-    audit.record(
+    journal.record(
         actor=request.user,
-        action=audit.UNLINK_FRANCECONNECT,
+        action=journal.UNLINK_FRANCECONNECT,
         household=household,
         target=adult.user,
         detail={"adult": adult.pk, "linked_at": removed.linked_at.isoformat()},

@@ -1,7 +1,7 @@
 """The town's identity, edited by its admin (/<slug>/gestion/configuration/identite/):
 its two colours (in the configuration: versioned, checked for WCAG AA contrast
 by tenants.config like any YAML) and its logo (checked by the one upload
-checker, documents.uploads: PNG or JPEG, at most 1 Mo)."""
+checker, core.uploads: PNG or JPEG, at most 1 Mo)."""
 
 from __future__ import annotations
 
@@ -58,14 +58,16 @@ class IdentityForm(forms.Form):
         return {key: identity.get(key, default) for key, default in DEFAULTS.items()}
 
     def clean_logo(self):
-        from documents import rules
-        from documents.uploads import check_upload
+        from core import filetypes
+        from core.uploads import check_upload
 
         upload = self.cleaned_data.get("logo")
         if not upload:
             return None
         try:
-            return check_upload(upload, allowed=(rules.PNG, rules.JPEG), limit=LOGO_MAX_BYTES)
+            return check_upload(
+                upload, allowed=(filetypes.PNG, filetypes.JPEG), limit=LOGO_MAX_BYTES
+            )
         except ValidationError as exc:
             raise ValidationError(exc.messages[0]) from None
 

@@ -2,7 +2,7 @@
 (/<slug>/gestion/configuration/reprise/, issue 22): upload the files, read the
 dry run's report, import, then print the activation-key letters.
 
-The files go through the upload checker (documents.uploads.check_table_upload);
+The files go through the upload checker (core.uploads.check_table_upload);
 between the dry run and the import they wait in IMPORT_STAGING_DIR/<schema>/<id>/
 (on the media volume, never served), and are deleted once imported or after a
 day. The import itself is families.imports.run_import, as for the command; the

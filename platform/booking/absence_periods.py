@@ -35,7 +35,7 @@ from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
 from booking.models import Absence, AbsenceDeclaration, AbsenceReason, Booking
 from booking.services import BookingRefused, portal_url
-from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 MAX_DAYS = 62  # two months: a long illness is declared in a few steps
 
@@ -365,7 +365,7 @@ def decide_declaration(
 
 
 def _acknowledge(declaration: AbsenceDeclaration, plan: AbsencePlan) -> None:
-    from core.mail import queue_mail
+    from notifications.outbox import queue_mail
 
     child = declaration.child
     to = selectors.family_emails([child.pk]).get(child.pk, [])

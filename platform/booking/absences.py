@@ -21,7 +21,7 @@ from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
 from booking.models import Absence, Booking
 from booking.services import BookingRefused, portal_url
-from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 # Stored documents an absence may be justified with (documents.models.DocumentKind).
 ABSENCE_DOCUMENT_KINDS = ("certificat_medical", "justificatif_absence")
@@ -172,7 +172,7 @@ def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking
 
 
 def _notify(absence: Absence) -> None:
-    from core.mail import queue_mail
+    from notifications.outbox import queue_mail
 
     child = absence.booking.child
     to = selectors.family_emails([child.pk]).get(child.pk, [])

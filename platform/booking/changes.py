@@ -410,7 +410,7 @@ def _lines(result: ChangesApplied, children) -> list[str]:
 def _acknowledge(changeset: ChangeSet, service, user, lines: list[str]) -> None:
     from django.db import connection
 
-    from core.mail import queue_mail
+    from notifications.outbox import queue_mail
 
     to = [user.email] if user is not None and getattr(user, "email", "") else []
     if not to:

@@ -5,7 +5,7 @@ each child safe, and the check-in marks ("pointage").
   the child up, "may leave alone", an emergency phone, the absence state.
 - Health columns (allergies, PAI, diet) only for staff of the service's area
   who also hold the health area (`User.Area.HEALTH`); each display of them is
-  written to the access journal (core.audit, one row per household shown).
+  written to the access journal (audit.journal, one row per household shown).
 - Rows sort "still to check" first; a running count says how many are left.
 - Marks carry an id made by the tablet: a replayed offline queue counts once,
   and an older mark arriving late never overwrites a newer one.
@@ -163,8 +163,8 @@ def _safety(booking: Booking) -> SafetyRow:
 def log_health_display(*, user, day_list: CheckinList, where: str) -> int:
     """One access-journal row per household whose children's health data was
     shown (the DPO filters the journal by household). Returns the rows written."""
+    from audit import journal
     from audit.models import AuditEntry
-    from core import audit
 
     label = f"{user.get_username()} ({user.get_role_display()})"[:200]
     shown: dict[int, list[int]] = {}
@@ -174,7 +174,7 @@ def log_health_display(*, user, day_list: CheckinList, where: str) -> int:
         AuditEntry(
             actor=user,
             actor_label=label,
-            action=audit.VIEW_HEALTH,
+            action=journal.VIEW_HEALTH,
             household_id=household_id,
             target=f"booking.Activity#{day_list.activity.pk}"[:120],
             detail={"day": day_list.day.isoformat(), "children": children, "where": where},

@@ -16,7 +16,7 @@ early: a session opened then stays valid through the opening and its room
   of the openings due; `manage.py invite_opening <town> <period>` sends one
   now. Once per opening (`invited_at`, set in the same transaction as the
   outbox rows, the period's row locked).
-- How: through the outbox (core.mail.queue_mail): the message leaves after
+- How: through the outbox (notifications.outbox.queue_mail): the message leaves after
   the commit, and again from the outbox if the broker was down.
 """
 
@@ -77,8 +77,8 @@ def invite(period_id: int, *, now: datetime | None = None, again: bool = False) 
     """Queue the invitations of one opening; the number of messages (0 when
     already sent, unless `again`)."""
     from booking.models import ReservationPeriod
-    from core.mail import queue_mail
     from core.urls import tenant_reverse
+    from notifications.outbox import queue_mail
 
     now = now or timezone.now()
     commune = connection.tenant

@@ -21,7 +21,7 @@ from booking.catalogue import activity_eligibility, options_of
 from booking.models import Activity, Registration, RegistrationDocument, Site
 from booking.rules import eligibility_problem, is_resident, school_year_label
 from booking.services import portal_url
-from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
 
 DEMANDE_KIND = "inscription_service"
 
@@ -309,11 +309,11 @@ def decide_registration(
                 "sur la page « Inscriptions à valider » du service."
             )
         if problem:
-            from core import audit
+            from audit import journal
 
-            audit.record(
+            journal.record(
                 actor=actor,
-                action=audit.ELIGIBILITY_OVERRIDE,
+                action=journal.ELIGIBILITY_OVERRIDE,
                 household=registration.child.household_id,
                 target=registration,
                 detail={
@@ -357,7 +357,7 @@ def register_by_staff(
 
 def _notify(registration: Registration) -> None:
     from booking.selectors import family_emails
-    from core.mail import queue_mail
+    from notifications.outbox import queue_mail
 
     child = registration.child
     to = family_emails([child.pk]).get(child.pk, [])

@@ -6,7 +6,7 @@
 - turning a ticked grid, a weekly pattern, or "the same change for another
   child" (Castres) into one list of changes.
 
-Uploaded files are checked by documents.uploads (the one checker).
+Uploaded files are checked by core.uploads (the one checker).
 """
 
 from __future__ import annotations

@@ -476,11 +476,11 @@ def expire_offers(*, now: datetime | None = None) -> int:
 
 
 def notify_family(*, child_id: int, template: str, subject: str, context: dict) -> None:
-    """E-mail a child's legal representatives after commit (core.mail)."""
+    """E-mail a child's legal representatives after commit (notifications.outbox)."""
     from django.db import connection
 
-    from core.mail import queue_mail
     from families.models import Child
+    from notifications.outbox import queue_mail
 
     to = selectors.family_emails([child_id]).get(child_id, [])
     if not to:

@@ -1,4 +1,4 @@
-"""Staff forms of the public space. Files go through documents.uploads (content
+"""Staff forms of the public space. Files go through core.uploads (content
 checked, images re-encoded); rich text through content.richtext (nh3)."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from content.models import (
     WeeklyMenu,
 )
 from content.richtext import sanitize
-from documents import rules
-from documents.uploads import check_upload
+from core import filetypes
+from core.uploads import check_upload
 
 RICH_HELP = (
     "Mise en forme permise : paragraphes, titres (h2 à h4), listes, gras, italique, liens, "
@@ -70,7 +70,7 @@ class NewsForm(PublishableForm):
     def clean_image(self):
         image = self.cleaned_data.get("image")
         return (
-            _checked_file(image, (rules.PNG, rules.JPEG))
+            _checked_file(image, (filetypes.PNG, filetypes.JPEG))
             if isinstance(image, UploadedFile)
             else image
         )
@@ -89,7 +89,9 @@ class NewsAttachmentForm(forms.ModelForm):
         fields = ["title", "file"]
 
     def clean_file(self):
-        return _checked_file(self.cleaned_data["file"], (rules.PDF, rules.PNG, rules.JPEG))
+        return _checked_file(
+            self.cleaned_data["file"], (filetypes.PDF, filetypes.PNG, filetypes.JPEG)
+        )
 
     def save(self, commit=True):
         obj = super().save(commit=False)
@@ -114,7 +116,9 @@ class ReglementForm(PublishableForm):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        return _checked_file(upload, (rules.PDF,)) if isinstance(upload, UploadedFile) else upload
+        return (
+            _checked_file(upload, (filetypes.PDF,)) if isinstance(upload, UploadedFile) else upload
+        )
 
     def save(self, commit=True):
         obj = super().save(commit=False)

@@ -59,7 +59,7 @@ def news_image(request, pk):
 
 @access(PUBLIC, pk="news")
 def news_attachment(request, pk, attachment_pk):
-    from documents.rules import download_name
+    from core.filetypes import download_name
 
     item = selectors.public_news_item(pk)
     att = item.attachments.filter(pk=attachment_pk).first()
@@ -115,7 +115,7 @@ def reglements(request):
 
 @access(PUBLIC, pk="reglement")
 def reglement_file(request, pk):
-    from documents.rules import download_name
+    from core.filetypes import download_name
 
     reglement = selectors.public_reglement(pk)
     return _public_file(

@@ -1,7 +1,7 @@
 """E-mail templates a town may rewrite (`email_templates` in its configuration).
 
 Every e-mail the platform sends is a Django template file (`booking/email/offer.txt`...)
-rendered by `core.mail.queue_mail`. A town admin may replace its subject and/or
+rendered by `notifications.outbox.queue_mail`. A town admin may replace its subject and/or
 body for their town only, from the back-office or the YAML:
 
     email_templates:

@@ -57,7 +57,7 @@ class Service(models.Model):
 
 class TownLogo(models.Model):
     """The town's logo (at most one row), sent by its admin from the back-office
-    (/<slug>/gestion/configuration/identite/), checked by documents.uploads like
+    (/<slug>/gestion/configuration/identite/), checked by core.uploads like
     every upload (PNG or JPEG only: no SVG, which may carry scripts). Its
     colours are in the configuration (`identity`, core.identity)."""
 

@@ -1,16 +1,16 @@
 """Write path of requests. Each function is one use case, in one transaction;
-the family's e-mails go through the outbox (core.mail), sent after commit."""
+the family's e-mails go through the outbox (notifications.outbox), sent after commit."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from core.mail import queue_mail
+from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
 from core.urls import tenant_reverse
 from demandes import handlers, rules
 from demandes.models import Attachment, Demande, DemandeEvent
-from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from notifications.outbox import queue_mail
 
 MAX_MESSAGE = 5000
 

@@ -1,6 +1,6 @@
 """Serving a request's attachment (security.md: always a download, never
 rendered inline, with the content type found when it was checked). Files are
-checked when they arrive by documents.uploads.check_upload, the one checker."""
+checked when they arrive by core.uploads.check_upload, the one checker."""
 
 from __future__ import annotations
 

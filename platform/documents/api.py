@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTownStaff
-from core import audit
+from audit import journal
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, STAFF, access
 from core.api import problem
 from documents import personal_data, rules, selectors, services
@@ -278,9 +278,9 @@ class StaffDocumentFileView(APIView):
         from documents.views import _document_file
 
         document = selectors.staff_document(pk)
-        audit.record(
+        journal.record(
             actor=request.user,
-            action=audit.DOWNLOAD_DOCUMENT,
+            action=journal.DOWNLOAD_DOCUMENT,
             household=document.household_id,
             target=document,
         )
@@ -431,7 +431,7 @@ class ExportView(FamilyAPIView):
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
     )
     def get(self, request):
-        audit.record(actor=request.user, action=audit.EXPORT, household=self.household)
+        journal.record(actor=request.user, action=journal.EXPORT, household=self.household)
         spool = personal_data.build_export(self.household, commune=request.commune)
         return attachment(
             spool,

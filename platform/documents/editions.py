@@ -3,7 +3,9 @@ town's booking rules, a child's registration certificate.
 
 WeasyPrint never fetches anything: the only allowed URL scheme is `data:`
 (no SSRF through a town's name or a family's address in the HTML).
-Other apps add lines to the certificate with `register_certificate_lines`.
+Other apps add lines to the certificate with `register_certificate_lines`, and
+list their rule documents in the booking rules with `register_rules_documents`
+(the public space's règlements: content sits above documents).
 """
 
 from __future__ import annotations
@@ -17,11 +19,19 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 _CERTIFICATE_SOURCES: list[Callable] = []
+_RULES_DOCUMENTS: list[Callable] = []
 
 
 def register_certificate_lines(source: Callable) -> None:
     """`source(child) -> list[str]`: e.g. the services a child is registered to."""
     _CERTIFICATE_SOURCES.append(source)
+
+
+def register_rules_documents(source: Callable) -> None:
+    """`source() -> iterable` of published rule documents (`title`, `service`,
+    `updated_at`), listed in the town's booking rules: content's règlements."""
+    if source not in _RULES_DOCUMENTS:
+        _RULES_DOCUMENTS.append(source)
 
 
 class EditionUnavailable(Exception):
@@ -166,7 +176,6 @@ def describe_deadline(rule: dict) -> str:
 
 
 def town_rules(*, commune) -> bytes:
-    from content.models import Reglement
     from core import town_config
 
     services = []
@@ -187,7 +196,7 @@ def town_rules(*, commune) -> bytes:
         {
             "commune": commune,
             "services": services,
-            "reglements": Reglement.objects.visible(),
+            "reglements": [doc for source in _RULES_DOCUMENTS for doc in source()],
         },
     )
 

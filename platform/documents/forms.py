@@ -1,4 +1,4 @@
-"""Form input parsing only: the checks on the file itself live in documents.uploads
+"""Form input parsing only: the checks on the file itself live in core.uploads
 (run by the services), so the pages and the API refuse the same files the same way."""
 
 from django import forms

@@ -43,7 +43,8 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.db.models.functions import TruncYear
 from django.utils import timezone
 
-from core import audit, town_config
+from audit import journal
+from core import town_config
 from documents import rules
 from documents.storage import delete_after_commit
 
@@ -398,7 +399,9 @@ class ErasureReport:
 
 
 @transaction.atomic
-def erase_household(*, household, actor, reason: str, action: str = audit.ERASURE) -> ErasureReport:
+def erase_household(
+    *, household, actor, reason: str, action: str = journal.ERASURE
+) -> ErasureReport:
     """Delete the family's rows and files; keep and anonymise what the law keeps."""
     plan = erasure_plan(household)
     graph = plan.graph
@@ -436,7 +439,7 @@ def erase_household(*, household, actor, reason: str, action: str = audit.ERASUR
         anonymised=anonymised,
         kept={m._meta.label: len(p) for m, p in plan.retained.items() if p},
     )
-    audit.record(
+    journal.record(
         actor=actor,
         action=action,
         household=household.pk,
@@ -566,7 +569,7 @@ def purge_inactive_households(*, commune, now: dt.datetime | None = None) -> lis
         erase_household(
             household=household,
             actor=None,
-            action=audit.RETENTION_PURGE,
+            action=journal.RETENTION_PURGE,
             reason=f"Aucune activité depuis le {cutoff_day:%d/%m/%Y} (durée de conservation : "
             f"{years} ans)",
         )

@@ -13,14 +13,15 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core import audit
-from core.mail import queue_mail
+from audit import journal
+from core import filetypes
+from core.uploads import CheckedFile, check_bytes, check_upload
 from core.urls import tenant_reverse
 from documents import rules, selectors
 from documents import vault as crypto
 from documents.models import Document, DocumentKind, DocumentUse, VaultItem
 from documents.storage import delete_after_commit
-from documents.uploads import CheckedFile, check_bytes, check_upload
+from notifications.outbox import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def _lock_household(household) -> None:
 def _check_quota(*, used: int, incoming: int, quota: int, what: str) -> None:
     if not rules.quota_allows(used=used, incoming=incoming, quota=quota):
         raise ValidationError(
-            f"{what} est plein : {rules.human_size(used)} utilisés sur {rules.human_size(quota)}. "
+            f"{what} est plein : {filetypes.human_size(used)} utilisés "
+            f"sur {filetypes.human_size(quota)}. "
             "Supprimez des documents dont vous n'avez plus besoin, puis réessayez.",
             code="quota",
         )
@@ -180,9 +182,9 @@ def review_document(*, document: Document, reviewer, status: str, reason: str = 
     document.reviewed_by = reviewer
     document.reviewed_at = timezone.now()
     document.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
-    audit.record(
+    journal.record(
         actor=reviewer,
-        action=audit.REVIEW_DOCUMENT,
+        action=journal.REVIEW_DOCUMENT,
         household=document.household_id,
         target=document,
         detail={"statut": status},
@@ -325,7 +327,7 @@ def vault_store(*, household, uploaded_file, title: str = "") -> VaultItem:
     where = _where(household, item.public_id)
     meta = {
         "title": (title or "").strip()[:120] or "Document",
-        "name": rules.download_name(title or "document", checked.extension),
+        "name": filetypes.download_name(title or "document", checked.extension),
         "content_type": checked.content_type,
     }
     item.metadata = crypto.seal_metadata(meta, **where)

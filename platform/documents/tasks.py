@@ -54,10 +54,10 @@ def erase_household_task(household_id: int, demande_id: int | None, actor_id: in
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from core.mail import queue_mail
     from documents.personal_data import erase_household
     from documents.selectors import family_emails
     from families.models import Household
+    from notifications.outbox import queue_mail
 
     household = Household.objects.filter(pk=household_id).first()
     if household is None:

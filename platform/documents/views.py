@@ -20,7 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
-from core import audit
+from audit import journal
+from core import filetypes
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, STAFF, access
 from documents import personal_data, rules, selectors, services
 from documents.forms import (
@@ -71,7 +72,7 @@ def _document_file(document: Document) -> FileResponse:
     ext = document.file.name.rsplit(".", 1)[-1]
     return attachment(
         document.file.open("rb"),
-        filename=rules.download_name(document.label, ext),
+        filename=filetypes.download_name(document.label, ext),
         content_type=document.content_type,
     )
 
@@ -123,7 +124,7 @@ def document_list(request, household):
         {
             "form": form,
             "documents": documents,
-            "usage": rules.human_size(selectors.documents_usage(household)),
+            "usage": filetypes.human_size(selectors.documents_usage(household)),
         },
         status=status,
     )
@@ -215,7 +216,7 @@ def vault(request, household):
         {
             "form": form,
             "items": items,
-            "usage": rules.human_size(selectors.vault_usage(household)),
+            "usage": filetypes.human_size(selectors.vault_usage(household)),
         },
         status=status,
     )
@@ -319,7 +320,7 @@ def my_data(request, household):
 @access(FAMILY_PAGE)
 @family_only
 def export(request, household):
-    audit.record(actor=request.user, action=audit.EXPORT, household=household)
+    journal.record(actor=request.user, action=journal.EXPORT, household=household)
     spool = personal_data.build_export(household, commune=request.commune)
     name = f"mes-donnees-{request.commune.slug}-{timezone.localdate():%Y-%m-%d}.zip"
     return attachment(spool, filename=name, content_type="application/zip")
@@ -359,7 +360,7 @@ def edition_certificate(request, household, child_pk):
     return _edition(
         request,
         lambda: editions.registration_certificate(child, commune=request.commune),
-        f"attestation-inscription-{rules.download_name(child.first_name, 'pdf')}",
+        f"attestation-inscription-{filetypes.download_name(child.first_name, 'pdf')}",
     )
 
 
@@ -423,9 +424,9 @@ def staff_document_detail(request, pk):
                 return redirect(f"{_staff_list_url()}?statut=to_check")
         status = 400
     else:
-        audit.record(
+        journal.record(
             actor=request.user,
-            action=audit.VIEW_DOCUMENT,
+            action=journal.VIEW_DOCUMENT,
             household=document.household_id,
             target=document,
         )
@@ -451,9 +452,9 @@ def _staff_list_url():
 @staff_required()
 def staff_document_download(request, pk):
     document = selectors.staff_document(pk)
-    audit.record(
+    journal.record(
         actor=request.user,
-        action=audit.DOWNLOAD_DOCUMENT,
+        action=journal.DOWNLOAD_DOCUMENT,
         household=document.household_id,
         target=document,
     )
@@ -479,7 +480,7 @@ def staff_erasure_plan(request, household_pk):
     household = Household.objects.filter(pk=household_pk).first()
     if household is None:
         raise Http404
-    audit.record(actor=request.user, action=audit.VIEW_ERASURE_PLAN, household=household)
+    journal.record(actor=request.user, action=journal.VIEW_ERASURE_PLAN, household=household)
     plan = personal_data.erasure_plan(household)
     return render(
         request, "documents/staff_erasure_plan.html", {"household": household, "plan": plan}

@@ -123,7 +123,7 @@ def use_tmp_media(settings, tmp_path) -> None:
     settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
 
-# A real PDF: uploads are parsed by documents.uploads (the one checker).
+# A real PDF: uploads are parsed by core.uploads (the one checker).
 PDF_BYTES = make_pdf("Pièce jointe")
 
 

@@ -1,6 +1,6 @@
 """Transactional outbox for e-mails (town schema).
 
-A use case writes its e-mail as a row IN ITS OWN TRANSACTION (core.mail.queue_mail):
+A use case writes its e-mail as a row IN ITS OWN TRANSACTION (notifications.outbox.queue_mail):
 if the transaction rolls back there is no e-mail, and if it commits the e-mail
 exists even when the broker (Redis) is down at that moment. A Celery task sends
 the row right after commit; a periodic task re-sends rows still pending.

@@ -26,7 +26,7 @@ from django_tenants.utils import tenant_context
 from booking.french import PARIS
 from documents.testing import make_pdf
 
-PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (documents.uploads)
+PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (core.uploads)
 
 
 def _today():

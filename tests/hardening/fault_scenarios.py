@@ -226,8 +226,8 @@ def _redis_outage(port, url, bookings, redis_holder) -> None:
     from django.db.models import F
 
     from booking.services import book_days
-    from core.mail import queue_mail
     from notifications.models import OutboxMessage
+    from notifications.outbox import queue_mail
     from notifications.tasks import flush_outboxes
     from portal.celery import app
 

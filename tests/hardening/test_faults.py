@@ -158,8 +158,8 @@ def test_a_task_delivered_twice_has_one_effect(castres, in_town, mailoutbox):
 
     from django.db.models import F
 
-    from core.mail import queue_mail
     from notifications.models import OutboxMessage
+    from notifications.outbox import queue_mail
     from notifications.tasks import flush_outboxes, send_outbox_message
 
     with in_town(castres):

@@ -105,4 +105,4 @@ def login(client, commune, user) -> None:
     connection.set_schema_to_public()
 
 
-PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (documents.uploads)
+PDF = make_pdf("Certificat médical")  # a real PDF: uploads are parsed (core.uploads)

@@ -1,5 +1,5 @@
 """Pure rules: school years, eligibility, grid diffs, Castres' copy to another
-child, weekly patterns (table-driven and hypothesis). Uploads: documents.uploads."""
+child, weekly patterns (table-driven and hypothesis). Uploads: core.uploads."""
 
 from __future__ import annotations
 

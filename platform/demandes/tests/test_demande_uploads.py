@@ -1,5 +1,5 @@
 """Attachments of a request's messages go through the one upload checker
-(documents.uploads) with the 5 Mo cap: type from the bytes, size, empty file,
+(core.uploads) with the 5 Mo cap: type from the bytes, size, empty file,
 server-generated storage name, cleaned display name."""
 
 import pytest
@@ -8,24 +8,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import given
 from hypothesis import strategies as st
 
-from documents import rules
+from core import filetypes
+from core.uploads import ATTACHMENT_MAX_BYTES, check_upload, clean_original_name
 from documents.testing import make_pdf
-from documents.uploads import ATTACHMENT_MAX_BYTES, check_upload, clean_original_name
 
 
 @pytest.mark.parametrize(
     "head, expected",
     [
-        (b"%PDF-1.7 ...", rules.PDF),
-        (b"\x89PNG\r\n\x1a\n....", rules.PNG),
-        (b"\xff\xd8\xff\xe0....", rules.JPEG),
+        (b"%PDF-1.7 ...", filetypes.PDF),
+        (b"\x89PNG\r\n\x1a\n....", filetypes.PNG),
+        (b"\xff\xd8\xff\xe0....", filetypes.JPEG),
         (b"<html><script>", None),
         (b"MZ\x90\x00", None),
         (b"", None),
     ],
 )
 def test_type_comes_from_the_bytes(head, expected):
-    assert rules.sniff(head) == expected
+    assert filetypes.sniff(head) == expected
 
 
 def test_a_script_named_pdf_is_refused():

@@ -5,8 +5,12 @@ import io
 import time
 
 import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
+from content.models import Reglement
 from documents import editions
 from documents.testing import login
 
@@ -40,6 +44,21 @@ def test_the_towns_rules_are_public_and_come_from_its_configuration(client, cast
     text = text_of(client.get("/castres/regles-de-reservation.pdf"))
     assert "Règles de réservation et d'annulation" in text
     assert "Restauration scolaire" in text and "Au plus tard 7 jours avant à 23:59" in text
+
+
+def test_the_rules_list_the_published_reglements_only(client, castres):
+    """The public space's règlements reach the PDF through content's
+    register_rules_documents hook (documents imports nothing of content)."""
+    with tenant_context(castres):
+        for title, status in (("Règlement publié", "published"), ("Règlement brouillon", "draft")):
+            Reglement.objects.create(
+                title=title,
+                file=ContentFile(b"%PDF-1.4", name="r.pdf"),
+                status=status,
+                published_at=timezone.now(),
+            )
+    text = text_of(client.get("/castres/regles-de-reservation.pdf"))
+    assert "Règlement publié" in text and "Règlement brouillon" not in text
 
 
 def test_bondoufle_rules_name_its_own_deadlines(client, bondoufle):

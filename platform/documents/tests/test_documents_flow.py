@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from audit import journal
 from audit.models import AuditEntry
-from core import audit
 from documents import services
 from documents.models import Document, DocumentUse
 from documents.testing import login, make_image, make_pdf, upload
@@ -94,7 +94,7 @@ def test_attach_to_a_request_then_staff_validate(
             )
         )
     assert vaccination.status == "valid" and vaccination.reviewed_by_id == agent.pk
-    assert audit.VIEW_DOCUMENT in actions and audit.REVIEW_DOCUMENT in actions
+    assert journal.VIEW_DOCUMENT in actions and journal.REVIEW_DOCUMENT in actions
 
 
 def test_rejecting_needs_a_reason_and_tells_the_family(

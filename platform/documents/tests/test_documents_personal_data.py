@@ -10,8 +10,8 @@ from django.apps import apps
 from django.core import mail
 from django.utils import timezone
 
+from audit import journal
 from audit.models import AuditEntry
-from core import audit
 from demandes.services import submit_demande
 from documents import personal_data, services
 from documents.models import Document, DocumentUse, VaultItem
@@ -157,7 +157,7 @@ def test_export_contains_every_row_of_the_family_and_nothing_else(
     assert list(files.values()) == [make_pdf("Fichier Martin")]
     with in_town(family.commune):
         assert AuditEntry.objects.filter(
-            action=audit.EXPORT, household_id=family.household.pk
+            action=journal.EXPORT, household_id=family.household.pk
         ).exists()
 
 
@@ -248,7 +248,7 @@ def test_accepting_an_erasure_request_erases_the_family(
         # The neighbours are untouched, even the father who was Léa's guardian too.
         assert Document.objects.filter(title="Doc Durand").exists()
         assert Adult.objects.filter(last_name="Durand").exists()
-        entry = AuditEntry.objects.get(action=audit.ERASURE)
+        entry = AuditEntry.objects.get(action=journal.ERASURE)
     assert not doc_path.exists() and not vault_path.exists()
     assert entry.household_id == family.household.pk and entry.actor_id == agent.pk
     assert entry.detail["supprimé"]["documents.Document"] == 1
@@ -292,7 +292,7 @@ def test_legal_retention_keeps_rows_and_anonymises_what_they_point_to(
     assert kept_child.birth_date == dt.date(kept_child.birth_date.year, 1, 1)
     assert report.kept == {"demandes.Demande": 1}
     with in_town(castres):
-        assert AuditEntry.objects.filter(action=audit.VIEW_ERASURE_PLAN).exists()
+        assert AuditEntry.objects.filter(action=journal.VIEW_ERASURE_PLAN).exists()
 
 
 def test_staff_see_erasure_requests(family, agent_client, in_town):
@@ -348,14 +348,14 @@ def test_retention_purge_erases_inactive_families_only(
     with in_town(castres):
         assert not Household.objects.filter(pk=family.household.pk).exists()
         assert Household.objects.filter(pk=neighbours.household.pk).exists()
-        entry = AuditEntry.objects.get(action=audit.RETENTION_PURGE)
+        entry = AuditEntry.objects.get(action=journal.RETENTION_PURGE)
     assert entry.actor is None and entry.actor_label == "traitement automatique"
     assert "Aucune activité depuis le" in entry.detail["motif"]
     assert any(r.getMessage() == "retention purge" and r.purged == 1 for r in caplog.records)
     # A second run finds nothing more to do and writes nothing.
     dispatch_retention_purge.delay().get()
     with in_town(castres):
-        assert AuditEntry.objects.filter(action=audit.RETENTION_PURGE).count() == 1
+        assert AuditEntry.objects.filter(action=journal.RETENTION_PURGE).count() == 1
 
 
 def test_one_recent_row_keeps_a_family(family, three_families, castres, in_town):

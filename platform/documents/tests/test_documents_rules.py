@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core import filetypes
 from documents import rules
 from documents.editions import describe_deadline
 
@@ -146,7 +147,7 @@ def test_a_reminder_is_never_sent_twice_for_the_same_date(valid_until, today, st
     ],
 )
 def test_sniff_reads_the_bytes_not_the_name(head, kind):
-    assert rules.sniff(head) == kind
+    assert filetypes.sniff(head) == kind
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_sniff_reads_the_bytes_not_the_name(head, kind):
     ],
 )
 def test_human_size_in_french(size, text):
-    assert rules.human_size(size) == text
+    assert filetypes.human_size(size) == text
 
 
 @pytest.mark.parametrize(
@@ -174,7 +175,7 @@ def test_human_size_in_french(size, text):
     ],
 )
 def test_download_name_is_safe(title, name):
-    assert rules.download_name(title, "pdf") == name
+    assert filetypes.download_name(title, "pdf") == name
 
 
 def test_quota():

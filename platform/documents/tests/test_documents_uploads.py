@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 
-from documents import uploads
+from core import uploads
 from documents.models import Document
 from documents.testing import make_image, make_pdf, upload
 

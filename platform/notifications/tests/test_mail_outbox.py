@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from core.mail import queue_mail
 from families.services import request_change
 from families.testing import make_family
 from notifications import services
 from notifications.models import OutboxMessage
+from notifications.outbox import queue_mail
 from notifications.tasks import flush_outboxes
 
 pytestmark = pytest.mark.django_db

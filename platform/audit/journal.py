@@ -6,9 +6,9 @@ data-protection officer (role town_admin) reads the journal on
 /<commune>/gestion/journal-des-acces/. Automatic jobs (retention purge) record
 with `actor=None`.
 
-    from core import audit
-    audit.record(
-        actor=request.user, action=audit.VIEW_DOCUMENT, household=doc.household, target=doc
+    from audit import journal
+    journal.record(
+        actor=request.user, action=journal.VIEW_DOCUMENT, household=doc.household, target=doc
     )
 """
 
@@ -18,6 +18,8 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+
+from audit.models import AuditEntry
 
 # Action codes and their French labels (shown to the DPO).
 VIEW_DOCUMENT = "document.view"
@@ -49,8 +51,6 @@ LABELS = {
 
 def record(*, actor, action: str, household=None, target=None, detail: dict | None = None):
     """Write one journal line (in the current town's schema)."""
-    from audit.models import AuditEntry
-
     household_id = getattr(household, "pk", household)
     label = ""
     if actor is not None and getattr(actor, "is_authenticated", False):

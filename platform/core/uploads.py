@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from documents import rules
+from core import filetypes
 
 MAX_PIXELS = 40_000_000  # a 12 MP phone photo is fine; a decompression bomb is not
 MAX_SIDE = 3508  # A4 at 300 dpi: larger images are scaled down when re-encoded
@@ -60,7 +60,7 @@ class CheckedFile:
     """A file that passed every check: `content` is what we store."""
 
     content: bytes
-    kind: str  # rules.PDF / PNG / JPEG / XML
+    kind: str  # filetypes.PDF / PNG / JPEG / XML
     original_name: str = ""  # the uploaded name, cleaned, with the real extension
     stored_name: str = field(default="")  # server-generated: <uuid>.<extension>
 
@@ -78,11 +78,11 @@ class CheckedFile:
 
     @property
     def content_type(self) -> str:
-        return rules.CONTENT_TYPES[self.kind]
+        return filetypes.CONTENT_TYPES[self.kind]
 
     @property
     def extension(self) -> str:
-        return rules.EXTENSIONS[self.kind]
+        return filetypes.EXTENSIONS[self.kind]
 
     @property
     def size(self) -> int:
@@ -99,8 +99,8 @@ def max_bytes() -> int:
 
 def too_large_message(name: str, size: int, limit: int | None = None) -> str:
     return (
-        f"Le fichier « {name} » est trop volumineux ({rules.human_size(size)}) : "
-        f"la taille maximale est de {rules.human_size(limit or max_bytes())}. "
+        f"Le fichier « {name} » est trop volumineux ({filetypes.human_size(size)}) : "
+        f"la taille maximale est de {filetypes.human_size(limit or max_bytes())}. "
         "Réduisez-le (numérisation en 150 ppp, PDF compressé ou photo moins lourde) puis réessayez."
     )
 
@@ -108,7 +108,7 @@ def too_large_message(name: str, size: int, limit: int | None = None) -> str:
 def check_upload(
     uploaded,
     *,
-    allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
+    allowed: tuple[str, ...] = (filetypes.PDF, filetypes.PNG, filetypes.JPEG),
     limit: int | None = None,
 ) -> CheckedFile:
     """Check a Django UploadedFile; raise ValidationError (French) or return the
@@ -127,7 +127,7 @@ def check_bytes(
     data: bytes,
     *,
     name: str,
-    allowed: tuple[str, ...] = (rules.PDF, rules.PNG, rules.JPEG),
+    allowed: tuple[str, ...] = (filetypes.PDF, filetypes.PNG, filetypes.JPEG),
     limit: int | None = None,
 ) -> CheckedFile:
     limit = limit or max_bytes()
@@ -135,17 +135,17 @@ def check_bytes(
         refuse(too_large_message(name, len(data), limit), "too_large")
     if not data:
         refuse(f"Le fichier « {name} » est vide.", "empty")
-    kind = rules.sniff(data[:16])
-    if kind is None and rules.XML in allowed and data.lstrip()[:1] == b"<" and not _html(data):
-        kind = rules.XML  # an XML file without its declaration: parsed below
+    kind = filetypes.sniff(data[:16])
+    if kind is None and filetypes.XML in allowed and data.lstrip()[:1] == b"<" and not _html(data):
+        kind = filetypes.XML  # an XML file without its declaration: parsed below
     if kind is None or kind not in allowed:
         refuse(_wrong_type_message(name, data, allowed), "wrong_type")
     _antivirus(data, name)
-    original = clean_original_name(name, rules.EXTENSIONS[kind])
-    if kind == rules.PDF:
+    original = clean_original_name(name, filetypes.EXTENSIONS[kind])
+    if kind == filetypes.PDF:
         _check_pdf(data, name)
         return CheckedFile(data, kind, original_name=original)
-    if kind == rules.XML:
+    if kind == filetypes.XML:
         _check_xml(data, name)
         return CheckedFile(data, kind, original_name=original)
     return CheckedFile(_reencode_image(data, kind, name), kind, original_name=original)
@@ -167,10 +167,10 @@ def clean_original_name(name: str, ext: str) -> str:
 
 def _formats(allowed) -> str:
     labels = {
-        rules.PDF: "PDF",
-        rules.PNG: "image PNG",
-        rules.JPEG: "image JPEG",
-        rules.XML: "fichier XML",
+        filetypes.PDF: "PDF",
+        filetypes.PNG: "image PNG",
+        filetypes.JPEG: "image JPEG",
+        filetypes.XML: "fichier XML",
     }
     names = [labels[k] for k in allowed]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " ou " + names[-1]
@@ -294,7 +294,7 @@ def _reencode_image(data: bytes, kind: str, name: str) -> bytes:
                 img = ImageOps.exif_transpose(img)
                 img.thumbnail((MAX_SIDE, MAX_SIDE))
                 out = io.BytesIO()
-                if kind == rules.JPEG:
+                if kind == filetypes.JPEG:
                     img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
                 else:
                     if img.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):

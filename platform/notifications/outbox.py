@@ -17,15 +17,16 @@ import threading
 
 from django.db import connection, transaction
 from django.template.loader import render_to_string
+from django_tenants.utils import schema_context
 
-from core import town_config
+from core import mail_templates, town_config
+from notifications.models import OutboxMessage
+from notifications.tasks import send_outbox_message
 
 log = logging.getLogger(__name__)
 
 
 def queue_mail(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    from notifications.models import OutboxMessage
-
     recipients = sorted({a for a in to if a})
     if not recipients:
         return
@@ -45,8 +46,6 @@ def render_mail(
     that fails (no longer valid, error while rendering) is logged and the
     default is used: the e-mail always leaves. `overrides`: the town's
     `email_templates`, when the caller already has them (bulk sends)."""
-    from core import mail_templates
-
     body, default_subject = None, subject
     override = (town_overrides() if overrides is None else overrides).get(template)
     if override:
@@ -77,11 +76,7 @@ def town_overrides() -> dict:
 
 
 def _send_now(pk: int, schema: str) -> None:
-    from notifications.tasks import send_outbox_message
-
     if send_outbox_message.app.conf.task_always_eager:  # no broker (demo): send in-process
-        from django_tenants.utils import schema_context
-
         with schema_context(schema):
             send_outbox_message.apply(args=[pk])
         return
