@@ -422,15 +422,56 @@ def generate_script(schema: str, *, key: str = "", using: str = DEFAULT_DB_ALIAS
 
 
 def _generate(cursor, schema: str) -> list[str]:
+    """The script's statements, in replay order: sequences, tables (with their
+    comments), sequence ownerships, constraints other than foreign keys,
+    indexes, the rows, the sequences' positions, and the foreign keys last
+    (every referenced row is in by then). Each step below is one function."""
+    p, quoted_schema = _namespace(cursor, schema)
+    _refuse_unsupported_objects(cursor, p)
+    cursor.execute(_RELATIONS, p)
+    tables = _tables(cursor.fetchall())
+    cursor.execute(_COLUMNS, p)
+    columns = _columns_by_table(cursor.fetchall())
+    cursor.execute(_SEQUENCES, p)
+    sequences = cursor.fetchall()
+    identity_options, standalone = _split_sequences(sequences)
+
+    out = [f"CREATE SEQUENCE {_q(seq)} {options}" for seq, options, _owner, _col in standalone]
+    table_columns: dict[str, list[str]] = {}
+    for oid, name, persistence, options, comment in tables:
+        statements, table_columns[name] = _create_table(
+            name, persistence, options, comment, columns.get(oid, []), identity_options
+        )
+        out.extend(statements)
+    out.extend(_sequence_ownerships(standalone))
+    cursor.execute(_CONSTRAINTS, p)
+    constraints, foreign_keys = _constraints(cursor.fetchall())
+    out.extend(constraints)
+    cursor.execute(_INDEXES, p)
+    out.extend(_indexes(cursor.fetchall(), quoted_schema))
+    out.extend(_row_copies(cursor, [name for _oid, name, *_ in tables], table_columns))
+    out.extend(_sequence_positions(cursor, [row[0] for row in sequences]))
+    out.extend(foreign_keys)  # last: the rows are in, every referenced key exists
+    _refuse_self_references(out, quoted_schema)
+    return out
+
+
+def _namespace(cursor, schema: str) -> tuple[dict, str]:
+    """The catalog queries' parameters ({"ns": the schema's oid}) and the
+    schema's name as PostgreSQL prints it in definitions."""
     cursor.execute(
         "SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s", [schema]
     )
     row = cursor.fetchone()
     if row is None:
         raise TemplateUnsupported(f"schéma {schema} absent")
-    p = {"ns": row[0]}
-    quoted_schema = row[1]  # as PostgreSQL prints it in definitions
+    return {"ns": row[0]}, row[1]
 
+
+def _refuse_unsupported_objects(cursor, p: dict) -> None:
+    """Functions, types, views... and triggers, rules, policies, inheritance:
+    the generator does not copy them, so their presence makes the template
+    unusable (towns are then built by migrations), never silently wrong."""
     cursor.execute(_FOREIGN_OBJECTS, p)
     foreign = cursor.fetchall()
     if foreign:
@@ -442,8 +483,11 @@ def _generate(cursor, schema: str) -> list[str]:
             f"déclencheurs={triggers} règles={rules} politiques={policies} héritage={inherits}"
         )
 
-    cursor.execute(_RELATIONS, p)
-    relations = cursor.fetchall()
+
+def _tables(relations) -> list[tuple]:
+    """The tables (oid, name, persistence, options, comment) among the schema's
+    relations; only tables, indexes and sequences are supported, without
+    row-level security."""
     tables = []
     for oid, name, kind, persistence, options, rowsecurity, comment in relations:
         if kind not in ("r", "i", "S"):
@@ -452,14 +496,22 @@ def _generate(cursor, schema: str) -> list[str]:
             raise TemplateUnsupported(f"sécurité par ligne sur {name}")
         if kind == "r":
             tables.append((oid, name, persistence, options, comment))
+    return tables
 
-    cursor.execute(_COLUMNS, p)
+
+def _columns_by_table(rows) -> dict[int, list]:
+    """Columns grouped by their table's oid, in the catalog's order."""
     columns: dict[int, list] = {}
-    for attrelid, *rest in cursor.fetchall():
+    for attrelid, *rest in rows:
         columns.setdefault(attrelid, []).append(rest)
+    return columns
 
-    cursor.execute(_SEQUENCES, p)
-    sequences = cursor.fetchall()
+
+def _split_sequences(sequences) -> tuple[dict, list]:
+    """(identity options by (table, column), standalone sequences). An
+    identity's sequence is declared with its column (it takes the column's
+    type); a standalone one is created first, and owned by its column (serial,
+    deptype "a") once the tables exist."""
     identity_options = {}
     standalone = []
     for seq, typ, start, inc, smin, smax, cache, cycle, deptype, owner, column in sequences:
@@ -467,67 +519,78 @@ def _generate(cursor, schema: str) -> list[str]:
             f"START WITH {start} INCREMENT BY {inc} MINVALUE {smin} MAXVALUE {smax} "
             f"CACHE {cache}{' CYCLE' if cycle else ''}"
         )
-        if deptype == "i":  # an identity's sequence takes the column's type
+        if deptype == "i":
             identity_options[(owner, column)] = f"SEQUENCE NAME {_q(seq)} {options}"
         else:
             standalone.append(
                 (seq, f"AS {typ} {options}", owner if deptype == "a" else None, column)
             )
+    return identity_options, standalone
 
-    out: list[str] = []
-    for seq, options, _owner, _column in standalone:
-        out.append(f"CREATE SEQUENCE {_q(seq)} {options}")
 
-    table_columns: dict[str, list[str]] = {}
-    for oid, name, persistence, options, comment in tables:
-        defs, insertable = [], []
-        for col, typ, notnull, default, identity, generated, collation, _comment in columns.get(
-            oid, []
-        ):
-            d = f"{_q(col)} {typ}"
-            if collation:
-                d += f" COLLATE {collation}"
-            if generated == "s":
-                d += f" GENERATED ALWAYS AS ({default}) STORED"
-            elif identity:
-                how = "ALWAYS" if identity == "a" else "BY DEFAULT"
-                d += f" GENERATED {how} AS IDENTITY ({identity_options[(name, col)]})"
-            elif default is not None:
-                d += f" DEFAULT {default}"
-            if notnull:
-                d += " NOT NULL"
-            defs.append(d)
-            if generated != "s":
-                insertable.append(_q(col))
-        unlogged = "UNLOGGED " if persistence == "u" else ""
-        with_options = f" WITH ({', '.join(options)})" if options else ""
-        out.append(f"CREATE {unlogged}TABLE {_q(name)} ({', '.join(defs)}){with_options}")
-        table_columns[name] = insertable
-        if comment is not None:
-            out.append(f"COMMENT ON TABLE {_q(name)} IS {_lit(comment)}")
-        for col, *_rest, col_comment in columns.get(oid, []):
-            if col_comment is not None:
-                out.append(f"COMMENT ON COLUMN {_q(name)}.{_q(col)} IS {_lit(col_comment)}")
+def _column_definition(table: str, column: list, identity_options: dict) -> str:
+    col, typ, notnull, default, identity, generated, collation, _comment = column
+    d = f"{_q(col)} {typ}"
+    if collation:
+        d += f" COLLATE {collation}"
+    if generated == "s":
+        d += f" GENERATED ALWAYS AS ({default}) STORED"
+    elif identity:
+        how = "ALWAYS" if identity == "a" else "BY DEFAULT"
+        d += f" GENERATED {how} AS IDENTITY ({identity_options[(table, col)]})"
+    elif default is not None:
+        d += f" DEFAULT {default}"
+    if notnull:
+        d += " NOT NULL"
+    return d
 
-    for seq, _options, owner, column in standalone:
-        if owner:
-            out.append(f"ALTER SEQUENCE {_q(seq)} OWNED BY {_q(owner)}.{_q(column)}")
 
-    cursor.execute(_CONSTRAINTS, p)
-    constraints = cursor.fetchall()
-    foreign_keys = []
-    for table, name, kind, definition, comment in constraints:
+def _create_table(
+    name: str, persistence: str, options, comment, columns: list, identity_options: dict
+) -> tuple[list[str], list[str]]:
+    """(CREATE TABLE and its comments, the columns a row copy inserts: all but
+    the generated ones)."""
+    defs = [_column_definition(name, column, identity_options) for column in columns]
+    unlogged = "UNLOGGED " if persistence == "u" else ""
+    with_options = f" WITH ({', '.join(options)})" if options else ""
+    out = [f"CREATE {unlogged}TABLE {_q(name)} ({', '.join(defs)}){with_options}"]
+    if comment is not None:
+        out.append(f"COMMENT ON TABLE {_q(name)} IS {_lit(comment)}")
+    for col, *_rest, col_comment in columns:
+        if col_comment is not None:
+            out.append(f"COMMENT ON COLUMN {_q(name)}.{_q(col)} IS {_lit(col_comment)}")
+    insertable = [_q(column[0]) for column in columns if column[5] != "s"]
+    return out, insertable
+
+
+def _sequence_ownerships(standalone: list) -> list[str]:
+    return [
+        f"ALTER SEQUENCE {_q(seq)} OWNED BY {_q(owner)}.{_q(column)}"
+        for seq, _options, owner, column in standalone
+        if owner
+    ]
+
+
+def _constraints(rows) -> tuple[list[str], list[str]]:
+    """(the constraints other than foreign keys, the foreign keys), each with
+    its comment; constraint triggers are not supported."""
+    others: list[str] = []
+    foreign_keys: list[str] = []
+    for table, name, kind, definition, comment in rows:
         if kind == "t":
             raise TemplateUnsupported(f"contrainte-déclencheur {name}")
-        stmt = f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}"
-        target = foreign_keys if kind == "f" else out
-        target.append(stmt)
+        target = foreign_keys if kind == "f" else others
+        target.append(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
         if comment is not None:
             target.append(f"COMMENT ON CONSTRAINT {_q(name)} ON {_q(table)} IS {_lit(comment)}")
+    return others, foreign_keys
 
-    cursor.execute(_INDEXES, p)
-    for name, definition, clustered, table, comment in cursor.fetchall():
-        # pg_get_indexdef always qualifies the table: drop the template's name.
+
+def _indexes(rows, quoted_schema: str) -> list[str]:
+    """CREATE INDEX statements (pg_get_indexdef always qualifies the table:
+    the template's name is dropped), CLUSTER ON and comments."""
+    out = []
+    for name, definition, clustered, table, comment in rows:
         for prefix in (" ON ", " ON ONLY "):
             definition = definition.replace(f"{prefix}{quoted_schema}.", prefix, 1)
         out.append(definition)
@@ -535,10 +598,15 @@ def _generate(cursor, schema: str) -> list[str]:
             out.append(f"ALTER TABLE {_q(table)} CLUSTER ON {_q(name)}")
         if comment is not None:
             out.append(f"COMMENT ON INDEX {_q(name)} IS {_lit(comment)}")
+    return out
 
-    # Rows written by migrations and post_migrate (django_migrations, content
-    # types, permissions, data migrations), as JSON decoded by PostgreSQL itself.
-    for _oid, name, *_ in tables:
+
+def _row_copies(cursor, tables: list[str], table_columns: dict[str, list[str]]) -> list[str]:
+    """Rows written by migrations and post_migrate (django_migrations, content
+    types, permissions, data migrations), as JSON decoded by PostgreSQL itself;
+    a town's migrations are dated when it is created, not when the template was."""
+    out = []
+    for name in tables:
         cursor.execute(f"SELECT json_agg(t)::text FROM {_q(name)} t")
         rows = cursor.fetchone()[0]
         if rows is None:
@@ -550,19 +618,26 @@ def _generate(cursor, schema: str) -> list[str]:
         )
         if name == "django_migrations":
             out.append("UPDATE django_migrations SET applied = now()")
+    return out
 
-    for seq, *_rest in sequences:
+
+def _sequence_positions(cursor, sequences: list[str]) -> list[str]:
+    """setval for each sequence already used, so new rows follow the copied ones."""
+    out = []
+    for seq in sequences:
         cursor.execute(f"SELECT last_value, is_called FROM {_q(seq)}")
         last_value, is_called = cursor.fetchone()
         if is_called:
             out.append(f"SELECT setval({_lit(_q(seq))}, {last_value}, true)")
+    return out
 
-    out.extend(foreign_keys)  # last: the rows are in, every referenced key exists
-    # Nothing may point back at the template (it would alter the template, not the town).
-    leaks = [s for s in out if not s.startswith("INSERT ") and f"{quoted_schema}." in s]
+
+def _refuse_self_references(statements: list[str], quoted_schema: str) -> None:
+    """Nothing may point back at the template (it would alter the template,
+    not the town); copied rows may mention its name as data."""
+    leaks = [s for s in statements if not s.startswith("INSERT ") and f"{quoted_schema}." in s]
     if leaks:
         raise TemplateUnsupported(f"le script désigne le modèle lui-même : {leaks[0][:200]}")
-    return out
 
 
 # --- Catalog description (to compare two schemas) ---------------------------

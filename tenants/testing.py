@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import connection
+
 from core.town_config import editable
 from tenants.models import Commune
 from tenants.services import apply_town_config
@@ -26,3 +28,11 @@ def edit_town_config(
         data.update(change)
     apply_town_config(commune=commune, data=data, message=message, source="test")
     return commune
+
+
+def set_family_changes(commune, **modes) -> None:
+    """Give a town `family_changes` settings (in the test's transaction),
+    through the configuration's one write path (decisions/0006)."""
+    connection.set_schema_to_public()
+    edit_town_config(commune, {"family_changes": modes})
+    connection.set_schema_to_public()

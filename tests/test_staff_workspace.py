@@ -110,8 +110,8 @@ def test_counters_match_the_database_and_follow_the_areas(desk, castres):
 
 
 def test_book_by_phone_past_the_deadline_with_a_reason_and_the_family_is_told(desk, castres):
-    from backoffice.models import StaffAction
     from booking.models import Booking
+    from families.models import StaffAction
 
     child = desk.children[0]
     data = {
@@ -145,8 +145,8 @@ def test_book_by_phone_past_the_deadline_with_a_reason_and_the_family_is_told(de
 
 
 def test_absence_and_registration_for_the_family(desk, castres):
-    from backoffice.models import StaffAction
     from booking.models import Absence, Booking, Registration
+    from families.models import StaffAction
 
     with tenant_context(castres):
         booking = Booking.objects.create(

@@ -26,6 +26,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from families import history
+
 from . import numbering
 from .french import moment_label
 from .models import DeskPayment, Invoice, Payment
@@ -202,10 +204,8 @@ def _label(user) -> str:
 
 
 def _history(desk: DeskPayment, chosen, by) -> None:
-    from backoffice.history import record
-
     invoices = ", ".join(f"{inv.number} ({euros(a)})" for inv, a in chosen)
-    record(
+    history.record(
         household=desk.household_id,
         actor=by,
         action="billing.desk_payment",

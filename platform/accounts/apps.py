@@ -10,14 +10,8 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         from accounts import checks, signals  # noqa: F401  (checks: the deploy check)
-        from demandes.handlers import register
 
         # Ours keeps the previous sign-in as well (the header shows it).
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(signals.on_login, dispatch_uid="accounts_on_login")
         user_logged_out.connect(signals.on_logout, dispatch_uid="accounts_on_logout")
-        register(
-            "link_account",
-            label="Rattacher mon compte à mon dossier famille",
-            apply=signals.apply_link_account,
-        )

@@ -53,15 +53,14 @@ def _totp(user):
 
 @transaction.atomic
 def load(commune) -> None:
-    """One family account linked to a « Famille Martin » household (whose
-    second parent has no account yet), one agent (all service areas) and one
-    town admin, both with the demo TOTP secret."""
+    """One family account (families.demo links it to the « Famille Martin »
+    household), one agent (all service areas) and one town admin, both with the
+    demo TOTP secret."""
     from accounts.models import User
-    from families.models import Adult, Household
 
     identity_demo_secrets(commune)
     slug = connection.schema_name
-    family = _account(
+    _account(
         FAMILY_USERNAME,
         FAMILY_PASSWORD,
         email=f"famille.martin@{slug}.example",
@@ -69,30 +68,6 @@ def load(commune) -> None:
         last_name="Martin",
         role=User.Role.FAMILY,
     )
-    if not Adult.objects.filter(user=family).exists():
-        household = Household.objects.create(
-            name="Famille Martin (démo)",
-            address_line="1 rue des Écoles",
-            postcode="",
-            city=commune.name,
-        )
-        Adult.objects.create(
-            household=household,
-            user=family,
-            first_name="Claire",
-            last_name="Martin",
-            email=family.email,
-            phone="06 12 34 56 78",
-        )
-        # The other legal representative has no account yet: staff can issue
-        # their activation key from /<town>/compte/agents/cles/.
-        Adult.objects.create(
-            household=household,
-            first_name="Paul",
-            last_name="Martin",
-            email=f"paul.martin@{slug}.example",
-            phone="06 98 76 54 32",
-        )
     agent = _account(
         AGENT_USERNAME,
         AGENT_PASSWORD,

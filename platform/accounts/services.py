@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.events import unlinked_account_confirmed
 from accounts.models import ActivationKey, User, UserSession
 from accounts.rules import (
     KEY_ALPHABET,
@@ -27,8 +28,6 @@ from accounts.rules import (
 from accounts.tokens import EmailClaim, make_email_token
 from core.urls import tenant_reverse
 from notifications.outbox import queue_mail
-
-LINK_ACCOUNT = "link_account"
 
 
 def _town():
@@ -222,9 +221,7 @@ def redeem_activation_key(*, user, normalized_key: str):
     """« J'ai reçu une clé »: an account without a family file enters its key
     later; the same checks as at sign-up (the form ran them), re-checked under
     lock. Returns the legal representative now linked to the account."""
-    from families.models import Adult
-
-    if Adult.objects.filter(user=user).exists():
+    if User.objects.filter(pk=user.pk, adult__isnull=False).exists():
         raise ValidationError("Ce compte est déjà rattaché à un dossier famille.")
     key, problem = find_key_problem(normalized_key, for_update=True)
     if problem:
@@ -280,7 +277,8 @@ def confirm_email(*, claim: EmailClaim) -> User:
             user.email_verified_at, user.is_active = now, True
             user.save(update_fields=["email_verified_at", "is_active"])
             if getattr(user, "adult", None) is None:
-                submit_link_request(user=user)
+                # families.linking asks staff to link it (accounts knows no family file).
+                unlinked_account_confirmed.send(sender=User, user=user)
         return user
     if User.objects.filter(email__iexact=claim.email).exclude(pk=user.pk).exists():
         raise ValidationError("Cette adresse est déjà celle d'un autre compte de cette commune.")
@@ -297,78 +295,10 @@ def confirm_email(*, claim: EmailClaim) -> User:
     return user
 
 
-def submit_link_request(*, user, children=()) -> None:
-    """Castres: "si vous possédiez déjà un compte, vous devrez demander votre
-    code personnel". Without a key, the account asks staff to link it;
-    « Déclarer mes enfants » sends the children with it (first name, last name,
-    ISO birth date): accepting the request creates them in the new file."""
-    from demandes.services import submit_demande
-
-    children = [
-        {"first_name": c["first_name"], "last_name": c["last_name"], "birth_date": c["birth_date"]}
-        for c in children
-    ]
-    subject = f"Rattacher le compte de {user.first_name} {user.last_name} à son dossier famille"
-    if children:
-        subject = f"Déclaration de {len(children)} enfant(s) par {user.first_name} {user.last_name}"
-    submit_demande(
-        kind=LINK_ACCOUNT,
-        subject=subject,
-        submitted_by=user,
-        payload={
-            "children": children,
-            "declared": {
-                "first_name": user.first_name,
-                "last_name": user.last_name,
-                "email": user.email,
-                "phone": user.phone,
-                "address_line": user.address_line,
-                "postcode": user.postcode,
-                "city": user.city,
-            },
-        },
-    )
-
-
-def apply_link_account(demande, actor) -> None:
-    """Accepting a `link_account` request. Staff put the chosen legal
-    representative in `payload["adult_id"]` (or `payload["create_household"]`
-    for a family the town does not know yet)."""
-    from families.models import Adult, Household
-
-    payload = demande.payload or {}
-    user = User.objects.select_for_update().filter(pk=demande.submitted_by_id).first()
-    if user is None or not user.is_active:
-        raise ValidationError(
-            "Le compte à l'origine de cette demande n'existe plus ou est désactivé."
-        )
-    if Adult.objects.filter(user=user).exists():
-        raise ValidationError("Ce compte est déjà rattaché à un responsable légal.")
-    if payload.get("adult_id"):
-        adult = Adult.objects.select_for_update().filter(pk=payload["adult_id"]).first()
-        if adult is None:
-            raise ValidationError("Ce responsable légal n'existe pas dans cette commune.")
-        if adult.user_id:
-            raise ValidationError("Ce responsable légal a déjà un compte.")
-    elif payload.get("create_household"):
-        household = Household.objects.create(
-            name=f"Famille {user.last_name}",
-            address_line=user.address_line,
-            postcode=user.postcode,
-            city=user.city,
-        )
-        adult = Adult(
-            household=household,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            email=user.email,
-            phone=user.phone,
-        )
-    else:
-        raise ValidationError("Choisissez le responsable légal auquel rattacher ce compte.")
-    adult.user = user
-    adult.save()
-    _create_declared_children(adult, payload.get("children") or [])
+def account_linked(*, user, adult) -> None:
+    """The account is now the legal representative `adult`'s (families.linking
+    accepted its request): the adult's unused keys are revoked and the family
+    is told by e-mail."""
     ActivationKey.objects.filter(adult=adult, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -380,31 +310,6 @@ def apply_link_account(demande, actor) -> None:
         adult=adult,
         login_url=_link("accounts:login"),
     )
-
-
-def _create_declared_children(adult, declared) -> None:
-    """The children a family declared with its request (« Déclarer mes
-    enfants »), created in its file with the account's adult as their legal
-    representative; a child already in the file (same names and birth date) is
-    not created twice."""
-    from datetime import date
-
-    from families.models import Child
-
-    for c in declared:
-        try:
-            born = date.fromisoformat(c.get("birth_date", ""))
-        except ValueError:
-            raise ValidationError(
-                f"Date de naissance illisible pour {c.get('first_name', '')} : corrigez la demande."
-            ) from None
-        child, _ = Child.objects.get_or_create(
-            household=adult.household,
-            first_name=c.get("first_name", "").strip()[:80],
-            last_name=c.get("last_name", "").strip()[:80],
-            birth_date=born,
-        )
-        child.guardians.add(adult)
 
 
 # --- Identifiers and passwords ---------------------------------------------

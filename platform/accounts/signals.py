@@ -16,7 +16,3 @@ def on_login(sender, request, user, **kwargs):
 def on_logout(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         services.forget_session(session_key=request.session.session_key)
-
-
-def apply_link_account(demande, actor):
-    services.apply_link_account(demande, actor)

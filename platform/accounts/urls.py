@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.account_view, name="account"),
     path("connexion/", views.login_view, name="login"),
     path("cle/", views.key_later_view, name="key-later"),
-    path("declarer-mes-enfants/", views.declare_children_view, name="declare-children"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("franceconnect/", fc_views.fc_login_view, name="fc_login"),
     path("franceconnect/retour/", fc_views.fc_callback_view, name="fc_callback"),
@@ -31,6 +30,4 @@ urlpatterns = [
     ),
     path("double-authentification/", views.otp_setup_view, name="otp_setup"),
     path("double-authentification/code/", views.otp_verify_view, name="otp_verify"),
-    path("agents/cles/", views.staff_keys_view, name="staff_keys"),
-    path("agents/cles/<int:adult_id>/", views.staff_issue_key_view, name="staff_issue_key"),
 ]

@@ -10,8 +10,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import connection
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse, reverse_lazy
@@ -21,12 +19,11 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import franceconnect, otp, selectors, services, signin_gate
+from accounts import franceconnect, otp, services, signin_gate
 from accounts.backends import find_account
 from accounts.fc_views import ID_TOKEN, logout_target
 from accounts.forms import (
     IdentifiersForm,
-    KeyIssueForm,
     LoginForm,
     OTPTokenForm,
     PasswordResetRequestForm,
@@ -34,13 +31,12 @@ from accounts.forms import (
     TownPasswordChangeForm,
     TownSetPasswordForm,
 )
-from accounts.permissions import staff_required
 from accounts.security import mail_address_throttle, mail_ip_throttle
 from accounts.services import SignupData
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens, read_email_token
 from core import town_config
-from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, STAFF, access
+from core.access import GET_POST, POST, PUBLIC, SIGNED_IN, access
 from core.french import Noun
 
 DEFAULT_KEY_LABEL = "clé Enfance"
@@ -494,77 +490,10 @@ def _next_query(request) -> str:
     return f"?next={nxt}" if nxt else ""
 
 
-# --- Staff: activation keys ---------------------------------------------------
-
-
-@access(STAFF())
-@staff_required()
-@never_cache
-def staff_keys_view(request):
-    """Legal representatives without an account, and their key's state."""
-    query = request.GET.get("q", "").strip()[:80]
-    page = Paginator(selectors.adults_without_account(query=query), 50).get_page(
-        request.GET.get("page")
-    )
-    return _private(
-        render(
-            request,
-            "accounts/staff_keys.html",
-            {
-                "page": page,
-                "query": query,
-                "form": KeyIssueForm(),
-                "key_label": key_label(request.tenant),
-                "key_days": settings.ACCOUNTS_ACTIVATION_KEY_DAYS,
-            },
-        )
-    )
-
-
-@access(STAFF(), methods=POST)
-@staff_required()
-@require_POST
-@never_cache
-def staff_issue_key_view(request, adult_id):
-    adult = selectors.adult_without_account(adult_id=adult_id)
-    form = KeyIssueForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Choisissez comment remettre {key_label(request.tenant).le}.")
-        return redirect("accounts:staff_keys")
-    by_email = form.cleaned_data["delivery"] == "email"
-    try:
-        key, plain = services.issue_activation_key(
-            adult=adult, issued_by=request.user, send_email=by_email
-        )
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("accounts:staff_keys")
-    if by_email:
-        noun = key_label(request.tenant)
-        sent = "envoyée" if noun.feminine else "envoyé"
-        messages.success(request, f"{noun.Le} a été {sent} à {adult.email}.")
-        return redirect("accounts:staff_keys")
-    # The key in clear exists only in this response: printed, never stored.
-    return _private(
-        render(
-            request,
-            "accounts/staff_key_letter.html",
-            {
-                "adult": adult,
-                "key": key,
-                "plain": plain,
-                "key_label": key_label(request.tenant),
-                "signup_url": request.build_absolute_uri(reverse("accounts:signup")),
-                "town": connection.tenant,
-            },
-        )
-    )
-
-
 # --- an account without a family file is not stuck ------------------------------------------
 
 
-def _unlinked_only(request):
+def unlinked_only(request):
     """None for an account with no family file yet; else where to send it."""
     if request.user.is_town_staff or getattr(request.user, "adult", None) is not None:
         return redirect("families:dashboard")
@@ -580,7 +509,7 @@ def key_later_view(request):
     """« J'ai reçu une clé »: the key typed after sign-up, same checks."""
     from accounts.forms import KeyLaterForm
 
-    elsewhere = _unlinked_only(request)
+    elsewhere = unlinked_only(request)
     if elsewhere:
         return elsewhere
     form = KeyLaterForm(request.POST or None, request=request)
@@ -596,39 +525,3 @@ def key_later_view(request):
             return redirect("families:dashboard")
     status = 429 if form.throttled else (422 if request.method == "POST" else 200)
     return render(request, "accounts/key_later.html", {"form": form}, status=status)
-
-
-@access(SIGNED_IN, methods=GET_POST)  # linked accounts and staff are sent to their space
-@login_required
-@csrf_protect
-@never_cache
-def declare_children_view(request):
-    """« Déclarer mes enfants »: a request the town validates; accepting it
-    creates the family file, its legal representative and these children."""
-    from accounts.forms import ChildrenFormSet
-
-    elsewhere = _unlinked_only(request)
-    if elsewhere:
-        return elsewhere
-    formset = ChildrenFormSet(request.POST or None, prefix="enfants")
-    if request.method == "POST" and formset.is_valid():
-        children = [
-            {
-                "first_name": f.cleaned_data["first_name"],
-                "last_name": f.cleaned_data["last_name"],
-                "birth_date": f.cleaned_data["birth_date"].isoformat(),
-            }
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
-        if children:
-            services.submit_link_request(user=request.user, children=children)
-            messages.success(
-                request,
-                "Votre déclaration est envoyée à la mairie : vous serez prévenu(e) par courriel "
-                "quand votre dossier sera créé.",
-            )
-            return redirect("families:dashboard")
-        formset._non_form_errors = formset.error_class(["Indiquez au moins un enfant."])
-    status = 422 if request.method == "POST" else 200
-    return render(request, "accounts/declare_children.html", {"formset": formset}, status=status)

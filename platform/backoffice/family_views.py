@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from audit import journal
-from backoffice import history, selectors
+from backoffice import selectors
 from backoffice.family_forms import (
     StaffAbsenceForm,
     StaffBookForm,
@@ -30,6 +30,7 @@ from backoffice.family_forms import (
 from backoffice.models import AccessLog
 from core import contributions, town_config
 from core.access import POST, STAFF, access
+from families import history
 
 HEALTH_AREA = "sante"
 

@@ -16,6 +16,7 @@ from booking import absences, registrations
 from booking.french import format_date
 from booking.models import Activity, Booking, DaySlot, Registration
 from booking.services import BookingRefused, DayStatus, book_days, cancel_booking, notify_family
+from families import history
 
 EMAIL = "booking/email/staff_change.txt"
 
@@ -31,9 +32,9 @@ def _reason(reason: str) -> str:
 
 
 def _history(child, actor, action, summary, reason=""):
-    from backoffice.history import record
-
-    record(household=child.household_id, actor=actor, action=action, summary=summary, reason=reason)
+    history.record(
+        household=child.household_id, actor=actor, action=action, summary=summary, reason=reason
+    )
 
 
 def _tell(child, *, what: str, slot: DaySlot, reason: str, late: bool) -> None:

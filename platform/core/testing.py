@@ -1,7 +1,11 @@
 """Test helpers the apps' testing.py modules share (production packages never
 import tests/, which is not shipped)."""
 
+import io
+
 from django.db import connection
+from PIL import Image
+from pypdf import PdfWriter
 
 # --- committed rows from helper threads ---------------------------------------
 # Tests that need COMMITTED rows (other connections cannot see a test's
@@ -65,3 +69,24 @@ def run_in_threads(town, fns):
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "threads still running"
     return results
+
+
+# --- real file bytes (uploads are parsed: core.uploads) ------------------------
+
+
+def make_pdf(marker: str = "Attestation", pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": marker, "/Subject": marker})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_image(fmt: str = "PNG", size=(40, 30), exif: bytes | None = None) -> bytes:
+    out = io.BytesIO()
+    img = Image.new("RGB", size, (200, 30, 30))
+    kwargs = {"exif": exif} if exif else {}
+    img.save(out, fmt, **kwargs)
+    return out.getvalue()

@@ -11,10 +11,17 @@ class FamiliesConfig(Contributor, AppConfig):
     def ready(self) -> None:
         # Requests for family changes that need a staff validation: accepting
         # one applies the change (demandes.handlers).
-        from families import checks  # noqa: F401  (registers the deploy check)
+        from accounts.events import unlinked_account_confirmed
+        from families import checks, linking  # noqa: F401  (checks: registers the deploy check)
         from families.services import register_handlers
 
         register_handlers()
+        # Account linking: accepting a `link_account` request; an account confirmed
+        # without a key asks staff to link it.
+        linking.register()
+        unlinked_account_confirmed.connect(
+            linking.on_unlinked_account_confirmed, dispatch_uid="families_link_request"
+        )
 
     def periodic_jobs(self) -> list:
         """The quotient familial asked again of the CAF/MSA each month, only in

@@ -7,9 +7,9 @@ Their requests go through the real services, in every status. Every date
 is computed from today (children's ages, quotient dates), so the demo reads
 the same whatever the day it is loaded on.
 
-`load_martin` gives README's « Famille Martin (démo) » (accounts.demo) its two
-children; `demo_households()` lists the households every other demo loader
-fills (bookings, absences, invoices, documents).
+`load_martin` gives README's famille.martin (accounts.demo) its household,
+« Famille Martin (démo) », and two children; `demo_households()` lists the
+households every other demo loader fills (bookings, absences, invoices, documents).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import datetime
 import hashlib
 import re
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
 
+from accounts.demo import FAMILY_USERNAME
 from accounts.models import User
 from core import town_config
 from demandes.services import change_status
@@ -31,7 +32,7 @@ from families.services import add_guardian, request_change
 
 # Demo only, printed in README.md and docs/demo-accounts.md (the accounts of these households).
 DEMO_PASSWORD = "demo-famille-2026"
-MARTIN = "Famille Martin (démo)"  # accounts.demo's household of README's famille.martin
+MARTIN = "Famille Martin (démo)"  # the household of README's famille.martin (accounts.demo)
 STAFF_USERNAME = "agent.demo"  # accounts.demo's agent (with its TOTP device), when loaded first
 MARKER = "[démo]"  # in Household.name: a second run does nothing
 
@@ -61,9 +62,38 @@ def born(years_at_rentree: int, month: int, day: int) -> datetime.date:
     return datetime.date(rentree - years_at_rentree, month, day)
 
 
+def _martin_household(commune) -> None:
+    """The « Famille Martin (démo) » household of accounts.demo's famille.martin
+    (Claire); the other legal representative, Paul, has no account yet: staff
+    can issue their activation key from /<town>/compte/agents/cles/."""
+    family = User.objects.filter(username=FAMILY_USERNAME).first()
+    if family is None or Adult.objects.filter(user=family).exists():
+        return
+    slug = connection.schema_name
+    household = Household.objects.create(
+        name=MARTIN, address_line="1 rue des Écoles", postcode="", city=commune.name
+    )
+    Adult.objects.create(
+        household=household,
+        user=family,
+        first_name="Claire",
+        last_name="Martin",
+        email=family.email,
+        phone="06 12 34 56 78",
+    )
+    Adult.objects.create(
+        household=household,
+        first_name="Paul",
+        last_name="Martin",
+        email=f"paul.martin@{slug}.example",
+        phone="06 98 76 54 32",
+    )
+
+
 def load_martin(commune) -> None:
     """README's famille.martin: two children (CM1 and grande section) with their
-    health sheets, in the household accounts.demo made. Idempotent."""
+    health sheets. Idempotent."""
+    _martin_household(commune)
     household = Household.objects.filter(name=MARTIN).first()
     if household is None or household.children.exists():
         return

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from documents.testing import make_pdf
+from core.testing import make_pdf
 
 PASSWORD = "mot-de-passe-de-test-assez-long"
 
@@ -125,13 +125,3 @@ def use_tmp_media(settings, tmp_path) -> None:
 
 # A real PDF: uploads are parsed by core.uploads (the one checker).
 PDF_BYTES = make_pdf("Pièce jointe")
-
-
-def set_family_changes(commune, **modes) -> None:
-    """Give a town `family_changes` settings (in the test's transaction),
-    through the configuration's one write path (decisions/0006)."""
-    from tenants.testing import edit_town_config
-
-    connection.set_schema_to_public()
-    edit_town_config(commune, {"family_changes": modes})
-    connection.set_schema_to_public()

@@ -8,9 +8,11 @@ per town.
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import urls as accounts_urls
 from core import api_views, views
 from core.access import PUBLIC, declare
 from core.modules import registry
+from families import link_urls
 
 # drf-spectacular's views: the town's API description is public.
 declare("api:schema", PUBLIC)
@@ -36,7 +38,9 @@ urlpatterns = [
     path("mon-espace/", include("families.urls")),
     path("mon-espace/", include("booking.family_urls")),
     path("file-attente/", include("booking.waiting_urls")),
-    path("compte/", include("accounts.urls")),
+    # « Mon compte »: accounts' pages and account linking's (families: they
+    # create family files, which accounts knows nothing of), one namespace.
+    path("compte/", include((accounts_urls.urlpatterns + link_urls.urlpatterns, "accounts"))),
     path("gestion/demandes/", include("demandes.urls")),
     path("gestion/absences-declarees/", include("booking.staff_urls")),
     path("", include("content.urls")),

@@ -12,7 +12,7 @@ from django.db import connection
 
 from core.models import Contact, Service
 from modules.billing.models import PaymentSettings
-from tenants.config import ConfigError
+from tenants.config import ConfigError, validate
 from tenants.models import Commune, Domain
 from tenants.onboarding import onboard_files
 
@@ -233,3 +233,31 @@ def test_module_checks_refuse_a_retroactive_tariff_change(tmp_path, db):
         onboard_files([write(tmp_path, data)])
     assert "restauration-scolaire" in str(exc.value) and "a déjà servi" in str(exc.value)
     assert snapshot() == before
+
+
+# Service options (sites, hours...) are checked with the rest of the town's YAML.
+@pytest.mark.parametrize(
+    "options, key, message",
+    [
+        ({"capacit": 3}, "services[0].options.capacit", "clé inconnue."),
+        ({"registration": "manuelle"}, "services[0].options.registration", "n'est pas permis"),
+        (
+            {"sites": [{"code": "Ecole A", "name": "A"}]},
+            "services[0].options.sites[0].code",
+            "n'a pas le format attendu.",
+        ),
+        (
+            {"hours": {"opens": "8h", "closes": "18:00"}},
+            "services[0].options.hours.opens",
+            "n'a pas le format attendu.",
+        ),
+    ],
+)
+def test_service_options_are_validated_at_onboarding(db, options, key, message):
+    data = yaml.safe_load((settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text())
+    data["services"][0]["options"] = options
+    with pytest.raises(ConfigError) as exc:
+        validate(data, source="castres.yaml")
+    assert any(p.key == key and message in p.message for p in exc.value.problems), (
+        exc.value.problems
+    )

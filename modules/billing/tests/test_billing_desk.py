@@ -105,7 +105,7 @@ def test_one_cheque_settles_two_invoices_allocated_explicitly(desk_world, castre
         assert fam.invoice.status == "paid"
         assert (fam.other.status, fam.other.balance) == ("partly_paid", D("15.00"))
         # Written to the family's history, with who and what.
-        from backoffice.models import StaffAction
+        from families.models import StaffAction
 
         [act] = StaffAction.objects.filter(household=fam.household)
         assert "chèque n° 1234567 (Banque Postale)" in act.summary and act.actor == fam.agent

@@ -5,9 +5,10 @@ key typed later, the same checks as at sign-up) and « Déclarer mes enfants »
 import pytest
 
 from accounts.models import ActivationKey
-from accounts.services import apply_link_account, issue_activation_key
+from accounts.services import issue_activation_key
 from accounts.testing import text
 from demandes.models import Demande
+from families.linking import apply_link_account
 from families.models import Adult, Child
 from families.testing import login
 from tests.factories import AdultFactory, UserFactory

@@ -230,38 +230,6 @@ def test_school_year_registration_does_not_cover_the_next_one(family, in_town):
         )
 
 
-@pytest.mark.parametrize(
-    "options, key, message",
-    [
-        ({"capacit": 3}, "services[0].options.capacit", "clé inconnue."),
-        ({"registration": "manuelle"}, "services[0].options.registration", "n'est pas permis"),
-        (
-            {"sites": [{"code": "Ecole A", "name": "A"}]},
-            "services[0].options.sites[0].code",
-            "n'a pas le format attendu.",
-        ),
-        (
-            {"hours": {"opens": "8h", "closes": "18:00"}},
-            "services[0].options.hours.opens",
-            "n'a pas le format attendu.",
-        ),
-    ],
-)
-def test_service_options_are_validated_at_onboarding(db, options, key, message):
-    import yaml
-    from django.conf import settings
-
-    from tenants.config import ConfigError, validate
-
-    data = yaml.safe_load((settings.TENANT_CONFIGS_DIR / "castres.yaml").read_text())
-    data["services"][0]["options"] = options
-    with pytest.raises(ConfigError) as exc:
-        validate(data, source="castres.yaml")
-    assert any(p.key == key and message in p.message for p in exc.value.problems), (
-        exc.value.problems
-    )
-
-
 def test_staff_validate_registrations_with_their_documents(
     client, family, in_town, django_capture_on_commit_callbacks
 ):

@@ -9,7 +9,8 @@ from demandes import services
 from demandes.models import Demande, DemandeEvent
 from families.models import EntourageMember, Household
 from families.services import request_change
-from families.testing import PDF_BYTES, login, set_family_changes
+from families.testing import PDF_BYTES, login
+from tenants.testing import set_family_changes
 
 pytestmark = pytest.mark.django_db
 

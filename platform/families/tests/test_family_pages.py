@@ -7,7 +7,8 @@ from django_tenants.utils import tenant_context
 
 from demandes.models import Demande
 from families.models import EntourageMember, Household
-from families.testing import login, make_family, set_family_changes
+from families.testing import login, make_family
+from tenants.testing import set_family_changes
 
 pytestmark = pytest.mark.django_db
 

@@ -75,8 +75,8 @@ def load_town_demo(commune) -> None:
     """Every demo loader of one town, in its schema. Each builds its rows from
     today and tops them up on a later day (bookable days, payable invoices,
     open registrations on any date)."""
-    accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune
-    families_demo.load(commune)  # Martin children, three more households, their demandes
+    accounts_demo.load(commune)  # famille.martin, agent.demo, admin.commune (accounts)
+    families_demo.load(commune)  # the Martin household and children, three more, their demandes
     for code in commune.enabled_modules:
         module = registry().get(code)
         if module:

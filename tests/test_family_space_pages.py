@@ -2,7 +2,8 @@
 (with constant query counts), the family nav from the registry, the calendar
 across services and children filling ONE basket confirmed once, absences over a
 period, and a town switching each module off losing its entries, cards and
-calendar lines."""
+calendar lines. Here, not in booking's tests: it crosses every module (billing's
+invoices on the dashboard), and booking imports no module."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Absence, Activity, Booking, DaySlot, Registration
+from booking.tests import conftest as booking_world
 from booking.tests.conftest import DAYS, MON_15, MON_22, THU_18, TUE_16, login
 
 pytestmark = pytest.mark.django_db
+
+# The booking tests' Castres world: their `meals` fixture, used here through `both`.
+meals = booking_world.meals
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 1 March 2027: every day of DAYS is bookable
 CAL = "/castres/mon-espace/reservations/?vue=mois&date=2027-03-15"

@@ -3,15 +3,16 @@
 Every act of an agent on a family's behalf (booking or cancelling by phone,
 deadline overrides, absences declared at the desk, registrations validated,
 payments at the desk) calls `record(...)` inside the transaction that does it,
-so the act and its trace commit together.
+so the act and its trace commit together. It lives with the families, below
+every layer that acts for one (booking, the back-office, the modules).
 """
 
 from __future__ import annotations
 
+from families.models import StaffAction
+
 
 def record(*, household, actor, action: str, summary: str, reason: str = ""):
-    from backoffice.models import StaffAction
-
     label = ""
     if actor is not None and getattr(actor, "is_authenticated", False):
         name = actor.get_full_name() or actor.get_username()
@@ -27,6 +28,4 @@ def record(*, household, actor, action: str, summary: str, reason: str = ""):
 
 
 def of_household(household, limit: int = 100):
-    from backoffice.models import StaffAction
-
     return StaffAction.objects.filter(household=household).order_by("-created_at", "-id")[:limit]
