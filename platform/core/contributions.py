@@ -321,7 +321,7 @@ def import_entities(commune) -> list:
     """Every app's contributed import files (families.imports.Importer) in
     `order`; a service module's only for a town that has it on. No request:
     the command and the Celery task run it too."""
-    enabled = set(getattr(commune, "enabled_modules", None) or ())
+    enabled = set(town_config.enabled_modules(commune))
     items = []
     for app_config in apps.get_app_configs():
         method = getattr(app_config, "import_entities", None)
