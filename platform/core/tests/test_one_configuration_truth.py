@@ -124,6 +124,27 @@ def _document_reads(rel, tree):
             yield node.lineno, 'getattr(…, "config") : lisez par core.town_config'
 
 
+def _modules_read_elsewhere(rel, tree):
+    """`modules` is read through town_config.enabled_modules()/has_module(); the
+    routing keeps its own snapshot of the column (portal.routing)."""
+    if _is(rel, DOCUMENT_OWNERS + ("platform/portal/routing.py",)):
+        return
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "enabled_modules"
+            and ast.unparse(node.value) != "town_config"  # the selector itself
+        ):
+            yield node.lineno, f"« {ast.unparse(node)} » : town_config.enabled_modules()"
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func) == "getattr"
+            and len(node.args) >= 2
+            and _const(node.args[1]) == "enabled_modules"
+        ):
+            yield node.lineno, 'getattr(…, "enabled_modules") : town_config.enabled_modules()'
+
+
 def _derived_sections_from_document(rel, tree):
     if _is(rel, DOCUMENT_OWNERS + EDITORS):
         return
@@ -214,6 +235,7 @@ def _derived_rows(rel, tree):
 CHECKS = {
     "the document is read only through core.town_config": _document_reads,
     "a derived section is never read from the document": _derived_sections_from_document,
+    "the modules are read through town_config.enabled_modules()": _modules_read_elsewhere,
     "no filter on the document for a derived section": _lookups_on_derived_sections,
     "derived rows: read by their selector, written by the derivation": _derived_rows,
 }
@@ -233,9 +255,30 @@ def test_the_guard_sees_what_it_forbids():
         _document_reads: "x = request.commune.config['identity']",
         _derived_sections_from_document: "m = town_config.get('modules')",
         _lookups_on_derived_sections: "f = {'config__payment__provider': 'payfip_ws'}",
+        _modules_read_elsewhere: "on = 'billing' in request.commune.enabled_modules",
         _derived_rows: "Service.objects.filter(code='x').update(name='y')",
     }
     for check, code in samples.items():
         assert list(check("platform/x.py", ast.parse(code))), check.__name__
     assert list(_derived_rows("x.py", ast.parse("Commune.objects.update(enabled_modules=[])")))
     assert list(_derived_sections_from_document("x.py", ast.parse("section(c, 'services')")))
+
+
+def test_a_derived_section_cannot_be_read_from_the_document():
+    from types import SimpleNamespace
+
+    from core import town_config
+
+    town = SimpleNamespace(
+        config={"identity": {"primary_color": "#123456"}, "services": [{"code": "x"}]},
+        enabled_modules=["billing"],
+    )
+    assert town_config.section(town, "identity") == {"primary_color": "#123456"}
+    assert town_config.section(town, "email_templates", {}) == {}
+    assert town_config.has_module(town, "billing") and not town_config.has_module(town, "alsh")
+    for name in town_config.DERIVED_SECTIONS:
+        with pytest.raises(LookupError, match="copie dérivée"):
+            town_config.section(town, name)
+    copy = town_config.editable(town)
+    copy["services"].append({"code": "y"})
+    assert town.config["services"] == [{"code": "x"}]  # editors change a copy
