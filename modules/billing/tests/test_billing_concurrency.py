@@ -13,6 +13,7 @@ helper connection; the test's own connection only reads).
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 from datetime import timedelta
@@ -178,26 +179,23 @@ def test_payzen_notification_replayed_five_times_at_once_pays_once(castres, payz
         assert PaymentAttempt.objects.get(pk=attempt.pk).status == "PAID"
 
 
+def _payment_becomes(payment: dict):
+    """Castres' online payment changed through its configuration (committed: a
+    new version, the payment row derived from it), for in_own_connection."""
+    from tenants.models import Commune
+    from tenants.testing import edit_town_config
+
+    return lambda: edit_town_config(Commune.objects.get(slug="castres"), {"payment": payment})
+
+
 def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
     """eopayment's dummy backend (the demo's provider): its request, then the
     notification it defines (signed=1, ok=1), read back by eopayment."""
-    from modules.billing.models import PaymentSettings
-
-    def to_dummy():
-        PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
-
-    def back_to_payzen():
-        PaymentSettings.objects.update(
-            kind="payzen",
-            options={"vads_site_id": "00000000"},
-            secret_env={
-                "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
-            },
-        )
+    to_dummy = _payment_becomes({"provider": "dummy"})
+    back_to_payzen = _payment_becomes(copy.deepcopy(castres.config["payment"]))
 
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-        in_own_connection(castres, to_dummy)
+        in_own_connection(None, to_dummy)
         try:
             attempt, redirect = in_own_connection(castres, lambda: start_attempt(invoice_id))
             from urllib.parse import parse_qs, urlsplit
@@ -217,7 +215,7 @@ def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
             assert Payment.objects.filter(invoice_id=invoice_id).count() == 1
             assert len(receipts()) == 1
         finally:
-            in_own_connection(castres, back_to_payzen)
+            in_own_connection(None, back_to_payzen)
 
 
 def test_tampered_wrong_amount_and_unknown_reference_are_refused(castres, payzen_secret):
@@ -322,18 +320,17 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
     the SOAP boundary) and applies the answer like a notification."""
     from eopayment.payfip_ws import PayFiP
 
-    from modules.billing.models import PaymentSettings
     from modules.billing.tasks import reconcile_payments_for_town
 
     class SoapRecord(dict):
         __getattr__ = dict.__getitem__
 
-    def settings_to(kind, options):
-        return lambda: PaymentSettings.objects.update(kind=kind, options=options, secret_env={})
+    back_to_payzen = _payment_becomes(copy.deepcopy(castres.config["payment"]))
 
     monkeypatch.setattr(PayFiP, "get_idop", lambda self, **kw: "IDOP-TEST-1")
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
-        in_own_connection(castres, settings_to("payfip_ws", {"numcli": "123456", "saisie": "T"}))
+        payfip = {"provider": "payfip_ws", "options": {"numcli": "123456", "saisie": "T"}}
+        in_own_connection(None, _payment_becomes(payfip))
         try:
             attempt, _ = in_own_connection(castres, lambda: start_attempt(invoice_id))
             amount = int(attempt.amount * 100)
@@ -367,13 +364,4 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
             in_own_connection(castres, reconcile_payments_for_town)
             assert Payment.objects.filter(invoice_id=invoice_id).count() == 1
         finally:
-            in_own_connection(castres, settings_to("payzen", {"vads_site_id": "00000000"}))
-            in_own_connection(
-                castres,
-                lambda: PaymentSettings.objects.update(
-                    secret_env={
-                        "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-                        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
-                    }
-                ),
-            )
+            in_own_connection(None, back_to_payzen)
