@@ -9,31 +9,26 @@ schema and removes them afterwards (the flush only empties the public schema).
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-PAYZEN_SETTINGS = {
-    "kind": "payzen",
-    "options": {"vads_site_id": "00000000"},
-    "secret_env": {
-        "secret_test": "CASTRES_PAYZEN_SECRET_TEST",
-        "secret_production": "CASTRES_PAYZEN_SECRET_PRODUCTION",
-    },
-}
+from tenants.testing import edit_town_config
 
 
 @pytest.fixture
 def castres_family(live_town, settings):
-    from modules.billing.models import PaymentSettings
     from modules.billing.testing import make_invoiced_family, purge_households
     from tenants.models import Commune
 
     settings.LOGIN_URL = "/connexion/"
     castres = Commune.objects.get(slug="castres")
+    previous_payment = copy.deepcopy(castres.config["payment"])
+    edit_town_config(castres, {"payment": {"provider": "dummy"}})
     with tenant_context(castres):
-        PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
         family = make_invoiced_family(castres, last_name="Navigateur")
         client = Client()
         client.force_login(family.user)
@@ -46,7 +41,7 @@ def castres_family(live_town, settings):
         Activity.objects.filter(name__startswith="Activité de test").filter(
             slots__isnull=True
         ).delete()
-        PaymentSettings.objects.update(**PAYZEN_SETTINGS)
+    edit_town_config(castres, {"payment": previous_payment})
     connection.set_schema_to_public()
 
 

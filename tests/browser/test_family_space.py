@@ -13,6 +13,7 @@ afterwards (the flush only empties the public schema).
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,19 +45,17 @@ def two_children(live_town, settings, django_db_blocker):
     from families.models import Adult, Child, Household
     from modules.billing import services
     from modules.billing.lines import previous_month
-    from modules.billing.models import PaymentSettings
     from modules.billing.testing import billed_month, book, issue_day, purge_households
     from modules.billing.testing import school_days as month_days
     from tenants.models import Commune
+    from tenants.testing import edit_town_config
 
     settings.LOGIN_URL = "/connexion/"
     with django_db_blocker.unblock():
         castres = Commune.objects.get(slug="castres")
         with tenant_context(castres):
-            previous_payments = PaymentSettings.objects.values(
-                "kind", "options", "secret_env"
-            ).first()
-            PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
+            previous_payment = copy.deepcopy(castres.config["payment"])
+            edit_town_config(castres, {"payment": {"provider": "dummy"}})
             user = User.objects.create_user(
                 username="famille-espace",
                 email="espace@example.org",
@@ -146,8 +145,7 @@ def two_children(live_town, settings, django_db_blocker):
             Activity.objects.filter(name__startswith="Activité de test").filter(
                 slots__isnull=True
             ).delete()
-            if previous_payments:
-                PaymentSettings.objects.update(**previous_payments)
+            edit_town_config(castres, {"payment": previous_payment})
         connection.set_schema_to_public()
 
 

@@ -16,6 +16,7 @@ flushes the public schema).
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 
 import pytest
@@ -153,18 +154,16 @@ def family(live_town, django_db_blocker, settings):
     from booking.rules import school_year_of
     from core.models import Service
     from families.models import Adult, Child, Household
-    from modules.billing.models import PaymentSettings
     from modules.billing.testing import purge_households
     from tenants.models import Commune
+    from tenants.testing import edit_town_config
 
     settings.LOGIN_URL = "/connexion/"
     with django_db_blocker.unblock():
         castres = Commune.objects.get(slug="castres")
         with tenant_context(castres):
-            previous_payments = PaymentSettings.objects.values(
-                "kind", "options", "secret_env"
-            ).first()
-            PaymentSettings.objects.update(kind="dummy", options={}, secret_env={})
+            previous_payment = copy.deepcopy(castres.config["payment"])
+            edit_town_config(castres, {"payment": {"provider": "dummy"}})
             user = User.objects.create_user(
                 username="clavier-castres",
                 email="clavier@example.org",
@@ -229,8 +228,7 @@ def family(live_town, django_db_blocker, settings):
             Registration.objects.filter(child=child).delete()
             purge_households([household.pk])
             DaySlot.objects.filter(pk__in=[s.pk for s in slots], bookings__isnull=True).delete()
-            if previous_payments:
-                PaymentSettings.objects.update(**previous_payments)
+            edit_town_config(castres, {"payment": previous_payment})
         connection.set_schema_to_public()
 
 
