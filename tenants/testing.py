@@ -36,3 +36,29 @@ def set_family_changes(commune, **modes) -> None:
     connection.set_schema_to_public()
     edit_town_config(commune, {"family_changes": modes})
     connection.set_schema_to_public()
+
+
+def service_options(code: str, **changes) -> Callable[[dict], None]:
+    """A change for edit_town_config: service `code`'s `options` get `changes`
+    (a None value removes the key)."""
+
+    def change(data: dict) -> None:
+        service = next(s for s in data["services"] if s["code"] == code)
+        options = service.setdefault("options", {})
+        for key, value in changes.items():
+            if value is None:
+                options.pop(key, None)
+            else:
+                options[key] = value
+
+    return change
+
+
+def services_restored(before: dict) -> Callable[[dict], None]:
+    """A change for edit_town_config: the `services` of `before` (a copy of
+    the document taken earlier) are back."""
+
+    def change(data: dict) -> None:
+        data["services"] = before["services"]
+
+    return change

@@ -3,6 +3,7 @@ child to a service that asks for a civil-liability certificate, and picks the
 valid one already in « Mes documents » — no new upload. An expired one is not
 offered. Real Chromium, axe-core, screenshots at 390x844 and 1280x800."""
 
+import copy
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,30 +22,31 @@ def stored(live_town, django_db_blocker, settings, tmp_path):
     from django.db import connection
     from django_tenants.utils import tenant_context
 
-    from core.models import Service
     from documents.personal_data import erase_household
     from documents.services import upload_document
     from documents.testing import forget_media_root, login, make_family
     from tenants.models import Commune
+    from tenants.testing import edit_town_config, service_options, services_restored
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     forget_media_root()
     with django_db_blocker.unblock():
         castres = Commune.objects.get(slug="castres")
         with tenant_context(castres):
-            service = Service.objects.get(code=SERVICE)
-            before = dict(service.options)
-            service.options = {
-                **before,
-                "registration": "validation",
-                "documents": [
-                    {
-                        "code": "responsabilite-civile",
-                        "label": "Attestation de responsabilité civile",
-                    }
-                ],
-            }
-            service.save(update_fields=["options"])
+            before = copy.deepcopy(castres.config)
+            edit_town_config(
+                castres,
+                service_options(
+                    SERVICE,
+                    registration="validation",
+                    documents=[
+                        {
+                            "code": "responsabilite-civile",
+                            "label": "Attestation de responsabilité civile",
+                        }
+                    ],
+                ),
+            )
             fam = make_family("Perrin", username="perrin-navigateur")
             child = fam.children[0]
             type(child).objects.filter(pk=child.pk).update(birth_date=date(2019, 4, 2))
@@ -94,7 +96,7 @@ def stored(live_town, django_db_blocker, settings, tmp_path):
         erase_household(household=fam.household, actor=None, reason="fin du test")
         Demande.objects.filter(household=fam.household).delete()
         Household.objects.filter(pk=fam.household.pk).delete()
-        Service.objects.filter(code=SERVICE).update(options=before)
+        edit_town_config(castres, services_restored(before))
     connection.set_schema_to_public()
     forget_media_root()
 

@@ -4,6 +4,7 @@ configuration, the simulator counting only what one child can attend, an
 absence justified with a document already kept in « Mes documents », and the
 staff's registration list asking for a dérogation's reason."""
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,10 +65,11 @@ def absent(live_town, django_db_blocker, settings, tmp_path):
 
     from booking.models import Activity, Booking, DaySlot, Registration
     from booking.tests.conftest import make_staff
-    from core.models import Service
+    from core import town_config
     from documents.services import upload_document
     from documents.testing import forget_media_root, login, make_family, make_pdf
     from tenants.models import Commune
+    from tenants.testing import edit_town_config, service_options, services_restored
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     forget_media_root()
@@ -93,18 +95,19 @@ def absent(live_town, django_db_blocker, settings, tmp_path):
                 kind="certificat_medical",
                 title="Certificat du Dr Martin",
             )
-            alsh = Service.objects.get(code="alsh-mercredi")
-            options = dict(alsh.options)
-            alsh.options = {**options, "registration": "validation"}
-            alsh.save(update_fields=["options"])
+            before = copy.deepcopy(castres.config)
+            edit_town_config(castres, service_options("alsh-mercredi", registration="validation"))
+            alsh = town_config.services(codes=["alsh-mercredi"]).get()
             from booking.registrations import request_registration
 
             year = today.year if today.month >= 9 else today.year - 1
             registration = request_registration(
                 child=child, service=alsh, school_year=year, user=fam.user
             )
-            limits = list(Activity.objects.filter(service=alsh).values("pk", "max_age_months"))
-            Activity.objects.filter(service=alsh).update(max_age_months=12)
+            # The ALSH no longer takes children of that age (its activities follow).
+            edit_town_config(
+                castres, service_options("alsh-mercredi", eligibility={"max_age_months": 12})
+            )
             agent = make_staff(username="agent-derogation", areas=["alsh"])
         family_cookie = login(fam.user, castres).cookies["sessionid"].value
         agent_cookie = login(agent, castres).cookies["sessionid"].value
@@ -127,9 +130,7 @@ def absent(live_town, django_db_blocker, settings, tmp_path):
         from documents.models import Document
         from modules.billing.testing import purge_households
 
-        for row in limits:
-            Activity.objects.filter(pk=row["pk"]).update(max_age_months=row["max_age_months"])
-        Service.objects.filter(pk=alsh.pk).update(options=options)
+        edit_town_config(castres, services_restored(before))
         Registration.objects.filter(child=child).delete()
         Demande.objects.filter(household=fam.household).delete()
         Document.objects.filter(household=fam.household).delete()
