@@ -18,6 +18,7 @@ from modules.petite_enfance.services import (
     record_decision,
     submit_application,
 )
+from tenants.testing import edit_town_config, service_options
 
 pytestmark = pytest.mark.django_db
 MON = date(2027, 3, 15)
@@ -172,11 +173,14 @@ def test_a_non_resident_is_refused_where_the_service_is_for_residents_only(famil
     assert eligibility_problem(Eligibility(), resident=False, **kwargs) is None
     with in_town(family.commune):
         service = _regular()
-        service.options = {
-            **service.options,
-            "eligibility": {**service.options["eligibility"], "residents_only": True},
-        }
-        service.save(update_fields=["options"])
+        edit_town_config(
+            family.commune,
+            service_options(
+                service.code,
+                **{"eligibility": {**service.options["eligibility"], "residents_only": True}},
+            ),
+        )
+        service.refresh_from_db()
         family.household.city = "Évry-Courcouronnes"
         family.household.save(update_fields=["city"])
         assert household_resident(family.household) is False

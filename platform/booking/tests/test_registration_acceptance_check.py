@@ -9,6 +9,7 @@ import pytest
 from booking.models import Registration
 from booking.registrations import RegistrationRefused, decide_registration, request_registration
 from booking.tests.conftest import login, make_staff
+from tenants.testing import edit_town_config, service_options
 
 
 @pytest.fixture
@@ -21,8 +22,10 @@ def pending(family, in_town):
     lea = family.children[0]
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {**service.options, "registration": "validation"}
-        service.save()
+        edit_town_config(
+            family.commune, service_options(service.code, **{"registration": "validation"})
+        )
+        service.refresh_from_db()
         registration = request_registration(
             child=lea, service=service, school_year=2026, user=family.user
         )
@@ -98,8 +101,10 @@ def test_an_eligible_child_is_accepted_without_any_reason(family, in_town):
 
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {**service.options, "registration": "validation"}
-        service.save()
+        edit_town_config(
+            family.commune, service_options(service.code, **{"registration": "validation"})
+        )
+        service.refresh_from_db()
         registration = request_registration(
             child=family.children[1], service=service, school_year=2026, user=family.user
         )

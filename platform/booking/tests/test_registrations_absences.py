@@ -18,6 +18,7 @@ from booking.registrations import (
 from booking.services import BookingRefused, book_days
 from booking.tests.conftest import MON_15, PDF, THU_18, make_staff
 from booking.tests.helpers import paris
+from tenants.testing import edit_town_config, service_options
 
 
 @pytest.fixture(autouse=True)
@@ -59,15 +60,23 @@ def test_validated_registration_with_documents_through_a_demande(family, in_town
     lea = family.children[0]
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {
-            **service.options,
-            "registration": "validation",
-            "documents": [
-                {"code": "responsabilite-civile", "label": "Attestation de responsabilité civile"},
-                {"code": "vaccinations", "label": "Copie des vaccins à jour"},
-            ],
-        }
-        service.save()
+        edit_town_config(
+            family.commune,
+            service_options(
+                service.code,
+                **{
+                    "registration": "validation",
+                    "documents": [
+                        {
+                            "code": "responsabilite-civile",
+                            "label": "Attestation de responsabilité civile",
+                        },
+                        {"code": "vaccinations", "label": "Copie des vaccins à jour"},
+                    ],
+                },
+            ),
+        )
+        service.refresh_from_db()
         with pytest.raises(RegistrationRefused, match="Pièce manquante : Copie des vaccins"):
             request_registration(
                 child=lea,
@@ -160,8 +169,11 @@ def test_absence_rules_window_and_required_file(family, in_town):
         booking, service = _booked_day(family, in_town)
         with pytest.raises(BookingRefused, match="jusqu'au lundi 22 mars 2027"):
             report_absence(booking=booking, reason="illness", now=paris(2027, 3, 23, 9))
-        service.options = {**service.options, "absences": {"justification": "required"}}
-        service.save()
+        edit_town_config(
+            family.commune,
+            service_options(service.code, **{"absences": {"justification": "required"}}),
+        )
+        service.refresh_from_db()
         with pytest.raises(BookingRefused, match="justificatif est obligatoire"):
             report_absence(booking=booking, reason="illness", now=paris(2027, 3, 15, 9))
         with pytest.raises(BookingRefused, match="5 Mo"):
@@ -202,13 +214,22 @@ def test_sync_switches_off_what_left_the_file(castres, in_town):
 
     with in_town(castres):
         service = Service.objects.get(code="accueil-matin")
-        service.options = {
-            **service.options,
-            "sites": [
-                {"code": "ecole-centre", "name": "Groupe scolaire du centre", "capacity": 100}
-            ],
-        }
-        service.save()
+        edit_town_config(
+            castres,
+            service_options(
+                service.code,
+                **{
+                    "sites": [
+                        {
+                            "code": "ecole-centre",
+                            "name": "Groupe scolaire du centre",
+                            "capacity": 100,
+                        }
+                    ]
+                },
+            ),
+        )
+        service.refresh_from_db()
         sync_activities()
         active = Activity.objects.filter(service=service, is_active=True)
         assert [(a.site.code, a.default_capacity) for a in active] == [("ecole-centre", 100)]
@@ -239,12 +260,17 @@ def test_staff_validate_registrations_with_their_documents(
     lea, hugo = family.children
     with in_town(family.commune):
         service = Service.objects.get(code="alsh-mercredi")
-        service.options = {
-            **service.options,
-            "registration": "validation",
-            "documents": [{"code": "vaccinations", "label": "Copie des vaccins à jour"}],
-        }
-        service.save()
+        edit_town_config(
+            family.commune,
+            service_options(
+                service.code,
+                **{
+                    "registration": "validation",
+                    "documents": [{"code": "vaccinations", "label": "Copie des vaccins à jour"}],
+                },
+            ),
+        )
+        service.refresh_from_db()
         first = request_registration(
             child=lea,
             service=service,
@@ -296,8 +322,11 @@ def test_a_single_day_absence_uses_a_stored_document_where_one_is_required(clien
 
     with in_town(family.commune):
         booking, service = _booked_day(family, in_town)
-        service.options = {**service.options, "absences": {"justification": "required"}}
-        service.save()
+        edit_town_config(
+            family.commune,
+            service_options(service.code, **{"absences": {"justification": "required"}}),
+        )
+        service.refresh_from_db()
         doc = Document(
             household=family.household,
             kind="certificat_medical",

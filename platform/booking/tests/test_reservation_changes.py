@@ -14,6 +14,7 @@ from booking.rules import Action, Change
 from booking.services import accept_offer, cancel_booking, decline_offer, expire_offers
 from booking.tests.conftest import FRI_19, MON_15, MON_22, THU_18, TUE_16, other_family, register
 from booking.tests.helpers import paris
+from tenants.testing import edit_town_config, service_options
 
 EARLY = paris(2027, 3, 1, 9)
 LATE = paris(2027, 3, 10, 12)  # 15 and 16 March are past their limit, 18 March is not
@@ -198,11 +199,13 @@ def test_cancellation_promotes_the_first_waiting_child_and_mails_its_family(
 def test_time_limited_offer_then_next_family(meals, in_town, django_capture_on_commit_callbacks):
     lea, hugo = meals.children
     with in_town(meals.commune):
-        meals.service.options = {
-            **meals.service.options,
-            "waiting_list": {"mode": "offer", "offer_hours": 24},
-        }
-        meals.service.save()
+        edit_town_config(
+            meals.commune,
+            service_options(
+                meals.service.code, **{"waiting_list": {"mode": "offer", "offer_hours": 24}}
+            ),
+        )
+        meals.service.refresh_from_db()
         DaySlot.objects.filter(activity=meals.activity, day=MON_15).update(capacity=1)
         others = other_family(children=2)
         register(others.children, meals.service, meals.activity.site)
