@@ -24,10 +24,15 @@ DEMO_PASSWORD (README.md, modules/billing/README.md).
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+
+from .pricing import PricingError
+
+logger = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo-famille-2026"  # demo only, printed in README.md
 DEMO_ACTIVITY = "Restauration scolaire (démonstration facturation)"
@@ -140,17 +145,22 @@ def _late_invoice(commune, tariffs, invoicing, *, month: tuple[int, int], today:
     if issued <= last:
         return
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    for day in [d for d in days if d.weekday() in (0, 1, 3, 4)][:4]:
-        slot, _ = DaySlot.objects.get_or_create(
-            activity=activity, day=day, defaults={"capacity": 60}
-        )
-        _, created = Booking.objects.get_or_create(slot=slot, child=child)
-        if created:
-            DaySlot.objects.filter(pk=slot.pk).update(booked=slot.booked + 1)
-    with transaction.atomic():
-        services.run_month(
-            commune=commune, year=month[0], month=month[1], today=issued, notify=False
-        )
+    try:
+        with transaction.atomic():
+            for day in [d for d in days if d.weekday() in (0, 1, 3, 4)][:4]:
+                slot, _ = DaySlot.objects.get_or_create(
+                    activity=activity, day=day, defaults={"capacity": 60}
+                )
+                _, created = Booking.objects.get_or_create(slot=slot, child=child)
+                if created:
+                    DaySlot.objects.filter(pk=slot.pk).update(booked=slot.booked + 1)
+            services.run_month(
+                commune=commune, year=month[0], month=month[1], today=issued, notify=False
+            )
+    except (services.BillingError, PricingError) as exc:
+        # A town whose tariffs do not price that month: the demo goes on without it.
+        logger.warning("Démo : pas de facture en retard pour %s (%s)", commune.slug, exc)
+        return
     reminder_services.run_reminders(
         commune=commune, today=due + timedelta(days=schedule.first_days)
     )
