@@ -63,6 +63,16 @@ ENTITY = Entity(
     parent="foyers",
     parent_column="id_foyer",
     rules=_rules,
+    # A spreadsheet typed by hand (« Famille », « Solde », « Date »...).
+    presets={
+        "tableur": {
+            "identifiant": "id_solde",
+            "famille": "id_foyer",
+            "foyer": "id_foyer",
+            "solde": "montant",
+            "date": "date_solde",
+        }
+    },
 )
 
 

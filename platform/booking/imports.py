@@ -87,6 +87,20 @@ ENTITY = Entity(
     parent="enfants",
     parent_column="id_enfant",
     rules=_rules,
+    # A spreadsheet typed by hand (« Enfant », « Activité », « Année »...).
+    presets={
+        "tableur": {
+            "identifiant": "id_inscription",
+            "enfant": "id_enfant",
+            "activite": "service",
+            "prestation": "service",
+            "annee": "annee_scolaire",
+            "debut": "date_debut",
+            "fin": "date_fin",
+            "site": "lieu",
+            "etat": "statut",
+        }
+    },
 )
 
 

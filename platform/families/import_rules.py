@@ -66,6 +66,8 @@ class Entity:
     # Checks across a line's cells, contributed with the entity (pure):
     # rules(values, today) -> [(column, French reason)]; may normalise `values`.
     rules: object = field(default=None, compare=False, hash=False, repr=False)
+    # A contributed file's own mapping presets: preset -> {header: column}.
+    presets: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -625,7 +627,7 @@ def _empty(raw) -> bool:
 
 def map_headers(entity: Entity, header_cells: list, preset: str, filename: str) -> dict[int, str]:
     """Column index -> canonical column; FileProblem when a required column is missing."""
-    mapping = PRESETS.get(preset, {}).get(entity.code, {})
+    mapping = PRESETS.get(preset, {}).get(entity.code) or entity.presets.get(preset, {})
     found: dict[int, str] = {}
     for index, cell in enumerate(header_cells):
         name = normalize_header(cell)

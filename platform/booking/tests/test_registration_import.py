@@ -139,3 +139,13 @@ def test_the_same_registration_twice_in_a_file_is_refused_once(castres, in_town)
     [refusal] = report.files[-1].refusals
     assert refusal.line == 3
     assert refusal.reason == "même enfant, même service et même année que la ligne 2"
+
+
+def test_a_hand_typed_spreadsheet_maps_through_the_tableur_preset(castres, in_town):
+    text = "Identifiant;Enfant;Activité;Année\nT1;E001;Restauration scolaire;2026-2027\n"
+    chosen = files("foyers", "responsables", "enfants")
+    chosen["inscriptions"] = ("inscriptions.csv", io.BytesIO(text.encode()))
+    with in_town(castres):
+        report = run_import(chosen, preset="tableur", today=TODAY)
+    assert report.files[-1].problem == ""
+    assert (report.files[-1].accepted, report.files[-1].refusals) == (1, [])
