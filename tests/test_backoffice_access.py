@@ -119,6 +119,11 @@ URLS = {
     # Taking over the families of the previous portal (issue #22). Nothing staged
     # and nothing imported: the admin's POSTs go back to the page.
     "backoffice:config-import": ("gestion/configuration/reprise/", "get", ADMIN),
+    "backoffice:config-import-progress": (
+        "gestion/configuration/reprise/avancement/",
+        "get",
+        ADMIN,
+    ),
     "backoffice:config-import-apply": (
         "gestion/configuration/reprise/importer/",
         "post",
