@@ -111,7 +111,10 @@ def parse_content(text: str) -> Reference:
 def datamatrix_svg(content: str) -> str:
     import zxingcpp  # compiled library: loaded only when a code is drawn
 
-    return zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.DataMatrix).to_svg()
+    # Square ECC 200: left to itself the writer picks a rectangular DMRE symbol
+    # (8×64) for our 47 characters, which not every scanner reads (decision 0205).
+    barcode = zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.DataMatrix, force_square=True)
+    return barcode.to_svg()
 
 
 def datamatrix_data_uri(content: str) -> str:

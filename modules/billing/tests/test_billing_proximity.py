@@ -79,6 +79,16 @@ def test_the_sentence_is_the_dgfips():
     assert "www.impots.gouv.fr/portail/paiement-de-proximite" in proximity.SENTENCE
 
 
+def test_the_code_is_a_square_symbol():
+    """Not the rectangular DMRE symbol the writer would pick for 47 characters."""
+    import re
+
+    content = "1" + "0081010" + "065" + "2026" + "0" + "0002026000042" + "9W00001640" + "20261230"
+    svg = proximity.datamatrix_svg(content)
+    width, height = re.search(r'<svg width="(\d+)" height="(\d+)"', svg).groups()
+    assert width == height, (width, height)
+
+
 def _decode_png(png: bytes) -> list[str]:
     import zxingcpp
     from PIL import Image
