@@ -101,6 +101,11 @@ def test_unpaid_letter_and_acknowledgement_upload(browser, live_town, axe, castr
             link.click()
         assert download.value.suggested_filename == f"relance-{late.number}.pdf"
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+        if width == 390:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            download.value.save_as(ARTIFACTS / "lettre-relance.pdf")
+            if SHOTS.is_dir():
+                shutil.copy(ARTIFACTS / "lettre-relance.pdf", SHOTS / "lettre-relance.pdf")
 
         page.goto(f"{url}/castres/billing/gestion/titres/{batch.pk}/")
         assert page.get_by_role("heading", name="Accusé de réception de la trésorerie").is_visible()
