@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import yaml
 from django.db import connection
 
+from core.modules import forget_services, service_kinds
 from tenants.config import ConfigError, Problem, TownConfig, parse_yaml, validate
 from tenants.models import Commune, ConfigVersion
 
@@ -74,6 +75,32 @@ def apply_town_config(
             connection.set_tenant(previous)
     _refresh(commune, result.commune)
     return result
+
+
+def with_modules(data: dict, modules: list[str]) -> dict:
+    """`data` (a copy of a town's document, changed in place and returned) with
+    only `modules` on. A module switched off takes its services with it (their
+    rows are switched off, never deleted: onboarding) and its settings; the
+    history keeps them for a later restore. Online payment is left as it is:
+    without billing, the validation asks for « aucun »."""
+    data["modules"] = list(modules)
+    kinds = service_kinds()
+    kept = [
+        s
+        for s in data.get("services", [])
+        if kinds.get(s["kind"], (None,))[0] is None
+        or kinds[s["kind"]][0].module_code in data["modules"]
+    ]
+    dropped = {s["code"] for s in data.get("services", [])} - {s["code"] for s in kept}
+    data["services"] = kept
+    if dropped:
+        forget_services(data, dropped)  # e.g. billing's tariffs of those services
+    data["module_settings"] = {
+        k: v for k, v in (data.get("module_settings") or {}).items() if k in data["modules"]
+    }
+    if not data["module_settings"]:
+        data.pop("module_settings", None)
+    return data
 
 
 def record_version(

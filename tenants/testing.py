@@ -11,7 +11,7 @@ from django.db import connection
 
 from core.town_config import editable
 from tenants.models import Commune
-from tenants.services import apply_town_config
+from tenants.services import apply_town_config, with_modules
 
 
 def edit_town_config(
@@ -60,5 +60,18 @@ def services_restored(before: dict) -> Callable[[dict], None]:
 
     def change(data: dict) -> None:
         data["services"] = before["services"]
+
+    return change
+
+
+def module_switched_off(code: str) -> Callable[[dict], None]:
+    """A change for edit_town_config: module `code` switched off as the
+    back-office's modules page does it (tenants.services.with_modules); billing
+    goes with the town's online payment (« aucun »)."""
+
+    def change(data: dict) -> None:
+        with_modules(data, [m for m in data["modules"] if m != code])
+        if code == "billing":
+            data["payment"] = {"provider": "none"}
 
     return change

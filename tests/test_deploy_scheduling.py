@@ -147,16 +147,9 @@ def test_eager_dispatch_runs_the_task_once_in_every_active_town(castres, bondouf
 
 @pytest.mark.django_db
 def test_dispatch_only_to_towns_with_the_module_and_matching_the_filter(castres, bondoufle):
-    from tenants.testing import edit_town_config
+    from tenants.testing import edit_town_config, module_switched_off
 
-    def without_billing(data):  # as its admin would: no online payment, no module
-        data["modules"].remove("billing")
-        data["payment"] = {"provider": "none"}
-        data.get("module_settings", {}).pop("billing", None)
-        if not data.get("module_settings"):
-            data.pop("module_settings", None)
-
-    edit_town_config(bondoufle, without_billing)
+    edit_town_config(bondoufle, module_switched_off("billing"))
     RAN_IN.clear()
     task = "tests.test_deploy_scheduling.note_schema"
     assert dispatch_to_towns(task, 600, module="billing") == 1

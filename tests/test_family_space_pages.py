@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from booking.models import Absence, Activity, Booking, DaySlot, Registration
 from booking.tests import conftest as booking_world
 from booking.tests.conftest import DAYS, MON_15, MON_22, THU_18, TUE_16, login
+from tenants.testing import edit_town_config, module_switched_off
 
 pytestmark = pytest.mark.django_db
 
@@ -336,8 +337,9 @@ def test_a_module_switched_off_shows_no_entry_card_or_calendar_line(client, both
         )
 
     before = seen(both.commune)
+    # Switched off as the back-office does it (decisions/0006).
     off = type(both.commune).objects.get(pk=both.commune.pk)
-    off.enabled_modules = [m for m in off.enabled_modules if m != module]
+    edit_town_config(off, module_switched_off(module))
     after = seen(off)
     if module == "billing":
         assert before.prices and not after.prices

@@ -26,11 +26,18 @@ from backoffice.forms import ModulesForm, SearchForm, ServiceForm
 from core import contributions, town_config
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
 from core.exports import spreadsheet_response
-from core.modules import forget_services, registry
+from core.modules import registry
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
 from tenants.service_rules import preview_sentence, problems_by_prefix, rule_from_fields
-from tenants.services import Actor, apply_town_config, diff_versions, export_yaml, restore_version
+from tenants.services import (
+    Actor,
+    apply_town_config,
+    diff_versions,
+    export_yaml,
+    restore_version,
+    with_modules,
+)
 
 PAGE = 50
 
@@ -250,28 +257,7 @@ def config_modules(request):
     problems = []
     if request.method == "POST" and form.is_valid():
         data = config_copy(request)
-        data["modules"] = [c for c, _ in choices if c in form.cleaned_data["modules"]]
-        # A module switched off takes its services with it (their rows are
-        # switched off, never deleted: onboarding) and its settings; the
-        # history keeps them for a later restore.
-        from core.modules import service_kinds
-
-        kinds = service_kinds()
-        kept = [
-            s
-            for s in data["services"]
-            if kinds.get(s["kind"], (None,))[0] is None
-            or kinds[s["kind"]][0].module_code in data["modules"]
-        ]
-        dropped = {s["code"] for s in data["services"]} - {s["code"] for s in kept}
-        data["services"] = kept
-        if dropped:
-            forget_services(data, dropped)  # e.g. billing's tariffs of those services
-        data["module_settings"] = {
-            k: v for k, v in (data.get("module_settings") or {}).items() if k in data["modules"]
-        }
-        if not data["module_settings"]:
-            data.pop("module_settings", None)
+        with_modules(data, [c for c, _ in choices if c in form.cleaned_data["modules"]])
         result = apply_config(request, data, form.cleaned_data["message"] or "Modules activés")
         if result is None:
             messages.success(request, "Modules enregistrés : le changement est en vigueur.")

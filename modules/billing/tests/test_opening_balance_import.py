@@ -19,6 +19,7 @@ from families.imports import entities, run_import
 from families.models import Household, ImportedRecord
 from modules.billing import selectors
 from modules.billing.models import AccountCredit, Invoice
+from tenants.testing import edit_town_config, module_switched_off
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -34,11 +35,8 @@ def files(*codes):
 def test_only_a_town_with_billing_gets_the_file(castres, in_town):
     with in_town(castres):
         assert "soldes" in entities()
-        castres.enabled_modules = [m for m in castres.enabled_modules if m != "billing"]
-        try:
-            assert "soldes" not in entities()
-        finally:
-            castres.refresh_from_db()
+        edit_town_config(castres, module_switched_off("billing"))
+        assert "soldes" not in entities()
 
 
 def test_dry_run_refusals_name_file_line_column_value(castres, in_town):

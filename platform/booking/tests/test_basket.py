@@ -27,6 +27,7 @@ from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration
 from booking.rules import Action, Change
 from booking.tests.conftest import DAYS, MON_15, THU_18, TUE_16
 from booking.tests.helpers import paris
+from tenants.testing import edit_town_config, module_switched_off
 from tests.support import in_own_connection, run_in_threads
 
 EARLY = paris(2027, 3, 1, 9)
@@ -123,7 +124,7 @@ def test_basket_without_billing_has_no_price(two_services, in_town):
     fam = two_services
     lea = fam.children[0]
     with in_town(fam.commune):
-        fam.commune.enabled_modules = ["periscolaire", "alsh", "petite_enfance"]
+        edit_town_config(fam.commune, module_switched_off("billing"))
         changes = [Change(lea.pk, fam.activity.pk, MON_15, B)]
         basket = read_basket(changes, children=_children(fam), household=fam.household)
     assert [line.price for line in basket.lines] == [None]
