@@ -188,11 +188,27 @@ def _payment_becomes(payment: dict):
     return lambda: edit_town_config(Commune.objects.get(slug="castres"), {"payment": payment})
 
 
+def _payment_restored(castres):
+    """For in_own_connection: Castres' online payment as it is now, and its
+    history without the versions the test committed (the session's towns keep
+    their history: other tests count versions)."""
+    from tenants.models import ConfigVersion
+
+    payment = copy.deepcopy(castres.config["payment"])
+    last = castres.config_versions.order_by("-number").values_list("number", flat=True).first()
+
+    def restore():
+        _payment_becomes(payment)()
+        ConfigVersion.objects.filter(commune__slug="castres", number__gt=last or 0).delete()
+
+    return restore
+
+
 def test_dummy_notification_replayed_five_times_at_once_pays_once(castres):
     """eopayment's dummy backend (the demo's provider): its request, then the
     notification it defines (signed=1, ok=1), read back by eopayment."""
     to_dummy = _payment_becomes({"provider": "dummy"})
-    back_to_payzen = _payment_becomes(copy.deepcopy(castres.config["payment"]))
+    back_to_payzen = _payment_restored(castres)
 
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
         in_own_connection(None, to_dummy)
@@ -325,7 +341,7 @@ def test_payfip_attempt_left_waiting_is_settled_by_the_reconciliation_task(castr
     class SoapRecord(dict):
         __getattr__ = dict.__getitem__
 
-    back_to_payzen = _payment_becomes(copy.deepcopy(castres.config["payment"]))
+    back_to_payzen = _payment_restored(castres)
 
     monkeypatch.setattr(PayFiP, "get_idop", lambda self, **kw: "IDOP-TEST-1")
     with committed(castres, setup_family(), cleanup_family) as (household_id, invoice_id):
