@@ -121,7 +121,7 @@ def profile_book_days(info: dict, calls: int, top: int) -> None:
 PARTS = (
     r"routing.py|sessions/backends|auth/__init__|auth/middleware|csrf.py|otp"
     r"|booking/api.py|grid.py:\d+\(family_children|changes.py|services.py|selectors.py"
-    r"|core/mail.py|render_to_string|kombu|celery|redis|rest_framework/(views|request|response)"
+    r"|notifications/outbox.py|render_to_string|kombu|celery|redis|rest_framework/(views|request|response)"
 )
 
 

@@ -6,7 +6,7 @@ import os
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,10 +14,12 @@ from django_tenants.utils import tenant_context
 
 from tenants import console, import_pages
 from tenants.config import ConfigError, validate
-from tenants.models import Commune, ConfigVersion, Domain, FailedTask
+from tenants.models import Commune, ConfigVersion, Domain, FailedTask, TownExport
 from tenants.onboard_form import TownForm, config_yaml
 from tenants.onboarding import onboard_data, onboard_yaml_text, set_status
 from tenants.services import Actor
+from tenants.tasks import export_town_task
+from tenants.town_export import start_export
 
 MAX_YAML_BYTES = 256 * 1024
 _GONE = "Ces fichiers ne sont plus disponibles : vérifiez-les à nouveau."
@@ -294,9 +296,6 @@ class CommuneAdmin(admin.ModelAdmin):
     def export_view(self, request, pk):
         """Whole-town export (reversibility): start one (a Celery task) and follow
         its progress; each finished archive with its SHA-256."""
-        from tenants.models import TownExport
-        from tenants.tasks import export_town_task
-        from tenants.town_export import start_export
 
         commune = self._town(pk)
         if commune is None:
@@ -387,10 +386,6 @@ class CommuneAdmin(admin.ModelAdmin):
             ).render()
 
     def export_download_view(self, request, pk, export_pk):
-        from django.http import FileResponse
-
-        from tenants.models import TownExport
-
         export = TownExport.objects.filter(
             commune_id=pk, pk=export_pk, status=TownExport.Status.DONE
         ).first()

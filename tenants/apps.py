@@ -1,10 +1,12 @@
+from celery import signals
 from django.apps import AppConfig
+from django.db import connection
 
 
 def _record_failed_task(sender=None, task_id=None, exception=None, **kwargs):
     """Celery task_failure -> a FailedTask row (public schema) for the console."""
-    from django.db import connection
 
+    # Django's app loading: apps.py is imported before the models, so imported when called.
     from tenants.models import FailedTask
 
     schema = getattr(connection, "schema_name", "public")
@@ -30,6 +32,4 @@ class TenantsConfig(AppConfig):
     verbose_name = "Communes"
 
     def ready(self):
-        from celery import signals
-
         signals.task_failure.connect(_record_failed_task, dispatch_uid="tenants_failed_task")

@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django_tenants.utils import schema_exists
 
@@ -261,8 +262,6 @@ def restore_town(slug: str, archive: Path, *, using=DEFAULT_DB_ALIAS) -> Restore
             0.0,
         )
         if manifest.get("migration_state") != template.state_key():
-            from django.core.management import call_command
-
             call_command("migrate_towns", schema, workers=1, verbosity=0)
             result.migrated = True
             result.notes.append("sauvegarde prise sous d'autres migrations : schéma migré")

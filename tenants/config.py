@@ -20,7 +20,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from core.modules import module_codes, service_kinds
+from core.identity import colour_problems
+from core.mail_templates import check_override
+from core.modules import module_codes, registry, service_kinds
+from tenants.models import Commune, Domain
 
 
 @dataclass(frozen=True)
@@ -243,8 +246,6 @@ def _rule_problem(key: str, error: jsonschema.ValidationError) -> Problem:
 
 def _module_problems(data: dict) -> list[Problem]:
     """Each enabled module checks its own section (e.g. billing: no retroactive tariff)."""
-    from core.modules import registry
-    from tenants.models import Commune
 
     previous = Commune.objects.filter(slug=data["slug"]).values_list("config", flat=True).first()
     problems = []
@@ -261,8 +262,6 @@ def _module_problems(data: dict) -> list[Problem]:
 
 
 def _semantic_problems(data: dict) -> list[Problem]:
-    from tenants.models import Commune, Domain
-
     problems: list[Problem] = []
     slug = data["slug"]
     if slug in settings.RESERVED_SLUGS or slug.startswith("pg-") or slug == "public":
@@ -272,8 +271,6 @@ def _semantic_problems(data: dict) -> list[Problem]:
     for i, alias in enumerate(data.get("aliases", [])):
         if alias.lower() in settings.RESERVED_SLUGS:
             problems.append(Problem(f"aliases[{i}]", f"« {alias} » est réservé par la plateforme."))
-
-    from core.identity import colour_problems
 
     for key, message in colour_problems(data.get("identity") or {}):
         problems.append(Problem(f"identity.{key}", message))
@@ -291,8 +288,6 @@ def _semantic_problems(data: dict) -> list[Problem]:
         if code not in data["modules"]:
             problems.append(Problem(f"module_settings.{code}", "réglages d'un module non activé."))
         elif code in known_modules:
-            from core.modules import registry
-
             schema = registry()[code].config_schema
             for err in jsonschema.Draft202012Validator(schema).iter_errors(
                 data["module_settings"][code]
@@ -387,7 +382,6 @@ def _semantic_problems(data: dict) -> list[Problem]:
 
 def _email_template_problems(overrides: dict) -> list[Problem]:
     """A town's own e-mail texts: known templates, sandboxed syntax (core.mail_templates)."""
-    from core.mail_templates import check_override
 
     problems = []
     for name, override in overrides.items():

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.apps import apps
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import tenant_context
+
+from accounts.models import User
+from accounts.tokens import password_reset_tokens
 
 
 class InviteError(Exception):
@@ -17,7 +25,6 @@ class InviteError(Exception):
 @cache
 def _tenant_migrations() -> frozenset[tuple[str, str]]:
     """Migrations on disk of the apps that live in town schemas."""
-    from django.apps import apps
 
     labels = {apps.get_app_config(a.rsplit(".", 1)[-1]).label for a in settings.TENANT_APPS}
     loader = MigrationLoader(None, ignore_no_migrations=True, load=True)
@@ -51,13 +58,6 @@ def invite_town_admin(*, commune, email: str, first_name: str, last_name: str):
     """A town_admin account in the town's schema, with an unusable password,
     and an e-mail carrying a set-password link (Django's reset token). The
     admin enrols TOTP at first sign-in (accounts' second-factor pages)."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from accounts.models import User
-    from accounts.tokens import password_reset_tokens
 
     with tenant_context(commune), transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
@@ -71,7 +71,6 @@ def invite_town_admin(*, commune, email: str, first_name: str, last_name: str):
         )
         user.set_unusable_password()
         user.save()
-        from django.urls import get_script_prefix, set_script_prefix
 
         previous = get_script_prefix()
         set_script_prefix(f"/{commune.slug}/")

@@ -21,6 +21,7 @@ from booking.catalogue import sync_activities
 from core.models import Contact, Service
 from core.modules import service_kinds, sync_town_rows
 from core.towns import towns_changed
+from tenants import console
 from tenants.config import (
     ConfigError,
     Problem,
@@ -71,6 +72,7 @@ def onboard_commune(
         with tenant_context(commune):
             _sync_town_rows(config)
         # Every applied change is versioned (who, when, what): tenants.services.
+        # tenants.services imports this module at load time: imported when called (no cycle).
         from tenants.services import record_version
 
         record_version(
@@ -117,8 +119,6 @@ def onboard_data(
     like a file, then onboard_commune. `new_only` (the form): an existing slug is
     refused, never updated. `first_admin` ({email, first_name, last_name}) is
     invited in the SAME transaction: a failed invitation leaves no town behind."""
-    from tenants.console import InviteError, invite_town_admin
-
     problems = []
     existing = Commune.objects.filter(slug=data.get("slug")).first() if new_only else None
     try:
@@ -143,8 +143,8 @@ def onboard_data(
                     ],
                 )
             if first_admin:
-                invite_town_admin(commune=result.commune, **first_admin)
-    except InviteError as exc:
+                console.invite_town_admin(commune=result.commune, **first_admin)
+    except console.InviteError as exc:
         raise ConfigError(source, [Problem("admin_email", str(exc))]) from None
     except IntegrityError:  # same slug or schema created concurrently
         raise ConfigError(

@@ -21,6 +21,7 @@ from django.db import connection
 from core.modules import forget_services, service_kinds
 from tenants.config import ConfigError, Problem, TownConfig, parse_yaml, validate
 from tenants.models import Commune, ConfigVersion
+from tenants.onboarding import onboard_commune
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ def apply_town_config(
     """Validate `data` (a whole YAML-shaped configuration) and apply it to
     `commune`. Raises ConfigError (French problems with keys) and writes nothing
     when anything is wrong. Returns tenants.onboarding.OnboardResult."""
-    from tenants.onboarding import onboard_commune
 
     data = copy.deepcopy(data)
     # A town's identity is its path and INSEE code: the back-office never moves them.

@@ -26,6 +26,7 @@ wrong schema. docs/decisions/0600-town-template-and-migrate-towns.md
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import re
 import threading
@@ -36,12 +37,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.migrations.loader import MigrationLoader
 from django_tenants.models import TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists
 
 from tenants import pool  # pool imports this module back (attributes read at call time)
+from tenants.migrations_runner import code_migrations
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +85,6 @@ def state_key() -> str:
     )
     key = _keys.get(cache_key)
     if key is None:
-        from tenants.migrations_runner import code_migrations
-
         digest = hashlib.sha256(f"generator={GENERATOR_VERSION}\n".encode())
         for app, name in sorted(code_migrations().nodes):
             digest.update(f"{app}.{name}\n".encode())
@@ -98,10 +99,7 @@ def template_schema(key: str | None = None) -> str:
 
 
 def _migration_file_digest(app: str, name: str) -> str:
-    from django.db.migrations.loader import MigrationLoader
-
     module_name, _ = MigrationLoader.migrations_module(app)
-    import importlib
 
     try:
         path = Path(importlib.import_module(f"{module_name}.{name}").__file__)

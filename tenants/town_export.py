@@ -27,6 +27,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core import metrics
+from tenants.models import TownExport
+from tenants.services import export_yaml
 
 # The families' vault: encrypted with keys the town does not hold.
 EXCLUDED_TABLES = {"documents_vaultitem", "documents_vaultkey"}
@@ -140,7 +142,6 @@ def _readme(commune, tables: dict[str, int], when) -> str:
 
 def export_town(commune, target, *, progress: Callable[[int], None] | None = None) -> ExportResult:
     """Write the ZIP into the binary stream `target`; return its checksum and counts."""
-    from tenants.services import export_yaml
 
     writer = _HashingWriter(target)
     counts: dict[str, int] = {}
@@ -219,15 +220,12 @@ def read_counts(data) -> dict[str, int]:
 
 
 def start_export(commune, *, requested_by: str = ""):
-    from tenants.models import TownExport
-
     return TownExport.objects.create(commune=commune, requested_by=requested_by[:160])
 
 
 def run_export(export_id: int, *, path: str | None = None):
     """Produce the archive of a recorded `TownExport`, updating its progress;
     records the checksum, or the error (never a half-written file left behind)."""
-    from tenants.models import TownExport
 
     connection.set_schema_to_public()
     export = TownExport.objects.select_related("commune").get(pk=export_id)

@@ -16,6 +16,7 @@ class AlshConfig(BookingModuleContributions, StaffHubMixin, ServiceModuleConfig)
     )
 
     def load_demo_data(self, commune) -> None:
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)

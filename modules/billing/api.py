@@ -23,6 +23,7 @@ from .models import Invoice, InvoiceLine, Mandate, Payment
 from .payments import PaymentError
 from .pricing import PricingError, caf_parts
 from .simulation import SCHOOL, YOUNG, simulate_for_town
+from .views import status_label
 
 
 class LineOut(serializers.ModelSerializer):
@@ -72,8 +73,6 @@ class InvoiceOut(serializers.ModelSerializer):
         ]
 
     def get_status_label(self, obj) -> str:
-        from .views import status_label
-
         return status_label(obj)
 
     def get_online_payment(self, obj) -> dict:

@@ -1,3 +1,8 @@
+from celery.schedules import crontab
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
 from backoffice.charts import bar_chart, french_number
 from core.contributions import DashboardCard, NavEntry
 from core.modules import ServiceModuleConfig
@@ -348,6 +353,7 @@ class BillingConfig(ServiceModuleConfig):
     def family_calendar_entries(self, request, household, start, end) -> list:
         """« Payé par : foyer de Michel Lefort » on the booked days of children
         of separated parents (those with a payer rule), for the family calendar."""
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .calendar import family_calendar_entries
 
         return family_calendar_entries(request, household, start, end)
@@ -355,8 +361,8 @@ class BillingConfig(ServiceModuleConfig):
     def config_problems(self, town_config, previous_config):
         """Payment secrets only by name; tariffs must parse, and never change what
         already applied (no retroactivity)."""
-        from django.utils import timezone
 
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .payments.providers import payment_problems
         from .pricing import retroactive_changes
         from .tariffs import BillingConfigError, billing_settings_from_town_config
@@ -369,9 +375,11 @@ class BillingConfig(ServiceModuleConfig):
             invoicing_settings_from_town_config(town_config)
         except InvoicingConfigError as exc:
             return [f"module_settings.billing.{p}" for p in exc.problems]
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .pes import helios_problems
 
         section = (town_config.get("module_settings") or {}).get("billing") or {}
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .reminders import schedule_problems
 
         problems = helios_problems(section.get("helios")) + schedule_problems(
@@ -404,6 +412,7 @@ class BillingConfig(ServiceModuleConfig):
 
     def family_dashboard_cards(self, request, household):
         """The amount due with one « Payer » (all invoices, oldest first)."""
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .pricing import euros
         from .selectors import amount_due  # models: not importable while apps load
 
@@ -413,6 +422,7 @@ class BillingConfig(ServiceModuleConfig):
 
     def family_day_prices(self, household, queries, *, commune):
         """core.day_prices: what a day costs a family (calendar, basket, absences)."""
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .day_prices import family_day_prices
 
         return family_day_prices(household, queries, commune=commune)
@@ -467,6 +477,7 @@ class BillingConfig(ServiceModuleConfig):
     def load_demo_data(self, commune) -> None:
         """Invoices of the past month for the demo families, and the payment
         simulator's keys for the secrets the town names (modules/billing/demo.py)."""
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .demo import demo_payment_secrets, load_demo_data
 
         demo_payment_secrets()
@@ -474,9 +485,8 @@ class BillingConfig(ServiceModuleConfig):
 
     def periodic_jobs(self) -> list:
         """Run in the towns that have billing on (core.tasks.dispatch_to_towns)."""
-        from celery.schedules import crontab
-        from django.conf import settings
 
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import PeriodicJob
 
         return [
@@ -537,11 +547,13 @@ class BillingConfig(ServiceModuleConfig):
         payment form (agents of billing, managers, admins)."""
         if not request.user.works_in("billing"):
             return []
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from .staff_views import family_section
 
         return [family_section(request, household)]
 
     def staff_nav(self, request) -> list:
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import NavEntry
 
         return [
@@ -583,9 +595,8 @@ class BillingConfig(ServiceModuleConfig):
         past their due date; direct debits the bank rejected."""
         if not request.user.works_in("billing"):
             return []
-        from django.urls import reverse
-        from django.utils import timezone
 
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import Counter
 
         from .models import AccountCredit, DirectDebit, Invoice

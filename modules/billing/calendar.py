@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from booking.models import Booking
+from core.contributions import CalendarEntry
+from families.selectors import children_of
+
+from .models import PayerRule
+from .payers import day_payers
+
 
 def payer_entries(user, start: date, end: date) -> list[tuple[object, str]]:
     """(booking, « foyer de … ») for the booked days between start and end of
     the children this account sees that have a payer rule. Three queries."""
-    from booking.models import Booking
-    from families.selectors import children_of
-
-    from .models import PayerRule
-    from .payers import day_payers
 
     children = list(children_of(user).filter(pk__in=PayerRule.objects.values("child_id")))
     if not children:
@@ -32,10 +34,6 @@ def payer_entries(user, start: date, end: date) -> list[tuple[object, str]]:
 
 
 def family_calendar_entries(request, household, start: date, end: date) -> list:
-    try:
-        from core.contributions import CalendarEntry
-    except ImportError:  # the platform's contribution points are not there yet
-        return []
     out = []
     for booking, payer in payer_entries(request.user, start, end):
         text = f"Payé par : {payer}"

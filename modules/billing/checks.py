@@ -10,17 +10,20 @@ table yet) or without a database, there is nothing to check.
 
 from __future__ import annotations
 
+import json
 import os
 
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError, connection
+from django_tenants.utils import get_tenant_model
+
+from .payments.contracts import PaymentConfigurationError
+from .payments.gateway import gateway_from_settings
 
 CHUNK = 500
 
 
 def _payment_rows():
-    from django_tenants.utils import get_tenant_model
-
     connection.set_schema_to_public()
     towns = list(
         get_tenant_model()
@@ -48,11 +51,6 @@ def _payment_rows():
 
 @register(Tags.security, deploy=True)
 def payment_secrets_are_set(app_configs, **kwargs):
-    import json
-
-    from .payments.contracts import PaymentConfigurationError
-    from .payments.gateway import gateway_from_settings
-
     class Row:
         def __init__(self, kind, options, secret_env):
             self.kind, self.options, self.secret_env = kind, options, secret_env

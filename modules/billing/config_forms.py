@@ -8,6 +8,7 @@ with schwifty, ICS, every billed service in one régie, no retroactive change)."
 from __future__ import annotations
 
 import copy
+import re
 
 from django import forms
 from django.utils import timezone
@@ -550,8 +551,6 @@ class HeliosForm(forms.Form):
         }
 
     def clean(self):
-        import re
-
         d = super().clean()
         for name in [*_HELIOS_FIELDS, "fonction"]:
             d[name] = re.sub(r"\s+", "", d.get(name) or "")

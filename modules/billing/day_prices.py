@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from booking.models import Registration
 from core.day_prices import DayPrice, DayQuery
+from families.models import Child
 
 from .pricing import Attendance, PricingError, price_session
+from .selectors import household_facts
+from .services import town_settings
 
 
 def family_day_prices(household, queries: list[DayQuery], *, commune) -> dict[DayQuery, DayPrice]:
-    from booking.models import Registration
-    from families.models import Child
-
-    from .selectors import household_facts
-    from .services import town_settings
-
     tariffs, _ = town_settings(commune)
     facts = household_facts([household.pk], commune=commune).get(household.pk)
     if facts is None:

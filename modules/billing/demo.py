@@ -25,12 +25,30 @@ DEMO_PASSWORD (README.md, modules/billing/README.md).
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from booking.models import Activity, Booking, DaySlot
+from content.models import InfoPage
+from core import town_config
+from families.demo import demo_households
+from families.models import Adult, Child, Household
+from notifications.models import OutboxMessage
+from paysim import keys
+
+from . import reminder_services, services
+from .desk import pay_invoice_at_desk
+from .lines import month_bounds, previous_month
+from .models import AccountCredit, Invoice, Mandate, PayerRule
+from .payer_rules import ALTERNATE_WEEKS
+from .payers import child_households
 from .pricing import PricingError
+from .selectors import payment_settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +61,9 @@ def demo_payment_secrets() -> None:
     its payment settings name (CASTRES_PAYZEN_SECRET_TEST...) get the payment
     simulator's demo keys when unset (platform/paysim). Run in the town's schema
     by rundemo's process, which then serves the demo."""
-    from django.conf import settings
 
     if not settings.PAYMENT_SIMULATOR:
         return
-    import os
-
-    from paysim import keys
-
-    from .selectors import payment_settings
 
     row = payment_settings()
     if row is not None:
@@ -61,13 +73,6 @@ def demo_payment_secrets() -> None:
 
 
 def load_demo_data(commune, *, today: date | None = None) -> None:
-    from booking.models import Booking
-
-    from . import services
-    from .desk import pay_invoice_at_desk
-    from .lines import month_bounds, previous_month
-    from .models import Invoice, Mandate
-
     today = today or timezone.localdate()
     issued = today - timedelta(days=1)  # the payment window opened yesterday
     newer = previous_month(issued)
@@ -126,11 +131,6 @@ def _late_invoice(commune, tariffs, invoicing, *, month: tuple[int, int], today:
     then the reminders of the day its first reminder was due. Skipped when the
     household is missing or the town's delays would date the invoice before
     the month's end."""
-    from booking.models import Booking, DaySlot
-    from families.models import Child
-
-    from . import reminder_services, services
-    from .lines import month_bounds
 
     child = (
         Child.objects.filter(household__adults__user__username=LATE_PAYER).order_by("id").first()
@@ -168,8 +168,6 @@ def _late_invoice(commune, tariffs, invoicing, *, month: tuple[int, int], today:
 
 def _demo_activity(tariffs):
     """The demo's own canteen activity (a priced service), or None."""
-    from booking.models import Activity
-    from core import town_config
 
     priced = town_config.services(codes=tariffs.services)
     service = priced.filter(kind="restauration_scolaire").first() or priced.first()
@@ -184,7 +182,6 @@ def _demo_activity(tariffs):
 def _demo_credit(year: int, month: int) -> None:
     """The first household paid its settled invoice a second time online: a
     credit on its account for the régie to handle (« Paiements reçus en trop »)."""
-    from .models import AccountCredit, Invoice
 
     invoice = (
         Invoice.objects.filter(year=year, month=month, status=Invoice.Status.PAID, total__gt=0)
@@ -211,7 +208,6 @@ def _demo_credit(year: int, month: int) -> None:
 def _no_free_text_tariffs() -> None:
     """Demo databases made before the generated tariff page (/billing/tarifs/)
     kept a free-text « Tarifs » page that contradicted the bills: removed."""
-    from content.models import InfoPage
 
     InfoPage.objects.filter(slug="tarifs", body__contains="(démonstration)").delete()
 
@@ -221,12 +217,6 @@ def _shared_custody(*, first_day: date) -> None:
     father at QF 1150, each in his own household) share their child week
     about: each household pays its own weeks at its own QF, on its own
     invoice (payer_rules.py). Set once; a rule staff changed is kept."""
-    from families.demo import demo_households
-    from families.models import Child
-
-    from .models import PayerRule
-    from .payer_rules import ALTERNATE_WEEKS
-    from .payers import child_households
 
     monday = first_day - timedelta(days=first_day.weekday())
     for child in Child.objects.filter(
@@ -246,20 +236,15 @@ def _shared_custody(*, first_day: date) -> None:
 
 def _not_sent(since) -> None:
     """Demo mandates and receipts are not e-mailed (as families.demo's e-mails)."""
-    from notifications.models import OutboxMessage
 
     OutboxMessage.objects.filter(created_at__gte=since).update(sent_at=timezone.now())
 
 
 def _household(pk):
-    from families.models import Household
-
     return Household.objects.get(pk=pk)
 
 
 def _demo_mandate(commune, household_id, invoicing, period_start):
-    from . import services
-
     household = _household(household_id)
     adult = household.adults.order_by("id").first()
     # Signed long enough ago to apply to the demo month (Chalonnes: from September).
@@ -278,12 +263,8 @@ def _demo_mandate(commune, household_id, invoicing, period_start):
 
 
 def _fictitious_families(commune, tariffs, first, last) -> list[int]:
+    # Heavy library (Faker and its locales: loaded only when the demo is built).
     from faker import Faker
-
-    from accounts.models import User
-    from booking.models import Booking, DaySlot
-    from core import town_config
-    from families.models import Adult, Child, Household
 
     activity = _demo_activity(tariffs)
     if activity is None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django import forms
+
+from .models import DeskPayment
+from .pricing import euros
 
 
 class SimulatorForm(forms.Form):
@@ -182,11 +186,6 @@ class DeskPaymentForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, invoices=(), **kwargs):
-        import uuid
-
-        from .models import DeskPayment
-        from .pricing import euros
-
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.fields["means"].choices = DeskPayment.Means.choices

@@ -6,7 +6,10 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from booking.french import MONTHS  # one spelling of the months for the whole product
+from booking.french import (
+    MONTHS,  # one spelling of the months for the whole product
+    format_date,
+)
 
 
 def month_label(year: int, month: int) -> str:
@@ -32,6 +35,5 @@ def moment_label(moment: datetime) -> str:
 
 def long_day(day: date) -> str:
     """'lundi 7 décembre 2026'."""
-    from booking.french import format_date
 
     return format_date(day)

@@ -12,11 +12,28 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from .models import (
+    AccountCredit,
+    AttemptShare,
+    BillingPreference,
+    DeskPayment,
+    DirectDebit,
+    Invoice,
+    InvoiceLine,
+    Mandate,
+    Payment,
+    PaymentAttempt,
+    PesBatch,
+    PesPiece,
+    ReminderStep,
+    SepaExport,
+    in_maintenance,
+)
+
 
 @contextmanager
 def maintenance():
     """A transaction in which issued invoices and lines may be deleted."""
-    from .models import in_maintenance
 
     token = in_maintenance.set(True)
     try:
@@ -28,22 +45,6 @@ def maintenance():
 
 def purge_household_billing(household_ids) -> None:
     """Delete every billing row of these households (retention purge, tests)."""
-    from .models import (
-        AccountCredit,
-        AttemptShare,
-        BillingPreference,
-        DeskPayment,
-        DirectDebit,
-        Invoice,
-        InvoiceLine,
-        Mandate,
-        Payment,
-        PaymentAttempt,
-        PesBatch,
-        PesPiece,
-        ReminderStep,
-        SepaExport,
-    )
 
     ids = list(household_ids)
     with maintenance():

@@ -28,6 +28,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from .french import month_label
+from .payer_rules import Rule
+
 ZERO = Decimal("0.00")
 
 
@@ -258,8 +261,6 @@ class Invoice(models.Model):
 
     @property
     def period_label(self) -> str:
-        from .french import month_label
-
         return month_label(self.year, self.month)
 
 
@@ -738,8 +739,6 @@ class PayerRule(models.Model):
         return f"{self.child_id}: {self.get_kind_display()}"
 
     def as_rule(self):
-        from .payer_rules import Rule
-
         return Rule(
             kind=self.kind,
             household_a=self.household_a_id,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from .models import Counter
+
 PREFIX = {"invoice": "F", "corrective": "F", "credit": "A", "opening": "S"}
 
 
@@ -34,7 +36,6 @@ def reserve(name: str, count: int = 1) -> int:
 def lock(name: str):
     """The counter row `name`, created if needed (INSERT ... ON CONFLICT DO
     NOTHING: two first callers cannot collide) and locked FOR UPDATE."""
-    from .models import Counter
 
     Counter.objects.bulk_create([Counter(name=name, value=0)], ignore_conflicts=True)
     return Counter.objects.select_for_update().get(name=name)

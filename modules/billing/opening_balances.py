@@ -31,6 +31,11 @@ from core import town_config
 from core.towns import current_town
 from families.import_rules import AMOUNT, DATE, TEXT, Column, Entity, Refusal, normalize_header
 from families.imports import FileCheck, FileReport, Importer, known_ids, refuse_rows
+from families.models import Household, ImportedRecord
+
+from . import numbering, selectors
+from .models import AccountCredit, Invoice, InvoiceLine
+from .services import _payer_snapshot, town_settings
 
 CODE = "soldes"
 PROVIDER = "reprise"
@@ -78,7 +83,6 @@ ENTITY = Entity(
 
 def town_regies() -> dict[str, tuple[str, str]]:
     """Normalised code or name -> (code, name) of the current town's régies."""
-    from .services import town_settings
 
     _tariffs, invoicing = town_settings(current_town())
     regies = {r.code: r for r in invoicing.regies}
@@ -104,8 +108,6 @@ class OpeningBalanceImporter(Importer):
     order = 80
 
     def check_rows(self, checked: FileCheck, *, today: dt.date) -> None:
-        from families.models import ImportedRecord
-
         regies = town_regies()
         distinct = sorted(set(regies.values()))
         names = ", ".join(name for _code, name in distinct)
@@ -153,12 +155,6 @@ class OpeningBalanceImporter(Importer):
         refuse_rows(checked, problems)
 
     def apply(self, checked: FileCheck, report: FileReport, *, today: dt.date) -> None:
-        from families.models import Household, ImportedRecord
-
-        from . import numbering, selectors
-        from .models import AccountCredit, Invoice, InvoiceLine
-        from .services import _payer_snapshot, town_settings
-
         done = set(ImportedRecord.objects.filter(entity=CODE).values_list("source_id", flat=True))
         rows = [r for r in checked.rows if r.source_id not in done]
         report.unchanged += len(checked.rows) - len(rows)

@@ -13,6 +13,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from demandes import handlers
+from demandes.services import submit_demande
+from families.models import Child, Household
+
 from . import payer_rules, selectors
 from .models import PayerRule
 
@@ -22,7 +26,6 @@ DEMANDE_KIND = "payer_rule"
 def child_households(child) -> list:
     """The households a child belongs to: its home household, then those of
     its other legal representatives (separated parents)."""
-    from families.models import Household
 
     ids = [child.household_id]
     for household_id in child.guardians.order_by("id").values_list("household_id", flat=True):
@@ -53,7 +56,6 @@ def describe_rule(child) -> str:
 def describe_rules(children) -> dict[int, str]:
     """child id -> its rule in one French sentence; four queries whatever the
     number of children (the staff list)."""
-    from families.models import Child
 
     children = list(children)
     rules = selectors.payer_rules([c.pk for c in children])
@@ -165,7 +167,6 @@ def set_payer_rule(*, child, data: dict, by) -> PayerRule:
 
 def propose_payer_rule(*, child, household, data: dict, user):
     """A parent asks the town to record a rule (checked now, applied by staff)."""
-    from demandes.services import submit_demande
 
     rule = _clean(data, child_households(child))
     payload = {
@@ -215,8 +216,6 @@ def describe_demande(demande) -> list[tuple[str, str]]:
 
 
 def register_demande_kind() -> None:
-    from demandes import handlers
-
     handlers.register(
         DEMANDE_KIND,
         label="Qui paie les journées (parents séparés)",

@@ -11,9 +11,10 @@ import logging
 
 from django.template.loader import render_to_string
 
-from . import proximity
-from .french import day_label, moment_label, month_label, of_month
+from . import proximity, services
+from .french import day_label, long_day, moment_label, month_label, of_month
 from .pricing import euros
+from .regie import display
 
 # WeasyPrint logs each rendering step at INFO: keep our JSON logs readable.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -124,9 +125,6 @@ def attestation_pdf(attestation, commune) -> bytes:
 
 
 def regie_statement_pdf(statement, commune) -> bytes:
-    from .french import long_day
-    from .regie import display
-
     return render_pdf(
         "billing/pdf/regie.html",
         {
@@ -150,8 +148,6 @@ def reminder_context(invoice, commune, *, how_to_pay: str, invoice_url: str, tod
     the step it is at, and how to pay now. Dated the day of its step (the same
     letter whenever it is downloaded again); an invoice not reminded yet gets
     a « rappel » dated today."""
-    from . import services
-    from .french import long_day
 
     step = invoice.reminders.order_by("-done_on", "-id").first()
     handed_over = invoice.status == "handed_over"

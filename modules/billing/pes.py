@@ -410,6 +410,7 @@ def _schema():
 def validate_pes(xml: bytes) -> None:
     """Our XSD of the ORMC subset (docs/decisions/0204), then the documented rules
     a schema cannot say: counts, sums, keys, a SEPA block complete."""
+    # Heavy library (lxml/libxml2: loaded only when a PES file is checked).
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)

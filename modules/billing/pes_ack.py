@@ -130,6 +130,7 @@ def _reason(el) -> str:
 
 
 def parse_ack(data: bytes) -> Acknowledgement:
+    # Heavy library (lxml/libxml2: loaded only when a PES file is checked).
     from lxml import etree
 
     parser = etree.XMLParser(

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
+
 from .models import DeskPayment, Payment
+from .pricing import euros
 
 ZERO = Decimal("0.00")
 
@@ -104,7 +107,6 @@ CSV_COLUMNS = [
 def csv_rows(statement: Statement):
     """One row per payment, then one subtotal per régie and means, then the
     day's total (amounts with a decimal comma: French spreadsheets)."""
-    from django.utils import timezone
 
     def amount(value: Decimal) -> str:
         return f"{value:.2f}".replace(".", ",")
@@ -143,9 +145,6 @@ def csv_rows(statement: Statement):
 
 def display(statement: Statement) -> list[dict]:
     """The statement's régies with French amounts (page and PDF)."""
-    from django.utils import timezone
-
-    from .pricing import euros
 
     return [
         {

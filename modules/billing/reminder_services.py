@@ -22,7 +22,7 @@ from core import metrics, town_config
 from core.urls import tenant_reverse
 from notifications.outbox import queue_mail
 
-from . import reminders
+from . import pdf, reminders, services
 from .french import long_day
 from .models import Invoice, ReminderPause, ReminderStep
 from .pricing import euros
@@ -124,8 +124,6 @@ def _subject(commune, invoice, stage) -> str:
 
 
 def _context(commune, invoice, stage) -> dict:
-    from . import services
-
     _, invoicing = services.town_settings(commune)
     return {
         "commune": commune,
@@ -152,8 +150,6 @@ def has_letter(invoice, today: date) -> bool:
 
 
 def letter_pdf(invoice, commune, *, today: date) -> bytes:
-    from . import pdf, services
-
     _, invoicing = services.town_settings(commune)
     return pdf.reminder_pdf(
         invoice,

@@ -14,6 +14,11 @@ from datetime import date
 
 from django.utils import timezone
 
+from documents.personal_data import register_retention
+
+from .maintenance import maintenance
+from .models import AccountCredit, Invoice, InvoiceLine, Payment
+
 RETENTION_YEARS = 10
 INVOICE_REASON = (
     "Factures émises et leurs lignes : pièces comptables conservées 10 ans, anonymisées "
@@ -32,9 +37,6 @@ def pseudonym(kind: str) -> str:
 
 
 def anonymise_invoices(pks) -> None:
-    from .maintenance import maintenance
-    from .models import Invoice
-
     payer = pseudonym("Payeur")
     now = timezone.now()
     with maintenance():
@@ -50,9 +52,6 @@ def anonymise_invoices(pks) -> None:
 
 
 def anonymise_lines(pks) -> None:
-    from .maintenance import maintenance
-    from .models import InvoiceLine
-
     names: dict[int | None, str] = {}
     with maintenance():
         rows = InvoiceLine.objects.filter(pk__in=list(pks)).values_list("pk", "child_id")
@@ -67,20 +66,14 @@ def anonymise_lines(pks) -> None:
 
 
 def anonymise_payments(pks) -> None:
-    from .models import Payment
-
     Payment.objects.filter(pk__in=list(pks)).update(bank_data={}, rejection_reason="")
 
 
 def anonymise_credits(pks) -> None:
-    from .models import AccountCredit
-
     AccountCredit.objects.filter(pk__in=list(pks)).update(bank_data={}, handled_note="")
 
 
 def register_retentions() -> None:
-    from documents.personal_data import register_retention
-
     register_retention("billing.Invoice", reason=INVOICE_REASON, anonymise=anonymise_invoices)
     register_retention(
         "billing.InvoiceLine",

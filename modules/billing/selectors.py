@@ -11,15 +11,29 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
 
+from booking.models import Absence, Booking
 from core import town_config
+from families.models import Adult, Child, Household
 
+from .accounting import InvoiceFact, OverpaymentFact, PaymentFact
 from .lines import BookingFact, HouseholdFacts
-from .models import BillingPreference, Invoice, InvoiceLine, Mandate, Payment, PaymentSettings
+from .models import (
+    AccountCredit,
+    BillingPreference,
+    Invoice,
+    InvoiceLine,
+    Mandate,
+    PayerRule,
+    Payment,
+    PaymentAttempt,
+    PaymentSettings,
+)
+from .rules import PaidInvoice, childcare_paid
 
 # --- the town's configuration (decisions/0006) -------------------------------------
 
@@ -59,7 +73,6 @@ def payers_for_households(household_ids: Iterable[int]) -> dict[int, object]:
     first legal representative who is a guardian of one of its children (by
     creation order), else its first adult.
     """
-    from families.models import Adult, Household
 
     ids = list(set(household_ids))
     chosen: dict[int, object] = {}
@@ -97,7 +110,6 @@ def household_facts(household_ids: Iterable[int], *, commune) -> dict[int, House
     the households model holds one) and whether it lives in the town (the
     non-resident surcharge: a household whose city is given and is not the
     town's; an unknown city is given the benefit of the doubt)."""
-    from families.models import Household
 
     fields = ["id", "city"]
     has_qf = any(f.name == "quotient_familial" for f in Household._meta.get_fields())
@@ -138,7 +150,6 @@ def active_mandates(household_ids: Iterable[int]) -> dict[int, Mandate]:
 def billable_facts(*, until: date) -> list[BookingFact]:
     """Every booking up to `until` that may cost something and was never
     billed: booked ones, and late cancellations. One query, plain tuples."""
-    from booking.models import Booking
 
     # A live charge: a charge line no credit note reversed. A credited booking
     # the corrective invoice did not bill again (an absence now awaiting a
@@ -185,7 +196,6 @@ FACT_FIELDS = (
 
 def booking_facts(booking_ids: Iterable[int]) -> list[BookingFact]:
     """The current facts of given bookings (corrective invoices)."""
-    from booking.models import Booking
 
     rows = (
         Booking.objects.filter(pk__in=list(booking_ids))
@@ -198,7 +208,6 @@ def booking_facts(booking_ids: Iterable[int]) -> list[BookingFact]:
 def payer_rules(child_ids: Iterable[int] | None = None) -> dict:
     """child id -> payer_rules.Rule, for the children that have one (few: a
     child of separated parents); None reads them all (the monthly run)."""
-    from .models import PayerRule
 
     qs = PayerRule.objects.all()
     if child_ids is not None:
@@ -210,7 +219,6 @@ def rebilling_generations(*, until: date) -> dict[int, int]:
     """booking id -> generation of its next charge, for bookings a credit note
     reversed (the others are billed as generation 1). Reads the small partial
     index of reversal lines only."""
-    from django.db.models import Max
 
     return {
         b: g + 1
@@ -222,8 +230,6 @@ def rebilling_generations(*, until: date) -> dict[int, int]:
 
 
 def illness_days(child_ids: Iterable[int], *, since: date, until: date) -> list[tuple[int, date]]:
-    from booking.models import Absence
-
     ids = list(set(child_ids))
     if not ids:
         return []
@@ -282,8 +288,6 @@ def family_mandate(user, pk: int) -> Mandate:
 
 
 def family_attempt(user, reference: str):
-    from .models import PaymentAttempt
-
     household = family_household(user)
     try:
         return PaymentAttempt.objects.select_related("invoice").get(
@@ -308,7 +312,6 @@ def unpaid_by_month() -> list[tuple[str, float]]:
     """What families still owe, per invoice month ("MM/YYYY", euros): invoices
     and corrective invoices to pay, partly paid or awaiting their debit (credit
     notes and cancelled invoices owe nothing). For the back-office figures."""
-    from django.db.models import F, Sum
 
     rows = (
         Invoice.objects.filter(
@@ -347,9 +350,6 @@ class FiscalAttestation:
 def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestation:
     """Childcare of children under 6 PAID during `year` (payments dated that
     year, whatever the month invoiced), per child."""
-    from families.models import Child
-
-    from .rules import PaidInvoice, childcare_paid
 
     payments = list(
         Payment.objects.filter(
@@ -395,7 +395,6 @@ def fiscal_attestation(household, *, year: int, today: date) -> FiscalAttestatio
 
 def amount_due(household) -> tuple[Decimal, int]:
     """(what the household has left to pay, how many invoices), in one query."""
-    from django.db.models import Count, F, Sum
 
     row = Invoice.objects.filter(
         household=household,
@@ -407,9 +406,6 @@ def amount_due(household) -> tuple[Decimal, int]:
 def open_credit(household) -> Decimal:
     """Money the household paid that no invoice owed, not yet refunded or used
     by the régie (models.AccountCredit), in one query."""
-    from django.db.models import Sum
-
-    from .models import AccountCredit
 
     if household is None:
         return Decimal(0)
@@ -439,8 +435,6 @@ def accounting_facts(start, end):
     """The invoices (by date), valid payments and over-payments (by the local day
     they were received) of [start, end], as plain facts for accounting.journal_lines.
     Three queries whatever the volume (test payments left out)."""
-    from .accounting import InvoiceFact, OverpaymentFact, PaymentFact
-    from .models import AccountCredit, Invoice, Payment
 
     invoices = [
         InvoiceFact(

@@ -251,6 +251,7 @@ def build_pain008(
     RCUR debits go in separate payment blocks, as the scheme requires.
     Every input is checked first (SepaError, French); the output is checked
     against the XSD (SepaFileError) before it is returned."""
+    # Heavy library (sepaxml: loaded only when a SEPA file is written).
     from sepaxml import SepaDD
 
     if not debits:
@@ -318,6 +319,7 @@ def _pain008_schema():
 
 def validate_pain008(xml: bytes | str) -> None:
     """Check a file against the pain.008.001.02 XSD of this repository."""
+    # Heavy library (xmlschema: loaded only when a SEPA file is checked).
     import xmlschema
 
     text = xml.decode("utf-8") if isinstance(xml, bytes) else xml

@@ -27,7 +27,10 @@ from django.utils import timezone
 
 from core import metrics, town_config
 from core.urls import tenant_reverse
-from notifications.outbox import queue_mail
+from families.models import Household
+from notifications.models import OutboxMessage
+from notifications.outbox import queue_mail, render_mail, town_overrides
+from paysim import keys
 
 from . import numbering, rules, selectors
 from .french import day_label, moment_label, month_label, of_month
@@ -274,6 +277,7 @@ def run_month(
         if notify and ids:
             # Outbox rows in THIS transaction: the notices (also the SEPA
             # pre-notification) exist iff the invoices do, broker up or not.
+            # billing's tasks import this module at load time: imported when called (no cycle).
             from .tasks import deliver_notices
 
             outbox = _queue_invoice_notices(invoices, commune=commune)
@@ -306,9 +310,6 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
     """« Votre facture est disponible » for each invoice with an e-mail address,
     with the debit date when there is one (the SEPA pre-notification), written
     to the e-mail outbox in bulk (notifications.OutboxMessage)."""
-    from core.urls import tenant_reverse
-    from notifications.models import OutboxMessage
-    from notifications.outbox import render_mail, town_overrides
 
     debits = dict(
         DirectDebit.objects.filter(
@@ -382,7 +383,6 @@ def _write_invoices(
 ) -> list[Invoice]:
     """Number, insert (bulk) and schedule debits for drafts. Inside the caller's
     transaction."""
-    from families.models import Household
 
     if not drafts:
         return []
@@ -678,8 +678,6 @@ def gateway_for_town():
     if row is None:
         raise PaymentConfigurationError("Cette commune ne propose pas le paiement en ligne.")
     if getattr(settings, "PAYMENT_SIMULATOR", False):  # DEMO ONLY: prod.py refuses it
-        from paysim import keys
-
         return gateway_from_settings(
             row,
             simulator_url=keys.PATH,

@@ -29,6 +29,7 @@ from booking.models import Activity
 from booking.selectors import town_calendar
 from core import town_config
 
+from .pricing import simulate
 from .selectors import in_town_order
 
 SCHOOL = "scolaire"
@@ -118,7 +119,6 @@ def simulate_for_town(commune, tariffs, *, child: str, today: date, **figures):
     a total for one `child` (SCHOOL or YOUNG). `figures`: qf, or the CAF
     figures, child_rank, resident. Returns (simulation, counting, first day
     of the month simulated); raises PricingError (French)."""
-    from .pricing import simulate
 
     first, last = next_month(today)
     codes = in_town_order(tariffs.services)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,14 +17,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
+from backoffice.views import tabular_response
 from core.access import GET_POST, POST, STAFF, access
+from families.models import Child, Household
 
-from . import desk, regie, selectors, services
-from .forms import CreditForm, CreditHandledForm, DeskPaymentForm, RejectionForm, RunForm
+from . import desk, payers, regie, selectors, services
+from .forms import (
+    CreditForm,
+    CreditHandledForm,
+    DeskPaymentForm,
+    PayerRuleForm,
+    RejectionForm,
+    RunForm,
+)
 from .french import day_label, long_day, of_month
 from .lines import previous_month
-from .models import AccountCredit, DirectDebit, Invoice, InvoicingRun, SepaExport
+from .models import (
+    AccountCredit,
+    DirectDebit,
+    Invoice,
+    InvoicingRun,
+    PayerRule,
+    Payment,
+    SepaExport,
+)
 from .payments import PaymentError
+from .pdf import regie_statement_pdf as render_statement
 from .pricing import euros
 from .sepa import SepaError
 
@@ -359,8 +378,6 @@ def regie_statement(request):
 @access(STAFF("billing"))
 @billing_staff
 def regie_statement_csv(request):
-    from backoffice.views import tabular_response
-
     day = _statement_day(request)
     return tabular_response(
         regie.csv_rows(regie.daily_statement(day)),
@@ -374,8 +391,6 @@ def regie_statement_csv(request):
 @access(STAFF("billing"))
 @billing_staff
 def regie_statement_pdf(request):
-    from .pdf import regie_statement_pdf as render_statement
-
     day = _statement_day(request)
     response = HttpResponse(
         render_statement(regie.daily_statement(day), request.commune),
@@ -429,11 +444,6 @@ def family_section(request, household, form=None) -> Section:
 def _payer_rules_of(household) -> list[dict]:
     """The household's children shared with another household, and who pays
     their days (links to the rule on each child's record)."""
-    from django.db.models import Q
-
-    from families.models import Child
-
-    from . import payers
 
     children = list(
         Child.objects.filter(Q(household=household) | Q(guardians__household=household))
@@ -447,8 +457,6 @@ def _payer_rules_of(household) -> list[dict]:
 
 
 def _payments():
-    from .models import Payment
-
     return Payment.objects.select_related("desk_payment").order_by("paid_at", "id")
 
 
@@ -456,8 +464,6 @@ def _payments():
 @billing_staff
 @require_POST
 def family_desk_payment(request, household_pk: int):
-    from families.models import Household
-
     household = get_object_or_404(Household, pk=household_pk)
     invoices = Invoice.objects.filter(household=household).exclude(kind=Invoice.Kind.CREDIT)
     form = DeskPaymentForm(request.POST, invoices=[i for i in invoices if i.balance > 0])
@@ -470,11 +476,6 @@ def family_desk_payment(request, household_pk: int):
 
 def _shared_children():
     """Children with legal representatives in two households (or a rule already)."""
-    from django.db.models import Count, F, Q
-
-    from families.models import Child
-
-    from .models import PayerRule
 
     return (
         Child.objects.annotate(
@@ -492,7 +493,6 @@ def _shared_children():
 @billing_staff
 def payer_rules(request):
     """Children of separated parents and who pays their days."""
-    from . import payers
 
     children = list(_shared_children()[:500])
     rules = payers.describe_rules(children)
@@ -507,14 +507,6 @@ def payer_rules(request):
 @billing_staff
 def payer_rule(request, pk: int):
     """Set the rule on the child's record (applies to the invoices to come)."""
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import get_object_or_404
-
-    from families.models import Child
-
-    from . import payers
-    from .forms import PayerRuleForm
-    from .models import PayerRule
 
     child = get_object_or_404(Child.objects.select_related("household"), pk=pk)
     households = payers.child_households(child)

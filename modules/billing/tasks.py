@@ -17,6 +17,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
+
+from notifications.services import deliver
+
+from .lines import previous_month
+from .reminder_services import run_reminders
+from .services import current_commune, reconcile_waiting_payments, run_month, settle_direct_debits
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +35,6 @@ def run_month_for_town(year: int | None = None, month: int | None = None) -> dic
     """The monthly invoicing run of the current town (idempotent: a retry or a
     duplicate message creates nothing twice); without a month, the one just
     ended (the beat entry's case)."""
-    from django.utils import timezone
-
-    from .lines import previous_month
-    from .services import current_commune, run_month
 
     if year is None or month is None:
         year, month = previous_month(timezone.localdate())
@@ -48,22 +51,18 @@ def run_month_for_town(year: int | None = None, month: int | None = None) -> dic
 def deliver_notices(outbox_ids: list[int]) -> int:
     """Send the run's notices (outbox rows of this town) now; rows this misses
     are re-sent by notifications.tasks.flush_outboxes."""
-    from notifications.services import deliver
 
     return sum(deliver(pk) for pk in outbox_ids)
 
 
 @shared_task(name="billing.tasks.reconcile_payments_for_town", ignore_result=True)
 def reconcile_payments_for_town() -> dict:
-    from .services import reconcile_waiting_payments
-
     return reconcile_waiting_payments()
 
 
 @shared_task(name="billing.tasks.settle_debits_for_town", ignore_result=True)
 def settle_debits_for_town() -> int:
     """Direct debits whose collection date has come become paid (this town)."""
-    from .services import settle_direct_debits
 
     return settle_direct_debits()
 
@@ -71,7 +70,5 @@ def settle_debits_for_town() -> int:
 @shared_task(name="billing.tasks.send_reminders_for_town", ignore_result=True)
 def send_reminders_for_town() -> dict:
     """Reminders and handovers due today (this town): idempotent, run daily."""
-    from .reminder_services import run_reminders
-    from .services import current_commune
 
     return run_reminders(commune=current_commune()).steps

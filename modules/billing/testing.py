@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import User
+from booking.models import Absence, AbsenceDeclaration, Activity, Booking, ChangeSet, DaySlot
+from core import town_config
 from core.testing import in_own_connection
+from families.models import Adult, Child, Household
+from notifications.models import OutboxMessage
 
+from . import services
 from .lines import previous_month
+from .maintenance import purge_household_billing
+from .models import Invoice, InvoicingRun
 
 
 def issue_day() -> date:
@@ -36,9 +46,6 @@ def school_days(year: int, month: int, count: int | None = None) -> list[date]:
 
 
 def activity_for(service_code: str, name: str = "Activité de test"):
-    from booking.models import Activity
-    from core import town_config
-
     activity, _ = Activity.objects.get_or_create(
         service=town_config.services(codes=[service_code], active=None).get(),
         name=f"{name} ({service_code})",
@@ -59,7 +66,6 @@ def book(
     name="Activité de test",
 ):
     """Bookings of `child` on `days`; absence=(reason, decision) adds an Absence."""
-    from booking.models import Absence, Booking, DaySlot
 
     activity = activity_for(service_code, name)
     bookings = []
@@ -83,15 +89,6 @@ def book(
 def purge_households(household_ids) -> None:
     """Delete the committed rows of test households (billing through the
     maintenance path, then bookings, children, adults, users)."""
-    from django.db.models import Q
-
-    from accounts.models import User
-    from booking.models import Absence, AbsenceDeclaration, Booking, ChangeSet, DaySlot
-    from families.models import Adult, Child, Household
-    from notifications.models import OutboxMessage
-
-    from .maintenance import purge_household_billing
-    from .models import InvoicingRun
 
     ids = list(household_ids)
     # The committed e-mails of these families (notices, receipts): other tests
@@ -158,12 +155,6 @@ def make_invoiced_family(
     """A family account (user, household, adult, one child) with `days`
     bookings in billed_month(), invoiced on issue_day() when `run`. Call
     inside the town's schema."""
-    from types import SimpleNamespace
-
-    from accounts.models import User
-    from families.models import Adult, Child, Household
-
-    from . import services
 
     key = f"{last_name.lower()}-{commune.slug}"
     user = User.objects.create_user(
@@ -198,7 +189,6 @@ def make_invoiced_family(
         result = services.run_month(
             commune=commune, year=year, month=month, today=issue_day(), notify=False
         )
-        from .models import Invoice
 
         invoice = Invoice.objects.get(household=household, year=year, month=month)
         assert result.invoices >= 1

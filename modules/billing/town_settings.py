@@ -29,6 +29,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from core.modules import service_kinds
+
 from .sepa import Creditor, SepaError, validate_creditor_id, validate_iban
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -114,7 +116,6 @@ class InvoicingConfigError(ValueError):
 def invoicing_settings_from_town_config(data: Mapping) -> InvoicingSettings:
     section = data.get("module_settings", {}).get("billing", {}) or {}
     services = {s["code"]: s for s in data.get("services", [])}
-    from core.modules import service_kinds
 
     kinds = service_kinds()
     module_of_service = {

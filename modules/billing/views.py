@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -27,11 +30,15 @@ from django.views.decorators.http import require_POST
 
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, access
 from core.french import format_date, format_datetime
+from families.models import Child
+from families.selectors import child_of, children_of
 
-from . import pdf, proximity, selectors, services
-from .forms import EInvoiceForm, MandateForm, SimulatorForm
+from . import pdf, proximity, reminder_services, selectors, services
+from .calendar import payer_entries
+from .forms import EInvoiceForm, MandateForm, PayerRuleForm, SimulatorForm
 from .french import day_label, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
+from .payers import child_households, describe_rules, household_names, propose_payer_rule
 from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
 from .pricing import PricingError, caf_parts, euros
 from .simulation import next_month, simulate_for_town
@@ -71,10 +78,6 @@ def _page(request, template: str, context: dict, **kwargs):
 
 def _has_shared_child(user) -> bool:
     """One query: does a child of this account have a representative in another household?"""
-    from django.db.models import Exists, OuterRef
-
-    from families.models import Child
-    from families.selectors import children_of
 
     elsewhere = Child.guardians.through.objects.filter(child_id=OuterRef("pk")).exclude(
         adult__household_id=OuterRef("household_id")
@@ -275,7 +278,6 @@ def invoice_detail(request, pk: int):
 
 def _reminder_of(invoice) -> dict | None:
     """The invoice's last reminder step, for the family's page (None: not reminded)."""
-    from . import pdf, reminder_services
 
     if not reminder_services.has_letter(invoice, timezone.localdate()):
         return None
@@ -304,7 +306,6 @@ def invoice_pdf(request, pk: int):
 @family_required
 def reminder_pdf(request, pk: int):
     """The reminder letter of an overdue (or handed-over) invoice: what is due and how to pay."""
-    from . import reminder_services
 
     invoice = selectors.family_invoice(request.user, pk)
     today = timezone.localdate()
@@ -367,8 +368,6 @@ def pay_all(request):
 
 
 def demo_page_enabled() -> bool:
-    from django.conf import settings
-
     return bool(getattr(settings, "BILLING_DEMO_PAYMENT_PAGE", False))
 
 
@@ -571,8 +570,6 @@ def attempt_query(attempt: PaymentAttempt) -> str:
 
 def _shared_children_of(user) -> list:
     """The account's children who belong to two households (separated parents); two queries."""
-    from families.models import Child
-    from families.selectors import children_of
 
     children = list(children_of(user))
     links = Child.guardians.through.objects.filter(child_id__in=[c.pk for c in children])
@@ -587,10 +584,6 @@ def _shared_children_of(user) -> list:
 def shared_custody(request):
     """« Garde partagée » : the rule of each shared child and who pays the
     coming booked days (« payé par : foyer de Michel Lefort »)."""
-    from datetime import timedelta
-
-    from .calendar import payer_entries
-    from .payers import describe_rules
 
     today = timezone.localdate()
     days = {}
@@ -615,12 +608,6 @@ def shared_custody(request):
 @family_required
 def shared_custody_propose(request, pk: int):
     """A parent proposes the rule; staff accept it in the requests inbox."""
-    from django.core.exceptions import ValidationError
-
-    from families.selectors import child_of
-
-    from .forms import PayerRuleForm
-    from .payers import child_households, household_names, propose_payer_rule
 
     child = child_of(request.user, pk)  # another family's child: 404
     households = child_households(child)

@@ -16,11 +16,13 @@ class PetiteEnfanceConfig(BookingModuleContributions, StaffHubMixin, ServiceModu
     )
 
     def ready(self) -> None:
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from modules.petite_enfance.services import register_demande_kind
 
         register_demande_kind()
 
     def load_demo_data(self, commune) -> None:
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from booking.demo import load_module_demo
 
         load_module_demo(commune, self.module_code)

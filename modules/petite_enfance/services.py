@@ -9,14 +9,20 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import journal
+from booking.catalogue import activity_day_kinds, options_of
 from booking.changes import ChangesRefused, apply_changes
 from booking.french import format_date
 from booking.models import Activity, Booking, DaySlot
-from booking.registrations import register_by_staff
-from booking.rules import Action, Change, school_year_of
-from booking.selectors import family_emails
-from booking.services import book_days, portal_url
+from booking.registrations import household_resident, register_by_staff
+from booking.rules import Action, Change, eligibility_problem, school_year_of
+from booking.selectors import family_emails, town_calendar
+from booking.services import DayStatus, book_days, open_days, portal_url
+from demandes import handlers
+from demandes.services import submit_demande
+from families.models import Adult
 from modules.petite_enfance.models import CrecheApplication, LeaveDeclaration
+from notifications.outbox import queue_mail
 
 APPLICATION_KIND = "creche_preinscription"
 
@@ -26,8 +32,6 @@ class PetiteEnfanceRefused(Exception):
 
 
 def register_demande_kind() -> None:
-    from demandes import handlers
-
     # Accepting the request only records it: the place itself is the
     # commission's decision (record_decision).
     handlers.register(APPLICATION_KIND, label="Pré-inscription en crèche")
@@ -98,8 +102,6 @@ def submit_application(
     comment: str = "",
     user=None,
 ) -> CrecheApplication:
-    from demandes.services import submit_demande
-
     if child is None and not expected_child_name.strip():
         raise PetiteEnfanceRefused(
             "Choisissez l'enfant, ou indiquez le prénom de l'enfant à naître."
@@ -168,9 +170,6 @@ def record_appointment(
 def eligibility_problem_for(child, service, *, on: date) -> str | None:
     """The service's age and residence rules for this child on `on` (French
     reason), or None."""
-    from booking.catalogue import options_of
-    from booking.registrations import household_resident
-    from booking.rules import eligibility_problem
 
     return eligibility_problem(
         options_of(service).eligibility,
@@ -187,9 +186,6 @@ def book_regular_place(*, child, activity, weekdays, start: date, end: date, now
     is booked with the capacity checked day by day; a full day refuses the
     decision (the caller's transaction undoes everything) with the list of
     full days, so staff can change the dates or the places."""
-    from booking.catalogue import activity_day_kinds
-    from booking.selectors import town_calendar
-    from booking.services import DayStatus, open_days
 
     calendar = town_calendar()
     if calendar is not None:
@@ -258,7 +254,6 @@ def record_decision(
                     f"({problem}). Pour attribuer la place malgré tout, indiquez le motif de la "
                     "dérogation."
                 )
-            from audit import journal
 
             journal.record(
                 actor=actor,
@@ -316,9 +311,6 @@ def record_decision(
 
 
 def _notify(application: CrecheApplication, text: str) -> None:
-    from families.models import Adult
-    from notifications.outbox import queue_mail
-
     to = []
     if application.child_id:
         to = family_emails([application.child_id]).get(application.child_id, [])

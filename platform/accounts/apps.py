@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes"
 
     def ready(self):
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from django.contrib.auth.models import update_last_login
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 

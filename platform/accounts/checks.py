@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 
 from django.core.checks import Error, Tags, register
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django_tenants.utils import get_tenant_model
+
+from accounts.franceconnect import configuration_problem
 
 
 def town_configs():
     """(slug, validated configuration) of every town, in one query."""
-    from django.db import connection
-    from django_tenants.utils import get_tenant_model
 
     connection.set_schema_to_public()
     return list(
@@ -31,8 +32,6 @@ def town_configs():
 
 @register(Tags.security, deploy=True)
 def franceconnect_secrets_are_set(app_configs, **kwargs):
-    from accounts.franceconnect import configuration_problem
-
     try:
         towns = town_configs()
     except DatabaseError:

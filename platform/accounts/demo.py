@@ -8,7 +8,10 @@ import os
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import User
+from core.town_config import section
 from idsim.provider import DEMO_API_TOKEN, DEMO_CLIENT_SECRET
 
 FAMILY_USERNAME = "famille.martin"
@@ -24,8 +27,6 @@ DEMO_TOTP_SECRET_BASE32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def _account(username, password, *, email, first_name, last_name, role, areas=()):
-    from accounts.models import User
-
     user, created = User.objects.get_or_create(
         username=username,
         defaults={
@@ -44,8 +45,6 @@ def _account(username, password, *, email, first_name, last_name, role, areas=()
 
 
 def _totp(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     TOTPDevice.objects.get_or_create(
         user=user, name="Démo", defaults={"key": DEMO_TOTP_SECRET_HEX, "confirmed": True}
     )
@@ -56,7 +55,6 @@ def load(commune) -> None:
     """One family account (families.demo links it to the « Famille Martin »
     household), one agent (all service areas) and one town admin, both with the
     demo TOTP secret."""
-    from accounts.models import User
 
     identity_demo_secrets(commune)
     slug = connection.schema_name
@@ -91,7 +89,6 @@ def load(commune) -> None:
 
 def load_operator(username: str) -> None:
     """The demo operator's TOTP device (public schema): /admin/ asks for a code."""
-    from accounts.models import User
 
     connection.set_schema_to_public()
     user = User.objects.filter(username=username).first()
@@ -107,7 +104,6 @@ def identity_demo_secrets(commune) -> None:
     stand-ins' published demo values when unset (platform/idsim)."""
     if not settings.IDENTITY_SIMULATOR:
         return
-    from core.town_config import section
 
     fc = ((section(commune, "franceconnect") or {}).get("secrets") or {}).get("client_secret")
     api = ((section(commune, "api_particulier") or {}).get("secrets") or {}).get("token")

@@ -12,6 +12,8 @@ import segno
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.sessions import rotate_session
+
 DEVICE_NAME = "Application d'authentification"
 
 
@@ -50,7 +52,6 @@ def verify(request, device: TOTPDevice, token: str) -> bool:
     if not device.confirmed:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-    from accounts.sessions import rotate_session
 
     rotate_session(request)
     otp_login(request, device)

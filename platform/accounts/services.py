@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.events import unlinked_account_confirmed
 from accounts.models import ActivationKey, User, UserSession
@@ -25,7 +27,8 @@ from accounts.rules import (
     format_key,
     key_problem,
 )
-from accounts.tokens import EmailClaim, make_email_token
+from accounts.security import login_account_throttle
+from accounts.tokens import EmailClaim, make_email_token, password_reset_tokens
 from core.urls import tenant_reverse
 from notifications.outbox import queue_mail
 
@@ -388,7 +391,6 @@ def active_sessions(*, user) -> list[UserSession]:
 def after_password_reset(*, user) -> None:
     """A reset proves the mailbox: every open session ends (the old password
     may be what leaked) and the sign-in delays of the account are lifted."""
-    from accounts.security import login_account_throttle
 
     end_other_sessions(user=user, keep=None)
     login_account_throttle.reset(f"user:{user.pk}")
@@ -406,10 +408,6 @@ def record_login(*, user) -> None:
 
 def send_password_reset(*, user) -> None:
     """Django's single-use reset link (never a password in an e-mail)."""
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from accounts.tokens import password_reset_tokens
 
     _mail(
         user.email,

@@ -42,6 +42,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core import signing
 
@@ -93,8 +94,6 @@ def cores() -> int:
 
 
 def _client():
-    import redis
-
     url = getattr(settings, "WAITING_ROOM_REDIS_URL", "") or settings.REDIS_URL
     if not url:
         return None
@@ -115,7 +114,6 @@ def admit(token: str = "", now: float | None = None) -> Turn:
     gets a turn (a number, admitted in order at the current rate): coming
     back with it, it hashes when its number has come, once, without taking
     another. Fails open when Redis cannot be reached or is not configured."""
-    import redis
 
     if not getattr(settings, "SIGNIN_GATE", True):
         return Turn(0)
@@ -172,7 +170,6 @@ def _read_turn(token: str):
 
 def measured(seconds: float) -> None:
     """A password check took `seconds`: the rate follows it."""
-    import redis
 
     try:
         client = _client()
@@ -184,7 +181,6 @@ def measured(seconds: float) -> None:
 
 def figures() -> dict:
     """The measured hash time, the rate it allows and the checks counted."""
-    import redis
 
     try:
         client = _client()

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import html
+from contextlib import nullcontext
+
+from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import tenant_context
 
 
 def text(response) -> str:
@@ -12,7 +19,6 @@ def text(response) -> str:
 
 def totp_now(device) -> str:
     """The code an authenticator app shows now for `device`."""
-    from django_otp.oath import TOTP
 
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():06d}"
@@ -23,12 +29,6 @@ def force_login_verified(client, user, commune=None):
     verified by a TOTP device (accounts.middleware.SecondFactorMiddleware keeps
     unverified staff sessions on the code page). Families need no device.
     `commune=None`: a platform operator on the console (public schema)."""
-    from contextlib import nullcontext
-
-    from django.db import connection
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-    from django_tenants.utils import tenant_context
 
     connection.set_schema_to_public()
     with tenant_context(commune) if commune else nullcontext():

@@ -24,6 +24,7 @@ from accounts.backends import find_account
 from accounts.fc_views import ID_TOKEN, logout_target
 from accounts.forms import (
     IdentifiersForm,
+    KeyLaterForm,
     LoginForm,
     OTPTokenForm,
     PasswordResetRequestForm,
@@ -507,7 +508,6 @@ def unlinked_only(request):
 @never_cache
 def key_later_view(request):
     """« J'ai reçu une clé »: the key typed after sign-up, same checks."""
-    from accounts.forms import KeyLaterForm
 
     elsewhere = unlinked_only(request)
     if elsewhere:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from booking.models import Absence
+
 REASON_HELP = "Obligatoire : il figure dans l'historique de la famille et dans son courriel."
 
 
@@ -45,8 +47,6 @@ class StaffAbsenceForm(forms.Form):
     comment = forms.CharField(label="Précisions", max_length=1000, required=False)
 
     def __init__(self, *args, **kwargs):
-        from booking.models import Absence
-
         super().__init__(*args, **kwargs)
         self.fields["absence_reason"].choices = Absence.Reason.choices
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import fc_accounts
 from accounts.permissions import staff_required
 from audit import journal
 from backoffice import selectors
@@ -28,9 +29,13 @@ from backoffice.family_forms import (
     StaffValidateForm,
 )
 from backoffice.models import AccessLog
+from booking import on_behalf
+from booking.models import Activity, Booking, Registration
+from booking.services import BookingRefused
 from core import contributions, town_config
 from core.access import POST, STAFF, access
 from families import history
+from families.models import Adult, Household
 
 HEALTH_AREA = "sante"
 
@@ -120,10 +125,6 @@ def _check_area(user, module: str) -> None:
 @require_POST
 def family_act(request, pk):
     """One act for the family (`action`: book, cancel, absence, validate)."""
-    from booking import on_behalf
-    from booking.models import Activity, Booking, Registration
-    from booking.services import BookingRefused
-    from families.models import Household
 
     household = get_object_or_404(Household, pk=pk)
     action = request.POST.get("action", "")
@@ -204,8 +205,6 @@ def family_franceconnect_unlink(request, pk):
     message sends them to the town hall for it). The box « Je confirme » must be
     ticked; the act is written to the access journal (who, when, which account).
     The identity's next FranceConnect sign-in comes back to the first-use choice."""
-    from accounts import fc_accounts
-    from families.models import Adult, Household
 
     household = get_object_or_404(Household, pk=pk)
     adult_id = request.POST.get("adult", "")

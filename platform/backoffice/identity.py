@@ -15,9 +15,12 @@ from django.views.decorators.cache import never_cache
 
 from backoffice.config_views import FIX, render_config_form
 from backoffice.views import apply_config, config_copy, town_admin_required
-from core import town_config
+from core import filetypes, town_config
 from core.access import GET_POST, TOWN_ADMIN, access
+from core.context_processors import LOGO_CACHE_KEY
 from core.identity import DEFAULTS, LABELS
+from core.models import TownLogo
+from core.uploads import check_upload
 
 LOGO_MAX_BYTES = 1024 * 1024
 _PRIMARY_HELP = (
@@ -58,9 +61,6 @@ class IdentityForm(forms.Form):
         return {key: identity.get(key, default) for key, default in DEFAULTS.items()}
 
     def clean_logo(self):
-        from core import filetypes
-        from core.uploads import check_upload
-
         upload = self.cleaned_data.get("logo")
         if not upload:
             return None
@@ -74,9 +74,6 @@ class IdentityForm(forms.Form):
 
 @transaction.atomic
 def set_logo(*, checked, user) -> None:
-    from core.context_processors import LOGO_CACHE_KEY
-    from core.models import TownLogo
-
     logo = TownLogo.objects.select_for_update().first() or TownLogo()
     old = logo.image.name if logo.pk and logo.image else ""
     logo.content_type = checked.content_type
@@ -90,9 +87,6 @@ def set_logo(*, checked, user) -> None:
 
 @transaction.atomic
 def remove_logo() -> None:
-    from core.context_processors import LOGO_CACHE_KEY
-    from core.models import TownLogo
-
     for logo in TownLogo.objects.select_for_update():
         name, storage = logo.image.name, logo.image.storage
         logo.delete()
@@ -104,8 +98,6 @@ def remove_logo() -> None:
 @never_cache
 @town_admin_required
 def identity(request):
-    from core.models import TownLogo
-
     initial = IdentityForm.initial_for(town_config.editable(request.commune))
     form = IdentityForm(request.POST or None, request.FILES or None, initial=initial)
     problems: list[tuple[str, str]] = []

@@ -8,6 +8,9 @@ from datetime import date, timedelta
 from django.db.models import Count, Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404
 
+from booking.models import Activity, Booking, DaySlot, Registration
+from demandes.selectors import demandes_for_staff
+from documents.models import Document
 from families.models import Adult, Child, EntourageMember, Household
 
 
@@ -51,14 +54,10 @@ def household_file(pk: int) -> Household:
 
 
 def demandes_of(household, user):
-    from demandes.selectors import demandes_for_staff
-
     return demandes_for_staff(user).filter(household=household).order_by("-created_at")[:50]
 
 
 def bookings_per_day(today: date, days: int = 14) -> list[tuple[str, int]]:
-    from booking.models import Booking
-
     rows = dict(
         Booking.objects.filter(
             status="booked", slot__day__gte=today, slot__day__lt=today + timedelta(days=days)
@@ -74,8 +73,6 @@ def bookings_per_day(today: date, days: int = 14) -> list[tuple[str, int]]:
 
 
 def occupancy_per_site(today: date, days: int = 7) -> list[tuple[str, int]]:
-    from booking.models import DaySlot
-
     rows = (
         DaySlot.objects.filter(day__gte=today, day__lt=today + timedelta(days=days))
         .values("activity__site__name")
@@ -96,7 +93,6 @@ def occupancy_per_site(today: date, days: int = 7) -> list[tuple[str, int]]:
 
 def family_bookings(household, today: date, *, past_days: int = 14, next_days: int = 60):
     """The household's bookings around today (one query)."""
-    from booking.models import Booking
 
     return list(
         Booking.objects.filter(
@@ -110,8 +106,6 @@ def family_bookings(household, today: date, *, past_days: int = 14, next_days: i
 
 
 def family_registrations(household):
-    from booking.models import Registration
-
     return list(
         Registration.objects.filter(child__household=household)
         .select_related("child", "service", "site")
@@ -120,8 +114,6 @@ def family_registrations(household):
 
 
 def family_documents(household):
-    from documents.models import Document
-
     return list(
         Document.objects.filter(household=household)
         .select_related("child")
@@ -131,7 +123,6 @@ def family_documents(household):
 
 def bookable_activities(user):
     """Activities staff may book for a family: those of the modules they work in."""
-    from booking.models import Activity
 
     return [
         a

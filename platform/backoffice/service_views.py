@@ -14,7 +14,7 @@ from backoffice.service_forms import NewServiceForm, ServiceOptionsForm, SiteFor
 from backoffice.views import _service_index, apply_config, config_copy, town_admin_required
 from core import town_config
 from core.access import GET_POST, POST, TOWN_ADMIN, access
-from core.modules import forget_services
+from core.modules import forget_services, service_kinds
 from tenants.service_rules import problems_by_prefix
 
 
@@ -91,8 +91,6 @@ def config_service_options(request, code):
 @never_cache
 @town_admin_required
 def config_service_new(request):
-    from core.modules import service_kinds
-
     enabled = set(town_config.enabled_modules(request.commune))
     kinds = [
         (code, f"{kind.label} ({module.module_label})")

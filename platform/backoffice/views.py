@@ -22,11 +22,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from backoffice import charts, selectors
-from backoffice.forms import ModulesForm, SearchForm, ServiceForm
+from backoffice.forms import RULE_CHOICES, ModulesForm, SearchForm, ServiceForm
 from core import contributions, town_config
 from core.access import GET_POST, POST, STAFF, TOWN_ADMIN, access
+from core.contributions import staff_counters
 from core.exports import spreadsheet_response
-from core.modules import registry
+from core.modules import registry, service_kinds
+from demandes.selectors import demandes_for_staff
 from tenants.config import ConfigError
 from tenants.models import ConfigVersion
 from tenants.service_rules import preview_sentence, problems_by_prefix, rule_from_fields
@@ -82,7 +84,6 @@ def home(request):
     """The work queue: counters of what is waiting, each for the person's
     areas and linking to the filtered list (contributed by the apps through
     their AppConfig, core.contributions), then the figures of the coming days."""
-    from core.contributions import staff_counters
 
     today = timezone.localdate()
     per_day = selectors.bookings_per_day(today)
@@ -167,8 +168,6 @@ def _family_rows():
 
 
 def _demande_rows(user):
-    from demandes.selectors import demandes_for_staff
-
     for d in demandes_for_staff(user).select_related("household").order_by("-created_at"):
         yield [
             d.pk,
@@ -215,9 +214,6 @@ def config_copy(request) -> dict:
 @never_cache
 @town_admin_required
 def config(request):
-    from backoffice.forms import RULE_CHOICES
-    from core.modules import service_kinds
-
     data = town_config.editable(request.commune)
     modules, kinds, rules = registry(), service_kinds(), dict(RULE_CHOICES)
     # French labels, never the YAML's codes (rule kinds, module and service kinds).

@@ -22,6 +22,8 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 
 from booking import selectors
@@ -34,8 +36,11 @@ from booking.catalogue import options_of
 from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
 from booking.models import Absence, AbsenceDeclaration, AbsenceReason, Booking
-from booking.services import BookingRefused, portal_url
+from booking.services import BookingRefused, hand_over_place, portal_url
+from core.day_prices import ILLNESS, JUSTIFIED_ABSENCE, UNJUSTIFIED_ABSENCE, DayQuery, day_prices
 from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from documents.services import store_checked_document
+from notifications.outbox import queue_mail
 
 MAX_DAYS = 62  # two months: a long illness is declared in a few steps
 
@@ -178,14 +183,6 @@ def plan_absence(
 
 
 def _explain_billing(plan: AbsencePlan, reason: str) -> None:
-    from core.day_prices import (
-        ILLNESS,
-        JUSTIFIED_ABSENCE,
-        UNJUSTIFIED_ABSENCE,
-        DayQuery,
-        day_prices,
-    )
-
     justified_kind = ILLNESS if reason in ("", AbsenceReason.ILLNESS) else JUSTIFIED_ABSENCE
     queries = {}
     for d in plan.days:
@@ -222,7 +219,6 @@ def _keep_upload(household, info, *, child, reason, first, last, user):
     """A new justification is kept with the family's documents (offered for
     the next absence); None when the documents space refuses it (quota): the
     declaration then keeps its own copy."""
-    from documents.services import store_checked_document
 
     kind = "certificat_medical" if reason == AbsenceReason.ILLNESS else "justificatif_absence"
     period = (
@@ -263,7 +259,6 @@ def declare_absence(
     documents, offered next time) or `stored_document`, the id of one of the
     family's valid stored documents of an absence type (deposited once,
     used everywhere)."""
-    from booking.services import hand_over_place
 
     now = now or timezone.now()
     problem = period_problem(first, last)
@@ -365,8 +360,6 @@ def decide_declaration(
 
 
 def _acknowledge(declaration: AbsenceDeclaration, plan: AbsencePlan) -> None:
-    from notifications.outbox import queue_mail
-
     child = declaration.child
     to = selectors.family_emails([child.pk]).get(child.pk, [])
     if not to:
@@ -393,7 +386,6 @@ def staff_declarations(modules, *, pending_only: bool = True, limit: int = 200) 
     member's areas), newest first, each with `.days` (its absences in those
     modules, with their service) and `.pending` (how many still to examine).
     Three queries, whatever the number of declarations."""
-    from django.db.models import Prefetch
 
     modules = list(modules)
     in_areas = Absence.objects.filter(
@@ -432,7 +424,6 @@ def pending_declarations_count(modules) -> int:
 def staff_declaration(pk, modules) -> AbsenceDeclaration:
     """One declaration with a day in `modules`, else Http404 (another area's
     declaration looks like none)."""
-    from django.http import Http404
 
     declaration = (
         AbsenceDeclaration.objects.filter(
@@ -466,13 +457,6 @@ def declaration_days(declaration: AbsenceDeclaration, modules) -> list[StaffDay]
     """Each day of `declaration` in `modules`, with what billing does with it
     (from the town's billing rules, core.day_prices), given the decision taken
     or, while pending, for either decision."""
-    from core.day_prices import (
-        ILLNESS,
-        JUSTIFIED_ABSENCE,
-        UNJUSTIFIED_ABSENCE,
-        DayQuery,
-        day_prices,
-    )
 
     absences = list(
         declaration.absences.filter(booking__slot__activity__service__module__in=list(modules))

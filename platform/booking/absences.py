@@ -9,6 +9,7 @@ decide; billing reads `Absence.decision` with `Booking.attendance` and
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -17,11 +18,14 @@ from django.utils import timezone
 
 from booking import selectors
 from booking.catalogue import options_of
+from booking.checkin import record_mark
 from booking.deadlines import evaluate_cell
 from booking.french import PARIS, format_date
 from booking.models import Absence, Booking
 from booking.services import BookingRefused, portal_url
 from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from documents.selectors import reusable_documents
+from notifications.outbox import queue_mail
 
 # Stored documents an absence may be justified with (documents.models.DocumentKind).
 ABSENCE_DOCUMENT_KINDS = ("certificat_medical", "justificatif_absence")
@@ -36,7 +40,6 @@ def family_household(user, child):
 
 def absence_documents(household, *, today: date):
     """The family's valid stored documents an absence may be justified with."""
-    from documents.selectors import reusable_documents
 
     return reusable_documents(household, ABSENCE_DOCUMENT_KINDS, today=today)
 
@@ -162,9 +165,6 @@ def decide_absence(
 def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking:
     """Check-in on the staff tablet: present, absent, or back to not checked
     (one mark, booking.checkin.record_mark: the one write path of attendance)."""
-    import uuid
-
-    from booking.checkin import record_mark
 
     return record_mark(
         booking=booking, attendance=attendance, mark_id=uuid.uuid4(), actor=actor
@@ -172,8 +172,6 @@ def mark_attendance(*, booking: Booking, attendance: str, actor=None) -> Booking
 
 
 def _notify(absence: Absence) -> None:
-    from notifications.outbox import queue_mail
-
     child = absence.booking.child
     to = selectors.family_emails([child.pk]).get(child.pk, [])
     if not to:

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from booking.contributions import BookingCoreContributions
 
@@ -24,9 +26,8 @@ class BookingConfig(BookingCoreContributions, AppConfig):
         (selectors.town_data): any change to them, through any path but a
         queryset update, invalidates every copy (services are rewritten from
         the town's configuration, whose new digest also changes the key)."""
-        from django.core.signals import request_finished
-        from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from booking import selectors
         from booking.models import Closure, ReservationPeriod
 
@@ -37,6 +38,7 @@ class BookingConfig(BookingCoreContributions, AppConfig):
             m2m_changed.connect(
                 selectors.booking_data_changed, sender=model.services.through, dispatch_uid=uid
             )
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.models import Service
 
         uid = "booking-town-data-Service"

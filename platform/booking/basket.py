@@ -24,6 +24,7 @@ from decimal import Decimal
 from booking.changes import ChangesApplied, ChangesRefused, apply_changes
 from booking.models import Activity
 from booking.rules import Action, Change
+from core.day_prices import DayQuery, day_prices
 
 SESSION_KEY = "family_basket"
 MAX_ITEMS = 400  # a school year of two services for two children fits
@@ -124,7 +125,6 @@ class Basket:
 def read_basket(changes: Iterable[Change], *, children: Mapping[int, object], household) -> Basket:
     """The basket's lines for the family's own children (others dropped), with
     the price of each day from the town's billing rules (core.day_prices)."""
-    from core.day_prices import DayQuery, day_prices
 
     changes = [c for c in changes if c.child_id in children]
     activities = {

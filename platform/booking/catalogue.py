@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from booking.calendar import DEFAULT_DAY_KINDS, DayKind
+from booking.models import Activity, Site
 from booking.rules import Eligibility
+from core import town_config
+from core.modules import registry, service_kinds
 
 DEFAULT_CAPACITY = 50  # places per day when a YAML gives none (a default, not from a guide)
 DEFAULT_OFFER_HOURS = 24
@@ -145,8 +148,6 @@ def service_options(options: Mapping | None, kind: str = "") -> ServiceOptions:
 
 
 def options_of(service) -> ServiceOptions:
-    from core.modules import service_kinds
-
     return (
         service_options(service.options, service.kind)
         if service.kind in service_kinds()
@@ -155,8 +156,6 @@ def options_of(service) -> ServiceOptions:
 
 
 def is_hourly(service) -> bool:
-    from core.modules import service_kinds
-
     entry = service_kinds().get(service.kind)
     return entry is not None and entry[1].booking_unit == "slot"
 
@@ -167,8 +166,6 @@ def sync_activities() -> None:
     the Service rows). Never deletes: an activity no longer in the file is
     switched off (bookings point at it). Activities made by hand (no code) are
     left alone."""
-    from booking.models import Activity, Site
-    from core import town_config
 
     wanted: set[str] = set()
     for service in town_config.services():
@@ -211,8 +208,6 @@ def sync_activities() -> None:
 
 
 def _booking_modules() -> frozenset[str]:
-    from core.modules import registry
-
     return frozenset(code for code, m in registry().items() if m.service_kinds)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from booking import selectors
@@ -25,7 +25,14 @@ from booking.catalogue import activity_eligibility
 from booking.deadlines import evaluate_cell
 from booking.french import format_date
 from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration, WaitingListEntry
-from booking.rules import Action, Change, eligibility_problem, school_year_label, school_year_of
+from booking.rules import (
+    Action,
+    Change,
+    eligibility_problem,
+    is_resident,
+    school_year_label,
+    school_year_of,
+)
 from booking.services import (
     _join_waiting_list,
     _take_place,
@@ -37,6 +44,8 @@ from booking.services import (
     portal_url,
     take_places,
 )
+from families.models import Household
+from notifications.outbox import queue_mail
 
 
 @dataclass(frozen=True)
@@ -347,10 +356,6 @@ def _cancel(booking: Booking, slot: DaySlot, result: ChangesApplied, now) -> Non
 def _resident(child, memo: dict) -> bool | None:
     """Does the child's household live in the town (residence rules)? Once per
     household; no query when the caller loaded the child with its household."""
-    from django.db import connection
-
-    from booking.rules import is_resident
-    from families.models import Household
 
     if child.household_id not in memo:
         household = child._state.fields_cache.get("household")
@@ -408,10 +413,6 @@ def _lines(result: ChangesApplied, children) -> list[str]:
 
 
 def _acknowledge(changeset: ChangeSet, service, user, lines: list[str]) -> None:
-    from django.db import connection
-
-    from notifications.outbox import queue_mail
-
     to = [user.email] if user is not None and getattr(user, "email", "") else []
     if not to:
         return

@@ -21,8 +21,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from audit import journal
+from audit.models import AuditEntry
 from booking.models import Activity, Attendance, AttendanceMark, Booking, DaySlot, WaitingListEntry
 from booking.services import BookingRefused
+from families.models import Adult, EntourageMember
 
 HEALTH_AREA = "sante"
 
@@ -97,7 +100,6 @@ class CheckinList:
 def checkin_list(*, activity: Activity, day: date) -> CheckinList:
     """The day's bookings with each child's safety facts; a constant number of
     queries whatever the number of children (slot, bookings, 2 prefetches, waiting)."""
-    from families.models import Adult, EntourageMember
 
     slot = DaySlot.objects.filter(activity=activity, day=day).first()
     bookings, waiting = [], []
@@ -163,8 +165,6 @@ def _safety(booking: Booking) -> SafetyRow:
 def log_health_display(*, user, day_list: CheckinList, where: str) -> int:
     """One access-journal row per household whose children's health data was
     shown (the DPO filters the journal by household). Returns the rows written."""
-    from audit import journal
-    from audit.models import AuditEntry
 
     label = f"{user.get_username()} ({user.get_role_display()})"[:200]
     shown: dict[int, list[int]] = {}

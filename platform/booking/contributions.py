@@ -2,6 +2,8 @@
 family space (core.contributions). Imported by AppConfigs: no model import at
 module level (the app registry is not ready then)."""
 
+from django.urls import reverse
+
 
 class BookingModuleContributions:
     """Mixed into a booking service module's AppConfig (periscolaire, alsh,
@@ -11,6 +13,7 @@ class BookingModuleContributions:
     module_code = ""
 
     def family_calendar_entries(self, request, household, start, end):
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking import family_space
 
         return family_space.calendar_entries(
@@ -36,6 +39,7 @@ class BookingCoreContributions:
     def periodic_jobs(self):
         """E-mail invitations to sign in before an opening (booking.invitations),
         checked every 15 minutes in every town, spread over 10 minutes."""
+        # Django's app loading: an apps.py imports this module before the models exist.
         from core.contributions import PeriodicJob
 
         return [
@@ -54,11 +58,13 @@ class BookingCoreContributions:
         return key_dates(now, today, services)
 
     def family_nav(self, request):
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking import family_space
 
         return family_space.family_nav(request)
 
     def family_dashboard_cards(self, request, household):
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking import family_space
 
         return family_space.family_dashboard_cards(request, household)
@@ -67,6 +73,7 @@ class BookingCoreContributions:
     # booking modules (booking/views/declarations.py): an entry and a counter
     # for a staff member who works in at least one of the town's booking modules.
     def staff_nav(self, request):
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking.views.declarations import staff_modules
         from core.contributions import NavEntry
 
@@ -82,8 +89,7 @@ class BookingCoreContributions:
         ]
 
     def staff_counters(self, request):
-        from django.urls import reverse
-
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking.absence_periods import pending_declarations_count
         from booking.views.declarations import staff_modules
         from core.contributions import Counter

@@ -18,7 +18,9 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from booking import selectors
+from booking.absences import report_absence as report
 from booking.catalogue import activity_day_kinds, is_hourly
 from booking.french import PARIS
 from booking.holidays_fr import SchoolCalendarUnavailable
@@ -26,6 +28,10 @@ from booking.models import Absence, Activity, Booking, Registration, Reservation
 from booking.rules import school_year_of
 from booking.selectors import town_calendar
 from booking.services import BookingRefused, book_days, open_days
+from core import town_config
+from families.demo import born as born_on
+from families.demo import demo_households
+from families.models import Adult, Child, Household
 
 DEMO_PASSWORD = "demo-famille-2026"  # demo only (as families.demo), printed in README.md
 OWN_FAMILY = "Famille Exemple (démo réservations)"
@@ -46,8 +52,6 @@ def first_demo_day(today: datetime.date) -> datetime.date:
 
 @transaction.atomic
 def load_module_demo(commune, module_code: str) -> None:
-    from core import town_config
-
     services = list(town_config.services(module=module_code))
     if not services:
         return
@@ -148,9 +152,6 @@ def _absence(children, services) -> None:
 
 
 def report_absence(*, booking, reason, user_id) -> None:
-    from accounts.models import User
-    from booking.absences import report_absence as report
-
     report(
         booking=booking,
         reason=reason,
@@ -231,9 +232,6 @@ def _open_period(today, module_code, services) -> None:
 
 
 def _demo_children(commune, module_code) -> list:
-    from families.demo import demo_households
-    from families.models import Child
-
     households = demo_households()
     if not households:
         households = [_own_family(commune)]
@@ -246,9 +244,6 @@ def _demo_children(commune, module_code) -> list:
 
 
 def _own_family(commune):
-    from accounts.models import User
-    from families.models import Adult, Child, Household
-
     household = Household.objects.filter(name=OWN_FAMILY).first()
     if household is not None:
         return household
@@ -267,7 +262,6 @@ def _own_family(commune):
     adult = Adult.objects.create(
         household=household, user=user, first_name="Alex", last_name="Exemple", email=user.email
     )
-    from families.demo import born as born_on
 
     for first, born in (("Camille", born_on(9, 4, 12)), ("Sacha", born_on(7, 9, 3))):
         Child.objects.create(
@@ -277,8 +271,6 @@ def _own_family(commune):
 
 
 def _baby(household):
-    from families.models import Child
-
     existing = Child.objects.filter(household=household, first_name="Noé").first()
     if existing:
         return existing

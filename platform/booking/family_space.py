@@ -17,12 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from booking import grid as grids
 from booking.french import PARIS, format_date, format_datetime
 from core import town_config
 from core.contributions import CalendarEntry, DashboardCard, NavEntry
+from core.day_prices import DayQuery, day_prices
 from core.modules import registry
 
 NEXT_DAYS_HORIZON = 21  # the dashboard looks three weeks ahead
@@ -70,7 +72,6 @@ def calendar_entries(
     *, module_code: str, children, household, start: date, end: date, now=None
 ) -> list[BookingCalendarEntry]:
     """Every day of every service of `module_code` for `children`, priced."""
-    from core.day_prices import DayQuery, day_prices
 
     now = now or timezone.now()
     cells = []
@@ -230,7 +231,6 @@ def family_dashboard_cards(request, household) -> list[DashboardCard]:
 def open_registrations(modules) -> list[dict]:
     """Services of the enabled modules a family may register to, with the URL
     of the module's registration page (reversed in the module's namespace)."""
-    from django.urls import NoReverseMatch, reverse
 
     out = []
     for service in services_of(modules):

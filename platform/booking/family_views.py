@@ -25,11 +25,13 @@ from booking import absence_periods, basket, family_space, waiting_room
 from booking import absences as absence_services
 from booking.forms import AbsencePeriodForm, FamilyPatternForm, iso_date_input
 from booking.french import PARIS, format_date
+from booking.models import AbsenceDeclaration, Activity, Registration
 from booking.rules import Action, Change, mirror_changes
 from booking.services import BookingRefused
 from booking.waiting_views import refusal_page
 from core.access import FAMILY_PAGE, GET_POST, POST, access
 from core.contributions import family_calendar_entries
+from families.selectors import household_of
 
 
 def family_page(view):
@@ -39,8 +41,6 @@ def family_page(view):
     @login_required
     @never_cache
     def wrapped(request, *args, **kwargs):
-        from families.selectors import household_of
-
         request.household = household_of(request.user)
         return view(request, *args, **kwargs)
 
@@ -323,7 +323,6 @@ def basket_copy(request):
         return redirect(_calendar_url(request) + "#panier")
     source = int(source)
     current = _session_basket(request)
-    from booking.models import Activity, Registration
 
     activity_ids = {c.activity_id for c in current if c.child_id == source}
     activities = {a.pk: a for a in Activity.objects.filter(pk__in=activity_ids)}
@@ -435,8 +434,6 @@ def _date(raw):
 
 
 def _recent_declarations(children):
-    from booking.models import AbsenceDeclaration
-
     return list(
         AbsenceDeclaration.objects.filter(child__in=children)
         .select_related("child")

@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import JSONObject
 
 from booking import selectors
 from booking.catalogue import activity_eligibility, is_hourly, options_of
@@ -23,6 +25,7 @@ from booking.deadlines import CellState, Reason, evaluate_cell
 from booking.french import PARIS, format_datetime
 from booking.models import Activity, Booking, DaySlot, Registration, WaitingListEntry
 from booking.rules import eligibility_problem, school_year_label, school_year_of
+from families.models import Adult, Child
 
 
 @dataclass
@@ -96,7 +99,6 @@ class Grid:
 def family_children(user) -> list:
     """The children the signed-in account reaches through its legal
     representative (families.models: never through an id alone)."""
-    from families.models import Child
 
     if not user.is_authenticated:
         return []
@@ -112,11 +114,6 @@ def family_children_registered(user, service, years) -> tuple[list, dict]:
     """family_children(user) and their registrations to `service` for the
     school `years` ((child id, year) -> effective status, pending or accepted
     rows only), in ONE query: the booking submission's whole read of the family."""
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import Exists, OuterRef
-    from django.db.models.functions import JSONObject
-
-    from families.models import Adult, Child
 
     if not user.is_authenticated:
         return [], {}

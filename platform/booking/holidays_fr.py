@@ -17,6 +17,7 @@ from datetime import date
 from functools import cache
 
 import holidays as holidays_lib
+from vacances_scolaires_france import SchoolHolidayDates
 
 
 class SchoolCalendarUnavailable(Exception):
@@ -146,8 +147,6 @@ def _school_holidays(zone: str) -> SchoolHolidays:
 
 @cache
 def _load_school_holidays(zone: str) -> SchoolHolidays:
-    from vacances_scolaires_france import SchoolHolidayDates
-
     data = SchoolHolidayDates()  # reads the CSV shipped inside the wheel
     days: list[tuple[date, str]] = []
     for year in range(data.min_year, data.max_year + 1):

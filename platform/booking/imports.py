@@ -17,10 +17,12 @@ import re
 
 from django.utils import timezone
 
+from booking.models import Registration, Site
 from booking.rules import school_year_label, school_year_of
 from core import town_config
 from families.import_rules import CHOICE, DATE, TEXT, Column, Entity, Refusal, normalize_header
 from families.imports import FileCheck, FileReport, Importer, known_ids, refuse_rows
+from families.models import ImportedRecord
 
 CODE = "inscriptions"
 _STATUSES = (
@@ -109,8 +111,6 @@ class RegistrationImporter(Importer):
     order = 70
 
     def check_rows(self, checked: FileCheck, *, today: dt.date) -> None:
-        from booking.models import Site
-
         services, sites = {}, {}
         town_services = town_config.services(active=None)
         for pk, code, name in town_services.values_list("pk", "code", "name"):
@@ -162,9 +162,6 @@ class RegistrationImporter(Importer):
         refuse_rows(checked, problems)
 
     def apply(self, checked: FileCheck, report: FileReport, *, today: dt.date) -> None:
-        from booking.models import Registration
-        from families.models import ImportedRecord
-
         records = {r.source_id: r for r in ImportedRecord.objects.filter(entity=CODE)}
         children = known_ids("enfants")
         live = {

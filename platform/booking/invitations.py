@@ -29,6 +29,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from booking.french import format_datetime
+from booking.models import Registration, ReservationPeriod
+from core.urls import tenant_reverse
+from families.models import Adult
+from notifications.outbox import queue_mail
 
 INVITE_HOURS = 48
 TEMPLATE = "booking/email/opening_invitation.txt"
@@ -47,7 +51,6 @@ def session_outlives_the_opening(room_minutes: int) -> bool:
 def due(now: datetime):
     """The town's openings whose invitations are due (not sent, opening within
     INVITE_HOURS and not passed)."""
-    from booking.models import ReservationPeriod
 
     return ReservationPeriod.objects.filter(
         waiting_room=True,
@@ -59,8 +62,6 @@ def due(now: datetime):
 
 def recipients(period) -> list[str]:
     """The account addresses of the households concerned (sorted, once each)."""
-    from booking.models import Registration
-    from families.models import Adult
 
     registrations = Registration.objects.filter(status=Registration.Status.ACCEPTED)
     service_ids = list(period.services.values_list("pk", flat=True))
@@ -76,9 +77,6 @@ def recipients(period) -> list[str]:
 def invite(period_id: int, *, now: datetime | None = None, again: bool = False) -> int:
     """Queue the invitations of one opening; the number of messages (0 when
     already sent, unless `again`)."""
-    from booking.models import ReservationPeriod
-    from core.urls import tenant_reverse
-    from notifications.outbox import queue_mail
 
     now = now or timezone.now()
     commune = connection.tenant

@@ -17,11 +17,19 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import journal
 from booking.catalogue import activity_eligibility, options_of
 from booking.models import Activity, Registration, RegistrationDocument, Site
 from booking.rules import eligibility_problem, is_resident, school_year_label
+from booking.selectors import family_emails
 from booking.services import portal_url
 from core.uploads import ATTACHMENT_MAX_BYTES, check_upload
+from demandes import handlers
+from demandes import services as demande_services
+from demandes.services import submit_demande
+from documents.selectors import reusable_documents
+from documents.services import store_checked_document
+from notifications.outbox import queue_mail
 
 DEMANDE_KIND = "inscription_service"
 
@@ -31,8 +39,6 @@ class RegistrationRefused(Exception):
 
 
 def register_demande_kind() -> None:
-    from demandes import handlers
-
     handlers.register(DEMANDE_KIND, label="Inscription à un service", apply=accept_from_demande)
 
 
@@ -142,8 +148,6 @@ def request_registration(
             size=document.size,
         )
     if opts.needs_validation:
-        from demandes.services import submit_demande
-
         registration.demande = submit_demande(
             kind=DEMANDE_KIND,
             subject=f"Inscription de {child.first_name} {child.last_name} — {service.name} "
@@ -173,8 +177,6 @@ def _family_household(user, child):
 
 
 def _stored_document(household, doc, document_id, now):
-    from documents.selectors import reusable_documents
-
     try:
         pk = int(document_id)
     except (TypeError, ValueError):
@@ -197,7 +199,6 @@ def _store_upload(household, doc, info, *, user, child):
     time). None when the paper has no stored type."""
     if not doc.kind:
         return None
-    from documents.services import store_checked_document
 
     try:
         return store_checked_document(
@@ -264,7 +265,6 @@ def accept_from_demande(demande, actor) -> None:
     """demandes handler: staff accepted the request in their inbox. A child
     outside the service's conditions is accepted only with a dérogation
     given on the service's page (staff_decide puts it on the request)."""
-    from django.core.exceptions import ValidationError
 
     registration = Registration.objects.select_for_update().filter(demande=demande).first()
     if registration is None:
@@ -309,8 +309,6 @@ def decide_registration(
                 "sur la page « Inscriptions à valider » du service."
             )
         if problem:
-            from audit import journal
-
             journal.record(
                 actor=actor,
                 action=journal.ELIGIBILITY_OVERRIDE,
@@ -356,9 +354,6 @@ def register_by_staff(
 
 
 def _notify(registration: Registration) -> None:
-    from booking.selectors import family_emails
-    from notifications.outbox import queue_mail
-
     child = registration.child
     to = family_emails([child.pk]).get(child.pk, [])
     if not to:
@@ -391,13 +386,11 @@ def staff_decide(
     request in the demandes inbox, the decision goes through it (its history
     and e-mail); accepting it validates the registration (accept_from_demande).
     `override_reason`: the dérogation for a child outside the conditions."""
-    from django.core.exceptions import ValidationError
 
     if not accept and not message.strip():
         raise RegistrationRefused("Indiquez le motif du refus : la famille a le droit de savoir.")
     if registration.status != Registration.Status.PENDING:
         raise RegistrationRefused("Cette inscription a déjà été examinée.")
-    from demandes import services as demande_services
 
     change_status = getattr(demande_services, "change_status", None)
     if registration.demande_id and change_status is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -35,6 +36,7 @@ from booking.models import (
     WaitingListEntry,
 )
 from core import town_config
+from families.models import Adult
 
 
 def rules_for(service) -> ServiceDeadlines:
@@ -130,8 +132,6 @@ _GENERATION_KEY = "booking:town-data-generation"
 
 
 def _generation() -> int | None:
-    from django.core.cache import cache
-
     try:
         return int(cache.get(_GENERATION_KEY) or 0)
     except Exception:  # noqa: BLE001 - cache down: read the database, never fail a booking
@@ -165,8 +165,6 @@ def booking_data_changed(**_kwargs) -> None:
 
 
 def _bump_generation(schema: str) -> None:
-    from django.core.cache import cache
-
     for key in [k for k in _TOWN_DATA if k[0] == schema]:
         _TOWN_DATA.pop(key, None)
     try:
@@ -258,7 +256,6 @@ def _load_town_data(tenant) -> TownBookingData:
 def family_emails(child_ids) -> dict[int, list[str]]:
     """child id -> the e-mail addresses of its legal representatives (their
     account's address first), in one query."""
-    from families.models import Adult
 
     out: dict[int, list[str]] = {}
     adults = (

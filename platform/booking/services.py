@@ -20,16 +20,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef
 from django.utils import timezone
 
 from booking import selectors
 from booking.calendar import DayKind, TownCalendar
+from booking.catalogue import options_of
 from booking.deadlines import evaluate_cell
 from booking.french import format_datetime
-from booking.models import Activity, Booking, DaySlot, WaitingListEntry
+from booking.models import Activity, Booking, Closure, DaySlot, ReservationPeriod, WaitingListEntry
 from core import metrics
+from families.models import Child
+from notifications.outbox import queue_mail
 
 
 class BookingRefused(Exception):
@@ -166,8 +171,6 @@ def live_slots(slots, child_ids: Sequence[int]) -> list[DaySlot]:
     """The day slots of the queryset `slots`, each with `.live`: the live
     (booked) bookings of `child_ids` on that day, as Booking rows holding
     their id, slot and child. ONE query (a subquery per slot row)."""
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef
 
     live = Booking.objects.filter(
         slot=OuterRef("pk"), child_id__in=list(child_ids), status=Booking.Status.BOOKED
@@ -352,7 +355,6 @@ def hand_over_place(slot: DaySlot, now: datetime) -> tuple[Booking | None, Waiti
     """A place of `slot` was just freed (its counter not yet lowered): give it to
     the first waiting child, or offer it for a limited time (per the service's
     `waiting_list.mode`), or give it back to the counter. E-mails after commit."""
-    from booking.catalogue import options_of
 
     opts = options_of(slot.activity.service)
     if opts.waiting_mode == "offer":
@@ -477,10 +479,6 @@ def expire_offers(*, now: datetime | None = None) -> int:
 
 def notify_family(*, child_id: int, template: str, subject: str, context: dict) -> None:
     """E-mail a child's legal representatives after commit (notifications.outbox)."""
-    from django.db import connection
-
-    from families.models import Child
-    from notifications.outbox import queue_mail
 
     to = selectors.family_emails([child_id]).get(child_id, [])
     if not to:
@@ -500,9 +498,6 @@ def notify_family(*, child_id: int, template: str, subject: str, context: dict) 
 
 
 def portal_url() -> str:
-    from django.conf import settings
-    from django.db import connection
-
     return f"{settings.SITE_URL}/{getattr(connection.tenant, 'slug', '')}/"
 
 
@@ -533,7 +528,6 @@ def change_capacity(*, slot: DaySlot, capacity: int, now: datetime | None = None
 @transaction.atomic
 def promote_waiting(*, slot: DaySlot, now: datetime | None = None) -> list[Booking]:
     """Fill a day's free places from its waiting list, first come first served."""
-    from booking.catalogue import options_of
 
     now = now or timezone.now()
     slot = DaySlot.objects.select_related("activity__service").get(pk=slot.pk)
@@ -624,7 +618,6 @@ def add_reservation_period(
     """A published reservation period ("summer bookings open on 1 May at 08:30").
     `opening`: its waiting room (ReservationPeriod.waiting_room, early_minutes,
     room_minutes, admit_per_minute, pass_minutes)."""
-    from booking.models import ReservationPeriod
 
     if opens_at > closes_at:
         raise BookingRefused("La période se ferme avant de s'ouvrir.")
@@ -650,7 +643,6 @@ def add_closure(
     of the concerned services without any booking are removed; days already
     booked stay for staff to handle (returned count), nothing is cancelled
     behind the families' backs."""
-    from booking.models import Closure
 
     if first_day > last_day:
         raise BookingRefused("La fermeture finit avant de commencer.")

@@ -16,6 +16,7 @@ class StaffHubMixin:
 
     def staff_nav(self, request):
         """One entry per module in the staff navigation; its pages are tabs."""
+        # Django's app loading: an apps.py imports this module before the models exist.
         from core.contributions import NavEntry
 
         code = self.module_code
@@ -42,6 +43,7 @@ class StaffHubMixin:
         ]
 
     def staff_counters(self, request):
+        # Django's app loading: an apps.py imports this module before the models exist.
         from booking.models import Absence, Attendance, Booking, Registration, WaitingListEntry
         from core.contributions import Counter
 

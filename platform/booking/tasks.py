@@ -4,6 +4,8 @@ from celery import shared_task
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from booking.invitations import invite_due
+from booking.services import expire_offers
 from core.towns import active_towns
 
 
@@ -12,7 +14,6 @@ def expire_waiting_offers() -> int:
     """Time-limited waiting-list offers past their time go to the next child
     (towns with `waiting_list.mode: offer`). One pass over the active towns;
     each town's work is small (an indexed scan of its offered entries)."""
-    from booking.services import expire_offers
 
     total = 0
     for commune in active_towns():
@@ -26,6 +27,5 @@ def expire_waiting_offers() -> int:
 def invite_to_openings_for_town() -> dict:
     """The current town's due opening invitations (booking.invitations); run
     in each town by the dispatcher (the booking core's periodic job)."""
-    from booking.invitations import invite_due
 
     return invite_due()

@@ -33,9 +33,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.core import signing
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from booking import selectors
@@ -144,8 +146,6 @@ return redis.call('HGET', KEYS[1], ARGV[1])
 
 
 def _redis():
-    import redis
-
     url = getattr(settings, "WAITING_ROOM_REDIS_URL", "") or settings.REDIS_URL
     if not url:
         raise RoomUnavailable("no Redis configured")
@@ -166,8 +166,6 @@ class Room:
         self.state, self.admitted = f"{base}:state", f"{base}:admitted"
 
     def _run(self, name: str, source: str, keys: list, args: list):
-        import redis
-
         try:
             client = self.client or _redis()
             script = client.register_script(source)
@@ -190,8 +188,6 @@ class Room:
         return self.place(ticket.decode() if isinstance(ticket, bytes) else ticket, now)
 
     def place(self, ticket: str, now: datetime) -> Place | None:
-        import redis
-
         upto, rate, paused = self.advance(now)
         try:
             client = self.client or _redis()
@@ -264,8 +260,6 @@ class Room:
         }
 
     def _call(self, fn):
-        import redis
-
         try:
             return fn(self.client or _redis())
         except redis.RedisError as exc:
@@ -417,7 +411,6 @@ class Refusal:
 def gate(request, services, household_id: int | None, when: datetime | None = None):
     """(opening, None) when the booking write may go on (no room now for these
     services, or a valid pass), else (opening, Refusal). No database query."""
-    from django.urls import reverse
 
     when = when or now()
     for service in services:

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from accounts.middleware import account_free
 from booking import waiting_room as wr
 from core.access import PUBLIC, access
+from families.models import Adult
 
 POLL_SECONDS = 5
 
@@ -28,7 +29,6 @@ def _opening(period_id: int) -> wr.Opening:
 def _household_of(request) -> int | None:
     """The signed-in family's household (loads the session and the account:
     only when the visitor joins or signs in, never while polling)."""
-    from families.models import Adult
 
     user = request.user
     if not user.is_authenticated:

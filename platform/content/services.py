@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import FileField
 
 from content.models import NewsItem
 from documents.storage import delete_after_commit
@@ -44,8 +45,6 @@ def delete_content(*, obj) -> None:
 
 
 def _files(obj) -> dict:
-    from django.db.models import FileField
-
     out = {}
     for f in obj._meta.concrete_fields:
         if isinstance(f, FileField):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import staff_required
 from content import forms, services
+from content.history import deletions, versions
 from content.models import InfoPage, MenuSite, NewsAttachment, NewsItem, Reglement, WeeklyMenu
 from core.access import GET_POST, POST, STAFF, access
 
@@ -51,8 +52,6 @@ def _kind(code) -> Kind:
 @staff_required()
 @never_cache
 def home(request):
-    from content.history import deletions
-
     sections = [
         (code, kind, kind.model.objects.all()[:50], deletions(kind.model, limit=5))
         for code, kind in KINDS.items()
@@ -158,7 +157,6 @@ def delete_attachment(request, pk, attachment_pk):
 @never_cache
 def history(request, kind_code, pk):
     """Every version of one content: who, when, which fields (simple_history)."""
-    from content.history import versions
 
     kind = _kind(kind_code)
     rows = versions(kind.model, pk)

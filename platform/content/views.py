@@ -14,11 +14,13 @@ from content import accessibility, selectors
 from content.models import MenuSite
 from core import town_config
 from core.access import PUBLIC, access
+from core.filetypes import download_name
+from core.front_page import merged_contacts
+from documents.personal_data import retention_years
+from documents.views import attachment
 
 
 def _public_file(fieldfile, *, filename: str, content_type: str, inline: bool = False):
-    from documents.views import attachment
-
     return attachment(
         fieldfile.open("rb"),
         filename=filename,
@@ -59,8 +61,6 @@ def news_image(request, pk):
 
 @access(PUBLIC, pk="news")
 def news_attachment(request, pk, attachment_pk):
-    from core.filetypes import download_name
-
     item = selectors.public_news_item(pk)
     att = item.attachments.filter(pk=attachment_pk).first()
     if att is None:
@@ -115,8 +115,6 @@ def reglements(request):
 
 @access(PUBLIC, pk="reglement")
 def reglement_file(request, pk):
-    from core.filetypes import download_name
-
     reglement = selectors.public_reglement(pk)
     return _public_file(
         reglement.file,
@@ -127,8 +125,6 @@ def reglement_file(request, pk):
 
 @access(PUBLIC)
 def contacts(request):
-    from core.front_page import merged_contacts
-
     contacts = merged_contacts(town_config.contacts())  # each desk once
     return render(request, "content/contacts.html", {"contacts": contacts})
 
@@ -136,7 +132,6 @@ def contacts(request):
 def _data_protection(commune) -> dict:
     """The town's `data_protection` section (tenant_configs/schema.json), with defaults."""
     dp = dict(town_config.section(commune, "data_protection", {}))
-    from documents.personal_data import retention_years
 
     dp.setdefault("controller", f"Commune de {commune.name}, représentée par son maire")
     dp.setdefault("publication_director", f"Le maire de {commune.name}")

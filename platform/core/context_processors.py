@@ -1,3 +1,12 @@
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+
+from core.identity import town_colours
+from core.models import TownLogo
+from core.town_config import section
+
+
 def town(request):
     """`commune` in every template: the current town, or None on the platform
     site; `town_identity`: its colours (only those it chose) and logo URL."""
@@ -6,13 +15,6 @@ def town(request):
 
 
 def _identity(commune) -> dict:
-    from django.core.cache import cache
-    from django.db import connection
-    from django.urls import reverse
-
-    from core.identity import town_colours
-    from core.town_config import section
-
     chosen = section(commune, "identity") or {}
     colours = town_colours(commune)
     # One query a day per town at most: the upload clears this key.
@@ -22,8 +24,6 @@ def _identity(commune) -> dict:
         # suspended town is drawn in the public schema): no logo to look up.
         stamp = ""
     elif stamp is None:
-        from core.models import TownLogo
-
         logo = TownLogo.objects.only("uploaded_at").first()
         stamp = f"{logo.uploaded_at:%Y%m%d%H%M%S}" if logo else ""
         cache.set(LOGO_CACHE_KEY, stamp, 86400)

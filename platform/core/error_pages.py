@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import sentry_sdk
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
@@ -81,8 +82,6 @@ def server_error(request):
     event_id = getattr(request, "sentry_event_id", None)
     if event_id is None:
         try:
-            import sentry_sdk
-
             # The event Sentry captured for THIS request (its per-request scope);
             # without a DSN nothing was sent, so there is no id to quote.
             event_id = sentry_sdk.last_event_id() if sentry_sdk.get_client().dsn else None

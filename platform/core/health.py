@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+import redis
 from django.conf import settings
 from django.db import connections
 
@@ -25,8 +26,6 @@ def check_database(conn) -> None:
 
 @cache
 def _redis_client(url: str):
-    import redis
-
     return redis.Redis.from_url(
         url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
     )

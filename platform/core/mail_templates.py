@@ -36,6 +36,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
+from django.apps import apps
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import (
     FilterExpression,
@@ -53,6 +54,7 @@ from django.template.defaulttags import (
     NowNode,
     TemplateLiteral,
 )
+from django.template.loader import get_template
 
 # Tags (with their closing/intermediate words) a town's text may use.
 ALLOWED_TAGS = {
@@ -120,15 +122,12 @@ class EmailTemplate:
         return {**COMMON_VARIABLES, **self.variables}
 
     def default_source(self) -> str:
-        from django.template.loader import get_template
-
         return get_template(self.name).template.source
 
 
 @cache
 def registry() -> dict[str, EmailTemplate]:
     """Every documented template of the installed apps, by name."""
-    from django.apps import apps
 
     found: dict[str, EmailTemplate] = {}
     for config in apps.get_app_configs():

@@ -26,8 +26,10 @@ from __future__ import annotations
 import logging
 import os
 
-from django.db import connection
-from prometheus_client import Counter
+import sentry_sdk
+from celery import signals
+from django.db import connection, transaction
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, multiprocess, start_http_server
 
 from core.context import current_town
 
@@ -99,7 +101,6 @@ def town_label(town=None) -> str:
 def after_commit(record, /, **labels) -> None:
     """Call `record(**labels)` once the current transaction commits (at once outside
     one), with the town label read NOW (the schema may change before the commit)."""
-    from django.db import transaction
 
     labels.setdefault("town", town_label())
     transaction.on_commit(lambda: record(**labels))
@@ -164,8 +165,6 @@ def _on_task_failure(sender=None, **kwargs) -> None:
 
 
 def _on_task_prerun(sender=None, **kwargs) -> None:
-    import sentry_sdk
-
     if sentry_sdk.get_client().is_active():
         sentry_sdk.set_tag("town", town_label())
 
@@ -178,19 +177,14 @@ def _on_worker_ready(**kwargs) -> None:
 
 def _on_worker_process_shutdown(pid=None, **kwargs) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(pid or os.getpid())
 
 
 def start_worker_exporter(port: int, addr: str = "0.0.0.0"):  # noqa: S104 (pod network)
     """Celery workers have no web server: expose their counters on `port`."""
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     log.info("celery metrics exporter", extra={"port": port})
@@ -198,8 +192,6 @@ def start_worker_exporter(port: int, addr: str = "0.0.0.0"):  # noqa: S104 (pod 
 
 
 def connect_celery_signals() -> None:
-    from celery import signals
-
     signals.task_failure.connect(_on_task_failure, dispatch_uid="guichet_task_failure_metric")
     signals.task_prerun.connect(_on_task_prerun, dispatch_uid="guichet_task_sentry_town")
     signals.worker_ready.connect(_on_worker_ready, dispatch_uid="guichet_worker_exporter")

@@ -1,10 +1,15 @@
 import logging
 from contextlib import nullcontext
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
-from core import metrics
+from core import metrics, town_config
+from core.scheduling import max_window_seconds, spread_countdown
 from core.towns import active_towns
 
 log = logging.getLogger(__name__)
@@ -17,8 +22,6 @@ metrics.connect_celery_signals()
 @shared_task
 def heartbeat() -> str:
     """Beat's liveness tick: proves beat -> broker -> worker works (read by health checks)."""
-    from django.core.cache import cache
-    from django.utils import timezone
 
     now = timezone.now().isoformat()
     cache.set("platform-heartbeat", now, timeout=None)
@@ -28,7 +31,6 @@ def heartbeat() -> str:
 @shared_task
 def describe_town() -> dict:
     """Runs in the schema of the town it was sent from (tenant-schemas-celery)."""
-    from core import town_config
 
     return {
         "schema": connection.schema_name,
@@ -55,11 +57,6 @@ def dispatch_to_towns(
     lookups on the town (e.g. {"config__api_particulier__refresh": True}; only
     sections without a derived copy, decisions/0006).
     """
-    from celery import current_app
-    from django.conf import settings
-    from django_tenants.utils import tenant_context
-
-    from core.scheduling import max_window_seconds, spread_countdown
 
     task = current_app.tasks[task_name]  # an unknown name fails here, loudly
     limit = max_window_seconds(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None))

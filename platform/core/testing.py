@@ -2,6 +2,7 @@
 import tests/, which is not shipped)."""
 
 import io
+import threading
 
 from django.db import connection
 from PIL import Image
@@ -18,7 +19,6 @@ def in_own_connection(town, fn):
     """Run fn in a new thread, on its own connection to `town`'s schema (None:
     the public schema); autocommit: what it writes is committed and seen by
     other connections. Its exception, if any, is raised here."""
-    import threading
 
     out: dict = {}
 
@@ -46,7 +46,6 @@ def run_in_threads(town, fns):
     """Start every fn at once (a barrier), each in its own thread and connection
     to `town`'s schema; return their results in order (an exception is
     returned in place of its result, not raised)."""
-    import threading
 
     barrier = threading.Barrier(len(fns))
     results: list = [None] * len(fns)

@@ -5,6 +5,7 @@ imports `tenants` (the town configuration layer sits above them: docs/architectu
 
 from __future__ import annotations
 
+from django.db import connection
 from django.dispatch import Signal
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
@@ -27,7 +28,6 @@ def active_towns():
 def current_town():
     """The town of the connection's schema as a full row (schema_context() sets
     a bare stand-in without the town's fields), None in the public schema."""
-    from django.db import connection
 
     tenant = getattr(connection, "tenant", None)
     if hasattr(tenant, "enabled_modules"):

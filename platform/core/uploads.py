@@ -29,10 +29,15 @@ import socket
 import struct
 import uuid
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from core import filetypes
 
@@ -72,7 +77,6 @@ class CheckedFile:
 
     def as_file(self):
         """What to hand to FileField.save(): the checked (possibly re-encoded) bytes."""
-        from django.core.files.base import ContentFile
 
         return ContentFile(self.content, name=self.stored_name)
 
@@ -206,6 +210,7 @@ def _check_xml(data: bytes, name: str) -> None:
     """Well-formed, and no DTD nor entity declaration (XXE, « billion laughs »):
     the data files we accept never carry one. Parsed without network access,
     entity expansion or DTD loading."""
+    # Heavy library (lxml/libxml2: loaded only when a PES file is checked).
     from lxml import etree
 
     if _XML_DECLARATIONS.search(data):
@@ -228,9 +233,6 @@ def _check_xml(data: bytes, name: str) -> None:
 
 
 def _check_pdf(data: bytes, name: str) -> None:
-    from pypdf import PdfReader
-    from pypdf.generic import DictionaryObject
-
     unreadable = f"Le fichier « {name} » n'est pas un PDF lisible (il est peut-être endommagé)."
     try:
         with warnings.catch_warnings():
@@ -275,8 +277,6 @@ def _check_pdf(data: bytes, name: str) -> None:
 
 
 def _reencode_image(data: bytes, kind: str, name: str) -> bytes:
-    from PIL import Image, ImageOps
-
     unreadable = f"L'image « {name} » est illisible ou endommagée."
     try:
         with warnings.catch_warnings():
@@ -359,7 +359,6 @@ def check_table_upload(uploaded, *, limit: int = TABLE_MAX_BYTES) -> bytes:
     """A CSV or XLSX file for families.imports: the same size cap, content
     sniffing and antivirus scan as every upload; returns the bytes (read, never
     stored: the import keeps nothing of the file once it has run)."""
-    import zipfile
 
     name = display_name(getattr(uploaded, "name", "") or "fichier")
     size = getattr(uploaded, "size", None)

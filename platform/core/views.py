@@ -1,12 +1,23 @@
 """Pages shared by every town and the platform's own pages."""
 
+import hmac
+
+from django.conf import settings
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
+from django_prometheus.exports import ExportToDjangoView
 
 from core import town_config
 from core.access import PUBLIC, access
+from core.contributions import town_key_dates
+from core.front_page import merged_contacts
+from core.health import readiness_checks
+from core.identity import town_colours
+from core.models import TownLogo
 from core.modules import registry
 from core.towns import active_towns
 
@@ -42,7 +53,6 @@ def health_ready(request):
     503 lists what failed. Only the error's class is shown (this URL is
     public); the full error goes to the logs.
     """
-    from core.health import readiness_checks
 
     checks = readiness_checks()
     failed = sorted(name for name, result in checks.items() if result != "ok")
@@ -56,10 +66,6 @@ def health_ready(request):
 @never_cache
 def metrics(request):
     """Prometheus exposition (django-prometheus), behind METRICS_TOKEN when set."""
-    import hmac
-
-    from django.conf import settings
-    from django_prometheus.exports import ExportToDjangoView
 
     token = getattr(settings, "METRICS_TOKEN", "")
     if token:
@@ -73,10 +79,6 @@ def metrics(request):
 def town_home(request):
     """The town's front page: what the portal offers, sign in / create my
     space, the next key dates, news (content's tag), contacts each once."""
-    from django.utils import timezone
-
-    from core.contributions import town_key_dates
-    from core.front_page import merged_contacts
 
     modules = registry()
     services = list(town_config.services())
@@ -96,9 +98,6 @@ def town_home(request):
 def town_logo(request):
     """The logo its admin uploaded (checked PNG or JPEG), cached a day: its
     URL carries the upload time, so a new logo is a new URL."""
-    from django.http import FileResponse
-
-    from core.models import TownLogo
 
     logo = TownLogo.objects.first()
     if logo is None or not logo.image:
@@ -112,10 +111,6 @@ def town_logo(request):
 @access(PUBLIC)
 def town_favicon(request):
     """An SVG favicon in the town's colour with its initial (no upload needed)."""
-    from django.http import HttpResponse
-    from django.utils.html import escape
-
-    from core.identity import town_colours
 
     colour = town_colours(request.commune)["primary_color"]
     initial = escape((request.commune.name or "?")[:1].upper())

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 
 from core.contributions import Contributor, NavEntry
 
@@ -8,12 +9,10 @@ class DemandesConfig(Contributor, AppConfig):
     verbose_name = "Demandes"
 
     def staff_nav(self, request):
-
         return [NavEntry("Demandes", "demandes:inbox", order=5)]
 
     def staff_counters(self, request):
-        from django.urls import reverse
-
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import Counter
         from demandes.models import Demande
         from demandes.selectors import demandes_for_staff

@@ -25,10 +25,11 @@ from accounts.permissions import IsTownStaff
 from audit import journal
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, STAFF, access
 from core.api import problem
+from demandes.services import submit_demande
 from documents import personal_data, rules, selectors, services
 from documents.models import Document, DocumentKind
 from documents.vault import VaultError
-from documents.views import attachment
+from documents.views import _document_file, attachment
 
 BINARY = {(200, "application/octet-stream"): OpenApiTypes.BINARY}
 
@@ -172,8 +173,6 @@ class DocumentDetailView(FamilyAPIView):
 class DocumentFileView(FamilyAPIView):
     @extend_schema(summary="Télécharger une de mes pièces", responses=BINARY)
     def get(self, request, pk):
-        from documents.views import _document_file
-
         return _document_file(selectors.family_document(self.household, pk))
 
 
@@ -275,8 +274,6 @@ class StaffDocumentFileView(APIView):
 
     @extend_schema(summary="Télécharger une pièce (agents ; accès journalisé)", responses=BINARY)
     def get(self, request, pk):
-        from documents.views import _document_file
-
         document = selectors.staff_document(pk)
         journal.record(
             actor=request.user,
@@ -457,8 +454,6 @@ class ErasureView(FamilyAPIView):
         },
     )
     def post(self, request):
-        from demandes.services import submit_demande
-
         data = ErasureIn(data=request.data)
         data.is_valid(raise_exception=True)
         pending = (

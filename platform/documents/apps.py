@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 
 class DocumentsConfig(AppConfig):
@@ -6,16 +11,13 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents et données personnelles"
 
     def family_nav(self, request):
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import NavEntry
 
         return [NavEntry("Documents", "documents:list", 50, match="documents:*")]
 
     def family_dashboard_cards(self, request, household):
-        from datetime import timedelta
-
-        from django.db.models import Q
-        from django.utils import timezone
-
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import DashboardCard
         from documents.models import Document
 
@@ -30,6 +32,7 @@ class DocumentsConfig(AppConfig):
         return [DashboardCard("documents/family/_card_documents.html", 50, {"documents": to_act})]
 
     def ready(self):
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from demandes.handlers import register
         from documents import checks  # noqa: F401  (registers the deploy check)
         from documents.personal_data import apply_erasure_demande
@@ -39,13 +42,13 @@ class DocumentsConfig(AppConfig):
         )
 
     def staff_nav(self, request):
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import NavEntry
 
         return [NavEntry("Justificatifs", "documents:staff-list", order=8)]
 
     def staff_counters(self, request):
-        from django.urls import reverse
-
+        # Django's app loading: apps.py is imported before the models, so imported when called.
         from core.contributions import Counter
         from documents.models import Document
 

@@ -14,6 +14,8 @@ from django.utils import timezone
 from documents import services
 from documents.editions import simple_pdf
 from documents.models import Document, VaultItem
+from families.demo import MARTIN, demo_households
+from families.models import Household
 
 DEMO = "Document de démonstration : contenu fictif."
 
@@ -26,9 +28,6 @@ class _Upload(io.BytesIO):
 
 @transaction.atomic
 def load(commune, *, households: int = 2) -> int:
-    from families.demo import MARTIN, demo_households
-    from families.models import Household
-
     today = timezone.localdate()
     created = 0
     chosen = [h for h in demo_households() if h.name == MARTIN]

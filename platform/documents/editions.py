@@ -10,6 +10,7 @@ list their rule documents in the booking rules with `register_rules_documents`
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,11 @@ from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from pypdf import PdfWriter
+
+from core import town_config
+from documents.selectors import family_demandes, family_documents
+from families.models import Adult, Child
 
 _CERTIFICATE_SOURCES: list[Callable] = []
 _RULES_DOCUMENTS: list[Callable] = []
@@ -40,6 +46,7 @@ class EditionUnavailable(Exception):
 
 def _html_class():
     try:
+        # Heavy library (WeasyPrint, with Pango).
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: libpango not installed
         raise EditionUnavailable(str(exc)) from exc
@@ -59,10 +66,6 @@ def simple_pdf(title: str, paragraphs: list[str]) -> bytes:
             "documents/editions/simple.html", {"title": title, "paragraphs": paragraphs}
         )
     except EditionUnavailable:
-        import io
-
-        from pypdf import PdfWriter
-
         writer = PdfWriter()
         writer.add_blank_page(width=595, height=842)
         writer.add_metadata({"/Title": title})
@@ -73,10 +76,12 @@ def simple_pdf(title: str, paragraphs: list[str]) -> bytes:
 
 def _fetcher():
     try:
+        # Heavy library (WeasyPrint, with Pango).
         from weasyprint.urls import URLFetcher
 
         return URLFetcher(allowed_protocols=["data"])
     except (ImportError, TypeError):  # WeasyPrint < 66 takes a function
+        # Heavy library (WeasyPrint, with Pango).
         from weasyprint import default_url_fetcher
 
         def fetch(url, *args, **kwargs):
@@ -116,9 +121,6 @@ def describe_row(obj) -> list[tuple[str, str]]:
 
 
 def family_summary(household, *, commune) -> bytes:
-    from documents.selectors import family_demandes, family_documents
-    from families.models import Adult, Child
-
     adults = list(Adult.objects.filter(household=household).select_related("user"))
     children = list(Child.objects.filter(household=household))
     User = get_user_model()
@@ -176,8 +178,6 @@ def describe_deadline(rule: dict) -> str:
 
 
 def town_rules(*, commune) -> bytes:
-    from core import town_config
-
     services = []
     for s in town_config.services(modules=town_config.enabled_modules(commune)):
         d = s.deadlines or {}

@@ -511,6 +511,7 @@ def _anonymise(model, pks) -> int:
 def apply_erasure_demande(demande, actor) -> None:
     """demandes.handlers: staff accepted an "erasure" request. The erasure runs
     after the acceptance commits (the request itself is kept as proof)."""
+    # documents.tasks imports this module at load time: imported when called (no cycle).
     from documents.tasks import erase_household_task
 
     args = (demande.household_id, demande.pk, getattr(actor, "pk", None))

@@ -3,10 +3,12 @@ current town's schema; anything else is a 404 (never "exists but forbidden")."""
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
 
+from demandes.models import Demande
 from documents.models import Document, DocumentUse, VaultItem
+from families.models import Adult, Child
 
 
 def household_of(user):
@@ -26,20 +28,14 @@ def family_document(household, pk) -> Document:
 
 
 def family_demandes(household):
-    from demandes.models import Demande
-
     return Demande.objects.filter(household=household)
 
 
 def family_demande(household, pk):
-    from demandes.models import Demande
-
     return get_object_or_404(Demande, household=household, pk=pk)
 
 
 def family_children(household):
-    from families.models import Child
-
     return Child.objects.filter(household=household)
 
 
@@ -85,7 +81,6 @@ def vault_item(household, public_id) -> VaultItem:
 
 def family_emails(household) -> list[str]:
     """Where a household's e-mails go: its accounts' addresses, else its adults'."""
-    from families.models import Adult
 
     emails = []
     for adult in Adult.objects.filter(household=household).select_related("user"):
@@ -98,7 +93,6 @@ def family_emails(household) -> list[str]:
 def reusable_documents(household, kinds, *, today):
     """The household's stored documents a form may use instead of a new upload:
     of the given types, not refused, not expired on `today` (newest first)."""
-    from django.db.models import Q
 
     if household is None or not kinds:
         return Document.objects.none()

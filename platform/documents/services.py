@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 
+import sentry_sdk
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -21,6 +22,7 @@ from documents import rules, selectors
 from documents import vault as crypto
 from documents.models import Document, DocumentKind, DocumentUse, VaultItem
 from documents.storage import delete_after_commit
+from families.models import Household
 from notifications.outbox import queue_mail
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,6 @@ CLOSED_DEMANDE_STATUSES = ("accepted", "refused", "cancelled")
 
 def _lock_household(household) -> None:
     """Serialise a family's uploads so two at once cannot both pass the quota."""
-    from families.models import Household
 
     Household.objects.select_for_update().filter(pk=household.pk).first()
 
@@ -376,8 +377,6 @@ def report_unreadable(item: VaultItem, exc: Exception) -> None:
         extra={"vault_item": item.pk, "household": item.household_id, "reason": str(exc)},
     )
     try:
-        import sentry_sdk
-
         sentry_sdk.capture_message(f"Coffre-fort : élément {item.pk} illisible ({exc})", "error")
     except Exception:  # noqa: BLE001, S110 - reporting must never break the page
         pass

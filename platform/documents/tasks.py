@@ -5,16 +5,22 @@ town; tenant-schemas-celery runs each in its town's schema."""
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from core.towns import active_towns
+from documents.personal_data import erase_household, purge_inactive_households, retentions
+from documents.selectors import family_emails
+from documents.services import send_expiry_reminders as run
+from families.models import Household
+from notifications.outbox import queue_mail
 
 log = logging.getLogger(__name__)
 
 
 def _for_each_town(task) -> int:
-    from django_tenants.utils import tenant_context
-
     connection.set_schema_to_public()
     towns = list(active_towns())
     for commune in towns:
@@ -31,8 +37,6 @@ def dispatch_expiry_reminders() -> int:
 
 @shared_task
 def send_expiry_reminders() -> int:
-    from documents.services import send_expiry_reminders as run
-
     return run()
 
 
@@ -43,21 +47,12 @@ def dispatch_retention_purge() -> int:
 
 @shared_task
 def purge_inactive_families() -> list[int]:
-    from documents.personal_data import purge_inactive_households
-
     return purge_inactive_households(commune=connection.tenant)
 
 
 @shared_task
 def erase_household_task(household_id: int, demande_id: int | None, actor_id: int | None) -> dict:
     """An accepted erasure request (demandes kind "erasure")."""
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from documents.personal_data import erase_household
-    from documents.selectors import family_emails
-    from families.models import Household
-    from notifications.outbox import queue_mail
 
     household = Household.objects.filter(pk=household_id).first()
     if household is None:
@@ -68,8 +63,6 @@ def erase_household_task(household_id: int, demande_id: int | None, actor_id: in
         household=household, actor=actor, reason=f"Demande d'effacement n° {demande_id}"
     )
     if emails:
-        from documents.personal_data import retentions
-
         kept = sorted({r.reason for label, r in retentions().items() if label in report.kept})
         queue_mail(
             to=emails,

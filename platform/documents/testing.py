@@ -3,12 +3,18 @@ families with chosen ids, signed-in clients). Imported by tests only."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.utils.functional import empty
+
+from accounts.testing import force_login_verified
 
 # Real file bytes: the kernel's helpers, imported here by the documents and content tests.
 from core.testing import make_image, make_pdf  # noqa: F401
+from families.models import Adult, Child, Household
 
 
 def upload(content: bytes, name: str = "document.pdf", content_type: str = "application/pdf"):
@@ -28,9 +34,6 @@ def force_pk(model, pk, **fields):
 
 def make_family(name: str, *, username: str, pks: dict | None = None):
     """A household with one signed-up adult and one child (in the current schema)."""
-    from django.contrib.auth import get_user_model
-
-    from families.models import Adult, Child, Household
 
     pks = pks or {}
     User = get_user_model()
@@ -76,7 +79,6 @@ def make_family(name: str, *, username: str, pks: dict | None = None):
 
 def login(user, commune) -> Client:
     """A client signed in to `commune` (staff sessions have given their second factor)."""
-    from accounts.testing import force_login_verified
 
     client = Client()
     force_login_verified(client, user, commune)
@@ -86,8 +88,6 @@ def login(user, commune) -> Client:
 def forget_media_root() -> None:
     """TenantFileSystemStorage caches MEDIA_ROOT and (django-tenants 4.0.1) never
     forgets it when a test changes the setting."""
-    from django.core.files.storage import default_storage
-    from django.utils.functional import empty
 
     if default_storage._wrapped is not empty:
         default_storage._wrapped.__dict__.pop("relative_media_root", None)

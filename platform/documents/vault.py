@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db import connection
 
 MAGIC = b"GFV1"  # blob format version (unchanged by key rotation: only wrapping changes)
 _SALT = b"guichet-famille/coffre-fort/v1"
@@ -90,7 +91,6 @@ def family_key(*, schema: str, household_id: int, create: bool = False) -> bytes
     """The family's key, from its wrapped row (documents.VaultKey in `schema`),
     else the legacy derivation. `create` (sealing): a family without a row gets
     one, wrapped under the current master key."""
-    from django.db import connection
 
     table = f'"{schema}".documents_vaultkey'  # the town's, whatever the search_path
     with connection.cursor() as cursor:

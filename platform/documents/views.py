@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -23,7 +24,10 @@ from accounts.permissions import staff_required
 from audit import journal
 from core import filetypes
 from core.access import FAMILY_OBJECT, FAMILY_PAGE, GET_POST, POST, PUBLIC, STAFF, access
-from documents import personal_data, rules, selectors, services
+from demandes.models import Demande
+from demandes.services import submit_demande
+from documents import editions, personal_data, rules, selectors, services
+from documents.editions import EditionUnavailable
 from documents.forms import (
     AttachForm,
     DocumentUploadForm,
@@ -34,6 +38,7 @@ from documents.forms import (
 )
 from documents.models import Document
 from documents.vault import VaultError
+from families.models import Household
 
 
 def family_only(view):
@@ -283,8 +288,6 @@ def my_data(request, household):
     if request.method == "POST":
         form = ErasureForm(request.POST)
         if form.is_valid():
-            from demandes.services import submit_demande
-
             submit_demande(
                 kind="erasure",
                 subject="Demande d'effacement de mes données personnelles",
@@ -328,7 +331,6 @@ def export(request, household):
 
 def _edition(request, build, filename: str):
     """A PDF edition, or a French page when this server cannot print PDFs."""
-    from documents.editions import EditionUnavailable
 
     try:
         pdf = build()
@@ -340,8 +342,6 @@ def _edition(request, build, filename: str):
 @access(FAMILY_PAGE)
 @family_only
 def edition_summary(request, household):
-    from documents import editions
-
     return _edition(
         request,
         lambda: editions.family_summary(household, commune=request.commune),
@@ -352,8 +352,6 @@ def edition_summary(request, household):
 @access(FAMILY_OBJECT)
 @family_only
 def edition_certificate(request, household, child_pk):
-    from documents import editions
-
     child = selectors.family_children(household).filter(pk=child_pk).first()
     if child is None:
         raise Http404
@@ -367,7 +365,6 @@ def edition_certificate(request, household, child_pk):
 @access(PUBLIC)
 def edition_rules(request):
     """The town's booking and cancellation rules, from its configuration (public)."""
-    from documents import editions
 
     return _edition(
         request, lambda: editions.town_rules(commune=request.commune), "regles-de-reservation.pdf"
@@ -443,8 +440,6 @@ def staff_document_detail(request, pk):
 
 
 def _staff_list_url():
-    from django.urls import reverse
-
     return reverse("documents:staff-list")
 
 
@@ -465,8 +460,6 @@ def staff_document_download(request, pk):
 @staff_required()
 @never_cache
 def staff_erasure_list(request):
-    from demandes.models import Demande
-
     demandes = Demande.objects.filter(kind="erasure").select_related("household")[:200]
     return render(request, "documents/staff_erasures.html", {"demandes": demandes})
 
@@ -475,8 +468,6 @@ def staff_erasure_list(request):
 @staff_required()
 @never_cache
 def staff_erasure_plan(request, household_pk):
-    from families.models import Household
-
     household = Household.objects.filter(pk=household_pk).first()
     if household is None:
         raise Http404

@@ -29,6 +29,7 @@ from demandes.services import change_status, post_message
 from demandes.uploads import serve_attachment
 from families import selectors, services, validators
 from families.models import Adult, Child, EntourageMember, HealthSheet, Household
+from families.templatetags.famille import actor_for_family
 
 # --- serializers -------------------------------------------------------------
 
@@ -166,8 +167,6 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["created_at", "author", "from_status", "to_status", "message", "attachments"]
 
     def get_author(self, event) -> str:
-        from families.templatetags.famille import actor_for_family
-
         return actor_for_family(event, self.context["request"].user)
 
 

@@ -10,12 +10,12 @@ import os
 from django.core.checks import Error, Tags, register
 from django.db import DatabaseError
 
+from accounts.checks import town_configs
+from families.api_particulier import configuration_problem
+
 
 @register(Tags.security, deploy=True)
 def api_particulier_tokens_are_set(app_configs, **kwargs):
-    from accounts.checks import town_configs
-    from families.api_particulier import configuration_problem
-
     try:
         towns = town_configs()
     except DatabaseError:

@@ -19,6 +19,7 @@ import hashlib
 import re
 
 from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 from faker import Faker
@@ -29,6 +30,7 @@ from core import town_config
 from demandes.services import change_status
 from families.models import Adult, Child, EntourageMember, HealthSheet, Household, QFConsent
 from families.services import add_guardian, request_change
+from notifications.models import OutboxMessage
 
 # Demo only, printed in README.md and docs/demo-accounts.md (the accounts of these households).
 DEMO_PASSWORD = "demo-famille-2026"
@@ -41,7 +43,6 @@ def demo_households() -> list[Household]:
     """The fictitious households the demo fills: the « … [démo] » ones first,
     then README's Martin family (so a loader that adds a baby to the first
     household leaves the Martins with their two children)."""
-    from django.db.models import Case, IntegerField, Q, Value, When
 
     return list(
         Household.objects.filter(Q(name__endswith=MARKER) | Q(name=MARTIN))
@@ -142,7 +143,6 @@ def load(commune) -> None:
         _separated(fake, commune, staff)
         _single(fake, commune, staff)
         # Demo e-mails are not sent: mark the outbox rows of this load as sent.
-        from notifications.models import OutboxMessage
 
         OutboxMessage.objects.filter(created_at__gte=started).update(sent_at=timezone.now())
 

@@ -20,6 +20,7 @@ import io
 import json
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -414,7 +415,6 @@ def read_rows(stream, filename: str) -> Iterator[tuple[int, list]]:
 
 def _xlsx_rows(stream):
     # openpyxl is heavy and only needed here (docs/architecture.md, decisions/1001).
-    import zipfile
 
     from openpyxl import load_workbook
 

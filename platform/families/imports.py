@@ -49,6 +49,7 @@ from families.models import (
     HealthSheet,
     Household,
     ImportedRecord,
+    ImportRun,
 )
 
 BATCH = 500
@@ -601,7 +602,6 @@ def report_data(report: ImportReport) -> dict:
 def run_staged_import(run_id: int, stage_id: str) -> None:
     """The Celery task's body: the real run of staged files, progress on the
     ImportRun, the report kept, the files deleted whatever happens."""
-    from families.models import ImportRun
 
     run = ImportRun.objects.get(pk=run_id)
     preset, files = staged_files(stage_id)

@@ -16,6 +16,7 @@ from celery import shared_task
 from django.db import connection
 
 from families import qf_api
+from families.imports import run_staged_import
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,6 @@ REFRESH_TASK = "families.tasks.refresh_qf_for_town"
 
 @shared_task(ignore_result=True)
 def import_families_task(run_id: int, stage_id: str) -> None:
-    from families.imports import run_staged_import
-
     run_staged_import(run_id, stage_id)
 
 

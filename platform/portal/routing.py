@@ -23,7 +23,9 @@ from django.urls import get_script_prefix, set_script_prefix
 
 from core.api import problem_response
 from core.context import current_town
+from core.modules import module_codes
 from core.towns import towns_changed
+from tenants.models import Domain
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,6 @@ class TownDirectory:
 
     @staticmethod
     def _load(segment: str, now: float) -> _Entry:
-        from tenants.models import Domain
-
         connection.set_schema_to_public()
         domain = (
             Domain.objects.select_related("tenant")
@@ -165,8 +165,6 @@ class ModuleGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from core.modules import module_codes
-
         commune = getattr(request, "commune", None)
         match = request.resolver_match
         if commune is None or match is None:

@@ -15,15 +15,18 @@ its answers as signed without checking anything.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 import eopayment
+from eopayment.paybox import verify
+from eopayment.payfip_ws import PayFiP
 
 from ..pricing import euros
 from .contracts import (
@@ -125,6 +128,7 @@ class EopaymentGateway:
         if self.provider == "payfip_ws":
             # PayFiP's notification only names the operation: confirm it by
             # asking PayFiP (payfip.py), never by believing the caller.
+            # payfip.py imports this module at load time: imported when called (no cycle).
             from .payfip import reconcile_payfip_payment
 
             idop = _first(parse_qs(raw), "idop") or _first(parse_qs(raw), "idOp")
@@ -159,7 +163,6 @@ class EopaymentGateway:
         if self.simulator_url and self.provider == "payfip_ws":
             # DEMO ONLY: eopayment's PayFiP client, on the simulator's WSDL (the
             # same contract, its service address the simulator's).
-            from eopayment.payfip_ws import PayFiP
 
             payment.backend.payfip = PayFiP(
                 wsdl_url=f"{self.simulator_site}{self.simulator_url}payfip/"
@@ -276,10 +279,6 @@ def _paybox_signed(raw: str, public_key: str, server_to_server: bool) -> bool:
     """Paybox's SHA1withRSA check (eopayment's `verify`) against another public
     key than Paybox's own: the demo simulator's. Same signed string as
     eopayment's paybox backend builds."""
-    import base64
-    from urllib.parse import parse_qsl, quote
-
-    from eopayment.paybox import verify
 
     pairs = parse_qsl(raw, keep_blank_values=True)
     values = dict(pairs)

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from eopayment.payfip_ws import PayFiPError
+
 from .contracts import Notification, PaymentError, PaymentStatus
+from .gateway import to_notification
 
 # An attempt with one of these statuses is not settled yet.
 UNSETTLED = frozenset({PaymentStatus.RECEIVED, PaymentStatus.WAITING})
@@ -36,9 +39,6 @@ def reconcile_payfip_payment(gateway, *, idop: str, started_at: datetime | None)
     it to tell "still in progress" from "abandoned". Raise PaymentError
     (French) when PayFiP cannot be reached: the job tries again later.
     """
-    from eopayment.payfip_ws import PayFiPError
-
-    from .gateway import to_notification
 
     if gateway.provider != "payfip_ws":
         raise PaymentError("Le rapprochement par interrogation ne concerne que PayFiP.")

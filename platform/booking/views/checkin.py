@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from booking import checkin
 from booking.models import Attendance, Booking
+from booking.pdf import day_list_pdf
 from booking.services import BookingRefused
 from booking.views.staff import _staff, _staff_activity
 from core.access import MODULE, POST, STAFF, access
@@ -83,8 +84,6 @@ def staff_day(request, module_code):
 @access(STAFF(MODULE), query="activite={activity}")
 @_staff
 def staff_day_pdf(request, module_code):
-    from booking.pdf import day_list_pdf
-
     activity, _ = _activity(request, module_code)
     if activity is None:
         raise Http404

@@ -35,6 +35,7 @@ from booking.views.shared import is_staff_of, service_of, today
 from booking.waiting_views import refusal_page
 from core.access import FAMILY_OBJECT, GET_POST, MODULE, POST, PUBLIC, SIGNED_IN, access
 from core.modules import registry
+from documents.selectors import household_of, reusable_documents
 
 GRID_WEEKS = 4
 
@@ -342,7 +343,6 @@ def registrations_view(request, module_code):
 
 def _stored_choices(user, services) -> dict[str, list]:
     """Document type -> the account's valid stored documents of that type (one query)."""
-    from documents.selectors import household_of, reusable_documents
 
     kinds = {d.kind for s in services for d in options_of(s).documents if d.kind}
     out: dict[str, list] = {}

@@ -308,6 +308,7 @@ ACCOUNTS_TRUSTED_PROXIES = env.int("ACCOUNTS_TRUSTED_PROXIES", default=0)
 def _totp_issuer(device) -> str:
     """The name an authenticator app shows: the town's, so an agent of two
     towns tells their codes apart."""
+    # Settings-time: the database layer is not imported while the settings load.
     from django.db import connection
 
     return f"Guichet Famille {getattr(connection.tenant, 'name', '')}".strip()

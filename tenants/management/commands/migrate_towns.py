@@ -25,6 +25,7 @@ from tenants.migrations_runner import (
 )
 from tenants.models import Commune
 from tenants.pool import fill_pool
+from tenants.template import refresh_template
 
 
 class Command(BaseCommand):
@@ -137,8 +138,6 @@ class Command(BaseCommand):
 
         template = ""
         if not no_template and not outcome.failed:
-            from tenants.template import refresh_template
-
             state = refresh_template(prune=True)
             template = f" ; modèle de commune : {state.status}"
             if state.status == "fresh":

@@ -1,15 +1,19 @@
 """The `make run` entry point: migrate, onboard the launch towns, load demo
 data, then serve on 127.0.0.1:$PORT. Idempotent: a second run reuses it all."""
 
+import datetime as dt
 import os
+from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from django.db import connection
+from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, connection
 from django_tenants.utils import tenant_context
 
 from accounts import demo as accounts_demo
+from accounts.models import User
 from content import demo as content_demo
 from core.modules import registry
 from documents import demo as documents_demo
@@ -62,8 +66,6 @@ class Command(BaseCommand):
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
 
     def _operator(self):
-        from accounts.models import User
-
         connection.set_schema_to_public()
         if not User.objects.filter(username=OPERATOR_USERNAME).exists():
             User.objects.create_superuser(
@@ -89,11 +91,9 @@ def _travel_to(value: str) -> None:
     """Move this process's clock (time-machine, ticking) to `value`, Paris time:
     how the demo and its test are checked on another day (July, 31 December,
     29 February). The server keeps that clock while it runs."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
 
+    # Development-only library (time-machine): loaded only with --travel.
     import time_machine
-    from django.core.management.base import CommandError
 
     try:
         moment = dt.datetime.fromisoformat(value)
@@ -115,7 +115,6 @@ def refuse_unsafe_target(*, database: bool = False) -> None:
     """The demo creates an operator with a published password and staff with a
     published TOTP secret: refuse production settings, and (`database`) any
     database holding a town the demo did not create."""
-    from django.core.management.base import CommandError
 
     if settings.SETTINGS_MODULE.endswith(".prod"):
         raise CommandError(
@@ -139,8 +138,6 @@ def refuse_unsafe_target(*, database: bool = False) -> None:
 
 def _create_database_if_missing() -> None:
     """DATABASE_URL may name a database that does not exist yet: create it."""
-    import psycopg
-    from django.db import OperationalError
 
     try:
         connection.ensure_connection()

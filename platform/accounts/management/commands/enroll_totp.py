@@ -1,11 +1,14 @@
 """Enrol an account's TOTP device from the command line (operators of the
 public admin, or a town's first admin): prints the secret and a QR code."""
 
+import segno
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from accounts import otp
+from accounts.models import User
 
 
 class Command(BaseCommand):
@@ -19,10 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true", help="remplacer l'appareil existant")
 
     def handle(self, *args, username, schema, replace, **options):
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from accounts.models import User
-
         with schema_context(schema):
             user = User.objects.filter(username=username).first()
             if user is None:
@@ -33,7 +32,6 @@ class Command(BaseCommand):
                 )
             TOTPDevice.objects.filter(user=user).delete()
             device = TOTPDevice.objects.create(user=user, name=otp.DEVICE_NAME, confirmed=True)
-            import segno
 
             self.stdout.write(f"Clé secrète (base 32) : {otp.secret_base32(device)}")
             self.stdout.write(f"URL : {device.config_url}")

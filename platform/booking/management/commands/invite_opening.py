@@ -12,6 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from booking import invitations
+from booking.models import ReservationPeriod
+from core.towns import all_towns
+
 
 class Command(BaseCommand):
     help = "Invite par e-mail les familles à se connecter avant l'ouverture des réservations."
@@ -23,10 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("--again", action="store_true", help="même si déjà envoyée")
 
     def handle(self, *args, slug, periods, due, again, **options):
-        from booking import invitations
-        from booking.models import ReservationPeriod
-        from core.towns import all_towns
-
         connection.set_schema_to_public()
         town = all_towns().filter(slug=slug).first()
         if town is None:

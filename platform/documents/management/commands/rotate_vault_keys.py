@@ -19,6 +19,8 @@ from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
 from core.towns import all_towns
+from documents import vault
+from documents.models import VaultItem, VaultKey
 
 
 class Command(BaseCommand):
@@ -28,8 +30,6 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", help="communes (défaut : toutes)")
 
     def handle(self, *args, slugs, verbosity, **options):
-        from documents import vault
-
         connection.set_schema_to_public()
         towns = all_towns()
         if slugs:
@@ -60,9 +60,6 @@ class Command(BaseCommand):
             )
 
     def _town(self, town, current: str):
-        from documents import vault
-        from documents.models import VaultItem, VaultKey
-
         schema = town.schema_name
         rows = {r.household_id: r for r in VaultKey.objects.all()}
         households = set(rows) | set(
@@ -95,8 +92,6 @@ class Command(BaseCommand):
 def _check_legacy_key(key: bytes, schema: str, household_id: int) -> None:
     """A derived (pre-rotation) key is only stored once it opens one of the
     family's items: a wrong legacy master key must not be written down."""
-    from documents import vault
-    from documents.models import VaultItem
 
     item = VaultItem.objects.filter(household_id=household_id).first()
     if item is not None:
