@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -131,11 +132,28 @@ _TOWN_DATA: dict[tuple, TownBookingData] = {}
 _GENERATION_KEY = "booking:town-data-generation"
 
 
+# The generation is read from the shared cache at most once a second per town
+# and process (a Redis round trip per booking cost ~10 % of book_days, issue
+# #19's profile): another process's committed change reaches this one within
+# that second (the town's own lookup, portal.routing, is kept 5 s); this
+# process's own changes are seen at once (booking_data_changed).
+GENERATION_RECHECK_SECONDS = 1.0
+_SEEN: dict[str, tuple[float, int]] = {}  # schema -> (re-read after, generation)
+
+
 def _generation() -> int | None:
+    schema = connection.schema_name
+    now = time.monotonic()
+    seen = _SEEN.get(schema)
+    if seen is not None and seen[0] > now:
+        return seen[1]
     try:
-        return int(cache.get(_GENERATION_KEY) or 0)
+        value = int(cache.get(_GENERATION_KEY) or 0)
     except Exception:  # noqa: BLE001 - cache down: read the database, never fail a booking
+        _SEEN.pop(schema, None)
         return None
+    _SEEN[schema] = (now + GENERATION_RECHECK_SECONDS, value)
+    return value
 
 
 def _dirty() -> dict:
@@ -154,6 +172,7 @@ def booking_data_changed(**_kwargs) -> None:
     """A period, a closure or a service changed in this town: forget this process's copy
     now, and tell every process after the commit."""
     schema = connection.schema_name
+    _SEEN.pop(schema, None)
     for key in [k for k in _TOWN_DATA if k[0] == schema]:
         _TOWN_DATA.pop(key, None)
     if connection.in_atomic_block:
@@ -165,6 +184,7 @@ def booking_data_changed(**_kwargs) -> None:
 
 
 def _bump_generation(schema: str) -> None:
+    _SEEN.pop(schema, None)
     for key in [k for k in _TOWN_DATA if k[0] == schema]:
         _TOWN_DATA.pop(key, None)
     try:

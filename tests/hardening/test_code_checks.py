@@ -42,9 +42,10 @@ REVIEWED_RAW_SQL = {
     # name (the schema of the town being served or rotated, an identifier);
     # household id and key as parameters.
     ("platform/documents/vault.py", "cursor.execute("),
-    # The booking path's conditional UPDATE of places and bulk INSERT (issue #19):
+    # The booking path's conditional UPDATE of places and bulk INSERT, and
+    # book_days' read of the days and the child's booked days (issue #19):
     # table and column names from the models through quote_name, every value a
-    # parameter (ids and counts as arrays).
+    # parameter (ids, counts and days as arrays).
     ("platform/booking/services.py", "cursor.execute("),
     # The waiting room's Redis pipelines (not SQL; the pattern catches `execute(`).
     ("platform/booking/waiting_room.py", "rank, score = pipe.execute()"),

@@ -161,3 +161,26 @@ def test_a_committed_change_reaches_the_other_processes_through_the_generation(m
         selectors._bump_generation(connection.schema_name)  # what the commit hook does
         assert selectors._generation() == before + 1
         assert selectors.town_data() is not first
+
+
+def test_the_generation_is_read_from_the_shared_cache_at_most_once_a_second(meals, in_town):
+    """A booking does not pay a Redis round trip for the generation: it is
+    re-read once GENERATION_RECHECK_SECONDS have passed (another process's
+    bump arrives then); this process's own changes are seen at once."""
+    from django.core.cache import cache
+
+    with in_town(meals.commune):
+        schema = connection.schema_name
+        cache.set(selectors._GENERATION_KEY, 5, None)
+        selectors._SEEN.pop(schema, None)
+        assert selectors._generation() == 5
+        first = selectors.town_data()
+        cache.incr(selectors._GENERATION_KEY)  # another process committed a change
+        assert selectors._generation() == 5  # not re-read within the second
+        assert selectors.town_data() is first
+        expiry, seen = selectors._SEEN[schema]
+        selectors._SEEN[schema] = (expiry - selectors.GENERATION_RECHECK_SECONDS, seen)
+        assert selectors._generation() == 6  # the second is over: re-read
+        assert selectors.town_data() is not first
+        selectors._bump_generation(schema)  # this process's own change
+        assert selectors._generation() == 7
