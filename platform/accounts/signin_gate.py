@@ -152,6 +152,7 @@ def admit(token: str = "", now: float | None = None) -> Turn:
     return Turn(max(1, math.ceil(float(result[1]))))
 
 
+LOOK_AGAIN_SECONDS = 30  # Retry-After at most: the estimate is refreshed at each visit
 TURN_MEMORY_SECONDS = 24 * 3600  # a used turn is remembered (and worthless) this long
 STALE_TURN_SECONDS = 300  # the turn's cookie outlives its expected wait by this
 _SALT = "accounts.signin_gate.turn"
