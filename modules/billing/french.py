@@ -24,13 +24,14 @@ def of_month(year: int, month: int) -> str:
 
 
 def day_label(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
+    """'lundi 7 décembre 2026' (the product's one way to write a day)."""
+    return format_date(day)
 
 
 def moment_label(moment: datetime) -> str:
-    """'08/11/2026 à 09:30' in the town's time zone (Europe/Paris)."""
+    """'dimanche 8 novembre 2026 à 09:30' in the town's time zone (Europe/Paris)."""
     local = timezone.localtime(moment)
-    return f"{local:%d/%m/%Y} à {local:%H:%M}"
+    return f"{format_date(local.date())} à {local:%H:%M}"
 
 
 def long_day(day: date) -> str:

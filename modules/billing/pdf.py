@@ -166,6 +166,7 @@ def reminder_context(invoice, commune, *, how_to_pay: str, invoice_url: str, tod
         "balance": euros(max(invoice.balance, 0)),
         "handed_over": handed_over,
         "online": refusal is None,
+        "refusal": refusal or "",
         "invoice_url": invoice_url,
         "how_to_pay": how_to_pay,
         "proximity": proximity.for_invoice(invoice, commune),

@@ -93,11 +93,11 @@ def test_a_january_debit_is_scheduled_until_collected_then_paid_in_the_collectio
         with in_town(bondoufle):
             family.force_login(fam.user)
         page = family.get("/bondoufle/billing/").content.decode()
-        assert "prélèvement prévu le 06/01/2027" in page
+        assert "prélèvement prévu le mercredi 6 janvier 2027" in page
         with in_town(bondoufle):
             pdf_text = _invoice_pdf_html(bondoufle, fam.invoice)
-        assert "État : <strong>prélèvement prévu le 06/01/2027</strong>" in pdf_text
-        assert "Prélèvement prévu le <strong>06/01/2027</strong>" in pdf_text
+        assert "État : <strong>prélèvement prévu le mercredi 6 janvier 2027</strong>" in pdf_text
+        assert "Prélèvement prévu le <strong>mercredi 6 janvier 2027</strong>" in pdf_text
     # The daily job before the date changes nothing...
     with time_machine.travel("2027-01-05 06:00:00+00:00", tick=False), in_town(bondoufle):
         assert services.settle_direct_debits() == 0

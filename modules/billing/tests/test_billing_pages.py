@@ -95,10 +95,10 @@ def test_invoice_pdf_download_and_its_content(alpha, castres, in_town):
         alpha.invoice.period_label,
         "Camille Alpha",
         euros(alpha.invoice.total),
-        f"{alpha.invoice.due_date:%d/%m/%Y}",
+        format_date(alpha.invoice.due_date),
         "PayZen",
         "Reste à payer",
-        f"{alpha.bookings[0].slot.day:%d/%m/%Y}",
+        format_date(alpha.bookings[0].slot.day),
     ):
         assert text in html, text
 

@@ -95,9 +95,12 @@ def test_reminder_letter_says_what_is_due_and_how_to_pay(castres, in_town):
         assert long_day(invoice.invoice_date) in text
         assert f"Reste à payer {balance}" in text and f"Montant de la facture {total}" in text
         assert "Comment payer" in text
-        assert "Le paiement en ligne n'est plus possible" in text  # the window closed at due
+        assert "Le paiement en ligne était possible jusqu'au" in text  # closed at due
         assert f"/castres/billing/factures/{invoice.pk}/" in text
-        assert "à l'Espace Famille, 110 boulevard Maréchal Joffre" in text  # the régie
+        # Online closed at the due date: the letter sends to the régie, whose
+        # address heads the letter, and no longer offers the online card payment.
+        assert "réglez cette facture auprès de la régie" in text
+        assert "110 boulevard Maréchal Joffre" in text and "PayZen" not in text
         # Castres offers paiement de proximité: the DGFiP's sentence and the code.
         assert "buraliste ou partenaire agréé" in text
         assert "un échéancier peut être convenu" in text

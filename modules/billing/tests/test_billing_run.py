@@ -274,11 +274,11 @@ def test_e_invoice_and_direct_debit_at_invoicing(
         # Bondoufle pays at 30 days: due 08/12, >= 14 days after the notice.
         assert (debit.collection_date, debit.amount) == (date(2026, 12, 8), invoice.total)
         assert services.online_payment_refusal(invoice) == (
-            "Cette facture sera payée par prélèvement automatique le 08/12/2026."
+            "Cette facture sera payée par prélèvement automatique le mardi 8 décembre 2026."
         )
     # The notice e-mail is the SEPA pre-notification.
     notice = next(m for m in mail.outbox if m.to == ["b@example.org"])
-    assert "prélevée sur votre compte le 08/12/2026" in notice.body
+    assert "prélevée sur votre compte le mardi 8 décembre 2026" in notice.body
 
 
 def test_payer_is_the_first_guardian_until_households_name_one(castres, in_town):
@@ -387,6 +387,6 @@ def test_invoice_notices_are_outbox_rows_of_the_run_transaction(martin, castres)
     [notice] = OutboxMessage.objects.all()[before:]
     assert notice.to == ["claire.martin@example.org"] and notice.sent_at is None
     assert notice.subject == "Castres — votre facture d'octobre 2026 est disponible"
-    assert "À régler avant le 30/11/2026" in notice.body
+    assert "À régler avant le lundi 30 novembre 2026" in notice.body
     run(castres)
     assert OutboxMessage.objects.count() == before + 1

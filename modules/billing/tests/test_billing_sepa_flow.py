@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.testing import force_login_verified
+from booking.french import format_date
 from modules.billing import services
 from modules.billing.models import DirectDebit, Invoice, Mandate, Payment, SepaExport
 from modules.billing.sepa import validate_pain008
@@ -173,7 +174,7 @@ def test_export_builds_a_valid_pain008_then_rcur_and_records_rejections(
     staff = Client()
     force_login_verified(staff, agent, bondoufle)
     page = staff.get("/bondoufle/billing/gestion/prelevements/")
-    assert f"{debit.collection_date:%d/%m/%Y}" in page.content.decode()
+    assert format_date(debit.collection_date) in page.content.decode()
     staff.post(f"/bondoufle/billing/gestion/prelevements/{debit.collection_date:%Y-%m-%d}/export/")
     with in_town(bondoufle):
         export = SepaExport.objects.get()
