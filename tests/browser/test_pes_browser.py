@@ -6,25 +6,16 @@ at 390×844 and 1280×800, checked with axe-core; screenshots in test-artifacts/
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 from test_staff_workspace_browser import _sign_in_agent, castres_demo  # noqa: F401
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pes"
-SHOTS = Path("/work/shots/pes")
+from tests.browser.harness import assert_no_sideways_scroll, shot
 
 
 def _shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if SHOTS.is_dir():
-        shutil.copy(path, SHOTS / path.name)
+    return shot(page, "pes", name)
 
 
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+_no_sideways_scroll = assert_no_sideways_scroll
 
 
 def test_titles_and_unpaid_pages(browser, live_town, axe, castres_demo):  # noqa: F811

@@ -3,11 +3,10 @@ famille.demo.4's invoice at its first reminder (the billing demo's late invoice)
 and its reminder letter downloaded as a PDF; the batch page where the
 treasury's acknowledgement file is uploaded, then its result; and the family's
 invoice page with its reminder. At 390×844 and 1280×800, checked with axe-core;
-screenshots in test-artifacts/h20/ (and /work/shots/h20/ when that folder exists)."""
+screenshots in test-artifacts/relances/ (and /work/shots/relances/ when that folder exists)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,20 +14,14 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from test_staff_workspace_browser import _sign_in_agent, castres_demo  # noqa: F401
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "h20"
-SHOTS = Path("/work/shots/h20")
+from tests.browser.harness import assert_no_sideways_scroll, shot
 
 
 def _shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if SHOTS.is_dir():
-        shutil.copy(path, SHOTS / path.name)
+    return shot(page, "relances", name)
 
 
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+_no_sideways_scroll = assert_no_sideways_scroll
 
 
 def _late_invoice_and_batch(commune):
@@ -102,10 +95,8 @@ def test_unpaid_letter_and_acknowledgement_upload(browser, live_town, axe, castr
         assert download.value.suggested_filename == f"relance-{late.number}.pdf"
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
         if width == 390:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            download.value.save_as(ARTIFACTS / "lettre-relance.pdf")
-            if SHOTS.is_dir():
-                shutil.copy(ARTIFACTS / "lettre-relance.pdf", SHOTS / "lettre-relance.pdf")
+            kept = shot(page, "relances", "lettre-relance-page").with_name("lettre-relance.pdf")
+            download.value.save_as(kept)
 
         page.goto(f"{url}/castres/billing/gestion/titres/{batch.pk}/")
         assert page.get_by_role("heading", name="Accusé de réception de la trésorerie").is_visible()
