@@ -23,11 +23,6 @@ def of_month(year: int, month: int) -> str:
     return f"d'{label}" if label[0] in "aeiouâéè" else f"de {label}"
 
 
-def day_label(day: date) -> str:
-    """'lundi 7 décembre 2026' (the product's one way to write a day)."""
-    return format_date(day)
-
-
 def moment_label(moment: datetime) -> str:
     """'dimanche 8 novembre 2026 à 09:30' in the town's time zone (Europe/Paris)."""
     local = timezone.localtime(moment)

@@ -12,7 +12,7 @@ import logging
 from django.template.loader import render_to_string
 
 from . import proximity, services
-from .french import day_label, long_day, moment_label, month_label, of_month
+from .french import long_day, moment_label, month_label, of_month
 from .pricing import euros
 from .regie import display
 
@@ -54,7 +54,7 @@ def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
         "invoice": invoice,
         "lines": [
             {
-                "day": day_label(line.day),
+                "day": long_day(line.day),
                 "child": line.child_name,
                 "service": line.service_name,
                 "quantity": line.quantity.normalize(),
@@ -66,16 +66,16 @@ def invoice_context(invoice, commune, *, how_to_pay: str, pay_url: str) -> dict:
         ],
         "period": month_label(invoice.year, invoice.month),
         "of_period": of_month(invoice.year, invoice.month),
-        "invoice_date": day_label(invoice.invoice_date),
-        "due_date": day_label(invoice.due_date),
+        "invoice_date": long_day(invoice.invoice_date),
+        "due_date": long_day(invoice.due_date),
         "total": euros(invoice.total),
         "paid": euros(invoice.amount_paid),
         "balance": euros(max(invoice.balance, 0)),
         "window_opens": moment_label(invoice.payment_opens_at),
         "window_closes": moment_label(invoice.payment_closes_at),
-        "debit_date": day_label(debit.collection_date) if debit else "",
+        "debit_date": long_day(debit.collection_date) if debit else "",
         "status": (
-            f"prélèvement prévu le {day_label(debit.collection_date)}"
+            f"prélèvement prévu le {long_day(debit.collection_date)}"
             if debit
             else invoice.get_status_display()
         ),
@@ -116,7 +116,7 @@ def attestation_pdf(attestation, commune) -> bytes:
             "town": _town(commune),
             "a": attestation,
             "children": [
-                {"name": c.name, "birth_date": day_label(c.birth_date), "amount": euros(c.amount)}
+                {"name": c.name, "birth_date": long_day(c.birth_date), "amount": euros(c.amount)}
                 for c in attestation.children
             ],
             "total": euros(attestation.total),

@@ -33,7 +33,7 @@ from notifications.outbox import queue_mail, render_mail, town_overrides
 from paysim import keys
 
 from . import numbering, rules, selectors
-from .french import day_label, moment_label, month_label, of_month
+from .french import long_day, moment_label, month_label, of_month
 from .lines import DraftInvoice, assign_payers, build_drafts, month_bounds
 from .models import (
     AccountCredit,
@@ -199,7 +199,7 @@ def run_month(
     if last >= today:
         raise BillingError(
             f"Le mois {of_month(year, month)} n'est pas terminé : il sera facturé à partir "
-            f"du {day_label(last + timedelta(days=1))}."
+            f"du {long_day(last + timedelta(days=1))}."
         )
     tariffs, invoicing = town_settings(commune)
     with transaction.atomic():
@@ -333,8 +333,8 @@ def _queue_invoice_notices(invoices, *, commune) -> list[int]:
                 "commune": commune,
                 "invoice": invoice,
                 "total": euros(invoice.total),
-                "due_date": day_label(invoice.due_date),
-                "debit_date": day_label(debit_date) if debit_date else "",
+                "due_date": long_day(invoice.due_date),
+                "debit_date": long_day(debit_date) if debit_date else "",
                 "url": tenant_reverse(commune, "billing:invoice", args=[invoice.pk], absolute=True),
             },
             overrides=overrides,
@@ -708,7 +708,7 @@ def online_payment_refusal(invoice: Invoice, *, now: datetime | None = None) -> 
         return HANDED_OVER_SENTENCE
     if invoice.status == Invoice.Status.DIRECT_DEBIT:
         debit = invoice.direct_debits.filter(status=DirectDebit.Status.SCHEDULED).first()
-        when = f" le {day_label(debit.collection_date)}" if debit else ""
+        when = f" le {long_day(debit.collection_date)}" if debit else ""
         return f"Cette facture sera payée par prélèvement automatique{when}."
     if now < invoice.payment_opens_at:
         return f"Le paiement en ligne ouvrira le {moment_label(invoice.payment_opens_at)}."
@@ -1277,7 +1277,7 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
     today = today or timezone.localdate()
     if collection_date <= today:
         raise BillingError(
-            f"La date de prélèvement ({day_label(collection_date)}) doit être "
+            f"La date de prélèvement ({long_day(collection_date)}) doit être "
             "postérieure à aujourd'hui."
         )
     with transaction.atomic():
@@ -1288,7 +1288,7 @@ def export_direct_debits(*, collection_date: date, by, today: date | None = None
             .order_by("id")
         )
         if not debits:
-            raise BillingError(f"Aucun prélèvement programmé le {day_label(collection_date)}.")
+            raise BillingError(f"Aucun prélèvement programmé le {long_day(collection_date)}.")
         items = []
         for debit in debits:
             notified = timezone.localdate(debit.prenotified_at) if debit.prenotified_at else today

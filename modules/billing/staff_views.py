@@ -30,7 +30,7 @@ from .forms import (
     RejectionForm,
     RunForm,
 )
-from .french import day_label, long_day, of_month
+from .french import long_day, of_month
 from .lines import previous_month
 from .models import (
     AccountCredit,
@@ -119,7 +119,7 @@ def invoice(request, pk: int):
             "total": euros(inv.total),
             "balance": euros(inv.balance),
             "lines": [
-                {"l": line, "amount": euros(line.amount), "day": day_label(line.day)}
+                {"l": line, "amount": euros(line.amount), "day": long_day(line.day)}
                 for line in inv.lines.all()
             ],
             "payments": [
@@ -227,7 +227,7 @@ def debits(request):
             "dates": [
                 {
                     "date": d["collection_date"],
-                    "label": day_label(d["collection_date"]),
+                    "label": long_day(d["collection_date"]),
                     "n": d["n"],
                     "total": euros(d["total"]),
                 }

@@ -36,7 +36,7 @@ from families.selectors import child_of, children_of
 from . import pdf, proximity, reminder_services, selectors, services
 from .calendar import payer_entries
 from .forms import EInvoiceForm, MandateForm, PayerRuleForm, SimulatorForm
-from .french import day_label, moment_label, month_label, of_month
+from .french import long_day, moment_label, month_label, of_month
 from .models import DirectDebit, Invoice, Payment, PaymentAttempt
 from .payers import child_households, describe_rules, household_names, propose_payer_rule
 from .payments import MalformedNotification, PaymentConfigurationError, PaymentError
@@ -97,7 +97,7 @@ def status_label(invoice: Invoice) -> str:
         live = (DirectDebit.Status.SCHEDULED, DirectDebit.Status.EXPORTED)
         debit = next((d for d in invoice.direct_debits.all() if d.status in live), None)
         if debit:
-            return f"prélèvement prévu le {day_label(debit.collection_date)}"
+            return f"prélèvement prévu le {long_day(debit.collection_date)}"
     return invoice.get_status_display()
 
 
@@ -251,7 +251,7 @@ def invoice_detail(request, pk: int):
     lines = [
         {
             "line": line,
-            "day": day_label(line.day),
+            "day": long_day(line.day),
             "amount": euros(line.amount),
             "quantity": line.quantity.normalize(),
         }
@@ -590,7 +590,7 @@ def shared_custody(request):
     for booking, payer in payer_entries(request.user, today, today + timedelta(days=56)):
         days.setdefault(booking.child_id, []).append(
             {
-                "day": day_label(booking.slot.day),
+                "day": long_day(booking.slot.day),
                 "service": booking.slot.activity.service.name,
                 "payer": payer,
             }
