@@ -66,6 +66,47 @@ def live_town(live_server, django_db_blocker):
 
 
 @pytest.fixture
+def import_undone(live_town, django_db_blocker):
+    """For a test that runs the family import in the session towns (the live
+    server commits its rows): afterwards, what the import created there is
+    deleted — its households with their people, registrations and billing rows
+    (opening balances and their invoices), its source records and its runs.
+    Rows that were there before the test stay."""
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from booking.models import Registration
+    from families.models import Household, ImportedRecord, ImportRun
+    from modules.billing.testing import purge_households
+    from tenants.models import Commune
+    from tests.support import SESSION_TOWNS
+
+    made = (Household, Registration, ImportedRecord, ImportRun)
+
+    def pks():
+        return {model: set(model.objects.values_list("pk", flat=True)) for model in made}
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        before = {}
+        for town in Commune.objects.filter(slug__in=SESSION_TOWNS):
+            with tenant_context(town):
+                before[town.slug] = pks()
+        connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for town in Commune.objects.filter(slug__in=before):
+            with tenant_context(town):
+                new = {m: ids - before[town.slug][m] for m, ids in pks().items()}
+                Registration.objects.filter(pk__in=new[Registration]).delete()
+                purge_households(new[Household])
+                ImportedRecord.objects.filter(pk__in=new[ImportedRecord]).delete()
+                ImportRun.objects.filter(pk__in=new[ImportRun]).delete()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
 def axe():
     """`axe(page)` -> list of WCAG 2 A/AA violations on the current page."""
     if not AXE.exists():

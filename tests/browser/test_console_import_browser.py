@@ -57,7 +57,9 @@ def _fits(page, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width, page.evaluate(WIDEST)
 
 
-def test_operator_imports_families_and_follows_the_run(page, live_town, axe, tmp_path):
+def test_operator_imports_families_and_follows_the_run(
+    page, live_town, axe, tmp_path, import_undone
+):
     from families.models import ImportRun
     from tenants.models import Commune
 

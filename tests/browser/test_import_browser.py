@@ -23,7 +23,7 @@ def _shots() -> Path:
     return folder
 
 
-def test_import_dry_run_then_import_at_both_sizes(page, live_town, axe, tmp_path):
+def test_import_dry_run_then_import_at_both_sizes(page, live_town, axe, tmp_path, import_undone):
     settings.IMPORT_STAGING_DIR = str(tmp_path)
     _sign_in_admin(page, live_town)
     shots = _shots()

@@ -68,11 +68,7 @@ def _wipe():
     )
     from demandes.models import Demande
     from families.models import Adult, Child, Household
-    from modules.billing.maintenance import purge_household_billing
 
-    # Billing rows first: households committed by other browser tests (the
-    # family import's opening balances, invoices) protect their household.
-    purge_household_billing(Household.objects.values_list("pk", flat=True))
     Absence.objects.all().delete()
     Booking.objects.all().delete()
     WaitingListEntry.objects.all().delete()
