@@ -114,41 +114,36 @@ class OpeningBalanceImporter(Importer):
         records = dict(
             ImportedRecord.objects.filter(entity=CODE).values_list("source_id", "fingerprint")
         )
-        headers = checked.headers
         problems: dict[int, Refusal] = {}
         for row in checked.rows:
             v = row.values
             if v.get("regie"):
                 regie = regies.get(normalize_header(v["regie"]))
                 if regie is None:
-                    problems[row.line] = Refusal(
-                        checked.filename,
-                        row.line,
-                        headers["regie"],
-                        v["regie"],
-                        f"régie inconnue de la commune ; régies : {names}",
+                    problems[row.line] = Refusal.at(
+                        checked, row, "regie", f"régie inconnue de la commune ; régies : {names}"
                     )
                     continue
             elif len(distinct) == 1:
                 regie = distinct[0]
             else:
-                problems[row.line] = Refusal(
-                    checked.filename,
-                    row.line,
-                    headers.get("regie", "regie"),
-                    "",
+                problems[row.line] = Refusal.at(
+                    checked,
+                    row,
+                    "regie",
                     f"la commune a plusieurs régies : indiquez laquelle ({names})",
+                    value="",
                 )
                 continue
             previous = records.get(row.source_id)
             if previous is not None and previous != row.fingerprint:
-                problems[row.line] = Refusal(
-                    checked.filename,
-                    row.line,
-                    headers["montant"],
-                    str(v["montant"]).replace(".", ","),
+                problems[row.line] = Refusal.at(
+                    checked,
+                    row,
+                    "montant",
                     "solde déjà repris avec d'autres valeurs : une pièce émise ne change "
                     "plus, corrigez-la par un avoir dans la facturation",
+                    value=str(v["montant"]).replace(".", ","),
                 )
                 continue
             v["_regie"] = regie

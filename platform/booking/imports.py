@@ -120,40 +120,30 @@ class RegistrationImporter(Importer):
                 sites[normalize_header(code)] = pk
             sites[normalize_header(name)] = pk
         names = ", ".join(town_services.order_by("position", "name").values_list("name", flat=True))
-        headers = checked.headers
         problems: dict[int, Refusal] = {}
         seen: dict[tuple, int] = {}
         for row in checked.rows:
             v = row.values
             service = services.get(normalize_header(v["service"]))
             if service is None:
-                problems[row.line] = Refusal(
-                    checked.filename,
-                    row.line,
-                    headers["service"],
-                    v["service"],
-                    f"service inconnu de la commune ; services : {names}",
+                problems[row.line] = Refusal.at(
+                    checked, row, "service", f"service inconnu de la commune ; services : {names}"
                 )
                 continue
             site = None
             if v.get("lieu"):
                 site = sites.get(normalize_header(v["lieu"]))
                 if site is None:
-                    problems[row.line] = Refusal(
-                        checked.filename,
-                        row.line,
-                        headers["lieu"],
-                        v["lieu"],
-                        "lieu d'accueil inconnu de la commune",
+                    problems[row.line] = Refusal.at(
+                        checked, row, "lieu", "lieu d'accueil inconnu de la commune"
                     )
                     continue
             key = (v["id_enfant"], service, v["annee_scolaire"])
             if key in seen:
-                problems[row.line] = Refusal(
-                    checked.filename,
-                    row.line,
-                    headers["service"],
-                    v["service"],
+                problems[row.line] = Refusal.at(
+                    checked,
+                    row,
+                    "service",
                     f"même enfant, même service et même année que la ligne {seen[key]}",
                 )
                 continue

@@ -321,6 +321,16 @@ class Refusal:
     value: str
     reason: str
 
+    @classmethod
+    def at(
+        cls, checked: FileCheck, row: Row, column: str, reason: str, value: str | None = None
+    ) -> Refusal:
+        """`row` of `checked`'s file refused for its canonical `column` (named as
+        the file writes it), showing the row's value unless `value` is given."""
+        if value is None:
+            value = str(row.values.get(column) or "")
+        return cls(checked.filename, row.line, checked.headers.get(column, column), value, reason)
+
     def text(self) -> str:
         where = f"{self.filename}, ligne {self.line}"
         if self.column:
@@ -673,11 +683,10 @@ def check_file(
             continue
         if row.source_id in seen:
             result.refusals.append(
-                Refusal(
-                    filename,
-                    number,
-                    result.headers[entity.key],
-                    row.source_id,
+                Refusal.at(
+                    result,
+                    row,
+                    entity.key,
                     f"identifiant déjà présent ligne {seen[row.source_id]} du même fichier",
                 )
             )

@@ -332,11 +332,10 @@ def _check_references(checked: FileCheck, known: dict[str, set[str]]) -> None:
         ref = row.values[entity.parent_column]
         problem = None
         if ref not in parents:
-            problem = Refusal(
-                checked.filename,
-                row.line,
-                checked.headers[entity.parent_column],
-                ref,
+            problem = Refusal.at(
+                checked,
+                row,
+                entity.parent_column,
                 f"inconnu : absent du fichier des {ENTITIES[entity.parent].label} "
                 "et des imports précédents",
             )
@@ -345,20 +344,20 @@ def _check_references(checked: FileCheck, known: dict[str, set[str]]) -> None:
                 adults = known.get("responsables", set()) | set(_known_ids("responsables"))
             missing = [a for a in row.values["responsables"] if a not in adults]
             if missing:
-                problem = Refusal(
-                    checked.filename,
-                    row.line,
-                    checked.headers["responsables"],
-                    ", ".join(missing),
+                problem = Refusal.at(
+                    checked,
+                    row,
+                    "responsables",
                     "responsable légal inconnu : absent du fichier des responsables légaux",
+                    value=", ".join(missing),
                 )
             elif len(row.values["responsables"]) > 2:
-                problem = Refusal(
-                    checked.filename,
-                    row.line,
-                    checked.headers["responsables"],
-                    ", ".join(row.values["responsables"]),
+                problem = Refusal.at(
+                    checked,
+                    row,
+                    "responsables",
                     "deux responsables légaux au plus par enfant",
+                    value=", ".join(row.values["responsables"]),
                 )
         if problem:
             checked.refusals.append(problem)
