@@ -118,10 +118,7 @@ def invoice(request, pk: int):
             "i": inv,
             "total": euros(inv.total),
             "balance": euros(inv.balance),
-            "lines": [
-                {"l": line, "amount": euros(line.amount), "day": long_day(line.day)}
-                for line in inv.lines.all()
-            ],
+            "lines": [{"l": line, "amount": euros(line.amount)} for line in inv.lines.all()],
             "payments": [
                 {"p": p, "amount": euros(p.amount)}
                 for p in inv.payments.select_related("desk_payment")

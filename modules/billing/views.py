@@ -251,7 +251,6 @@ def invoice_detail(request, pk: int):
     lines = [
         {
             "line": line,
-            "day": long_day(line.day),
             "amount": euros(line.amount),
             "quantity": line.quantity.normalize(),
         }

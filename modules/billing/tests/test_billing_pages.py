@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.testing import force_login_verified
-from core.french import format_date
+from core.french import format_date, format_short_date
 from modules.billing import pdf, services
 from modules.billing.desk import pay_invoice_at_desk
 from modules.billing.french import moment_label
@@ -64,6 +64,10 @@ def test_invoice_page_explains_each_price(alpha, monkeypatch):
     assert "Comment ce prix est calculé" in html
     assert "QF non communiqué, tarif le plus élevé" in html
     assert "Payer" in html and "par carte bancaire" in html
+    # The lines' table gives the short date (a phone shows it without scrolling).
+    day = alpha.bookings[0].slot.day
+    assert f"<td>{format_short_date(day)}</td>" in html
+    assert f"<td>{format_date(day)}</td>" not in html
 
 
 def test_invoice_pdf_download_and_its_content(alpha, castres, in_town):
@@ -431,7 +435,10 @@ def test_staff_run_credit_desk_payment_and_permissions(alpha, castres, in_town):
     done = staff.post("/castres/billing/gestion/facturer/", {"month": this_month}, follow=True)
     assert "n&#x27;est pas terminé" in done.content.decode()
     url = f"/castres/billing/gestion/factures/{alpha.invoice.pk}/"
-    assert staff.get(url).status_code == 200
+    invoice_page = staff.get(url)
+    assert invoice_page.status_code == 200
+    short = format_short_date(alpha.bookings[0].slot.day)
+    assert f"<td>{short}</td>" in invoice_page.content.decode()
     desk = {"means": "cheque", "cheque_number": "123", "bank": "CIC"}
     key = f"invoice_{alpha.invoice.pk}"
     staff.post(
