@@ -652,7 +652,7 @@ def main():
     wr.add_argument("--waiting-room", action="store_true", help="queue, sign in, admission, book")
     wr.add_argument("--signing-in", type=float, default=0.5, help="share signing in for real")
     wr.add_argument("--arrival-window", type=float, default=10.0, help="seconds, around opening")
-    wr.add_argument("--poll", type=float, default=5.0, help="status poll interval (the page's)")
+    wr.add_argument("--poll", type=float, default=5.0, help="poll interval if a page gives none")
     wr.add_argument("--connections", type=int, default=256, help="client sockets at most")
     wr.add_argument("--lead", type=float, default=45.0, help="opening, seconds after set-up")
     wr.add_argument("--admit-per-minute", type=int, default=6000, help="the period's cap")

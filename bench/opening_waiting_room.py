@@ -19,8 +19,9 @@
 3. the households arrive within `--arrival-window` seconds centred on the
    opening, each as a browser does: the queue page; (signing in: the sign-in
    form, again after « réessayez dans N secondes »; the queue page again); the
-   status fragment every `--poll` seconds (the page's own htmx interval) until
-   its pass comes; then ONE booking of the whole session with the pass;
+   status fragment when the page's own htmx interval says (chosen by the
+   server from the place: 2 to 30 s; `--poll` only when a page gives none)
+   until its pass comes; then ONE booking of the whole session with the pass;
 4. reported: time to admission (from the later of arrival and opening), the
    booking latency of admitted households (accepted and refused as full
    apart), the queue page's and status fragment's latency, sign-ins (per
@@ -42,6 +43,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import statistics
 import time
@@ -251,7 +253,8 @@ async def _household(h: Household, cl: Client, ctx: dict, fig: Figures) -> None:
         if time.perf_counter() > deadline:
             h.problem = "never admitted"
             return
-        await asyncio.sleep(ctx["poll"])
+        # When the page itself asks again (its htmx interval, set by the server).
+        await asyncio.sleep(_poll_of(a, ctx["poll"]))
         a = await cl.request("GET", queue + "etat/", h.jar)
         fig.status.append(a.seconds)
         fig.count("status", a)
@@ -266,6 +269,16 @@ async def _household(h: Household, cl: Client, ctx: dict, fig: Figures) -> None:
     )
     fig.count("booking", a)
     h.booking_status, h.booking_seconds = a.status, a.seconds
+
+
+_EVERY = re.compile(rb'hx-trigger="every (\d+)s"')
+
+
+def _poll_of(answer: Answer, default: float) -> float:
+    """The interval the page's status block polls at (`hx-trigger="every Ns"`,
+    chosen by the server for this place); `default` when the answer has none."""
+    found = _EVERY.search(answer.body)
+    return float(found.group(1)) if found else default
 
 
 async def _run(households: list[Household], ctx: dict, connections: int) -> Figures:

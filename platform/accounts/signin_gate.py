@@ -46,6 +46,8 @@ import redis
 from django.conf import settings
 from django.core import signing
 
+from core import redis_client
+
 KEY = "guichet:signin-gate"
 DEFAULT_HASH_SECONDS = 0.5  # before the first measure
 
@@ -97,7 +99,7 @@ def _client():
     url = getattr(settings, "WAITING_ROOM_REDIS_URL", "") or settings.REDIS_URL
     if not url:
         return None
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis_client.client(url, 0.5)
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,32 @@
 period with `waiting_room` on, families queue and are admitted at the rate the
 server serves bookings.
 
-- Place: one per household. A household signed in during the `early_minutes`
-  before the opening gets a score drawn at random in [0, 1) (uniform, from
-  `secrets`: the draw is secret until the opening, so arriving first or
-  reloading gains nothing); any later arrival, or a visitor not signed in,
-  gets 1 + its arrival number. The queue is ONE Redis sorted set; a place is
-  its rank. Reloading never loses it: the ticket is in a signed cookie and the
-  household's ticket in Redis (a second device of the household gets the same).
+- Place: one per household. Anyone who arrives during the `early_minutes`
+  before the opening (signed in or not yet) gets a score drawn at random in
+  [0, 1) (uniform, from `secrets`): arriving first or reloading gains
+  nothing. Any later arrival gets 1 + its arrival number. The queue is ONE
+  Redis sorted set; a place is its rank. Reloading never loses it: the
+  ticket is in a signed cookie and the household's ticket in Redis (a second
+  device of the household gets the same).
+- A household keeps the FIRST place it claims (signing in on a device binds
+  that device's ticket to it). Collecting many anonymous tickets gains
+  nothing: only the first one signed in counts, and an anonymous ticket's
+  place and admission are not shown until it is signed in (no choosing the
+  best one). A ticket already bound to another household (a copied cookie)
+  gives a place of its own, in arrival order.
 - Admission: the number of places admitted grows with time since the opening
-  at `rate` places a second: the measured service time of the period's
-  bookings (an average kept in Redis) over the configured concurrency, capped
-  by the period's `admit_per_minute`. Staff may pause, resume, extend.
+  at `rate` places a second (the measured service time of the period's
+  bookings over the configured concurrency, capped by the period's
+  `admit_per_minute`), and only while the households admitted in the last
+  `WAITING_ROOM_RECENT_SECONDS` and not yet served stay under the window
+  (`WAITING_ROOM_WINDOW`, default 8 × the concurrency): when the web tier
+  slows down, its bookings are answered later, and admission waits for them
+  instead of piling admitted households onto busy workers. Staff may pause,
+  resume, extend.
+- Polling: the status fragment tells each page when to ask again (about half
+  its estimated wait, between 2 and 30 s, jittered): households far back ask
+  rarely, the next ones often, and nobody's poll is synchronised on the
+  opening's second.
 - Pass: an admitted, signed-in household gets a signed cookie naming its
   household, the town, the period, a hash of its session cookie and the
   instant of its admission; it is valid `pass_minutes`. During the room's
@@ -28,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import secrets
 import time
 from dataclasses import dataclass
@@ -42,6 +58,7 @@ from django.utils import timezone
 
 from booking import selectors
 from booking.selectors import Opening
+from core import redis_client
 
 TICKET_COOKIE = "guichet_file_{pid}"
 PASS_COOKIE = "guichet_passage_{pid}"
@@ -81,61 +98,107 @@ class Place:
         return math.ceil((self.ahead + 1) / self.rate)
 
 
+MIN_POLL_SECONDS, MAX_POLL_SECONDS = 2, 30
+
+
+def poll_seconds(place: Place | None, until_opening: float, rng=None) -> int:
+    """When the page asks again: about half the estimated time until the
+    place is admitted (the time until the opening, then the places before it
+    at the current rate), between 2 and 30 s, ±15 % so that the pages of a
+    crowd do not ask in the same second."""
+    if place is None or place.paused or place.rate <= 0:
+        eta = MAX_POLL_SECONDS * 2
+    elif place.admitted:
+        eta = 0.0
+    else:
+        eta = max(0.0, until_opening) + (place.ahead + 1) / place.rate
+    rng = rng or _jitter
+    seconds = min(MAX_POLL_SECONDS, max(MIN_POLL_SECONDS, eta / 2)) * rng.uniform(0.85, 1.15)
+    return max(MIN_POLL_SECONDS, round(seconds))
+
+
+_jitter = random.Random()  # noqa: S311 - spreads polls, decides nothing
+
+
 # --- Redis ---------------------------------------------------------------------------------
 
 _JOIN = """
--- KEYS: queue (zset), sequence (counter), tickets by household (hash)
--- ARGV: ticket, drawn score ('' = arrival order), household id ('' = not signed in)
-local ticket = ARGV[1]
-local function place(t)
-  if redis.call('ZSCORE', KEYS[1], t) then return end
-  local score = ARGV[2]
-  if score == '' then score = 1 + redis.call('INCR', KEYS[2]) end
-  redis.call('ZADD', KEYS[1], score, t)
-end
-if ARGV[3] ~= '' then
-  local known = redis.call('HGET', KEYS[3], ARGV[3])
-  if known and known ~= ticket then
-    -- The household already has a place: it keeps the EARLIER of the two,
-    -- the other one leaves the queue (one place per household).
-    local mine = redis.call('ZSCORE', KEYS[1], ticket)
-    local theirs = redis.call('ZSCORE', KEYS[1], known)
-    if mine and (not theirs or tonumber(mine) < tonumber(theirs)) then
-      redis.call('ZREM', KEYS[1], known)
-      redis.call('HSET', KEYS[3], ARGV[3], ticket)
-    else
-      redis.call('ZREM', KEYS[1], ticket)
-      ticket = known
-    end
+-- KEYS: queue (zset), sequence (counter), household -> ticket (hash), ticket -> household (hash)
+-- ARGV: ticket, drawn score ('' = arrival order), household ('' = not signed in), a fresh ticket
+local ticket, household = ARGV[1], ARGV[3]
+if household ~= '' then
+  local known = redis.call('HGET', KEYS[3], household)
+  local owner = redis.call('HGET', KEYS[4], ticket)
+  if known then
+    -- One place per household: the FIRST it claimed. This device's anonymous
+    -- ticket, if another, leaves the queue.
+    if known ~= ticket and not owner then redis.call('ZREM', KEYS[1], ticket) end
+    ticket = known
   else
-    redis.call('HSET', KEYS[3], ARGV[3], ticket)
+    -- A ticket bound to another household (a copied cookie) is not this one's.
+    if owner and owner ~= household then ticket = ARGV[4] end
+    redis.call('HSET', KEYS[3], household, ticket)
+    redis.call('HSET', KEYS[4], ticket, household)
   end
 end
-place(ticket)
+if not redis.call('ZSCORE', KEYS[1], ticket) then
+  local score = ARGV[2]
+  if score == '' then score = 1 + redis.call('INCR', KEYS[2]) end
+  redis.call('ZADD', KEYS[1], score, ticket)
+end
 return {ticket, redis.call('ZRANK', KEYS[1], ticket), redis.call('ZSCORE', KEYS[1], ticket)}
 """
 
 _ADVANCE = """
--- KEYS: state (hash: upto, last, paused, service_ms, extra_s)
--- ARGV: now (ms), opening (ms), cap (places/s), concurrency
+-- KEYS: state (hash: upto, last, paused, service_ms), recent admissions (zset place -> ms),
+--       recent bookings served (zset n -> ms), queue (zset)
+-- ARGV: now (ms), opening (ms), cap (places/s), concurrency, window (places), recent (ms)
+-- {admitted up to, pace (places/s), paused}
 local now, opens = tonumber(ARGV[1]), tonumber(ARGV[2])
-local s = redis.call('HMGET', KEYS[1], 'upto', 'last', 'paused', 'service_ms')
+local s = redis.call('HMGET', KEYS[1], 'upto', 'last', 'paused', 'service_ms', 'held')
 local upto = tonumber(s[1] or '0')
 local last = tonumber(s[2] or ARGV[2])
 local service_ms = tonumber(s[4] or '50')
+local held = tonumber(s[5] or '0')
 local rate = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) * 1000 / math.max(service_ms, 1))
 if now < opens then return {0, tostring(rate), s[3] or '0'} end
 if last < opens then last = opens end
-if s[3] ~= '1' and now > last then upto = upto + (now - last) / 1000 * rate end
-redis.call('HSET', KEYS[1], 'upto', tostring(upto), 'last', now)
-return {math.floor(upto), tostring(rate), s[3] or '0'}
+local recent = tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - recent)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - recent)
+if s[3] ~= '1' and now > last then
+  -- Admitted lately and not served yet: the window's use.
+  local pending = redis.call('ZCARD', KEYS[2]) - redis.call('ZCARD', KEYS[3])
+  local room = tonumber(ARGV[5]) - math.max(pending, 0)
+  local queued = redis.call('ZCARD', KEYS[4])
+  if room <= 0 then held = now end
+  if room > 0 and upto < queued then
+    local before = math.floor(upto)
+    upto = math.min(upto + math.min((now - last) / 1000 * rate, room), queued)
+    for i = before, math.floor(upto) - 1 do redis.call('ZADD', KEYS[2], now, i) end
+  end
+end
+if now > last then last = now end
+redis.call('HSET', KEYS[1], 'upto', tostring(upto), 'last', last, 'held', held)
+-- The pace households are told: the rate; while the window holds admission
+-- back (lately), the places really admitted lately, per second.
+local pace = rate
+local span = math.min(now - opens, recent)
+if span >= 5000 and now - held < recent then
+  local lately = redis.call('ZCARD', KEYS[2]) * 1000 / span
+  if lately > 0 and lately < pace then pace = lately end
+end
+return {math.floor(upto), tostring(pace), s[3] or '0'}
 """
 
 _SERVED = """
--- KEYS: state; ARGV: service time (ms). Exponential average of the last bookings.
+-- KEYS: state, recent bookings served (zset n -> ms); ARGV: service time (ms), now (ms).
+-- Exponential average of the last bookings' service time; the booking counts in the window.
 local old = tonumber(redis.call('HGET', KEYS[1], 'service_ms') or ARGV[1])
 redis.call('HSET', KEYS[1], 'service_ms', tostring(old * 0.9 + tonumber(ARGV[1]) * 0.1))
-return redis.call('HINCRBY', KEYS[1], 'served', 1)
+local n = redis.call('HINCRBY', KEYS[1], 'served', 1)
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), n)
+return n
 """
 
 _ADMIT = """
@@ -149,7 +212,7 @@ def _redis():
     url = getattr(settings, "WAITING_ROOM_REDIS_URL", "") or settings.REDIS_URL
     if not url:
         raise RoomUnavailable("no Redis configured")
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return redis_client.client(url, 1)
 
 
 class Room:
@@ -157,13 +220,18 @@ class Room:
 
     _scripts: dict = {}
 
-    def __init__(self, opening: Opening, schema: str | None = None, client=None):
+    def __init__(self, opening: Opening, schema: str | None = None, client=None, rng=None):
         self.opening = opening
         self.schema = schema or connection.schema_name
         self.client = client
+        # The draw's random source: the system's (secrets) in production; a
+        # seeded one in the fairness test.
+        self.rng = rng or secrets.SystemRandom()
         base = f"guichet:wr:{self.schema}:{opening.period_id}"
         self.queue, self.seq, self.households = f"{base}:q", f"{base}:seq", f"{base}:h"
+        self.owners = f"{base}:owner"
         self.state, self.admitted = f"{base}:state", f"{base}:admitted"
+        self.recent_admits, self.recent_served = f"{base}:ra", f"{base}:rs"
 
     def _run(self, name: str, source: str, keys: list, args: list):
         try:
@@ -177,13 +245,13 @@ class Room:
         return int(when.timestamp() * 1000)
 
     def join(self, ticket: str, household_id: int | None, now: datetime) -> Place:
-        drawn = household_id is not None and self.opening.early_from <= now < self.opening.opens_at
-        score = repr(secrets.SystemRandom().random()) if drawn else ""
+        drawn = self.opening.early_from <= now < self.opening.opens_at
+        score = repr(self.rng.random()) if drawn else ""
         ticket, _rank, score = self._run(
             "join",
             _JOIN,
-            [self.queue, self.seq, self.households],
-            [ticket, score, "" if household_id is None else str(household_id)],
+            [self.queue, self.seq, self.households, self.owners],
+            [ticket, score, "" if household_id is None else str(household_id), new_ticket()],
         )
         return self.place(ticket.decode() if isinstance(ticket, bytes) else ticket, now)
 
@@ -205,11 +273,20 @@ class Room:
         """Admit the places due by `now`; (admitted up to, rate, paused)."""
         cap = self.opening.admit_per_minute / 60
         concurrency = getattr(settings, "WAITING_ROOM_CONCURRENCY", 4)
+        window = getattr(settings, "WAITING_ROOM_WINDOW", 0) or 8 * concurrency
+        recent = getattr(settings, "WAITING_ROOM_RECENT_SECONDS", 30)
         upto, rate, paused = self._run(
             "advance",
             _ADVANCE,
-            [self.state],
-            [self._ms(now), self._ms(self.opening.opens_at), cap, concurrency],
+            [self.state, self.recent_admits, self.recent_served, self.queue],
+            [
+                self._ms(now),
+                self._ms(self.opening.opens_at),
+                cap,
+                concurrency,
+                window,
+                recent * 1000,
+            ],
         )
         return int(upto), float(rate), paused in (b"1", "1")
 
@@ -217,8 +294,13 @@ class Room:
         """The instant (ms) the household was first admitted: its pass runs from it."""
         return int(self._run("admit", _ADMIT, [self.admitted], [household_id, self._ms(now)]))
 
-    def served(self, seconds: float) -> None:
-        self._run("served", _SERVED, [self.state], [max(1, int(seconds * 1000))])
+    def served(self, seconds: float, now: datetime) -> None:
+        self._run(
+            "served",
+            _SERVED,
+            [self.state, self.recent_served],
+            [max(1, int(seconds * 1000)), self._ms(now)],
+        )
 
     # -- staff -------------------------------------------------------------------------------
 
@@ -454,6 +536,6 @@ def record_service(o: Opening | None, started: float) -> None:
     if o is None:
         return
     try:
-        Room(o).served(monotonic() - started)
+        Room(o).served(monotonic() - started, now())
     except RoomUnavailable:
         pass  # the booking is done; the rate keeps its last value

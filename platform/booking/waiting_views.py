@@ -16,8 +16,6 @@ from booking import waiting_room as wr
 from core.access import PUBLIC, access
 from families.models import Adult
 
-POLL_SECONDS = 5
-
 
 def _opening(period_id: int) -> wr.Opening:
     o = wr.opening(period_id)
@@ -51,15 +49,23 @@ def _cookie(response, name: str, value: str, max_age: int) -> None:
 
 def _context(request, o: wr.Opening, place: wr.Place | None, *, household_id, when):
     before = when < o.opens_at
-    end = wr.room_end(o)
+    closed = when >= wr.room_end(o)
+    signed_in = household_id is not None
+    if closed or place is None or (signed_in and place.admitted and not before):
+        poll = None  # nothing more to wait for on this page
+    elif not signed_in and not before:
+        poll = wr.MAX_POLL_SECONDS  # signing in is what comes next
+    else:
+        poll = wr.poll_seconds(place, (o.opens_at - when).total_seconds())
     return {
         "opening": o,
         "place": place,
         "before": before,
-        "closed": when >= end,
-        "signed_in": household_id is not None,
+        "closed": closed,
+        "signed_in": signed_in,
         "wait": wr.wait_text(place.wait_seconds) if place else "",
-        "poll": POLL_SECONDS,
+        "poll": poll,
+        "refresh": (poll or wr.MAX_POLL_SECONDS) + 5,
         "status_url": reverse("file-attente:status", args=[o.period_id]),
         "queue_url": reverse("file-attente:queue", args=[o.period_id]),
         "login_url": reverse("accounts:login")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
 
-import redis
 from django.conf import settings
 from django.db import connections
+
+from core import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,8 @@ def check_database(conn) -> None:
         cursor.execute("SELECT 1")
 
 
-@cache
-def _redis_client(url: str):
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
-    )
-
-
 def check_redis(url: str) -> None:
-    _redis_client(url).ping()
+    redis_client.client(url, TIMEOUT_SECONDS).ping()
 
 
 def readiness_checks() -> dict[str, str]:

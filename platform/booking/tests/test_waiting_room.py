@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.test import override_settings
 
 from booking import waiting_room as wr
 from booking.models import Booking, ReservationPeriod
@@ -50,25 +51,6 @@ def _opening(**over) -> wr.Opening:
     return wr.Opening(**(values | over))
 
 
-class SeededRoom(wr.Room):
-    """The real room with a seeded random source (CI); production uses secrets."""
-
-    def __init__(self, opening, rng):
-        super().__init__(opening, schema="test")
-        self.rng = rng
-
-    def join(self, ticket, household_id, now):
-        drawn = household_id is not None and self.opening.early_from <= now < self.opening.opens_at
-        score = repr(self.rng.random()) if drawn else ""
-        ticket, _rank, _score = self._run(
-            "join",
-            wr._JOIN,
-            [self.queue, self.seq, self.households],
-            [ticket, score, "" if household_id is None else str(household_id)],
-        )
-        return self.place(ticket.decode(), now)
-
-
 # --- the draw ----------------------------------------------------------------------------
 
 
@@ -80,7 +62,7 @@ def test_early_arrivals_get_uniform_places_whatever_their_arrival_order():
     n, draws = 20, 300
     table = [[0] * n for _ in range(n)]
     for _ in range(draws):
-        room = SeededRoom(_opening(), rng)
+        room = wr.Room(_opening(), schema="test", rng=rng)  # seeded here; secrets in production
         tickets = []
         for arrival in range(n):
             at = OPENS - timedelta(minutes=15) + timedelta(seconds=40 * arrival)
@@ -105,11 +87,40 @@ def test_later_arrivals_queue_in_arrival_order_after_the_draw():
     assert sorted(ranks[:3]) == [0, 1, 2] and ranks[3:] == [3, 4, 5]
 
 
-def test_too_early_or_not_signed_in_is_not_in_the_draw():
+def test_too_early_is_not_in_the_draw_not_signed_in_yet_is():
+    """The room is reachable before sign-in: an early visitor who has not signed
+    in yet is in the draw too, and keeps that place when signing in."""
     room = wr.Room(_opening(), schema="test")
     too_early = room.join("a", 1, OPENS - timedelta(minutes=16))
     anonymous = room.join("b", None, OPENS - timedelta(minutes=5))
-    assert not too_early.drawn and not anonymous.drawn
+    assert not too_early.drawn and anonymous.drawn
+    signed = room.join("b", 2, OPENS + timedelta(minutes=2))  # signs in after the opening
+    assert signed.ticket == "b" and signed.drawn and signed.rank == 0
+
+
+def test_many_anonymous_tickets_gain_nothing_the_first_signed_in_is_the_place():
+    """A household that collects tickets in private windows before the opening
+    and signs in on each keeps the FIRST one it signed in with, not the best."""
+    room = wr.Room(_opening(), schema="test", rng=random.Random(3))
+    tickets = [room.join(f"tab{i}", None, OPENS - timedelta(minutes=4)) for i in range(10)]
+    best = min(tickets, key=lambda p: p.rank)
+    first = next(t for t in tickets if t.ticket != best.ticket)
+    after = OPENS + timedelta(seconds=5)
+    claimed = room.join(first.ticket, 77, after)
+    for t in tickets:
+        again = room.join(t.ticket, 77, after)
+        assert again.ticket == first.ticket
+    assert room.place(best.ticket, after) is None  # the others left the queue
+    assert room.figures(after)["queued"] == 1 and claimed.ticket == first.ticket
+
+
+def test_a_copied_ticket_of_another_household_is_not_its_place():
+    room = wr.Room(_opening(), schema="test")
+    mine = room.join("mine", 1, OPENS + timedelta(seconds=1))
+    room.join("x", 2, OPENS + timedelta(seconds=2))
+    copied = room.join("mine", 3, OPENS + timedelta(seconds=3))  # household 3, cookie copied
+    assert copied.ticket != "mine" and copied.rank == 2
+    assert room.join("mine", 1, OPENS + timedelta(seconds=4)).rank == mine.rank == 0
 
 
 def test_one_place_per_household_and_reloading_keeps_it():
@@ -123,14 +134,14 @@ def test_one_place_per_household_and_reloading_keeps_it():
     assert room.figures(OPENS + timedelta(seconds=41))["queued"] == 2
 
 
-def test_signing_in_keeps_the_earlier_place_of_the_household():
+def test_a_household_keeps_the_first_place_it_claims():
     room = wr.Room(_opening(), schema="test")
     anonymous = room.join("anon", None, OPENS + timedelta(seconds=1))
     room.join("x", 5, OPENS + timedelta(seconds=2))
-    parent2 = room.join("p2", 9, OPENS + timedelta(seconds=3))
-    signed = room.join("anon", 9, OPENS + timedelta(seconds=4))  # signs in on the first device
-    assert signed.ticket == "anon" and signed.rank == anonymous.rank == 0
-    assert room.place(parent2.ticket, OPENS + timedelta(seconds=5)) is None  # one place only
+    parent2 = room.join("p2", 9, OPENS + timedelta(seconds=3))  # signed in on another device
+    signed = room.join("anon", 9, OPENS + timedelta(seconds=4))  # then on the first one
+    assert signed.ticket == "p2" and signed.rank == parent2.rank - 1 == 1
+    assert room.place(anonymous.ticket, OPENS + timedelta(seconds=5)) is None  # one place only
 
 
 # --- admission -----------------------------------------------------------------------------
@@ -153,8 +164,54 @@ def test_admission_follows_the_rate_and_stops_while_paused():
     slow = wr.Room(_opening(admit_per_minute=600), schema="test")
     assert slow.advance(OPENS)[1] == pytest.approx(10)  # the cap, 600 a minute
     for _ in range(60):
-        slow.served(2.0)
+        slow.served(2.0, OPENS)
     assert slow.advance(OPENS + timedelta(seconds=1))[1] == pytest.approx(2.0, rel=0.2)
+
+
+def test_admission_waits_while_the_admitted_are_not_served():
+    """The window: at most `WAITING_ROOM_WINDOW` households admitted lately and
+    not served yet; a booking served makes room; households admitted who never
+    book stop counting after `WAITING_ROOM_RECENT_SECONDS`."""
+    o = _opening(admit_per_minute=6000)
+    room = wr.Room(o, schema="test")
+    for i in range(100):
+        room.join(f"t{i}", i, OPENS - timedelta(minutes=20))
+    with override_settings(WAITING_ROOM_WINDOW=5, WAITING_ROOM_RECENT_SECONDS=30):
+        assert room.advance(OPENS + timedelta(seconds=10))[0] == 5  # the rate alone: 100
+        assert room.advance(OPENS + timedelta(seconds=12))[0] == 5  # nobody served
+        room.served(0.05, OPENS + timedelta(seconds=12))
+        room.served(0.05, OPENS + timedelta(seconds=12))
+        assert room.advance(OPENS + timedelta(seconds=13))[0] == 7
+        # Nobody books any more: the admitted stop counting 30 s after admission.
+        assert room.advance(OPENS + timedelta(seconds=39))[0] == 7
+        assert room.advance(OPENS + timedelta(seconds=44))[0] == 12
+        # The pace households are told follows what was really admitted.
+        assert room.advance(OPENS + timedelta(seconds=44))[1] < 1
+
+
+def test_admission_never_runs_ahead_of_the_queue():
+    """An opening nobody rushes: places are admitted as households come, and
+    the idle time builds no credit beyond the queue."""
+    room = wr.Room(_opening(admit_per_minute=60), schema="test")
+    room.join("a", 1, OPENS + timedelta(minutes=5))
+    assert room.advance(OPENS + timedelta(minutes=5))[0] == 1
+    late = room.join("b", 2, OPENS + timedelta(minutes=6))
+    assert late.admitted  # admitted at once, nobody before it
+
+
+def test_pages_ask_again_sooner_as_their_turn_comes():
+    rng = random.Random(1)
+    room = wr.Room(_opening(admit_per_minute=60), schema="test")  # 1 a second
+    for i in range(200):
+        room.join(f"t{i}", i, OPENS - timedelta(minutes=20) + timedelta(seconds=i))
+    when = OPENS + timedelta(seconds=1)
+    near, far = room.place("t1", when), room.place("t199", when)
+    assert near.ahead == 0 and wr.poll_seconds(near, 0, rng) == 2
+    assert 25 <= wr.poll_seconds(far, 0, rng) <= 35  # 30 s ± 15 %
+    # Before the opening, the time until it counts; a crowd's polls are spread.
+    first = wr.Place("x", rank=0, drawn=True, admitted_upto=0, rate=10, paused=False)
+    polls = {wr.poll_seconds(first, 20, rng) for _ in range(50)}
+    assert min(polls) >= 8 and max(polls) <= 12 and len(polls) > 1
 
 
 def test_a_restarted_worker_loses_nobody_everything_is_in_redis():
