@@ -319,6 +319,7 @@ def serve(
             str(workers),
             "--worker-class",
             "sync",
+            "--preload",  # as deploy/gunicorn.conf.py: workers forked from a loaded app
             "--keep-alive",
             "30",
             "--log-level",

@@ -14,6 +14,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = 5
+# The application (settings, URLconfs and every view module, the hot templates,
+# the school holidays: portal/warmup.py) is loaded once in the master and forked:
+# a worker started or recycled during an opening answers its first request in
+# milliseconds instead of a second. The warm-up opens no database connection.
+preload_app = True
 # Recycle workers now and then: bounded memory (per-town caches, fragmentation).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200

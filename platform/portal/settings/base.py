@@ -183,6 +183,10 @@ REDIS_URL = env("REDIS_URL", default="")
 # admission rate = this / the measured service time, capped per period.
 WAITING_ROOM_REDIS_URL = env("WAITING_ROOM_REDIS_URL", default="")
 WAITING_ROOM_CONCURRENCY = env.int("WAITING_ROOM_CONCURRENCY", default=4)
+# Admission also waits while more than WAITING_ROOM_WINDOW households (0: 8 x the
+# concurrency) admitted in the last WAITING_ROOM_RECENT_SECONDS are not served yet.
+WAITING_ROOM_WINDOW = env.int("WAITING_ROOM_WINDOW", default=0)
+WAITING_ROOM_RECENT_SECONDS = env.int("WAITING_ROOM_RECENT_SECONDS", default=30)
 # Sign-ins admitted at the rate the server hashes passwords (accounts.signin_gate):
 # rate = SIGNIN_GATE_CORES (0: half the machine's) / measured hash time, with
 # SIGNIN_GATE_BURST (0: as many as the cores) at the same instant. The hasher
