@@ -161,7 +161,7 @@ local last = tonumber(s[2] or ARGV[2])
 local service_ms = tonumber(s[4] or '50')
 local held = tonumber(s[5] or '0')
 local rate = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) * 1000 / math.max(service_ms, 1))
-if now < opens then return {0, tostring(rate), s[3] or '0'} end
+if now < opens then return {0, tostring(math.min(rate, tonumber(ARGV[5]) / 2)), s[3] or '0'} end
 if last < opens then last = opens end
 local recent = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - recent)
@@ -180,9 +180,10 @@ if s[3] ~= '1' and now > last then
 end
 if now > last then last = now end
 redis.call('HSET', KEYS[1], 'upto', tostring(upto), 'last', last, 'held', held)
--- The pace households are told: the rate; while the window holds admission
--- back (lately), the places really admitted lately, per second.
-local pace = rate
+-- The pace households are told: the rate, but no more than the window can pass
+-- while the admitted notice their turn (a poll, 2 s at the front); while the
+-- window holds admission back (lately), the places really admitted lately.
+local pace = math.min(rate, tonumber(ARGV[5]) / 2)
 local span = math.min(now - opens, recent)
 if span >= 5000 and now - held < recent then
   local lately = redis.call('ZCARD', KEYS[2]) * 1000 / span

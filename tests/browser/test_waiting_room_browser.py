@@ -7,6 +7,7 @@ Screenshots at 390x844 and 1280x800 (SHOTS_DIR, default test-artifacts/)."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,12 +104,13 @@ def test_the_queue_before_and_after_the_opening(
         connection.set_schema_to_public()
         soon = _period(castres, "Navigateur : été", now + timedelta(minutes=10))
         opened = _period(
-            castres, "Navigateur : automne", now - timedelta(minutes=1), admit_per_minute=1
+            castres, "Navigateur : automne", now - timedelta(minutes=1), admit_per_minute=600
         )
-    # 40 households arrived just before this one, after the opening.
+    # 40 households arrived just before this one, after the opening; 32 of them are
+    # admitted (the window: 8 x 4 workers) and none has booked yet.
     room = wr.Room(_opening_of(opened), schema=castres.schema_name)
     for i in range(40):
-        room.join(f"devant-{i}", 90000 + i, now - timedelta(seconds=50) + timedelta(seconds=i))
+        room.join(f"devant-{i}", 90000 + i, now - timedelta(seconds=5) + timedelta(milliseconds=i))
 
     for width, height in ((390, 844), (1280, 800)):
         page = _signed_in(browser, live_town, django_db_blocker, castres, user, width, height)
@@ -124,9 +126,13 @@ def test_the_queue_before_and_after_the_opening(
         page.screenshot(
             path=str(SHOTS / f"waiting-room-queue-{width}x{height}.png"), full_page=True
         )
-        # htmx refreshes the place by itself (the fragment, every 5 s).
-        with page.expect_response(lambda r: "/etat/" in r.url, timeout=15_000):
+        # htmx refreshes the place by itself, at the interval the server chose for
+        # this place (9th in line: a few seconds; far back it would be 30 s).
+        every = page.locator("#etat").get_attribute("hx-trigger")
+        assert re.fullmatch(r"every \d+s", every) and int(every[6:-1]) <= 10, every
+        with page.expect_response(lambda r: "/etat/" in r.url, timeout=12_000):
             pass
+        assert page.get_by_text("Votre place dans la file").is_visible()
         _no_sideways_scroll(page)
         page.context.close()
 
