@@ -60,8 +60,8 @@ def castres_demo(live_town, django_db_blocker):
         with tenant_context(castres):
             accounts_demo.load(castres)
             families_demo.load(castres)
-            # The demo's child (other live tests may have committed look-alikes,
-            # e.g. the import test's example files).
+            # The demo's child, told apart by the demo's marker from any other
+            # household of the town.
             constance = Child.objects.get(
                 health__allergies="arachide",
                 health__pai=True,
