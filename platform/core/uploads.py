@@ -118,13 +118,20 @@ def check_upload(
     """Check a Django UploadedFile; raise ValidationError (French) or return the
     bytes to store. `limit`: the size cap in bytes (default: DOCUMENT_MAX_BYTES)."""
     limit = limit or max_bytes()
+    name, data = _read_capped(uploaded, limit)
+    return check_bytes(data, name=name, allowed=allowed, limit=limit)
+
+
+def _read_capped(uploaded, limit: int) -> tuple[str, bytes]:
+    """The upload's name as shown and at most `limit` + 1 of its bytes (one more
+    than allowed, so that a file over the cap is told apart); refused at once
+    when its declared size is already over it."""
     name = display_name(getattr(uploaded, "name", "") or "fichier")
     size = getattr(uploaded, "size", None)
     if size is not None and size > limit:
         refuse(too_large_message(name, size, limit), "too_large")
     uploaded.seek(0)
-    data = uploaded.read(limit + 1)
-    return check_bytes(data, name=name, allowed=allowed, limit=limit)
+    return name, uploaded.read(limit + 1)
 
 
 def check_bytes(
@@ -360,12 +367,7 @@ def check_table_upload(uploaded, *, limit: int = TABLE_MAX_BYTES) -> bytes:
     sniffing and antivirus scan as every upload; returns the bytes (read, never
     stored: the import keeps nothing of the file once it has run)."""
 
-    name = display_name(getattr(uploaded, "name", "") or "fichier")
-    size = getattr(uploaded, "size", None)
-    if size is not None and size > limit:
-        refuse(too_large_message(name, size, limit), "too_large")
-    uploaded.seek(0)
-    data = uploaded.read(limit + 1)
+    name, data = _read_capped(uploaded, limit)
     if len(data) > limit:
         refuse(too_large_message(name, len(data), limit), "too_large")
     if not data.strip():
