@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from booking.models import Absence, Activity, Booking, DaySlot, Registration
 from booking.tests import conftest as booking_world
-from booking.tests.conftest import DAYS, MON_15, MON_22, THU_18, TUE_16, login
+from booking.tests.conftest import MON_15, MON_22, THU_18, TUE_16, login
 from tenants.testing import edit_town_config, module_switched_off
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +38,8 @@ def _text(response) -> str:
 @pytest.fixture
 def both(meals, in_town):
     """The Martins at the restaurant and evening care (centre), QF 480, Castres."""
-    from core.models import Service
-
     with in_town(meals.commune):
-        soir = Service.objects.get(code="accueil-soir")
-        evening = Activity.objects.get(code="accueil-soir--ecole-centre")
-        for d in DAYS:
-            DaySlot.objects.create(activity=evening, day=d, capacity=10)
-        for child in meals.children:
-            Registration.objects.create(
-                child=child, service=soir, site=evening.site, school_year=2026, status="accepted"
-            )
+        _service, evening = booking_world.evening_care(meals, capacity=10)
         meals.household.quotient_familial = 480
         meals.household.city = "Castres"
         meals.household.save()

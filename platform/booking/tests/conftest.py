@@ -62,6 +62,20 @@ def other_family(name="Durand", *, children=1, email=None):
     )
 
 
+def evening_care(fam, capacity: int):
+    """Castres' evening care (centre) open on DAYS with `capacity` places a day,
+    the family's children registered: (service, activity). Call inside the town."""
+    from booking.models import Activity, DaySlot
+    from core.models import Service
+
+    service = Service.objects.get(code="accueil-soir")
+    activity = Activity.objects.get(code="accueil-soir--ecole-centre")
+    for d in DAYS:
+        DaySlot.objects.create(activity=activity, day=d, capacity=capacity)
+    register(fam.children, service, activity.site)
+    return service, activity
+
+
 def register(children, service, site=None, year=2026):
     from booking.models import Registration
 

@@ -25,7 +25,7 @@ from booking.basket import (
 )
 from booking.models import Activity, Booking, ChangeSet, DaySlot, Registration
 from booking.rules import Action, Change
-from booking.tests.conftest import DAYS, MON_15, THU_18, TUE_16
+from booking.tests.conftest import DAYS, MON_15, THU_18, TUE_16, evening_care
 from booking.tests.helpers import paris
 from tenants.testing import edit_town_config, module_switched_off
 from tests.support import in_own_connection, run_in_threads
@@ -82,18 +82,8 @@ def test_price_difference_adds_bookings_and_subtracts_cancellations():
 @pytest.fixture
 def two_services(meals, in_town):
     """The Martins registered to Castres' restaurant AND evening care (centre)."""
-    from core.models import Service
-
     with in_town(meals.commune):
-        soir = Service.objects.get(code="accueil-soir")
-        evening = Activity.objects.get(code="accueil-soir--ecole-centre")
-        for d in DAYS:
-            DaySlot.objects.create(activity=evening, day=d, capacity=1)
-        for child in meals.children:
-            Registration.objects.create(
-                child=child, service=soir, site=evening.site, school_year=2026, status="accepted"
-            )
-        meals.evening_service, meals.evening = soir, evening
+        meals.evening_service, meals.evening = evening_care(meals, capacity=1)
         yield meals
 
 
