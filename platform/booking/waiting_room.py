@@ -150,9 +150,10 @@ return {ticket, redis.call('ZRANK', KEYS[1], ticket), redis.call('ZSCORE', KEYS[
 """
 
 _ADVANCE = """
--- KEYS: state (hash: upto, last, paused, service_ms), recent admissions (zset place -> ms),
+-- KEYS: state (hash: upto, last, paused, service_ms, held), recent admissions (zset place -> ms),
 --       recent bookings served (zset n -> ms), queue (zset)
--- ARGV: now (ms), opening (ms), cap (places/s), concurrency, window (places), recent (ms)
+-- ARGV: now (ms), opening (ms), cap (places/s), concurrency, window (places), recent (ms),
+--       notice (s: the quickest poll, when the admitted see their turn)
 -- {admitted up to, pace (places/s), paused}
 local now, opens = tonumber(ARGV[1]), tonumber(ARGV[2])
 local s = redis.call('HMGET', KEYS[1], 'upto', 'last', 'paused', 'service_ms', 'held')
@@ -161,7 +162,11 @@ local last = tonumber(s[2] or ARGV[2])
 local service_ms = tonumber(s[4] or '50')
 local held = tonumber(s[5] or '0')
 local rate = math.min(tonumber(ARGV[3]), tonumber(ARGV[4]) * 1000 / math.max(service_ms, 1))
-if now < opens then return {0, tostring(math.min(rate, tonumber(ARGV[5]) / 2)), s[3] or '0'} end
+-- The pace households are told: the rate, but no more than the window can pass
+-- while the admitted notice their turn; while the window holds admission back
+-- (lately), the places really admitted lately.
+local pace = math.min(rate, tonumber(ARGV[5]) / tonumber(ARGV[7]))
+if now < opens then return {0, tostring(pace), s[3] or '0'} end
 if last < opens then last = opens end
 local recent = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - recent)
@@ -180,10 +185,6 @@ if s[3] ~= '1' and now > last then
 end
 if now > last then last = now end
 redis.call('HSET', KEYS[1], 'upto', tostring(upto), 'last', last, 'held', held)
--- The pace households are told: the rate, but no more than the window can pass
--- while the admitted notice their turn (a poll, 2 s at the front); while the
--- window holds admission back (lately), the places really admitted lately.
-local pace = math.min(rate, tonumber(ARGV[5]) / 2)
 local span = math.min(now - opens, recent)
 if span >= 5000 and now - held < recent then
   local lately = redis.call('ZCARD', KEYS[2]) * 1000 / span
@@ -287,6 +288,7 @@ class Room:
                 concurrency,
                 window,
                 recent * 1000,
+                MIN_POLL_SECONDS,
             ],
         )
         return int(upto), float(rate), paused in (b"1", "1")

@@ -14,7 +14,7 @@ touches the database: no connection is opened in the master."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.template import TemplateDoesNotExist, loader
+from django.template import loader
 from django.urls import get_resolver
 
 from booking.holidays_fr import ZONES, SchoolHolidays
@@ -37,8 +37,5 @@ def warm_up() -> None:
         resolver.reverse_dict  # noqa: B018 - the names `reverse` looks up (0.1 s)
     for zone in ZONES:  # the school holidays every town's calendar reads (0.4 s)
         SchoolHolidays.for_zone(zone)
-    for name in HOT_TEMPLATES:
-        try:
-            loader.get_template(name)
-        except TemplateDoesNotExist:
-            pass
+    for name in HOT_TEMPLATES:  # a renamed template fails the start, not a request
+        loader.get_template(name)

@@ -136,6 +136,20 @@ def test_the_queue_before_and_after_the_opening(
         _no_sideways_scroll(page)
         page.context.close()
 
+        # Not signed in yet, after the opening: the place is kept but not shown
+        # (collecting tickets gains nothing); signing in is the next step.
+        page = new_page(browser, width=width, height=height)
+        page.goto(f"{live_town.url}/castres/file-attente/{opened.pk}/")
+        assert page.get_by_text("Votre place est gardée dans la file").is_visible()
+        assert page.get_by_role("link", name="Me connecter").is_visible()
+        assert not page.get_by_text("Votre place dans la file").is_visible()
+        assert axe(page) == [], axe.format(axe(page))
+        page.screenshot(
+            path=str(SHOTS / f"waiting-room-anonymous-{width}x{height}.png"), full_page=True
+        )
+        _no_sideways_scroll(page)
+        page.context.close()
+
 
 def _opening_of(period):
     from booking.selectors import Opening
